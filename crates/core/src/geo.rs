@@ -1,0 +1,88 @@
+//! Places on Earth: validated WGS-84 coordinates and an optional street address.
+
+use serde::{Deserialize, Serialize};
+
+/// A latitude/longitude pair known to be finite and in range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+impl GeoPoint {
+    /// Checks both coordinates and returns the problems as `(field, problem)` relative to the point.
+    pub fn parse(lat: f64, lng: f64) -> Result<Self, Vec<(&'static str, &'static str)>> {
+        let mut problems = Vec::new();
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            problems.push(("lat", "must be a number from -90 to 90"));
+        }
+        if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
+            problems.push(("lng", "must be a number from -180 to 180"));
+        }
+        if problems.is_empty() {
+            Ok(Self { lat, lng })
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Great-circle distance in metres (haversine; plenty for dispatch radii).
+    pub fn distance_m(&self, other: &GeoPoint) -> f64 {
+        const EARTH_RADIUS_M: f64 = 6_371_008.8;
+        let (lat1, lat2) = (self.lat.to_radians(), other.lat.to_radians());
+        let d_lat = lat2 - lat1;
+        let d_lng = (other.lng - self.lng).to_radians();
+        let a = (d_lat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (d_lng / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_M * a.sqrt().asin()
+    }
+}
+
+/// A pickup or drop location.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Place {
+    pub lat: f64,
+    pub lng: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+impl Place {
+    pub const MAX_ADDRESS_CHARS: usize = 300;
+
+    pub fn point(&self) -> GeoPoint {
+        GeoPoint {
+            lat: self.lat,
+            lng: self.lng,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_out_of_range_and_non_finite_coordinates() {
+        assert!(GeoPoint::parse(19.07, 72.87).is_ok());
+        assert_eq!(
+            GeoPoint::parse(90.5, 0.0).unwrap_err(),
+            vec![("lat", "must be a number from -90 to 90")]
+        );
+        assert_eq!(GeoPoint::parse(f64::NAN, 181.0).unwrap_err().len(), 2);
+    }
+
+    #[test]
+    fn distance_between_mumbai_and_pune_is_about_120_km() {
+        let mumbai = GeoPoint {
+            lat: 19.0760,
+            lng: 72.8777,
+        };
+        let pune = GeoPoint {
+            lat: 18.5204,
+            lng: 73.8567,
+        };
+        let km = mumbai.distance_m(&pune) / 1000.0;
+        assert!((115.0..125.0).contains(&km), "{km}");
+    }
+}

@@ -1,0 +1,176 @@
+//! Identifiers. Aggregate ids are UUIDs (v7 for new aggregates, so they sort by creation time;
+//! v5 where an id must be derived deterministically, so a redelivered event or a repeated request
+//! maps to the same item). User ids come from the token's `sub` claim.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use uuid::Uuid;
+
+/// The id was not of the expected shape. Carries nothing: path ids that do not parse are "not found".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed identifier")]
+pub struct MalformedId;
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn generate() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            pub fn parse(text: &str) -> Result<Self, MalformedId> {
+                Uuid::try_parse(text).map(Self).map_err(|_| MalformedId)
+            }
+
+            pub fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(value: Uuid) -> Self {
+                Self(value)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A single-truck booking.
+    BookingId
+);
+uuid_id!(
+    /// A multi-truck order.
+    OrderId
+);
+uuid_id!(
+    /// One truck of an order; derived from the order id and its position, see [`TruckRequestId::derive`].
+    TruckRequestId
+);
+uuid_id!(
+    /// A registered push device; derived from its owner and token, see [`DeviceId::derive`].
+    DeviceId
+);
+uuid_id!(
+    /// A CloudEvents `id`: consumers deduplicate on it.
+    EventId
+);
+
+impl TruckRequestId {
+    /// The id of the `seq`-th truck (0-based) of order line `line`: the same inputs always give the
+    /// same id, so creating an order's truck requests twice creates nothing new.
+    pub fn derive(order: OrderId, line: usize, seq: u32) -> Self {
+        Self(Uuid::new_v5(
+            order.as_uuid(),
+            format!("truck-request/{line}/{seq}").as_bytes(),
+        ))
+    }
+}
+
+impl DeviceId {
+    /// Registering the same token twice for the same user yields the same device.
+    pub fn derive(owner: &UserId, token: &str) -> Self {
+        const NAMESPACE: Uuid = Uuid::from_u128(0x5f1d_3c2a_9b4e_4f7a_8c61_2d0e_b7a4_19c3);
+        Self(Uuid::new_v5(
+            &NAMESPACE,
+            format!("{}\n{}", owner.as_str(), token).as_bytes(),
+        ))
+    }
+}
+
+impl EventId {
+    /// An event id derived from what caused it, so a redelivered cause yields the same event.
+    pub fn derive(cause: &str) -> Self {
+        const NAMESPACE: Uuid = Uuid::from_u128(0x0b7e_6a51_2c3d_4e8f_9a01_b2c3_d4e5_f607);
+        Self(Uuid::new_v5(&NAMESPACE, cause.as_bytes()))
+    }
+}
+
+/// A user (customer or transporter): the `sub` claim of a verified token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct UserId(String);
+
+impl UserId {
+    pub const MAX_LEN: usize = 128;
+
+    /// Accepts what identity providers put in `sub` (Cognito: a UUID) and nothing that could break
+    /// out of a composite key: 1–128 characters of `[A-Za-z0-9._:@-]`.
+    pub fn parse(text: &str) -> Result<Self, MalformedId> {
+        let valid = !text.is_empty()
+            && text.len() <= Self::MAX_LEN
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b));
+        if valid {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(MalformedId)
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_and_distinct() {
+        let order = OrderId::generate();
+        assert_eq!(
+            TruckRequestId::derive(order, 0, 3),
+            TruckRequestId::derive(order, 0, 3)
+        );
+        assert_ne!(
+            TruckRequestId::derive(order, 0, 3),
+            TruckRequestId::derive(order, 1, 3)
+        );
+        let user = UserId::parse("u-1").unwrap();
+        assert_eq!(
+            DeviceId::derive(&user, "tok"),
+            DeviceId::derive(&user, "tok")
+        );
+        assert_ne!(
+            DeviceId::derive(&user, "tok"),
+            DeviceId::derive(&UserId::parse("u-2").unwrap(), "tok")
+        );
+    }
+
+    #[test]
+    fn user_ids_reject_key_separators_and_overlong_values() {
+        assert!(UserId::parse("cognito-sub_1.a@b:c").is_ok());
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::parse("a#b").is_err());
+        assert!(UserId::parse("a b").is_err());
+        assert!(UserId::parse(&"x".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn path_ids_must_be_uuids() {
+        assert!(BookingId::parse("not-a-uuid").is_err());
+        let id = BookingId::generate();
+        assert_eq!(BookingId::parse(&id.to_string()), Ok(id));
+    }
+}

@@ -1,0 +1,216 @@
+//! Ports: what the use cases need from the outside world. The DynamoDB, Kafka and SNS adapters
+//! implement these; every state change is written together with the events it causes (the
+//! transactional outbox), so the store and the stream can never disagree.
+
+use crate::booking::{Booking, BookingStatus};
+use crate::device::{Device, Platform};
+use crate::events::EventRecord;
+use crate::ids::{BookingId, DeviceId, EventId, OrderId, TruckRequestId, UserId};
+use crate::location::Position;
+use crate::order::{Order, OrderView, TruckRequest, TruckRequestStatus};
+use crate::transporter::TransporterProfile;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// The store failed for a reason of its own (network, throttling, emulator down).
+#[derive(Debug, thiserror::Error)]
+#[error("store failure: {source:#}")]
+pub struct StoreError {
+    /// Throttling, timeouts and transport faults: the same call may succeed if repeated.
+    pub retryable: bool,
+    #[source]
+    pub source: anyhow::Error,
+}
+
+impl StoreError {
+    pub fn new(retryable: bool, source: impl Into<anyhow::Error>) -> Self {
+        Self {
+            retryable,
+            source: source.into(),
+        }
+    }
+}
+
+/// Creating an aggregate under an idempotency key.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// Another request holds this idempotency key (it may have committed a moment ago).
+    #[error("idempotency key already used")]
+    IdempotencyKeyTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Moving an aggregate from one state to another under a condition.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    #[error("not found")]
+    NotFound,
+    /// The condition no longer held: someone else changed the state first.
+    #[error("state changed concurrently")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A remembered `Idempotency-Key`: which request body it was first used with and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// `<user>#<operation>#<client key>`: keys are private to a user and an operation.
+    pub scoped_key: String,
+    /// SHA-256 of the validated request, hex.
+    pub request_hash: String,
+    /// The original answer (JSON), replayed verbatim.
+    pub receipt: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Who may accept what: an offer exists per (booking or truck request, transporter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferSubject {
+    Booking(BookingId),
+    TruckRequest(OrderId, TruckRequestId),
+}
+
+#[async_trait]
+pub trait BookingStore: Send + Sync {
+    /// Writes a new booking, its events and (if given) the idempotency record in one transaction.
+    async fn create_booking(
+        &self,
+        booking: &Booking,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError>;
+    async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
+    /// Stores `booking` (already moved to its new state) if the stored status is still `expected`,
+    /// together with `events`.
+    async fn transition_booking(
+        &self,
+        booking: &Booking,
+        expected: BookingStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError>;
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync {
+    async fn create_order(
+        &self,
+        order: &Order,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError>;
+    async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError>;
+    /// Writes truck requests that do not exist yet; existing ones are left as they are.
+    async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError>;
+    /// Stores `request` (already moved to its new state) if the stored status is still `expected`.
+    async fn transition_truck_request(
+        &self,
+        request: &TruckRequest,
+        expected: TruckRequestStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError>;
+}
+
+#[async_trait]
+pub trait OfferStore: Send + Sync {
+    async fn is_offered(
+        &self,
+        subject: OfferSubject,
+        transporter: &UserId,
+    ) -> Result<bool, StoreError>;
+    /// Records offers (idempotent: an existing offer is left as it is).
+    async fn put_offers(
+        &self,
+        subject: OfferSubject,
+        transporters: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    async fn get_idempotency(
+        &self,
+        scoped_key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+}
+
+#[async_trait]
+pub trait TransporterStore: Send + Sync {
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError>;
+    async fn get_profile(
+        &self,
+        transporter: &UserId,
+    ) -> Result<Option<TransporterProfile>, StoreError>;
+    async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError>;
+    /// Writes `position` unless a newer one (by `recordedAt`) is stored; returns whether it was written.
+    async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError>;
+}
+
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn get_device(&self, owner: &UserId, id: DeviceId) -> Result<Option<Device>, StoreError>;
+    /// Returns `false` if the device was already registered.
+    async fn put_device_if_absent(&self, device: &Device) -> Result<bool, StoreError>;
+}
+
+/// The outbox side of the store: events written by the transactions above, until published.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    async fn mark_sent(&self, ids: &[EventId]) -> Result<(), StoreError>;
+    /// Up to `limit` unsent events created before `created_before`, oldest first.
+    async fn pending(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError>;
+}
+
+/// All the storage the api needs.
+pub trait Store:
+    BookingStore + OrderStore + OfferStore + IdempotencyStore + TransporterStore + DeviceStore + Outbox
+{
+}
+impl<
+    T: BookingStore
+        + OrderStore
+        + OfferStore
+        + IdempotencyStore
+        + TransporterStore
+        + DeviceStore
+        + Outbox,
+> Store for T
+{
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("event publish failed: {0}")]
+pub struct PublishError(pub String);
+
+/// The event stream (Kafka). `publish` returns once every record is acknowledged by the broker.
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, records: &[EventRecord]) -> Result<(), PublishError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PushRegistrationError {
+    /// The push service refused the token itself.
+    #[error("push token rejected: {0}")]
+    InvalidToken(String),
+    #[error("push service unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Push endpoints (SNS platform endpoints for FCM).
+#[async_trait]
+pub trait PushRegistry: Send + Sync {
+    /// Creates (or finds, for a token already known) the endpoint for `token`; returns its address.
+    async fn register_endpoint(
+        &self,
+        platform: Platform,
+        token: &str,
+        owner: &UserId,
+    ) -> Result<String, PushRegistrationError>;
+}

@@ -1,0 +1,123 @@
+//! Item shapes: how each domain value is laid out in its table. Domain structs are stored as they
+//! serialise (camelCase attributes), plus the sort keys, numeric copies and TTL attributes that
+//! DynamoDB conditions and indexes need.
+
+use serde::{Deserialize, Serialize};
+use weelo_core::events::EventRecord;
+use weelo_core::ids::{EventId, OrderId, TruckRequestId};
+use weelo_core::location::Position;
+use weelo_core::order::{Order, TruckRequest};
+use weelo_core::ports::{IdempotencyRecord, OfferSubject};
+
+pub const ORDER_ITEM_ID: &str = "order";
+pub const TRUCK_REQUEST_PREFIX: &str = "tr#";
+
+pub fn truck_request_item_id(id: TruckRequestId) -> String {
+    format!("{TRUCK_REQUEST_PREFIX}{id}")
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    pub item_id: String,
+    #[serde(flatten)]
+    pub order: Order,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TruckRequestItem {
+    pub item_id: String,
+    #[serde(flatten)]
+    pub request: TruckRequest,
+}
+
+/// A position, plus `recordedAtMs` so "only newer points overwrite" is a numeric condition
+/// (RFC 3339 strings with varying fractional digits do not compare correctly as strings).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PositionItem {
+    #[serde(flatten)]
+    pub position: Position,
+    pub recorded_at_ms: i64,
+}
+
+pub fn offer_subject_key(subject: OfferSubject) -> String {
+    match subject {
+        OfferSubject::Booking(id) => format!("booking#{id}"),
+        OfferSubject::TruckRequest(order, request) => format!("truck-request#{order}#{request}"),
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferItem {
+    pub subject: String,
+    pub transporter_id: String,
+    pub offered_at: String,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub scoped_key: String,
+    pub request_hash: String,
+    pub receipt: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub expires_at: i64,
+}
+
+impl From<IdempotencyItem> for IdempotencyRecord {
+    fn from(item: IdempotencyItem) -> Self {
+        IdempotencyRecord {
+            scoped_key: item.scoped_key,
+            request_hash: item.request_hash,
+            receipt: item.receipt,
+            created_at: item.created_at,
+        }
+    }
+}
+
+/// An outbox entry. `pendingShard` exists only until the event is published, which makes the
+/// `pending` index sparse: the relay reads unsent events only.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboxItem {
+    pub event_id: EventId,
+    pub topic: String,
+    pub record_key: String,
+    pub payload: String,
+    pub created_at_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_shard: Option<String>,
+    pub expires_at: i64,
+}
+
+impl OutboxItem {
+    pub fn pending(record: &EventRecord, created_at_ms: i64) -> Self {
+        let shard = record.event_id.as_uuid().as_u128() % crate::OUTBOX_PENDING_SHARDS;
+        Self {
+            event_id: record.event_id,
+            topic: record.topic.clone(),
+            record_key: record.key.clone(),
+            payload: record.payload.clone(),
+            created_at_ms,
+            pending_shard: Some(shard.to_string()),
+            expires_at: created_at_ms / 1000 + crate::OUTBOX_TTL_SECS,
+        }
+    }
+
+    pub fn into_record(self) -> EventRecord {
+        EventRecord {
+            event_id: self.event_id,
+            topic: self.topic,
+            key: self.record_key,
+            payload: self.payload,
+        }
+    }
+}
+
+pub fn order_key(order: OrderId) -> String {
+    order.to_string()
+}

@@ -1,0 +1,65 @@
+//! DynamoDB adapter: implements the core's storage ports on the tables defined in
+//! `infra/definitions/tables.json`. Every state change goes through one `TransactWriteItems` call
+//! that also writes the change's events into the outbox table.
+
+mod items;
+mod store;
+
+pub use store::DynamoStore;
+
+use std::env;
+
+/// Physical table names, one per entry of `infra/definitions/tables.json`, from the environment
+/// variables named there (`TABLE_BOOKINGS`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub bookings: String,
+    pub orders: String,
+    pub offers: String,
+    pub transporters: String,
+    pub positions: String,
+    pub devices: String,
+    pub idempotency: String,
+    pub outbox: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("environment variable {0} is not set")]
+pub struct MissingTable(pub &'static str);
+
+impl Tables {
+    /// `(environment variable, logical name)` of every table, as in the definitions file.
+    pub const ENV: [(&'static str, &'static str); 8] = [
+        ("TABLE_BOOKINGS", "bookings"),
+        ("TABLE_ORDERS", "orders"),
+        ("TABLE_OFFERS", "offers"),
+        ("TABLE_TRANSPORTERS", "transporters"),
+        ("TABLE_POSITIONS", "positions"),
+        ("TABLE_DEVICES", "devices"),
+        ("TABLE_IDEMPOTENCY", "idempotency"),
+        ("TABLE_OUTBOX", "outbox"),
+    ];
+
+    pub fn from_env() -> Result<Self, MissingTable> {
+        let var = |name: &'static str| env::var(name).map_err(|_| MissingTable(name));
+        Ok(Self {
+            bookings: var("TABLE_BOOKINGS")?,
+            orders: var("TABLE_ORDERS")?,
+            offers: var("TABLE_OFFERS")?,
+            transporters: var("TABLE_TRANSPORTERS")?,
+            positions: var("TABLE_POSITIONS")?,
+            devices: var("TABLE_DEVICES")?,
+            idempotency: var("TABLE_IDEMPOTENCY")?,
+            outbox: var("TABLE_OUTBOX")?,
+        })
+    }
+}
+
+/// How long an idempotency key is remembered (the TTL attribute deletes it afterwards).
+pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+/// How long a sent outbox event is kept for audit before its TTL expires (the Kafka retention).
+pub const OUTBOX_TTL_SECS: i64 = 7 * 24 * 3600;
+/// How long an offer is kept; bookings are decided long before.
+pub const OFFER_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Shards of the sparse `pending` index of the outbox (see tables.json).
+pub const OUTBOX_PENDING_SHARDS: u128 = 8;

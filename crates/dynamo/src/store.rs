@@ -1,0 +1,678 @@
+//! [`DynamoStore`]: the storage ports over the AWS SDK DynamoDB client.
+
+use crate::items::*;
+use crate::{IDEMPOTENCY_TTL_SECS, OFFER_TTL_SECS, OUTBOX_PENDING_SHARDS, Tables};
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use weelo_core::booking::{Booking, BookingStatus};
+use weelo_core::device::Device;
+use weelo_core::events::EventRecord;
+use weelo_core::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
+use weelo_core::location::Position;
+use weelo_core::order::{Order, OrderView, TruckRequest, TruckRequestStatus};
+use weelo_core::ports::*;
+use weelo_core::transporter::TransporterProfile;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Parallel single-item writes per call; well under the SDK's connection pool.
+const WRITE_CONCURRENCY: usize = 16;
+
+/// All of Weelo's tables behind one client (built once per cold start and cloned freely).
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    fn outbox_puts(
+        &self,
+        events: &[EventRecord],
+        now_ms: i64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        events
+            .iter()
+            .map(|event| {
+                let put = Put::builder()
+                    .table_name(&self.tables.outbox)
+                    .set_item(Some(to_item(&OutboxItem::pending(event, now_ms))?))
+                    .condition_expression("attribute_not_exists(eventId)")
+                    .build()
+                    .map_err(internal)?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect()
+    }
+
+    fn idempotency_put(&self, record: &IdempotencyRecord) -> Result<TransactWriteItem, StoreError> {
+        let item = IdempotencyItem {
+            scoped_key: record.scoped_key.clone(),
+            request_hash: record.request_hash.clone(),
+            receipt: record.receipt.clone(),
+            created_at: record.created_at,
+            expires_at: record.created_at.timestamp() + IDEMPOTENCY_TTL_SECS,
+        };
+        let put = Put::builder()
+            .table_name(&self.tables.idempotency)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(scopedKey)")
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Creates an aggregate item with its events and idempotency record, all or nothing.
+    async fn create(
+        &self,
+        table: &str,
+        key_attribute: &str,
+        item: Item,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let entity = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", key_attribute)
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
+        writes.extend(self.outbox_puts(events, now_ms)?);
+        if let Some(record) = idempotency {
+            writes.push(self.idempotency_put(record)?);
+        }
+        let idempotency_index = writes.len() - 1;
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => match canceled_reasons(&error) {
+                // With a key, the only condition that can fail is the key's (the entity id is fresh).
+                Some(reasons)
+                    if idempotency.is_some()
+                        && failed_at(&reasons, idempotency_index).unwrap_or(true) =>
+                {
+                    Err(CreateError::IdempotencyKeyTaken)
+                }
+                _ => Err(CreateError::Store(classify(error))),
+            },
+        }
+    }
+
+    /// Replaces an aggregate item if its `status` still is `expected`, with its events.
+    async fn transition(
+        &self,
+        table: &str,
+        item: Item,
+        expected: &str,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let entity = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned()))
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
+        writes.extend(self.outbox_puts(events, now_ms)?);
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(writes))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(error) => match canceled_reasons(&error) {
+                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => {
+                    Err(TransitionError::Conflict)
+                }
+                _ => Err(TransitionError::Store(classify(error))),
+            },
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        table: &str,
+        key: Item,
+    ) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Puts items that must not replace existing ones; an existing item counts as success.
+    async fn put_all_if_absent(
+        &self,
+        table: &str,
+        key_attribute: &str,
+        items: Vec<Item>,
+    ) -> Result<(), StoreError> {
+        stream::iter(items)
+            .map(|item| async move {
+                let result = self
+                    .client
+                    .put_item()
+                    .table_name(table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(#key)")
+                    .expression_attribute_names("#key", key_attribute)
+                    .send()
+                    .await;
+                match result {
+                    Ok(_) => Ok(()),
+                    Err(error)
+                        if error
+                            .as_service_error()
+                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                    {
+                        Ok(())
+                    }
+                    Err(error) => Err(classify(error)),
+                }
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+}
+
+#[async_trait]
+impl BookingStore for DynamoStore {
+    async fn create_booking(
+        &self,
+        booking: &Booking,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        self.create(
+            &self.tables.bookings,
+            "bookingId",
+            to_item(booking)?,
+            events,
+            idempotency,
+        )
+        .await
+    }
+
+    async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        self.get(&self.tables.bookings, key("bookingId", id.to_string()))
+            .await
+    }
+
+    async fn transition_booking(
+        &self,
+        booking: &Booking,
+        expected: BookingStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        self.transition(
+            &self.tables.bookings,
+            to_item(booking)?,
+            expected.as_str(),
+            events,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoStore {
+    async fn create_order(
+        &self,
+        order: &Order,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        let item = to_item(&OrderItem {
+            item_id: ORDER_ITEM_ID.to_owned(),
+            order: order.clone(),
+        })?;
+        self.create(&self.tables.orders, "orderId", item, events, idempotency)
+            .await
+    }
+
+    async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
+        let mut order = None;
+        let mut truck_requests = Vec::new();
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .key_condition_expression("orderId = :id")
+            .expression_attribute_values(":id", AttributeValue::S(order_key(id)))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(classify)?;
+            match item.get("itemId").and_then(|v| v.as_s().ok()) {
+                Some(item_id) if item_id == ORDER_ITEM_ID => {
+                    order = Some(from_item::<OrderItem>(item)?.order)
+                }
+                Some(item_id) if item_id.starts_with(TRUCK_REQUEST_PREFIX) => {
+                    truck_requests.push(from_item::<TruckRequestItem>(item)?.request)
+                }
+                _ => {}
+            }
+        }
+        Ok(order.map(|order| OrderView {
+            order,
+            truck_requests,
+        }))
+    }
+
+    async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError> {
+        let items = requests
+            .iter()
+            .map(|r| {
+                to_item(&TruckRequestItem {
+                    item_id: truck_request_item_id(r.truck_request_id),
+                    request: r.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.put_all_if_absent(&self.tables.orders, "itemId", items)
+            .await
+    }
+
+    async fn transition_truck_request(
+        &self,
+        request: &TruckRequest,
+        expected: TruckRequestStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        let item = to_item(&TruckRequestItem {
+            item_id: truck_request_item_id(request.truck_request_id),
+            request: request.clone(),
+        })?;
+        let expected = serde_json::to_value(expected).map_err(internal)?;
+        self.transition(
+            &self.tables.orders,
+            item,
+            expected.as_str().unwrap_or_default(),
+            events,
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl OfferStore for DynamoStore {
+    async fn is_offered(
+        &self,
+        subject: OfferSubject,
+        transporter: &UserId,
+    ) -> Result<bool, StoreError> {
+        let mut key = key("subject", offer_subject_key(subject));
+        key.insert(
+            "transporterId".into(),
+            AttributeValue::S(transporter.to_string()),
+        );
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.offers)
+            .set_key(Some(key))
+            .projection_expression("subject")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item.is_some())
+    }
+
+    async fn put_offers(
+        &self,
+        subject: OfferSubject,
+        transporters: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let subject = offer_subject_key(subject);
+        let items = transporters
+            .iter()
+            .map(|t| {
+                to_item(&OfferItem {
+                    subject: subject.clone(),
+                    transporter_id: t.to_string(),
+                    offered_at: at.to_rfc3339(),
+                    expires_at: at.timestamp() + OFFER_TTL_SECS,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Rewriting an identical offer is harmless, so batches (25 per call) beat conditional puts here.
+        for chunk in items.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    Ok(WriteRequest::builder()
+                        .put_request(
+                            PutRequest::builder()
+                                .set_item(Some(item.clone()))
+                                .build()
+                                .map_err(internal)?,
+                        )
+                        .build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut attempt = 0u32;
+            while !requests.is_empty() {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.tables.offers, requests)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = output
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(&self.tables.offers))
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(StoreError::new(
+                            true,
+                            anyhow::anyhow!("offers left unprocessed after {attempt} attempts"),
+                        ));
+                    }
+                    tokio_sleep_backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for DynamoStore {
+    async fn get_idempotency(
+        &self,
+        scoped_key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let item: Option<IdempotencyItem> = self
+            .get(
+                &self.tables.idempotency,
+                key("scopedKey", scoped_key.to_owned()),
+            )
+            .await?;
+        // TTL deletion lags by up to days; an expired key is forgotten here already.
+        Ok(item
+            .filter(|i| i.expires_at > Utc::now().timestamp())
+            .map(Into::into))
+    }
+}
+
+#[async_trait]
+impl TransporterStore for DynamoStore {
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.tables.transporters)
+            .set_item(Some(to_item(profile)?))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn get_profile(
+        &self,
+        transporter: &UserId,
+    ) -> Result<Option<TransporterProfile>, StoreError> {
+        self.get(
+            &self.tables.transporters,
+            key("transporterId", transporter.to_string()),
+        )
+        .await
+    }
+
+    async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
+        let item: Option<PositionItem> = self
+            .get(
+                &self.tables.positions,
+                key("transporterId", transporter.to_string()),
+            )
+            .await?;
+        Ok(item.map(|i| i.position))
+    }
+
+    async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError> {
+        let recorded_at_ms = position.point.recorded_at.timestamp_millis();
+        let item = to_item(&PositionItem {
+            position: position.clone(),
+            recorded_at_ms,
+        })?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.positions)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(transporterId) OR recordedAtMs < :new")
+            .expression_attribute_values(":new", AttributeValue::N(recorded_at_ms.to_string()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+#[async_trait]
+impl DeviceStore for DynamoStore {
+    async fn get_device(&self, owner: &UserId, id: DeviceId) -> Result<Option<Device>, StoreError> {
+        let mut key = key("userId", owner.to_string());
+        key.insert("deviceId".into(), AttributeValue::S(id.to_string()));
+        self.get(&self.tables.devices, key).await
+    }
+
+    async fn put_device_if_absent(&self, device: &Device) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.devices)
+            .set_item(Some(to_item(device)?))
+            .condition_expression("attribute_not_exists(deviceId)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(classify(error)),
+        }
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn mark_sent(&self, ids: &[EventId]) -> Result<(), StoreError> {
+        let now = Utc::now().to_rfc3339();
+        stream::iter(ids.iter().copied())
+            .map(|id| {
+                let now = now.clone();
+                async move {
+                    let result = self
+                        .client
+                        .update_item()
+                        .table_name(&self.tables.outbox)
+                        .set_key(Some(key("eventId", id.to_string())))
+                        .update_expression("REMOVE pendingShard SET sentAt = :now")
+                        .condition_expression("attribute_exists(eventId)")
+                        .expression_attribute_values(":now", AttributeValue::S(now))
+                        .send()
+                        .await;
+                    match result {
+                        Ok(_) => Ok(()),
+                        // Expired and deleted by TTL meanwhile: nothing left to mark.
+                        Err(error)
+                            if error
+                                .as_service_error()
+                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                        {
+                            Ok(())
+                        }
+                        Err(error) => Err(classify(error)),
+                    }
+                }
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .try_collect()
+            .await
+    }
+
+    async fn pending(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let limit_i32 = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let shards = (0..OUTBOX_PENDING_SHARDS).map(|shard| async move {
+            self.client
+                .query()
+                .table_name(&self.tables.outbox)
+                .index_name("pending")
+                .key_condition_expression("pendingShard = :shard AND createdAtMs < :cutoff")
+                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
+                .expression_attribute_values(
+                    ":cutoff",
+                    AttributeValue::N(created_before.timestamp_millis().to_string()),
+                )
+                .limit(limit_i32)
+                .send()
+                .await
+                .map_err(classify)
+        });
+        let mut items: Vec<OutboxItem> = Vec::new();
+        for output in futures::future::try_join_all(shards).await? {
+            for item in output.items.unwrap_or_default() {
+                items.push(from_item(item)?);
+            }
+        }
+        items.sort_by_key(|i| i.created_at_ms);
+        items.truncate(limit);
+        Ok(items.into_iter().map(OutboxItem::into_record).collect())
+    }
+}
+
+fn key(name: &str, value: String) -> Item {
+    HashMap::from([(name.to_owned(), AttributeValue::S(value))])
+}
+
+fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(internal)
+}
+
+fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(internal)
+}
+
+fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::new(false, error)
+}
+
+/// Throttling, server faults and transport failures are worth retrying; the rest are not.
+fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionConflictException"
+            )
+        ),
+        _ => false,
+    };
+    StoreError::new(retryable, error)
+}
+
+/// The per-item cancellation codes of a cancelled transaction (empty if the service sent none).
+fn canceled_reasons<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<Option<String>>> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(e) => Some(
+            e.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().map(str::to_owned))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// Whether the write at `index` failed its condition; `None` when the service gave no reasons.
+fn failed_at(reasons: &[Option<String>], index: usize) -> Option<bool> {
+    if reasons.is_empty() {
+        return None;
+    }
+    Some(reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed"))
+}
+
+async fn tokio_sleep_backoff(attempt: u32) {
+    let millis = 25u64 << attempt.min(6);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}

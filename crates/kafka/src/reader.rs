@@ -1,0 +1,101 @@
+//! Reads what is on a topic from a point in time: for tools (`weelo-local tail`) and for tests that
+//! check what was published. Not a consumer group: it assigns partitions and commits nothing.
+
+use crate::{KafkaConfig, KafkaContext};
+use chrono::{DateTime, Utc};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{Offset, TopicPartitionList};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumedRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub payload: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Every record on `topic` with a timestamp at or after `since`, read until `stop` says it has
+/// enough or `max_wait` passes. Blocking: call it from `spawn_blocking` in async code.
+pub fn read_records(
+    config: &KafkaConfig,
+    topic: &str,
+    since: DateTime<Utc>,
+    max_wait: Duration,
+    mut stop: impl FnMut(&[ConsumedRecord]) -> bool,
+) -> anyhow::Result<Vec<ConsumedRecord>> {
+    let consumer: BaseConsumer<KafkaContext> = config
+        .client_config()
+        .set("group.id", format!("weelo-reader-{}", uuid_like()))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "false")
+        .create_with_context(KafkaContext::default())?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
+    let partitions: Vec<i32> = metadata
+        .topics()
+        .iter()
+        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
+        .collect();
+    let mut wanted = TopicPartitionList::new();
+    for partition in &partitions {
+        wanted.add_partition_offset(topic, *partition, Offset::Offset(since.timestamp_millis()))?;
+    }
+    let positions = consumer.offsets_for_times(wanted, Duration::from_secs(10))?;
+    let mut assignment = TopicPartitionList::new();
+    for element in positions.elements() {
+        // No record at or after `since` yet: start at the end and see only what arrives.
+        let offset = match element.offset() {
+            Offset::Offset(o) => Offset::Offset(o),
+            _ => Offset::End,
+        };
+        assignment.add_partition_offset(topic, element.partition(), offset)?;
+    }
+    consumer.assign(&assignment)?;
+    let deadline = Instant::now() + max_wait;
+    let mut records = Vec::new();
+    while Instant::now() < deadline && !stop(&records) {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(message)) => records.push(ConsumedRecord {
+                topic: message.topic().to_owned(),
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message
+                    .key()
+                    .map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload: message
+                    .payload()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .unwrap_or_default(),
+                headers: message
+                    .headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| {
+                                (
+                                    h.key.to_owned(),
+                                    h.value
+                                        .map(|v| String::from_utf8_lossy(v).into_owned())
+                                        .unwrap_or_default(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+            Some(Err(error)) => tracing::debug!(%error, "reader poll error"),
+            None => {}
+        }
+    }
+    Ok(records)
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    )
+}

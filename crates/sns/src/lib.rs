@@ -1,0 +1,64 @@
+//! SNS adapter: FCM push endpoints (SNS mobile push platform endpoints) for registered devices.
+
+use async_trait::async_trait;
+use aws_sdk_sns::Client;
+use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
+use weelo_core::device::Platform;
+use weelo_core::ids::UserId;
+use weelo_core::ports::{PushRegistrationError, PushRegistry};
+
+/// Registers device tokens with the FCM platform application (`SNS_PLATFORM_APPLICATION_ARN`).
+/// Android and iOS apps both receive pushes through FCM, so both use the one application.
+#[derive(Clone, Debug)]
+pub struct SnsPushRegistry {
+    client: Client,
+    platform_application_arn: String,
+}
+
+impl SnsPushRegistry {
+    pub fn new(client: Client, platform_application_arn: String) -> Self {
+        Self {
+            client,
+            platform_application_arn,
+        }
+    }
+
+    pub fn from_env(client: Client) -> Result<Self, &'static str> {
+        let arn = std::env::var("SNS_PLATFORM_APPLICATION_ARN")
+            .map_err(|_| "environment variable SNS_PLATFORM_APPLICATION_ARN is not set")?;
+        Ok(Self::new(client, arn))
+    }
+}
+
+#[async_trait]
+impl PushRegistry for SnsPushRegistry {
+    async fn register_endpoint(
+        &self,
+        _platform: Platform,
+        token: &str,
+        _owner: &UserId,
+    ) -> Result<String, PushRegistrationError> {
+        // No CustomUserData on purpose: CreatePlatformEndpoint is idempotent only for identical
+        // attributes, and a phone that changes hands keeps its token.
+        let result = self
+            .client
+            .create_platform_endpoint()
+            .platform_application_arn(&self.platform_application_arn)
+            .token(token)
+            .send()
+            .await;
+        match result {
+            Ok(output) => output.endpoint_arn.ok_or_else(|| {
+                PushRegistrationError::Unavailable("SNS returned no endpoint ARN".into())
+            }),
+            Err(SdkError::ServiceError(error))
+                if error.err().code() == Some("InvalidParameter") =>
+            {
+                Err(PushRegistrationError::InvalidToken(
+                    error.err().message().unwrap_or_default().to_owned(),
+                ))
+            }
+            Err(error) => Err(PushRegistrationError::Unavailable(error.to_string())),
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Routing: which use case a method and path select. [`ROUTES`] is the list the OpenAPI test
+//! compares with `docs/openapi.yaml`.
+
+use http::Method;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route<'a> {
+    Health,
+    RegisterDevice,
+    PutTransporterProfile,
+    IngestLocation,
+    CreateBooking,
+    GetBooking(&'a str),
+    AcceptBooking(&'a str),
+    CancelBooking(&'a str),
+    BookingLocation(&'a str),
+    CreateOrder,
+    GetOrder(&'a str),
+    AcceptTruckRequest {
+        order: &'a str,
+        truck_request: &'a str,
+    },
+}
+
+impl Route<'_> {
+    /// Whether the route reads a JSON body (and so needs `Content-Type: application/json`).
+    pub fn takes_body(&self) -> bool {
+        matches!(
+            self,
+            Route::RegisterDevice
+                | Route::PutTransporterProfile
+                | Route::IngestLocation
+                | Route::CreateBooking
+                | Route::CreateOrder
+        )
+    }
+
+    pub fn needs_token(&self) -> bool {
+        !matches!(self, Route::Health)
+    }
+}
+
+/// Every route served: `(method, OpenAPI path template)`.
+pub const ROUTES: [(&str, &str); 12] = [
+    ("GET", "/v1/health"),
+    ("POST", "/v1/devices"),
+    ("PUT", "/v1/transporters/me"),
+    ("POST", "/v1/tracking/location"),
+    ("POST", "/v1/bookings"),
+    ("GET", "/v1/bookings/{bookingId}"),
+    ("POST", "/v1/bookings/{bookingId}/accept"),
+    ("POST", "/v1/bookings/{bookingId}/cancel"),
+    ("GET", "/v1/bookings/{bookingId}/location"),
+    ("POST", "/v1/orders"),
+    ("GET", "/v1/orders/{orderId}"),
+    (
+        "POST",
+        "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteError {
+    NotFound,
+    /// The path exists with other methods (listed for the `Allow` header).
+    MethodNotAllowed(&'static str),
+}
+
+pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let (route, allowed) = match segments.as_slice() {
+        ["v1", "health"] => (on(method, Method::GET, Route::Health), "GET"),
+        ["v1", "devices"] => (on(method, Method::POST, Route::RegisterDevice), "POST"),
+        ["v1", "transporters", "me"] => {
+            (on(method, Method::PUT, Route::PutTransporterProfile), "PUT")
+        }
+        ["v1", "tracking", "location"] => (on(method, Method::POST, Route::IngestLocation), "POST"),
+        ["v1", "bookings"] => (on(method, Method::POST, Route::CreateBooking), "POST"),
+        ["v1", "bookings", id] => (on(method, Method::GET, Route::GetBooking(id)), "GET"),
+        ["v1", "bookings", id, "accept"] => {
+            (on(method, Method::POST, Route::AcceptBooking(id)), "POST")
+        }
+        ["v1", "bookings", id, "cancel"] => {
+            (on(method, Method::POST, Route::CancelBooking(id)), "POST")
+        }
+        ["v1", "bookings", id, "location"] => {
+            (on(method, Method::GET, Route::BookingLocation(id)), "GET")
+        }
+        ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
+        ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
+        [
+            "v1",
+            "orders",
+            order,
+            "truck-requests",
+            truck_request,
+            "accept",
+        ] => (
+            on(
+                method,
+                Method::POST,
+                Route::AcceptTruckRequest {
+                    order,
+                    truck_request,
+                },
+            ),
+            "POST",
+        ),
+        _ => return Err(RouteError::NotFound),
+    };
+    route.ok_or(RouteError::MethodNotAllowed(allowed))
+}
+
+fn on<'a>(method: &Method, expected: Method, route: Route<'a>) -> Option<Route<'a>> {
+    (*method == expected).then_some(route)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_route_is_served_by_its_method() {
+        for (method, template) in ROUTES {
+            let path = template
+                .replace("{bookingId}", "b")
+                .replace("{orderId}", "o")
+                .replace("{truckRequestId}", "t");
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            assert!(route(&method, &path).is_ok(), "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn unknown_paths_and_wrong_methods_are_told_apart() {
+        assert_eq!(
+            route(&Method::GET, "/v1/nothing"),
+            Err(RouteError::NotFound)
+        );
+        assert_eq!(
+            route(&Method::DELETE, "/v1/bookings/x"),
+            Err(RouteError::MethodNotAllowed("GET"))
+        );
+        assert_eq!(
+            route(&Method::GET, "/v1/bookings/abc/"),
+            Ok(Route::GetBooking("abc"))
+        );
+    }
+}

@@ -1,0 +1,136 @@
+//! Creates the local resources from the shared definitions: DynamoDB tables (keys, GSIs, TTL),
+//! Kafka topics (partitions, retention) and the SNS platform application for FCM. Idempotent.
+
+use crate::definitions::{TableDefinition, load_tables, load_topics};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use std::collections::BTreeMap;
+use std::path::Path;
+use weelo_kafka::KafkaConfig;
+
+pub async fn tables(
+    client: &aws_sdk_dynamodb::Client,
+    definitions: &Path,
+    prefix: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut env = Vec::new();
+    for table in load_tables(definitions)? {
+        let name = format!("{prefix}{}", table.name);
+        create_table(client, &table, &name).await?;
+        env.push((table.env.clone(), name));
+    }
+    Ok(env)
+}
+
+async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    table: &TableDefinition,
+    name: &str,
+) -> anyhow::Result<()> {
+    let mut attributes = BTreeMap::new();
+    let key = |attribute: &crate::definitions::KeyAttribute,
+               key_type: KeyType,
+               attributes: &mut BTreeMap<String, String>| {
+        attributes.insert(attribute.name.clone(), attribute.kind.clone());
+        KeySchemaElement::builder()
+            .attribute_name(&attribute.name)
+            .key_type(key_type)
+            .build()
+    };
+    let mut schema = vec![key(&table.hash_key, KeyType::Hash, &mut attributes)?];
+    if let Some(range) = &table.range_key {
+        schema.push(key(range, KeyType::Range, &mut attributes)?);
+    }
+    let mut indexes = Vec::new();
+    for index in &table.global_secondary_indexes {
+        let mut index_schema = vec![key(&index.hash_key, KeyType::Hash, &mut attributes)?];
+        if let Some(range) = &index.range_key {
+            index_schema.push(key(range, KeyType::Range, &mut attributes)?);
+        }
+        indexes.push(
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.name)
+                .set_key_schema(Some(index_schema))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    let definitions = attributes
+        .iter()
+        .map(|(name, kind)| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let created = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(schema))
+        .set_attribute_definitions(Some(definitions))
+        .set_global_secondary_indexes((!indexes.is_empty()).then_some(indexes))
+        .send()
+        .await;
+    match created {
+        Ok(_) => tracing::info!(table = name, "created table"),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            tracing::debug!(table = name, "table exists")
+        }
+        Err(error) => {
+            return Err(anyhow::Error::new(error).context(format!("creating table {name}")));
+        }
+    }
+    if let Some(attribute) = &table.ttl_attribute {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .ok();
+    }
+    Ok(())
+}
+
+pub async fn topics(
+    kafka: &KafkaConfig,
+    definitions: &Path,
+    replication: i32,
+) -> anyhow::Result<Vec<String>> {
+    weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
+}
+
+/// The FCM platform application. Locally the credential is a placeholder: moto does not call FCM.
+pub async fn platform_application(
+    client: &aws_sdk_sns::Client,
+    name: &str,
+    credential: &str,
+) -> anyhow::Result<String> {
+    let output = client
+        .create_platform_application()
+        .name(name)
+        .platform("GCM")
+        .attributes("PlatformCredential", credential)
+        .send()
+        .await?;
+    output
+        .platform_application_arn
+        .ok_or_else(|| anyhow::anyhow!("SNS returned no platform application ARN"))
+}
