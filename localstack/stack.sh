@@ -2,7 +2,7 @@
 # Starts, stops or shows the native local stack: Apache Kafka (KRaft, 127.0.0.1:9092), the DynamoDB
 # emulator (moto, 127.0.0.1:8000) and SNS/SQS/S3 (moto, 127.0.0.1:4566); then provisions tables,
 # topics and the FCM platform application from infra/definitions and writes .local/stack.env.
-#   localstack/stack.sh start | stop | status
+#   localstack/stack.sh start | stop | status | stop-kafka | start-kafka
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -62,12 +62,13 @@ provision() {
 }
 
 wait_for_kafka_ready() {
-  # The port opens before the broker serves metadata; provisioning retries through that window.
-  for _ in $(seq 1 60); do
-    grep -q "Kafka Server started\|started (kafka.server" "$LOGS/kafka.log" 2>/dev/null && return 0
-    port_open $KAFKA_PORT && sleep 1 && return 0
+  # The port opens before the broker serves requests; its "started" line is the real signal.
+  for _ in $(seq 1 120); do
+    grep -q "Kafka Server started" "$LOGS/kafka.log" 2>/dev/null && return 0
     sleep 0.5
   done
+  tail -n 30 "$LOGS/kafka.log" >&2
+  die "kafka did not report started within 60s"
 }
 
 case "${1:-}" in
@@ -88,10 +89,18 @@ case "${1:-}" in
     for name in kafka dynamodb moto; do stop_bg "$name"; done
     say "local stack stopped"
     ;;
+  stop-kafka) # used by the outbox fault test
+    stop_bg kafka
+    ;;
+  start-kafka)
+    start_kafka
+    wait_for_port kafka $KAFKA_PORT 90
+    wait_for_kafka_ready
+    ;;
   status)
     for entry in kafka:$KAFKA_PORT dynamodb:$DYNAMODB_PORT moto:$MOTO_PORT; do
       if port_open "${entry#*:}"; then echo "${entry%%:*}: up (${entry#*:})"; else echo "${entry%%:*}: down"; fi
     done
     ;;
-  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|stop-kafka|start-kafka" >&2; exit 2 ;;
 esac

@@ -61,10 +61,7 @@ pub struct TokenVerifier {
 
 impl TokenVerifier {
     pub async fn load(config: &VerifierConfig) -> Result<Self, SetupError> {
-        let jwks_error = |reason: String| SetupError::Jwks {
-            url: config.jwks_url.clone(),
-            reason,
-        };
+        let jwks_error = |reason: String| SetupError::Jwks { url: config.jwks_url.clone(), reason };
         let text = if let Some(path) = config.jwks_url.strip_prefix("file://") {
             std::fs::read_to_string(path).map_err(|e| jwks_error(e.to_string()))?
         } else {
@@ -97,38 +94,22 @@ impl TokenVerifier {
             None => validation.validate_aud = false,
         }
         validation.leeway = 30;
-        Ok(Self {
-            keys,
-            validation,
-            role_claim: config.role_claim.clone(),
-        })
+        Ok(Self { keys, validation, role_claim: config.role_claim.clone() })
     }
 
     /// The caller a token proves, or why it proves nothing.
     pub fn verify(&self, token: &str) -> Result<Caller, TokenError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.get(kid))
-            .ok_or(TokenError::Invalid)?;
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation)
-            .map_err(|e| match e.kind() {
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(TokenError::Invalid)?;
+        let data =
+            jsonwebtoken::decode::<Map<String, Value>>(token, key, &self.validation).map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => TokenError::Expired,
                 ErrorKind::MissingRequiredClaim(claim) => TokenError::MissingClaim(claim.clone()),
                 _ => TokenError::Invalid,
             })?;
-        let sub = data
-            .claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .and_then(|s| UserId::parse(s).ok());
+        let sub = data.claims.get("sub").and_then(Value::as_str).and_then(|s| UserId::parse(s).ok());
         let user_id = sub.ok_or_else(|| TokenError::MissingClaim("sub".into()))?;
-        let role = data
-            .claims
-            .get(&self.role_claim)
-            .and_then(Value::as_str)
-            .and_then(Role::parse);
+        let role = data.claims.get(&self.role_claim).and_then(Value::as_str).and_then(Role::parse);
         let role = role.ok_or_else(|| TokenError::MissingClaim(self.role_claim.clone()))?;
         Ok(Caller { user_id, role })
     }
@@ -163,9 +144,5 @@ pub fn mint(request: &MintRequest<'_>) -> Result<String, jsonwebtoken::errors::E
     }
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(request.key_id.to_owned());
-    jsonwebtoken::encode(
-        &header,
-        &claims,
-        &EncodingKey::from_rsa_pem(request.private_key_pem)?,
-    )
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(request.private_key_pem)?)
 }

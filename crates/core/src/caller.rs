@@ -39,9 +39,7 @@ impl Caller {
         if self.role == role {
             Ok(&self.user_id)
         } else {
-            Err(crate::ServiceError::Forbidden {
-                required: role.as_str(),
-            })
+            Err(crate::ServiceError::Forbidden { required: role.as_str() })
         }
     }
 }

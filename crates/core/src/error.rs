@@ -12,10 +12,7 @@ pub struct FieldProblem {
 
 impl FieldProblem {
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            problem: problem.into(),
-        }
+        Self { field: field.into(), problem: problem.into() }
     }
 }
 
@@ -27,9 +24,7 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub fn single(field: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self {
-            details: vec![FieldProblem::new(field, problem)],
-        }
+        Self { details: vec![FieldProblem::new(field, problem)] }
     }
 
     pub fn push(&mut self, field: impl Into<String>, problem: impl Into<String>) {
@@ -38,11 +33,7 @@ impl ValidationError {
 
     /// `Ok(value)` when no problem was recorded, so parsers can collect problems and finish with `?`.
     pub fn into_result<T>(self, value: impl FnOnce() -> T) -> Result<T, ValidationError> {
-        if self.details.is_empty() {
-            Ok(value())
-        } else {
-            Err(self)
-        }
+        if self.details.is_empty() { Ok(value()) } else { Err(self) }
     }
 }
 

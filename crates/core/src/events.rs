@@ -188,9 +188,9 @@ impl DomainEvent {
     /// CloudEvents `subject`: the aggregate, typed, e.g. `booking/0190…`.
     pub fn subject(&self) -> String {
         let kind = match self {
-            DomainEvent::BookingCreated(_)
-            | DomainEvent::BookingAccepted(_)
-            | DomainEvent::BookingCancelled(_) => "booking",
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingAccepted(_) | DomainEvent::BookingCancelled(_) => {
+                "booking"
+            }
             DomainEvent::OrderCreated(_) | DomainEvent::TruckRequestAccepted(_) => "order",
             DomainEvent::LocationUpdated(_) => "transporter",
             DomainEvent::NotificationFcm(_) => "user",
@@ -234,35 +234,24 @@ impl DomainEvent {
 
     /// Decodes a record value (CloudEvents structured JSON) back into the event and its id.
     pub fn from_payload(payload: &[u8]) -> Result<(EventId, DomainEvent), DecodeError> {
-        let event: cloudevents::Event = serde_json::from_slice(payload)
-            .map_err(|e| DecodeError::NotCloudEvent(e.to_string()))?;
-        let id = EventId::parse(event.id())
-            .map_err(|_| DecodeError::NotCloudEvent("id is not a UUID".into()))?;
+        let event: cloudevents::Event =
+            serde_json::from_slice(payload).map_err(|e| DecodeError::NotCloudEvent(e.to_string()))?;
+        let id = EventId::parse(event.id()).map_err(|_| DecodeError::NotCloudEvent("id is not a UUID".into()))?;
         let ty = event.ty().to_owned();
         let data = match event.data() {
             Some(Data::Json(value)) => value.clone(),
-            Some(Data::String(text)) => {
-                serde_json::from_str(text).map_err(|_| DecodeError::MissingData)?
-            }
+            Some(Data::String(text)) => serde_json::from_str(text).map_err(|_| DecodeError::MissingData)?,
             _ => return Err(DecodeError::MissingData),
         };
-        fn parse<T: serde::de::DeserializeOwned>(
-            ty: &str,
-            data: serde_json::Value,
-        ) -> Result<T, DecodeError> {
-            serde_json::from_value(data).map_err(|e| DecodeError::BadData {
-                ty: ty.to_owned(),
-                reason: e.to_string(),
-            })
+        fn parse<T: serde::de::DeserializeOwned>(ty: &str, data: serde_json::Value) -> Result<T, DecodeError> {
+            serde_json::from_value(data).map_err(|e| DecodeError::BadData { ty: ty.to_owned(), reason: e.to_string() })
         }
         let domain = match ty.as_str() {
             "com.weelo.booking.created.v1" => DomainEvent::BookingCreated(parse(&ty, data)?),
             "com.weelo.booking.accepted.v1" => DomainEvent::BookingAccepted(parse(&ty, data)?),
             "com.weelo.booking.cancelled.v1" => DomainEvent::BookingCancelled(parse(&ty, data)?),
             "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
-            "com.weelo.order.truck-request-accepted.v1" => {
-                DomainEvent::TruckRequestAccepted(parse(&ty, data)?)
-            }
+            "com.weelo.order.truck-request-accepted.v1" => DomainEvent::TruckRequestAccepted(parse(&ty, data)?),
             "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
             "com.weelo.notification.fcm.v1" => DomainEvent::NotificationFcm(parse(&ty, data)?),
             _ => return Err(DecodeError::UnknownType(ty)),
@@ -281,16 +270,8 @@ mod tests {
             booking_id: BookingId::generate(),
             customer_id: UserId::parse("customer-1").unwrap(),
             status: BookingStatus::Searching,
-            pickup: Place {
-                lat: 19.0,
-                lng: 72.8,
-                address: Some("Dock 4".into()),
-            },
-            drop: Place {
-                lat: 18.5,
-                lng: 73.8,
-                address: None,
-            },
+            pickup: Place { lat: 19.0, lng: 72.8, address: Some("Dock 4".into()) },
+            drop: Place { lat: 18.5, lng: 73.8, address: None },
             vehicle_type: VehicleType::Tipper,
             scheduled_at: None,
             created_at: Utc::now(),
@@ -313,36 +294,17 @@ mod tests {
         assert_eq!(json["source"], "/weelo/api");
         assert_eq!(json["subject"], format!("booking/{}", record.key));
         assert_eq!(json["data"]["vehicleType"], "tipper");
-        assert_eq!(
-            DomainEvent::from_payload(record.payload.as_bytes()).unwrap(),
-            (id, event)
-        );
+        assert_eq!(DomainEvent::from_payload(record.payload.as_bytes()).unwrap(), (id, event));
     }
 
     #[test]
     fn garbage_unknown_types_and_wrong_data_are_told_apart() {
-        assert!(matches!(
-            DomainEvent::from_payload(b"not json"),
-            Err(DecodeError::NotCloudEvent(_))
-        ));
-        let record =
-            DomainEvent::BookingCreated(booking()).to_record(EventId::generate(), "/t", Utc::now());
-        let renamed = record.payload.replace(
-            "com.weelo.booking.created.v1",
-            "com.weelo.booking.created.v9",
-        );
-        assert!(matches!(
-            DomainEvent::from_payload(renamed.as_bytes()),
-            Err(DecodeError::UnknownType(_))
-        ));
-        let retyped = record.payload.replace(
-            "com.weelo.booking.created.v1",
-            "com.weelo.booking.accepted.v1",
-        );
-        assert!(matches!(
-            DomainEvent::from_payload(retyped.as_bytes()),
-            Err(DecodeError::BadData { .. })
-        ));
+        assert!(matches!(DomainEvent::from_payload(b"not json"), Err(DecodeError::NotCloudEvent(_))));
+        let record = DomainEvent::BookingCreated(booking()).to_record(EventId::generate(), "/t", Utc::now());
+        let renamed = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.created.v9");
+        assert!(matches!(DomainEvent::from_payload(renamed.as_bytes()), Err(DecodeError::UnknownType(_))));
+        let retyped = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.accepted.v1");
+        assert!(matches!(DomainEvent::from_payload(retyped.as_bytes()), Err(DecodeError::BadData { .. })));
     }
 
     #[test]

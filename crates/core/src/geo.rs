@@ -19,11 +19,7 @@ impl GeoPoint {
         if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
             problems.push(("lng", "must be a number from -180 to 180"));
         }
-        if problems.is_empty() {
-            Ok(Self { lat, lng })
-        } else {
-            Err(problems)
-        }
+        if problems.is_empty() { Ok(Self { lat, lng }) } else { Err(problems) }
     }
 
     /// Great-circle distance in metres (haversine; plenty for dispatch radii).
@@ -51,10 +47,7 @@ impl Place {
     pub const MAX_ADDRESS_CHARS: usize = 300;
 
     pub fn point(&self) -> GeoPoint {
-        GeoPoint {
-            lat: self.lat,
-            lng: self.lng,
-        }
+        GeoPoint { lat: self.lat, lng: self.lng }
     }
 }
 
@@ -65,23 +58,14 @@ mod tests {
     #[test]
     fn rejects_out_of_range_and_non_finite_coordinates() {
         assert!(GeoPoint::parse(19.07, 72.87).is_ok());
-        assert_eq!(
-            GeoPoint::parse(90.5, 0.0).unwrap_err(),
-            vec![("lat", "must be a number from -90 to 90")]
-        );
+        assert_eq!(GeoPoint::parse(90.5, 0.0).unwrap_err(), vec![("lat", "must be a number from -90 to 90")]);
         assert_eq!(GeoPoint::parse(f64::NAN, 181.0).unwrap_err().len(), 2);
     }
 
     #[test]
     fn distance_between_mumbai_and_pune_is_about_120_km() {
-        let mumbai = GeoPoint {
-            lat: 19.0760,
-            lng: 72.8777,
-        };
-        let pune = GeoPoint {
-            lat: 18.5204,
-            lng: 73.8567,
-        };
+        let mumbai = GeoPoint { lat: 19.0760, lng: 72.8777 };
+        let pune = GeoPoint { lat: 18.5204, lng: 73.8567 };
         let km = mumbai.distance_m(&pune) / 1000.0;
         assert!((115.0..125.0).contains(&km), "{km}");
     }

@@ -72,10 +72,7 @@ impl TruckRequestId {
     /// The id of the `seq`-th truck (0-based) of order line `line`: the same inputs always give the
     /// same id, so creating an order's truck requests twice creates nothing new.
     pub fn derive(order: OrderId, line: usize, seq: u32) -> Self {
-        Self(Uuid::new_v5(
-            order.as_uuid(),
-            format!("truck-request/{line}/{seq}").as_bytes(),
-        ))
+        Self(Uuid::new_v5(order.as_uuid(), format!("truck-request/{line}/{seq}").as_bytes()))
     }
 }
 
@@ -83,10 +80,7 @@ impl DeviceId {
     /// Registering the same token twice for the same user yields the same device.
     pub fn derive(owner: &UserId, token: &str) -> Self {
         const NAMESPACE: Uuid = Uuid::from_u128(0x5f1d_3c2a_9b4e_4f7a_8c61_2d0e_b7a4_19c3);
-        Self(Uuid::new_v5(
-            &NAMESPACE,
-            format!("{}\n{}", owner.as_str(), token).as_bytes(),
-        ))
+        Self(Uuid::new_v5(&NAMESPACE, format!("{}\n{}", owner.as_str(), token).as_bytes()))
     }
 }
 
@@ -111,14 +105,8 @@ impl UserId {
     pub fn parse(text: &str) -> Result<Self, MalformedId> {
         let valid = !text.is_empty()
             && text.len() <= Self::MAX_LEN
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b));
-        if valid {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(MalformedId)
-        }
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b));
+        if valid { Ok(Self(text.to_owned())) } else { Err(MalformedId) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -139,23 +127,11 @@ mod tests {
     #[test]
     fn derived_ids_are_stable_and_distinct() {
         let order = OrderId::generate();
-        assert_eq!(
-            TruckRequestId::derive(order, 0, 3),
-            TruckRequestId::derive(order, 0, 3)
-        );
-        assert_ne!(
-            TruckRequestId::derive(order, 0, 3),
-            TruckRequestId::derive(order, 1, 3)
-        );
+        assert_eq!(TruckRequestId::derive(order, 0, 3), TruckRequestId::derive(order, 0, 3));
+        assert_ne!(TruckRequestId::derive(order, 0, 3), TruckRequestId::derive(order, 1, 3));
         let user = UserId::parse("u-1").unwrap();
-        assert_eq!(
-            DeviceId::derive(&user, "tok"),
-            DeviceId::derive(&user, "tok")
-        );
-        assert_ne!(
-            DeviceId::derive(&user, "tok"),
-            DeviceId::derive(&UserId::parse("u-2").unwrap(), "tok")
-        );
+        assert_eq!(DeviceId::derive(&user, "tok"), DeviceId::derive(&user, "tok"));
+        assert_ne!(DeviceId::derive(&user, "tok"), DeviceId::derive(&UserId::parse("u-2").unwrap(), "tok"));
     }
 
     #[test]

@@ -24,10 +24,7 @@ pub struct StoreError {
 
 impl StoreError {
     pub fn new(retryable: bool, source: impl Into<anyhow::Error>) -> Self {
-        Self {
-            retryable,
-            source: source.into(),
-        }
+        Self { retryable, source: source.into() }
     }
 }
 
@@ -114,11 +111,7 @@ pub trait OrderStore: Send + Sync {
 
 #[async_trait]
 pub trait OfferStore: Send + Sync {
-    async fn is_offered(
-        &self,
-        subject: OfferSubject,
-        transporter: &UserId,
-    ) -> Result<bool, StoreError>;
+    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError>;
     /// Records offers (idempotent: an existing offer is left as it is).
     async fn put_offers(
         &self,
@@ -130,19 +123,13 @@ pub trait OfferStore: Send + Sync {
 
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError>;
+    async fn get_idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 
 #[async_trait]
 pub trait TransporterStore: Send + Sync {
     async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError>;
-    async fn get_profile(
-        &self,
-        transporter: &UserId,
-    ) -> Result<Option<TransporterProfile>, StoreError>;
+    async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError>;
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError>;
     /// Writes `position` unless a newer one (by `recordedAt`) is stored; returns whether it was written.
     async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError>;
@@ -160,11 +147,7 @@ pub trait DeviceStore: Send + Sync {
 pub trait Outbox: Send + Sync {
     async fn mark_sent(&self, ids: &[EventId]) -> Result<(), StoreError>;
     /// Up to `limit` unsent events created before `created_before`, oldest first.
-    async fn pending(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError>;
+    async fn pending(&self, created_before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRecord>, StoreError>;
 }
 
 /// All the storage the api needs.
@@ -172,15 +155,8 @@ pub trait Store:
     BookingStore + OrderStore + OfferStore + IdempotencyStore + TransporterStore + DeviceStore + Outbox
 {
 }
-impl<
-    T: BookingStore
-        + OrderStore
-        + OfferStore
-        + IdempotencyStore
-        + TransporterStore
-        + DeviceStore
-        + Outbox,
-> Store for T
+impl<T: BookingStore + OrderStore + OfferStore + IdempotencyStore + TransporterStore + DeviceStore + Outbox> Store
+    for T
 {
 }
 

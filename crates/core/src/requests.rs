@@ -35,15 +35,19 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
     let mut json = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
-        let field = if path == "." || path == "?" {
-            "body".to_owned()
-        } else {
-            path
+        let problem = describe_json_error(error.inner());
+        // serde reports a missing field at its parent; name the field itself.
+        let missing = problem.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+        let field = match (path.as_str(), missing) {
+            ("." | "?", None) => "body".to_owned(),
+            ("." | "?", Some(name)) => name.to_owned(),
+            (parent, Some(name)) => format!("{parent}.{name}"),
+            (path, None) => path.to_owned(),
         };
-        ValidationError::single(field, describe_json_error(error.inner()))
+        let problem = if missing.is_some() { "is required".to_owned() } else { problem };
+        ValidationError::single(field, problem)
     })?;
-    json.end()
-        .map_err(|error| ValidationError::single("body", describe_json_error(&error)))?;
+    json.end().map_err(|error| ValidationError::single("body", describe_json_error(&error)))?;
     Ok(value)
 }
 
@@ -82,17 +86,10 @@ impl PlaceInput {
                 );
             }
             if address.chars().any(char::is_control) {
-                problems.push(
-                    format!("{field}.address"),
-                    "must not contain control characters",
-                );
+                problems.push(format!("{field}.address"), "must not contain control characters");
             }
         }
-        Place {
-            lat: self.lat,
-            lng: self.lng,
-            address: address.filter(|a| !a.is_empty()),
-        }
+        Place { lat: self.lat, lng: self.lng, address: address.filter(|a| !a.is_empty()) }
     }
 }
 
@@ -134,22 +131,11 @@ impl CreateBookingRequest {
     }
 }
 
-fn validate_schedule(
-    at: DateTime<Utc>,
-    now: DateTime<Utc>,
-    field: &str,
-    problems: &mut ValidationError,
-) {
+fn validate_schedule(at: DateTime<Utc>, now: DateTime<Utc>, field: &str, problems: &mut ValidationError) {
     if at < now - Duration::seconds(limits::MAX_SCHEDULE_PAST_SECS) {
         problems.push(field, "must not be in the past");
     } else if at > now + Duration::days(limits::MAX_SCHEDULE_AHEAD_DAYS) {
-        problems.push(
-            field,
-            format!(
-                "must be at most {} days ahead",
-                limits::MAX_SCHEDULE_AHEAD_DAYS
-            ),
-        );
+        problems.push(field, format!("must be at most {} days ahead", limits::MAX_SCHEDULE_AHEAD_DAYS));
     }
 }
 
@@ -194,32 +180,16 @@ impl CreateOrderRequest {
         }
         for (i, line) in self.trucks.iter().enumerate() {
             if !(1..=MAX_TRUCKS_PER_LINE).contains(&line.quantity) {
-                problems.push(
-                    format!("trucks[{i}].quantity"),
-                    format!("must be from 1 to {MAX_TRUCKS_PER_LINE}"),
-                );
+                problems.push(format!("trucks[{i}].quantity"), format!("must be from 1 to {MAX_TRUCKS_PER_LINE}"));
             }
         }
         let total: u64 = self.trucks.iter().map(|t| u64::from(t.quantity)).sum();
         if total > u64::from(MAX_TRUCKS_PER_ORDER) {
-            problems.push(
-                "trucks",
-                format!("must request at most {MAX_TRUCKS_PER_ORDER} trucks in total"),
-            );
+            problems.push("trucks", format!("must request at most {MAX_TRUCKS_PER_ORDER} trucks in total"));
         }
-        let trucks = self
-            .trucks
-            .iter()
-            .map(|t| TruckLine {
-                vehicle_type: t.vehicle_type,
-                quantity: t.quantity,
-            })
-            .collect();
-        problems.into_result(|| NewOrder {
-            pickup,
-            drop,
-            trucks,
-        })
+        let trucks =
+            self.trucks.iter().map(|t| TruckLine { vehicle_type: t.vehicle_type, quantity: t.quantity }).collect();
+        problems.into_result(|| NewOrder { pickup, drop, trucks })
     }
 }
 
@@ -236,10 +206,7 @@ impl RegisterDeviceRequest {
         let length = self.token.chars().count();
         let mut problems = ValidationError::default();
         if length == 0 || length > limits::MAX_PUSH_TOKEN_CHARS {
-            problems.push(
-                "token",
-                format!("must be 1 to {} characters", limits::MAX_PUSH_TOKEN_CHARS),
-            );
+            problems.push("token", format!("must be 1 to {} characters", limits::MAX_PUSH_TOKEN_CHARS));
         } else if !self.token.chars().all(|c| c.is_ascii_graphic()) {
             problems.push("token", "must be printable ASCII without spaces");
         }
@@ -293,10 +260,7 @@ struct LocationBatchInput {
 }
 
 /// `POST /v1/tracking/location`: one point, or `{"points": [...]}` with up to 100.
-pub fn parse_location_body(
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> Result<Vec<LocationPoint>, ValidationError> {
+pub fn parse_location_body(body: &[u8], now: DateTime<Utc>) -> Result<Vec<LocationPoint>, ValidationError> {
     let value: serde_json::Value = decode(body)?;
     let (inputs, prefix) = if value.get("points").is_some() {
         let batch: LocationBatchInput = decode(body)?;
@@ -317,11 +281,7 @@ pub fn parse_location_body(
         .enumerate()
         .map(|(i, input)| {
             let field = |name: &str| {
-                if single {
-                    name.to_owned()
-                } else {
-                    format!("{prefix}[{i}].{name}")
-                }
+                if single { name.to_owned() } else { format!("{prefix}[{i}].{name}") }
             };
             input.validate(now, &field, &mut problems)
         })
@@ -346,21 +306,15 @@ impl LocationPointInput {
         } else if self.recorded_at < now - Duration::seconds(limits::MAX_POINT_AGE_SECS) {
             problems.push(field("recordedAt"), "must be within the last 24 hours");
         }
-        let mut range =
-            |name: &str, value: Option<f64>, min: f64, max: f64, max_inclusive: bool| {
-                if let Some(v) = value {
-                    let ok =
-                        v.is_finite() && v >= min && if max_inclusive { v <= max } else { v < max };
-                    if !ok {
-                        let upper = if max_inclusive {
-                            "to"
-                        } else {
-                            "up to but excluding"
-                        };
-                        problems.push(field(name), format!("must be from {min} {upper} {max}"));
-                    }
+        let mut range = |name: &str, value: Option<f64>, min: f64, max: f64, max_inclusive: bool| {
+            if let Some(v) = value {
+                let ok = v.is_finite() && v >= min && if max_inclusive { v <= max } else { v < max };
+                if !ok {
+                    let upper = if max_inclusive { "to" } else { "up to but excluding" };
+                    problems.push(field(name), format!("must be from {min} {upper} {max}"));
                 }
-            };
+            }
+        };
         range("speedKmh", self.speed_kmh, 0.0, 300.0, true);
         range("headingDeg", self.heading_deg, 0.0, 360.0, false);
         range("accuracyM", self.accuracy_m, 0.0, 10_000.0, true);
@@ -377,16 +331,12 @@ impl LocationPointInput {
 
 /// The `Idempotency-Key` header: 1–255 printable ASCII characters.
 pub fn parse_idempotency_key(raw: &str) -> Result<&str, ValidationError> {
-    let ok = !raw.is_empty()
-        && raw.len() <= limits::MAX_IDEMPOTENCY_KEY_CHARS
-        && raw.bytes().all(|b| b.is_ascii_graphic());
+    let ok =
+        !raw.is_empty() && raw.len() <= limits::MAX_IDEMPOTENCY_KEY_CHARS && raw.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(raw)
     } else {
-        Err(ValidationError::single(
-            "Idempotency-Key",
-            "must be 1 to 255 printable ASCII characters",
-        ))
+        Err(ValidationError::single("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
     }
 }
 
@@ -400,13 +350,9 @@ mod tests {
 
     #[test]
     fn booking_problems_name_each_field() {
-        let body =
-            br#"{"pickup":{"lat":91,"lng":0},"drop":{"lat":0,"lng":-181},"vehicleType":"open"}"#;
+        let body = br#"{"pickup":{"lat":91,"lng":0},"drop":{"lat":0,"lng":-181},"vehicleType":"open"}"#;
         let request: CreateBookingRequest = decode(body).unwrap();
-        assert_eq!(
-            fields(request.validate(Utc::now()).unwrap_err()),
-            ["pickup.lat", "drop.lng"]
-        );
+        assert_eq!(fields(request.validate(Utc::now()).unwrap_err()), ["pickup.lat", "drop.lng"]);
     }
 
     #[test]
@@ -419,37 +365,24 @@ mod tests {
             br#"{"pickup":{"lat":1,"lng":0},"drop":{"lat":0,"lng":0},"vehicleType":"boat"}"#,
         );
         assert_eq!(fields(unknown_vehicle.unwrap_err()), ["vehicleType"]);
-        assert_eq!(
-            fields(decode::<CreateBookingRequest>(b"{").unwrap_err()),
-            ["body"]
-        );
-        assert_eq!(
-            fields(decode::<CreateBookingRequest>(b"{} x").unwrap_err()),
-            ["body"]
-        );
+        assert_eq!(fields(decode::<CreateBookingRequest>(b"{").unwrap_err()), ["body"]);
+        let missing =
+            decode::<CreateBookingRequest>(br#"{"pickup":{"lat":1,"lng":0},"drop":{"lat":0},"vehicleType":"open"}"#);
+        assert_eq!(missing.unwrap_err().details, [crate::FieldProblem::new("drop.lng", "is required")]);
+        assert_eq!(fields(decode::<CreateBookingRequest>(br#"{"drop":{"lat":0,"lng":0}}"#).unwrap_err()), ["pickup"]);
+        let trailing = br#"{"pickup":{"lat":1,"lng":0},"drop":{"lat":0,"lng":0},"vehicleType":"open"} x"#;
+        assert_eq!(fields(decode::<CreateBookingRequest>(trailing).unwrap_err()), ["body"]);
     }
 
     #[test]
     fn orders_enforce_line_quantity_and_total_limits() {
         let order = |trucks: &str| {
-            let body = format!(
-                r#"{{"pickup":{{"lat":1,"lng":1}},"drop":{{"lat":2,"lng":2}},"trucks":{trucks}}}"#
-            );
-            decode::<CreateOrderRequest>(body.as_bytes())
-                .unwrap()
-                .validate()
+            let body = format!(r#"{{"pickup":{{"lat":1,"lng":1}},"drop":{{"lat":2,"lng":2}},"trucks":{trucks}}}"#);
+            decode::<CreateOrderRequest>(body.as_bytes()).unwrap().validate()
         };
-        assert_eq!(
-            order(r#"[{"vehicleType":"tipper","quantity":50}]"#)
-                .unwrap()
-                .trucks_requested(),
-            50
-        );
+        assert_eq!(order(r#"[{"vehicleType":"tipper","quantity":50}]"#).unwrap().trucks_requested(), 50);
         assert_eq!(fields(order("[]").unwrap_err()), ["trucks"]);
-        assert_eq!(
-            fields(order(r#"[{"vehicleType":"open","quantity":0}]"#).unwrap_err()),
-            ["trucks[0].quantity"]
-        );
+        assert_eq!(fields(order(r#"[{"vehicleType":"open","quantity":0}]"#).unwrap_err()), ["trucks[0].quantity"]);
         let three_fifties = r#"[{"vehicleType":"open","quantity":50},{"vehicleType":"mini","quantity":50},{"vehicleType":"tanker","quantity":1}]"#;
         assert_eq!(fields(order(three_fifties).unwrap_err()), ["trucks"]);
     }
@@ -457,18 +390,12 @@ mod tests {
     #[test]
     fn location_accepts_one_point_or_a_bounded_batch() {
         let now = Utc::now();
-        let point = format!(
-            r#"{{"lat":19.1,"lng":72.9,"recordedAt":"{}"}}"#,
-            now.to_rfc3339()
-        );
+        let point = format!(r#"{{"lat":19.1,"lng":72.9,"recordedAt":"{}"}}"#, now.to_rfc3339());
         assert_eq!(parse_location_body(point.as_bytes(), now).unwrap().len(), 1);
         let batch = format!(r#"{{"points":[{point},{point}]}}"#);
         assert_eq!(parse_location_body(batch.as_bytes(), now).unwrap().len(), 2);
         let too_many = format!(r#"{{"points":[{}]}}"#, vec![point.as_str(); 101].join(","));
-        assert_eq!(
-            fields(parse_location_body(too_many.as_bytes(), now).unwrap_err()),
-            ["points"]
-        );
+        assert_eq!(fields(parse_location_body(too_many.as_bytes(), now).unwrap_err()), ["points"]);
         let future = format!(
             r#"{{"points":[{point},{{"lat":1,"lng":1,"recordedAt":"{}","headingDeg":360}}]}}"#,
             (now + Duration::hours(1)).to_rfc3339()
@@ -481,16 +408,9 @@ mod tests {
 
     #[test]
     fn transporter_profiles_reject_duplicates_and_empty_lists() {
-        let profile = |body: &str| {
-            decode::<TransporterProfileRequest>(body.as_bytes())
-                .unwrap()
-                .validate()
-        };
+        let profile = |body: &str| decode::<TransporterProfileRequest>(body.as_bytes()).unwrap().validate();
         assert!(profile(r#"{"vehicleTypes":["open","tipper"],"available":true}"#).is_ok());
-        assert_eq!(
-            fields(profile(r#"{"vehicleTypes":[],"available":true}"#).unwrap_err()),
-            ["vehicleTypes"]
-        );
+        assert_eq!(fields(profile(r#"{"vehicleTypes":[],"available":true}"#).unwrap_err()), ["vehicleTypes"]);
         assert_eq!(
             fields(profile(r#"{"vehicleTypes":["open","open"],"available":true}"#).unwrap_err()),
             ["vehicleTypes[1]"]

@@ -8,19 +8,17 @@ use crate::caller::{Caller, Role};
 use crate::device::{Device, DeviceReceipt};
 use crate::error::ServiceError;
 use crate::events::{
-    BookingAccepted, BookingCancelled, DomainEvent, EventRecord, LocationUpdated,
-    TruckRequestAccepted,
+    BookingAccepted, BookingCancelled, DomainEvent, EventRecord, LocationUpdated, TruckRequestAccepted,
 };
 use crate::ids::{BookingId, DeviceId, EventId, OrderId, TruckRequestId};
 use crate::location::Position;
 use crate::order::{Order, OrderReceipt, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use crate::ports::{
-    CreateError, EventBus, IdempotencyRecord, OfferSubject, PushRegistrationError, PushRegistry,
-    Store, StoreError, TransitionError,
+    CreateError, EventBus, IdempotencyRecord, OfferSubject, PushRegistrationError, PushRegistry, Store, StoreError,
+    TransitionError,
 };
 use crate::requests::{
-    self, CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest,
-    TransporterProfileRequest,
+    self, CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest,
 };
 use crate::transporter::TransporterProfile;
 use chrono::{DateTime, Utc};
@@ -91,22 +89,11 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             accepted_at: None,
             cancelled_at: None,
         };
-        let receipt = BookingReceipt {
-            booking_id: booking.booking_id,
-            status: booking.status,
-            created_at: now,
-        };
-        let events = [DomainEvent::BookingCreated(booking.clone()).to_record(
-            EventId::generate(),
-            API_EVENT_SOURCE,
-            now,
-        )];
+        let receipt = BookingReceipt { booking_id: booking.booking_id, status: booking.status, created_at: now };
+        let events =
+            [DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), API_EVENT_SOURCE, now)];
         let record = claim.map(|c| c.record(&receipt, now));
-        match self
-            .store
-            .create_booking(&booking, &events, record.as_ref())
-            .await
-        {
+        match self.store.create_booking(&booking, &events, record.as_ref()).await {
             Ok(()) => {}
             Err(CreateError::IdempotencyKeyTaken) => {
                 return self.replay_after_race(record.as_ref()).await;
@@ -114,10 +101,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
         self.publish_committed(&events).await;
-        Ok(Created {
-            value: receipt,
-            replayed: false,
-        })
+        Ok(Created { value: receipt, replayed: false })
     }
 
     /// `GET /v1/bookings/{id}`: the owner, a transporter it was offered to, or the one who won it.
@@ -130,18 +114,10 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     pub async fn accept_booking(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
         let transporter = caller.require(Role::Transporter)?;
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
-        if !self
-            .store
-            .is_offered(OfferSubject::Booking(id), transporter)
-            .await?
-        {
+        if !self.store.is_offered(OfferSubject::Booking(id), transporter).await? {
             return Err(not_found("booking"));
         }
-        let mut booking = self
-            .store
-            .get_booking(id)
-            .await?
-            .ok_or(not_found("booking"))?;
+        let mut booking = self.store.get_booking(id).await?.ok_or(not_found("booking"))?;
         if booking.status != BookingStatus::Searching {
             return Err(booking_unavailable(booking.status));
         }
@@ -157,11 +133,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             accepted_at: now,
         });
         let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
-        match self
-            .store
-            .transition_booking(&booking, BookingStatus::Searching, &events)
-            .await
-        {
+        match self.store.transition_booking(&booking, BookingStatus::Searching, &events).await {
             Ok(()) => {}
             Err(TransitionError::NotFound) => return Err(not_found("booking")),
             Err(TransitionError::Conflict) => return Err(self.current_booking_conflict(id).await),
@@ -176,12 +148,8 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     pub async fn cancel_booking(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
         let customer = caller.require(Role::Customer)?;
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
-        let mut booking = self
-            .store
-            .get_booking(id)
-            .await?
-            .filter(|b| &b.customer_id == customer)
-            .ok_or(not_found("booking"))?;
+        let mut booking =
+            self.store.get_booking(id).await?.filter(|b| &b.customer_id == customer).ok_or(not_found("booking"))?;
         if booking.status == BookingStatus::Cancelled {
             return Ok(booking);
         }
@@ -197,11 +165,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             cancelled_at: now,
         });
         let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
-        match self
-            .store
-            .transition_booking(&booking, previous, &events)
-            .await
-        {
+        match self.store.transition_booking(&booking, previous, &events).await {
             Ok(()) => {}
             Err(TransitionError::NotFound) => return Err(not_found("booking")),
             // Accepted or cancelled in between: look again, so a concurrent cancel still answers 200.
@@ -215,24 +179,13 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     }
 
     /// `GET /v1/bookings/{id}/location`: where the assigned transporter was last seen.
-    pub async fn booking_location(
-        &self,
-        caller: &Caller,
-        id: &str,
-    ) -> Result<Position, ServiceError> {
+    pub async fn booking_location(&self, caller: &Caller, id: &str) -> Result<Position, ServiceError> {
         let customer = caller.require(Role::Customer)?;
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
-        let booking = self
-            .store
-            .get_booking(id)
-            .await?
-            .filter(|b| &b.customer_id == customer)
-            .ok_or(not_found("booking"))?;
+        let booking =
+            self.store.get_booking(id).await?.filter(|b| &b.customer_id == customer).ok_or(not_found("booking"))?;
         let transporter = booking.accepted_by.ok_or(not_found("position"))?;
-        self.store
-            .latest_position(&transporter)
-            .await?
-            .ok_or(not_found("position"))
+        self.store.latest_position(&transporter).await?.ok_or(not_found("position"))
     }
 
     /// `POST /v1/orders`.
@@ -260,22 +213,10 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             trucks_requested,
             created_at: now,
         };
-        let receipt = OrderReceipt {
-            order_id: order.order_id,
-            status: order.status,
-            trucks_requested,
-        };
-        let events = [DomainEvent::OrderCreated(order.clone()).to_record(
-            EventId::generate(),
-            API_EVENT_SOURCE,
-            now,
-        )];
+        let receipt = OrderReceipt { order_id: order.order_id, status: order.status, trucks_requested };
+        let events = [DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), API_EVENT_SOURCE, now)];
         let record = claim.map(|c| c.record(&receipt, now));
-        match self
-            .store
-            .create_order(&order, &events, record.as_ref())
-            .await
-        {
+        match self.store.create_order(&order, &events, record.as_ref()).await {
             Ok(()) => {}
             Err(CreateError::IdempotencyKeyTaken) => {
                 return self.replay_after_race(record.as_ref()).await;
@@ -283,21 +224,14 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
         self.publish_committed(&events).await;
-        Ok(Created {
-            value: receipt,
-            replayed: false,
-        })
+        Ok(Created { value: receipt, replayed: false })
     }
 
     /// `GET /v1/orders/{id}`: the owner only.
     pub async fn get_order(&self, caller: &Caller, id: &str) -> Result<OrderView, ServiceError> {
         let customer = caller.require(Role::Customer)?;
         let id = OrderId::parse(id).map_err(|_| not_found("order"))?;
-        self.store
-            .get_order(id)
-            .await?
-            .filter(|o| &o.order.customer_id == customer)
-            .ok_or(not_found("order"))
+        self.store.get_order(id).await?.filter(|o| &o.order.customer_id == customer).ok_or(not_found("order"))
     }
 
     /// `POST /v1/orders/{id}/truck-requests/{trId}/accept`.
@@ -309,23 +243,11 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     ) -> Result<TruckRequest, ServiceError> {
         let transporter = caller.require(Role::Transporter)?;
         let order_id = OrderId::parse(order_id).map_err(|_| not_found("truck request"))?;
-        let truck_request_id =
-            TruckRequestId::parse(truck_request_id).map_err(|_| not_found("truck request"))?;
-        if !self
-            .store
-            .is_offered(
-                OfferSubject::TruckRequest(order_id, truck_request_id),
-                transporter,
-            )
-            .await?
-        {
+        let truck_request_id = TruckRequestId::parse(truck_request_id).map_err(|_| not_found("truck request"))?;
+        if !self.store.is_offered(OfferSubject::TruckRequest(order_id, truck_request_id), transporter).await? {
             return Err(not_found("truck request"));
         }
-        let view = self
-            .store
-            .get_order(order_id)
-            .await?
-            .ok_or(not_found("truck request"))?;
+        let view = self.store.get_order(order_id).await?.ok_or(not_found("truck request"))?;
         let mut request = view
             .truck_requests
             .into_iter()
@@ -347,11 +269,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             accepted_at: now,
         });
         let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
-        match self
-            .store
-            .transition_truck_request(&request, TruckRequestStatus::Open, &events)
-            .await
-        {
+        match self.store.transition_truck_request(&request, TruckRequestStatus::Open, &events).await {
             Ok(()) => {}
             Err(TransitionError::NotFound) => return Err(not_found("truck request")),
             Err(TransitionError::Conflict) => {
@@ -384,24 +302,18 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     /// `POST /v1/tracking/location`. GPS points skip the outbox: a point is worth little a few
     /// seconds later and the volume would cost a DynamoDB write each. The answer is 202 only once
     /// Kafka acknowledged every point; otherwise 503, and the app keeps its buffer and retries.
-    pub async fn ingest_locations(
-        &self,
-        caller: &Caller,
-        body: &[u8],
-    ) -> Result<usize, ServiceError> {
+    pub async fn ingest_locations(&self, caller: &Caller, body: &[u8]) -> Result<usize, ServiceError> {
         let transporter = caller.require(Role::Transporter)?;
         let now = Utc::now();
         let points = requests::parse_location_body(body, now)?;
-        let records: Vec<EventRecord> = points
-            .into_iter()
-            .map(|point| {
-                DomainEvent::LocationUpdated(LocationUpdated {
-                    transporter_id: transporter.clone(),
-                    point,
+        let records: Vec<EventRecord> =
+            points
+                .into_iter()
+                .map(|point| {
+                    DomainEvent::LocationUpdated(LocationUpdated { transporter_id: transporter.clone(), point })
+                        .to_record(EventId::generate(), API_EVENT_SOURCE, now)
                 })
-                .to_record(EventId::generate(), API_EVENT_SOURCE, now)
-            })
-            .collect();
+                .collect();
         self.bus.publish(&records).await.map_err(|error| {
             tracing::warn!(%error, points = records.len(), "location points not accepted: event stream unavailable");
             ServiceError::Unavailable { what: "the event stream" }
@@ -410,35 +322,25 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
     }
 
     /// `POST /v1/devices`: registers the caller's FCM token. The same token again answers the same device.
-    pub async fn register_device(
-        &self,
-        caller: &Caller,
-        body: &[u8],
-    ) -> Result<Created<DeviceReceipt>, ServiceError> {
+    pub async fn register_device(&self, caller: &Caller, body: &[u8]) -> Result<Created<DeviceReceipt>, ServiceError> {
         let request = requests::decode::<RegisterDeviceRequest>(body)?.validate()?;
         let owner = &caller.user_id;
         let device_id = DeviceId::derive(owner, &request.token);
         if self.store.get_device(owner, device_id).await?.is_some() {
-            return Ok(Created {
-                value: DeviceReceipt { device_id },
-                replayed: true,
-            });
+            return Ok(Created { value: DeviceReceipt { device_id }, replayed: true });
         }
-        let endpoint_arn = self
-            .push
-            .register_endpoint(request.platform, &request.token, owner)
-            .await
-            .map_err(|error| match error {
-                PushRegistrationError::InvalidToken(_) => ServiceError::Validation(
-                    crate::ValidationError::single("token", "was rejected by the push service"),
-                ),
+        let endpoint_arn = self.push.register_endpoint(request.platform, &request.token, owner).await.map_err(
+            |error| match error {
+                PushRegistrationError::InvalidToken(_) => ServiceError::Validation(crate::ValidationError::single(
+                    "token",
+                    "was rejected by the push service",
+                )),
                 PushRegistrationError::Unavailable(reason) => {
                     tracing::warn!(%reason, "push registry unavailable");
-                    ServiceError::Unavailable {
-                        what: "the push service",
-                    }
+                    ServiceError::Unavailable { what: "the push service" }
                 }
-            })?;
+            },
+        )?;
         let device = Device {
             user_id: owner.clone(),
             device_id,
@@ -448,34 +350,20 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             registered_at: Utc::now(),
         };
         let created = self.store.put_device_if_absent(&device).await?;
-        Ok(Created {
-            value: DeviceReceipt { device_id },
-            replayed: !created,
-        })
+        Ok(Created { value: DeviceReceipt { device_id }, replayed: !created })
     }
 
     async fn visible_booking(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
-        let booking = self
-            .store
-            .get_booking(id)
-            .await?
-            .ok_or(not_found("booking"))?;
+        let booking = self.store.get_booking(id).await?.ok_or(not_found("booking"))?;
         let visible = match caller.role {
             Role::Customer => booking.customer_id == caller.user_id,
             Role::Transporter => {
                 booking.accepted_by.as_ref() == Some(&caller.user_id)
-                    || self
-                        .store
-                        .is_offered(OfferSubject::Booking(id), &caller.user_id)
-                        .await?
+                    || self.store.is_offered(OfferSubject::Booking(id), &caller.user_id).await?
             }
         };
-        if visible {
-            Ok(booking)
-        } else {
-            Err(not_found("booking"))
-        }
+        if visible { Ok(booking) } else { Err(not_found("booking")) }
     }
 
     async fn current_booking_conflict(&self, id: BookingId) -> ServiceError {
@@ -501,21 +389,15 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         &self,
         record: Option<&IdempotencyRecord>,
     ) -> Result<Created<T>, ServiceError> {
-        let record = record.ok_or_else(|| {
-            ServiceError::internal(anyhow::anyhow!("idempotency conflict without a key"))
-        })?;
+        let record =
+            record.ok_or_else(|| ServiceError::internal(anyhow::anyhow!("idempotency conflict without a key")))?;
         let stored = self
             .store
             .get_idempotency(&record.scoped_key)
             .await?
-            .ok_or_else(|| {
-                ServiceError::internal(anyhow::anyhow!("idempotency record vanished"))
-            })?;
-        IdempotencyClaim {
-            scoped_key: record.scoped_key.clone(),
-            request_hash: record.request_hash.clone(),
-        }
-        .replay(&stored)
+            .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("idempotency record vanished")))?;
+        IdempotencyClaim { scoped_key: record.scoped_key.clone(), request_hash: record.request_hash.clone() }
+            .replay(&stored)
     }
 
     /// Publishes events that are already committed to the outbox, and marks them sent. A failure is
@@ -552,14 +434,8 @@ impl IdempotencyClaim {
         let key = requests::parse_idempotency_key(key)?;
         // The validated request, not the raw bytes: the same request with other whitespace is the same request.
         let canonical = serde_json::to_vec(request).map_err(ServiceError::internal)?;
-        let request_hash = Sha256::digest(&canonical)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Ok(Some(Self {
-            scoped_key: format!("{}#{operation}#{key}", caller.user_id),
-            request_hash,
-        }))
+        let request_hash = Sha256::digest(&canonical).iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Some(Self { scoped_key: format!("{}#{operation}#{key}", caller.user_id), request_hash }))
     }
 
     fn record(self, receipt: &impl Serialize, now: DateTime<Utc>) -> IdempotencyRecord {
@@ -571,10 +447,7 @@ impl IdempotencyClaim {
         }
     }
 
-    fn replay<T: DeserializeOwned>(
-        &self,
-        stored: &IdempotencyRecord,
-    ) -> Result<Created<T>, ServiceError> {
+    fn replay<T: DeserializeOwned>(&self, stored: &IdempotencyRecord) -> Result<Created<T>, ServiceError> {
         if stored.request_hash != self.request_hash {
             return Err(ServiceError::Conflict {
                 code: "idempotency_key_reused",
@@ -582,10 +455,7 @@ impl IdempotencyClaim {
             });
         }
         let value = serde_json::from_str(&stored.receipt).map_err(ServiceError::internal)?;
-        Ok(Created {
-            value,
-            replayed: true,
-        })
+        Ok(Created { value, replayed: true })
     }
 }
 

@@ -109,12 +109,7 @@ impl OutboxItem {
     }
 
     pub fn into_record(self) -> EventRecord {
-        EventRecord {
-            event_id: self.event_id,
-            topic: self.topic,
-            key: self.record_key,
-            payload: self.payload,
-        }
+        EventRecord { event_id: self.event_id, topic: self.topic, key: self.record_key, payload: self.payload }
     }
 }
 

@@ -46,11 +46,7 @@ impl DynamoStore {
         &self.tables
     }
 
-    fn outbox_puts(
-        &self,
-        events: &[EventRecord],
-        now_ms: i64,
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+    fn outbox_puts(&self, events: &[EventRecord], now_ms: i64) -> Result<Vec<TransactWriteItem>, StoreError> {
         events
             .iter()
             .map(|event| {
@@ -105,20 +101,11 @@ impl DynamoStore {
             writes.push(self.idempotency_put(record)?);
         }
         let idempotency_index = writes.len() - 1;
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(error) => match canceled_reasons(&error) {
                 // With a key, the only condition that can fail is the key's (the entity id is fresh).
-                Some(reasons)
-                    if idempotency.is_some()
-                        && failed_at(&reasons, idempotency_index).unwrap_or(true) =>
-                {
+                Some(reasons) if idempotency.is_some() && failed_at(&reasons, idempotency_index).unwrap_or(true) => {
                     Err(CreateError::IdempotencyKeyTaken)
                 }
                 _ => Err(CreateError::Store(classify(error))),
@@ -145,28 +132,16 @@ impl DynamoStore {
             .map_err(internal)?;
         let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
         writes.extend(self.outbox_puts(events, now_ms)?);
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(writes))
-            .send()
-            .await
-        {
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(error) => match canceled_reasons(&error) {
-                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => {
-                    Err(TransitionError::Conflict)
-                }
+                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => Err(TransitionError::Conflict),
                 _ => Err(TransitionError::Store(classify(error))),
             },
         }
     }
 
-    async fn get<T: DeserializeOwned>(
-        &self,
-        table: &str,
-        key: Item,
-    ) -> Result<Option<T>, StoreError> {
+    async fn get<T: DeserializeOwned>(&self, table: &str, key: Item) -> Result<Option<T>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -180,12 +155,7 @@ impl DynamoStore {
     }
 
     /// Puts items that must not replace existing ones; an existing item counts as success.
-    async fn put_all_if_absent(
-        &self,
-        table: &str,
-        key_attribute: &str,
-        items: Vec<Item>,
-    ) -> Result<(), StoreError> {
+    async fn put_all_if_absent(&self, table: &str, key_attribute: &str, items: Vec<Item>) -> Result<(), StoreError> {
         stream::iter(items)
             .map(|item| async move {
                 let result = self
@@ -200,9 +170,7 @@ impl DynamoStore {
                 match result {
                     Ok(_) => Ok(()),
                     Err(error)
-                        if error
-                            .as_service_error()
-                            .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                        if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) =>
                     {
                         Ok(())
                     }
@@ -223,19 +191,11 @@ impl BookingStore for DynamoStore {
         events: &[EventRecord],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
-        self.create(
-            &self.tables.bookings,
-            "bookingId",
-            to_item(booking)?,
-            events,
-            idempotency,
-        )
-        .await
+        self.create(&self.tables.bookings, "bookingId", to_item(booking)?, events, idempotency).await
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        self.get(&self.tables.bookings, key("bookingId", id.to_string()))
-            .await
+        self.get(&self.tables.bookings, key("bookingId", id.to_string())).await
     }
 
     async fn transition_booking(
@@ -244,13 +204,7 @@ impl BookingStore for DynamoStore {
         expected: BookingStatus,
         events: &[EventRecord],
     ) -> Result<(), TransitionError> {
-        self.transition(
-            &self.tables.bookings,
-            to_item(booking)?,
-            expected.as_str(),
-            events,
-        )
-        .await
+        self.transition(&self.tables.bookings, to_item(booking)?, expected.as_str(), events).await
     }
 }
 
@@ -262,12 +216,8 @@ impl OrderStore for DynamoStore {
         events: &[EventRecord],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
-        let item = to_item(&OrderItem {
-            item_id: ORDER_ITEM_ID.to_owned(),
-            order: order.clone(),
-        })?;
-        self.create(&self.tables.orders, "orderId", item, events, idempotency)
-            .await
+        let item = to_item(&OrderItem { item_id: ORDER_ITEM_ID.to_owned(), order: order.clone() })?;
+        self.create(&self.tables.orders, "orderId", item, events, idempotency).await
     }
 
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
@@ -286,33 +236,24 @@ impl OrderStore for DynamoStore {
         while let Some(item) = pages.next().await {
             let item = item.map_err(classify)?;
             match item.get("itemId").and_then(|v| v.as_s().ok()) {
-                Some(item_id) if item_id == ORDER_ITEM_ID => {
-                    order = Some(from_item::<OrderItem>(item)?.order)
-                }
+                Some(item_id) if item_id == ORDER_ITEM_ID => order = Some(from_item::<OrderItem>(item)?.order),
                 Some(item_id) if item_id.starts_with(TRUCK_REQUEST_PREFIX) => {
                     truck_requests.push(from_item::<TruckRequestItem>(item)?.request)
                 }
                 _ => {}
             }
         }
-        Ok(order.map(|order| OrderView {
-            order,
-            truck_requests,
-        }))
+        Ok(order.map(|order| OrderView { order, truck_requests }))
     }
 
     async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError> {
         let items = requests
             .iter()
             .map(|r| {
-                to_item(&TruckRequestItem {
-                    item_id: truck_request_item_id(r.truck_request_id),
-                    request: r.clone(),
-                })
+                to_item(&TruckRequestItem { item_id: truck_request_item_id(r.truck_request_id), request: r.clone() })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.put_all_if_absent(&self.tables.orders, "itemId", items)
-            .await
+        self.put_all_if_absent(&self.tables.orders, "itemId", items).await
     }
 
     async fn transition_truck_request(
@@ -326,28 +267,15 @@ impl OrderStore for DynamoStore {
             request: request.clone(),
         })?;
         let expected = serde_json::to_value(expected).map_err(internal)?;
-        self.transition(
-            &self.tables.orders,
-            item,
-            expected.as_str().unwrap_or_default(),
-            events,
-        )
-        .await
+        self.transition(&self.tables.orders, item, expected.as_str().unwrap_or_default(), events).await
     }
 }
 
 #[async_trait]
 impl OfferStore for DynamoStore {
-    async fn is_offered(
-        &self,
-        subject: OfferSubject,
-        transporter: &UserId,
-    ) -> Result<bool, StoreError> {
+    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError> {
         let mut key = key("subject", offer_subject_key(subject));
-        key.insert(
-            "transporterId".into(),
-            AttributeValue::S(transporter.to_string()),
-        );
+        key.insert("transporterId".into(), AttributeValue::S(transporter.to_string()));
         let output = self
             .client
             .get_item()
@@ -385,12 +313,7 @@ impl OfferStore for DynamoStore {
                 .iter()
                 .map(|item| {
                     Ok(WriteRequest::builder()
-                        .put_request(
-                            PutRequest::builder()
-                                .set_item(Some(item.clone()))
-                                .build()
-                                .map_err(internal)?,
-                        )
+                        .put_request(PutRequest::builder().set_item(Some(item.clone())).build().map_err(internal)?)
                         .build())
                 })
                 .collect::<Result<_, StoreError>>()?;
@@ -403,10 +326,7 @@ impl OfferStore for DynamoStore {
                     .send()
                     .await
                     .map_err(classify)?;
-                requests = output
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(&self.tables.offers))
-                    .unwrap_or_default();
+                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.tables.offers)).unwrap_or_default();
                 if !requests.is_empty() {
                     attempt += 1;
                     if attempt > 8 {
@@ -425,20 +345,11 @@ impl OfferStore for DynamoStore {
 
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
-    async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let item: Option<IdempotencyItem> = self
-            .get(
-                &self.tables.idempotency,
-                key("scopedKey", scoped_key.to_owned()),
-            )
-            .await?;
+    async fn get_idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let item: Option<IdempotencyItem> =
+            self.get(&self.tables.idempotency, key("scopedKey", scoped_key.to_owned())).await?;
         // TTL deletion lags by up to days; an expired key is forgotten here already.
-        Ok(item
-            .filter(|i| i.expires_at > Utc::now().timestamp())
-            .map(Into::into))
+        Ok(item.filter(|i| i.expires_at > Utc::now().timestamp()).map(Into::into))
     }
 }
 
@@ -455,33 +366,19 @@ impl TransporterStore for DynamoStore {
         Ok(())
     }
 
-    async fn get_profile(
-        &self,
-        transporter: &UserId,
-    ) -> Result<Option<TransporterProfile>, StoreError> {
-        self.get(
-            &self.tables.transporters,
-            key("transporterId", transporter.to_string()),
-        )
-        .await
+    async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError> {
+        self.get(&self.tables.transporters, key("transporterId", transporter.to_string())).await
     }
 
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
-        let item: Option<PositionItem> = self
-            .get(
-                &self.tables.positions,
-                key("transporterId", transporter.to_string()),
-            )
-            .await?;
+        let item: Option<PositionItem> =
+            self.get(&self.tables.positions, key("transporterId", transporter.to_string())).await?;
         Ok(item.map(|i| i.position))
     }
 
     async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError> {
         let recorded_at_ms = position.point.recorded_at.timestamp_millis();
-        let item = to_item(&PositionItem {
-            position: position.clone(),
-            recorded_at_ms,
-        })?;
+        let item = to_item(&PositionItem { position: position.clone(), recorded_at_ms })?;
         let result = self
             .client
             .put_item()
@@ -493,11 +390,7 @@ impl TransporterStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Ok(false)
             }
             Err(error) => Err(classify(error)),
@@ -524,11 +417,7 @@ impl DeviceStore for DynamoStore {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
                 Ok(false)
             }
             Err(error) => Err(classify(error)),
@@ -558,9 +447,7 @@ impl Outbox for DynamoStore {
                         Ok(_) => Ok(()),
                         // Expired and deleted by TTL meanwhile: nothing left to mark.
                         Err(error)
-                            if error
-                                .as_service_error()
-                                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+                            if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) =>
                         {
                             Ok(())
                         }
@@ -573,11 +460,7 @@ impl Outbox for DynamoStore {
             .await
     }
 
-    async fn pending(
-        &self,
-        created_before: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<EventRecord>, StoreError> {
+    async fn pending(&self, created_before: DateTime<Utc>, limit: usize) -> Result<Vec<EventRecord>, StoreError> {
         let limit_i32 = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
         let shards = (0..OUTBOX_PENDING_SHARDS).map(|shard| async move {
             self.client
@@ -630,9 +513,7 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
         SdkError::ServiceError(service) => matches!(
             service.err().code(),
             Some(
@@ -650,16 +531,11 @@ where
 }
 
 /// The per-item cancellation codes of a cancelled transaction (empty if the service sent none).
-fn canceled_reasons<R>(
-    error: &SdkError<TransactWriteItemsError, R>,
-) -> Option<Vec<Option<String>>> {
+fn canceled_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Option<String>>> {
     match error.as_service_error()? {
-        TransactWriteItemsError::TransactionCanceledException(e) => Some(
-            e.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().map(str::to_owned))
-                .collect(),
-        ),
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect())
+        }
         _ => None,
     }
 }

@@ -29,8 +29,7 @@ pub async fn ensure_topics(
         .iter()
         .zip(&retention)
         .map(|(t, retention)| {
-            NewTopic::new(&t.name, t.partitions, TopicReplication::Fixed(replication))
-                .set("retention.ms", retention)
+            NewTopic::new(&t.name, t.partitions, TopicReplication::Fixed(replication)).set("retention.ms", retention)
         })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));

@@ -32,17 +32,9 @@ impl KafkaContext {
             KafkaAuth::None => Self { signer: None },
             KafkaAuth::AwsMskIam { region } => {
                 let region = Region::new(region.clone());
-                let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .region(region.clone())
-                    .load()
-                    .await;
-                Self {
-                    signer: Some(MskIamSigner {
-                        region,
-                        sdk,
-                        runtime: tokio::runtime::Handle::current(),
-                    }),
-                }
+                let sdk =
+                    aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region.clone()).load().await;
+                Self { signer: Some(MskIamSigner { region, sdk, runtime: tokio::runtime::Handle::current() }) }
             }
         }
     }
@@ -53,10 +45,7 @@ impl ClientContext for KafkaContext {
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
         match level {
-            RDKafkaLogLevel::Emerg
-            | RDKafkaLogLevel::Alert
-            | RDKafkaLogLevel::Critical
-            | RDKafkaLogLevel::Error => {
+            RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
                 tracing::error!(target: "librdkafka", facility = fac, "{log_message}")
             }
             RDKafkaLogLevel::Warning => {
@@ -67,24 +56,15 @@ impl ClientContext for KafkaContext {
     }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn Error>> {
-        let signer = self
-            .signer
-            .clone()
-            .ok_or("OAUTHBEARER requested but KAFKA_AUTH is not aws-msk-iam")?;
-        let provider = signer
-            .sdk
-            .credentials_provider()
-            .ok_or("no AWS credentials provider")?;
+        let signer = self.signer.clone().ok_or("OAUTHBEARER requested but KAFKA_AUTH is not aws-msk-iam")?;
+        let provider = signer.sdk.credentials_provider().ok_or("no AWS credentials provider")?;
         // librdkafka calls this on its own thread; the signer is async, so run it on the runtime
         // from a helper thread (block_on must not run on a runtime worker).
         let (token, lifetime_ms) = std::thread::spawn(move || {
             signer.runtime.block_on(async {
                 tokio::time::timeout(
                     Duration::from_secs(10),
-                    aws_msk_iam_sasl_signer::generate_auth_token_from_credentials_provider(
-                        signer.region,
-                        provider,
-                    ),
+                    aws_msk_iam_sasl_signer::generate_auth_token_from_credentials_provider(signer.region, provider),
                 )
                 .await
             })
@@ -93,22 +73,13 @@ impl ClientContext for KafkaContext {
         .map_err(|_| "MSK token signer panicked")?
         .map_err(|_| "MSK token signing timed out")?
         .map_err(|e| format!("MSK token signing failed: {e}"))?;
-        Ok(OAuthToken {
-            token,
-            principal_name: String::new(),
-            lifetime_ms,
-        })
+        Ok(OAuthToken { token, principal_name: String::new(), lifetime_ms })
     }
 }
 
 impl ProducerContext for KafkaContext {
     type DeliveryOpaque = ();
-    fn delivery(
-        &self,
-        _result: &rdkafka::message::DeliveryResult<'_>,
-        _opaque: Self::DeliveryOpaque,
-    ) {
-    }
+    fn delivery(&self, _result: &rdkafka::message::DeliveryResult<'_>, _opaque: Self::DeliveryOpaque) {}
 }
 
 impl ConsumerContext for KafkaContext {}

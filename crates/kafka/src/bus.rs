@@ -23,18 +23,12 @@ impl KafkaEventBus {
             .client_config()
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set(
-                "message.timeout.ms",
-                config.publish_timeout.as_millis().to_string(),
-            )
+            .set("message.timeout.ms", config.publish_timeout.as_millis().to_string())
             // Small lingering batches many records per request at high rates and costs ~nothing at low ones.
             .set("linger.ms", "2")
             .set("compression.type", "lz4")
             .create_with_context(context)?;
-        Ok(Self {
-            producer,
-            publish_timeout: config.publish_timeout,
-        })
+        Ok(Self { producer, publish_timeout: config.publish_timeout })
     }
 
     /// Waits until every queued record is delivered or failed (call before a process exits).
@@ -48,26 +42,17 @@ impl EventBus for KafkaEventBus {
     async fn publish(&self, records: &[EventRecord]) -> Result<(), PublishError> {
         let deliveries = records.iter().map(|record| {
             let headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "content-type",
-                    value: Some("application/cloudevents+json; charset=UTF-8"),
-                })
-                .insert(Header {
-                    key: "ce_id",
-                    value: Some(record.event_id.to_string().as_str()),
-                });
+                .insert(Header { key: "content-type", value: Some("application/cloudevents+json; charset=UTF-8") })
+                .insert(Header { key: "ce_id", value: Some(record.event_id.to_string().as_str()) });
             let message = FutureRecord::to(&record.topic)
                 .key(record.key.as_bytes())
                 .payload(record.payload.as_bytes())
                 .headers(headers);
-            self.producer
-                .send(message, Timeout::After(self.publish_timeout))
+            self.producer.send(message, Timeout::After(self.publish_timeout))
         });
         let results = futures::future::join_all(deliveries).await;
-        let failures: Vec<String> = results
-            .into_iter()
-            .filter_map(|r| r.err().map(|(error, _)| error.to_string()))
-            .collect();
+        let failures: Vec<String> =
+            results.into_iter().filter_map(|r| r.err().map(|(error, _)| error.to_string())).collect();
         match failures.first() {
             None => Ok(()),
             Some(first) => Err(PublishError(format!(

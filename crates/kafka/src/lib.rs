@@ -46,13 +46,13 @@ impl KafkaConfig {
     /// `KAFKA_BOOTSTRAP_SERVERS` (required), `KAFKA_AUTH` (`none` | `aws-msk-iam`, default `none`),
     /// `KAFKA_PUBLISH_TIMEOUT_MS` (default 2000), and `AWS_REGION` for IAM.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let bootstrap_servers = env::var("KAFKA_BOOTSTRAP_SERVERS")
-            .map_err(|_| ConfigError::Missing("KAFKA_BOOTSTRAP_SERVERS"))?;
+        let bootstrap_servers =
+            env::var("KAFKA_BOOTSTRAP_SERVERS").map_err(|_| ConfigError::Missing("KAFKA_BOOTSTRAP_SERVERS"))?;
         let auth = match env::var("KAFKA_AUTH").as_deref().unwrap_or("none") {
             "none" => KafkaAuth::None,
-            "aws-msk-iam" => KafkaAuth::AwsMskIam {
-                region: env::var("AWS_REGION").map_err(|_| ConfigError::Missing("AWS_REGION"))?,
-            },
+            "aws-msk-iam" => {
+                KafkaAuth::AwsMskIam { region: env::var("AWS_REGION").map_err(|_| ConfigError::Missing("AWS_REGION"))? }
+            }
             other => {
                 return Err(ConfigError::Invalid {
                     name: "KAFKA_AUTH",
@@ -67,11 +67,7 @@ impl KafkaConfig {
             })?),
             Err(_) => Duration::from_secs(2),
         };
-        Ok(Self {
-            bootstrap_servers,
-            auth,
-            publish_timeout,
-        })
+        Ok(Self { bootstrap_servers, auth, publish_timeout })
     }
 
     /// The librdkafka settings shared by every client of ours.

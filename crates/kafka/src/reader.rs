@@ -34,11 +34,7 @@ pub fn read_records(
         .set("enable.partition.eof", "false")
         .create_with_context(KafkaContext::default())?;
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
-    let partitions: Vec<i32> = metadata
-        .topics()
-        .iter()
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
+    let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
     let mut wanted = TopicPartitionList::new();
     for partition in &partitions {
         wanted.add_partition_offset(topic, *partition, Offset::Offset(since.timestamp_millis()))?;
@@ -62,13 +58,8 @@ pub fn read_records(
                 topic: message.topic().to_owned(),
                 partition: message.partition(),
                 offset: message.offset(),
-                key: message
-                    .key()
-                    .map(|k| String::from_utf8_lossy(k).into_owned()),
-                payload: message
-                    .payload()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .unwrap_or_default(),
+                key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                payload: message.payload().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
                 headers: message
                     .headers()
                     .map(|h| {
@@ -76,9 +67,7 @@ pub fn read_records(
                             .map(|h| {
                                 (
                                     h.key.to_owned(),
-                                    h.value
-                                        .map(|v| String::from_utf8_lossy(v).into_owned())
-                                        .unwrap_or_default(),
+                                    h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default(),
                                 )
                             })
                             .collect()
@@ -93,9 +82,5 @@ pub fn read_records(
 }
 
 fn uuid_like() -> String {
-    format!(
-        "{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    )
+    format!("{}-{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or_default())
 }

@@ -17,10 +17,7 @@ pub struct SnsPushRegistry {
 
 impl SnsPushRegistry {
     pub fn new(client: Client, platform_application_arn: String) -> Self {
-        Self {
-            client,
-            platform_application_arn,
-        }
+        Self { client, platform_application_arn }
     }
 
     pub fn from_env(client: Client) -> Result<Self, &'static str> {
@@ -48,15 +45,11 @@ impl PushRegistry for SnsPushRegistry {
             .send()
             .await;
         match result {
-            Ok(output) => output.endpoint_arn.ok_or_else(|| {
-                PushRegistrationError::Unavailable("SNS returned no endpoint ARN".into())
-            }),
-            Err(SdkError::ServiceError(error))
-                if error.err().code() == Some("InvalidParameter") =>
-            {
-                Err(PushRegistrationError::InvalidToken(
-                    error.err().message().unwrap_or_default().to_owned(),
-                ))
+            Ok(output) => output
+                .endpoint_arn
+                .ok_or_else(|| PushRegistrationError::Unavailable("SNS returned no endpoint ARN".into())),
+            Err(SdkError::ServiceError(error)) if error.err().code() == Some("InvalidParameter") => {
+                Err(PushRegistrationError::InvalidToken(error.err().message().unwrap_or_default().to_owned()))
             }
             Err(error) => Err(PushRegistrationError::Unavailable(error.to_string())),
         }

@@ -26,13 +26,9 @@ impl App {
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
         let bus = KafkaEventBus::connect(&KafkaConfig::from_env()?).await?;
-        let push = SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws))
-            .map_err(anyhow::Error::msg)?;
+        let push = SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).map_err(anyhow::Error::msg)?;
         let verifier = TokenVerifier::load(&VerifierConfig::from_env()?).await?;
-        Ok(Self {
-            service: ApiService::new(store, bus, push),
-            verifier,
-        })
+        Ok(Self { service: ApiService::new(store, bus, push), verifier })
     }
 }
 
@@ -51,14 +47,8 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
             return respond::error(404, "route_not_found", "no such route");
         }
         Err(RouteError::MethodNotAllowed(allowed)) => {
-            let mut response = respond::error(
-                405,
-                "method_not_allowed",
-                &format!("this route accepts {allowed}"),
-            );
-            response
-                .headers_mut()
-                .insert("allow", http::HeaderValue::from_static(allowed));
+            let mut response = respond::error(405, "method_not_allowed", &format!("this route accepts {allowed}"));
+            response.headers_mut().insert("allow", http::HeaderValue::from_static(allowed));
             return response;
         }
     };
@@ -74,66 +64,34 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
         Err(response) => return response,
     };
     if route.takes_body() && !is_json(request) {
-        return respond::error(
-            415,
-            "unsupported_media_type",
-            "send the body as application/json",
-        );
+        return respond::error(415, "unsupported_media_type", "send the body as application/json");
     }
-    let idempotency_key = request
-        .headers()
-        .get("idempotency-key")
-        .map(|v| v.to_str().unwrap_or("\u{0}"));
+    let idempotency_key = request.headers().get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
     let service = &app.service;
     let outcome = match route {
         Route::Health => unreachable!("answered above"),
-        Route::RegisterDevice => service
-            .register_device(&caller, body)
-            .await
-            .map(|c| created_or_ok(c, 201, 200)),
-        Route::PutTransporterProfile => service
-            .put_transporter_profile(&caller, body)
-            .await
-            .map(|p| respond::json(200, &p)),
+        Route::RegisterDevice => service.register_device(&caller, body).await.map(|c| created_or_ok(c, 201, 200)),
+        Route::PutTransporterProfile => {
+            service.put_transporter_profile(&caller, body).await.map(|p| respond::json(200, &p))
+        }
         Route::IngestLocation => service
             .ingest_locations(&caller, body)
             .await
             .map(|n| respond::json(202, &serde_json::json!({ "accepted": n }))),
-        Route::CreateBooking => service
-            .create_booking(&caller, body, idempotency_key)
-            .await
-            .map(|c| created_or_ok(c, 201, 201)),
-        Route::GetBooking(id) => service
-            .get_booking(&caller, id)
-            .await
-            .map(|b| respond::json(200, &b)),
-        Route::AcceptBooking(id) => service
-            .accept_booking(&caller, id)
-            .await
-            .map(|b| respond::json(200, &b)),
-        Route::CancelBooking(id) => service
-            .cancel_booking(&caller, id)
-            .await
-            .map(|b| respond::json(200, &b)),
-        Route::BookingLocation(id) => service
-            .booking_location(&caller, id)
-            .await
-            .map(|p| respond::json(200, &p)),
-        Route::CreateOrder => service
-            .create_order(&caller, body, idempotency_key)
-            .await
-            .map(|c| created_or_ok(c, 201, 201)),
-        Route::GetOrder(id) => service
-            .get_order(&caller, id)
-            .await
-            .map(|o| respond::json(200, &o)),
-        Route::AcceptTruckRequest {
-            order,
-            truck_request,
-        } => service
-            .accept_truck_request(&caller, order, truck_request)
-            .await
-            .map(|t| respond::json(200, &t)),
+        Route::CreateBooking => {
+            service.create_booking(&caller, body, idempotency_key).await.map(|c| created_or_ok(c, 201, 201))
+        }
+        Route::GetBooking(id) => service.get_booking(&caller, id).await.map(|b| respond::json(200, &b)),
+        Route::AcceptBooking(id) => service.accept_booking(&caller, id).await.map(|b| respond::json(200, &b)),
+        Route::CancelBooking(id) => service.cancel_booking(&caller, id).await.map(|b| respond::json(200, &b)),
+        Route::BookingLocation(id) => service.booking_location(&caller, id).await.map(|p| respond::json(200, &p)),
+        Route::CreateOrder => {
+            service.create_order(&caller, body, idempotency_key).await.map(|c| created_or_ok(c, 201, 201))
+        }
+        Route::GetOrder(id) => service.get_order(&caller, id).await.map(|o| respond::json(200, &o)),
+        Route::AcceptTruckRequest { order, truck_request } => {
+            service.accept_truck_request(&caller, order, truck_request).await.map(|t| respond::json(200, &t))
+        }
     };
     outcome.unwrap_or_else(|failure| respond::service_error(&failure))
 }
@@ -145,19 +103,9 @@ fn created_or_ok<T: serde::Serialize>(
     created_status: u16,
     replayed_status: u16,
 ) -> Response<Body> {
-    let mut response = respond::json(
-        if created.replayed {
-            replayed_status
-        } else {
-            created_status
-        },
-        &created.value,
-    );
+    let mut response = respond::json(if created.replayed { replayed_status } else { created_status }, &created.value);
     if created.replayed {
-        response.headers_mut().insert(
-            "idempotent-replayed",
-            http::HeaderValue::from_static("true"),
-        );
+        response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
     }
     response
 }
@@ -165,39 +113,24 @@ fn created_or_ok<T: serde::Serialize>(
 fn authenticate(app: &App, request: &Request) -> Result<Caller, Response<Body>> {
     let unauthorized = |code: &str, message: &str| {
         let mut response = respond::error(401, code, message);
-        response
-            .headers_mut()
-            .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+        response.headers_mut().insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
         response
     };
-    let header = request
-        .headers()
-        .get("authorization")
-        .and_then(|v| v.to_str().ok());
+    let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());
     let token = header
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
         .ok_or_else(|| unauthorized("unauthorized", "send Authorization: Bearer <token>"))?;
-    app.verifier
-        .verify(token.trim())
-        .map_err(|error| match error {
-            TokenError::Expired => unauthorized("token_expired", "the token has expired"),
-            TokenError::Invalid => unauthorized("unauthorized", "the token is not valid"),
-            TokenError::MissingClaim(claim) => unauthorized(
-                "unauthorized",
-                &format!("the token lacks a valid {claim} claim"),
-            ),
-        })
+    app.verifier.verify(token.trim()).map_err(|error| match error {
+        TokenError::Expired => unauthorized("token_expired", "the token has expired"),
+        TokenError::Invalid => unauthorized("unauthorized", "the token is not valid"),
+        TokenError::MissingClaim(claim) => {
+            unauthorized("unauthorized", &format!("the token lacks a valid {claim} claim"))
+        }
+    })
 }
 
 fn is_json(request: &Request) -> bool {
-    let content_type = request
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = request.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     media_type.eq_ignore_ascii_case("application/json")
 }

@@ -31,49 +31,25 @@ pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
     error_with_details(status, code, message, &[])
 }
 
-fn error_with_details(
-    status: u16,
-    code: &str,
-    message: &str,
-    details: &[FieldProblem],
-) -> Response<Body> {
-    json(
-        status,
-        &ErrorEnvelope {
-            error: ErrorBody {
-                code,
-                message,
-                details,
-            },
-        },
-    )
+fn error_with_details(status: u16, code: &str, message: &str, details: &[FieldProblem]) -> Response<Body> {
+    json(status, &ErrorEnvelope { error: ErrorBody { code, message, details } })
 }
 
 /// The status and body for each use-case failure.
 pub fn service_error(failure: &ServiceError) -> Response<Body> {
     match failure {
-        ServiceError::Validation(v) => error_with_details(
-            400,
-            "validation_failed",
-            "the request is invalid; see details",
-            &v.details,
-        ),
-        ServiceError::Forbidden { required } => error(
-            403,
-            "forbidden",
-            &format!("this operation needs the {required} role"),
-        ),
+        ServiceError::Validation(v) => {
+            error_with_details(400, "validation_failed", "the request is invalid; see details", &v.details)
+        }
+        ServiceError::Forbidden { required } => {
+            error(403, "forbidden", &format!("this operation needs the {required} role"))
+        }
         ServiceError::NotFound { what } => error(404, "not_found", &format!("{what} not found")),
         ServiceError::Conflict { code, message } => error(409, code, message),
         ServiceError::Unavailable { what } => {
-            let mut response = error(
-                503,
-                "service_unavailable",
-                &format!("{what} is temporarily unavailable; retry shortly"),
-            );
-            response
-                .headers_mut()
-                .insert("retry-after", http::HeaderValue::from_static("1"));
+            let mut response =
+                error(503, "service_unavailable", &format!("{what} is temporarily unavailable; retry shortly"));
+            response.headers_mut().insert("retry-after", http::HeaderValue::from_static("1"));
             response
         }
         ServiceError::Internal(source) => {

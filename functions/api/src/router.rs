@@ -16,10 +16,7 @@ pub enum Route<'a> {
     BookingLocation(&'a str),
     CreateOrder,
     GetOrder(&'a str),
-    AcceptTruckRequest {
-        order: &'a str,
-        truck_request: &'a str,
-    },
+    AcceptTruckRequest { order: &'a str, truck_request: &'a str },
 }
 
 impl Route<'_> {
@@ -53,10 +50,7 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("GET", "/v1/bookings/{bookingId}/location"),
     ("POST", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
-    (
-        "POST",
-        "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept",
-    ),
+    ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,41 +65,18 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
     let (route, allowed) = match segments.as_slice() {
         ["v1", "health"] => (on(method, Method::GET, Route::Health), "GET"),
         ["v1", "devices"] => (on(method, Method::POST, Route::RegisterDevice), "POST"),
-        ["v1", "transporters", "me"] => {
-            (on(method, Method::PUT, Route::PutTransporterProfile), "PUT")
-        }
+        ["v1", "transporters", "me"] => (on(method, Method::PUT, Route::PutTransporterProfile), "PUT"),
         ["v1", "tracking", "location"] => (on(method, Method::POST, Route::IngestLocation), "POST"),
         ["v1", "bookings"] => (on(method, Method::POST, Route::CreateBooking), "POST"),
         ["v1", "bookings", id] => (on(method, Method::GET, Route::GetBooking(id)), "GET"),
-        ["v1", "bookings", id, "accept"] => {
-            (on(method, Method::POST, Route::AcceptBooking(id)), "POST")
-        }
-        ["v1", "bookings", id, "cancel"] => {
-            (on(method, Method::POST, Route::CancelBooking(id)), "POST")
-        }
-        ["v1", "bookings", id, "location"] => {
-            (on(method, Method::GET, Route::BookingLocation(id)), "GET")
-        }
+        ["v1", "bookings", id, "accept"] => (on(method, Method::POST, Route::AcceptBooking(id)), "POST"),
+        ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
+        ["v1", "bookings", id, "location"] => (on(method, Method::GET, Route::BookingLocation(id)), "GET"),
         ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
-        [
-            "v1",
-            "orders",
-            order,
-            "truck-requests",
-            truck_request,
-            "accept",
-        ] => (
-            on(
-                method,
-                Method::POST,
-                Route::AcceptTruckRequest {
-                    order,
-                    truck_request,
-                },
-            ),
-            "POST",
-        ),
+        ["v1", "orders", order, "truck-requests", truck_request, "accept"] => {
+            (on(method, Method::POST, Route::AcceptTruckRequest { order, truck_request }), "POST")
+        }
         _ => return Err(RouteError::NotFound),
     };
     route.ok_or(RouteError::MethodNotAllowed(allowed))
@@ -122,10 +93,7 @@ mod tests {
     #[test]
     fn every_listed_route_is_served_by_its_method() {
         for (method, template) in ROUTES {
-            let path = template
-                .replace("{bookingId}", "b")
-                .replace("{orderId}", "o")
-                .replace("{truckRequestId}", "t");
+            let path = template.replace("{bookingId}", "b").replace("{orderId}", "o").replace("{truckRequestId}", "t");
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             assert!(route(&method, &path).is_ok(), "{method} {path}");
         }
@@ -133,17 +101,8 @@ mod tests {
 
     #[test]
     fn unknown_paths_and_wrong_methods_are_told_apart() {
-        assert_eq!(
-            route(&Method::GET, "/v1/nothing"),
-            Err(RouteError::NotFound)
-        );
-        assert_eq!(
-            route(&Method::DELETE, "/v1/bookings/x"),
-            Err(RouteError::MethodNotAllowed("GET"))
-        );
-        assert_eq!(
-            route(&Method::GET, "/v1/bookings/abc/"),
-            Ok(Route::GetBooking("abc"))
-        );
+        assert_eq!(route(&Method::GET, "/v1/nothing"), Err(RouteError::NotFound));
+        assert_eq!(route(&Method::DELETE, "/v1/bookings/x"), Err(RouteError::MethodNotAllowed("GET")));
+        assert_eq!(route(&Method::GET, "/v1/bookings/abc/"), Ok(Route::GetBooking("abc")));
     }
 }

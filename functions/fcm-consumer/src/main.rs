@@ -10,9 +10,7 @@ use weelo_core::events::DomainEvent;
 async fn handle(event: LambdaEvent<KafkaEvent>) -> Result<(), Error> {
     for record in event.payload.records.values().flatten() {
         let value = record.value.as_deref().unwrap_or_default();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(value)
-            .map_err(Error::from);
+        let decoded = base64::engine::general_purpose::STANDARD.decode(value).map_err(Error::from);
         match decoded.and_then(|bytes| DomainEvent::from_payload(&bytes).map_err(Error::from)) {
             Ok((id, event)) => tracing::info!(%id, kind = event.event_type(), "received"),
             Err(error) => tracing::warn!(%error, offset = record.offset, "undecodable record"),

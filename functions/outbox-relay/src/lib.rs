@@ -22,16 +22,8 @@ impl Relay {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
         let kafka = KafkaConfig::from_env()?;
         let bus = KafkaEventBus::connect(&kafka).await?;
-        let grace_secs: i64 = std::env::var("OUTBOX_RELAY_GRACE_SECS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(10);
-        Ok(Self {
-            store,
-            bus,
-            grace: chrono::Duration::seconds(grace_secs),
-            page_size: 100,
-        })
+        let grace_secs: i64 = std::env::var("OUTBOX_RELAY_GRACE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
+        Ok(Self { store, bus, grace: chrono::Duration::seconds(grace_secs), page_size: 100 })
     }
 
     /// One pass over the outbox. A store failure fails the invocation (the schedule runs it again);
@@ -39,11 +31,7 @@ impl Relay {
     pub async fn run_once(&self) -> Result<RelayReport, Error> {
         let report = relay_outbox(&self.store, &self.bus, self.grace, self.page_size).await?;
         if report.published > 0 || report.failed > 0 {
-            tracing::info!(
-                published = report.published,
-                failed = report.failed,
-                "outbox relay pass"
-            );
+            tracing::info!(published = report.published, failed = report.failed, "outbox relay pass");
         }
         Ok(report)
     }

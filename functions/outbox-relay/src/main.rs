@@ -6,8 +6,5 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let relay = weelo_outbox_relay::Relay::from_env().await?;
-    run(service_fn(|event| {
-        weelo_outbox_relay::handle(&relay, event)
-    }))
-    .await
+    run(service_fn(|event| weelo_outbox_relay::handle(&relay, event))).await
 }

@@ -68,11 +68,7 @@ mod tests {
 
     #[test]
     fn every_topic_of_the_code_is_defined_and_no_other() {
-        let defined: BTreeSet<String> = load_topics(&dir())
-            .unwrap()
-            .into_iter()
-            .map(|t| t.name)
-            .collect();
+        let defined: BTreeSet<String> = load_topics(&dir()).unwrap().into_iter().map(|t| t.name).collect();
         let in_code: BTreeSet<String> = Topic::ALL.iter().map(|t| t.name().to_owned()).collect();
         assert_eq!(defined, in_code);
     }
@@ -87,30 +83,17 @@ mod tests {
 
     #[test]
     fn every_table_the_code_reads_is_defined_with_its_environment_variable() {
-        let defined: BTreeSet<(String, String)> = load_tables(&dir())
-            .unwrap()
-            .into_iter()
-            .map(|t| (t.env, t.name))
-            .collect();
-        let in_code: BTreeSet<(String, String)> = Tables::ENV
-            .iter()
-            .map(|(e, n)| (e.to_string(), n.to_string()))
-            .collect();
+        let defined: BTreeSet<(String, String)> =
+            load_tables(&dir()).unwrap().into_iter().map(|t| (t.env, t.name)).collect();
+        let in_code: BTreeSet<(String, String)> =
+            Tables::ENV.iter().map(|(e, n)| (e.to_string(), n.to_string())).collect();
         assert_eq!(defined, in_code);
     }
 
     #[test]
     fn the_outbox_has_the_sparse_pending_index_the_relay_queries() {
-        let outbox = load_tables(&dir())
-            .unwrap()
-            .into_iter()
-            .find(|t| t.name == "outbox")
-            .unwrap();
-        let index = outbox
-            .global_secondary_indexes
-            .iter()
-            .find(|i| i.name == "pending")
-            .unwrap();
+        let outbox = load_tables(&dir()).unwrap().into_iter().find(|t| t.name == "outbox").unwrap();
+        let index = outbox.global_secondary_indexes.iter().find(|i| i.name == "pending").unwrap();
         assert_eq!(index.hash_key.name, "pendingShard");
         assert_eq!(index.range_key.as_ref().unwrap().name, "createdAtMs");
         assert_eq!(outbox.ttl_attribute.as_deref(), Some("expiresAt"));

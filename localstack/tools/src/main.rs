@@ -63,33 +63,20 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Provision {
-            definitions,
-            table_prefix,
-            platform_application,
-        } => {
+        Command::Provision { definitions, table_prefix, platform_application } => {
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             let dynamo = aws_sdk_dynamodb::Client::new(&aws);
             for (env, table) in provision::tables(&dynamo, &definitions, &table_prefix).await? {
                 println!("{env}={table}");
             }
-            provision::topics(&KafkaConfig::from_env()?, &definitions, 1)
-                .await
-                .context("creating topics")?;
+            provision::topics(&KafkaConfig::from_env()?, &definitions, 1).await.context("creating topics")?;
             let sns = aws_sdk_sns::Client::new(&aws);
-            let arn = provision::platform_application(
-                &sns,
-                &platform_application,
-                "local-placeholder-credential",
-            )
-            .await?;
+            let arn =
+                provision::platform_application(&sns, &platform_application, "local-placeholder-credential").await?;
             println!("SNS_PLATFORM_APPLICATION_ARN={arn}");
         }
         Command::Token { sub, role, ttl } => {
@@ -98,8 +85,7 @@ async fn main() -> anyhow::Result<()> {
             let pem = std::fs::read(&key_path).with_context(|| format!("reading {key_path}"))?;
             let issuer = std::env::var("JWT_ISSUER").context("JWT_ISSUER is not set")?;
             let audience = std::env::var("JWT_AUDIENCE").ok();
-            let role_claim =
-                std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
+            let role_claim = std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
             let key_id = std::env::var("JWT_DEV_KEY_ID").unwrap_or_else(|_| "weelo-local-1".into());
             let token = weelo_auth::mint(&weelo_auth::MintRequest {
                 private_key_pem: &pem,
@@ -113,17 +99,11 @@ async fn main() -> anyhow::Result<()> {
             })?;
             println!("{token}");
         }
-        Command::Tail {
-            topic,
-            minutes,
-            wait,
-        } => {
+        Command::Tail { topic, minutes, wait } => {
             let config = KafkaConfig::from_env()?;
             let since = chrono::Utc::now() - chrono::Duration::minutes(minutes);
             let records = tokio::task::spawn_blocking(move || {
-                weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(wait), |_| {
-                    false
-                })
+                weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(wait), |_| false)
             })
             .await??;
             for record in records {
@@ -136,11 +116,7 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        Command::Schedule {
-            function,
-            every_secs,
-            invoke_url,
-        } => {
+        Command::Schedule { function, every_secs, invoke_url } => {
             let client = reqwest::Client::new();
             let url = format!("{invoke_url}/2015-03-31/functions/{function}/invocations");
             let mut ticker = tokio::time::interval(Duration::from_secs(every_secs));

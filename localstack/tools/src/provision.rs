@@ -3,8 +3,8 @@
 
 use crate::definitions::{TableDefinition, load_tables, load_topics};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -24,21 +24,13 @@ pub async fn tables(
     Ok(env)
 }
 
-async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    table: &TableDefinition,
-    name: &str,
-) -> anyhow::Result<()> {
+async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition, name: &str) -> anyhow::Result<()> {
     let mut attributes = BTreeMap::new();
-    let key = |attribute: &crate::definitions::KeyAttribute,
-               key_type: KeyType,
-               attributes: &mut BTreeMap<String, String>| {
-        attributes.insert(attribute.name.clone(), attribute.kind.clone());
-        KeySchemaElement::builder()
-            .attribute_name(&attribute.name)
-            .key_type(key_type)
-            .build()
-    };
+    let key =
+        |attribute: &crate::definitions::KeyAttribute, key_type: KeyType, attributes: &mut BTreeMap<String, String>| {
+            attributes.insert(attribute.name.clone(), attribute.kind.clone());
+            KeySchemaElement::builder().attribute_name(&attribute.name).key_type(key_type).build()
+        };
     let mut schema = vec![key(&table.hash_key, KeyType::Hash, &mut attributes)?];
     if let Some(range) = &table.range_key {
         schema.push(key(range, KeyType::Range, &mut attributes)?);
@@ -54,9 +46,7 @@ async fn create_table(
                 .index_name(&index.name)
                 .set_key_schema(Some(index_schema))
                 .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(index.projection.as_str()))
-                        .build(),
+                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
                 )
                 .build()?,
         );
@@ -81,11 +71,7 @@ async fn create_table(
         .await;
     match created {
         Ok(_) => tracing::info!(table = name, "created table"),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
             tracing::debug!(table = name, "table exists")
         }
         Err(error) => {
@@ -97,10 +83,7 @@ async fn create_table(
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .attribute_name(attribute)
-                    .enabled(true)
-                    .build()?,
+                TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?,
             )
             .send()
             .await
@@ -109,11 +92,7 @@ async fn create_table(
     Ok(())
 }
 
-pub async fn topics(
-    kafka: &KafkaConfig,
-    definitions: &Path,
-    replication: i32,
-) -> anyhow::Result<Vec<String>> {
+pub async fn topics(kafka: &KafkaConfig, definitions: &Path, replication: i32) -> anyhow::Result<Vec<String>> {
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
 
@@ -130,7 +109,5 @@ pub async fn platform_application(
         .attributes("PlatformCredential", credential)
         .send()
         .await?;
-    output
-        .platform_application_arn
-        .ok_or_else(|| anyhow::anyhow!("SNS returned no platform application ARN"))
+    output.platform_application_arn.ok_or_else(|| anyhow::anyhow!("SNS returned no platform application ARN"))
 }

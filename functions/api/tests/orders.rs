@@ -1,0 +1,156 @@
+//! Multi-truck orders through the real api: create, limits, idempotency, ownership, and accepting
+//! one truck request of an order.
+
+mod support;
+
+use chrono::Utc;
+use serde_json::json;
+use support::*;
+use weelo_core::ids::{OrderId, TruckRequestId};
+use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
+
+#[tokio::test]
+async fn a_customer_orders_several_trucks_and_order_created_is_published() {
+    // GIVEN a customer
+    let app = TestApp::spawn().await;
+    let customer = customer();
+    let since = Utc::now();
+
+    // WHEN they order two tippers and a container
+    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order_body())).await;
+
+    // THEN 201 processing with three trucks, one order.created event, and the owner reads it back
+    assert_eq!(response.status, 201, "{}", response.body);
+    assert_eq!(response.body["status"], "processing");
+    assert_eq!(response.body["trucksRequested"], 3);
+    let order_id = response.body["orderId"].as_str().unwrap().to_owned();
+    let records = records_with_key("order.created", &order_id, since, 1).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(cloud_event(&records[0])["data"]["trucks"][0], json!({"vehicleType": "tipper", "quantity": 2}));
+    let read = app.call("GET", &format!("/v1/orders/{order_id}"), Some(&customer), None).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body["trucksRequested"], 3);
+    assert_eq!(read.body["truckRequests"], json!([]));
+}
+
+#[tokio::test]
+async fn order_limits_are_enforced_field_by_field() {
+    let app = TestApp::spawn().await;
+    let customer = customer();
+    let order = |trucks: serde_json::Value| json!({ "pickup": {"lat": 1.0, "lng": 1.0}, "drop": {"lat": 2.0, "lng": 2.0}, "trucks": trucks });
+    let fields = |response: &TestResponse| -> Vec<String> {
+        response.body["error"]["details"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["field"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let line = |quantity: u32| json!({"vehicleType": "open", "quantity": quantity});
+
+    // WHEN a line asks for 0 or 51 trucks THEN that line's quantity is named
+    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line(0), line(51)])))).await;
+    assert_eq!(response.status, 400);
+    assert_eq!(fields(&response), ["trucks[0].quantity", "trucks[1].quantity"]);
+
+    // WHEN there are no lines, eleven lines, or more than 100 trucks in total THEN `trucks` is named
+    for trucks in [json!([]), json!(vec![line(1); 11]), json!([line(50), line(50), line(1)])] {
+        let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(trucks))).await;
+        assert_eq!(response.status, 400);
+        assert_eq!(fields(&response), ["trucks"]);
+    }
+
+    // WHEN the vehicle type is unknown or the quantity negative THEN the field is named
+    let response = app
+        .call("POST", "/v1/orders", Some(&customer), Some(order(json!([{"vehicleType": "boat", "quantity": 1}]))))
+        .await;
+    assert_eq!(fields(&response), ["trucks[0].vehicleType"]);
+    let response = app
+        .call("POST", "/v1/orders", Some(&customer), Some(order(json!([{"vehicleType": "open", "quantity": -1}]))))
+        .await;
+    assert_eq!(fields(&response), ["trucks[0].quantity"]);
+
+    // AND exactly 100 trucks over several lines is fine
+    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line(50), line(50)])))).await;
+    assert_eq!(response.status, 201);
+    assert_eq!(response.body["trucksRequested"], 100);
+}
+
+#[tokio::test]
+async fn order_idempotency_replays_and_detects_a_changed_body() {
+    let app = TestApp::spawn().await;
+    let customer = customer();
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("authorization".to_owned(), format!("Bearer {}", customer.token)),
+        ("idempotency-key".to_owned(), "order-key".to_owned()),
+    ];
+    let first = app.call_raw("POST", "/v1/orders", &headers, &order_body().to_string()).await;
+    let again = app.call_raw("POST", "/v1/orders", &headers, &order_body().to_string()).await;
+    assert_eq!(first.status, 201);
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body);
+    let mut changed = order_body();
+    changed["trucks"][0]["quantity"] = json!(3);
+    let conflict = app.call_raw("POST", "/v1/orders", &headers, &changed.to_string()).await;
+    assert_eq!(conflict.status, 409);
+    assert_eq!(conflict.error_code(), "idempotency_key_reused");
+}
+
+#[tokio::test]
+async fn only_the_owner_reads_an_order() {
+    let app = TestApp::spawn().await;
+    let (owner, stranger) = (customer(), customer());
+    let created = app.call("POST", "/v1/orders", Some(&owner), Some(order_body())).await;
+    let path = format!("/v1/orders/{}", created.body["orderId"].as_str().unwrap());
+    assert_eq!(app.call("GET", &path, Some(&owner), None).await.status, 200);
+    assert_eq!(app.call("GET", &path, Some(&stranger), None).await.status, 404);
+    assert_eq!(app.call("GET", &path, Some(&transporter()), None).await.status, 403);
+    assert_eq!(app.call("GET", &format!("/v1/orders/{}", OrderId::generate()), Some(&owner), None).await.status, 404);
+}
+
+#[tokio::test]
+async fn one_truck_request_is_accepted_by_the_first_offered_transporter() {
+    // GIVEN an order whose truck requests exist and one of them is offered to two transporters
+    let app = TestApp::spawn().await;
+    let owner = customer();
+    let (first, second, outsider) = (transporter(), transporter(), transporter());
+    let created = app.call("POST", "/v1/orders", Some(&owner), Some(order_body())).await;
+    let order_id = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
+    let store = app.app.service.store();
+    let view = store.get_order(order_id).await.unwrap().unwrap();
+    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    let target = TruckRequestId::derive(order_id, 0, 1);
+    store
+        .put_offers(OfferSubject::TruckRequest(order_id, target), &[user_id(&first), user_id(&second)], Utc::now())
+        .await
+        .unwrap();
+    let since = Utc::now();
+    let accept = format!("/v1/orders/{order_id}/truck-requests/{target}/accept");
+
+    // WHEN a transporter it was not offered to accepts THEN 404
+    assert_eq!(app.call("POST", &accept, Some(&outsider), None).await.status, 404);
+
+    // WHEN the first accepts THEN 200 accepted; the second then gets 409
+    let won = app.call("POST", &accept, Some(&first), None).await;
+    assert_eq!(won.status, 200, "{}", won.body);
+    assert_eq!(won.body["status"], "accepted");
+    assert_eq!(won.body["acceptedBy"], first.id.as_str());
+    let lost = app.call("POST", &accept, Some(&second), None).await;
+    assert_eq!(lost.status, 409);
+    assert_eq!(lost.error_code(), "truck_request_unavailable");
+
+    // THEN the order shows three truck requests, exactly one accepted, and one event was published
+    let read = app.call("GET", &format!("/v1/orders/{order_id}"), Some(&owner), None).await;
+    let requests = read.body["truckRequests"].as_array().unwrap();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests.iter().filter(|r| r["status"] == "accepted").count(), 1);
+    let records = records_with_key("order.truck-request-accepted", &order_id.to_string(), since, 1).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(cloud_event(&records[0])["data"]["truckRequestId"], target.to_string());
+
+    // AND writing the truck requests again (a redelivered order.created) changes nothing
+    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    let reread = store.get_order(order_id).await.unwrap().unwrap();
+    assert_eq!(reread.truck_requests.iter().filter(|r| r.accepted_by.is_some()).count(), 1);
+}

@@ -1,0 +1,84 @@
+//! The transactional outbox, with the real broker stopped and started again: bookings are still
+//! answered 201 while Kafka is down, and once it is back the relay publishes each event exactly once.
+//!
+//! This test stops the shared local broker, so it lives in its own test binary (cargo runs test
+//! binaries one after another) and restarts the broker even when it fails.
+
+mod support;
+
+use chrono::Utc;
+use std::collections::BTreeMap;
+use std::process::Command;
+use support::*;
+use weelo_core::service::relay_outbox;
+
+fn stack(action: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../localstack/stack.sh");
+    let status = Command::new("bash").arg(script).arg(action).status().expect("running localstack/stack.sh");
+    assert!(status.success(), "localstack/stack.sh {action} failed");
+}
+
+/// Starts the broker again when dropped, so a failing assertion never leaves the stack broken.
+struct BrokerStopped;
+
+impl BrokerStopped {
+    fn now() -> Self {
+        stack("stop-kafka");
+        Self
+    }
+}
+
+impl Drop for BrokerStopped {
+    fn drop(&mut self) {
+        stack("start-kafka");
+    }
+}
+
+#[tokio::test]
+async fn bookings_made_while_kafka_is_down_are_published_exactly_once_after_it_returns() {
+    // GIVEN the api running and then the broker stopped
+    let app = TestApp::spawn().await;
+    let customer = customer();
+    let driver = transporter();
+    let since = Utc::now();
+    let broker = BrokerStopped::now();
+
+    // WHEN a customer books three trucks
+    let mut booking_ids = Vec::new();
+    for _ in 0..3 {
+        let response = app.call("POST", "/v1/bookings", Some(&customer), Some(booking_body())).await;
+        // THEN each booking is still answered 201
+        assert_eq!(response.status, 201, "{}", response.body);
+        booking_ids.push(response.body["bookingId"].as_str().unwrap().to_owned());
+    }
+    // AND GPS points, which skip the outbox, are refused with 503 so the app retries them
+    let point = serde_json::json!({ "lat": 19.0, "lng": 72.8, "recordedAt": Utc::now().to_rfc3339() });
+    let refused = app.call("POST", "/v1/tracking/location", Some(&driver), Some(point)).await;
+    assert_eq!(refused.status, 503);
+    assert_eq!(refused.headers.get("retry-after").unwrap(), "1");
+
+    // WHEN the broker is back and the relay runs (twice, as a schedule would)
+    drop(broker);
+    let store = app.app.service.store();
+    let bus = app.app.service.bus();
+    let mut published = 0;
+    for _ in 0..10 {
+        published += relay_outbox(store, bus, chrono::Duration::zero(), 100).await.unwrap().published;
+        if published >= 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    relay_outbox(store, bus, chrono::Duration::zero(), 100).await.unwrap();
+
+    // THEN every booking's event is on the topic exactly once per event id
+    for booking_id in &booking_ids {
+        let records = records_with_key("booking.created", booking_id, since, 1).await;
+        let mut per_event: BTreeMap<String, usize> = BTreeMap::new();
+        for record in &records {
+            *per_event.entry(event_id(record)).or_default() += 1;
+        }
+        assert_eq!(per_event.len(), 1, "booking {booking_id}: {per_event:?}");
+        assert!(per_event.values().all(|count| *count == 1), "booking {booking_id}: {per_event:?}");
+    }
+}
