@@ -41,7 +41,7 @@ pub async fn serve(app: &App, request: Request) -> Result<Response<Body>, Infall
 
 async fn answer(app: &App, request: &Request) -> Response<Body> {
     let path = request.raw_http_path();
-    let route = match router::route(request.method(), &path) {
+    let route = match router::route(request.method(), path) {
         Ok(route) => route,
         Err(RouteError::NotFound) => {
             return respond::error(404, "route_not_found", "no such route");
@@ -61,7 +61,7 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
     }
     let caller = match authenticate(app, request) {
         Ok(caller) => caller,
-        Err(response) => return response,
+        Err(rejection) => return unauthorized(rejection),
     };
     if route.takes_body() && !is_json(request) {
         return respond::error(415, "unsupported_media_type", "send the body as application/json");
@@ -110,23 +110,31 @@ fn created_or_ok<T: serde::Serialize>(
     response
 }
 
-fn authenticate(app: &App, request: &Request) -> Result<Caller, Response<Body>> {
-    let unauthorized = |code: &str, message: &str| {
-        let mut response = respond::error(401, code, message);
-        response.headers_mut().insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
-        response
-    };
+/// Why a request was not authenticated.
+enum Rejection {
+    NoBearerToken,
+    Token(TokenError),
+}
+
+fn authenticate(app: &App, request: &Request) -> Result<Caller, Rejection> {
     let header = request.headers().get("authorization").and_then(|v| v.to_str().ok());
     let token = header
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .ok_or_else(|| unauthorized("unauthorized", "send Authorization: Bearer <token>"))?;
-    app.verifier.verify(token.trim()).map_err(|error| match error {
-        TokenError::Expired => unauthorized("token_expired", "the token has expired"),
-        TokenError::Invalid => unauthorized("unauthorized", "the token is not valid"),
-        TokenError::MissingClaim(claim) => {
-            unauthorized("unauthorized", &format!("the token lacks a valid {claim} claim"))
+        .ok_or(Rejection::NoBearerToken)?;
+    app.verifier.verify(token.trim()).map_err(Rejection::Token)
+}
+
+fn unauthorized(rejection: Rejection) -> Response<Body> {
+    let mut response = match rejection {
+        Rejection::NoBearerToken => respond::error(401, "unauthorized", "send Authorization: Bearer <token>"),
+        Rejection::Token(TokenError::Expired) => respond::error(401, "token_expired", "the token has expired"),
+        Rejection::Token(TokenError::Invalid) => respond::error(401, "unauthorized", "the token is not valid"),
+        Rejection::Token(TokenError::MissingClaim(claim)) => {
+            respond::error(401, "unauthorized", &format!("the token lacks a valid {claim} claim"))
         }
-    })
+    };
+    response.headers_mut().insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+    response
 }
 
 fn is_json(request: &Request) -> bool {

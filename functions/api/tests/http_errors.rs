@@ -115,7 +115,7 @@ async fn bodies_over_64_kib_get_413_and_non_json_gets_415() {
     assert_eq!(response.status, 415);
     assert_eq!(response.error_code(), "unsupported_media_type");
 
-    let missing = app.call_raw("POST", "/v1/bookings", &[auth.clone()], &booking_body().to_string()).await;
+    let missing = app.call_raw("POST", "/v1/bookings", std::slice::from_ref(&auth), &booking_body().to_string()).await;
     assert_eq!(missing.status, 415);
 
     let charset = ("content-type".to_owned(), "Application/JSON; charset=utf-8".to_owned());

@@ -42,9 +42,17 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
             assert!(operation["security"].as_sequence().is_some_and(|s| s.is_empty()), "health is public");
             continue;
         }
-        for status in ["401", "403", "413", "500"] {
+        for status in ["401", "413", "500"] {
             assert!(statuses.contains(status), "{method} {path} does not document {status}");
         }
+        // Devices are for both roles, and a booking's visibility answers 404: no 403 there.
+        let role_restricted =
+            !matches!((method.as_str(), path.as_str()), ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}"));
+        assert_eq!(
+            statuses.contains("403"),
+            role_restricted,
+            "{method} {path}: 403 documented iff the route is role-restricted"
+        );
         let has_path_id = path.contains('{');
         let has_body = operation.get("requestBody").is_some();
         if has_path_id {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make test`: sets everything up, checks formatting and lints, starts the native local stack, and
+# runs every test against it: unit tests, integration tests (real Kafka, DynamoDB emulator, moto),
+# the OpenAPI validation, and the curl smoke test through cargo lambda watch.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+started_stack=false
+cleanup() {
+  if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
+}
+trap cleanup EXIT
+
+"$ROOT/localstack/setup.sh"
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy --all-targets -- -D warnings"
+cargo clippy --quiet --workspace --all-targets --locked -- -D warnings
+
+say "validating docs/openapi.yaml (OpenAPI 3.1)"
+"$VENV/bin/python" -c "
+from openapi_spec_validator import validate
+from openapi_spec_validator.readers import read_from_filename
+validate(read_from_filename('docs/openapi.yaml')[0])
+print('docs/openapi.yaml: valid OpenAPI 3.1')"
+
+if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stack=true; fi
+"$ROOT/localstack/stack.sh" start
+load_env
+
+say "cargo test (unit + integration against the local stack)"
+cargo test --workspace --locked
+
+say "smoke test: curl through cargo lambda watch"
+"$ROOT/localstack/smoke.sh"
