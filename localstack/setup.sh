@@ -22,8 +22,10 @@ pom="$ROOT/localstack/kafka/pom.xml"
 if [ ! -f "$KAFKA_VERSION_DIR/libs/.complete" ] || ! cmp -s "$pom" "$KAFKA_VERSION_DIR/libs/.complete"; then
   say "resolving Apache Kafka from Maven Central into .local/kafka/libs"
   rm -rf "$KAFKA_VERSION_DIR/libs"
-  mvn -q -B -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$LOCAL/m2" dependency:copy-dependencies \
-    -DoutputDirectory="$KAFKA_VERSION_DIR/libs" -DincludeScope=runtime
+  mkdir -p "$LOGS"
+  mvn -B -Dstyle.color=never -f "$pom" -Dmaven.repo.local="$LOCAL/m2" dependency:copy-dependencies \
+    -DoutputDirectory="$KAFKA_VERSION_DIR/libs" -DincludeScope=runtime >"$LOGS/maven.log" 2>&1 \
+    || { tail -n 40 "$LOGS/maven.log" >&2; die "resolving Kafka from Maven Central failed"; }
   cp "$pom" "$KAFKA_VERSION_DIR/libs/.complete"
 fi
 
