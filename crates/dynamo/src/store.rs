@@ -167,15 +167,8 @@ impl DynamoStore {
                     .expression_attribute_names("#key", key_attribute)
                     .send()
                     .await;
-                match result {
-                    Ok(_) => Ok(()),
-                    Err(error)
-                        if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                    {
-                        Ok(())
-                    }
-                    Err(error) => Err(classify(error)),
-                }
+                // Already there: this write was done before.
+                conditional(result).map(|_| ())
             })
             .buffer_unordered(WRITE_CONCURRENCY)
             .try_collect()
@@ -388,13 +381,7 @@ impl TransporterStore for DynamoStore {
             .expression_attribute_values(":new", AttributeValue::N(recorded_at_ms.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(error) => Err(classify(error)),
-        }
+        conditional(result)
     }
 }
 
@@ -415,13 +402,7 @@ impl DeviceStore for DynamoStore {
             .condition_expression("attribute_not_exists(deviceId)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => {
-                Ok(false)
-            }
-            Err(error) => Err(classify(error)),
-        }
+        conditional(result)
     }
 }
 
@@ -443,16 +424,8 @@ impl Outbox for DynamoStore {
                         .expression_attribute_values(":now", AttributeValue::S(now))
                         .send()
                         .await;
-                    match result {
-                        Ok(_) => Ok(()),
-                        // Expired and deleted by TTL meanwhile: nothing left to mark.
-                        Err(error)
-                            if error.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                        {
-                            Ok(())
-                        }
-                        Err(error) => Err(classify(error)),
-                    }
+                    // Gone already (expired by TTL): nothing left to mark.
+                    conditional(result).map(|_| ())
                 }
             })
             .buffer_unordered(WRITE_CONCURRENCY)
@@ -528,6 +501,22 @@ where
         _ => false,
     };
     StoreError::new(retryable, error)
+}
+
+/// `Ok(true)` if a conditional write happened, `Ok(false)` if its condition did not hold (the
+/// item already existed, was newer, or was gone): callers decide whether that is success.
+fn conditional<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(error) => Err(classify(error)),
+    }
 }
 
 /// The per-item cancellation codes of a cancelled transaction (empty if the service sent none).
