@@ -70,3 +70,57 @@ mod tests {
         assert!((115.0..125.0).contains(&km), "{km}");
     }
 }
+
+/// The geo index's cell scheme: H3 hexagons (Uber's grid, via `h3o`). Resolution 7 cells are
+/// ~5 km² (edge ~1.2 km): a city is a few hundred cells, and a pickup's ring k reaches ~2.4·k km.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeoGrid {
+    resolution: h3o::Resolution,
+}
+
+impl Default for GeoGrid {
+    fn default() -> Self {
+        Self { resolution: h3o::Resolution::Seven }
+    }
+}
+
+impl GeoGrid {
+    pub fn new(resolution: u8) -> Option<Self> {
+        h3o::Resolution::try_from(resolution).ok().map(|resolution| Self { resolution })
+    }
+
+    /// The cell containing `point`, as H3's hexadecimal index.
+    pub fn cell(&self, point: GeoPoint) -> String {
+        self.cell_index(point).to_string()
+    }
+
+    fn cell_index(&self, point: GeoPoint) -> h3o::CellIndex {
+        // GeoPoint is validated, so it is always a valid H3 coordinate.
+        h3o::LatLng::new(point.lat, point.lng).expect("validated coordinates").to_cell(self.resolution)
+    }
+
+    /// The cells at grid distance 0, 1, …, `max_ring` from `point`'s cell, ring by ring.
+    pub fn rings(&self, point: GeoPoint, max_ring: u32) -> Vec<Vec<String>> {
+        let mut rings = vec![Vec::new(); max_ring as usize + 1];
+        for (cell, distance) in self.cell_index(point).grid_disk_distances_safe(max_ring) {
+            rings[distance as usize].push(cell.to_string());
+        }
+        rings
+    }
+}
+
+#[cfg(test)]
+mod grid_tests {
+    use super::*;
+
+    #[test]
+    fn rings_grow_as_hexagons_and_start_at_the_points_cell() {
+        let grid = GeoGrid::default();
+        let mumbai = GeoPoint { lat: 19.0760, lng: 72.8777 };
+        let rings = grid.rings(mumbai, 3);
+        assert_eq!(rings.iter().map(Vec::len).collect::<Vec<_>>(), [1, 6, 12, 18]);
+        assert_eq!(rings[0], [grid.cell(mumbai)]);
+        let next_door = GeoPoint { lat: 19.0765, lng: 72.8780 };
+        assert_eq!(grid.cell(next_door), grid.cell(mumbai));
+    }
+}

@@ -7,13 +7,17 @@ pub mod caller;
 pub mod device;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod geo;
 pub mod ids;
 pub mod location;
+pub mod matching;
 pub mod order;
 pub mod ports;
+pub mod push;
 pub mod requests;
 pub mod service;
+pub mod tracking;
 pub mod transporter;
 pub mod vehicle;
 

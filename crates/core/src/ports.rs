@@ -7,7 +7,7 @@ use crate::device::{Device, Platform};
 use crate::events::EventRecord;
 use crate::ids::{BookingId, DeviceId, EventId, OrderId, TruckRequestId, UserId};
 use crate::location::Position;
-use crate::order::{Order, OrderView, TruckRequest, TruckRequestStatus};
+use crate::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use crate::transporter::TransporterProfile;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -100,6 +100,13 @@ pub trait OrderStore: Send + Sync {
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError>;
     /// Writes truck requests that do not exist yet; existing ones are left as they are.
     async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError>;
+    /// Sets the order's status if it still is `expected`; `false` if it was not.
+    async fn set_order_status(
+        &self,
+        id: OrderId,
+        expected: OrderStatus,
+        status: OrderStatus,
+    ) -> Result<bool, StoreError>;
     /// Stores `request` (already moved to its new state) if the stored status is still `expected`.
     async fn transition_truck_request(
         &self,
@@ -119,6 +126,8 @@ pub trait OfferStore: Send + Sync {
         transporters: &[UserId],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Every transporter `subject` was offered to.
+    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError>;
 }
 
 #[async_trait]
@@ -130,9 +139,53 @@ pub trait IdempotencyStore: Send + Sync {
 pub trait TransporterStore: Send + Sync {
     async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError>;
     async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError>;
+    /// Profiles of the given transporters that exist (in any order).
+    async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError>;
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError>;
-    /// Writes `position` unless a newer one (by `recordedAt`) is stored; returns whether it was written.
-    async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError>;
+    /// Writes `position` (in geo cell `cell`) unless a newer one (by `recordedAt`) is stored.
+    async fn record_position(&self, position: &Position, cell: &str) -> Result<PositionWrite, StoreError>;
+}
+
+/// The outcome of [`TransporterStore::record_position`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PositionWrite {
+    /// A newer point was already stored; nothing changed.
+    Stale,
+    /// Written; the cell the transporter was in before, if any.
+    Written { previous_cell: Option<String> },
+}
+
+/// A transporter's entry in the geo index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellEntry {
+    pub transporter_id: UserId,
+    pub lat: f64,
+    pub lng: f64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Who is in which H3 cell, for matching.
+#[async_trait]
+pub trait GeoIndexStore: Send + Sync {
+    async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError>;
+    /// Puts `entry` in cell `to` and, if it is another cell, removes it from `from`.
+    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError>;
+}
+
+/// Every GPS point, kept for 7 days.
+#[async_trait]
+pub trait LocationHistoryStore: Send + Sync {
+    /// Idempotent: a point appended twice (same event id) is stored once.
+    async fn append_points(&self, points: &[(EventId, crate::events::LocationUpdated)]) -> Result<(), StoreError>;
+}
+
+/// Remembers which (notification, device) pairs were pushed.
+#[async_trait]
+pub trait PushLog: Send + Sync {
+    /// Claims the right to push `key`; `false` if it was claimed before (a duplicate delivery).
+    async fn claim_push(&self, key: &str) -> Result<bool, StoreError>;
+    /// Gives a claim back after a push failed transiently, so a retry pushes.
+    async fn release_push(&self, key: &str) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -140,6 +193,8 @@ pub trait DeviceStore: Send + Sync {
     async fn get_device(&self, owner: &UserId, id: DeviceId) -> Result<Option<Device>, StoreError>;
     /// Returns `false` if the device was already registered.
     async fn put_device_if_absent(&self, device: &Device) -> Result<bool, StoreError>;
+    async fn list_devices(&self, owner: &UserId) -> Result<Vec<Device>, StoreError>;
+    async fn delete_device(&self, owner: &UserId, id: DeviceId) -> Result<(), StoreError>;
 }
 
 /// The outbox side of the store: events written by the transactions above, until published.
@@ -168,6 +223,26 @@ pub struct PublishError(pub String);
 #[async_trait]
 pub trait EventBus: Send + Sync {
     async fn publish(&self, records: &[EventRecord]) -> Result<(), PublishError>;
+}
+
+/// Why a push to one device failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    /// The endpoint is disabled or its token invalid: the device is gone for good.
+    #[error("endpoint disabled or token invalid: {0}")]
+    EndpointGone(String),
+    /// Throttling, timeouts, server errors: the same push may succeed later.
+    #[error("transient push failure: {0}")]
+    Transient(String),
+    /// Anything else the push service refused (a bug of ours, e.g. a malformed payload).
+    #[error("push rejected: {0}")]
+    Rejected(String),
+}
+
+/// Sends one notification to one device endpoint (SNS mobile push → FCM).
+#[async_trait]
+pub trait PushSender: Send + Sync {
+    async fn send(&self, endpoint: &str, notification: &crate::events::FcmNotification) -> Result<(), PushError>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -40,6 +40,41 @@ pub struct PositionItem {
     #[serde(flatten)]
     pub position: Position,
     pub recorded_at_ms: i64,
+    /// The geo-index cell the transporter is filed under, so a move can remove the old entry.
+    #[serde(default)]
+    pub cell: Option<String>,
+}
+
+/// A transporter in an H3 cell. Expires a day after its point: a transporter silent that long
+/// is not matched anyway, and the index stays small.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CellItem {
+    pub cell: String,
+    pub transporter_id: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub recorded_at_ms: i64,
+    pub expires_at: i64,
+}
+
+/// One GPS point of the history. `pointKey` sorts by time and is unique per event.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryItem {
+    pub transporter_id: String,
+    pub point_key: String,
+    #[serde(flatten)]
+    pub point: weelo_core::location::LocationPoint,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushLogItem {
+    pub push_key: String,
+    pub pushed_at: String,
+    pub expires_at: i64,
 }
 
 pub fn offer_subject_key(subject: OfferSubject) -> String {

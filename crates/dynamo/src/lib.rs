@@ -21,6 +21,9 @@ pub struct Tables {
     pub devices: String,
     pub idempotency: String,
     pub outbox: String,
+    pub geo_cells: String,
+    pub location_history: String,
+    pub push_log: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +32,7 @@ pub struct MissingTable(pub &'static str);
 
 impl Tables {
     /// `(environment variable, logical name)` of every table, as in the definitions file.
-    pub const ENV: [(&'static str, &'static str); 8] = [
+    pub const ENV: [(&'static str, &'static str); 11] = [
         ("TABLE_BOOKINGS", "bookings"),
         ("TABLE_ORDERS", "orders"),
         ("TABLE_OFFERS", "offers"),
@@ -38,6 +41,9 @@ impl Tables {
         ("TABLE_DEVICES", "devices"),
         ("TABLE_IDEMPOTENCY", "idempotency"),
         ("TABLE_OUTBOX", "outbox"),
+        ("TABLE_GEO_CELLS", "geo-cells"),
+        ("TABLE_LOCATION_HISTORY", "location-history"),
+        ("TABLE_PUSH_LOG", "push-log"),
     ];
 
     pub fn from_env() -> Result<Self, MissingTable> {
@@ -51,6 +57,9 @@ impl Tables {
             devices: var("TABLE_DEVICES")?,
             idempotency: var("TABLE_IDEMPOTENCY")?,
             outbox: var("TABLE_OUTBOX")?,
+            geo_cells: var("TABLE_GEO_CELLS")?,
+            location_history: var("TABLE_LOCATION_HISTORY")?,
+            push_log: var("TABLE_PUSH_LOG")?,
         })
     }
 }
@@ -61,5 +70,18 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 pub const OUTBOX_TTL_SECS: i64 = 7 * 24 * 3600;
 /// How long an offer is kept; bookings are decided long before.
 pub const OFFER_TTL_SECS: i64 = 30 * 24 * 3600;
+/// Geo-index entries expire a day after their point.
+pub const GEO_ENTRY_TTL_SECS: i64 = 24 * 3600;
+/// GPS history is kept 7 days.
+pub const HISTORY_TTL_SECS: i64 = 7 * 24 * 3600;
+/// Push-log entries outlive any redelivery of a notification (Kafka keeps 7 days).
+pub const PUSH_LOG_TTL_SECS: i64 = 8 * 24 * 3600;
 /// Shards of the sparse `pending` index of the outbox (see tables.json).
 pub const OUTBOX_PENDING_SHARDS: u128 = 8;
+
+impl DynamoStore {
+    /// A store on the tables named by the environment, with a client from `aws`.
+    pub fn from_env(aws: &aws_config::SdkConfig) -> Result<Self, MissingTable> {
+        Ok(Self::new(aws_sdk_dynamodb::Client::new(aws), Tables::from_env()?))
+    }
+}

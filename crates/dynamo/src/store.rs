@@ -1,12 +1,17 @@
 //! [`DynamoStore`]: the storage ports over the AWS SDK DynamoDB client.
 
 use crate::items::*;
-use crate::{IDEMPOTENCY_TTL_SECS, OFFER_TTL_SECS, OUTBOX_PENDING_SHARDS, Tables};
+use crate::{
+    GEO_ENTRY_TTL_SECS, HISTORY_TTL_SECS, IDEMPOTENCY_TTL_SECS, OFFER_TTL_SECS, OUTBOX_PENDING_SHARDS,
+    PUSH_LOG_TTL_SECS, Tables,
+};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, KeysAndAttributes, Put, PutRequest, ReturnValue, TransactWriteItem, WriteRequest,
+};
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
@@ -15,9 +20,10 @@ use std::collections::HashMap;
 use weelo_core::booking::{Booking, BookingStatus};
 use weelo_core::device::Device;
 use weelo_core::events::EventRecord;
+use weelo_core::events::LocationUpdated;
 use weelo_core::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use weelo_core::location::Position;
-use weelo_core::order::{Order, OrderView, TruckRequest, TruckRequestStatus};
+use weelo_core::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use weelo_core::ports::*;
 use weelo_core::transporter::TransporterProfile;
 
@@ -154,6 +160,35 @@ impl DynamoStore {
         output.item.map(from_item).transpose()
     }
 
+    /// Writes items in `BatchWriteItem` calls of 25, retrying what DynamoDB leaves unprocessed.
+    async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in items.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    Ok(WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(item.clone())).build().map_err(internal)?)
+                        .build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut attempt = 0u32;
+            while !requests.is_empty() {
+                let output =
+                    self.client.batch_write_item().request_items(table, requests).send().await.map_err(classify)?;
+                requests = output.unprocessed_items.and_then(|mut u| u.remove(table)).unwrap_or_default();
+                if !requests.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        let error = anyhow::anyhow!("{table}: items left unprocessed after {attempt} attempts");
+                        return Err(StoreError::new(true, error));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Puts items that must not replace existing ones; an existing item counts as success.
     async fn put_all_if_absent(&self, table: &str, key_attribute: &str, items: Vec<Item>) -> Result<(), StoreError> {
         stream::iter(items)
@@ -239,6 +274,32 @@ impl OrderStore for DynamoStore {
         Ok(order.map(|order| OrderView { order, truck_requests }))
     }
 
+    async fn set_order_status(
+        &self,
+        id: OrderId,
+        expected: OrderStatus,
+        status: OrderStatus,
+    ) -> Result<bool, StoreError> {
+        let text = |s: OrderStatus| {
+            serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+        };
+        let mut order_key = key("orderId", order_key(id));
+        order_key.insert("itemId".into(), AttributeValue::S(ORDER_ITEM_ID.to_owned()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.orders)
+            .set_key(Some(order_key))
+            .update_expression("SET #status = :status")
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":status", AttributeValue::S(text(status)))
+            .expression_attribute_values(":expected", AttributeValue::S(text(expected)))
+            .send()
+            .await;
+        conditional(result)
+    }
+
     async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError> {
         let items = requests
             .iter()
@@ -300,39 +361,30 @@ impl OfferStore for DynamoStore {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // Rewriting an identical offer is harmless, so batches (25 per call) beat conditional puts here.
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    Ok(WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(item.clone())).build().map_err(internal)?)
-                        .build())
-                })
-                .collect::<Result<_, StoreError>>()?;
-            let mut attempt = 0u32;
-            while !requests.is_empty() {
-                let output = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.tables.offers, requests)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.tables.offers)).unwrap_or_default();
-                if !requests.is_empty() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(StoreError::new(
-                            true,
-                            anyhow::anyhow!("offers left unprocessed after {attempt} attempts"),
-                        ));
-                    }
-                    tokio_sleep_backoff(attempt).await;
-                }
+        // Rewriting an identical offer is harmless, so batches beat conditional puts here.
+        self.batch_put(&self.tables.offers, items).await
+    }
+
+    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.offers)
+            .key_condition_expression("subject = :subject")
+            .expression_attribute_values(":subject", AttributeValue::S(offer_subject_key(subject)))
+            .projection_expression("transporterId")
+            .into_paginator()
+            .items()
+            .send();
+        let mut transporters = Vec::new();
+        while let Some(item) = pages.next().await {
+            let item = item.map_err(classify)?;
+            if let Some(id) = item.get("transporterId").and_then(|v| v.as_s().ok()).and_then(|s| UserId::parse(s).ok())
+            {
+                transporters.push(id);
             }
         }
-        Ok(())
+        Ok(transporters)
     }
 }
 
@@ -369,9 +421,42 @@ impl TransporterStore for DynamoStore {
         Ok(item.map(|i| i.position))
     }
 
-    async fn put_position_if_newer(&self, position: &Position) -> Result<bool, StoreError> {
+    async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {
+        let mut profiles = Vec::with_capacity(transporters.len());
+        for chunk in transporters.chunks(100) {
+            let keys: Vec<Item> = chunk.iter().map(|t| key("transporterId", t.to_string())).collect();
+            let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(internal)?);
+            let mut attempt = 0u32;
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.tables.transporters, request)
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                for item in output.responses.and_then(|mut r| r.remove(&self.tables.transporters)).unwrap_or_default() {
+                    profiles.push(from_item(item)?);
+                }
+                pending = output.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.transporters));
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        return Err(StoreError::new(
+                            true,
+                            anyhow::anyhow!("profiles left unread after {attempt} attempts"),
+                        ));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(profiles)
+    }
+
+    async fn record_position(&self, position: &Position, cell: &str) -> Result<PositionWrite, StoreError> {
         let recorded_at_ms = position.point.recorded_at.timestamp_millis();
-        let item = to_item(&PositionItem { position: position.clone(), recorded_at_ms })?;
+        let item = to_item(&PositionItem { position: position.clone(), recorded_at_ms, cell: Some(cell.to_owned()) })?;
         let result = self
             .client
             .put_item()
@@ -379,9 +464,18 @@ impl TransporterStore for DynamoStore {
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(transporterId) OR recordedAtMs < :new")
             .expression_attribute_values(":new", AttributeValue::N(recorded_at_ms.to_string()))
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        conditional(result)
+        match result {
+            Ok(output) => {
+                let previous_cell =
+                    output.attributes.and_then(|old| old.get("cell").and_then(|c| c.as_s().ok().cloned()));
+                Ok(PositionWrite::Written { previous_cell })
+            }
+            // Only a failed condition (a newer point is stored) comes back as Ok here.
+            Err(error) => conditional(Err::<(), _>(error)).map(|_| PositionWrite::Stale),
+        }
     }
 }
 
@@ -403,6 +497,152 @@ impl DeviceStore for DynamoStore {
             .send()
             .await;
         conditional(result)
+    }
+
+    async fn list_devices(&self, owner: &UserId) -> Result<Vec<Device>, StoreError> {
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.tables.devices)
+            .key_condition_expression("userId = :owner")
+            .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
+            .consistent_read(true)
+            .into_paginator()
+            .items()
+            .send();
+        let mut devices = Vec::new();
+        while let Some(item) = pages.next().await {
+            devices.push(from_item(item.map_err(classify)?)?);
+        }
+        Ok(devices)
+    }
+
+    async fn delete_device(&self, owner: &UserId, id: DeviceId) -> Result<(), StoreError> {
+        let mut device_key = key("userId", owner.to_string());
+        device_key.insert("deviceId".into(), AttributeValue::S(id.to_string()));
+        self.client
+            .delete_item()
+            .table_name(&self.tables.devices)
+            .set_key(Some(device_key))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl GeoIndexStore for DynamoStore {
+    async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError> {
+        let per_cell: Vec<Vec<CellEntry>> = stream::iter(cells.iter().cloned())
+            .map(|cell: String| async move {
+                let mut pages = self
+                    .client
+                    .query()
+                    .table_name(&self.tables.geo_cells)
+                    .key_condition_expression("cell = :cell")
+                    .expression_attribute_values(":cell", AttributeValue::S(cell))
+                    .into_paginator()
+                    .items()
+                    .send();
+                let mut entries = Vec::new();
+                while let Some(item) = pages.next().await {
+                    let item: CellItem = from_item(item.map_err(classify)?)?;
+                    let (Ok(transporter_id), Some(recorded_at)) =
+                        (UserId::parse(&item.transporter_id), DateTime::from_timestamp_millis(item.recorded_at_ms))
+                    else {
+                        continue;
+                    };
+                    entries.push(CellEntry { transporter_id, lat: item.lat, lng: item.lng, recorded_at });
+                }
+                Ok::<_, StoreError>(entries)
+            })
+            .buffer_unordered(WRITE_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(per_cell.into_iter().flatten().collect())
+    }
+
+    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError> {
+        let recorded_at_ms = entry.recorded_at.timestamp_millis();
+        let item = CellItem {
+            cell: to.to_owned(),
+            transporter_id: entry.transporter_id.to_string(),
+            lat: entry.lat,
+            lng: entry.lng,
+            recorded_at_ms,
+            expires_at: recorded_at_ms / 1000 + GEO_ENTRY_TTL_SECS,
+        };
+        self.client
+            .put_item()
+            .table_name(&self.tables.geo_cells)
+            .set_item(Some(to_item(&item)?))
+            .send()
+            .await
+            .map_err(classify)?;
+        if let Some(old) = from.filter(|old| *old != to) {
+            let mut old_key = key("cell", old.to_owned());
+            old_key.insert("transporterId".into(), AttributeValue::S(entry.transporter_id.to_string()));
+            self.client
+                .delete_item()
+                .table_name(&self.tables.geo_cells)
+                .set_key(Some(old_key))
+                .send()
+                .await
+                .map_err(classify)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LocationHistoryStore for DynamoStore {
+    async fn append_points(&self, points: &[(EventId, LocationUpdated)]) -> Result<(), StoreError> {
+        let items = points
+            .iter()
+            .map(|(id, update)| {
+                let at = update.point.recorded_at;
+                to_item(&HistoryItem {
+                    transporter_id: update.transporter_id.to_string(),
+                    point_key: format!("{:013}#{id}", at.timestamp_millis()),
+                    point: update.point.clone(),
+                    expires_at: at.timestamp() + HISTORY_TTL_SECS,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_put(&self.tables.location_history, items).await
+    }
+}
+
+#[async_trait]
+impl PushLog for DynamoStore {
+    async fn claim_push(&self, push_key: &str) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let item = PushLogItem {
+            push_key: push_key.to_owned(),
+            pushed_at: now.to_rfc3339(),
+            expires_at: now.timestamp() + PUSH_LOG_TTL_SECS,
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.push_log)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(pushKey)")
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    async fn release_push(&self, push_key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.tables.push_log)
+            .set_key(Some(key("pushKey", push_key.to_owned())))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 }
 
@@ -537,7 +777,7 @@ fn failed_at(reasons: &[Option<String>], index: usize) -> Option<bool> {
     Some(reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed"))
 }
 
-async fn tokio_sleep_backoff(attempt: u32) {
+async fn backoff(attempt: u32) {
     let millis = 25u64 << attempt.min(6);
     tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
 }

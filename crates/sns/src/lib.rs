@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use weelo_core::device::Platform;
+use weelo_core::events::FcmNotification;
 use weelo_core::ids::UserId;
-use weelo_core::ports::{PushRegistrationError, PushRegistry};
+use weelo_core::ports::{PushError, PushRegistrationError, PushRegistry, PushSender};
 
 /// Registers device tokens with the FCM platform application (`SNS_PLATFORM_APPLICATION_ARN`).
 /// Android and iOS apps both receive pushes through FCM, so both use the one application.
@@ -52,6 +53,62 @@ impl PushRegistry for SnsPushRegistry {
                 Err(PushRegistrationError::InvalidToken(error.err().message().unwrap_or_default().to_owned()))
             }
             Err(error) => Err(PushRegistrationError::Unavailable(error.to_string())),
+        }
+    }
+}
+
+/// Publishes notifications to device endpoints as FCM HTTP v1 messages.
+#[derive(Clone, Debug)]
+pub struct SnsPushSender {
+    client: Client,
+}
+
+impl SnsPushSender {
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+}
+
+/// The SNS message for an FCM HTTP v1 push: `{"GCM": "{\"fcmV1Message\": {\"message\": …}}"}`,
+/// sent with `MessageStructure=json`. Android gets high priority: a booking offer is time-critical.
+pub fn fcm_message(notification: &FcmNotification) -> String {
+    let message = serde_json::json!({
+        "fcmV1Message": {
+            "message": {
+                "notification": { "title": notification.title, "body": notification.body },
+                "data": notification.data,
+                "android": { "priority": "high" },
+                "apns": { "headers": { "apns-priority": "10" } }
+            }
+        }
+    });
+    serde_json::json!({ "GCM": message.to_string() }).to_string()
+}
+
+#[async_trait]
+impl PushSender for SnsPushSender {
+    async fn send(&self, endpoint: &str, notification: &FcmNotification) -> Result<(), PushError> {
+        let result = self
+            .client
+            .publish()
+            .target_arn(endpoint)
+            .message_structure("json")
+            .message(fcm_message(notification))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(error)) => {
+                let reason = error.err().message().unwrap_or_default().to_owned();
+                match error.err().code() {
+                    Some("EndpointDisabled" | "NotFound") => Err(PushError::EndpointGone(reason)),
+                    Some("Throttled" | "InternalError" | "KMSThrottling" | "ServiceUnavailable") => {
+                        Err(PushError::Transient(reason))
+                    }
+                    _ => Err(PushError::Rejected(reason)),
+                }
+            }
+            Err(error) => Err(PushError::Transient(error.to_string())),
         }
     }
 }

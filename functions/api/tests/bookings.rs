@@ -6,9 +6,10 @@ mod support;
 use chrono::Utc;
 use serde_json::json;
 use support::*;
+use weelo_core::geo::{GeoGrid, GeoPoint};
 use weelo_core::ids::BookingId;
 use weelo_core::location::{LocationPoint, Position};
-use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
+use weelo_core::ports::{OfferStore, OfferSubject, PositionWrite, TransporterStore};
 
 async fn create_booking(app: &TestApp, customer: &User) -> BookingId {
     let response = app.call("POST", "/v1/bookings", Some(customer), Some(booking_body())).await;
@@ -299,7 +300,11 @@ async fn the_owner_sees_the_assigned_transporters_latest_position() {
         accuracy_m: None,
     };
     let position = Position { transporter_id: user_id(&driver), point };
-    assert!(app.app.service.store().put_position_if_newer(&position).await.unwrap());
+    let cell = GeoGrid::default().cell(GeoPoint { lat: 19.1, lng: 72.9 });
+    assert!(matches!(
+        app.app.service.store().record_position(&position, &cell).await.unwrap(),
+        PositionWrite::Written { .. }
+    ));
     let seen = app.call("GET", &path, Some(&owner), None).await;
     assert_eq!(seen.status, 200, "{}", seen.body);
     assert_eq!(seen.body["transporterId"], driver.id.as_str());
@@ -326,11 +331,15 @@ async fn an_older_position_never_overwrites_a_newer_one() {
         },
     };
     let store = app.app.service.store();
-    assert!(store.put_position_if_newer(&at(10)).await.unwrap());
+    let written = |w: PositionWrite| matches!(w, PositionWrite::Written { .. });
+    assert!(written(store.record_position(&at(10), "cell-a").await.unwrap()));
 
     // WHEN an older point arrives THEN it is ignored; a newer one replaces it
-    assert!(!store.put_position_if_newer(&at(20)).await.unwrap());
+    assert_eq!(store.record_position(&at(20), "cell-b").await.unwrap(), PositionWrite::Stale);
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 20.0);
-    assert!(store.put_position_if_newer(&at(1)).await.unwrap());
+    assert_eq!(
+        store.record_position(&at(1), "cell-b").await.unwrap(),
+        PositionWrite::Written { previous_cell: Some("cell-a".into()) }
+    );
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 11.0);
 }

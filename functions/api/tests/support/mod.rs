@@ -5,12 +5,12 @@
 //!
 //! The environment comes from `.local/stack.env` (exported by `make test`). Set `WEELO_TEST_LOG`
 //! (e.g. `debug`) to see the application's logs.
-#![allow(dead_code)] // each test binary uses a different part of the harness
+#![allow(dead_code, unused_imports)] // each test binary uses a different part of the harness
 
 use lambda_http::Body;
 use serde_json::{Value, json};
-use std::sync::Once;
 use weelo_api::App;
+pub use weelo_testkit::{cloud_event, records_matching, records_with_key, token_for, unique};
 
 pub struct TestApp {
     pub app: App,
@@ -31,12 +31,7 @@ pub struct User {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        init_logging();
-        assert!(
-            std::env::var("TABLE_BOOKINGS").is_ok(),
-            "the local stack's environment is not set: run `make test`, or `localstack/stack.sh start` and \
-             `set -a; . .local/stack.env; set +a` before `cargo test`"
-        );
+        weelo_testkit::init();
         let app = App::from_env().await.expect("the api starts against the local stack");
         Self { app }
     }
@@ -91,39 +86,6 @@ impl TestResponse {
     }
 }
 
-fn init_logging() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        if let Ok(filter) = std::env::var("WEELO_TEST_LOG") {
-            tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
-        }
-    });
-}
-
-/// A fresh id, so tests never see each other's data.
-pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
-
-pub fn token_for(sub: &str, role: &str, lifetime_secs: i64) -> String {
-    let pem = std::fs::read(std::env::var("JWT_DEV_PRIVATE_KEY").expect("JWT_DEV_PRIVATE_KEY")).expect("dev key");
-    let issuer = std::env::var("JWT_ISSUER").expect("JWT_ISSUER");
-    let audience = std::env::var("JWT_AUDIENCE").ok();
-    let role_claim = std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
-    let key_id = std::env::var("JWT_DEV_KEY_ID").unwrap_or_else(|_| "weelo-local-1".into());
-    weelo_auth::mint(&weelo_auth::MintRequest {
-        private_key_pem: &pem,
-        key_id: &key_id,
-        issuer: &issuer,
-        audience: audience.as_deref(),
-        role_claim: &role_claim,
-        subject: sub,
-        role,
-        lifetime_secs,
-    })
-    .expect("minting a dev token")
-}
-
 pub fn customer() -> User {
     let id = unique("customer");
     User { token: token_for(&id, "customer", 3600), id }
@@ -157,50 +119,7 @@ pub fn user_id(user: &User) -> weelo_core::ids::UserId {
     weelo_core::ids::UserId::parse(&user.id).expect("test user ids are valid")
 }
 
-/// Records on `topic` published since `since` whose key is `key`. Waits up to 10 s for `expected`
-/// of them, then 2 s more, so a duplicate arriving right behind them is seen too.
-pub async fn records_with_key(
-    topic: &str,
-    key: &str,
-    since: chrono::DateTime<chrono::Utc>,
-    expected: usize,
-) -> Vec<weelo_kafka::ConsumedRecord> {
-    let key = key.to_owned();
-    records_matching(topic, since, expected, move |r| r.key.as_deref() == Some(key.as_str())).await
-}
-
-/// Like [`records_with_key`], for any predicate on the record.
-pub async fn records_matching(
-    topic: &str,
-    since: chrono::DateTime<chrono::Utc>,
-    expected: usize,
-    predicate: impl Fn(&weelo_kafka::ConsumedRecord) -> bool + Send + 'static,
-) -> Vec<weelo_kafka::ConsumedRecord> {
-    use std::time::{Duration, Instant};
-    let config = weelo_kafka::KafkaConfig::from_env().expect("Kafka configuration");
-    let topic = topic.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let mut complete_since: Option<Instant> = None;
-        let records = weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(12), |records| {
-            if complete_since.is_none() && records.iter().filter(|r| predicate(r)).count() >= expected {
-                complete_since = Some(Instant::now());
-            }
-            complete_since.is_some_and(|at| at.elapsed() > Duration::from_secs(2))
-        })
-        .expect("reading the topic");
-        records.into_iter().filter(|r| predicate(r)).collect()
-    })
-    .await
-    .expect("reader task")
-}
-
 /// The CloudEvents `id` of a record.
 pub fn event_id(record: &weelo_kafka::ConsumedRecord) -> String {
-    let event: Value = serde_json::from_str(&record.payload).expect("a JSON CloudEvent");
-    event["id"].as_str().expect("an id").to_owned()
-}
-
-/// The CloudEvent of a record, parsed.
-pub fn cloud_event(record: &weelo_kafka::ConsumedRecord) -> Value {
-    serde_json::from_str(&record.payload).expect("a JSON CloudEvent")
+    cloud_event(record)["id"].as_str().expect("an id").to_owned()
 }

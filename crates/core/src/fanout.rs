@@ -1,0 +1,194 @@
+//! The order-fanout consumer's use cases: match and offer bookings, expand orders into truck
+//! requests and offer them, tell offered transporters when a booking is cancelled. Every write is
+//! idempotent and every notification has an id derived from its cause, so a redelivered event
+//! creates nothing new and pushes nothing twice.
+
+use crate::booking::Booking;
+use crate::events::{BookingCancelled, DomainEvent, EventRecord, FcmNotification};
+use crate::geo::GeoGrid;
+use crate::ids::{EventId, UserId};
+use crate::matching::{MatchPolicy, find_candidates};
+use crate::order::{Order, OrderStatus};
+use crate::ports::{
+    EventBus, GeoIndexStore, OfferStore, OfferSubject, OrderStore, PublishError, StoreError, TransporterStore,
+};
+use chrono::Utc;
+use std::collections::BTreeMap;
+
+pub const FANOUT_EVENT_SOURCE: &str = "/weelo/order-fanout";
+
+#[derive(Debug, thiserror::Error)]
+pub enum FanoutError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FanoutReport {
+    pub offers: usize,
+    pub truck_requests: usize,
+    pub notifications: usize,
+}
+
+pub struct Fanout<S, B> {
+    pub store: S,
+    pub bus: B,
+    pub grid: GeoGrid,
+    pub policy: MatchPolicy,
+    /// For orders: offer each line to at most this many transporters per truck requested.
+    pub candidates_per_truck: usize,
+}
+
+impl<S, B> Fanout<S, B>
+where
+    S: GeoIndexStore + TransporterStore + OfferStore + OrderStore,
+    B: EventBus,
+{
+    pub async fn on_event(&self, cause: EventId, event: &DomainEvent) -> Result<FanoutReport, FanoutError> {
+        match event {
+            DomainEvent::BookingCreated(booking) => self.offer_booking(cause, booking).await,
+            DomainEvent::OrderCreated(order) => self.offer_order(cause, order).await,
+            DomainEvent::BookingCancelled(cancelled) => self.withdraw_booking(cause, cancelled).await,
+            // Not ours: this function's mappings deliver only the three above.
+            _ => Ok(FanoutReport::default()),
+        }
+    }
+
+    async fn offer_booking(&self, cause: EventId, booking: &Booking) -> Result<FanoutReport, FanoutError> {
+        let candidates = find_candidates(
+            &self.store,
+            &self.grid,
+            &self.policy,
+            booking.pickup.point(),
+            booking.vehicle_type,
+            self.policy.max_candidates,
+        )
+        .await?;
+        let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
+        self.store.put_offers(OfferSubject::Booking(booking.booking_id), &recipients, Utc::now()).await?;
+        let notifications: Vec<EventRecord> = candidates
+            .iter()
+            .map(|c| {
+                let data = BTreeMap::from([
+                    ("kind".to_owned(), "booking.offered".to_owned()),
+                    ("bookingId".to_owned(), booking.booking_id.to_string()),
+                    ("vehicleType".to_owned(), booking.vehicle_type.as_str().to_owned()),
+                    ("distanceM".to_owned(), format!("{:.0}", c.distance_m)),
+                ]);
+                let body = format!(
+                    "A {} truck is needed {:.1} km from you",
+                    booking.vehicle_type.as_str(),
+                    c.distance_m / 1000.0
+                );
+                notification(cause, &c.transporter_id, "booking.offered", "New booking near you", &body, data)
+            })
+            .collect();
+        self.bus.publish(&notifications).await?;
+        Ok(FanoutReport { offers: recipients.len(), truck_requests: 0, notifications: notifications.len() })
+    }
+
+    async fn offer_order(&self, cause: EventId, order: &Order) -> Result<FanoutReport, FanoutError> {
+        // Created at the order's time, so a redelivery derives identical items.
+        let requests = order.truck_requests(order.created_at);
+        self.store.put_truck_requests(&requests).await?;
+        let mut report = FanoutReport { truck_requests: requests.len(), ..FanoutReport::default() };
+        let mut notifications = Vec::new();
+        for line in &order.trucks {
+            let limit = (line.quantity as usize).saturating_mul(self.candidates_per_truck);
+            let candidates =
+                find_candidates(&self.store, &self.grid, &self.policy, order.pickup.point(), line.vehicle_type, limit)
+                    .await?;
+            let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
+            for request in requests.iter().filter(|r| r.vehicle_type == line.vehicle_type) {
+                let subject = OfferSubject::TruckRequest(order.order_id, request.truck_request_id);
+                self.store.put_offers(subject, &recipients, Utc::now()).await?;
+                report.offers += recipients.len();
+            }
+            for candidate in &candidates {
+                let data = BTreeMap::from([
+                    ("kind".to_owned(), "order.offered".to_owned()),
+                    ("orderId".to_owned(), order.order_id.to_string()),
+                    ("vehicleType".to_owned(), line.vehicle_type.as_str().to_owned()),
+                    ("trucks".to_owned(), line.quantity.to_string()),
+                ]);
+                let body = format!("{} {} trucks needed near you", line.quantity, line.vehicle_type.as_str());
+                let key = format!("{}/{}", candidate.transporter_id, line.vehicle_type.as_str());
+                notifications.push(notification_keyed(
+                    cause,
+                    &candidate.transporter_id,
+                    &key,
+                    "order.offered",
+                    "New order near you",
+                    &body,
+                    data,
+                ));
+            }
+        }
+        self.bus.publish(&notifications).await?;
+        self.store.set_order_status(order.order_id, OrderStatus::Processing, OrderStatus::Open).await?;
+        report.notifications = notifications.len();
+        Ok(report)
+    }
+
+    async fn withdraw_booking(
+        &self,
+        cause: EventId,
+        cancelled: &BookingCancelled,
+    ) -> Result<FanoutReport, FanoutError> {
+        let offered = self.store.offered_to(OfferSubject::Booking(cancelled.booking_id)).await?;
+        let notifications: Vec<EventRecord> = offered
+            .iter()
+            .map(|transporter| {
+                let data = BTreeMap::from([
+                    ("kind".to_owned(), "booking.cancelled".to_owned()),
+                    ("bookingId".to_owned(), cancelled.booking_id.to_string()),
+                ]);
+                notification(
+                    cause,
+                    transporter,
+                    "booking.cancelled",
+                    "Booking cancelled",
+                    "This booking is no longer available",
+                    data,
+                )
+            })
+            .collect();
+        self.bus.publish(&notifications).await?;
+        Ok(FanoutReport { notifications: notifications.len(), ..FanoutReport::default() })
+    }
+}
+
+fn notification(
+    cause: EventId,
+    recipient: &UserId,
+    kind: &str,
+    title: &str,
+    body: &str,
+    data: BTreeMap<String, String>,
+) -> EventRecord {
+    notification_keyed(cause, recipient, recipient.as_str(), kind, title, body, data)
+}
+
+/// A `notification.fcm` record whose id is derived from its cause and `key`: the same cause
+/// always yields the same notification ids, which the fcm-consumer deduplicates on.
+fn notification_keyed(
+    cause: EventId,
+    recipient: &UserId,
+    key: &str,
+    kind: &str,
+    title: &str,
+    body: &str,
+    data: BTreeMap<String, String>,
+) -> EventRecord {
+    let event = DomainEvent::NotificationFcm(FcmNotification {
+        recipient_id: recipient.clone(),
+        kind: kind.to_owned(),
+        title: title.to_owned(),
+        body: body.to_owned(),
+        data,
+    });
+    event.to_record(EventId::derive(&format!("{cause}/{kind}/{key}")), FANOUT_EVENT_SOURCE, Utc::now())
+}

@@ -1,0 +1,141 @@
+//! Helpers for tests against the native local stack (`make test` exports its environment from
+//! `.local/stack.env`). Every helper works on data the calling test made itself, so tests can run in
+//! parallel against a stack that holds other data.
+
+use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
+use base64::Engine;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Once;
+use std::time::{Duration, Instant};
+use weelo_core::events::EventRecord;
+use weelo_kafka::ConsumedRecord;
+
+/// Panics with instructions when the stack's environment is missing; turns on logs when
+/// `WEELO_TEST_LOG` is set (e.g. `debug`).
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if let Ok(filter) = std::env::var("WEELO_TEST_LOG") {
+            tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
+        }
+    });
+    assert!(
+        std::env::var("TABLE_BOOKINGS").is_ok(),
+        "the local stack's environment is not set: run `make test`, or `localstack/stack.sh start` and \
+         `set -a; . .local/stack.env; set +a` before `cargo test`"
+    );
+}
+
+/// A fresh id, so tests never see each other's data.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A development token for `sub` with `role`, valid for `lifetime_secs` (negative: already expired).
+pub fn token_for(sub: &str, role: &str, lifetime_secs: i64) -> String {
+    let pem = std::fs::read(std::env::var("JWT_DEV_PRIVATE_KEY").expect("JWT_DEV_PRIVATE_KEY")).expect("dev key");
+    let issuer = std::env::var("JWT_ISSUER").expect("JWT_ISSUER");
+    let audience = std::env::var("JWT_AUDIENCE").ok();
+    let role_claim = std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
+    let key_id = std::env::var("JWT_DEV_KEY_ID").unwrap_or_else(|_| "weelo-local-1".into());
+    weelo_auth::mint(&weelo_auth::MintRequest {
+        private_key_pem: &pem,
+        key_id: &key_id,
+        issuer: &issuer,
+        audience: audience.as_deref(),
+        role_claim: &role_claim,
+        subject: sub,
+        role,
+        lifetime_secs,
+    })
+    .expect("minting a dev token")
+}
+
+/// An MSK event as an event-source mapping delivers it, holding `records` on partition 0 of their
+/// topics from offset `first_offset` on.
+pub fn msk_event(records: &[EventRecord], first_offset: i64) -> KafkaEvent {
+    let mut by_partition: HashMap<String, Vec<KafkaRecord>> = HashMap::new();
+    for (i, record) in records.iter().enumerate() {
+        by_partition.entry(format!("{}-0", record.topic)).or_default().push(msk_record(
+            &record.topic,
+            0,
+            first_offset + i as i64,
+            record.key.as_bytes(),
+            record.payload.as_bytes(),
+        ));
+    }
+    let mut event = KafkaEvent::default();
+    event.event_source = Some("aws:kafka".into());
+    event.records = by_partition;
+    event
+}
+
+/// One MSK record with the given raw value (which need not be a valid event).
+pub fn msk_record(topic: &str, partition: i64, offset: i64, key: &[u8], value: &[u8]) -> KafkaRecord {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut record = KafkaRecord::default();
+    record.topic = Some(topic.to_owned());
+    record.partition = partition;
+    record.offset = offset;
+    record.timestamp_type = Some("CREATE_TIME".into());
+    record.key = Some(b64.encode(key));
+    record.value = Some(b64.encode(value));
+    record
+}
+
+/// Records on `topic` since `since` that match `predicate`. Waits up to 12 s for `expected` of
+/// them, then 2 s more, so a duplicate arriving right behind them is seen too.
+pub async fn records_matching(
+    topic: &str,
+    since: DateTime<Utc>,
+    expected: usize,
+    predicate: impl Fn(&ConsumedRecord) -> bool + Send + 'static,
+) -> Vec<ConsumedRecord> {
+    let config = weelo_kafka::KafkaConfig::from_env().expect("Kafka configuration");
+    let topic = topic.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut complete_since: Option<Instant> = None;
+        let records = weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(12), |records| {
+            if complete_since.is_none() && records.iter().filter(|r| predicate(r)).count() >= expected {
+                complete_since = Some(Instant::now());
+            }
+            complete_since.is_some_and(|at| at.elapsed() > Duration::from_secs(2))
+        })
+        .expect("reading the topic");
+        records.into_iter().filter(|r| predicate(r)).collect()
+    })
+    .await
+    .expect("reader task")
+}
+
+/// Records on `topic` since `since` whose key is `key` (see [`records_matching`]).
+pub async fn records_with_key(topic: &str, key: &str, since: DateTime<Utc>, expected: usize) -> Vec<ConsumedRecord> {
+    let key = key.to_owned();
+    records_matching(topic, since, expected, move |r| r.key.as_deref() == Some(key.as_str())).await
+}
+
+/// The CloudEvent of a consumed record, parsed.
+pub fn cloud_event(record: &ConsumedRecord) -> Value {
+    serde_json::from_str(&record.payload).expect("a JSON CloudEvent")
+}
+
+/// The pushes moto's SNS recorded for `endpoint_arn` (from its `/moto-api/data.json`): the SNS
+/// messages as published, parsed.
+pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
+    let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let data: Value = reqwest::get(format!("{base}/moto-api/data.json"))
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto's data is JSON");
+    let endpoints = data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
+    endpoints
+        .iter()
+        .filter(|e| e["arn"].as_str() == Some(endpoint_arn))
+        .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())
+        .map(|m| m.as_str().and_then(|text| serde_json::from_str(text).ok()).unwrap_or(m))
+        .collect()
+}
