@@ -1,0 +1,187 @@
+//! The order-fanout handler on MSK batches, against the DynamoDB emulator and the real broker.
+
+use chrono::Utc;
+use lambda_runtime::{Context, LambdaEvent};
+use std::collections::BTreeSet;
+use weelo_core::booking::{Booking, BookingStatus};
+use weelo_core::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
+use weelo_core::geo::{GeoGrid, Place};
+use weelo_core::ids::{BookingId, EventId, OrderId, TruckRequestId, UserId};
+use weelo_core::location::LocationPoint;
+use weelo_core::order::{Order, OrderStatus, TruckLine};
+use weelo_core::ports::{OfferStore, OfferSubject, OrderStore, TransporterStore};
+use weelo_core::transporter::TransporterProfile;
+use weelo_core::vehicle::VehicleType;
+use weelo_order_fanout::OrderFanout;
+use weelo_testkit::{cloud_event, msk_event, records_matching, unique};
+
+/// A city centre no other test run uses, so the geo index around it holds only this test's transporters.
+fn private_city() -> (f64, f64) {
+    let bits = uuid::Uuid::new_v4().as_u128();
+    (10.0 + (bits % 2000) as f64 / 100.0, 70.0 + ((bits >> 16) % 1500) as f64 / 100.0)
+}
+
+/// Puts transporters on the map through the location-consumer's own use case, with profiles.
+async fn seed(fanout: &OrderFanout, people: &[(UserId, (f64, f64), VehicleType, bool)]) {
+    for (id, _, vehicle, available) in people {
+        let profile = TransporterProfile { transporter_id: id.clone(), vehicle_types: vec![*vehicle], available: *available, updated_at: Utc::now() };
+        fanout.store.put_profile(&profile).await.unwrap();
+    }
+    let updates: Vec<(EventId, LocationUpdated)> = people
+        .iter()
+        .map(|(id, (lat, lng), _, _)| {
+            let point = LocationPoint { lat: *lat, lng: *lng, recorded_at: Utc::now(), speed_kmh: None, heading_deg: None, accuracy_m: None };
+            (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
+        })
+        .collect();
+    weelo_core::tracking::process_locations(&fanout.store, &GeoGrid::default(), &updates).await.unwrap();
+}
+
+fn people(n: usize, centre: (f64, f64), spread_deg: f64, vehicle: VehicleType, available: bool) -> Vec<(UserId, (f64, f64), VehicleType, bool)> {
+    (0..n)
+        .map(|i| {
+            let angle = i as f64 * 2.399;
+            let radius = spread_deg * ((i % 10) as f64 + 1.0) / 10.0;
+            let at = (centre.0 + radius * angle.sin(), centre.1 + radius * angle.cos());
+            (UserId::parse(&unique("transporter")).unwrap(), at, vehicle, available)
+        })
+        .collect()
+}
+
+async fn handle(fanout: &OrderFanout, records: &[EventRecord]) {
+    let response = weelo_order_fanout::handle(fanout, LambdaEvent::new(msk_event(records, 0), Context::default())).await.unwrap();
+    assert!(response.is_success(), "{response:?}");
+}
+
+fn booking(centre: (f64, f64), vehicle: VehicleType) -> Booking {
+    Booking {
+        booking_id: BookingId::generate(),
+        customer_id: UserId::parse(&unique("customer")).unwrap(),
+        status: BookingStatus::Searching,
+        pickup: Place { lat: centre.0, lng: centre.1, address: None },
+        drop: Place { lat: centre.0 + 0.5, lng: centre.1, address: None },
+        vehicle_type: vehicle,
+        scheduled_at: None,
+        created_at: Utc::now(),
+        accepted_by: None,
+        accepted_at: None,
+        cancelled_at: None,
+    }
+}
+
+#[tokio::test]
+async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() {
+    // GIVEN 200 transporters around one city: 80 near tipper drivers who are available, 40 far away,
+    // 40 near with the wrong truck, 40 near but unavailable
+    weelo_testkit::init();
+    let fanout = weelo_order_fanout::from_env().await.unwrap();
+    let centre = private_city();
+    let matching = people(80, centre, 0.04, VehicleType::Tipper, true);
+    let far = people(40, (centre.0 + 1.5, centre.1), 0.04, VehicleType::Tipper, true);
+    let wrong_type = people(40, centre, 0.04, VehicleType::Container, true);
+    let unavailable = people(40, centre, 0.04, VehicleType::Tipper, false);
+    for group in [&matching, &far, &wrong_type, &unavailable] {
+        seed(&fanout, group).await;
+    }
+    let since = Utc::now();
+    let booking = booking(centre, VehicleType::Tipper);
+    let created = DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
+
+    // WHEN booking.created is handled, and then delivered a second time
+    handle(&fanout, std::slice::from_ref(&created)).await;
+    handle(&fanout, std::slice::from_ref(&created)).await;
+
+    // THEN exactly the 80 matching transporters hold an offer
+    let expected: BTreeSet<UserId> = matching.iter().map(|p| p.0.clone()).collect();
+    let offered: BTreeSet<UserId> = fanout.store.offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
+    assert_eq!(offered, expected);
+
+    // AND one notification id per recipient was published (the redelivery reused the same ids)
+    let booking_id = booking.booking_id.to_string();
+    let records = records_matching("notification.fcm", since, 160, move |r| r.payload.contains(&booking_id)).await;
+    let recipients: BTreeSet<String> = records.iter().map(|r| r.key.clone().unwrap()).collect();
+    let ids: BTreeSet<String> = records.iter().map(|r| cloud_event(r)["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(recipients, expected.iter().map(|u| u.to_string()).collect());
+    assert_eq!(ids.len(), 80);
+    let first = cloud_event(&records[0]);
+    assert_eq!(first["type"], "com.weelo.notification.fcm.v1");
+    assert_eq!(first["data"]["kind"], "booking.offered");
+    assert_eq!(first["data"]["data"]["bookingId"], booking.booking_id.to_string());
+}
+
+#[tokio::test]
+async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
+    // GIVEN 30 available transporters of each type near the pickup
+    weelo_testkit::init();
+    let fanout = weelo_order_fanout::from_env().await.unwrap();
+    let centre = private_city();
+    let tippers = people(30, centre, 0.03, VehicleType::Tipper, true);
+    let containers = people(30, centre, 0.03, VehicleType::Container, true);
+    let opens = people(30, centre, 0.03, VehicleType::Open, true);
+    for group in [&tippers, &containers, &opens] {
+        seed(&fanout, group).await;
+    }
+    let order = Order {
+        order_id: OrderId::generate(),
+        customer_id: UserId::parse(&unique("customer")).unwrap(),
+        status: OrderStatus::Processing,
+        pickup: Place { lat: centre.0, lng: centre.1, address: None },
+        drop: Place { lat: centre.0 + 0.3, lng: centre.1, address: None },
+        trucks: vec![
+            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 10 },
+            TruckLine { vehicle_type: VehicleType::Container, quantity: 20 },
+            TruckLine { vehicle_type: VehicleType::Open, quantity: 20 },
+        ],
+        trucks_requested: 50,
+        created_at: Utc::now(),
+    };
+    // The order is stored by the api before its event is published.
+    let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
+    fanout.store.create_order(&order, &[], None).await.unwrap();
+
+    // WHEN order.created is handled twice
+    handle(&fanout, std::slice::from_ref(&record)).await;
+    handle(&fanout, std::slice::from_ref(&record)).await;
+
+    // THEN the order is open with exactly 50 truck requests: 10 tipper, 20 container, 20 open
+    let view = fanout.store.get_order(order.order_id).await.unwrap().unwrap();
+    assert_eq!(view.order.status, OrderStatus::Open);
+    assert_eq!(view.truck_requests.len(), 50);
+    let count = |v: VehicleType| view.truck_requests.iter().filter(|r| r.vehicle_type == v).count();
+    assert_eq!((count(VehicleType::Tipper), count(VehicleType::Container), count(VehicleType::Open)), (10, 20, 20));
+
+    // AND each truck request is offered to the transporters of its type
+    let tipper_request = TruckRequestId::derive(order.order_id, 0, 3);
+    let offered: BTreeSet<UserId> =
+        fanout.store.offered_to(OfferSubject::TruckRequest(order.order_id, tipper_request)).await.unwrap().into_iter().collect();
+    assert_eq!(offered, tippers.iter().map(|p| p.0.clone()).collect());
+    let open_request = TruckRequestId::derive(order.order_id, 2, 19);
+    let offered: BTreeSet<UserId> =
+        fanout.store.offered_to(OfferSubject::TruckRequest(order.order_id, open_request)).await.unwrap().into_iter().collect();
+    assert_eq!(offered, opens.iter().map(|p| p.0.clone()).collect());
+}
+
+#[tokio::test]
+async fn offered_transporters_hear_when_a_booking_is_cancelled() {
+    weelo_testkit::init();
+    let fanout = weelo_order_fanout::from_env().await.unwrap();
+    let offered: Vec<UserId> = (0..5).map(|_| UserId::parse(&unique("transporter")).unwrap()).collect();
+    let booking_id = BookingId::generate();
+    fanout.store.put_offers(OfferSubject::Booking(booking_id), &offered, Utc::now()).await.unwrap();
+    let since = Utc::now();
+    let cancelled = DomainEvent::BookingCancelled(BookingCancelled {
+        booking_id,
+        customer_id: UserId::parse(&unique("customer")).unwrap(),
+        previous_status: BookingStatus::Searching,
+        accepted_by: None,
+        cancelled_at: Utc::now(),
+    });
+
+    handle(&fanout, &[cancelled.to_record(EventId::generate(), "/weelo/api", Utc::now())]).await;
+
+    let id = booking_id.to_string();
+    let records = records_matching("notification.fcm", since, 5, move |r| r.payload.contains(&id)).await;
+    let recipients: BTreeSet<String> = records.iter().map(|r| r.key.clone().unwrap()).collect();
+    assert_eq!(recipients, offered.iter().map(|u| u.to_string()).collect());
+    assert!(records.iter().all(|r| cloud_event(r)["data"]["kind"] == "booking.cancelled"));
+}
