@@ -133,7 +133,6 @@ pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Str
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,20 +24,38 @@ fn private_city() -> (f64, f64) {
 /// Puts transporters on the map through the location-consumer's own use case, with profiles.
 async fn seed(fanout: &OrderFanout, people: &[(UserId, (f64, f64), VehicleType, bool)]) {
     for (id, _, vehicle, available) in people {
-        let profile = TransporterProfile { transporter_id: id.clone(), vehicle_types: vec![*vehicle], available: *available, updated_at: Utc::now() };
+        let profile = TransporterProfile {
+            transporter_id: id.clone(),
+            vehicle_types: vec![*vehicle],
+            available: *available,
+            updated_at: Utc::now(),
+        };
         fanout.store.put_profile(&profile).await.unwrap();
     }
     let updates: Vec<(EventId, LocationUpdated)> = people
         .iter()
         .map(|(id, (lat, lng), _, _)| {
-            let point = LocationPoint { lat: *lat, lng: *lng, recorded_at: Utc::now(), speed_kmh: None, heading_deg: None, accuracy_m: None };
+            let point = LocationPoint {
+                lat: *lat,
+                lng: *lng,
+                recorded_at: Utc::now(),
+                speed_kmh: None,
+                heading_deg: None,
+                accuracy_m: None,
+            };
             (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
         })
         .collect();
     weelo_core::tracking::process_locations(&fanout.store, &GeoGrid::default(), &updates).await.unwrap();
 }
 
-fn people(n: usize, centre: (f64, f64), spread_deg: f64, vehicle: VehicleType, available: bool) -> Vec<(UserId, (f64, f64), VehicleType, bool)> {
+fn people(
+    n: usize,
+    centre: (f64, f64),
+    spread_deg: f64,
+    vehicle: VehicleType,
+    available: bool,
+) -> Vec<(UserId, (f64, f64), VehicleType, bool)> {
     (0..n)
         .map(|i| {
             let angle = i as f64 * 2.399;
@@ -49,7 +67,8 @@ fn people(n: usize, centre: (f64, f64), spread_deg: f64, vehicle: VehicleType, a
 }
 
 async fn handle(fanout: &OrderFanout, records: &[EventRecord]) {
-    let response = weelo_order_fanout::handle(fanout, LambdaEvent::new(msk_event(records, 0), Context::default())).await.unwrap();
+    let response =
+        weelo_order_fanout::handle(fanout, LambdaEvent::new(msk_event(records, 0), Context::default())).await.unwrap();
     assert!(response.is_success(), "{response:?}");
 }
 
@@ -93,7 +112,8 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
 
     // THEN exactly the 80 matching transporters hold an offer
     let expected: BTreeSet<UserId> = matching.iter().map(|p| p.0.clone()).collect();
-    let offered: BTreeSet<UserId> = fanout.store.offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
+    let offered: BTreeSet<UserId> =
+        fanout.store.offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
     assert_eq!(offered, expected);
 
     // AND one notification id per recipient was published (the redelivery reused the same ids)
@@ -152,12 +172,22 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
 
     // AND each truck request is offered to the transporters of its type
     let tipper_request = TruckRequestId::derive(order.order_id, 0, 3);
-    let offered: BTreeSet<UserId> =
-        fanout.store.offered_to(OfferSubject::TruckRequest(order.order_id, tipper_request)).await.unwrap().into_iter().collect();
+    let offered: BTreeSet<UserId> = fanout
+        .store
+        .offered_to(OfferSubject::TruckRequest(order.order_id, tipper_request))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(offered, tippers.iter().map(|p| p.0.clone()).collect());
     let open_request = TruckRequestId::derive(order.order_id, 2, 19);
-    let offered: BTreeSet<UserId> =
-        fanout.store.offered_to(OfferSubject::TruckRequest(order.order_id, open_request)).await.unwrap().into_iter().collect();
+    let offered: BTreeSet<UserId> = fanout
+        .store
+        .offered_to(OfferSubject::TruckRequest(order.order_id, open_request))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(offered, opens.iter().map(|p| p.0.clone()).collect());
 }
 

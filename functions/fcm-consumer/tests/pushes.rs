@@ -1,0 +1,143 @@
+//! The fcm-consumer handler on MSK batches, against moto's SNS (which records every push) and the
+//! DynamoDB emulator.
+
+use chrono::Utc;
+use lambda_runtime::{Context, LambdaEvent};
+use std::collections::BTreeMap;
+use weelo_core::device::{Device, Platform};
+use weelo_core::events::{BookingAccepted, DomainEvent, EventRecord, FcmNotification};
+use weelo_core::ids::{BookingId, DeviceId, EventId, UserId};
+use weelo_core::ports::{DeviceStore, PushRegistry};
+use weelo_core::vehicle::VehicleType;
+use weelo_fcm_consumer::FcmConsumer;
+use weelo_testkit::{msk_event, pushes_to, unique};
+
+/// Registers a phone the way the api does: an SNS platform endpoint, then the device item.
+async fn phone(consumer: &FcmConsumer, owner: &UserId) -> Device {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let registry = weelo_sns::SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).unwrap();
+    let token = unique("fcm-token");
+    let endpoint_arn = registry.register_endpoint(Platform::Android, &token, owner).await.unwrap();
+    let device = Device {
+        user_id: owner.clone(),
+        device_id: DeviceId::derive(owner, &token),
+        platform: Platform::Android,
+        token,
+        endpoint_arn,
+        registered_at: Utc::now(),
+    };
+    assert!(consumer.store.put_device_if_absent(&device).await.unwrap());
+    device
+}
+
+fn notification(recipient: &UserId) -> EventRecord {
+    DomainEvent::NotificationFcm(FcmNotification {
+        recipient_id: recipient.clone(),
+        kind: "booking.offered".into(),
+        title: "New booking near you".into(),
+        body: "A tipper truck is needed 2.1 km from you".into(),
+        data: BTreeMap::from([("bookingId".to_owned(), BookingId::generate().to_string())]),
+    })
+    .to_record(EventId::generate(), "/weelo/order-fanout", Utc::now())
+}
+
+async fn handle(consumer: &FcmConsumer, records: &[EventRecord]) -> weelo_consumer::BatchResponse {
+    weelo_fcm_consumer::handle(consumer, LambdaEvent::new(msk_event(records, 0), Context::default())).await.unwrap()
+}
+
+#[tokio::test]
+async fn every_device_gets_one_fcm_v1_push_even_when_the_notification_is_redelivered() {
+    // GIVEN a transporter with two phones
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let driver = UserId::parse(&unique("transporter")).unwrap();
+    let (first, second) = (phone(&consumer, &driver).await, phone(&consumer, &driver).await);
+    let record = notification(&driver);
+
+    // WHEN the notification is delivered, and delivered again
+    assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
+    assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
+
+    // THEN each phone got exactly one push, in FCM HTTP v1 form
+    for device in [&first, &second] {
+        let pushes = pushes_to(&device.endpoint_arn).await;
+        assert_eq!(pushes.len(), 1, "{}", device.endpoint_arn);
+        let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
+        let message = &gcm["fcmV1Message"]["message"];
+        assert_eq!(message["notification"]["title"], "New booking near you");
+        assert_eq!(message["android"]["priority"], "high");
+        assert!(message["data"]["bookingId"].is_string());
+    }
+}
+
+#[tokio::test]
+async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() {
+    // GIVEN a transporter with two phones, one of whose endpoints SNS has disabled
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let driver = UserId::parse(&unique("transporter")).unwrap();
+    let (dead, alive) = (phone(&consumer, &driver).await, phone(&consumer, &driver).await);
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_sns::Client::new(&aws)
+        .set_endpoint_attributes()
+        .endpoint_arn(&dead.endpoint_arn)
+        .attributes("Enabled", "false")
+        .send()
+        .await
+        .unwrap();
+
+    // WHEN a notification is handled
+    let response = handle(&consumer, &[notification(&driver)]).await;
+
+    // THEN the batch succeeds, the live phone got its push, the dead one is removed
+    assert!(response.is_success(), "{response:?}");
+    assert_eq!(pushes_to(&alive.endpoint_arn).await.len(), 1);
+    assert_eq!(pushes_to(&dead.endpoint_arn).await.len(), 0);
+    let remaining: Vec<DeviceId> =
+        consumer.store.list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
+    assert_eq!(remaining, vec![alive.device_id]);
+}
+
+#[tokio::test]
+async fn the_customer_is_told_who_accepted() {
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let customer = UserId::parse(&unique("customer")).unwrap();
+    let device = phone(&consumer, &customer).await;
+    let accepted = DomainEvent::BookingAccepted(BookingAccepted {
+        booking_id: BookingId::generate(),
+        customer_id: customer.clone(),
+        transporter_id: UserId::parse(&unique("transporter")).unwrap(),
+        vehicle_type: VehicleType::Tipper,
+        accepted_at: Utc::now(),
+    })
+    .to_record(EventId::generate(), "/weelo/api", Utc::now());
+
+    assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
+    assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
+
+    let pushes = pushes_to(&device.endpoint_arn).await;
+    assert_eq!(pushes.len(), 1);
+    let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
+    assert_eq!(gcm["fcmV1Message"]["message"]["data"]["kind"], "booking.accepted");
+}
+
+#[tokio::test]
+async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let driver = UserId::parse(&unique("transporter")).unwrap();
+    let device = phone(&consumer, &driver).await;
+    let mut event = msk_event(&[notification(&driver)], 10);
+    event.records.insert(
+        "notification.fcm-5".into(),
+        vec![weelo_testkit::msk_record("notification.fcm", 5, 77, b"k", b"\xff\xfe")],
+    );
+
+    let response = weelo_fcm_consumer::handle(&consumer, LambdaEvent::new(event, Context::default())).await.unwrap();
+
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(response.batch_item_failures[0].item_identifier.partition, "notification.fcm-5");
+    assert_eq!(response.batch_item_failures[0].item_identifier.offset, 77);
+    assert_eq!(pushes_to(&device.endpoint_arn).await.len(), 1);
+}
