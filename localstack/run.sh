@@ -11,6 +11,7 @@ cleanup() {
   trap - INT TERM EXIT
   say "stopping"
   stop_bg relay-schedule
+  stop_bg bridge
   stop_bg watch
   "$ROOT/localstack/stack.sh" stop
 }
@@ -37,6 +38,10 @@ curl -fs "$BASE_URL/v1/health" >/dev/null || die "the api did not answer on $BAS
 start_bg relay-schedule "$CARGO_TARGET_DIR/debug/weelo-local" schedule --function outbox-relay --every-secs 5 \
   --invoke-url "http://127.0.0.1:$INVOKE_PORT"
 
+# The MSK event-source mappings, locally: Kafka → order-fanout, fcm-consumer, location-consumer.
+# New groups start at the end of the topics, so old test traffic is not replayed into the demo.
+start_bg bridge "$CARGO_TARGET_DIR/debug/weelo-local" bridge --invoke-url "http://127.0.0.1:$INVOKE_PORT" --from-latest
+
 CUSTOMER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub demo-customer --role customer)
 TRANSPORTER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub demo-transporter --role transporter)
 cat <<INFO
@@ -51,6 +56,7 @@ cat <<INFO
     curl -s -X POST $BASE_URL/v1/bookings \\
       -H "Authorization: Bearer \$CUSTOMER_TOKEN" -H 'Content-Type: application/json' \\
       -d '{"pickup":{"lat":19.076,"lng":72.8777},"drop":{"lat":18.5204,"lng":73.8567},"vehicleType":"tipper"}'
+  Pushes land in moto:  curl -s http://127.0.0.1:4566/moto-api/data.json   (sns → PlatformEndpoint → messages)
   See the event in Kafka:
     (set -a; . .local/stack.env; set +a; target/debug/weelo-local tail --topic booking.created)
 

@@ -1,5 +1,6 @@
 //! `weelo-local`: helper of the native local stack (see `localstack/README.md`).
 
+mod bridge;
 mod definitions;
 mod provision;
 
@@ -48,6 +49,23 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         wait: u64,
     },
+    /// Run the local MSK event-source mappings: consume each mapping's topic and invoke its function
+    /// through the Lambda Invoke API of `cargo lambda watch`, as AWS's MSK event source would.
+    Bridge {
+        #[arg(long, default_value = "infra/definitions")]
+        definitions: PathBuf,
+        #[arg(long, default_value = "http://127.0.0.1:9000")]
+        invoke_url: String,
+        #[arg(long, env = "WEELO_QUEUE_PREFIX", default_value = "weelo-local-")]
+        queue_prefix: String,
+        /// Start consumer groups that have no committed offset at the end of their topic instead of
+        /// the mapping's starting position: for demos and smoke tests on a broker that holds old test traffic.
+        #[arg(long)]
+        from_latest: bool,
+        /// Appended to every consumer group name, to start a run with fresh groups.
+        #[arg(long, default_value = "")]
+        group_suffix: String,
+    },
     /// Invoke a function every few seconds through the Lambda Invoke API of `cargo lambda watch`,
     /// with an EventBridge scheduled event: the local stand-in for an EventBridge schedule.
     Schedule {
@@ -78,6 +96,26 @@ async fn main() -> anyhow::Result<()> {
             let arn =
                 provision::platform_application(&sns, &platform_application, "local-placeholder-credential").await?;
             println!("SNS_PLATFORM_APPLICATION_ARN={arn}");
+        }
+        Command::Bridge { definitions, invoke_url, queue_prefix, from_latest, group_suffix } => {
+            let kafka = KafkaConfig::from_env()?;
+            let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let dead_letters = bridge::DeadLetters { sqs: aws_sdk_sqs::Client::new(&aws), queue_prefix };
+            let invoker = bridge::HttpInvoker { client: reqwest::Client::new(), base_url: invoke_url };
+            let mut mappings = bridge::load_mappings(&definitions)?;
+            for mapping in &mut mappings {
+                mapping.group_suffix = group_suffix.clone();
+                if from_latest {
+                    mapping.starting_position = "LATEST".into();
+                }
+            }
+            eprintln!("bridge: {} mappings, invoking through {}", mappings.len(), invoker.base_url);
+            let runs = mappings.iter().map(|mapping| {
+                bridge::run_mapping(&kafka, mapping, &invoker, &dead_letters, std::future::pending::<()>())
+            });
+            for result in futures::future::join_all(runs).await {
+                result?;
+            }
         }
         Command::Token { sub, role, ttl } => {
             let key_path = std::env::var("JWT_DEV_PRIVATE_KEY")
