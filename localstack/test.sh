@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: sets everything up, checks formatting and lints, starts the native local stack, and
 # runs every test against it: unit tests, integration tests (real Kafka, DynamoDB emulator, moto),
-# the OpenAPI validation, and the curl smoke test through cargo lambda watch.
+# the OpenAPI validation, the curl smoke test, and the end-to-end flows through cargo lambda watch.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -31,7 +31,10 @@ if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stac
 load_env
 
 say "cargo test (unit + integration against the local stack)"
-cargo test --workspace --locked
+cargo test --workspace --locked --exclude weelo-e2e
 
 say "smoke test: curl through cargo lambda watch"
 "$ROOT/localstack/smoke.sh"
+
+say "end-to-end flows: HTTP → Kafka → bridge → consumers → SNS"
+"$ROOT/localstack/e2e.sh"
