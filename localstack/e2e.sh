@@ -9,7 +9,8 @@ load_env
 PORT=9020
 cleanup() { stop_bg e2e-watch; }
 trap cleanup EXIT
-start_bg e2e-watch "$VENV/bin/cargo-lambda" lambda watch --quiet --env-file "$ENV_FILE" \
+# --ignore-changes: an edit elsewhere in the tree must not restart the functions mid-test.
+start_bg e2e-watch "$VENV/bin/cargo-lambda" lambda watch --quiet --ignore-changes --env-file "$ENV_FILE" \
   --invoke-address 127.0.0.1 --invoke-port $PORT --concurrency 4
 wait_for_port e2e-watch $PORT 120
 export E2E_API_URL="http://127.0.0.1:$PORT/lambda-url/api"
@@ -18,4 +19,4 @@ export WEELO_LOCAL_BIN="$CARGO_TARGET_DIR/debug/weelo-local"
 for _ in $(seq 1 600); do curl -fs "$E2E_API_URL/v1/health" >/dev/null 2>&1 && break; sleep 1; done
 cargo build --quiet -p weelo-local
 # One test at a time: each runs a bridge of its own over the shared topics.
-cargo test --locked -p weelo-e2e -- --test-threads=1
+cargo test --locked -p weelo-e2e -- --test-threads=1 "$@"

@@ -1,15 +1,54 @@
-"""Runs moto's server with every request handled one at a time.
+"""Runs moto's server with every request handled one at a time, and base-table queries that read
+only their partition.
 
 moto's in-memory backends are not thread-safe: two concurrent conditional writes (the accept race)
 could both pass their condition. DynamoDB itself guarantees that exactly one wins, so the emulator
 must too. A lock around each request gives moto the atomicity the real service has; connections are
-still accepted concurrently, so clients see ordinary keep-alive behaviour."""
+still accepted concurrently, so clients see ordinary keep-alive behaviour.
+
+moto's `Table.query` on a table's own key builds and sorts a list of *every* item in the table, then
+keeps those with the queried partition key: each query costs O(n log n) in the table's size, which
+made the location-history and geo-cell tables slower with every test run. DynamoDB reads one
+partition. `query_one_partition` hands moto's own query code just that partition; it still filters by
+key and sorts by range key itself, so the results are the same. Queries on indexes are untouched."""
 
 import argparse
 import threading
 
+from moto.dynamodb.models.table import Table
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
+
+_queried_partition = threading.local()
+_moto_all_items = Table.all_items
+_moto_query = Table.query
+# Position of `index_name` in Table.query's signature after `self` and `hash_key`.
+_INDEX_NAME_ARG = 6
+
+
+def all_items_of_queried_partition(self):
+    hash_key = getattr(_queried_partition, "hash_key", None)
+    if hash_key is None:
+        return _moto_all_items(self)
+    partition = self.items.get(hash_key)
+    if partition is None:
+        return []
+    return list(partition.values()) if self.range_key_attr else [partition]
+
+
+def query_one_partition(self, hash_key, *args, **kwargs):
+    index_name = args[_INDEX_NAME_ARG] if len(args) > _INDEX_NAME_ARG else kwargs.get("index_name")
+    if index_name or hash_key is None:
+        return _moto_query(self, hash_key, *args, **kwargs)
+    _queried_partition.hash_key = hash_key
+    try:
+        return _moto_query(self, hash_key, *args, **kwargs)
+    finally:
+        _queried_partition.hash_key = None
+
+
+Table.all_items = all_items_of_queried_partition
+Table.query = query_one_partition
 
 
 class Serialized:

@@ -11,7 +11,8 @@ load_env
 PORT=9010
 cleanup() { stop_bg smoke-bridge; stop_bg smoke-watch; }
 trap cleanup EXIT
-start_bg smoke-watch "$VENV/bin/cargo-lambda" lambda watch --quiet --env-file "$ENV_FILE" \
+# --ignore-changes: an edit elsewhere in the tree must not restart the functions mid-test.
+start_bg smoke-watch "$VENV/bin/cargo-lambda" lambda watch --quiet --ignore-changes --env-file "$ENV_FILE" \
   --invoke-address 127.0.0.1 --invoke-port $PORT
 wait_for_port smoke-watch $PORT 120
 BASE_URL="http://127.0.0.1:$PORT/lambda-url/api"

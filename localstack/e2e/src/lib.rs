@@ -1,10 +1,14 @@
 //! Harness for the end-to-end flows: the api over plain HTTP (`E2E_API_URL`, served by
 //! `cargo lambda watch`), a private bridge process per test (`WEELO_LOCAL_BIN bridge`, with its own
-//! consumer groups starting at the end of each topic), and moto's record of pushes.
+//! consumer groups starting at the end of each topic), an in-process bridge for one mapping when a
+//! test puts faults between the bridge and a real function, and moto's record of pushes.
 
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use weelo_local::bridge::{self, HttpInvoker, Invoke, InvokeError};
 use weelo_testkit::{token_for, unique};
 
 pub struct Api {
@@ -22,7 +26,9 @@ impl Api {
     pub fn from_env() -> Self {
         weelo_testkit::init();
         let base = std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)");
-        Self { client: reqwest::Client::new(), base }
+        // A request that hangs fails the test with a clear message instead of hanging it.
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
+        Self { client, base }
     }
 
     pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
@@ -108,6 +114,113 @@ impl Drop for Bridge {
     }
 }
 
+/// The bridge for one mapping of `infra/definitions/event-source-mappings.json`, run inside the
+/// test through `invoker`, with consumer groups of its own starting at the end of the topic and a
+/// dead-letter queue of its own. Stopped when dropped.
+pub struct InProcessBridge {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The dead-letter queue's URL.
+    pub dead_letter_queue: String,
+    pub mapping: bridge::Mapping,
+}
+
+impl InProcessBridge {
+    pub async fn start<I: Invoke + 'static>(function: &str, topic: &str, invoker: I) -> Self {
+        let definitions = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions"));
+        let mut mapping = bridge::load_mappings(definitions)
+            .expect("event-source-mappings.json")
+            .into_iter()
+            .find(|m| m.function == function && m.topic == topic)
+            .expect("a mapping for this function and topic");
+        mapping.group_suffix = unique("-e2e");
+        mapping.starting_position = "LATEST".into();
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let queue_prefix = unique("e2e-");
+        let created = sqs.create_queue().queue_name(format!("{queue_prefix}{}", mapping.on_failure)).send().await;
+        let dead_letter_queue = created.expect("creating the dead-letter queue").queue_url.unwrap_or_default();
+        let dead_letters = bridge::DeadLetters { sqs, queue_prefix };
+        let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = mapping.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stopped.await;
+            };
+            if let Err(error) = bridge::run_mapping(&kafka, &running, &invoker, &dead_letters, stopped).await {
+                panic!("the in-process bridge stopped: {error:#}");
+            }
+        });
+        settle().await;
+        Self { stop: Some(stop), dead_letter_queue, mapping }
+    }
+
+    /// The bodies of the messages in this bridge's dead-letter queue.
+    pub async fn dead_letters(&self) -> Vec<Value> {
+        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let received = sqs
+            .receive_message()
+            .queue_url(&self.dead_letter_queue)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .expect("reading the dead-letter queue");
+        received.messages().iter().filter_map(|m| m.body()).filter_map(|b| serde_json::from_str(b).ok()).collect()
+    }
+}
+
+impl Drop for InProcessBridge {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Lambda's Invoke API of `cargo lambda watch` (`E2E_INVOKE_URL`).
+pub fn real_functions() -> HttpInvoker {
+    let base_url = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
+    HttpInvoker { client: reqwest::Client::new(), base_url }
+}
+
+/// Invokes the real function, but for the first `lose` invocations throws its answer away and
+/// reports a failure: what the bridge sees when a function did its work and then timed out or
+/// lost its connection. The retries that follow must not repeat the work's effects.
+pub struct AnswerLosingInvoker {
+    pub inner: HttpInvoker,
+    lose: usize,
+    pub invocations: Arc<AtomicUsize>,
+}
+
+impl AnswerLosingInvoker {
+    pub fn new(inner: HttpInvoker, lose: usize) -> Self {
+        Self { inner, lose, invocations: Arc::default() }
+    }
+}
+
+impl Invoke for AnswerLosingInvoker {
+    async fn invoke(&self, function: &str, payload: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        let answer = self.inner.invoke(function, payload).await;
+        let n = self.invocations.fetch_add(1, Ordering::SeqCst);
+        if n < self.lose { Err(InvokeError::Function(format!("answer #{} lost on purpose", n + 1))) } else { answer }
+    }
+}
+
+/// Publishes raw bytes (not a CloudEvent) on a topic with a key: a poison record.
+pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+    let producer: FutureProducer<weelo_kafka::KafkaContext> =
+        kafka.client_config().create_with_context(weelo_kafka::KafkaContext::default()).expect("a producer");
+    producer
+        .send(FutureRecord::to(topic).key(key).payload(value), Duration::from_secs(10))
+        .await
+        .map_err(|(error, _)| error)
+        .expect("the poison record is published");
+}
+
 /// Waits for a new bridge's consumer groups to own their partitions before anything is published.
 pub async fn settle() {
     tokio::time::sleep(Duration::from_secs(8)).await;
@@ -157,4 +270,29 @@ pub fn around(centre: (f64, f64), spread_deg: f64, n: usize) -> Vec<(f64, f64)> 
             (centre.0 + radius * angle.sin(), centre.1 + radius * angle.cos())
         })
         .collect()
+}
+
+/// The DynamoDB adapter, to look at what the consumers stored.
+pub async fn store() -> weelo_dynamo::DynamoStore {
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    weelo_dynamo::DynamoStore::from_env(&aws).expect("TABLE_* settings")
+}
+
+/// Waits until the location-consumer has stored a position for every one of `people`.
+pub async fn wait_until_located(people: &[Person]) {
+    use weelo_core::ports::TransporterStore;
+    let store = store().await;
+    let ids: Vec<weelo_core::ids::UserId> =
+        people.iter().map(|p| weelo_core::ids::UserId::parse(&p.id).unwrap()).collect();
+    let located = eventually(180, async || {
+        let lookups = ids.iter().map(|id| store.latest_position(id));
+        futures::future::join_all(lookups).await.iter().all(|r| matches!(r, Ok(Some(_))))
+    })
+    .await;
+    assert!(located, "not every GPS point reached the positions table");
+}
+
+/// A booking request from `at` to a place about 30 km north.
+pub fn booking_at(at: (f64, f64), vehicle: &str) -> Value {
+    json!({"pickup": {"lat": at.0, "lng": at.1}, "drop": {"lat": at.0 + 0.3, "lng": at.1}, "vehicleType": vehicle})
 }

@@ -4,29 +4,9 @@
 
 use futures::future::join_all;
 use serde_json::json;
-use std::collections::{BTreeSet, HashMap};
-use weelo_core::events::{DomainEvent, FcmNotification};
-use weelo_core::ids::{EventId, UserId};
-use weelo_core::ports::{EventBus, TransporterStore};
+use std::collections::BTreeSet;
 use weelo_e2e::*;
 use weelo_testkit::unique;
-
-/// Waits until the location-consumer has stored a position for every one of `people`.
-async fn wait_until_located(people: &[Person]) {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let store = weelo_dynamo::DynamoStore::from_env(&aws).unwrap();
-    let ids: Vec<UserId> = people.iter().map(|p| UserId::parse(&p.id).unwrap()).collect();
-    let located = eventually(180, async || {
-        let lookups = ids.iter().map(|id| store.latest_position(id));
-        join_all(lookups).await.iter().all(|r| matches!(r, Ok(Some(_))))
-    })
-    .await;
-    assert!(located, "not every GPS point reached the positions table");
-}
-
-fn booking_at(at: (f64, f64), vehicle: &str) -> serde_json::Value {
-    json!({"pickup": {"lat": at.0, "lng": at.1}, "drop": {"lat": at.0 + 0.3, "lng": at.1}, "vehicleType": vehicle})
-}
 
 #[tokio::test]
 async fn a_booking_pushes_once_to_every_matching_transporters_phone_and_to_nobody_else() {
@@ -109,40 +89,74 @@ async fn twenty_transporters_accept_at_once_one_wins_and_the_customer_hears_once
 }
 
 #[tokio::test]
-async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
-    // GIVEN a user with a phone, a bridge running, and 400 notifications for them on the topic
+async fn an_order_for_fifty_trucks_is_offered_by_type_and_a_truck_request_goes_to_one_transporter() {
+    // GIVEN three available transporters per truck type near the pickup, and three tipper drivers far away
     let api = Api::from_env();
-    let groups = unique("-e2e");
-    let bridge = Bridge::start(&groups);
+    let _bridge = Bridge::start(&unique("-e2e"));
     settle().await;
-    let user = Person::new(&api, "customer").await;
-    let run = unique("run");
-    let bus = weelo_kafka::KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env().unwrap()).await.unwrap();
-    let records: Vec<_> = (0..400)
-        .map(|n| {
-            DomainEvent::NotificationFcm(FcmNotification {
-                recipient_id: UserId::parse(&user.id).unwrap(),
-                kind: "test".into(),
-                title: "t".into(),
-                body: format!("{run} #{n}"),
-                data: HashMap::<String, String>::new().into_iter().collect(),
-            })
-            .to_record(EventId::generate(), "/e2e", chrono::Utc::now())
-        })
-        .collect();
-    bus.publish(&records).await.unwrap();
+    let centre = private_city();
+    let mut near: Vec<(Person, &str)> = Vec::new();
+    for vehicle in ["tipper", "container", "open"] {
+        let people = join_all((0..3).map(|_| Person::new(&api, "transporter"))).await;
+        join_all(people.iter().zip(around(centre, 0.02, 3)).map(|(p, at)| p.drive(&api, vehicle, true, at))).await;
+        near.extend(people.into_iter().map(|p| (p, vehicle)));
+    }
+    let far = join_all((0..3).map(|_| Person::new(&api, "transporter"))).await;
+    join_all(
+        far.iter().zip(around((centre.0 + 1.5, centre.1), 0.02, 3)).map(|(p, at)| p.drive(&api, "tipper", true, at)),
+    )
+    .await;
+    let everyone: Vec<Person> = near.iter().map(|(p, _)| p.clone()).chain(far.iter().cloned()).collect();
+    wait_until_located(&everyone).await;
 
-    // WHEN the bridge is killed once the first pushes arrive, and started again
-    let started =
-        eventually(120, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) > 0).await;
-    assert!(started, "no push arrived");
-    bridge.kill();
-    let _restarted = Bridge::start(&groups);
+    // WHEN a customer orders 10 tippers, 20 containers and 20 open trucks
+    let customer = Person::new(&api, "customer").await;
+    let order = json!({
+        "pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
+        "trucks": [{"vehicleType": "tipper", "quantity": 10}, {"vehicleType": "container", "quantity": 20},
+                   {"vehicleType": "open", "quantity": 20}]
+    });
+    let created = api.call("POST", "/v1/orders", &customer.token, Some(order)).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let order_id = created.body["orderId"].as_str().unwrap().to_owned();
 
-    // THEN all 400 arrive, each exactly once
-    let all =
-        eventually(180, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) >= 400).await;
-    assert!(all, "not every notification was pushed after the restart");
+    // THEN the order opens with 50 truck requests: 10 tipper, 20 container, 20 open
+    let path = format!("/v1/orders/{order_id}");
+    let opened = eventually(120, async || {
+        let view = api.call("GET", &path, &customer.token, None).await;
+        view.body["status"] == "open"
+    })
+    .await;
+    assert!(opened, "the order never opened");
+    let view = api.call("GET", &path, &customer.token, None).await.body;
+    let requests = view["truckRequests"].as_array().expect("truckRequests").clone();
+    let of_type = |t: &str| requests.iter().filter(|r| r["vehicleType"] == t).count();
+    assert_eq!((requests.len(), of_type("tipper"), of_type("container"), of_type("open")), (50, 10, 20, 20));
+
+    // AND every near phone gets exactly one push for its truck type, and the far phones none
+    let near_phones: BTreeSet<String> = near.iter().map(|(p, _)| p.phone_token.clone()).collect();
+    let arrived = eventually(120, async || {
+        let counts = pushes_by_phone(&order_id).await;
+        near_phones.iter().all(|t| counts.contains_key(t))
+    })
+    .await;
+    assert!(arrived, "not every near transporter was told");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&400));
+    let counts = pushes_by_phone(&order_id).await;
+    assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), near_phones);
+    assert!(counts.values().all(|n| *n == 1), "{counts:?}");
+
+    // AND a tipper truck request is not offered to a container driver, and goes to the first tipper driver
+    let tipper_request =
+        requests.iter().find(|r| r["vehicleType"] == "tipper").unwrap()["truckRequestId"].as_str().unwrap().to_owned();
+    let accept = format!("/v1/orders/{order_id}/truck-requests/{tipper_request}/accept");
+    let (container_driver, _) = near.iter().find(|(_, v)| *v == "container").unwrap();
+    assert_eq!(api.call("POST", &accept, &container_driver.token, None).await.status, 404);
+    let tipper_drivers: Vec<&Person> = near.iter().filter(|(_, v)| *v == "tipper").map(|(p, _)| p).collect();
+    let answers = join_all(tipper_drivers.iter().map(|p| api.call("POST", &accept, &p.token, None))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    statuses.sort();
+    assert_eq!(statuses, [200, 409, 409]);
+    let told = eventually(60, async || pushes_by_phone(&order_id).await.contains_key(&customer.phone_token)).await;
+    assert!(told, "the customer was not told who accepted");
 }

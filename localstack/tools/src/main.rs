@@ -1,14 +1,11 @@
 //! `weelo-local`: helper of the native local stack (see `localstack/README.md`).
 
-mod bridge;
-mod definitions;
-mod provision;
-
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 use weelo_kafka::KafkaConfig;
+use weelo_local::{bridge, provision};
 
 #[derive(Parser)]
 #[command(version, about = "Helper of Weelo's native local stack")]

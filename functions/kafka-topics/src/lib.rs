@@ -1,0 +1,45 @@
+//! The `kafka-topics` function: creates the topics it is given (the content of
+//! `infra/definitions/topics.json`) on the cluster, leaving existing ones alone. MSK Serverless has
+//! no topic resource in Terraform's AWS provider, so `terraform apply` invokes this function inside
+//! the VPC, with IAM auth, whenever the topic definitions change.
+
+use lambda_runtime::{Error, LambdaEvent};
+use serde::{Deserialize, Serialize};
+use weelo_kafka::{KafkaConfig, TopicSpec};
+
+/// The invocation payload: `topics.json` as it is (other fields, such as `$comment`, are ignored).
+#[derive(Debug, Deserialize)]
+pub struct TopicsRequest {
+    pub topics: Vec<TopicSpec>,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopicsReport {
+    pub created: Vec<String>,
+    pub existing: Vec<String>,
+}
+
+pub struct Bootstrap {
+    pub kafka: KafkaConfig,
+    /// Replication factor for new topics; -1 lets the cluster choose (MSK Serverless always
+    /// replicates three ways; a single local broker has one copy).
+    pub replication: i32,
+}
+
+impl Bootstrap {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let replication = weelo_consumer::env_number("KAFKA_TOPIC_REPLICATION", -1).map_err(anyhow::Error::msg)?;
+        Ok(Self { kafka: KafkaConfig::from_env()?, replication })
+    }
+}
+
+pub async fn handle(bootstrap: &Bootstrap, event: LambdaEvent<TopicsRequest>) -> Result<TopicsReport, Error> {
+    let topics = event.payload.topics;
+    if topics.is_empty() {
+        return Err("no topics given: invoke with the content of infra/definitions/topics.json".into());
+    }
+    let created = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication).await?;
+    let existing = topics.iter().map(|t| t.name.clone()).filter(|name| !created.contains(name)).collect();
+    tracing::info!(?created, ?existing, "topics ensured");
+    Ok(TopicsReport { created, existing })
+}

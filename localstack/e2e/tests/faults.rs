@@ -1,0 +1,151 @@
+//! End to end under faults: a bridge killed mid-batch, a function whose answers are lost, a poison
+//! record, a phone whose push endpoint was disabled. Run by `localstack/e2e.sh`, one test at a time.
+
+use base64::Engine;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
+use weelo_core::ids::{EventId, UserId};
+use weelo_core::ports::{DeviceStore, EventBus};
+use weelo_e2e::*;
+use weelo_testkit::unique;
+
+fn notification_for(user: &Person, body: String) -> EventRecord {
+    DomainEvent::NotificationFcm(FcmNotification {
+        recipient_id: UserId::parse(&user.id).unwrap(),
+        kind: "test".into(),
+        title: "t".into(),
+        body,
+        data: HashMap::<String, String>::new().into_iter().collect(),
+    })
+    .to_record(EventId::generate(), "/e2e", chrono::Utc::now())
+}
+
+async fn bus() -> weelo_kafka::KafkaEventBus {
+    weelo_kafka::KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env().unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
+    // GIVEN a user with a phone, a bridge running, and 400 notifications for them on the topic
+    let api = Api::from_env();
+    let groups = unique("-e2e");
+    let bridge = Bridge::start(&groups);
+    settle().await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("run");
+    let records: Vec<_> = (0..400).map(|n| notification_for(&user, format!("{run} #{n}"))).collect();
+    bus().await.publish(&records).await.unwrap();
+
+    // WHEN the bridge is killed once the first pushes arrive, and started again
+    let started =
+        eventually(120, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) > 0).await;
+    assert!(started, "no push arrived");
+    bridge.kill();
+    let _restarted = Bridge::start(&groups);
+
+    // THEN all 400 arrive, each exactly once
+    let all =
+        eventually(180, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) >= 400).await;
+    assert!(all, "not every notification was pushed after the restart");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&400));
+}
+
+#[tokio::test]
+async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_once() {
+    // GIVEN the notification mapping run through an invoker that lets the real fcm-consumer do its
+    // work but loses its answer the first two times (as a timeout after the push would)
+    let api = Api::from_env();
+    let invoker = AnswerLosingInvoker::new(real_functions(), 2);
+    let invocations = invoker.invocations.clone();
+    let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", invoker).await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("lost-answers");
+
+    // WHEN one notification for the user is published
+    bus().await.publish(&[notification_for(&user, run.clone())]).await.unwrap();
+
+    // THEN the bridge invokes three times, and the phone gets the push exactly once
+    let retried = eventually(60, async || invocations.load(Ordering::SeqCst) >= 3).await;
+    assert!(retried, "the bridge did not retry: {} invocations", invocations.load(Ordering::SeqCst));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&1));
+    assert!(bridge.dead_letters().await.is_empty(), "nothing was dead-lettered");
+}
+
+#[tokio::test]
+async fn a_poison_record_is_dead_lettered_after_its_retries_and_the_next_record_is_still_pushed() {
+    // GIVEN the notification mapping with a dead-letter queue of its own
+    let api = Api::from_env();
+    let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", real_functions()).await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("after-poison");
+    let good = notification_for(&user, run.clone());
+    let poison = format!("not a cloud event {run}");
+
+    // WHEN a record that is not an event, then a good notification, land in the same partition
+    publish_raw("notification.fcm", &good.key, poison.as_bytes()).await;
+    bus().await.publish(std::slice::from_ref(&good)).await.unwrap();
+
+    // THEN the good notification is pushed once, after the poison record went to the dead-letter
+    // queue with its reason; nothing else was dead-lettered
+    let pushed = eventually(90, async || pushes_by_phone(&run).await.contains_key(&user.phone_token)).await;
+    assert!(pushed, "the record after the poison one was not processed");
+    let dead = bridge.dead_letters().await;
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(dead[0]["value"], b64.encode(&poison));
+    assert_eq!(dead[0]["function"], "fcm-consumer");
+    assert!(dead[0]["error"].as_str().is_some_and(|e| !e.is_empty()), "{dead:?}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&1));
+}
+
+#[tokio::test]
+async fn a_phone_whose_endpoint_is_disabled_is_forgotten_and_the_others_still_get_the_push() {
+    // GIVEN a transporter near a city with two phones, one of whose SNS endpoints FCM has disabled
+    let api = Api::from_env();
+    let _bridge = Bridge::start(&unique("-e2e"));
+    settle().await;
+    let centre = private_city();
+    let driver = Person::new(&api, "transporter").await;
+    let second_phone = unique("phone");
+    let registered = api
+        .call("POST", "/v1/devices", &driver.token, Some(json!({"platform": "android", "token": second_phone})))
+        .await;
+    assert_eq!(registered.status, 201, "{registered:?}");
+    driver.drive(&api, "tipper", true, centre).await;
+    wait_until_located(std::slice::from_ref(&driver)).await;
+    let store = store().await;
+    let owner = UserId::parse(&driver.id).unwrap();
+    let devices = store.list_devices(&owner).await.unwrap();
+    let broken = devices.iter().find(|d| d.token == second_phone).expect("the second phone is registered");
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_sns::Client::new(&aws)
+        .set_endpoint_attributes()
+        .endpoint_arn(&broken.endpoint_arn)
+        .attributes("Enabled", "false")
+        .send()
+        .await
+        .unwrap();
+
+    // WHEN a customer books a tipper there
+    let customer = Person::new(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "tipper"))).await;
+    assert_eq!(booked.status, 201, "{booked:?}");
+    let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
+
+    // THEN the working phone gets the push once, and the disabled one is removed from the devices
+    let pushed = eventually(60, async || pushes_by_phone(&booking_id).await.contains_key(&driver.phone_token)).await;
+    assert!(pushed, "the working phone got no push");
+    let forgotten =
+        eventually(30, async || store.list_devices(&owner).await.unwrap().iter().all(|d| d.token != second_phone))
+            .await;
+    assert!(forgotten, "the disabled phone is still registered");
+    let counts = pushes_by_phone(&booking_id).await;
+    assert_eq!(counts.get(&driver.phone_token), Some(&1));
+    assert_eq!(counts.get(&second_phone), None);
+    assert_eq!(store.list_devices(&owner).await.unwrap().len(), 1);
+}

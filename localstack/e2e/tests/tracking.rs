@@ -1,0 +1,107 @@
+//! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order, through Kafka
+//! and the bridge to the location-consumer. Run by `localstack/e2e.sh`.
+
+use futures::{StreamExt, stream};
+use serde_json::json;
+use std::time::Duration;
+use weelo_core::ids::UserId;
+use weelo_core::ports::TransporterStore;
+use weelo_e2e::*;
+use weelo_testkit::{token_for, unique};
+
+const TRUCKS: usize = 500;
+const POINTS_PER_TRUCK: usize = 20;
+const POINTS_PER_REQUEST: usize = 10;
+
+/// How many points of `transporter` the 7-day history holds.
+async fn history_count(dynamo: &aws_sdk_dynamodb::Client, transporter: &str) -> i32 {
+    let output = dynamo
+        .query()
+        .table_name(std::env::var("TABLE_LOCATION_HISTORY").unwrap())
+        .key_condition_expression("transporterId = :t")
+        .expression_attribute_values(":t", aws_sdk_dynamodb::types::AttributeValue::S(transporter.to_owned()))
+        .select(aws_sdk_dynamodb::types::Select::Count)
+        .send()
+        .await
+        .unwrap();
+    output.count()
+}
+
+#[tokio::test]
+async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_and_all_history() {
+    // GIVEN 500 trucks, each with 20 points recorded a second apart, the newest at the highest latitude
+    let api = Api::from_env();
+    let _bridge = Bridge::start(&unique("-e2e"));
+    settle().await;
+    let centre = private_city();
+    let now = chrono::Utc::now();
+    let trucks: Vec<(String, String)> = (0..TRUCKS)
+        .map(|_| {
+            let id = unique("truck");
+            let token = token_for(&id, "transporter", 3600);
+            (id, token)
+        })
+        .collect();
+    let point = |truck: usize, n: usize| {
+        let recorded_at = now - chrono::Duration::seconds((POINTS_PER_TRUCK - n) as i64);
+        json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1 + truck as f64 / 10_000.0,
+               "recordedAt": recorded_at.to_rfc3339()})
+    };
+    // Each truck's points are shuffled into two requests, and the 1,000 requests are shuffled too,
+    // so newer points often arrive before older ones (a phone flushing an offline buffer late).
+    let mut requests: Vec<(usize, usize, Vec<serde_json::Value>)> = Vec::new();
+    for truck in 0..TRUCKS {
+        let mut order: Vec<usize> = (0..POINTS_PER_TRUCK).collect();
+        order.sort_by_key(|n| (n * 7 + truck * 13) % POINTS_PER_TRUCK);
+        for (part, chunk) in order.chunks(POINTS_PER_REQUEST).enumerate() {
+            requests.push((truck, part, chunk.iter().map(|n| point(truck, *n)).collect()));
+        }
+    }
+    requests.sort_by_key(|(truck, part, _)| ((truck * 7919 + (1 - part) * 104_729) % 10_007, *part));
+
+    // WHEN every request is sent, eight at a time
+    let statuses: Vec<u16> =
+        stream::iter(requests)
+            .map(|(truck, _, points)| {
+                let api = &api;
+                let token = trucks[truck].1.clone();
+                async move {
+                    api.call("POST", "/v1/tracking/location", &token, Some(json!({"points": points}))).await.status
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
+    assert!(statuses.iter().all(|s| *s == 202), "{:?}", statuses.iter().filter(|s| **s != 202).collect::<Vec<_>>());
+
+    // THEN every truck's latest position is its newest point, and the history holds all 10,000
+    let store = store().await;
+    let newest_lat = centre.0 + (POINTS_PER_TRUCK - 1) as f64 / 1000.0;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let mut settled = false;
+    for _ in 0..60 {
+        let mut at_newest = 0;
+        let mut history = 0;
+        for (id, _) in &trucks {
+            let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
+            if position.is_some_and(|p| (p.point.lat - newest_lat).abs() < 1e-9) {
+                at_newest += 1;
+            }
+            history += history_count(&dynamo, id).await;
+        }
+        if at_newest == TRUCKS && history == (TRUCKS * POINTS_PER_TRUCK) as i32 {
+            settled = true;
+            break;
+        }
+        assert!(history <= (TRUCKS * POINTS_PER_TRUCK) as i32, "the history holds duplicates: {history}");
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    assert!(settled, "the positions or the history never matched what was sent");
+    // AND once everything was processed, no older point overwrote a newer one
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for (id, _) in &trucks {
+        let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap().unwrap();
+        assert!((position.point.lat - newest_lat).abs() < 1e-9, "{id}: {}", position.point.lat);
+    }
+}
