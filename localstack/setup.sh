@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the native local stack needs, into the repository's .local/ folder:
-# a Python venv (moto server, cargo-lambda), Apache Kafka's jars from Maven Central, and the
-# development JWT key pair. Idempotent and quiet when there is nothing to do.
+# a Python venv (moto server, cargo-lambda, the infra-check tools), checkov in a venv of its own,
+# tflint built from the Go module proxy, Apache Kafka's jars from Maven Central, and the development
+# JWT key pair. Idempotent and quiet when there is nothing to do.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,6 +17,31 @@ if [ ! -x "$VENV/bin/python" ] || ! cmp -s "$requirements" "$VENV/.requirements"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$VENV/.requirements"
+fi
+
+# checkov lives in its own venv: it pulls bc-python-hcl2, which installs the same `hcl2` module as
+# the python-hcl2 the drift tests use (see requirements-checkov.txt).
+checkov_requirements="$ROOT/localstack/requirements-checkov.txt"
+CHECKOV_VENV="$LOCAL/venv-checkov"
+if [ ! -x "$CHECKOV_VENV/bin/checkov" ] || ! cmp -s "$checkov_requirements" "$CHECKOV_VENV/.requirements"; then
+  say "installing checkov into .local/venv-checkov"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$checkov_requirements"
+  cp "$checkov_requirements" "$CHECKOV_VENV/.requirements"
+fi
+
+# tflint from the Go module proxy, built once into .local/bin (its AWS ruleset is not available
+# there; see infra/terraform/README.md).
+TFLINT_VERSION=v0.64.0
+GO_BIN="$(command -v go || echo /usr/local/go/bin/go)"
+if [ "$(cat "$LOCAL/bin/.tflint-version" 2>/dev/null)" != "$TFLINT_VERSION" ]; then
+  [ -x "$GO_BIN" ] || die "go is required to build tflint"
+  say "building tflint $TFLINT_VERSION into .local/bin (Go module proxy)"
+  mkdir -p "$LOCAL/bin" "$LOGS"
+  GOBIN="$LOCAL/bin" GOPATH="$LOCAL/go" GOFLAGS="-p=1 -modcacherw" "$GO_BIN" install \
+    "github.com/terraform-linters/tflint@$TFLINT_VERSION" >"$LOGS/tflint-build.log" 2>&1 \
+    || { tail -n 20 "$LOGS/tflint-build.log" >&2; die "building tflint failed"; }
+  echo "$TFLINT_VERSION" >"$LOCAL/bin/.tflint-version"
 fi
 
 pom="$ROOT/localstack/kafka/pom.xml"

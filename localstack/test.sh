@@ -25,6 +25,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 validate(read_from_filename('docs/openapi.yaml')[0])
 print('docs/openapi.yaml: valid OpenAPI 3.1')"
+"$ROOT/localstack/infra-check.sh"
 
 if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stack=true; fi
 "$ROOT/localstack/stack.sh" start

@@ -1,11 +1,6 @@
 # DynamoDB tables, generated from infra/definitions/tables.json: the same file the local
 # provisioner (weelo-local provision) reads, so local and AWS tables cannot drift apart.
 
-locals {
-  name_prefix = "weelo-${var.environment}-"
-  table_defs  = { for t in jsondecode(file("${path.module}/../definitions/tables.json")).tables : t.name => t }
-}
-
 resource "aws_dynamodb_table" "this" {
   for_each = local.table_defs
 
@@ -13,7 +8,7 @@ resource "aws_dynamodb_table" "this" {
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = each.value.hashKey.name
   range_key                   = try(each.value.rangeKey.name, null)
-  deletion_protection_enabled = true
+  deletion_protection_enabled = var.table_deletion_protection
 
   dynamic "attribute" {
     # Every key attribute of the table and its indexes, declared once.
@@ -52,12 +47,16 @@ resource "aws_dynamodb_table" "this" {
     enabled = true
   }
 
+  # The stack's own key rather than the AWS-owned one: access to the data can then be audited and
+  # revoked in one key policy (kms.tf).
   server_side_encryption {
-    enabled = true
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
   }
 }
 
-output "table_environment" {
-  description = "The TABLE_* environment variables every function receives (same names as .local/stack.env)."
-  value       = { for name, t in local.table_defs : t.env => aws_dynamodb_table.this[name].name }
+locals {
+  # TABLE_* for every function that links weelo-dynamo: Tables::from_env requires all eleven names
+  # even in a function that touches two tables. IAM (lambda.tf) is still scoped per table.
+  table_env = { for name, t in local.table_defs : t.env => aws_dynamodb_table.this[name].name }
 }

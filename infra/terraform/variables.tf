@@ -1,7 +1,15 @@
+# Inputs of the deployment. Everything a user must choose is here; the rest comes from
+# infra/definitions/*.json and docs/openapi.yaml so that local and AWS cannot drift apart.
+
 variable "region" {
   description = "AWS region to deploy into."
   type        = string
   default     = "ap-south-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must look like ap-south-1."
+  }
 }
 
 variable "environment" {
@@ -12,5 +20,259 @@ variable "environment" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.environment))
     error_message = "environment must be 2-16 characters of lowercase letters, digits and dashes, starting with a letter."
+  }
+}
+
+variable "artifacts_dir" {
+  description = "Folder holding <function>/bootstrap.zip as written by `cargo lambda build --release --arm64 --output-format zip` (relative to infra/terraform or absolute)."
+  type        = string
+  default     = "../../target/lambda"
+
+  validation {
+    condition     = length(trimspace(var.artifacts_dir)) > 0
+    error_message = "artifacts_dir must not be empty."
+  }
+}
+
+# --- Kafka -------------------------------------------------------------------------------------
+
+variable "kafka_mode" {
+  description = "\"msk\": Amazon MSK Serverless with IAM auth (AWS). \"self_managed\": no MSK; the mappings and functions use self_managed_bootstrap_servers in plaintext (LocalStack + Redpanda)."
+  type        = string
+  default     = "msk"
+
+  validation {
+    condition     = contains(["msk", "self_managed"], var.kafka_mode)
+    error_message = "kafka_mode must be \"msk\" or \"self_managed\"."
+  }
+}
+
+variable "self_managed_bootstrap_servers" {
+  description = "Comma-separated host:port list of a plaintext Kafka (e.g. Redpanda); used only when kafka_mode = \"self_managed\"."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.kafka_mode != "self_managed" || can(regex("^[A-Za-z0-9.-]+:[0-9]+(,[A-Za-z0-9.-]+:[0-9]+)*$", var.self_managed_bootstrap_servers))
+    error_message = "with kafka_mode = \"self_managed\", self_managed_bootstrap_servers must be host:port[,host:port...]."
+  }
+}
+
+variable "kafka_publish_timeout_ms" {
+  description = "KAFKA_PUBLISH_TIMEOUT_MS: how long a publish may take before the api leaves the event to the outbox relay."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.kafka_publish_timeout_ms >= 100 && var.kafka_publish_timeout_ms <= 10000
+    error_message = "kafka_publish_timeout_ms must be 100-10000 (the api must still answer well inside the API Gateway 30 s limit)."
+  }
+}
+
+# --- Network -----------------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "CIDR of the VPC that holds MSK, the functions and the VPC endpoints."
+  type        = string
+  default     = "10.40.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.vpc_cidr)) && tonumber(split("/", var.vpc_cidr)[1]) <= 20
+    error_message = "vpc_cidr must be an IPv4 CIDR of /20 or larger."
+  }
+}
+
+variable "az_count" {
+  description = "Availability zones (one private subnet each). MSK Serverless needs at least 2."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 3
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "nat_gateway" {
+  description = "Add a public subnet and one NAT gateway for internet egress. Off by default: every dependency is reached through VPC endpoints (see network.tf); turn on only if a dependency outside AWS appears, or if the api cannot load Cognito's JWKS through the cognito-idp endpoint."
+  type        = bool
+  default     = false
+}
+
+# --- FCM ---------------------------------------------------------------------------------------
+
+variable "fcm_service_account_secret_arn" {
+  description = "ARN (or name) of a Secrets Manager secret whose string is the Firebase service-account JSON (FCM HTTP v1). Preferred over fcm_service_account_json. Exactly one of the two must be set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.fcm_service_account_secret_arn == null) != (var.fcm_service_account_json == null)
+    error_message = "set exactly one of fcm_service_account_secret_arn and fcm_service_account_json."
+  }
+}
+
+variable "fcm_service_account_json" {
+  description = "The Firebase service-account JSON itself (FCM HTTP v1), e.g. from TF_VAR_fcm_service_account_json. Never commit it; prefer fcm_service_account_secret_arn."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.fcm_service_account_json == null || can(jsondecode(var.fcm_service_account_json).private_key)
+    error_message = "fcm_service_account_json must be a service-account JSON document (with a private_key field)."
+  }
+}
+
+# --- Functions ---------------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "Retention of the functions', API access and VPC flow log groups."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
+  }
+}
+
+variable "log_level" {
+  description = "Application log level of the functions (Lambda sets AWS_LAMBDA_LOG_LEVEL from it)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+  }
+}
+
+variable "function_memory_mb" {
+  description = "Memory per function, overriding the defaults in lambda.tf (keys: api, outbox-relay, order-fanout, fcm-consumer, location-consumer, kafka-topics)."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for m in values(var.function_memory_mb) : m >= 128 && m <= 10240])
+    error_message = "function memory must be 128-10240 MB."
+  }
+}
+
+variable "outbox_relay_schedule" {
+  description = "EventBridge schedule of the outbox relay (it only publishes what the api could not)."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.outbox_relay_schedule))
+    error_message = "outbox_relay_schedule must be an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "outbox_relay_grace_secs" {
+  description = "OUTBOX_RELAY_GRACE_SECS: the relay leaves events younger than this to the api."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.outbox_relay_grace_secs >= 1 && var.outbox_relay_grace_secs <= 300
+    error_message = "outbox_relay_grace_secs must be 1-300."
+  }
+}
+
+variable "matching" {
+  description = "Matching tuning of order-fanout (MATCH_*, ORDER_CANDIDATES_PER_TRUCK) and the H3 resolution shared with location-consumer (GEO_H3_RESOLUTION)."
+  type = object({
+    max_candidates             = optional(number, 1000)
+    max_rings                  = optional(number, 10)
+    max_position_age_secs      = optional(number, 900)
+    order_candidates_per_truck = optional(number, 20)
+    h3_resolution              = optional(number, 7)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.matching.max_candidates >= 1 && var.matching.max_rings >= 0 && var.matching.max_position_age_secs >= 1
+      && var.matching.order_candidates_per_truck >= 1 && var.matching.h3_resolution >= 0 && var.matching.h3_resolution <= 15
+    )
+    error_message = "matching values must be positive and h3_resolution 0-15."
+  }
+}
+
+# --- Edge --------------------------------------------------------------------------------------
+
+variable "api_throttle_rate_limit" {
+  description = "Default steady-state requests per second of the HTTP API stage (all routes)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.api_throttle_rate_limit > 0
+    error_message = "api_throttle_rate_limit must be positive."
+  }
+}
+
+variable "api_throttle_burst_limit" {
+  description = "Default burst of the HTTP API stage."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.api_throttle_burst_limit > 0
+    error_message = "api_throttle_burst_limit must be positive."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed by CORS. Empty (default): no CORS, since the clients are native apps; set it only if a web view or web app calls the API from a browser."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : can(regex("^https://", o))])
+    error_message = "cors_allowed_origins must be https:// origins."
+  }
+}
+
+variable "table_deletion_protection" {
+  description = "DynamoDB deletion protection. Keep true in AWS; false only for throwaway stacks (LocalStack)."
+  type        = bool
+  default     = true
+}
+
+# --- Alarms ------------------------------------------------------------------------------------
+
+variable "alarm_email" {
+  description = "E-mail subscribed to the alarm topic (confirm the subscription mail). null: subscribe something else to the alarm_topic_arn output."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_email == null || can(regex("^[^@\\s]+@[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "alarm_offset_lag_records" {
+  description = "Alarm when a consumer function's maximum OffsetLag stays above this many records for 15 minutes."
+  type        = number
+  default     = 50000
+
+  validation {
+    condition     = var.alarm_offset_lag_records > 0
+    error_message = "alarm_offset_lag_records must be positive."
+  }
+}
+
+variable "alarm_api_p99_latency_ms" {
+  description = "Alarm when the API's p99 latency stays above this for 15 minutes."
+  type        = number
+  default     = 1500
+
+  validation {
+    condition     = var.alarm_api_p99_latency_ms > 0
+    error_message = "alarm_api_p99_latency_ms must be positive."
   }
 }

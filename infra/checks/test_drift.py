@@ -1,0 +1,413 @@
+"""Drift tests: infra/terraform against the definitions, the Rust code and the API contract.
+
+Terraform cannot be planned on the development machine (no provider downloads), so these tests
+parse the HCL with python-hcl2 and check that what Terraform reads is what the rest of the project
+defines: tables, keys, GSIs, TTL (through the for_each over tables.json), topics, functions, every
+event-source-mapping setting, every environment variable the code reads, and every API route.
+
+Run by localstack/infra-check.sh: `python -m pytest infra/checks`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+
+import hcl2
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TF = ROOT / "infra" / "terraform"
+DEFINITIONS = ROOT / "infra" / "definitions"
+
+# Set by Lambda itself in every function, never by Terraform.
+LAMBDA_PROVIDED = {
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_LOG_FORMAT",
+    "AWS_LAMBDA_LOG_LEVEL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+}
+# Read by code but meaningful only on the local stack; Terraform must not set them.
+LOCAL_ONLY = {
+    "AWS_ENDPOINT_URL": "points the SDK at moto; unset in AWS so the SDK uses the real endpoints",
+    "AWS_ENDPOINT_URL_DYNAMODB": "points the SDK at the DynamoDB emulator; unset in AWS",
+}
+# Functions Terraform deploys whose crate may not exist yet: the topic bootstrap (msk.tf) is
+# written separately as package weelo-kafka-topics, binary kafka-topics.
+EXPECTED_WITHOUT_CRATE = {"kafka-topics"}
+
+ENV_READ = re.compile(r'\b(?:env::var_os|env::var|var|env_number)\(\s*"([A-Z][A-Z0-9_]*)"')
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def unquote(value):
+    """python-hcl2 keeps the quotes of string literals and labels; drop them everywhere."""
+    if isinstance(value, str):
+        if len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+            return value[1:-1].replace('\\"', '"')
+        return value
+    if isinstance(value, list):
+        return [unquote(v) for v in value]
+    if isinstance(value, dict):
+        return {unquote(k): unquote(v) for k, v in value.items() if not str(k).startswith("__")}
+    return value
+
+
+@cache
+def terraform() -> dict:
+    """All .tf files merged: resource/data[type][name], locals, variable, output."""
+    merged: dict = {"resource": {}, "data": {}, "locals": {}, "variable": {}, "output": {}}
+    for path in sorted(TF.glob("*.tf")):
+        with path.open() as handle:
+            parsed = unquote(hcl2.load(handle))
+        for block in parsed.get("locals", []):
+            merged["locals"].update(block)
+        for kind in ("resource", "data"):
+            for block in parsed.get(kind, []):
+                for rtype, named in block.items():
+                    merged[kind].setdefault(rtype, {}).update(named)
+        for kind in ("variable", "output"):
+            for block in parsed.get(kind, []):
+                merged[kind].update(block)
+    return merged
+
+
+def resource(rtype: str, name: str) -> dict:
+    return terraform()["resource"][rtype][name]
+
+
+def local(name: str):
+    return terraform()["locals"][name]
+
+
+def one(block):
+    """A nested block as python-hcl2 gives it: a list of one dict."""
+    assert isinstance(block, list) and len(block) == 1, block
+    return block[0]
+
+
+def dynamic(res: dict, name: str) -> dict:
+    for block in res.get("dynamic", []):
+        if name in block:
+            return block[name]
+    raise AssertionError(f"no dynamic {name!r} block")
+
+
+def squash(expr: str) -> str:
+    return re.sub(r"\s+", "", expr)
+
+
+def definitions(name: str) -> dict:
+    return json.loads((DEFINITIONS / name).read_text())
+
+
+# --- tables --------------------------------------------------------------------------------------
+
+
+def test_tables_are_read_from_the_definitions_file():
+    assert local("definitions") == "${path.module}/../definitions"
+    assert (TF / "../definitions/tables.json").resolve() == DEFINITIONS / "tables.json"
+    assert squash(local("table_defs")) == squash(
+        '${{for t in jsondecode(file("${local.definitions}/tables.json")).tables : t.name => t}}'
+    )
+    table_env = squash(local("table_env"))
+    assert table_env == squash("${{for name, t in local.table_defs : t.env => aws_dynamodb_table.this[name].name}}")
+
+
+def test_every_table_key_gsi_and_ttl_is_mapped():
+    table = resource("aws_dynamodb_table", "this")
+    assert table["for_each"] == "${local.table_defs}"
+    assert table["name"] == "${local.name_prefix}${each.key}"
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["hash_key"] == "${each.value.hashKey.name}"
+    assert table["range_key"] == "${try(each.value.rangeKey.name, null)}"
+    assert table["deletion_protection_enabled"] == "${var.table_deletion_protection}"
+    assert one(table["point_in_time_recovery"])["enabled"] is True
+    assert one(table["server_side_encryption"])["enabled"] is True
+
+    attributes = dynamic(table, "attribute")
+    for field in ("each.value.hashKey", "each.value.rangeKey", "each.value.globalSecondaryIndexes", "i.hashKey", "i.rangeKey"):
+        assert field in attributes["for_each"], field
+
+    gsi = dynamic(table, "global_secondary_index")
+    assert gsi["for_each"] == "${each.value.globalSecondaryIndexes}"
+    content = one(gsi["content"])
+    assert content["name"] == "${global_secondary_index.value.name}"
+    assert content["hash_key"] == "${global_secondary_index.value.hashKey.name}"
+    assert content["range_key"] == "${try(global_secondary_index.value.rangeKey.name, null)}"
+    assert content["projection_type"] == "${global_secondary_index.value.projection}"
+
+    ttl = dynamic(table, "ttl")
+    assert "each.value.ttlAttribute" in ttl["for_each"]
+    assert one(ttl["content"]) == {"attribute_name": "${ttl.value}", "enabled": True}
+
+
+def test_table_definitions_are_deployable():
+    """Terraform maps the fields; the values must be ones DynamoDB accepts."""
+    for t in definitions("tables.json")["tables"]:
+        assert re.fullmatch(r"TABLE_[A-Z_]+", t["env"]), t["name"]
+        keys = [t["hashKey"], *([t["rangeKey"]] if "rangeKey" in t else [])]
+        for index in t["globalSecondaryIndexes"]:
+            keys += [index["hashKey"], *([index["rangeKey"]] if "rangeKey" in index else [])]
+            assert index["projection"] in {"ALL", "KEYS_ONLY", "INCLUDE"}
+        for key in keys:
+            assert key["type"] in {"S", "N", "B"}, (t["name"], key)
+        assert set(t) <= {"$comment", "name", "env", "hashKey", "rangeKey", "ttlAttribute", "globalSecondaryIndexes"}, (
+            f"{t['name']}: a field Terraform does not map"
+        )
+
+
+def test_iam_names_only_existing_tables_and_indexes():
+    tables = {t["name"]: t for t in definitions("tables.json")["tables"]}
+    for function, spec in local("functions").items():
+        for entry in spec["dynamodb"]:
+            table, _, rest = entry.partition("/")
+            assert table in tables, f"{function}: unknown table {table}"
+            if rest:
+                kind, _, index = rest.partition("/")
+                assert kind == "index" and index in {i["name"] for i in tables[table]["globalSecondaryIndexes"]}, entry
+
+
+# --- topics --------------------------------------------------------------------------------------
+
+
+def test_every_topic_is_created_by_apply():
+    assert squash(local("topic_defs")) == squash('${jsondecode(file("${local.definitions}/topics.json")).topics}')
+    assert squash(local("topics_request")) == squash("${jsonencode({topics = local.topic_defs})}")
+    invocation = resource("aws_lambda_invocation", "topics")
+    assert invocation["function_name"] == '${aws_lambda_function.this["kafka-topics"].function_name}'
+    assert invocation["input"] == "${local.topics_request}"
+    assert invocation["triggers"]["topics"] == "${sha256(local.topics_request)}"
+    for topic in definitions("topics.json")["topics"]:
+        assert set(topic) == {"name", "partitions", "retentionMs"}, topic
+        assert topic["partitions"] >= 1 and topic["retentionMs"] >= 3_600_000
+
+
+def test_topics_named_in_terraform_exist_and_each_has_a_producer():
+    topics = {t["name"] for t in definitions("topics.json")["topics"]}
+    outbox = set(local("kafka_outbox_topics"))
+    produced = set(outbox)
+    for function, spec in local("functions").items():
+        write = spec["kafka_write"]
+        if isinstance(write, str):  # concat(local.kafka_outbox_topics, ["..."]) or local.kafka_outbox_topics
+            assert "local.kafka_outbox_topics" in write, (function, write)
+            write = list(outbox) + re.findall(r'"([a-z.-]+)"', write)
+        assert set(write) <= topics, (function, set(write) - topics)
+        produced |= set(write)
+    assert produced == topics, f"topics nobody may publish to: {topics - produced}"
+
+
+# --- functions -----------------------------------------------------------------------------------
+
+
+@cache
+def crates() -> dict[str, Path]:
+    """Function name (the binary cargo lambda packages) -> crate directory."""
+    found = {}
+    for manifest in sorted((ROOT / "functions").glob("*/Cargo.toml")):
+        data = tomllib.loads(manifest.read_text())
+        for binary in data.get("bin", []):
+            found[binary["name"]] = manifest.parent
+    return found
+
+
+def test_every_function_is_deployed():
+    deployed = set(local("functions"))
+    assert deployed == set(crates()) | EXPECTED_WITHOUT_CRATE
+    mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
+    assert mapped <= deployed
+    function = resource("aws_lambda_function", "this")
+    assert function["for_each"] == "${local.functions}"
+    assert function["function_name"] == "${local.name_prefix}${each.key}"
+    assert function["runtime"] == "provided.al2023"
+    assert function["handler"] == "bootstrap"
+    assert function["architectures"] == ["arm64"]
+    assert function["filename"] == "${var.artifacts_dir}/${each.key}/bootstrap.zip"
+    assert one(function["logging_config"])["log_format"] == "JSON"
+    assert resource("aws_cloudwatch_log_group", "function")["retention_in_days"] == "${var.log_retention_days}"
+    assert resource("aws_iam_role", "function")["for_each"] == "${local.functions}"
+
+
+# --- event-source mappings -----------------------------------------------------------------------
+
+# JSON field -> (Terraform argument path, expression it must hold).
+MAPPING_FIELDS = {
+    "function": (("function_name",), "${aws_lambda_function.this[each.value.function].arn}"),
+    "topic": (("topics",), ["${each.value.topic}"]),
+    "startingPosition": (("starting_position",), "${each.value.startingPosition}"),
+    "batchSize": (("batch_size",), "${each.value.batchSize}"),
+    "maximumBatchingWindowSeconds": (("maximum_batching_window_in_seconds",), "${each.value.maximumBatchingWindowSeconds}"),
+    "maximumRetryAttempts": (("maximum_retry_attempts",), "${each.value.maximumRetryAttempts}"),
+    "bisectBatchOnFunctionError": (("bisect_batch_on_function_error",), "${each.value.bisectBatchOnFunctionError}"),
+    "onFailure": (("destination_config", "on_failure", "destination_arn"), "${aws_sqs_queue.dlq[each.value.onFailure].arn}"),
+    "provisionedPollers": (("provisioned_poller_config",), {"minimum_pollers": "${each.value.provisionedPollers.min}", "maximum_pollers": "${each.value.provisionedPollers.max}"}),
+}
+
+
+def argument(res: dict, path: tuple[str, ...]):
+    value = res
+    for step in path:
+        value = value[step]
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            value = one(value)
+    return value
+
+
+def test_every_mapping_setting_reaches_terraform():
+    assert squash(local("mappings")) == squash(
+        '${{for m in jsondecode(file("${local.definitions}/event-source-mappings.json")).mappings : "${m.function}/${m.topic}" => m}}'
+    )
+    esm = resource("aws_lambda_event_source_mapping", "this")
+    assert esm["for_each"] == "${local.mappings}"
+    assert esm["function_response_types"] == ["ReportBatchItemFailures"]
+    for field, (path, expected) in MAPPING_FIELDS.items():
+        assert argument(esm, path) == expected, field
+    for kind in ("amazon_managed_kafka_event_source_config", "self_managed_kafka_event_source_config"):
+        assert one(dynamic(esm, kind)["content"])["consumer_group_id"] == "${local.consumer_groups[each.key]}"
+    assert resource("aws_sqs_queue", "dlq")["for_each"] == "${toset([for m in values(local.mappings) : m.onFailure])}"
+    assert resource("aws_sqs_queue", "dlq")["name"] == "${local.name_prefix}${each.key}"
+
+
+def test_consumer_groups_are_named_as_the_local_bridge_names_them():
+    bridge = (ROOT / "localstack/tools/src/bridge.rs").read_text()
+    assert 'format!("weelo-{}-{}{}", self.function, self.topic, self.group_suffix)' in bridge
+    assert squash(local("consumer_groups")) == squash('${{for key, m in local.mappings : key => "weelo-${m.function}-${m.topic}"}}')
+
+
+def test_function_timeouts_come_from_the_mappings():
+    assert "m.functionTimeoutSeconds" in local("mapping_timeout")
+    mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
+    for function, spec in local("functions").items():
+        if function in mapped:
+            assert spec["timeout"] == f'${{local.mapping_timeout["{function}"]}}', function
+    assert resource("aws_lambda_function", "this")["timeout"] == "${each.value.timeout}"
+
+
+def test_mapping_values_are_ones_aws_accepts():
+    known = set(MAPPING_FIELDS) | {"functionTimeoutSeconds"}
+    for m in definitions("event-source-mappings.json")["mappings"]:
+        where = f"{m['function']}/{m['topic']}"
+        assert set(m) == known, f"{where}: fields Terraform does not map: {set(m) - known}"
+        assert 1 <= m["batchSize"] <= 10_000, where
+        assert 0 <= m["maximumBatchingWindowSeconds"] <= 300, where
+        assert m["startingPosition"] in {"TRIM_HORIZON", "LATEST"}, where
+        assert -1 <= m["maximumRetryAttempts"] <= 10_000, where
+        assert 1 <= m["provisionedPollers"]["min"] <= 200, where
+        assert m["provisionedPollers"]["min"] <= m["provisionedPollers"]["max"] <= 2000, where
+        assert 1 <= m["functionTimeoutSeconds"] <= 840, f"{where}: Kafka mappings allow 14 minutes at most"
+        assert isinstance(m["bisectBatchOnFunctionError"], bool), where
+
+
+# --- environment ---------------------------------------------------------------------------------
+
+
+@cache
+def workspace_crates() -> dict[str, Path]:
+    found = {}
+    for manifest in ROOT.glob("*/*/Cargo.toml"):
+        found[tomllib.loads(manifest.read_text())["package"]["name"]] = manifest.parent
+    return found
+
+
+def linked_crates(crate: Path) -> set[Path]:
+    """The crate and every workspace crate it links through [dependencies] (not dev-dependencies)."""
+    seen, todo = set(), [crate]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        deps = tomllib.loads((current / "Cargo.toml").read_text()).get("dependencies", {})
+        todo += [workspace_crates()[name] for name in deps if name in workspace_crates()]
+    return seen
+
+
+def env_read_by(crate: Path) -> dict[str, Path]:
+    found = {}
+    for linked in linked_crates(crate):
+        for source in (linked / "src").rglob("*.rs"):
+            for name in ENV_READ.findall(source.read_text()):
+                found.setdefault(name, source.relative_to(ROOT))
+    return found
+
+
+def tables_env() -> set[str]:
+    return {t["env"] for t in definitions("tables.json")["tables"]}
+
+
+def test_lambda_environment_is_tables_plus_the_function_env():
+    environment = one(resource("aws_lambda_function", "this")["environment"])
+    assert squash(environment["variables"]) == squash(
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])}"
+    )
+    assert set(local("lambda_env")) == set(local("functions"))
+
+
+@pytest.mark.parametrize("function", sorted(set(crates()) | EXPECTED_WITHOUT_CRATE))
+def test_every_env_var_the_code_reads_is_set(function):
+    if function not in crates():
+        pytest.skip(f"{function}: its crate does not exist yet")
+    spec = local("functions")[function]
+    links_dynamo = workspace_crates()["weelo-dynamo"] in linked_crates(crates()[function])
+    assert spec["uses_tables"] is links_dynamo, f"{function}: uses_tables must say whether it links weelo-dynamo"
+    terraform_env = set(local("lambda_env")[function]) | (tables_env() if spec["uses_tables"] else set())
+    read = env_read_by(crates()[function])
+    needed = {name: where for name, where in read.items() if name not in LAMBDA_PROVIDED and name not in LOCAL_ONLY}
+    missing = {name: str(where) for name, where in needed.items() if name not in terraform_env}
+    assert not missing, f"{function} reads variables Terraform does not set: {missing}"
+    stale = terraform_env - set(read)
+    assert not stale, f"{function}: Terraform sets variables its code never reads: {stale}"
+    assert not (terraform_env & (LAMBDA_PROVIDED | set(LOCAL_ONLY))), "Terraform must not set these"
+
+
+# --- API routes ----------------------------------------------------------------------------------
+
+
+def test_every_openapi_operation_has_a_route():
+    spec = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+    default_security = spec.get("security", [])
+    operations = {}
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "put", "post", "delete", "patch", "head", "options"}:
+                operations[f"{method.upper()} {path}"] = operation.get("security", default_security) == []
+    routes = local("api_routes")
+    assert set(routes) == set(operations), {
+        "missing in Terraform": set(operations) - set(routes),
+        "not in the contract": set(routes) - set(operations),
+    }
+    for key, public in operations.items():
+        assert routes[key]["public"] is public, key
+
+    authenticated = resource("aws_apigatewayv2_route", "authenticated")
+    assert squash(authenticated["for_each"]) == squash("${{for key, r in local.api_routes : key => r if !r.public}}")
+    assert authenticated["authorization_type"] == "JWT"
+    public = resource("aws_apigatewayv2_route", "public")
+    assert squash(public["for_each"]) == squash("${{for key, r in local.api_routes : key => r if r.public}}")
+    assert public["authorization_type"] == "NONE"
+
+
+# --- hygiene -------------------------------------------------------------------------------------
+
+
+def test_variables_and_outputs_are_described_and_typed():
+    for name, variable in terraform()["variable"].items():
+        assert variable.get("description"), name
+        assert variable.get("type"), name
+    for name, output in terraform()["output"].items():
+        assert output.get("description"), name
+
+
+def test_every_tf_file_starts_with_a_comment():
+    for path in TF.glob("*.tf"):
+        assert path.read_text().startswith("#"), path.name

@@ -1,0 +1,81 @@
+# Event-source mappings: one per entry of infra/definitions/event-source-mappings.json, the file
+# the local bridge (weelo-local bridge) reads, and the SQS dead-letter queues they name.
+#
+# Retries, bisection and ReportBatchItemFailures on Kafka sources: the provider documents
+# maximum_retry_attempts, bisect_batch_on_function_error and function_response_types as "stream
+# sources only", but it does not restrict them by source type and passes them to
+# CreateEventSourceMapping, which accepts them for MSK and self-managed Kafka when the mapping is in
+# provisioned mode (AWS Lambda guide, "Configuring error handling controls for Kafka event
+# sources"). Every mapping here is in provisioned mode (provisioned_poller_config), so they apply.
+# Not checked against a real account (no AWS access where this was written).
+
+resource "aws_sqs_queue" "dlq" {
+  for_each = toset([for m in values(local.mappings) : m.onFailure])
+
+  name                              = "${local.name_prefix}${each.key}"
+  message_retention_seconds         = 1209600 # 14 days, the SQS maximum: time to look at a poison record.
+  kms_master_key_id                 = aws_kms_key.main.arn
+  kms_data_key_reuse_period_seconds = 3600
+}
+
+resource "aws_lambda_event_source_mapping" "this" {
+  for_each = local.mappings
+
+  function_name     = aws_lambda_function.this[each.value.function].arn
+  event_source_arn  = local.msk ? aws_msk_serverless_cluster.main[0].arn : null
+  topics            = [each.value.topic]
+  starting_position = each.value.startingPosition
+
+  batch_size                         = each.value.batchSize
+  maximum_batching_window_in_seconds = each.value.maximumBatchingWindowSeconds
+  maximum_retry_attempts             = each.value.maximumRetryAttempts
+  bisect_batch_on_function_error     = each.value.bisectBatchOnFunctionError
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  # Each consumer scales on its own: its pollers, not a shared pool.
+  provisioned_poller_config {
+    minimum_pollers = each.value.provisionedPollers.min
+    maximum_pollers = each.value.provisionedPollers.max
+  }
+
+  destination_config {
+    on_failure {
+      destination_arn = aws_sqs_queue.dlq[each.value.onFailure].arn
+    }
+  }
+
+  dynamic "amazon_managed_kafka_event_source_config" {
+    for_each = local.msk ? [1] : []
+    content {
+      consumer_group_id = local.consumer_groups[each.key]
+    }
+  }
+
+  dynamic "self_managed_kafka_event_source_config" {
+    for_each = local.msk ? [] : [1]
+    content {
+      consumer_group_id = local.consumer_groups[each.key]
+    }
+  }
+
+  dynamic "self_managed_event_source" {
+    for_each = local.msk ? [] : [1]
+    content {
+      endpoints = { KAFKA_BOOTSTRAP_SERVERS = var.self_managed_bootstrap_servers }
+    }
+  }
+
+  dynamic "source_access_configuration" {
+    for_each = local.msk ? [] : concat(
+      [for s in aws_subnet.private : { type = "VPC_SUBNET", uri = "subnet:${s.id}" }],
+      [{ type = "VPC_SECURITY_GROUP", uri = "security_group:${aws_security_group.kafka.id}" }],
+    )
+    content {
+      type = source_access_configuration.value.type
+      uri  = source_access_configuration.value.uri
+    }
+  }
+
+  # Topics must exist, and the role must allow reading them, before a mapping starts polling.
+  depends_on = [aws_lambda_invocation.topics, aws_iam_role_policy.function]
+}

@@ -1,0 +1,415 @@
+# The six Lambda functions (arm64, provided.al2023, zips from `cargo lambda build --release --arm64
+# --output-format zip`), each with its own role, log group and environment.
+#
+# `functions` below is the one place that says what each function touches. It was read off the
+# code (crates/dynamo/src/store.rs for the DynamoDB calls, crates/core for which store methods each
+# use case calls); the roles are generated from it, so a permission exists only if listed here.
+# TransactWriteItems is authorised per item as PutItem/UpdateItem, hence no separate action.
+
+locals {
+  kafka_outbox_topics = ["booking.created", "booking.accepted", "booking.cancelled", "order.created", "order.truck-request-accepted"]
+
+  functions = {
+    api = {
+      memory      = 512
+      timeout     = 15
+      uses_tables = true
+      dynamodb = {
+        bookings     = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        orders       = ["dynamodb:Query", "dynamodb:PutItem"]
+        offers       = ["dynamodb:GetItem"]
+        transporters = ["dynamodb:PutItem"]
+        positions    = ["dynamodb:GetItem"]
+        devices      = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        idempotency  = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        outbox       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      }
+      # Outbox events, plus GPS points, which skip the outbox.
+      kafka_write         = concat(local.kafka_outbox_topics, ["location.updated"])
+      kafka_admin         = false
+      sns_create_endpoint = true
+      sns_publish         = false
+    }
+    outbox-relay = {
+      memory      = 256
+      timeout     = 60
+      uses_tables = true
+      dynamodb = {
+        outbox                 = ["dynamodb:UpdateItem"]
+        "outbox/index/pending" = ["dynamodb:Query"]
+      }
+      kafka_write         = local.kafka_outbox_topics
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+    }
+    order-fanout = {
+      memory      = 1024
+      timeout     = local.mapping_timeout["order-fanout"]
+      uses_tables = true
+      dynamodb = {
+        geo-cells    = ["dynamodb:Query"]
+        transporters = ["dynamodb:BatchGetItem"]
+        offers       = ["dynamodb:BatchWriteItem", "dynamodb:Query"]
+        orders       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      }
+      kafka_write         = ["notification.fcm"]
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+    }
+    fcm-consumer = {
+      memory      = 512
+      timeout     = local.mapping_timeout["fcm-consumer"]
+      uses_tables = true
+      dynamodb = {
+        devices  = ["dynamodb:Query", "dynamodb:DeleteItem"]
+        push-log = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+      }
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = true
+    }
+    location-consumer = {
+      memory      = 1024
+      timeout     = local.mapping_timeout["location-consumer"]
+      uses_tables = true
+      dynamodb = {
+        positions        = ["dynamodb:PutItem"]
+        geo-cells        = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        location-history = ["dynamodb:BatchWriteItem"]
+      }
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+    }
+    # Invoked by `apply` only (msk.tf): creates the topics of topics.json.
+    kafka-topics = {
+      memory              = 256
+      timeout             = 120
+      uses_tables         = false
+      dynamodb            = {}
+      kafka_write         = []
+      kafka_admin         = true
+      sns_create_endpoint = false
+      sns_publish         = false
+    }
+  }
+
+  # The environment each function's code reads (besides TABLE_* when uses_tables), checked against
+  # the Rust sources by infra/checks/test_drift.py in both directions.
+  lambda_env = {
+    api = {
+      KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
+      KAFKA_AUTH                   = local.kafka_auth
+      KAFKA_PUBLISH_TIMEOUT_MS     = tostring(var.kafka_publish_timeout_ms)
+      SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
+      JWT_JWKS_URL                 = local.jwt_jwks_url
+      JWT_ISSUER                   = local.jwt_issuer
+      JWT_AUDIENCE                 = aws_cognito_user_pool_client.app.id
+      JWT_ROLE_CLAIM               = local.jwt_role_claim
+    }
+    outbox-relay = {
+      KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
+      KAFKA_AUTH               = local.kafka_auth
+      KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
+      OUTBOX_RELAY_GRACE_SECS  = tostring(var.outbox_relay_grace_secs)
+    }
+    order-fanout = {
+      KAFKA_BOOTSTRAP_SERVERS     = local.kafka_bootstrap_servers
+      KAFKA_AUTH                  = local.kafka_auth
+      KAFKA_PUBLISH_TIMEOUT_MS    = tostring(var.kafka_publish_timeout_ms)
+      GEO_H3_RESOLUTION           = tostring(var.matching.h3_resolution)
+      MATCH_MAX_CANDIDATES        = tostring(var.matching.max_candidates)
+      MATCH_MAX_RINGS             = tostring(var.matching.max_rings)
+      MATCH_MAX_POSITION_AGE_SECS = tostring(var.matching.max_position_age_secs)
+      ORDER_CANDIDATES_PER_TRUCK  = tostring(var.matching.order_candidates_per_truck)
+    }
+    fcm-consumer = {
+      # Read by weelo-sns's SnsPushRegistry, linked but not called here; set so the crate is
+      # configured the same everywhere it is linked.
+      SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
+    }
+    location-consumer = {
+      # Must equal order-fanout's: both come from var.matching.
+      GEO_H3_RESOLUTION = tostring(var.matching.h3_resolution)
+    }
+    kafka-topics = {
+      KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
+      KAFKA_AUTH               = local.kafka_auth
+      KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
+      # The cluster's default: MSK Serverless always keeps three copies, Redpanda its configured one.
+      KAFKA_TOPIC_REPLICATION = "-1"
+    }
+  }
+
+  # A Lambda function has one timeout while the mappings file gives one per mapping (the local
+  # bridge applies each); the function gets the largest of its mappings'.
+  mapping_timeout = {
+    for f in distinct([for m in values(local.mappings) : m.function]) :
+    f => max([for m in values(local.mappings) : m.functionTimeoutSeconds if m.function == f]...)
+  }
+
+  consumer_topics = {
+    for f in keys(local.functions) :
+    f => distinct([for m in values(local.mappings) : m.topic if m.function == f])
+  }
+  consumer_groups_of = {
+    for f in keys(local.functions) :
+    f => [for key, m in local.mappings : local.consumer_groups[key] if m.function == f]
+  }
+  dlq_of = {
+    for f in keys(local.functions) :
+    f => distinct([for m in values(local.mappings) : m.onFailure if m.function == f])
+  }
+}
+
+resource "aws_cloudwatch_log_group" "function" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days, for cost); set 365 where compliance asks for a year.
+  for_each = local.functions
+
+  name              = "/aws/lambda/${local.name_prefix}${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_iam_role" "function" {
+  for_each = local.functions
+
+  name               = "${local.name_prefix}${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+# ENIs in the VPC: Lambda and the MSK event pollers create them with the function's role. These EC2
+# actions are the ones AWSLambdaVPCAccessExecutionRole and AWSLambdaMSKExecutionRole grant, on "*"
+# as there: Describe* cannot be scoped, and Lambda picks the ENI ids itself.
+data "aws_iam_policy_document" "vpc_access" {
+  #checkov:skip=CKV_AWS_111:ENI management by Lambda needs Resource "*" (as in AWS's managed AWSLambdaVPCAccessExecutionRole).
+  #checkov:skip=CKV_AWS_356:ENI management by Lambda needs Resource "*" (as in AWS's managed AWSLambdaVPCAccessExecutionRole).
+  statement {
+    sid = "VpcNetworkInterfaces"
+    actions = [
+      "ec2:CreateNetworkInterface",
+      "ec2:DeleteNetworkInterface",
+      "ec2:DescribeNetworkInterfaces",
+      "ec2:DescribeSubnets",
+      "ec2:DescribeSecurityGroups",
+      "ec2:DescribeVpcs",
+      "ec2:AssignPrivateIpAddresses",
+      "ec2:UnassignPrivateIpAddresses",
+    ]
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "function" {
+  for_each = local.functions
+
+  source_policy_documents = [data.aws_iam_policy_document.vpc_access.json]
+
+  statement {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
+  }
+
+  # Lambda decrypts the environment with the stack key; consumers also encrypt what they put in
+  # their (KMS-encrypted) dead-letter queue.
+  statement {
+    sid       = "StackKey"
+    actions   = length(local.dlq_of[each.key]) > 0 ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
+    resources = [aws_kms_key.main.arn]
+  }
+
+  dynamic "statement" {
+    for_each = each.value.dynamodb
+    content {
+      sid     = "Dynamo${replace(title(replace(statement.key, "/[-/]/", " ")), " ", "")}"
+      actions = statement.value
+      # "table/index/name" entries grant on that index only.
+      resources = [
+        "${aws_dynamodb_table.this[split("/", statement.key)[0]].arn}${trimprefix(statement.key, split("/", statement.key)[0])}",
+      ]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.msk ? [1] : []
+    content {
+      sid       = "KafkaConnect"
+      actions   = length(each.value.kafka_write) > 0 ? ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"] : ["kafka-cluster:Connect"]
+      resources = [local.kafka_cluster_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.msk && length(each.value.kafka_write) > 0 ? [1] : []
+    content {
+      sid       = "KafkaProduce"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+      resources = [for t in each.value.kafka_write : "${local.kafka_topic_arn}/${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.msk && each.value.kafka_admin ? [1] : []
+    content {
+      sid       = "KafkaCreateTopics"
+      actions   = ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:DescribeTopicDynamicConfiguration"]
+      resources = [for t in local.topic_defs : "${local.kafka_topic_arn}/${t.name}"]
+    }
+  }
+
+  # What an MSK event-source mapping does with the function's role: find the brokers, read its
+  # topics, and commit offsets in its own consumer groups.
+  dynamic "statement" {
+    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "MskMappingCluster"
+      actions   = ["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "kafka-cluster:DescribeClusterDynamicConfiguration"]
+      resources = [local.kafka_cluster_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "MskMappingTopics"
+      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      resources = [for t in local.consumer_topics[each.key] : "${local.kafka_topic_arn}/${t}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "MskMappingGroups"
+      actions   = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
+      resources = [for g in local.consumer_groups_of[each.key] : "${local.kafka_group_arn}/${g}"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.dlq_of[each.key]) > 0 ? [1] : []
+    content {
+      sid       = "OwnDeadLetterQueue"
+      actions   = ["sqs:SendMessage"]
+      resources = [for q in local.dlq_of[each.key] : aws_sqs_queue.dlq[q].arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.sns_create_endpoint ? [1] : []
+    content {
+      sid       = "RegisterDevices"
+      actions   = ["sns:CreatePlatformEndpoint"]
+      resources = [aws_sns_platform_application.fcm.arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.sns_publish ? [1] : []
+    content {
+      sid       = "PushToDevices"
+      actions   = ["sns:Publish"]
+      resources = ["arn:${local.partition}:sns:${var.region}:${local.account_id}:endpoint/GCM/${aws_sns_platform_application.fcm.name}/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+
+  name   = "least-privilege"
+  role   = aws_iam_role.function[each.key].id
+  policy = data.aws_iam_policy_document.function[each.key].json
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_115:No reserved concurrency: a new account's unreserved pool must stay >= 100, and the MSK pollers' maximum already bounds each consumer.
+  #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay, whose failed run is simply retried by the next schedule; the consumers' failures go to their mapping's SQS DLQ.
+  #checkov:skip=CKV_AWS_272:Zips come from the project's own reproducible cargo lambda build; code signing would need a signing profile outside this stack.
+  for_each = local.functions
+
+  function_name = "${local.name_prefix}${each.key}"
+  description   = "weelo ${each.key}"
+  role          = aws_iam_role.function[each.key].arn
+  runtime       = "provided.al2023"
+  handler       = "bootstrap"
+  architectures = ["arm64"]
+
+  filename         = "${var.artifacts_dir}/${each.key}/bootstrap.zip"
+  source_code_hash = filebase64sha256("${var.artifacts_dir}/${each.key}/bootstrap.zip")
+
+  memory_size = lookup(var.function_memory_mb, each.key, each.value.memory)
+  timeout     = each.value.timeout
+  kms_key_arn = aws_kms_key.main.arn
+
+  environment {
+    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])
+  }
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+
+  # JSON logs: lambda_runtime's tracing subscriber follows AWS_LAMBDA_LOG_FORMAT/LEVEL, which
+  # Lambda sets from this block.
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function[each.key].name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "PassThrough"
+  }
+
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# --- outbox-relay schedule ---------------------------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "outbox_relay" {
+  name                = "${local.name_prefix}outbox-relay"
+  description         = "Publishes outbox events the api could not (broker down)"
+  schedule_expression = var.outbox_relay_schedule
+}
+
+resource "aws_cloudwatch_event_target" "outbox_relay" {
+  rule = aws_cloudwatch_event_rule.outbox_relay.name
+  arn  = aws_lambda_function.this["outbox-relay"].arn
+
+  retry_policy {
+    # A missed run is covered by the next one.
+    maximum_retry_attempts       = 0
+    maximum_event_age_in_seconds = 60
+  }
+}
+
+resource "aws_lambda_permission" "outbox_relay_schedule" {
+  statement_id  = "EventBridgeSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["outbox-relay"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.outbox_relay.arn
+}

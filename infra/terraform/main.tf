@@ -1,0 +1,40 @@
+# Shared locals: the definitions the local stack is provisioned from (infra/definitions/*.json),
+# the API routes of docs/openapi.yaml, and the account facts every policy needs.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  name_prefix = "weelo-${var.environment}-"
+  account_id  = data.aws_caller_identity.current.account_id
+  partition   = data.aws_partition.current.partition
+
+  definitions = "${path.module}/../definitions"
+  table_defs  = { for t in jsondecode(file("${local.definitions}/tables.json")).tables : t.name => t }
+  topic_defs  = jsondecode(file("${local.definitions}/topics.json")).topics
+  # One entry per consumer function and topic; the key is what the local bridge logs.
+  mappings = { for m in jsondecode(file("${local.definitions}/event-source-mappings.json")).mappings : "${m.function}/${m.topic}" => m }
+
+  # The consumer group of a mapping is named exactly as `weelo-local bridge` names it, so offsets,
+  # IAM group ARNs and dashboards mean the same thing locally and in AWS.
+  consumer_groups = { for key, m in local.mappings : key => "weelo-${m.function}-${m.topic}" }
+
+  msk = var.kafka_mode == "msk"
+
+  # Every operation of docs/openapi.yaml (tested by infra/checks/test_drift.py). `public` routes are
+  # those whose operation says `security: []`; all others go through the Cognito JWT authorizer.
+  api_routes = {
+    "GET /v1/health"                                                   = { public = true }
+    "POST /v1/devices"                                                 = { public = false }
+    "PUT /v1/transporters/me"                                          = { public = false }
+    "POST /v1/tracking/location"                                       = { public = false }
+    "POST /v1/bookings"                                                = { public = false }
+    "GET /v1/bookings/{bookingId}"                                     = { public = false }
+    "POST /v1/bookings/{bookingId}/accept"                             = { public = false }
+    "POST /v1/bookings/{bookingId}/cancel"                             = { public = false }
+    "GET /v1/bookings/{bookingId}/location"                            = { public = false }
+    "POST /v1/orders"                                                  = { public = false }
+    "GET /v1/orders/{orderId}"                                         = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/accept" = { public = false }
+  }
+}

@@ -1,0 +1,59 @@
+# Kafka: Amazon MSK Serverless with IAM client authentication, and its topics.
+#
+# The AWS provider has no topic resource for MSK Serverless, so `apply` invokes the kafka-topics
+# function (Kafka admin API with IAM auth, from inside the VPC) with the topics of
+# infra/definitions/topics.json; it creates the missing ones and leaves existing ones alone. It is
+# invoked again whenever the file, the function or the brokers change.
+#
+# kafka_mode = "self_managed" (LocalStack + Redpanda) creates no cluster: the functions and the
+# mappings use var.self_managed_bootstrap_servers in plaintext.
+
+resource "aws_msk_serverless_cluster" "main" {
+  count = local.msk ? 1 : 0
+
+  cluster_name = "weelo-${var.environment}"
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.kafka.id]
+  }
+
+  client_authentication {
+    sasl {
+      iam {
+        enabled = true
+      }
+    }
+  }
+}
+
+data "aws_msk_bootstrap_brokers" "main" {
+  count       = local.msk ? 1 : 0
+  cluster_arn = aws_msk_serverless_cluster.main[0].arn
+}
+
+locals {
+  kafka_bootstrap_servers = local.msk ? data.aws_msk_bootstrap_brokers.main[0].bootstrap_brokers_sasl_iam : var.self_managed_bootstrap_servers
+  kafka_auth              = local.msk ? "aws-msk-iam" : "none"
+
+  # IAM resources of MSK's kafka-cluster actions:
+  #   cluster/<name>/<uuid>, topic/<name>/<uuid>/<topic>, group/<name>/<uuid>/<group>.
+  kafka_cluster_arn = local.msk ? aws_msk_serverless_cluster.main[0].arn : ""
+  kafka_topic_arn   = replace(local.kafka_cluster_arn, ":cluster/", ":topic/")
+  kafka_group_arn   = replace(local.kafka_cluster_arn, ":cluster/", ":group/")
+
+  # Exactly the shape the kafka-topics function reads: {"topics":[{"name","partitions","retentionMs"}]}.
+  topics_request = jsonencode({ topics = local.topic_defs })
+}
+
+resource "aws_lambda_invocation" "topics" {
+  function_name = aws_lambda_function.this["kafka-topics"].function_name
+  input         = local.topics_request
+
+  triggers = {
+    topics   = sha256(local.topics_request)
+    code     = aws_lambda_function.this["kafka-topics"].source_code_hash
+    brokers  = local.kafka_bootstrap_servers
+    policies = sha256(aws_iam_role_policy.function["kafka-topics"].policy)
+  }
+}

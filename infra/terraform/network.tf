@@ -1,0 +1,302 @@
+# Network: one VPC, a private subnet per AZ for MSK Serverless, the functions and the event-source
+# pollers, and VPC endpoints for every AWS service they call.
+#
+# Endpoints rather than a NAT gateway, because:
+# - every dependency is an AWS service: DynamoDB (gateway endpoint, free, and it carries almost all
+#   of the traffic: GPS history, positions, geo cells), SNS (push), SQS (the mappings' dead-letter
+#   queues: AWS requires an endpoint for a Kafka mapping's on-failure destination, a NAT is not
+#   enough), STS and Lambda (used by MSK event pollers), and cognito-idp (the api loads the user
+#   pool's JWKS at cold start);
+# - no route to the internet means a compromised function cannot exfiltrate anywhere else;
+# - per month, 5 interface endpoints x 2 AZs cost about what 2 NAT gateways (one per AZ, for the
+#   same availability) cost before their per-GB processing charge, which endpoints avoid for DynamoDB.
+# Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
+# `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf).
+
+# Pinned to the a/b/c zones (every region has them): the subnets must not move when AWS adds a zone.
+data "aws_availability_zones" "available" {
+  state = "available"
+  filter {
+    name   = "zone-name"
+    values = ["${var.region}a", "${var.region}b", "${var.region}c"]
+  }
+}
+
+locals {
+  azs                 = slice(sort(data.aws_availability_zones.available.names), 0, var.az_count)
+  interface_endpoints = toset(["sns", "sqs", "sts", "lambda", "cognito-idp"])
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = var.vpc_cidr
+  # Private DNS of the interface endpoints needs both.
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = { Name = "weelo-${var.environment}" }
+}
+
+resource "aws_subnet" "private" {
+  count = var.az_count
+
+  vpc_id            = aws_vpc.main.id
+  availability_zone = local.azs[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
+
+  tags = { Name = "weelo-${var.environment}-private-${local.azs[count.index]}" }
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.main.id
+  tags   = { Name = "weelo-${var.environment}-private" }
+}
+
+resource "aws_route_table_association" "private" {
+  count = var.az_count
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+# Nothing may use the default group by accident.
+resource "aws_default_security_group" "default" {
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_vpc_endpoint" "dynamodb" {
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.${var.region}.dynamodb"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+
+  tags = { Name = "weelo-${var.environment}-dynamodb" }
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.interface_endpoints
+
+  vpc_id              = aws_vpc.main.id
+  service_name        = "com.amazonaws.${var.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+
+  tags = { Name = "weelo-${var.environment}-${each.key}" }
+}
+
+# --- Security groups ---------------------------------------------------------------------------
+
+resource "aws_security_group" "functions" {
+  name        = "${local.name_prefix}functions"
+  description = "Lambda functions: out to MSK, the VPC endpoints and DynamoDB only"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_security_group" "kafka" {
+  #checkov:skip=CKV2_AWS_5:Attached to the MSK Serverless cluster (msk.tf vpc_config) and, with self_managed Kafka, to the mappings; checkov's graph does not follow those.
+  name        = "${local.name_prefix}kafka"
+  description = "MSK Serverless and the event-source-mapping pollers that run in its subnets"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_security_group" "endpoints" {
+  name        = "${local.name_prefix}endpoints"
+  description = "Interface VPC endpoints: HTTPS from the functions and the MSK pollers"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "functions_to_kafka" {
+  security_group_id            = aws_security_group.functions.id
+  description                  = "Kafka over TLS with IAM auth (MSK port 9098)"
+  ip_protocol                  = "tcp"
+  from_port                    = 9098
+  to_port                      = 9098
+  referenced_security_group_id = aws_security_group.kafka.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "functions_to_endpoints" {
+  security_group_id            = aws_security_group.functions.id
+  description                  = "HTTPS to the interface endpoints (SNS, SQS, STS, Lambda, Cognito)"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "functions_to_dynamodb" {
+  security_group_id = aws_security_group.functions.id
+  description       = "HTTPS to DynamoDB through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.dynamodb.prefix_list_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "kafka_from_functions" {
+  security_group_id            = aws_security_group.kafka.id
+  description                  = "Kafka clients in the functions"
+  ip_protocol                  = "tcp"
+  from_port                    = 9098
+  to_port                      = 9098
+  referenced_security_group_id = aws_security_group.functions.id
+}
+
+# The event pollers of the mappings get ENIs with the cluster's security group; AWS asks that the
+# group admit itself so pollers reach the brokers.
+resource "aws_vpc_security_group_ingress_rule" "kafka_from_itself" {
+  security_group_id            = aws_security_group.kafka.id
+  description                  = "Event-source-mapping pollers to the brokers"
+  ip_protocol                  = "tcp"
+  from_port                    = 9098
+  to_port                      = 9098
+  referenced_security_group_id = aws_security_group.kafka.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "kafka_to_itself" {
+  security_group_id            = aws_security_group.kafka.id
+  description                  = "Pollers to the brokers"
+  ip_protocol                  = "tcp"
+  from_port                    = 9098
+  to_port                      = 9098
+  referenced_security_group_id = aws_security_group.kafka.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "kafka_to_endpoints" {
+  security_group_id            = aws_security_group.kafka.id
+  description                  = "Pollers to Lambda, STS and the SQS dead-letter queues"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_functions" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the functions"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.functions.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_kafka" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the MSK pollers"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.kafka.id
+}
+
+# --- Flow logs ---------------------------------------------------------------------------------
+
+resource "aws_flow_log" "vpc" {
+  vpc_id                   = aws_vpc.main.id
+  traffic_type             = "ALL"
+  log_destination_type     = "cloud-watch-logs"
+  log_destination          = aws_cloudwatch_log_group.flow_logs.arn
+  iam_role_arn             = aws_iam_role.flow_logs.arn
+  max_aggregation_interval = 600
+}
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days, for cost); set 365 where compliance asks for a year.
+  name              = "/weelo/${var.environment}/vpc-flow-logs"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_iam_role" "flow_logs" {
+  name               = "${local.name_prefix}vpc-flow-logs"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name = "write-flow-logs"
+  role = aws_iam_role.flow_logs.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+      Resource = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    }]
+  })
+}
+
+# --- Optional NAT (escape hatch) ---------------------------------------------------------------
+
+resource "aws_internet_gateway" "main" {
+  count  = var.nat_gateway ? 1 : 0
+  vpc_id = aws_vpc.main.id
+}
+
+resource "aws_subnet" "public" {
+  count = var.nat_gateway ? 1 : 0
+
+  vpc_id            = aws_vpc.main.id
+  availability_zone = local.azs[0]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 4, 15)
+
+  tags = { Name = "weelo-${var.environment}-public-nat" }
+}
+
+resource "aws_route_table" "public" {
+  count  = var.nat_gateway ? 1 : 0
+  vpc_id = aws_vpc.main.id
+
+  route {
+    cidr_block = "0.0.0.0/0"
+    gateway_id = aws_internet_gateway.main[0].id
+  }
+}
+
+resource "aws_route_table_association" "public" {
+  count          = var.nat_gateway ? 1 : 0
+  subnet_id      = aws_subnet.public[0].id
+  route_table_id = aws_route_table.public[0].id
+}
+
+resource "aws_eip" "nat" {
+  count  = var.nat_gateway ? 1 : 0
+  domain = "vpc"
+}
+
+resource "aws_nat_gateway" "main" {
+  count         = var.nat_gateway ? 1 : 0
+  allocation_id = aws_eip.nat[0].id
+  subnet_id     = aws_subnet.public[0].id
+}
+
+resource "aws_route" "private_to_nat" {
+  count                  = var.nat_gateway ? 1 : 0
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.main[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "functions_to_internet" {
+  count             = var.nat_gateway ? 1 : 0
+  security_group_id = aws_security_group.functions.id
+  description       = "HTTPS to the internet through the optional NAT"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}

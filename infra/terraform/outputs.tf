@@ -1,0 +1,55 @@
+# Outputs: the API URL and the AWS equivalents of what the local stack writes to .local/stack.env
+# and .local/tokens.env, so tools and tests can be pointed at a deployment by configuration.
+
+output "api_url" {
+  description = "Base URL of the API (the $default stage: paths are /v1/... directly)."
+  value       = aws_apigatewayv2_api.main.api_endpoint
+}
+
+output "cognito_user_pool_id" {
+  description = "User pool to create users in (docs/deploy.md)."
+  value       = aws_cognito_user_pool.main.id
+}
+
+output "cognito_app_client_id" {
+  description = "App client the mobile apps sign in with; also the JWT audience."
+  value       = aws_cognito_user_pool_client.app.id
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "stack_env" {
+  description = "The deployment's values under the names of .local/stack.env (write them as KEY=value lines)."
+  value = merge(local.table_env, {
+    AWS_REGION                   = var.region
+    KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
+    KAFKA_AUTH                   = local.kafka_auth
+    KAFKA_PUBLISH_TIMEOUT_MS     = tostring(var.kafka_publish_timeout_ms)
+    SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
+    JWT_JWKS_URL                 = local.jwt_jwks_url
+    JWT_ISSUER                   = local.jwt_issuer
+    JWT_AUDIENCE                 = aws_cognito_user_pool_client.app.id
+    JWT_ROLE_CLAIM               = local.jwt_role_claim
+    WEELO_TABLE_PREFIX           = local.name_prefix
+    WEELO_QUEUE_PREFIX           = local.name_prefix
+    BASE_URL                     = aws_apigatewayv2_api.main.api_endpoint
+  })
+}
+
+output "kafka_topics_bootstrap" {
+  description = "What the kafka-topics function answered on the last apply: {\"created\":[...],\"existing\":[...]}."
+  value       = jsondecode(aws_lambda_invocation.topics.result)
+}
+
+output "dead_letter_queues" {
+  description = "URL of each SQS dead-letter queue named by event-source-mappings.json (onFailure)."
+  value       = { for name, q in aws_sqs_queue.dlq : name => q.url }
+}
+
+output "table_environment" {
+  description = "The TABLE_* environment variables every function receives (same names as .local/stack.env)."
+  value       = local.table_env
+}

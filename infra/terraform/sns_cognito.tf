@@ -1,0 +1,85 @@
+# Identity and push: the Cognito user pool whose ID tokens the API accepts (the role lives in the
+# custom attribute `custom:role`), and the SNS platform application for FCM HTTP v1.
+
+# --- FCM ---------------------------------------------------------------------------------------
+
+data "aws_secretsmanager_secret_version" "fcm" {
+  count     = var.fcm_service_account_secret_arn == null ? 0 : 1
+  secret_id = var.fcm_service_account_secret_arn
+}
+
+resource "aws_sns_platform_application" "fcm" {
+  name     = "${local.name_prefix}fcm"
+  platform = "GCM" # SNS names FCM "GCM"; a service-account JSON as credential selects HTTP v1.
+  # The provider keeps only a hash of the credential in state; the secret itself stays in Secrets
+  # Manager (or the sensitive variable) and never in the repository.
+  platform_credential = coalesce(var.fcm_service_account_json, try(data.aws_secretsmanager_secret_version.fcm[0].secret_string, null))
+}
+
+# --- Cognito -----------------------------------------------------------------------------------
+
+resource "aws_cognito_user_pool" "main" {
+  name                     = "weelo-${var.environment}"
+  username_attributes      = ["email"]
+  auto_verified_attributes = ["email"]
+  deletion_protection      = var.table_deletion_protection ? "ACTIVE" : "INACTIVE"
+
+  # Users are created by an operator with their role (docs/deploy.md): a self-service sign-up
+  # would let anyone pick `transporter`. A sign-up flow that sets the role server-side is app work.
+  admin_create_user_config {
+    allow_admin_create_user_only = true
+  }
+
+  password_policy {
+    minimum_length    = 12
+    require_lowercase = true
+    require_uppercase = true
+    require_numbers   = true
+    require_symbols   = false
+  }
+
+  schema {
+    name                     = "role"
+    attribute_data_type      = "String"
+    mutable                  = true
+    developer_only_attribute = false
+    string_attribute_constraints {
+      min_length = 1
+      max_length = 32
+    }
+  }
+}
+
+resource "aws_cognito_user_pool_client" "app" {
+  name         = "weelo-${var.environment}-app"
+  user_pool_id = aws_cognito_user_pool.main.id
+
+  generate_secret = false # public (mobile) client
+  explicit_auth_flows = [
+    "ALLOW_USER_SRP_AUTH",            # the apps
+    "ALLOW_REFRESH_TOKEN_AUTH",       # the apps
+    "ALLOW_ADMIN_USER_PASSWORD_AUTH", # operators with IAM credentials (docs/deploy.md)
+  ]
+  prevent_user_existence_errors = "ENABLED"
+  enable_token_revocation       = true
+
+  # The app may read the role (it is in the ID token) but never write it.
+  read_attributes  = ["email", "email_verified", "custom:role"]
+  write_attributes = ["email"]
+
+  id_token_validity      = 60
+  access_token_validity  = 60
+  refresh_token_validity = 30
+  token_validity_units {
+    id_token      = "minutes"
+    access_token  = "minutes"
+    refresh_token = "days"
+  }
+}
+
+locals {
+  # What the api verifies (crates/auth): ID tokens of this pool, audience = the app client.
+  jwt_issuer     = "https://${aws_cognito_user_pool.main.endpoint}"
+  jwt_jwks_url   = "https://${aws_cognito_user_pool.main.endpoint}/.well-known/jwks.json"
+  jwt_role_claim = "custom:role"
+}
