@@ -76,6 +76,16 @@ resource "aws_lambda_event_source_mapping" "this" {
     }
   }
 
-  # Topics must exist, and the role must allow reading them, before a mapping starts polling.
-  depends_on = [aws_lambda_invocation.topics, aws_iam_role_policy.function]
+  # Topics must exist, and the role must allow reading them, before a mapping starts polling; the
+  # pollers (ENIs in the kafka group) need their broker and endpoint rules and the Lambda, STS and
+  # SQS endpoints (network.tf), which nothing else orders before the mappings.
+  depends_on = [
+    aws_lambda_invocation.topics,
+    aws_iam_role_policy.function,
+    aws_vpc_endpoint.interface,
+    aws_vpc_security_group_ingress_rule.kafka_from_itself,
+    aws_vpc_security_group_egress_rule.kafka_to_itself,
+    aws_vpc_security_group_egress_rule.kafka_to_endpoints,
+    aws_vpc_security_group_ingress_rule.endpoints_from_kafka,
+  ]
 }

@@ -56,4 +56,11 @@ resource "aws_lambda_invocation" "topics" {
     brokers  = local.kafka_bootstrap_servers
     policies = sha256(aws_iam_role_policy.function["kafka-topics"].policy)
   }
+
+  # The function reaches the brokers only once both sides of the 9098 path exist; nothing else
+  # orders these rules before the invocation.
+  depends_on = [
+    aws_vpc_security_group_egress_rule.functions_to_kafka,
+    aws_vpc_security_group_ingress_rule.kafka_from_functions,
+  ]
 }

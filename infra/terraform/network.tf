@@ -11,7 +11,9 @@
 # - per month, 5 interface endpoints x 2 AZs cost about what 2 NAT gateways (one per AZ, for the
 #   same availability) cost before their per-GB processing charge, which endpoints avoid for DynamoDB.
 # Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
-# `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf).
+# `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf). It also drops the
+# cognito-idp endpoint: with private DNS on, cognito-idp.<region>.amazonaws.com resolves to the
+# endpoint whether or not a NAT exists, so the JWKS fetch would never take the NAT otherwise.
 
 # Pinned to the a/b/c zones (every region has them): the subnets must not move when AWS adds a zone.
 data "aws_availability_zones" "available" {
@@ -24,7 +26,7 @@ data "aws_availability_zones" "available" {
 
 locals {
   azs                 = slice(sort(data.aws_availability_zones.available.names), 0, var.az_count)
-  interface_endpoints = toset(["sns", "sqs", "sts", "lambda", "cognito-idp"])
+  interface_endpoints = toset(concat(["sns", "sqs", "sts", "lambda"], var.nat_gateway ? [] : ["cognito-idp"]))
 }
 
 resource "aws_vpc" "main" {

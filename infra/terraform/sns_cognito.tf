@@ -11,8 +11,9 @@ data "aws_secretsmanager_secret_version" "fcm" {
 resource "aws_sns_platform_application" "fcm" {
   name     = "${local.name_prefix}fcm"
   platform = "GCM" # SNS names FCM "GCM"; a service-account JSON as credential selects HTTP v1.
-  # The provider keeps only a hash of the credential in state; the secret itself stays in Secrets
-  # Manager (or the sensitive variable) and never in the repository.
+  # The credential never enters the repository, but it does enter the state in plain text (the
+  # provider stores platform_credential as given since v3.0, and the secret_version data source
+  # stores secret_string): keep the state encrypted and access-controlled (versions.tf backend).
   platform_credential = coalesce(var.fcm_service_account_json, try(data.aws_secretsmanager_secret_version.fcm[0].secret_string, null))
 }
 

@@ -94,7 +94,7 @@ variable "az_count" {
 }
 
 variable "nat_gateway" {
-  description = "Add a public subnet and one NAT gateway for internet egress. Off by default: every dependency is reached through VPC endpoints (see network.tf); turn on only if a dependency outside AWS appears, or if the api cannot load Cognito's JWKS through the cognito-idp endpoint."
+  description = "Add a public subnet and one NAT gateway for internet egress. Off by default: every dependency is reached through VPC endpoints (see network.tf); turn on only if a dependency outside AWS appears, or if the api cannot load Cognito's JWKS through the cognito-idp endpoint (true also removes that endpoint, so the JWKS is fetched through the NAT)."
   type        = bool
   default     = false
 }
