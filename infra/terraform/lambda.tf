@@ -135,6 +135,9 @@ locals {
     location-consumer = {
       # Must equal order-fanout's: both come from var.matching.
       GEO_H3_RESOLUTION = tostring(var.matching.h3_resolution)
+      # A transporter who stays in one H3 cell has its geo-index entry rewritten once per window
+      # (one DynamoDB write a minute instead of one per point); 0 rewrites it with every point.
+      GEO_INDEX_REFRESH_SECS = tostring(var.geo_index_refresh_secs)
     }
     kafka-topics = {
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers

@@ -181,6 +181,17 @@ variable "outbox_relay_grace_secs" {
   }
 }
 
+variable "geo_index_refresh_secs" {
+  description = "location-consumer: how often (seconds) a transporter who stays in one H3 cell has its geo-index entry rewritten (GEO_INDEX_REFRESH_SECS); 0 rewrites it with every GPS point. Must stay well under matching.max_position_age_secs."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.geo_index_refresh_secs >= 0 && var.geo_index_refresh_secs <= 300
+    error_message = "geo_index_refresh_secs must be between 0 and 300."
+  }
+}
+
 variable "matching" {
   description = "Matching tuning of order-fanout (MATCH_*, ORDER_CANDIDATES_PER_TRUCK) and the H3 resolution shared with location-consumer (GEO_H3_RESOLUTION)."
   type = object({

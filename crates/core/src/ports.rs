@@ -151,8 +151,8 @@ pub trait TransporterStore: Send + Sync {
 pub enum PositionWrite {
     /// A newer point was already stored; nothing changed.
     Stale,
-    /// Written; the cell the transporter was in before, if any.
-    Written { previous_cell: Option<String> },
+    /// Written; the cell the transporter was in before and when that point was recorded, if any.
+    Written { previous_cell: Option<String>, previous_recorded_at: Option<chrono::DateTime<chrono::Utc>> },
 }
 
 /// A transporter's entry in the geo index.

@@ -1,12 +1,13 @@
 //! The location-consumer's use case: a batch of GPS points becomes one latest-position write per
-//! transporter (only if newer than what is stored), a geo-index move when the cell changed, and
-//! every point in the 7-day history.
+//! transporter (only if newer than what is stored), a geo-index write when the cell changed or the
+//! entry's refresh window passed, and every point in the 7-day history.
 
 use crate::events::LocationUpdated;
 use crate::geo::{GeoGrid, GeoPoint};
 use crate::ids::{EventId, UserId};
 use crate::location::Position;
 use crate::ports::{CellEntry, GeoIndexStore, LocationHistoryStore, PositionWrite, StoreError, TransporterStore};
+use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use std::collections::HashMap;
 
@@ -21,11 +22,35 @@ pub struct LocationBatchReport {
     /// Latest positions written (the rest were older than what was stored).
     pub positions_written: usize,
     pub cell_moves: usize,
+    /// Geo-index entries written (a put, plus a delete of the old cell's entry on a move).
+    pub index_writes: usize,
+}
+
+/// Whether a written position must be written to the geo index too. Matching needs the right cell
+/// and an entry newer than its cut-off (15 min), not every point: within one cell the entry is
+/// rewritten once per `refresh` window (a truck sending a point every 5 s costs one index write a
+/// minute instead of twelve). A move to another cell is always written; a zero `refresh` writes
+/// every point.
+pub fn index_needs_write(
+    previous_cell: Option<&str>,
+    previous_recorded_at: Option<DateTime<Utc>>,
+    cell: &str,
+    recorded_at: DateTime<Utc>,
+    refresh: Duration,
+) -> bool {
+    let window = refresh.num_milliseconds();
+    match (previous_cell, previous_recorded_at) {
+        (Some(previous), Some(previous_at)) if previous == cell && window > 0 => {
+            recorded_at.timestamp_millis().div_euclid(window) != previous_at.timestamp_millis().div_euclid(window)
+        }
+        _ => true,
+    }
 }
 
 pub async fn process_locations<S>(
     store: &S,
     grid: &GeoGrid,
+    index_refresh: Duration,
     updates: &[(EventId, LocationUpdated)],
 ) -> Result<LocationBatchReport, StoreError>
 where
@@ -39,22 +64,26 @@ where
         }
     }
     store.append_points(updates).await?;
-    let outcomes: Vec<(bool, bool)> = stream::iter(newest.values().copied())
+    let outcomes: Vec<(bool, bool, bool)> = stream::iter(newest.values().copied())
         .map(|update| async move {
             let position = Position { transporter_id: update.transporter_id.clone(), point: update.point.clone() };
             let cell = grid.cell(GeoPoint { lat: update.point.lat, lng: update.point.lng });
             match store.record_position(&position, &cell).await? {
-                PositionWrite::Stale => Ok::<_, StoreError>((false, false)),
-                PositionWrite::Written { previous_cell } => {
+                PositionWrite::Stale => Ok::<_, StoreError>((false, false, false)),
+                PositionWrite::Written { previous_cell, previous_recorded_at } => {
+                    let moved = previous_cell.as_deref() != Some(cell.as_str());
+                    let at = update.point.recorded_at;
+                    if !index_needs_write(previous_cell.as_deref(), previous_recorded_at, &cell, at, index_refresh) {
+                        return Ok((true, false, false));
+                    }
                     let entry = CellEntry {
                         transporter_id: update.transporter_id.clone(),
                         lat: update.point.lat,
                         lng: update.point.lng,
                         recorded_at: update.point.recorded_at,
                     };
-                    let moved = previous_cell.as_deref() != Some(cell.as_str());
                     store.move_in_index(&entry, previous_cell.as_deref(), &cell).await?;
-                    Ok((true, moved))
+                    Ok((true, moved, true))
                 }
             }
         })
@@ -64,7 +93,31 @@ where
     Ok(LocationBatchReport {
         points: updates.len(),
         transporters: newest.len(),
-        positions_written: outcomes.iter().filter(|(written, _)| *written).count(),
-        cell_moves: outcomes.iter().filter(|(_, moved)| *moved).count(),
+        positions_written: outcomes.iter().filter(|(written, _, _)| *written).count(),
+        cell_moves: outcomes.iter().filter(|(_, moved, _)| *moved).count(),
+        index_writes: outcomes.iter().filter(|(_, _, indexed)| *indexed).count(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn the_index_is_written_on_a_move_or_once_per_refresh_window() {
+        let minute = Duration::seconds(60);
+        // GIVEN a transporter last indexed in cell "a" at second 0 of a minute
+        // THEN another point in the same cell and minute needs no index write
+        assert!(!index_needs_write(Some("a"), Some(at(0)), "a", at(55), minute));
+        // AND the first point of the next minute, a move, or a first point do
+        assert!(index_needs_write(Some("a"), Some(at(55)), "a", at(60), minute));
+        assert!(index_needs_write(Some("a"), Some(at(0)), "b", at(5), minute));
+        assert!(index_needs_write(None, None, "a", at(5), minute));
+        // AND a zero window writes every point
+        assert!(index_needs_write(Some("a"), Some(at(0)), "a", at(5), Duration::zero()));
+    }
 }

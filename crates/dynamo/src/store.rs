@@ -469,9 +469,13 @@ impl TransporterStore for DynamoStore {
             .await;
         match result {
             Ok(output) => {
-                let previous_cell =
-                    output.attributes.and_then(|old| old.get("cell").and_then(|c| c.as_s().ok().cloned()));
-                Ok(PositionWrite::Written { previous_cell })
+                let old = output.attributes.unwrap_or_default();
+                let previous_cell = old.get("cell").and_then(|c| c.as_s().ok().cloned());
+                let previous_recorded_at = old
+                    .get("recordedAtMs")
+                    .and_then(|ms| ms.as_n().ok()?.parse::<i64>().ok())
+                    .and_then(chrono::DateTime::from_timestamp_millis);
+                Ok(PositionWrite::Written { previous_cell, previous_recorded_at })
             }
             // Only a failed condition (a newer point is stored) comes back as Ok here.
             Err(error) => conditional(Err::<(), _>(error)).map(|_| PositionWrite::Stale),

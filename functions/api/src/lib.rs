@@ -3,6 +3,7 @@
 //! the outcome into the JSON contract of `docs/openapi.yaml`.
 
 mod app;
+pub mod gateway_event;
 mod respond;
 pub mod router;
 

@@ -337,9 +337,10 @@ async fn an_older_position_never_overwrites_a_newer_one() {
     // WHEN an older point arrives THEN it is ignored; a newer one replaces it
     assert_eq!(store.record_position(&at(20), "cell-b").await.unwrap(), PositionWrite::Stale);
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 20.0);
-    assert_eq!(
-        store.record_position(&at(1), "cell-b").await.unwrap(),
-        PositionWrite::Written { previous_cell: Some("cell-a".into()) }
-    );
+    let newest = store.record_position(&at(1), "cell-b").await.unwrap();
+    let PositionWrite::Written { previous_cell, previous_recorded_at } = newest else { panic!("{newest:?}") };
+    assert_eq!(previous_cell.as_deref(), Some("cell-a"));
+    let previous_age = Utc::now() - previous_recorded_at.expect("the replaced point's time");
+    assert!((9..=60).contains(&previous_age.num_seconds()), "{previous_age}");
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 11.0);
 }

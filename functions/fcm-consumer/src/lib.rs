@@ -6,6 +6,7 @@
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use weelo_consumer::{BatchResponse, process_in_order};
+use weelo_core::ports::{DeviceStore, PushLog, PushSender};
 use weelo_core::push::PushService;
 use weelo_dynamo::DynamoStore;
 use weelo_sns::SnsPushSender;
@@ -17,7 +18,12 @@ pub async fn from_env() -> anyhow::Result<FcmConsumer> {
     Ok(PushService { store: DynamoStore::from_env(&aws)?, sender: SnsPushSender::new(aws_sdk_sns::Client::new(&aws)) })
 }
 
-pub async fn handle(service: &FcmConsumer, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
+/// Generic over the store and the sender so the benchmark can put a per-push delay in front of SNS.
+pub async fn handle<S, P>(service: &PushService<S, P>, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error>
+where
+    S: DeviceStore + PushLog,
+    P: PushSender,
+{
     Ok(process_in_order(&event.payload, |id, domain_event| async move {
         let report = service.on_event(id, &domain_event).await?;
         tracing::debug!(%id, ?report, "delivered");

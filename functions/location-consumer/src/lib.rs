@@ -15,14 +15,27 @@ use weelo_dynamo::DynamoStore;
 pub struct LocationConsumer {
     pub store: DynamoStore,
     pub grid: GeoGrid,
+    /// See [`weelo_core::tracking::index_needs_write`].
+    pub index_refresh: chrono::Duration,
 }
 
-/// The tables, and `GEO_H3_RESOLUTION` (7; must equal order-fanout's).
+/// The tables, `GEO_H3_RESOLUTION` (7; must equal order-fanout's) and `GEO_INDEX_REFRESH_SECS`
+/// (60: how often a transporter who stays in one cell has its geo-index entry rewritten; 0 = every
+/// point).
 pub async fn from_env() -> anyhow::Result<LocationConsumer> {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let resolution: u8 = env_number("GEO_H3_RESOLUTION", 7).map_err(anyhow::Error::msg)?;
     let grid = GeoGrid::new(resolution).ok_or_else(|| anyhow::anyhow!("GEO_H3_RESOLUTION must be 0 to 15"))?;
-    Ok(LocationConsumer { store: DynamoStore::from_env(&aws)?, grid })
+    let refresh_secs: i64 = env_number("GEO_INDEX_REFRESH_SECS", 60).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(
+        (0..=300).contains(&refresh_secs),
+        "GEO_INDEX_REFRESH_SECS must be 0 to 300 (matching ignores entries older than its cut-off)"
+    );
+    Ok(LocationConsumer {
+        store: DynamoStore::from_env(&aws)?,
+        grid,
+        index_refresh: chrono::Duration::seconds(refresh_secs),
+    })
 }
 
 /// A store failure fails the whole invocation (the mapping retries the batch; every write is
@@ -47,7 +60,7 @@ pub async fn handle(consumer: &LocationConsumer, event: LambdaEvent<KafkaEvent>)
             }
         }
     }
-    let report = process_locations(&consumer.store, &consumer.grid, &updates).await?;
+    let report = process_locations(&consumer.store, &consumer.grid, consumer.index_refresh, &updates).await?;
     tracing::debug!(?report, "location batch");
     Ok(response)
 }

@@ -46,7 +46,14 @@ async fn seed(fanout: &OrderFanout, people: &[(UserId, (f64, f64), VehicleType, 
             (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
         })
         .collect();
-    weelo_core::tracking::process_locations(&fanout.store, &GeoGrid::default(), &updates).await.unwrap();
+    weelo_core::tracking::process_locations(
+        &fanout.store,
+        &GeoGrid::default(),
+        chrono::Duration::seconds(60),
+        &updates,
+    )
+    .await
+    .unwrap();
 }
 
 fn people(

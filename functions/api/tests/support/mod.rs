@@ -48,24 +48,7 @@ impl TestApp {
 
     /// Sends exactly these headers and body text.
     pub async fn call_raw(&self, method: &str, path: &str, headers: &[(String, String)], body: &str) -> TestResponse {
-        let headers: serde_json::Map<String, Value> =
-            headers.iter().map(|(k, v)| (k.to_lowercase(), Value::String(v.clone()))).collect();
-        let event = json!({
-            "version": "2.0",
-            "routeKey": "$default",
-            "rawPath": path,
-            "rawQueryString": "",
-            "headers": headers,
-            "requestContext": {
-                "accountId": "123456789012", "apiId": "local", "domainName": "api.weelo.local", "domainPrefix": "api",
-                "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "tests" },
-                "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": "$default", "stage": "$default",
-                "time": "24/Nov/2026:00:00:00 +0000", "timeEpoch": 0
-            },
-            "body": body,
-            "isBase64Encoded": false
-        });
-        let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event");
+        let request = weelo_api::gateway_event::http_api_request(method, path, headers, body);
         let response = weelo_api::serve(&self.app, request).await.expect("serve never fails");
         let (parts, body) = response.into_parts();
         let text = match body {

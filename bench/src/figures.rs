@@ -1,0 +1,342 @@
+//! Each figure of the report, measured on the real handlers against the native local stack.
+
+use crate::baseline::{DelayedSender, InlinePushBus};
+use crate::stats::{Latencies, per_second};
+use crate::world::{Person, booking_at, call};
+use async_trait::async_trait;
+use aws_lambda_events::kafka::KafkaEvent;
+use futures::{StreamExt, stream};
+use indicatif::ProgressBar;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::json;
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use weelo_api::App;
+use weelo_core::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
+use weelo_core::fanout::Fanout;
+use weelo_core::ids::{BookingId, EventId, OrderId, UserId};
+use weelo_core::location::LocationPoint;
+use weelo_core::ports::{BookingStore, EventBus, OrderStore, PublishError};
+use weelo_core::push::PushService;
+use weelo_dynamo::DynamoStore;
+use weelo_kafka::KafkaEventBus;
+use weelo_sns::SnsPushSender;
+
+/// Partitions of `notification.fcm` (infra/definitions/topics.json): the fcm-consumer handles
+/// them in parallel, so the fan-out figure spreads the notifications over as many.
+const NOTIFICATION_PARTITIONS: usize = 12;
+
+/// Figure 1: `POST /v1/bookings` through the api handler, in-process, one after another.
+pub async fn booking_latency(
+    app: &App,
+    customer: &Person,
+    centre: (f64, f64),
+    n: usize,
+    progress: &ProgressBar,
+) -> Latencies {
+    let mut latencies = Latencies::default();
+    let body = booking_at(centre);
+    for _ in 0..n {
+        let started = Instant::now();
+        let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&body)).await;
+        latencies.record(started.elapsed());
+        assert_eq!(status, 201, "{answer}");
+        progress.inc(1);
+    }
+    latencies
+}
+
+/// The emulators' floor under figure 1: one DynamoDB read and one Kafka publish, each alone.
+pub async fn io_floor(app: &App, n: usize) -> anyhow::Result<(Latencies, Latencies)> {
+    let store = app.service.store();
+    let mut dynamo = Latencies::default();
+    for _ in 0..n {
+        let started = Instant::now();
+        store.get_booking(BookingId::generate()).await?;
+        dynamo.record(started.elapsed());
+    }
+    weelo_kafka::ensure_topics(
+        &weelo_kafka::KafkaConfig::from_env()?,
+        &[weelo_kafka::TopicSpec { name: "bench.noise".into(), partitions: 1, retention_ms: 3_600_000 }],
+        1,
+    )
+    .await?;
+    let mut kafka = Latencies::default();
+    for _ in 0..n {
+        let record = EventRecord {
+            event_id: EventId::generate(),
+            topic: "bench.noise".into(),
+            key: "bench".into(),
+            payload: "{}".into(),
+        };
+        let started = Instant::now();
+        app.service.bus().publish(&[record]).await.map_err(|e| anyhow::anyhow!(e.0))?;
+        kafka.record(started.elapsed());
+    }
+    Ok((dynamo, kafka))
+}
+
+/// Builds the order-fanout use case with the configuration the function reads, over `bus`.
+pub async fn fanout_over<B: EventBus>(bus: B) -> anyhow::Result<Fanout<DynamoStore, B>> {
+    let template = weelo_order_fanout::from_env().await?;
+    Ok(Fanout {
+        store: template.store,
+        bus,
+        grid: template.grid,
+        policy: template.policy,
+        candidates_per_truck: template.candidates_per_truck,
+    })
+}
+
+/// The fcm-consumer's push service, with `delay` before each push.
+pub async fn push_service(delay: Duration) -> anyhow::Result<PushService<DynamoStore, DelayedSender<SnsPushSender>>> {
+    let consumer = weelo_fcm_consumer::from_env().await?;
+    Ok(PushService { store: consumer.store, sender: DelayedSender { inner: consumer.sender, delay } })
+}
+
+/// Figure 2: the synchronous baseline. One booking = create it, match, offer, and push to every
+/// phone, all before the answer.
+pub async fn synchronous_booking(
+    app: &App,
+    fanout: &Fanout<DynamoStore, InlinePushBus<DynamoStore, DelayedSender<SnsPushSender>>>,
+    customer: &Person,
+    centre: (f64, f64),
+) -> anyhow::Result<(Duration, usize)> {
+    let started = Instant::now();
+    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+    anyhow::ensure!(status == 201, "booking: {status} {answer}");
+    let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
+    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    let report = fanout.on_event(EventId::generate(), &DomainEvent::BookingCreated(booking)).await?;
+    Ok((started.elapsed(), report.notifications))
+}
+
+/// Kafka, plus a copy of everything published: lets the fan-out figure hand the fcm-consumer
+/// exactly the notifications order-fanout produced.
+pub struct RecordingBus {
+    pub kafka: KafkaEventBus,
+    pub published: Mutex<Vec<EventRecord>>,
+}
+
+#[async_trait]
+impl EventBus for RecordingBus {
+    async fn publish(&self, records: &[EventRecord]) -> Result<(), PublishError> {
+        self.kafka.publish(records).await?;
+        self.published.lock().expect("not poisoned").extend_from_slice(records);
+        Ok(())
+    }
+}
+
+/// An MSK event holding `records` spread over `partitions` partitions by key, as Kafka would.
+pub fn msk_event_over_partitions(records: &[EventRecord], partitions: usize) -> LambdaEvent<KafkaEvent> {
+    let mut by_partition: HashMap<String, Vec<_>> = HashMap::new();
+    for record in records {
+        let mut hasher = DefaultHasher::new();
+        record.key.hash(&mut hasher);
+        let partition = (hasher.finish() % partitions as u64) as i64;
+        let batch = by_partition.entry(format!("{}-{partition}", record.topic)).or_default();
+        let offset = batch.len() as i64;
+        batch.push(weelo_testkit::msk_record(
+            &record.topic,
+            partition,
+            offset,
+            record.key.as_bytes(),
+            record.payload.as_bytes(),
+        ));
+    }
+    let mut event = KafkaEvent::default();
+    event.event_source = Some("aws:kafka".into());
+    event.records = by_partition;
+    LambdaEvent::new(event, Context::default())
+}
+
+/// Figure 4: `booking.created` → order-fanout (match, offers, 1000 notifications on Kafka) →
+/// fcm-consumer (1000 pushes through SNS), each stage timed; the Kafka hop between them is not.
+pub async fn booking_fanout(
+    app: &App,
+    customer: &Person,
+    centre: (f64, f64),
+    push_delay: Duration,
+    max_recipients: usize,
+) -> anyhow::Result<FanoutFigure> {
+    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+    anyhow::ensure!(status == 201, "booking: {status} {answer}");
+    let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
+    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
+    let mut fanout = fanout_over(RecordingBus { kafka, published: Mutex::default() }).await?;
+    fanout.policy.max_candidates = max_recipients;
+    let started = Instant::now();
+    let report = fanout.on_event(EventId::generate(), &DomainEvent::BookingCreated(booking)).await?;
+    let matched = started.elapsed();
+    let notifications = std::mem::take(&mut *fanout.bus.published.lock().expect("not poisoned"));
+    let consumer = push_service(push_delay).await?;
+    let started = Instant::now();
+    let response =
+        weelo_fcm_consumer::handle(&consumer, msk_event_over_partitions(&notifications, NOTIFICATION_PARTITIONS))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pushed = started.elapsed();
+    anyhow::ensure!(response.is_success(), "pushes failed: {response:?}");
+    Ok(FanoutFigure { recipients: report.notifications, matched, pushed })
+}
+
+pub struct FanoutFigure {
+    pub recipients: usize,
+    /// booking.created handled: matched, offers written, notifications acknowledged by Kafka.
+    pub matched: Duration,
+    /// The notifications handled by the fcm-consumer: one push per phone.
+    pub pushed: Duration,
+}
+
+/// Figure 4b: a 50-truck order from `order.created` to every truck request written and offered.
+pub async fn order_fanout(app: &App, customer: &Person, centre: (f64, f64)) -> anyhow::Result<(Duration, usize)> {
+    let body = json!({
+        "pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
+        "trucks": [{"vehicleType": "tipper", "quantity": 10}, {"vehicleType": "container", "quantity": 20},
+                   {"vehicleType": "open", "quantity": 20}]
+    });
+    let (status, answer) = call(app, "POST", "/v1/orders", &customer.token, Some(&body)).await;
+    anyhow::ensure!(status == 201, "order: {status} {answer}");
+    let id = OrderId::parse(answer["orderId"].as_str().unwrap_or_default())?;
+    let view = app.service.store().get_order(id).await?.ok_or_else(|| anyhow::anyhow!("order vanished"))?;
+    let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
+    let fanout = fanout_over(kafka).await?;
+    let started = Instant::now();
+    let report = fanout.on_event(EventId::generate(), &DomainEvent::OrderCreated(view.order)).await?;
+    Ok((started.elapsed(), report.truck_requests))
+}
+
+/// Figure 3a: GPS points through the api's ingest path into Kafka, `per_request` points per
+/// request, `concurrency` requests at a time; returns points per second.
+pub async fn location_ingest(
+    app: &App,
+    per_request: usize,
+    requests: usize,
+    concurrency: usize,
+) -> anyhow::Result<f64> {
+    let drivers: Vec<Person> = (0..concurrency).map(|_| Person::new("transporter")).collect();
+    let now = chrono::Utc::now();
+    let points: Vec<_> = (0..per_request)
+        .map(|n| json!({"lat": 19.0 + n as f64 / 10_000.0, "lng": 72.8, "recordedAt": (now - chrono::Duration::seconds(n as i64)).to_rfc3339()}))
+        .collect();
+    let body = if per_request == 1 { points[0].clone() } else { json!({"points": points}) };
+    let started = Instant::now();
+    let statuses: Vec<u16> = stream::iter(0..requests)
+        .map(|i| {
+            let (driver, body) = (&drivers[i % drivers.len()], &body);
+            async move { call(app, "POST", "/v1/tracking/location", &driver.token, Some(body)).await.0 }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let took = started.elapsed();
+    anyhow::ensure!(statuses.iter().all(|s| *s == 202), "ingest refused some points");
+    Ok(per_second(per_request * requests, took))
+}
+
+/// `points_per_truck` GPS points for each of `trucks` new trucks, the newest last.
+pub fn location_records(trucks: usize, points_per_truck: usize) -> anyhow::Result<Vec<EventRecord>> {
+    let now = chrono::Utc::now();
+    let mut records = Vec::with_capacity(trucks * points_per_truck);
+    for truck in 0..trucks {
+        let transporter = UserId::parse(&weelo_testkit::unique("bench-truck"))?;
+        for n in 0..points_per_truck {
+            let point = LocationPoint {
+                lat: 19.0 + n as f64 / 1000.0,
+                lng: 72.8 + truck as f64 / 10_000.0,
+                recorded_at: now - chrono::Duration::seconds((points_per_truck - n) as i64),
+                speed_kmh: None,
+                heading_deg: None,
+                accuracy_m: None,
+            };
+            let update = LocationUpdated { transporter_id: transporter.clone(), point };
+            records.push(DomainEvent::LocationUpdated(update).to_record(EventId::generate(), "/weelo/bench", now));
+        }
+    }
+    Ok(records)
+}
+
+/// Figure 3b: one 10,000-record batch (500 trucks × 20 points) through the location-consumer.
+pub async fn location_consumer(trucks: usize, points_per_truck: usize) -> anyhow::Result<(Duration, usize)> {
+    let consumer = weelo_location_consumer::from_env().await?;
+    let records = location_records(trucks, points_per_truck)?;
+    let event = msk_event_over_partitions(&records, 1);
+    let started = Instant::now();
+    let response = weelo_location_consumer::handle(&consumer, event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let took = started.elapsed();
+    anyhow::ensure!(response.is_success(), "location batch failed: {response:?}");
+    Ok((took, records.len()))
+}
+
+/// One notification for each of `people`, as order-fanout publishes them.
+pub fn notifications_for(people: &[Person]) -> anyhow::Result<Vec<EventRecord>> {
+    people
+        .iter()
+        .map(|person| {
+            let notification = FcmNotification {
+                recipient_id: UserId::parse(&person.id)?,
+                kind: "booking.offered".into(),
+                title: "New booking near you".into(),
+                body: "Tipper needed 2 km away".into(),
+                data: Default::default(),
+            };
+            Ok(DomainEvent::NotificationFcm(notification).to_record(
+                EventId::generate(),
+                "/weelo/bench",
+                chrono::Utc::now(),
+            ))
+        })
+        .collect()
+}
+
+/// A `booking.created` record for a new booking at `centre`, stored as the api stores it.
+pub async fn booking_created(app: &App, customer: &Person, centre: (f64, f64)) -> anyhow::Result<EventRecord> {
+    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+    anyhow::ensure!(status == 201, "booking: {status} {answer}");
+    let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
+    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    Ok(DomainEvent::BookingCreated(booking).to_record(EventId::generate(), "/weelo/api", chrono::Utc::now()))
+}
+
+/// Figure 3d: one minute of GPS for `trucks` trucks, a point every 5 s each (12 batches, as the
+/// mapping's 1 s window delivers them), through the location-consumer's use case; returns the time
+/// and the DynamoDB item writes it made (history, latest positions, geo index).
+pub async fn location_minute(
+    trucks: usize,
+    index_refresh: chrono::Duration,
+) -> anyhow::Result<(Duration, usize, usize)> {
+    let consumer = weelo_location_consumer::from_env().await?;
+    let ids: Vec<UserId> =
+        (0..trucks).map(|_| UserId::parse(&weelo_testkit::unique("bench-minute"))).collect::<Result<_, _>>()?;
+    let start = chrono::Utc::now() - chrono::Duration::seconds(60);
+    let mut took = Duration::ZERO;
+    let (mut points, mut writes) = (0, 0);
+    for tick in 0..12 {
+        let updates: Vec<(EventId, LocationUpdated)> = ids
+            .iter()
+            .enumerate()
+            .map(|(truck, id)| {
+                // About 40 km/h north: 55 m per 5 s, so a few trucks change H3 cell during the minute.
+                let point = LocationPoint {
+                    lat: 19.0 + tick as f64 * 0.0005,
+                    lng: 72.8 + truck as f64 / 1000.0,
+                    recorded_at: start + chrono::Duration::seconds(tick * 5),
+                    speed_kmh: Some(40.0),
+                    heading_deg: Some(0.0),
+                    accuracy_m: Some(5.0),
+                };
+                (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
+            })
+            .collect();
+        let started = Instant::now();
+        let report =
+            weelo_core::tracking::process_locations(&consumer.store, &consumer.grid, index_refresh, &updates).await?;
+        took += started.elapsed();
+        points += report.points;
+        writes += report.points + report.positions_written + report.index_writes;
+    }
+    Ok((took, points, writes))
+}

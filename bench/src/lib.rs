@@ -1,0 +1,10 @@
+//! `weelo-bench`: the figures of `docs/BENCHMARKS.md`, measured on the real handlers (in-process,
+//! as the integration tests run them) against the native local stack. A benchmark, not a test:
+//! nothing here passes or fails on a timing.
+
+pub mod baseline;
+pub mod coldstart;
+pub mod figures;
+pub mod report;
+pub mod stats;
+pub mod world;

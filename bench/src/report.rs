@@ -1,0 +1,324 @@
+//! Runs every figure in order and writes the markdown report.
+
+use crate::baseline::InlinePushBus;
+use crate::figures;
+use crate::stats::{Latencies, ms, per_second};
+use crate::world::{Person, private_city, seed_transporters};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Settings {
+    /// Transporters matched by each fan-out booking (the seed: ~1000).
+    #[arg(long, default_value_t = 1000)]
+    pub recipients: usize,
+    /// Bookings timed for the latency figure.
+    #[arg(long, default_value_t = 300)]
+    pub bookings: usize,
+    /// Delay before each push, standing in for FCM's round trip (the emulator has none).
+    #[arg(long, default_value_t = 50)]
+    pub push_delay_ms: u64,
+    /// Synchronous-baseline bookings per delay setting (each pushes to every recipient).
+    #[arg(long, default_value_t = 2)]
+    pub sync_runs: usize,
+    /// Concurrent requests for the ingest figure.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+    /// Where the markdown report goes.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    pub report: std::path::PathBuf,
+}
+
+fn bar(len: usize, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
+    bar.set_style(ProgressStyle::with_template("{msg:<32} {bar:40} {pos}/{len} {elapsed}").expect("a valid template"));
+    bar
+}
+
+fn step(what: &str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner().with_message(what.to_owned());
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    spinner
+}
+
+pub async fn run(settings: &Settings) -> anyhow::Result<String> {
+    let app = weelo_api::App::from_env().await?;
+    let delay = Duration::from_millis(settings.push_delay_ms);
+    let customer = Person::new("customer");
+
+    let spinner = step("I/O floor (DynamoDB read, Kafka publish)");
+    let (dynamo_floor, kafka_floor) = figures::io_floor(&app, 200).await?;
+    spinner.finish();
+
+    let progress = bar(settings.bookings, "booking latency (in-process)");
+    let bookings = figures::booking_latency(&app, &customer, private_city(), settings.bookings, &progress).await;
+    progress.finish();
+
+    let city = private_city();
+    let locations = weelo_location_consumer::from_env().await?;
+    let progress = bar(settings.recipients, "seeding transporters + phones");
+    let transporters = seed_transporters(&app, &locations, city, settings.recipients, &progress).await?;
+    progress.finish();
+
+    let mut fanouts = Vec::new();
+    for push_delay in [Duration::ZERO, delay] {
+        let spinner = step(&format!("async fan-out, push delay {}", ms(push_delay)));
+        fanouts
+            .push((push_delay, figures::booking_fanout(&app, &customer, city, push_delay, settings.recipients).await?));
+        spinner.finish();
+    }
+
+    let mut synchronous = Vec::new();
+    for push_delay in [Duration::ZERO, delay] {
+        let inline = InlinePushBus { push: figures::push_service(push_delay).await?, concurrency: 8 };
+        let fanout = figures::fanout_over(inline).await?;
+        let mut latencies = Latencies::default();
+        let mut recipients = 0;
+        let progress = bar(settings.sync_runs, &format!("sync baseline, push delay {}", ms(push_delay)));
+        for _ in 0..settings.sync_runs {
+            let (took, pushed) = figures::synchronous_booking(&app, &fanout, &customer, city).await?;
+            latencies.record(took);
+            recipients = pushed;
+            progress.inc(1);
+        }
+        progress.finish();
+        synchronous.push((push_delay, latencies, recipients));
+    }
+
+    // Figure 6: how the work grows with the load: fan-out at 1/8, 1/4, 1/2 and all of the
+    // recipients, ingest at 1, 2, 4 and 8 concurrent 100-point requests.
+    let mut fanout_curve = Vec::new();
+    for share in [8, 4, 2, 1] {
+        let spinner = step(&format!("scaling: fan-out to {} phones", settings.recipients / share));
+        let figure =
+            figures::booking_fanout(&app, &customer, city, Duration::ZERO, settings.recipients / share).await?;
+        fanout_curve.push(figure);
+        spinner.finish();
+    }
+    let mut ingest_curve = Vec::new();
+    for concurrency in [1, 2, 4, 8] {
+        let spinner = step(&format!("scaling: ingest, {concurrency} concurrent"));
+        ingest_curve.push((concurrency, figures::location_ingest(&app, 100, 50 * concurrency, concurrency).await?));
+        spinner.finish();
+    }
+
+    let spinner = step("50-truck order fan-out");
+    let (order_took, truck_requests) = figures::order_fanout(&app, &customer, city).await?;
+    spinner.finish();
+
+    let spinner = step("location ingest");
+    let single = figures::location_ingest(&app, 1, 2000, settings.concurrency).await?;
+    let batched = figures::location_ingest(&app, 100, 200, settings.concurrency).await?;
+    spinner.finish();
+
+    let spinner = step("location-consumer, 10,000-record batch");
+    let (consumer_took, consumer_records) = figures::location_consumer(500, 20).await?;
+    spinner.finish();
+
+    // The optimisation figure 3d led to: before = the geo index rewritten with every point
+    // (GEO_INDEX_REFRESH_SECS=0), after = once a minute per transporter in the same cell.
+    let mut minutes = Vec::new();
+    for refresh_secs in [0, 60] {
+        let spinner = step(&format!("location-consumer, one minute of GPS, index refresh {refresh_secs} s"));
+        let (took, points, writes) = figures::location_minute(500, chrono::Duration::seconds(refresh_secs)).await?;
+        minutes.push((refresh_secs, took, points, writes));
+        spinner.finish();
+    }
+
+    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
+
+    let spinner = step("cold start and peak RSS of each release binary");
+    let processes = process_figures(&app, &customer, city, &transporters).await?;
+    spinner.finish();
+
+    let mut out = String::new();
+    writeln!(out, "# Benchmarks\n")?;
+    writeln!(out, "Measured {} on: {}.", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"), machine())?;
+    writeln!(out, "Command: `make bench` (`weelo-bench local`, release build) with the native local stack up:")?;
+    writeln!(out, "Kafka 4.4 (KRaft, one broker) and moto (DynamoDB, SNS) on loopback, on the same cores as the")?;
+    writeln!(out, "benchmark. The handlers run in-process, as the integration tests run them. Figures from this")?;
+    writeln!(out, "machine are indications; the ratios are the claim.\n")?;
+    writeln!(out, "| figure | result |\n|---|---|")?;
+    writeln!(out, "| 1. `POST /v1/bookings`, api handler + I/O | {} |", bookings.summary())?;
+    writeln!(out, "| 1a. of which emulator floor: one DynamoDB read (moto) | {} |", dynamo_floor.summary())?;
+    writeln!(out, "| 1b. of which emulator floor: one Kafka publish, acks=all | {} |", kafka_floor.summary())?;
+    for (push_delay, latencies, recipients) in &synchronous {
+        let ratio = latencies.quantile(0.5).as_secs_f64() / bookings.quantile(0.5).as_secs_f64();
+        writeln!(
+            out,
+            "| 2. synchronous baseline, {recipients} pushes inline, push delay {} | {} → **{ratio:.0}×** the async p50 |",
+            ms(*push_delay),
+            latencies.summary()
+        )?;
+    }
+    for (push_delay, figure) in &fanouts {
+        writeln!(
+            out,
+            "| 4. async fan-out to {} phones, push delay {}: match + offers + notifications / pushes | {} / {} (total {}) |",
+            figure.recipients,
+            ms(*push_delay),
+            ms(figure.matched),
+            ms(figure.pushed),
+            ms(figure.matched + figure.pushed)
+        )?;
+    }
+    writeln!(
+        out,
+        "| 4b. 50-truck order: `order.created` → {truck_requests} truck requests written and offered | {} |",
+        ms(order_took)
+    )?;
+    writeln!(
+        out,
+        "| 3a. location ingest into Kafka, 1 point per request, {} concurrent | {single:.0} points/s |",
+        settings.concurrency
+    )?;
+    writeln!(
+        out,
+        "| 3b. location ingest into Kafka, 100 points per request, {} concurrent | {batched:.0} points/s |",
+        settings.concurrency
+    )?;
+    writeln!(
+        out,
+        "| 3c. location-consumer, one {consumer_records}-record batch (500 trucks: 500 position writes after coalescing) | {} → {:.0} records/s |",
+        ms(consumer_took),
+        per_second(consumer_records, consumer_took)
+    )?;
+    for (refresh_secs, took, points, writes) in &minutes {
+        writeln!(
+            out,
+            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · {writes} DynamoDB item writes (history + positions + geo-index puts) = **{:.2} per point** |",
+            ms(*took),
+            per_second(*points, *took),
+            *writes as f64 / *points as f64
+        )?;
+    }
+    for (name, load, figure) in &processes {
+        let loaded = figure.invocations.iter().max().map(|d| ms(*d)).unwrap_or_else(|| "–".into());
+        writeln!(
+            out,
+            "| 5/7. `{name}`: cold start (spawn → first invocation done) · slowest of: {load} · peak RSS · binary | {} · {loaded} · {:.0} MB · {:.1} MB |",
+            ms(figure.cold_start),
+            figure.peak_rss_kb as f64 / 1024.0,
+            figure.binary_bytes as f64 / 1_048_576.0
+        )?;
+    }
+    if let Some(mb) = peak_rss_mb {
+        writeln!(
+            out,
+            "| 7. peak RSS of the benchmark process (all handlers in one process: an upper bound per function) | {mb:.0} MB |"
+        )?;
+    }
+    writeln!(
+        out,
+        "\n## 6. Scaling\n\n| load | fan-out: recipients → match + offers / pushes | ingest: concurrent 100-point requests → points/s |\n|---|---|---|"
+    )?;
+    for (i, (figure, (concurrency, rate))) in fanout_curve.iter().zip(&ingest_curve).enumerate() {
+        writeln!(
+            out,
+            "| {}× | {} → {} / {} | {concurrency} → {rate:.0} |",
+            1 << i,
+            figure.recipients,
+            ms(figure.matched),
+            ms(figure.pushed)
+        )?;
+    }
+    let chart_data = serde_json::json!({
+        "fanout": fanout_curve.iter().map(|f| serde_json::json!({"recipients": f.recipients, "matchedMs": f.matched.as_secs_f64() * 1e3, "pushedMs": f.pushed.as_secs_f64() * 1e3})).collect::<Vec<_>>(),
+        "ingest": ingest_curve.iter().map(|(c, r)| serde_json::json!({"concurrency": c, "pointsPerSecond": r})).collect::<Vec<_>>(),
+        "asyncBookingP50Ms": bookings.quantile(0.5).as_secs_f64() * 1e3,
+        "asyncBookingP99Ms": bookings.quantile(0.99).as_secs_f64() * 1e3,
+        "sync": synchronous.iter().map(|(d, l, n)| serde_json::json!({"pushDelayMs": d.as_millis() as u64, "recipients": n, "p50Ms": l.quantile(0.5).as_secs_f64() * 1e3})).collect::<Vec<_>>(),
+    });
+    std::fs::write(settings.report.with_extension("json"), serde_json::to_string_pretty(&chart_data)?)?;
+    Ok(out)
+}
+
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok())
+        })
+        .map(|kb| kb as f64 / 1024.0 / 1024.0)
+        .unwrap_or(0.0);
+    format!("{cores} cores ({cpu}), {memory_gib:.0} GiB, {}", std::env::consts::ARCH)
+}
+
+/// Each function's release binary, next to this one, started against a local Runtime API: a
+/// trivial first invocation (cold start), then its load.
+async fn process_figures(
+    app: &weelo_api::App,
+    customer: &Person,
+    city: (f64, f64),
+    transporters: &[Person],
+) -> anyhow::Result<Vec<(&'static str, String, crate::coldstart::ProcessFigure)>> {
+    let binaries = std::env::current_exe()?.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+    let empty_batch = serde_json::json!({"eventSource": "aws:kafka", "records": {}}).to_string();
+    let kafka_event = |records: &[weelo_core::events::EventRecord], partitions: usize| {
+        serde_json::to_string(&figures::msk_event_over_partitions(records, partitions).payload)
+            .expect("an MSK event serialises")
+    };
+    let health = weelo_api::gateway_event::http_api_event("GET", "/v1/health", &[], "").to_string();
+    let booking_headers = [
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("authorization".to_owned(), format!("Bearer {}", customer.token)),
+    ];
+    let booking = crate::world::booking_at(city).to_string();
+    let mut api_events = vec![health];
+    api_events.extend((0..20).map(|_| {
+        weelo_api::gateway_event::http_api_event("POST", "/v1/bookings", &booking_headers, &booking).to_string()
+    }));
+    let booking_created = figures::booking_created(app, customer, city).await?;
+    let notifications = figures::notifications_for(transporters)?;
+    let points = figures::location_records(500, 20)?;
+    let scheduled = serde_json::json!({
+        "version": "0", "id": "bench", "detail-type": "Scheduled Event", "source": "aws.events",
+        "account": "000000000000", "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "region": "ap-south-1", "resources": [], "detail": {}
+    })
+    .to_string();
+    let topics = std::fs::read_to_string("infra/definitions/topics.json")?;
+    let runs: Vec<(&'static str, String, Vec<String>)> = vec![
+        ("api", "20 bookings".into(), api_events),
+        (
+            "order-fanout",
+            format!("booking.created → {} recipients", transporters.len()),
+            vec![empty_batch.clone(), kafka_event(&[booking_created], 1)],
+        ),
+        (
+            "fcm-consumer",
+            format!("{} notifications → pushes", notifications.len()),
+            vec![empty_batch.clone(), kafka_event(&notifications, 12)],
+        ),
+        ("location-consumer", "10,000-point batch".into(), vec![empty_batch.clone(), kafka_event(&points, 1)]),
+        ("outbox-relay", "one scheduled run".into(), vec![scheduled]),
+        ("kafka-topics", "topics.json (all exist)".into(), vec![topics]),
+    ];
+    let mut figures = Vec::new();
+    for (name, load, events) in runs {
+        let binary = binaries.join(name);
+        let figure =
+            tokio::task::spawn_blocking(move || crate::coldstart::run_function(&binary, name, &events)).await??;
+        figures.push((name, load, figure));
+    }
+    Ok(figures)
+}
