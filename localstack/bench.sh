@@ -15,6 +15,23 @@ load_env
 say "measuring (handlers in-process against the local stack)"
 "$CARGO_TARGET_DIR/release/weelo-bench" local "$@"
 
+# Figure 1 over HTTP: the api under `cargo lambda watch` (release), loaded by the remote mode. The
+# load is small on purpose: cargo lambda watch stops answering at about 200 simultaneous connections.
+PORT=9030
+cleanup() { stop_bg bench-watch; }
+trap cleanup EXIT
+start_bg bench-watch "$VENV/bin/cargo-lambda" lambda watch --release --quiet --ignore-changes --env-file "$ENV_FILE" \
+  --invoke-address 127.0.0.1 --invoke-port $PORT --concurrency 4
+wait_for_port bench-watch $PORT 300
+API_URL="http://127.0.0.1:$PORT/lambda-url/api"
+for _ in $(seq 1 600); do curl -fs "$API_URL/v1/health" >/dev/null 2>&1 && break; sleep 1; done
+: >"$LOCAL/bench-trucks.txt"; : >"$LOCAL/bench-customers.txt"
+for i in $(seq 1 30); do "$CARGO_TARGET_DIR/debug/weelo-local" token --sub "bench-truck-$i" --role transporter >>"$LOCAL/bench-trucks.txt"; done
+for i in $(seq 1 20); do "$CARGO_TARGET_DIR/debug/weelo-local" token --sub "bench-customer-$i" --role customer >>"$LOCAL/bench-customers.txt"; done
+say "over HTTP: 30 trucks (a point every 5 s) + 2 bookings/s for 30 s through cargo lambda watch"
+"$CARGO_TARGET_DIR/release/weelo-bench" remote --api-url "$API_URL" --transporter-tokens "$LOCAL/bench-trucks.txt" \
+  --customer-tokens "$LOCAL/bench-customers.txt" --bookings-per-sec 2 --duration-secs 30 --append-to docs/BENCHMARKS.md
+
 BENCH_VENV="$LOCAL/venv-bench"
 requirements="$ROOT/localstack/requirements-bench.txt"
 if [ ! -x "$BENCH_VENV/bin/python" ] || ! cmp -s "$requirements" "$BENCH_VENV/.requirements"; then

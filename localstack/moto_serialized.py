@@ -10,11 +10,21 @@ moto's `Table.query` on a table's own key builds and sorts a list of *every* ite
 keeps those with the queried partition key: each query costs O(n log n) in the table's size, which
 made the location-history and geo-cell tables slower with every test run. DynamoDB reads one
 partition. `query_one_partition` hands moto's own query code just that partition; it still filters by
-key and sorts by range key itself, so the results are the same. Queries on indexes are untouched."""
+key and sorts by range key itself, so the results are the same. Queries on indexes are untouched.
+
+moto's `transact_write_items` deep-copies every table a transaction touches, to roll back if it is
+cancelled: each booking (a three-item transaction) cost O(size of the bookings, outbox and
+idempotency tables), so it slowed with every booking ever made. `transact_write_items_with_item_undo`
+keeps a copy of just the items the transaction names and puts those back on a cancellation; moto's
+own transaction code does everything else, unchanged."""
 
 import argparse
+import copy
 import threading
 
+import moto.dynamodb.models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
 from moto.server import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
@@ -49,6 +59,61 @@ def query_one_partition(self, hash_key, *args, **kwargs):
 
 Table.all_items = all_items_of_queried_partition
 Table.query = query_one_partition
+
+
+class _CopyWithoutTables:
+    """The `copy` module as moto's DynamoDB backend sees it, except that a whole table is not copied:
+    transact_write_items_with_item_undo keeps the items it needs instead."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+
+_moto_transact_write_items = DynamoDBBackend.transact_write_items
+
+
+def _named_item(backend, operation):
+    """(table, hash key, range key) of the item one transaction operation names, if it is well formed."""
+    table = backend.tables.get(operation.get("TableName"))
+    if table is None:
+        return None
+    key = operation.get("Key") or operation.get("Item")
+    if not key or table.hash_key_attr not in key:
+        return None
+    range_key = None
+    if table.range_key_attr is not None:
+        if table.range_key_attr not in key:
+            return None
+        range_key = DynamoType(key[table.range_key_attr])
+    return table, DynamoType(key[table.hash_key_attr]), range_key
+
+
+def transact_write_items_with_item_undo(self, transact_items):
+    undo = []
+    for entry in transact_items:
+        _, operation = next(iter(entry.items()))
+        named = _named_item(self, operation)
+        if named is not None:
+            table, hash_key, range_key = named
+            undo.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    try:
+        return _moto_transact_write_items(self, transact_items)
+    except Exception:
+        for table, hash_key, range_key, before in reversed(undo):
+            table.delete_item(hash_key, range_key)
+            if before is not None and range_key is not None:
+                table.items[hash_key][range_key] = before
+            elif before is not None:
+                table.items[hash_key] = before
+        raise
+
+
+dynamodb_models.copy = _CopyWithoutTables()
+DynamoDBBackend.transact_write_items = transact_write_items_with_item_undo
 
 
 class Serialized:

@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod coldstart;
 pub mod figures;
+pub mod remote;
 pub mod report;
 pub mod stats;
 pub mod world;

@@ -13,13 +13,33 @@ struct Cli {
 enum Command {
     /// Run every figure against the local stack (environment from .local/stack.env) and write the report.
     Local(weelo_bench::report::Settings),
+    /// Load a running API over HTTP (deployed, or local under `cargo lambda watch`): trucks stream
+    /// GPS, customers book; prints live progress and a summary line (appended to --append-to if given).
+    Remote {
+        #[command(flatten)]
+        settings: weelo_bench::remote::RemoteSettings,
+        /// A markdown report to append the summary to.
+        #[arg(long)]
+        append_to: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let Command::Local(settings) = Cli::parse().command;
-    let report = weelo_bench::report::run(&settings).await?;
-    std::fs::write(&settings.report, &report)?;
-    println!("{report}");
+    match Cli::parse().command {
+        Command::Local(settings) => {
+            let report = weelo_bench::report::run(&settings).await?;
+            std::fs::write(&settings.report, &report)?;
+            println!("{report}");
+        }
+        Command::Remote { settings, append_to } => {
+            let summary = weelo_bench::remote::run(&settings).await?;
+            if let Some(path) = append_to {
+                use std::io::Write as _;
+                std::fs::OpenOptions::new().append(true).open(path)?.write_all(summary.as_bytes())?;
+            }
+            println!("{summary}");
+        }
+    }
     Ok(())
 }
