@@ -146,7 +146,7 @@ async fn an_order_for_fifty_trucks_is_offered_by_type_and_a_truck_request_goes_t
     assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), near_phones);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
 
-    // AND a tipper truck request is not offered to a container driver, and goes to the first tipper driver
+    // AND a tipper truck request is not offered to a container driver, and goes to exactly one tipper driver
     let tipper_request =
         requests.iter().find(|r| r["vehicleType"] == "tipper").unwrap()["truckRequestId"].as_str().unwrap().to_owned();
     let accept = format!("/v1/orders/{order_id}/truck-requests/{tipper_request}/accept");
