@@ -340,7 +340,9 @@ pub async fn location_minute(
             weelo_core::tracking::process_locations(&consumer.store, &consumer.grid, index_refresh, &updates).await?;
         took += started.elapsed();
         points += report.points;
-        writes += report.points + report.positions_written + report.index_writes;
+        // History items, positions, and per index write its put and the note on the position
+        // (the delete of the old cell's entry on a move is not counted).
+        writes += report.points + report.positions_written + 2 * report.index_writes;
     }
     Ok((took, points, writes))
 }

@@ -187,7 +187,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     for (refresh_secs, took, points, writes) in &minutes {
         writeln!(
             out,
-            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · {writes} DynamoDB item writes (history + positions + geo-index puts) = **{:.2} per point** |",
+            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · {writes} DynamoDB item writes (history + positions + geo-index puts and their notes on the position) = **{:.2} per point** |",
             ms(*took),
             per_second(*points, *took),
             *writes as f64 / *points as f64

@@ -151,8 +151,11 @@ pub trait TransporterStore: Send + Sync {
 pub enum PositionWrite {
     /// A newer point was already stored; nothing changed.
     Stale,
-    /// Written; the cell the transporter was in before and when that point was recorded, if any.
-    Written { previous_cell: Option<String>, previous_recorded_at: Option<chrono::DateTime<chrono::Utc>> },
+    /// Written. `indexed_cell` and `indexed_at`: where the geo index files the transporter and the
+    /// time of the point it was filed with, as [`GeoIndexStore::move_in_index`] last recorded them
+    /// (none before the first index write). Kept apart from the position itself, so a position
+    /// written while its index write failed is noticed and repaired with the next point.
+    Written { indexed_cell: Option<String>, indexed_at: Option<chrono::DateTime<chrono::Utc>> },
 }
 
 /// A transporter's entry in the geo index.
@@ -168,7 +171,8 @@ pub struct CellEntry {
 #[async_trait]
 pub trait GeoIndexStore: Send + Sync {
     async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError>;
-    /// Puts `entry` in cell `to` and, if it is another cell, removes it from `from`.
+    /// Puts `entry` in cell `to`, removes it from `from` if that is another cell, and then records
+    /// on the transporter's position that the index files them in `to` as of `entry.recorded_at`.
     async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError>;
 }
 

@@ -22,26 +22,27 @@ pub struct LocationBatchReport {
     /// Latest positions written (the rest were older than what was stored).
     pub positions_written: usize,
     pub cell_moves: usize,
-    /// Geo-index entries written (a put, plus a delete of the old cell's entry on a move).
+    /// Transporters whose geo-index entry was written: each a put, a delete of the old cell's entry
+    /// on a move, and a note of the indexed cell on their position.
     pub index_writes: usize,
 }
 
-/// Whether a written position must be written to the geo index too. Matching needs the right cell
-/// and an entry newer than its cut-off (15 min), not every point: within one cell the entry is
-/// rewritten once per `refresh` window (a truck sending a point every 5 s costs one index write a
+/// Whether a written position must be written to the geo index too, given where and as of when the
+/// index last filed the transporter. Matching needs the right cell and an entry newer than its
+/// cut-off (15 min), not every point: within one cell the entry is rewritten once per `refresh` window (a truck sending a point every 5 s costs one index write a
 /// minute instead of twelve). A move to another cell is always written; a zero `refresh` writes
 /// every point.
 pub fn index_needs_write(
-    previous_cell: Option<&str>,
-    previous_recorded_at: Option<DateTime<Utc>>,
+    indexed_cell: Option<&str>,
+    indexed_at: Option<DateTime<Utc>>,
     cell: &str,
     recorded_at: DateTime<Utc>,
     refresh: Duration,
 ) -> bool {
     let window = refresh.num_milliseconds();
-    match (previous_cell, previous_recorded_at) {
-        (Some(previous), Some(previous_at)) if previous == cell && window > 0 => {
-            recorded_at.timestamp_millis().div_euclid(window) != previous_at.timestamp_millis().div_euclid(window)
+    match (indexed_cell, indexed_at) {
+        (Some(indexed), Some(indexed_at)) if indexed == cell && window > 0 => {
+            recorded_at.timestamp_millis().div_euclid(window) != indexed_at.timestamp_millis().div_euclid(window)
         }
         _ => true,
     }
@@ -70,10 +71,10 @@ where
             let cell = grid.cell(GeoPoint { lat: update.point.lat, lng: update.point.lng });
             match store.record_position(&position, &cell).await? {
                 PositionWrite::Stale => Ok::<_, StoreError>((false, false, false)),
-                PositionWrite::Written { previous_cell, previous_recorded_at } => {
-                    let moved = previous_cell.as_deref() != Some(cell.as_str());
+                PositionWrite::Written { indexed_cell, indexed_at } => {
+                    let moved = indexed_cell.as_deref() != Some(cell.as_str());
                     let at = update.point.recorded_at;
-                    if !index_needs_write(previous_cell.as_deref(), previous_recorded_at, &cell, at, index_refresh) {
+                    if !index_needs_write(indexed_cell.as_deref(), indexed_at, &cell, at, index_refresh) {
                         return Ok((true, false, false));
                     }
                     let entry = CellEntry {
@@ -82,7 +83,7 @@ where
                         lng: update.point.lng,
                         recorded_at: update.point.recorded_at,
                     };
-                    store.move_in_index(&entry, previous_cell.as_deref(), &cell).await?;
+                    store.move_in_index(&entry, indexed_cell.as_deref(), &cell).await?;
                     Ok((true, moved, true))
                 }
             }

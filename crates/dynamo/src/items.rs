@@ -41,8 +41,12 @@ pub struct PositionItem {
     pub position: Position,
     pub recorded_at_ms: i64,
     /// The geo-index cell the transporter is filed under, so a move can remove the old entry.
-    #[serde(default)]
+    /// Written only by the index write (`move_in_index`), never with the position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// The time of the point the index entry was written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indexed_at_ms: Option<i64>,
 }
 
 /// A transporter in an H3 cell. Expires a day after its point: a transporter silent that long

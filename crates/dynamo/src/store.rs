@@ -454,28 +454,37 @@ impl TransporterStore for DynamoStore {
         Ok(profiles)
     }
 
-    async fn record_position(&self, position: &Position, cell: &str) -> Result<PositionWrite, StoreError> {
+    async fn record_position(&self, position: &Position, _cell: &str) -> Result<PositionWrite, StoreError> {
         let recorded_at_ms = position.point.recorded_at.timestamp_millis();
-        let item = to_item(&PositionItem { position: position.clone(), recorded_at_ms, cell: Some(cell.to_owned()) })?;
-        let result = self
+        let item =
+            to_item(&PositionItem { position: position.clone(), recorded_at_ms, cell: None, indexed_at_ms: None })?;
+        // An update, not a put: the index attributes (`cell`, `indexedAtMs`) belong to move_in_index
+        // and must survive a new position.
+        let mut update = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.tables.positions)
-            .set_item(Some(item))
+            .key("transporterId", AttributeValue::S(position.transporter_id.to_string()))
             .condition_expression("attribute_not_exists(transporterId) OR recordedAtMs < :new")
             .expression_attribute_values(":new", AttributeValue::N(recorded_at_ms.to_string()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
+            .return_values(ReturnValue::AllOld);
+        let mut assignments = Vec::new();
+        for (n, (name, value)) in item.into_iter().filter(|(name, _)| name != "transporterId").enumerate() {
+            assignments.push(format!("#f{n} = :f{n}"));
+            update = update
+                .expression_attribute_names(format!("#f{n}"), name)
+                .expression_attribute_values(format!(":f{n}"), value);
+        }
+        let result = update.update_expression(format!("SET {}", assignments.join(", "))).send().await;
         match result {
             Ok(output) => {
                 let old = output.attributes.unwrap_or_default();
-                let previous_cell = old.get("cell").and_then(|c| c.as_s().ok().cloned());
-                let previous_recorded_at = old
-                    .get("recordedAtMs")
+                let indexed_cell = old.get("cell").and_then(|c| c.as_s().ok().cloned());
+                let indexed_at = old
+                    .get("indexedAtMs")
                     .and_then(|ms| ms.as_n().ok()?.parse::<i64>().ok())
                     .and_then(chrono::DateTime::from_timestamp_millis);
-                Ok(PositionWrite::Written { previous_cell, previous_recorded_at })
+                Ok(PositionWrite::Written { indexed_cell, indexed_at })
             }
             // Only a failed condition (a newer point is stored) comes back as Ok here.
             Err(error) => conditional(Err::<(), _>(error)).map(|_| PositionWrite::Stale),
@@ -595,7 +604,23 @@ impl GeoIndexStore for DynamoStore {
                 .await
                 .map_err(classify)?;
         }
-        Ok(())
+        // Last, so a failure above leaves the position saying "not indexed here yet" and the next
+        // point redoes the move. The condition keeps a late, older batch from winding it back.
+        let marked = self
+            .client
+            .update_item()
+            .table_name(&self.tables.positions)
+            .key("transporterId", AttributeValue::S(entry.transporter_id.to_string()))
+            .update_expression("SET #cell = :cell, indexedAtMs = :at")
+            .condition_expression(
+                "attribute_exists(transporterId) AND (attribute_not_exists(indexedAtMs) OR indexedAtMs < :at)",
+            )
+            .expression_attribute_names("#cell", "cell")
+            .expression_attribute_values(":cell", AttributeValue::S(to.to_owned()))
+            .expression_attribute_values(":at", AttributeValue::N(recorded_at_ms.to_string()))
+            .send()
+            .await;
+        conditional(marked).map(|_| ())
     }
 }
 

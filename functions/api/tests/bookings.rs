@@ -9,7 +9,7 @@ use support::*;
 use weelo_core::geo::{GeoGrid, GeoPoint};
 use weelo_core::ids::BookingId;
 use weelo_core::location::{LocationPoint, Position};
-use weelo_core::ports::{OfferStore, OfferSubject, PositionWrite, TransporterStore};
+use weelo_core::ports::{CellEntry, GeoIndexStore, OfferStore, OfferSubject, PositionWrite, TransporterStore};
 
 async fn create_booking(app: &TestApp, customer: &User) -> BookingId {
     let response = app.call("POST", "/v1/bookings", Some(customer), Some(booking_body())).await;
@@ -337,10 +337,55 @@ async fn an_older_position_never_overwrites_a_newer_one() {
     // WHEN an older point arrives THEN it is ignored; a newer one replaces it
     assert_eq!(store.record_position(&at(20), "cell-b").await.unwrap(), PositionWrite::Stale);
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 20.0);
-    let newest = store.record_position(&at(1), "cell-b").await.unwrap();
-    let PositionWrite::Written { previous_cell, previous_recorded_at } = newest else { panic!("{newest:?}") };
-    assert_eq!(previous_cell.as_deref(), Some("cell-a"));
-    let previous_age = Utc::now() - previous_recorded_at.expect("the replaced point's time");
-    assert!((9..=60).contains(&previous_age.num_seconds()), "{previous_age}");
+    assert!(written(store.record_position(&at(1), "cell-b").await.unwrap()));
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 11.0);
+}
+
+#[tokio::test]
+async fn a_position_tells_where_the_index_last_filed_the_transporter_so_a_lost_index_write_is_redone() {
+    // GIVEN a transporter filed in the geo index in cell-a as of a point 30 s ago
+    let app = TestApp::spawn().await;
+    let store = app.app.service.store();
+    let driver = user_id(&transporter());
+    let now = Utc::now();
+    let at = |seconds_ago: i64| Position {
+        transporter_id: driver.clone(),
+        point: LocationPoint {
+            lat: 10.0,
+            lng: 70.0,
+            recorded_at: now - chrono::Duration::seconds(seconds_ago),
+            speed_kmh: None,
+            heading_deg: None,
+            accuracy_m: None,
+        },
+    };
+    let entry = |seconds_ago: i64| CellEntry {
+        transporter_id: driver.clone(),
+        lat: 10.0,
+        lng: 70.0,
+        recorded_at: now - chrono::Duration::seconds(seconds_ago),
+    };
+    let filed = |write: PositionWrite| match write {
+        PositionWrite::Written { indexed_cell, indexed_at } => (indexed_cell, indexed_at.map(|t| t.timestamp())),
+        PositionWrite::Stale => panic!("a newer point was not written"),
+    };
+    store.record_position(&at(30), "cell-a").await.unwrap();
+    store.move_in_index(&entry(30), None, "cell-a").await.unwrap();
+
+    // WHEN a newer point in cell-b is stored but its index write is lost (the function crashed)
+    let seen = filed(store.record_position(&at(20), "cell-b").await.unwrap());
+
+    // THEN the position still says cell-a, and so does the next point's write, which redoes the move
+    let cell_a = (Some("cell-a".to_owned()), Some((now - chrono::Duration::seconds(30)).timestamp()));
+    assert_eq!(seen, cell_a);
+    assert_eq!(filed(store.record_position(&at(10), "cell-b").await.unwrap()), cell_a);
+    store.move_in_index(&entry(10), Some("cell-a"), "cell-b").await.unwrap();
+
+    // AND once moved, the position says cell-b as of that point, and only cell-b holds the transporter
+    let cell_b = (Some("cell-b".to_owned()), Some((now - chrono::Duration::seconds(10)).timestamp()));
+    assert_eq!(filed(store.record_position(&at(1), "cell-b").await.unwrap()), cell_b);
+    let in_a = store.transporters_in_cells(&["cell-a".to_owned()]).await.unwrap();
+    let in_b = store.transporters_in_cells(&["cell-b".to_owned()]).await.unwrap();
+    assert!(in_a.iter().all(|e| e.transporter_id != driver));
+    assert!(in_b.iter().any(|e| e.transporter_id == driver));
 }
