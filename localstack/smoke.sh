@@ -62,7 +62,10 @@ status=$(tail -n 1 <<<"$response")
 body=$(head -n 1 <<<"$response")
 [ "$status" = 201 ] || die "smoke: POST /v1/bookings answered $status: $body"
 booking_id=$("$VENV/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1])["bookingId"])' "$body")
-"$CARGO_TARGET_DIR/debug/weelo-local" tail --topic booking.created --minutes 2 --wait 3 | grep -q "\"key\":\"$booking_id\"" \
+# Read the whole tail first: `tail | grep -q` would fail under pipefail whenever grep found the key
+# early and closed the pipe on a tail that was still printing.
+recent=$("$CARGO_TARGET_DIR/debug/weelo-local" tail --topic booking.created --minutes 2 --wait 3)
+grep -q "\"key\":\"$booking_id\"" <<<"$recent" \
   || die "smoke: booking $booking_id was answered 201 but its booking.created event is not in Kafka"
 
 pushed=$("$VENV/bin/python" - "$AWS_ENDPOINT_URL" "$PHONE_TOKEN" "$booking_id" <<'PY'
