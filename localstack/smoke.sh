@@ -85,3 +85,9 @@ PY
 )
 [ "$pushed" = 1 ] || die "smoke: the transporter's phone got $pushed pushes for booking $booking_id (expected 1)"
 echo "smoke: 2 passed, 0 failed (curl booking $booking_id: event in Kafka; one push to the transporter's phone in moto)"
+
+# Hostile input: schemathesis generates valid and invalid requests for every operation of the
+# contract against the same running api (fixed seed, bounded count; see localstack/schemathesis.sh).
+CUSTOMER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "st-customer-$RANDOM$RANDOM" --role customer) \
+TRANSPORTER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "st-transporter-$RANDOM$RANDOM" --role transporter) \
+  "$ROOT/localstack/schemathesis.sh" "$BASE_URL"

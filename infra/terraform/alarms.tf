@@ -1,5 +1,6 @@
 # Alarms, all to one SNS topic: consumers falling behind (OffsetLag), poison records
-# (dead-letter queue depth), function errors and throttles, API 5xx and p99 latency.
+# (dead-letter queue depth), function errors and throttles, API 5xx and p99 latency, and the
+# functions' own metrics (failed records, failed Kafka publishes, FCM push failure rate).
 
 resource "aws_sns_topic" "alarms" {
   name              = "${local.name_prefix}alarms"
@@ -33,6 +34,19 @@ locals {
   # kafka-topics only runs during apply, where a failure already fails the apply.
   alarmed_functions = { for name, f in local.functions : name => f if name != "kafka-topics" }
   consumers         = toset([for m in values(local.mappings) : m.function])
+  # Every function that may publish to Kafka counts its publishes (weelo-kafka).
+  publishers = toset([for name, f in local.functions : name if length(f.kafka_write) > 0])
+
+  # The functions' own metrics (crates/telemetry) are CloudWatch Embedded Metric Format: JSON lines
+  # on stdout, which Lambda ships to the function's log group and CloudWatch turns into metrics by
+  # itself. No metric filter, agent or cloudwatch:PutMetricData permission is involved, so nothing
+  # here creates one. One namespace per environment (the functions get it as METRICS_NAMESPACE),
+  # so two stacks in one account do not add up each other's counts; one dimension, Function = the
+  # function's short name (`fcm-consumer`, as the code passes it to weelo_telemetry::init).
+  # Two conditions for the lines to become metrics: an invocation that times out loses its
+  # unflushed counts (the Errors alarm covers it), and the lines carry no "level", which Lambda's
+  # JSON log filter reads as INFO, so log_level must stay INFO or more verbose (variables.tf).
+  metrics_namespace = "Weelo/${var.environment}"
 }
 
 # OffsetLag is alarmed per consumer function (dimension FunctionName): each consumer has its own
@@ -140,4 +154,94 @@ resource "aws_cloudwatch_metric_alarm" "api_latency_p99" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
+}
+
+# --- The functions' own metrics (EMF, see metrics_namespace above) ---------------------------------
+
+# Failed records are redelivered (and, after maximumRetryAttempts, dead-lettered); one bad minute is
+# a blip the retries absorb, three in a row mean a dependency or the code is failing.
+resource "aws_cloudwatch_metric_alarm" "consumer_failed_records" {
+  for_each = local.consumers
+
+  alarm_name          = "${local.name_prefix}${each.key}-failed-records"
+  alarm_description   = "${each.key} failed records in each of 3 consecutive minutes (they are retried, then dead-lettered): read its log."
+  namespace           = local.metrics_namespace
+  metric_name         = "Failed"
+  dimensions          = { Function = each.key }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# A failed publish is not lost (the api leaves it to the outbox relay, the relay retries next run,
+# order-fanout fails the record so it is redelivered), so a single one is no page; failures in 3
+# consecutive minutes mean Kafka is unreachable or refusing this function.
+resource "aws_cloudwatch_metric_alarm" "publish_failed" {
+  for_each = local.publishers
+
+  alarm_name          = "${local.name_prefix}${each.key}-publish-failed"
+  alarm_description   = "${each.key} failed Kafka publishes in each of 3 consecutive minutes: MSK unreachable, IAM or a topic missing."
+  namespace           = local.metrics_namespace
+  metric_name         = "PublishFailed"
+  dimensions          = { Function = each.key }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# A rate, not a count: SNS refuses some pushes in normal operation (disabled endpoints of
+# uninstalled apps count as PushFailed). Pushed counts successes only, so the rate is
+# failed / (pushed + failed); FILL keeps a window with no success at all (a full outage) from
+# becoming missing data, and windows with fewer than 20 pushes are not judged.
+resource "aws_cloudwatch_metric_alarm" "push_failure_rate" {
+  alarm_name          = "${local.name_prefix}fcm-consumer-push-failure-rate"
+  alarm_description   = "More than ${var.alarm_push_failure_rate_percent} % of FCM pushes failed for 15 minutes: FCM credential, SNS or the platform application."
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = var.alarm_push_failure_rate_percent
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "rate"
+    label       = "PushFailed %"
+    expression  = "IF(FILL(pushed, 0) + FILL(failed, 0) >= 20, 100 * FILL(failed, 0) / (FILL(pushed, 0) + FILL(failed, 0)), 0)"
+    return_data = true
+  }
+
+  metric_query {
+    id = "pushed"
+    metric {
+      namespace   = local.metrics_namespace
+      metric_name = "Pushed"
+      dimensions  = { Function = "fcm-consumer" }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
+
+  metric_query {
+    id = "failed"
+    metric {
+      namespace   = local.metrics_namespace
+      metric_name = "PushFailed"
+      dimensions  = { Function = "fcm-consumer" }
+      stat        = "Sum"
+      period      = 300
+    }
+  }
 }

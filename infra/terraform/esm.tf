@@ -78,11 +78,18 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   # Topics must exist, and the role must allow reading them, before a mapping starts polling; the
   # pollers (ENIs in the kafka group) need their broker and endpoint rules and the Lambda, STS and
-  # SQS endpoints (network.tf), which nothing else orders before the mappings.
+  # SQS endpoints (network.tf), which nothing else orders before the mappings. audit-consumer's
+  # first batches (from TRIM_HORIZON) need the way to S3 and the bucket's encryption and lock in
+  # place, or they would be retried into the dead-letter queue or archived unlocked.
   depends_on = [
     aws_lambda_invocation.topics,
     aws_iam_role_policy.function,
     aws_vpc_endpoint.interface,
+    aws_vpc_endpoint.s3,
+    aws_vpc_security_group_egress_rule.functions_to_s3,
+    aws_s3_bucket_server_side_encryption_configuration.audit,
+    aws_s3_bucket_object_lock_configuration.audit,
+    aws_s3_bucket_policy.audit,
     aws_vpc_security_group_ingress_rule.kafka_from_itself,
     aws_vpc_security_group_egress_rule.kafka_to_itself,
     aws_vpc_security_group_egress_rule.kafka_to_endpoints,

@@ -1,4 +1,4 @@
-# The six Lambda functions (arm64, provided.al2023, zips from `cargo lambda build --release --arm64
+# The seven Lambda functions (arm64, provided.al2023, zips from `cargo lambda build --release --arm64
 # --output-format zip`), each with its own role, log group and environment.
 #
 # `functions` below is the one place that says what each function touches. It was read off the
@@ -29,6 +29,7 @@ locals {
       kafka_admin         = false
       sns_create_endpoint = true
       sns_publish         = false
+      audit_write         = false
     }
     outbox-relay = {
       memory      = 256
@@ -42,6 +43,7 @@ locals {
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false
+      audit_write         = false
     }
     order-fanout = {
       memory      = 1024
@@ -57,6 +59,7 @@ locals {
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false
+      audit_write         = false
     }
     fcm-consumer = {
       memory      = 512
@@ -70,6 +73,7 @@ locals {
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = true
+      audit_write         = false
     }
     location-consumer = {
       memory      = 1024
@@ -84,6 +88,20 @@ locals {
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false
+      audit_write         = false
+    }
+    # Archives every topic to S3 (audit.tf). 256 MB: it holds at most one 6 MB batch (10,000
+    # records) and its JSON Lines copy; it only writes objects, so more CPU would buy little.
+    audit-consumer = {
+      memory              = 256
+      timeout             = local.mapping_timeout["audit-consumer"]
+      uses_tables         = false
+      dynamodb            = {}
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+      audit_write         = true
     }
     # Invoked by `apply` only (msk.tf): creates the topics of topics.json.
     kafka-topics = {
@@ -95,13 +113,17 @@ locals {
       kafka_admin         = true
       sns_create_endpoint = false
       sns_publish         = false
+      audit_write         = false
     }
   }
 
   # The environment each function's code reads (besides TABLE_* when uses_tables), checked against
-  # the Rust sources by infra/checks/test_drift.py in both directions.
+  # the Rust sources by infra/checks/test_drift.py in both directions. METRICS_NAMESPACE is read by
+  # weelo-telemetry, which every function links (kafka-topics through weelo-consumer): the
+  # namespace its EMF metrics land in, the one the alarms watch (alarms.tf).
   lambda_env = {
     api = {
+      METRICS_NAMESPACE            = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
       KAFKA_AUTH                   = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS     = tostring(var.kafka_publish_timeout_ms)
@@ -112,12 +134,14 @@ locals {
       JWT_ROLE_CLAIM               = local.jwt_role_claim
     }
     outbox-relay = {
+      METRICS_NAMESPACE        = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
       KAFKA_AUTH               = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
       OUTBOX_RELAY_GRACE_SECS  = tostring(var.outbox_relay_grace_secs)
     }
     order-fanout = {
+      METRICS_NAMESPACE           = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS     = local.kafka_bootstrap_servers
       KAFKA_AUTH                  = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS    = tostring(var.kafka_publish_timeout_ms)
@@ -128,18 +152,25 @@ locals {
       ORDER_CANDIDATES_PER_TRUCK  = tostring(var.matching.order_candidates_per_truck)
     }
     fcm-consumer = {
+      METRICS_NAMESPACE = local.metrics_namespace
       # Read by weelo-sns's SnsPushRegistry, linked but not called here; set so the crate is
       # configured the same everywhere it is linked.
       SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
     }
     location-consumer = {
+      METRICS_NAMESPACE = local.metrics_namespace
       # Must equal order-fanout's: both come from var.matching.
       GEO_H3_RESOLUTION = tostring(var.matching.h3_resolution)
       # A transporter who stays in one H3 cell has its geo-index entry rewritten once per window
       # (one DynamoDB write a minute instead of one per point); 0 rewrites it with every point.
       GEO_INDEX_REFRESH_SECS = tostring(var.geo_index_refresh_secs)
     }
+    audit-consumer = {
+      METRICS_NAMESPACE = local.metrics_namespace
+      AUDIT_BUCKET      = aws_s3_bucket.audit.id
+    }
     kafka-topics = {
+      METRICS_NAMESPACE        = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
       KAFKA_AUTH               = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
@@ -234,10 +265,12 @@ data "aws_iam_policy_document" "function" {
   }
 
   # Lambda decrypts the environment with the stack key; consumers also encrypt what they put in
-  # their (KMS-encrypted) dead-letter queue.
+  # their (KMS-encrypted) dead-letter queue, and S3 asks for a data key with the caller's rights
+  # when audit-consumer writes to the SSE-KMS audit bucket (GenerateDataKey is all a single-part
+  # PUT needs; kms:Encrypt is never called).
   statement {
     sid       = "StackKey"
-    actions   = length(local.dlq_of[each.key]) > 0 ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
+    actions   = length(local.dlq_of[each.key]) > 0 || each.value.audit_write ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
     resources = [aws_kms_key.main.arn]
   }
 
@@ -315,6 +348,17 @@ data "aws_iam_policy_document" "function" {
       sid       = "OwnDeadLetterQueue"
       actions   = ["sqs:SendMessage"]
       resources = [for q in local.dlq_of[each.key] : aws_sqs_queue.dlq[q].arn]
+    }
+  }
+
+  # Writes archive objects and nothing else: no read, no delete, no retention or version calls
+  # (the bucket's default retention locks each object without any).
+  dynamic "statement" {
+    for_each = each.value.audit_write ? [1] : []
+    content {
+      sid       = "AuditArchiveWrite"
+      actions   = ["s3:PutObject"]
+      resources = ["${aws_s3_bucket.audit.arn}/events/*"]
     }
   }
 

@@ -5,8 +5,9 @@
 # - every dependency is an AWS service: DynamoDB (gateway endpoint, free, and it carries almost all
 #   of the traffic: GPS history, positions, geo cells), SNS (push), SQS (the mappings' dead-letter
 #   queues: AWS requires an endpoint for a Kafka mapping's on-failure destination, a NAT is not
-#   enough), STS and Lambda (used by MSK event pollers), and cognito-idp (the api loads the user
-#   pool's JWKS at cold start);
+#   enough), STS and Lambda (used by MSK event pollers), cognito-idp (the api loads the user
+#   pool's JWKS at cold start), and S3 (gateway endpoint, free: audit-consumer writes the audit
+#   archive, audit.tf);
 # - no route to the internet means a compromised function cannot exfiltrate anywhere else;
 # - per month, 5 interface endpoints x 2 AZs cost about what 2 NAT gateways (one per AZ, for the
 #   same availability) cost before their per-GB processing charge, which endpoints avoid for DynamoDB.
@@ -74,6 +75,30 @@ resource "aws_vpc_endpoint" "dynamodb" {
   tags = { Name = "weelo-${var.environment}-dynamodb" }
 }
 
+# Only audit-consumer's archive writes may pass: S3 is the easiest place to carry data out to, and
+# nothing else in the VPC has a use for it. Widening this policy is a deliberate change.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.main.id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+  policy            = data.aws_iam_policy_document.s3_endpoint.json
+
+  tags = { Name = "weelo-${var.environment}-s3" }
+}
+
+data "aws_iam_policy_document" "s3_endpoint" {
+  statement {
+    sid       = "AuditArchiveWritesOnly"
+    actions   = ["s3:PutObject"]
+    resources = ["${aws_s3_bucket.audit.arn}/events/*"]
+    principals {
+      type        = "AWS"
+      identifiers = [for name, f in local.functions : aws_iam_role.function[name].arn if f.audit_write]
+    }
+  }
+}
+
 resource "aws_vpc_endpoint" "interface" {
   for_each = local.interface_endpoints
 
@@ -90,7 +115,8 @@ resource "aws_vpc_endpoint" "interface" {
 # --- Security groups ---------------------------------------------------------------------------
 
 resource "aws_security_group" "functions" {
-  name        = "${local.name_prefix}functions"
+  name = "${local.name_prefix}functions"
+  # The description is immutable (changing it replaces the group): S3 joined DynamoDB later.
   description = "Lambda functions: out to MSK, the VPC endpoints and DynamoDB only"
   vpc_id      = aws_vpc.main.id
 }
@@ -133,6 +159,15 @@ resource "aws_vpc_security_group_egress_rule" "functions_to_dynamodb" {
   from_port         = 443
   to_port           = 443
   prefix_list_id    = aws_vpc_endpoint.dynamodb.prefix_list_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "functions_to_s3" {
+  security_group_id = aws_security_group.functions.id
+  description       = "HTTPS to S3 (the audit archive) through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "kafka_from_functions" {

@@ -21,6 +21,11 @@ output "alarm_topic_arn" {
   value       = aws_sns_topic.alarms.arn
 }
 
+output "audit_bucket" {
+  description = "S3 bucket of the audit archive (events/<topic>/<yyyy>/<mm>/<dd>/...jsonl): what `weelo-ops audit query` and Athena read."
+  value       = aws_s3_bucket.audit.id
+}
+
 output "stack_env" {
   description = "The deployment's values under the names of .local/stack.env (write them as KEY=value lines)."
   value = merge(local.table_env, {
@@ -36,6 +41,7 @@ output "stack_env" {
     WEELO_TABLE_PREFIX           = local.name_prefix
     WEELO_QUEUE_PREFIX           = local.name_prefix
     BASE_URL                     = aws_apigatewayv2_api.main.api_endpoint
+    AUDIT_BUCKET                 = aws_s3_bucket.audit.id
   })
 }
 

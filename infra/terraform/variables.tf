@@ -138,18 +138,18 @@ variable "log_retention_days" {
 }
 
 variable "log_level" {
-  description = "Application log level of the functions (Lambda sets AWS_LAMBDA_LOG_LEVEL from it)."
+  description = "Application log level of the functions (Lambda sets AWS_LAMBDA_LOG_LEVEL from it). At most INFO: the functions' metrics are EMF log lines without a level, which Lambda files as INFO, so WARN or above would drop every metric and silence the alarms on them (alarms.tf)."
   type        = string
   default     = "INFO"
 
   validation {
-    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
-    error_message = "log_level must be TRACE, DEBUG, INFO, WARN, ERROR or FATAL."
+    condition     = contains(["TRACE", "DEBUG", "INFO"], var.log_level)
+    error_message = "log_level must be TRACE, DEBUG or INFO (WARN and above would filter out the EMF metric lines, which Lambda files as INFO)."
   }
 }
 
 variable "function_memory_mb" {
-  description = "Memory per function, overriding the defaults in lambda.tf (keys: api, outbox-relay, order-fanout, fcm-consumer, location-consumer, kafka-topics)."
+  description = "Memory per function, overriding the defaults in lambda.tf (keys: api, outbox-relay, order-fanout, fcm-consumer, location-consumer, audit-consumer, kafka-topics)."
   type        = map(number)
   default     = {}
 
@@ -248,9 +248,33 @@ variable "cors_allowed_origins" {
 }
 
 variable "table_deletion_protection" {
-  description = "DynamoDB deletion protection. Keep true in AWS; false only for throwaway stacks (LocalStack)."
+  description = "Deletion protection of the DynamoDB tables and the Cognito user pool; false also lets `destroy` empty the audit bucket, locked objects included. Keep true in AWS; false only for throwaway stacks (LocalStack)."
   type        = bool
   default     = true
+}
+
+# --- Audit archive -----------------------------------------------------------------------------
+
+variable "audit_retention_days" {
+  description = "Object Lock (GOVERNANCE) default retention of the audit archive, in days: no archived record can be deleted or overwritten before it without s3:BypassGovernanceRetention. Default 2555 = 7 years. Raising it applies to objects written afterwards only."
+  type        = number
+  default     = 2555
+
+  validation {
+    condition     = var.audit_retention_days >= 1 && var.audit_retention_days <= 36500 && floor(var.audit_retention_days) == var.audit_retention_days
+    error_message = "audit_retention_days must be a whole number of days between 1 and 36500 (S3's 100-year maximum)."
+  }
+}
+
+variable "audit_glacier_ir_after_days" {
+  description = "Days after which audit archive objects (128 KB and larger) move from S3 Standard to Glacier Instant Retrieval: about 1/6 of the storage price and still read at once, but reads are charged per GB and each object is billed for at least 90 days."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.audit_glacier_ir_after_days >= 1 && floor(var.audit_glacier_ir_after_days) == var.audit_glacier_ir_after_days
+    error_message = "audit_glacier_ir_after_days must be a whole number of days, at least 1."
+  }
 }
 
 # --- Alarms ------------------------------------------------------------------------------------
@@ -285,5 +309,16 @@ variable "alarm_api_p99_latency_ms" {
   validation {
     condition     = var.alarm_api_p99_latency_ms > 0
     error_message = "alarm_api_p99_latency_ms must be positive."
+  }
+}
+
+variable "alarm_push_failure_rate_percent" {
+  description = "Alarm when more than this percentage of fcm-consumer's SNS pushes fail in each of three consecutive 5-minute windows (windows with fewer than 20 pushes are not judged). Pushes to disabled endpoints (uninstalled apps) count as failures, hence not 0."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.alarm_push_failure_rate_percent > 0 && var.alarm_push_failure_rate_percent < 100
+    error_message = "alarm_push_failure_rate_percent must be between 0 and 100 (exclusive)."
   }
 }

@@ -3,6 +3,8 @@
 //! response, `{"batchItemFailures": [{"itemIdentifier": {"partition": "<topic>-<n>", "offset": N}}]}`,
 //! so only a failed record and those after it in its partition are delivered again.
 
+pub mod mappings;
+
 use aws_lambda_events::kafka::KafkaEvent;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -97,6 +99,7 @@ where
     let partitions = partitions(batch);
     let handle = &handle;
     let failures = futures::future::join_all(partitions.into_values().map(|records| async move {
+        let mut consumed = 0u64;
         for record in records {
             let failed = match record.event {
                 Ok((id, event)) => match handle(id, event).await {
@@ -112,9 +115,13 @@ where
                 }
             };
             if failed {
+                metrics::counter!(weelo_telemetry::CONSUMED).increment(consumed);
+                metrics::counter!(weelo_telemetry::FAILED).increment(1);
                 return Some((record.partition, record.offset));
             }
+            consumed += 1;
         }
+        metrics::counter!(weelo_telemetry::CONSUMED).increment(consumed);
         None
     }))
     .await;

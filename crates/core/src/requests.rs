@@ -5,7 +5,7 @@
 
 use crate::device::Platform;
 use crate::error::ValidationError;
-use crate::geo::{GeoPoint, Place};
+use crate::geo::{GeoPoint, Place, quantize};
 use crate::location::LocationPoint;
 use crate::order::TruckLine;
 use crate::vehicle::VehicleType;
@@ -61,22 +61,29 @@ fn describe_json_error(error: &serde_json::Error) -> String {
     }
 }
 
+/// An optional field that, when present, must hold a value: `null` is refused like any other
+/// wrong type (the contract lists no nullable input), while a missing field stays `None`.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PlaceInput {
     pub lat: f64,
     pub lng: f64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub address: Option<String>,
 }
 
 impl PlaceInput {
     fn validate(&self, field: &str, problems: &mut ValidationError) -> Place {
-        if let Err(errors) = GeoPoint::parse(self.lat, self.lng) {
+        let point = GeoPoint::parse(self.lat, self.lng).unwrap_or_else(|errors| {
             for (name, problem) in errors {
                 problems.push(format!("{field}.{name}"), problem);
             }
-        }
+            GeoPoint { lat: self.lat, lng: self.lng }
+        });
         let address = self.address.as_ref().map(|a| a.trim().to_owned());
         if let Some(address) = &address {
             if address.chars().count() > Place::MAX_ADDRESS_CHARS {
@@ -89,7 +96,7 @@ impl PlaceInput {
                 problems.push(format!("{field}.address"), "must not contain control characters");
             }
         }
-        Place { lat: self.lat, lng: self.lng, address: address.filter(|a| !a.is_empty()) }
+        Place { lat: point.lat, lng: point.lng, address: address.filter(|a| !a.is_empty()) }
     }
 }
 
@@ -100,7 +107,7 @@ pub struct CreateBookingRequest {
     pub pickup: PlaceInput,
     pub drop: PlaceInput,
     pub vehicle_type: VehicleType,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub scheduled_at: Option<DateTime<Utc>>,
 }
 
@@ -245,11 +252,11 @@ pub struct LocationPointInput {
     pub lat: f64,
     pub lng: f64,
     pub recorded_at: DateTime<Utc>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub speed_kmh: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub heading_deg: Option<f64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     pub accuracy_m: Option<f64>,
 }
 
@@ -296,11 +303,12 @@ impl LocationPointInput {
         field: &dyn Fn(&str) -> String,
         problems: &mut ValidationError,
     ) -> LocationPoint {
-        if let Err(errors) = GeoPoint::parse(self.lat, self.lng) {
+        let point = GeoPoint::parse(self.lat, self.lng).unwrap_or_else(|errors| {
             for (name, problem) in errors {
                 problems.push(field(name), problem);
             }
-        }
+            GeoPoint { lat: self.lat, lng: self.lng }
+        });
         if self.recorded_at > now + Duration::seconds(limits::MAX_POINT_FUTURE_SKEW_SECS) {
             problems.push(field("recordedAt"), "must not be in the future");
         } else if self.recorded_at < now - Duration::seconds(limits::MAX_POINT_AGE_SECS) {
@@ -315,16 +323,21 @@ impl LocationPointInput {
                 }
             }
         };
-        range("speedKmh", self.speed_kmh, 0.0, 300.0, true);
-        range("headingDeg", self.heading_deg, 0.0, 360.0, false);
-        range("accuracyM", self.accuracy_m, 0.0, 10_000.0, true);
+        // Hundredths are finer than any phone reports, and keep the numbers storable (see
+        // `quantize`); the ranges are checked on what will be stored (359.999° would be 360°).
+        let hundredths = |value: Option<f64>| value.map(|v| quantize(v, 0.01));
+        let (speed_kmh, heading_deg, accuracy_m) =
+            (hundredths(self.speed_kmh), hundredths(self.heading_deg), hundredths(self.accuracy_m));
+        range("speedKmh", speed_kmh, 0.0, 300.0, true);
+        range("headingDeg", heading_deg, 0.0, 360.0, false);
+        range("accuracyM", accuracy_m, 0.0, 10_000.0, true);
         LocationPoint {
-            lat: self.lat,
-            lng: self.lng,
+            lat: point.lat,
+            lng: point.lng,
             recorded_at: self.recorded_at,
-            speed_kmh: self.speed_kmh,
-            heading_deg: self.heading_deg,
-            accuracy_m: self.accuracy_m,
+            speed_kmh,
+            heading_deg,
+            accuracy_m,
         }
     }
 }
@@ -372,6 +385,39 @@ mod tests {
         assert_eq!(fields(decode::<CreateBookingRequest>(br#"{"drop":{"lat":0,"lng":0}}"#).unwrap_err()), ["pickup"]);
         let trailing = br#"{"pickup":{"lat":1,"lng":0},"drop":{"lat":0,"lng":0},"vehicleType":"open"} x"#;
         assert_eq!(fields(decode::<CreateBookingRequest>(trailing).unwrap_err()), ["body"]);
+    }
+
+    #[test]
+    fn null_is_refused_where_a_value_may_only_be_left_out() {
+        let booking = |extra: &str| {
+            let body =
+                format!(r#"{{"pickup":{{"lat":1,"lng":0{extra}}},"drop":{{"lat":0,"lng":0}},"vehicleType":"open"}}"#);
+            decode::<CreateBookingRequest>(body.as_bytes())
+        };
+        assert!(booking("").unwrap().pickup.address.is_none());
+        assert_eq!(fields(booking(r#","address":null"#).unwrap_err()), ["pickup.address"]);
+        let now = Utc::now();
+        let point = format!(r#"{{"lat":1,"lng":1,"recordedAt":"{}","speedKmh":null}}"#, now.to_rfc3339());
+        assert_eq!(fields(parse_location_body(point.as_bytes(), now).unwrap_err()), ["speedKmh"]);
+    }
+
+    #[test]
+    fn numbers_too_small_to_store_become_zero_and_precision_stops_at_a_centimetre() {
+        // GIVEN values DynamoDB cannot hold (|x| < 1e-130) and more digits than GPS measures
+        let now = Utc::now();
+        let body = format!(
+            r#"{{"lat":4.3e-131,"lng":-19.07601234567,"recordedAt":"{}","accuracyM":5e-324,"headingDeg":359.999}}"#,
+            now.to_rfc3339()
+        );
+        // WHEN parsed
+        let result = parse_location_body(body.as_bytes(), now);
+        // THEN tiny numbers are zero, coordinates keep 7 decimals, and a heading that rounds to 360 is refused
+        assert_eq!(fields(result.unwrap_err()), ["headingDeg"]);
+        let body = body.replace("359.999", "12.345");
+        let point = &parse_location_body(body.as_bytes(), now).unwrap()[0];
+        assert_eq!((point.lat, point.lng, point.accuracy_m), (0.0, -19.0760123, Some(0.0)));
+        assert!(point.lat.is_sign_positive());
+        assert!((point.heading_deg.unwrap() - 12.35).abs() < 1e-9);
     }
 
     #[test]

@@ -40,6 +40,7 @@ impl KafkaEventBus {
 #[async_trait]
 impl EventBus for KafkaEventBus {
     async fn publish(&self, records: &[EventRecord]) -> Result<(), PublishError> {
+        let started = std::time::Instant::now();
         let deliveries = records.iter().map(|record| {
             let headers = OwnedHeaders::new()
                 .insert(Header { key: "content-type", value: Some("application/cloudevents+json; charset=UTF-8") })
@@ -53,6 +54,10 @@ impl EventBus for KafkaEventBus {
         let results = futures::future::join_all(deliveries).await;
         let failures: Vec<String> =
             results.into_iter().filter_map(|r| r.err().map(|(error, _)| error.to_string())).collect();
+        // One latency sample per call: the records of a call are acknowledged together.
+        metrics::histogram!(weelo_telemetry::PUBLISH_LATENCY).record(started.elapsed().as_secs_f64() * 1000.0);
+        metrics::counter!(weelo_telemetry::PUBLISHED).increment((records.len() - failures.len()) as u64);
+        metrics::counter!(weelo_telemetry::PUBLISH_FAILED).increment(failures.len() as u64);
         match failures.first() {
             None => Ok(()),
             Some(first) => Err(PublishError(format!(

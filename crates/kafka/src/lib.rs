@@ -5,11 +5,13 @@
 mod admin;
 mod auth;
 mod bus;
+mod lambda_event;
 mod reader;
 
 pub use admin::{TopicSpec, ensure_topics};
 pub use auth::KafkaContext;
 pub use bus::KafkaEventBus;
+pub use lambda_event::msk_event;
 pub use reader::{ConsumedRecord, read_records};
 
 use rdkafka::ClientConfig;

@@ -88,6 +88,7 @@ pub fn fcm_message(notification: &FcmNotification) -> String {
 #[async_trait]
 impl PushSender for SnsPushSender {
     async fn send(&self, endpoint: &str, notification: &FcmNotification) -> Result<(), PushError> {
+        let started = std::time::Instant::now();
         let result = self
             .client
             .publish()
@@ -96,6 +97,9 @@ impl PushSender for SnsPushSender {
             .message(fcm_message(notification))
             .send()
             .await;
+        metrics::histogram!(weelo_telemetry::PUSH_LATENCY).record(started.elapsed().as_secs_f64() * 1000.0);
+        let counter = if result.is_ok() { weelo_telemetry::PUSHED } else { weelo_telemetry::PUSH_FAILED };
+        metrics::counter!(counter).increment(1);
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(error)) => {

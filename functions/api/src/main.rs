@@ -1,10 +1,12 @@
 //! Lambda entry point of the `api` function: configuration → clients → run the handler.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    let metrics = weelo_telemetry::init("api")?;
     let app = weelo_api::App::from_env().await?;
-    run(service_fn(|request| weelo_api::serve(&app, request))).await
+    // `serve` answers every error as a response (its error type is `Infallible`).
+    weelo_telemetry::run_http(metrics, |request| async { weelo_api::serve(&app, request).await.map_err(Error::from) })
+        .await
 }

@@ -1,10 +1,10 @@
 //! Lambda entry point of the `order-fanout` function: configuration → clients → run the handler.
 
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = weelo_telemetry::init("order-fanout")?;
     let fanout = weelo_order_fanout::from_env().await?;
-    run(service_fn(|event| weelo_order_fanout::handle(&fanout, event))).await
+    weelo_telemetry::run(metrics, |event| weelo_order_fanout::handle(&fanout, event)).await
 }

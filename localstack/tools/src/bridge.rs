@@ -6,53 +6,17 @@
 //! make the function fail, dead-letters what still fails to the mapping's SQS queue, and commits
 //! offsets only after success or dead-lettering.
 
-use aws_lambda_events::encodings::MillisecondTimestamp;
-use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
+use aws_lambda_events::kafka::KafkaEvent;
 use base64::Engine;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
-use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
-use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use weelo_consumer::BatchResponse;
 use weelo_kafka::{KafkaConfig, KafkaContext};
 
-/// One entry of `event-source-mappings.json` (the fields the bridge uses).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Mapping {
-    pub function: String,
-    pub topic: String,
-    pub batch_size: usize,
-    pub maximum_batching_window_seconds: u64,
-    pub starting_position: String,
-    pub maximum_retry_attempts: u32,
-    pub bisect_batch_on_function_error: bool,
-    pub function_timeout_seconds: u64,
-    pub on_failure: String,
-    /// Local only: appended to the consumer group (see `weelo-local bridge --group-suffix`).
-    #[serde(skip)]
-    pub group_suffix: String,
-}
-
-impl Mapping {
-    /// The consumer group: one per mapping, as Terraform names it.
-    pub fn consumer_group(&self) -> String {
-        format!("weelo-{}-{}{}", self.function, self.topic, self.group_suffix)
-    }
-}
-
-#[derive(Deserialize)]
-struct MappingsFile {
-    mappings: Vec<Mapping>,
-}
-
-pub fn load_mappings(definitions: &Path) -> anyhow::Result<Vec<Mapping>> {
-    let text = std::fs::read_to_string(definitions.join("event-source-mappings.json"))?;
-    Ok(serde_json::from_str::<MappingsFile>(&text)?.mappings)
-}
+pub use weelo_consumer::mappings::{Mapping, load_mappings};
 
 /// Why an invocation did not produce a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -272,44 +236,9 @@ async fn invoke_once<I: Invoke>(
     Ok(failed_at)
 }
 
-/// The event as Lambda's MSK event source delivers it.
+/// The event as Lambda's MSK event source delivers it to the mapping's function.
 pub fn msk_event(mapping: &Mapping, batch: &[OwnedMessage]) -> KafkaEvent {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut records: HashMap<String, Vec<KafkaRecord>> = HashMap::new();
-    for message in batch {
-        let mut record = KafkaRecord::default();
-        record.topic = Some(message.topic().to_owned());
-        record.partition = i64::from(message.partition());
-        record.offset = message.offset();
-        record.timestamp = MillisecondTimestamp(
-            chrono::DateTime::from_timestamp_millis(message.timestamp().to_millis().unwrap_or_default())
-                .unwrap_or_default(),
-        );
-        record.timestamp_type = Some("CREATE_TIME".into());
-        record.key = message.key().map(|k| b64.encode(k));
-        record.value = message.payload().map(|v| b64.encode(v));
-        record.headers = message
-            .headers()
-            .map(|headers| {
-                headers
-                    .iter()
-                    .map(|h| {
-                        HashMap::from([(
-                            h.key.to_owned(),
-                            h.value.unwrap_or_default().iter().map(|b| *b as i8).collect(),
-                        )])
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        records.entry(format!("{}-{}", message.topic(), message.partition())).or_default().push(record);
-    }
-    let mut event = KafkaEvent::default();
-    event.event_source = Some("aws:kafka".into());
-    event.event_source_arn = Some(format!("arn:aws:kafka:local:000000000000:cluster/weelo-local/{}", mapping.function));
-    event.bootstrap_servers = std::env::var("KAFKA_BOOTSTRAP_SERVERS").ok();
-    event.records = records;
-    event
+    weelo_kafka::msk_event(&format!("arn:aws:kafka:local:000000000000:cluster/weelo-local/{}", mapping.function), batch)
 }
 
 #[cfg(test)]
@@ -563,8 +492,9 @@ mod tests {
     #[test]
     fn every_mapping_names_a_known_topic_and_a_consumer_function() {
         let mappings =
-            load_mappings(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions"))).unwrap();
-        let functions = ["order-fanout", "fcm-consumer", "location-consumer"];
+            load_mappings(std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions")))
+                .unwrap();
+        let functions = ["order-fanout", "fcm-consumer", "location-consumer", "audit-consumer"];
         for mapping in &mappings {
             assert!(weelo_core::events::Topic::from_name(&mapping.topic).is_some(), "{}", mapping.topic);
             assert!(functions.contains(&mapping.function.as_str()), "{}", mapping.function);

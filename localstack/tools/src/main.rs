@@ -93,13 +93,19 @@ async fn main() -> anyhow::Result<()> {
             let arn =
                 provision::platform_application(&sns, &platform_application, "local-placeholder-credential").await?;
             println!("SNS_PLATFORM_APPLICATION_ARN={arn}");
+            let bucket = format!("{table_prefix}audit");
+            let region = aws.region().map(|r| r.to_string()).unwrap_or_default();
+            provision::audit_bucket(&weelo_audit::s3_client(&aws), &bucket, &region)
+                .await
+                .context("creating the audit bucket")?;
+            println!("AUDIT_BUCKET={bucket}");
         }
         Command::Bridge { definitions, invoke_url, queue_prefix, from_latest, group_suffix } => {
             let kafka = KafkaConfig::from_env()?;
             let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
             let dead_letters = bridge::DeadLetters { sqs: aws_sdk_sqs::Client::new(&aws), queue_prefix };
             let invoker = bridge::HttpInvoker { client: reqwest::Client::new(), base_url: invoke_url };
-            let mut mappings = bridge::load_mappings(&definitions)?;
+            let mut mappings = bridge::load_mappings(&definitions).map_err(anyhow::Error::msg)?;
             for mapping in &mut mappings {
                 mapping.group_suffix = group_suffix.clone();
                 if from_latest {

@@ -96,6 +96,18 @@ pub async fn topics(kafka: &KafkaConfig, definitions: &Path, replication: i32) -
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
 
+/// The audit archive's bucket (idempotent: a bucket this account already owns is fine).
+pub async fn audit_bucket(client: &aws_sdk_s3::Client, name: &str, region: &str) -> anyhow::Result<()> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let location =
+        CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build();
+    match client.create_bucket().bucket(name).create_bucket_configuration(location).send().await {
+        Ok(_) => Ok(()),
+        Err(error) if error.as_service_error().is_some_and(|e| e.is_bucket_already_owned_by_you()) => Ok(()),
+        Err(error) => Err(anyhow::anyhow!(aws_sdk_s3::error::DisplayErrorContext(error).to_string())),
+    }
+}
+
 /// The FCM platform application. Locally the credential is a placeholder: moto does not call FCM.
 pub async fn platform_application(
     client: &aws_sdk_sns::Client,

@@ -1,0 +1,247 @@
+//! The audit archive: every record of every topic, kept in S3 for compliance and investigations.
+//!
+//! `audit-consumer` writes one JSON Lines object per partition of each batch it receives, under
+//! `events/<topic>/<yyyy>/<mm>/<dd>/<topic>-<partition>-<first offset, 20 digits>.jsonl` (the
+//! date of the first record). Writing is idempotent: a redelivered batch rewrites the same key. A
+//! batch cut differently on redelivery can repeat records in two objects, so readers deduplicate
+//! by `(topic, partition, offset)`, the identity of a Kafka record.
+//!
+//! Records are archived as they were on the topic, poison included: the value is kept as JSON when
+//! it parses (every CloudEvent does) and as base64 otherwise.
+
+use aws_lambda_events::kafka::KafkaRecord;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// One archived record: one line of an archive object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArchivedRecord {
+    pub topic: String,
+    pub partition: i64,
+    pub offset: i64,
+    pub timestamp: DateTime<Utc>,
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// The value as base64 when it is not JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_base64: Option<String>,
+}
+
+impl ArchivedRecord {
+    /// The record as the MSK event-source mapping delivers it (key and value base64-encoded).
+    pub fn from_msk(topic: &str, record: &KafkaRecord) -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let decode =
+            |text: &Option<String>| text.as_deref().map(|t| b64.decode(t).unwrap_or_else(|_| t.as_bytes().to_vec()));
+        let value = decode(&record.value);
+        let json = value.as_deref().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
+        Self {
+            topic: record.topic.clone().unwrap_or_else(|| topic.to_owned()),
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: record.timestamp.0,
+            key: decode(&record.key).map(|k| String::from_utf8_lossy(&k).into_owned()),
+            value_base64: match (&json, &value) {
+                (None, Some(bytes)) => Some(b64.encode(bytes)),
+                _ => None,
+            },
+            value: json,
+        }
+    }
+
+    /// The CloudEvents `type`, when the value is a CloudEvent.
+    pub fn event_type(&self) -> Option<&str> {
+        self.value.as_ref()?.get("type")?.as_str()
+    }
+}
+
+/// Where the records of one partition batch are archived.
+pub fn object_key(first: &ArchivedRecord) -> String {
+    format!(
+        "{}{}/{}/{}-{}-{:020}.jsonl",
+        PREFIX,
+        first.topic,
+        first.timestamp.format("%Y/%m/%d"),
+        first.topic,
+        first.partition,
+        first.offset
+    )
+}
+
+const PREFIX: &str = "events/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("writing {key} to the audit bucket failed: {reason}")]
+    Write { key: String, reason: String },
+    #[error("reading the audit bucket failed: {0}")]
+    Read(String),
+}
+
+/// An S3 client with path-style addressing: the S3 emulator serves buckets under its own host
+/// name, and AWS accepts both styles.
+pub fn s3_client(aws: &aws_types::SdkConfig) -> Client {
+    Client::from_conf(aws_sdk_s3::config::Builder::from(aws).force_path_style(true).build())
+}
+
+/// The archive in one S3 bucket.
+#[derive(Clone, Debug)]
+pub struct AuditArchive {
+    s3: Client,
+    bucket: String,
+}
+
+impl AuditArchive {
+    pub fn new(s3: Client, bucket: impl Into<String>) -> Self {
+        Self { s3, bucket: bucket.into() }
+    }
+
+    /// Writes one partition's records (offset order) as one object; returns its key.
+    pub async fn write(&self, records: &[ArchivedRecord]) -> Result<String, ArchiveError> {
+        let Some(first) = records.first() else { return Ok(String::new()) };
+        let key = object_key(first);
+        let mut body = Vec::with_capacity(records.len() * 512);
+        for record in records {
+            serde_json::to_writer(&mut body, record).expect("an archived record serialises");
+            body.push(b'\n');
+        }
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .content_type("application/x-ndjson")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| ArchiveError::Write {
+                key: key.clone(),
+                reason: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            })?;
+        Ok(key)
+    }
+
+    /// Every archived record of the days `from..=to` whose key, subject or data mentions `needle`
+    /// (a booking, order or user id), once each, oldest first, leaving out the topics in `skip`.
+    /// Reads every object of those days, 16 at a time: fine for an investigation; Athena over the
+    /// same JSON Lines is the tool for bulk questions.
+    pub async fn search(
+        &self,
+        needle: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        skip: &[&str],
+    ) -> Result<Vec<ArchivedRecord>, ArchiveError> {
+        use futures::{StreamExt, TryStreamExt};
+        let keys = self.keys_between(from, to, skip).await?;
+        let objects: Vec<(String, Vec<u8>)> = futures::stream::iter(keys)
+            .map(|key| async move {
+                let object = self.s3.get_object().bucket(&self.bucket).key(&key).send().await.map_err(read_error)?;
+                let bytes = object.body.collect().await.map_err(|e| ArchiveError::Read(e.to_string()))?;
+                Ok::<_, ArchiveError>((key, bytes.into_bytes().to_vec()))
+            })
+            .buffer_unordered(16)
+            .try_collect()
+            .await?;
+        let mut found: BTreeMap<(String, i64, i64), ArchivedRecord> = BTreeMap::new();
+        for (key, bytes) in objects {
+            for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                // A cheap substring test first: most lines of a day are about something else.
+                if !contains(line, needle.as_bytes()) {
+                    continue;
+                }
+                let record: ArchivedRecord =
+                    serde_json::from_slice(line).map_err(|e| ArchiveError::Read(format!("{key}: {e}")))?;
+                found.insert((record.topic.clone(), record.partition, record.offset), record);
+            }
+        }
+        let mut records: Vec<ArchivedRecord> = found.into_values().collect();
+        records.sort_by(|a, b| (a.timestamp, &a.topic, a.offset).cmp(&(b.timestamp, &b.topic, b.offset)));
+        Ok(records)
+    }
+
+    /// The keys of every object archived on the days `from..=to`, all topics but those in `skip`.
+    pub async fn keys_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        skip: &[&str],
+    ) -> Result<Vec<String>, ArchiveError> {
+        let mut topics = Vec::new();
+        let mut pages =
+            self.s3.list_objects_v2().bucket(&self.bucket).prefix(PREFIX).delimiter("/").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(read_error)?;
+            topics.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
+        }
+        topics.retain(|prefix| !skip.iter().any(|topic| *prefix == format!("{PREFIX}{topic}/")));
+        let mut keys = Vec::new();
+        for topic in topics {
+            for day in from.iter_days().take_while(|d| *d <= to) {
+                let prefix = format!("{topic}{}/", day.format("%Y/%m/%d"));
+                let mut pages = self.s3.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
+                while let Some(page) = pages.next().await {
+                    keys.extend(page.map_err(read_error)?.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+                }
+            }
+        }
+        Ok(keys)
+    }
+}
+
+fn read_error<E: std::error::Error + 'static>(error: E) -> ArchiveError {
+    ArchiveError::Read(aws_sdk_s3::error::DisplayErrorContext(error).to_string())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msk_record(value: &[u8]) -> KafkaRecord {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut record = KafkaRecord::default();
+        record.topic = Some("booking.created".into());
+        record.partition = 7;
+        record.offset = 42;
+        record.timestamp = aws_lambda_events::encodings::MillisecondTimestamp(
+            DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().with_timezone(&Utc),
+        );
+        record.key = Some(b64.encode("booking-1"));
+        record.value = Some(b64.encode(value));
+        record
+    }
+
+    #[test]
+    fn a_json_value_is_kept_as_json_and_anything_else_as_base64() {
+        let cloud_event =
+            ArchivedRecord::from_msk("booking.created", &msk_record(br#"{"type":"com.weelo.booking.created.v1"}"#));
+        assert_eq!(cloud_event.event_type(), Some("com.weelo.booking.created.v1"));
+        assert_eq!(cloud_event.value_base64, None);
+        assert_eq!(cloud_event.key.as_deref(), Some("booking-1"));
+
+        let poison = ArchivedRecord::from_msk("booking.created", &msk_record(b"\xff not json"));
+        assert_eq!(poison.value, None);
+        assert_eq!(
+            poison.value_base64.as_deref(),
+            Some(base64::engine::general_purpose::STANDARD.encode(b"\xff not json").as_str())
+        );
+    }
+
+    #[test]
+    fn the_object_key_names_topic_day_partition_and_first_offset() {
+        let record = ArchivedRecord::from_msk("booking.created", &msk_record(b"{}"));
+        assert_eq!(
+            object_key(&record),
+            "events/booking.created/2026/11/26/booking.created-7-00000000000000000042.jsonl"
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! `weelo-ops`: the operator's tool (see `weelo_ops` for each subcommand).
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use weelo_kafka::KafkaConfig;
+use weelo_ops::{audit, lag, metrics, redrive, replay};
+
+#[derive(Parser)]
+#[command(version, about = "Operate Weelo's event backbone: lag, replay, redrive, audit, metrics")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Consumer-group lag of every event-source mapping, per partition.
+    Lag {
+        #[arg(long, default_value = "infra/definitions")]
+        definitions: PathBuf,
+        /// Appended to every group name (as given to `weelo-local bridge --group-suffix`).
+        #[arg(long, default_value = "")]
+        group_suffix: String,
+        /// Print every partition, not only the mapping totals.
+        #[arg(long)]
+        partitions: bool,
+    },
+    /// Re-drive the records a topic received in a time range to a function or another topic.
+    Replay {
+        #[arg(long)]
+        topic: String,
+        /// Start of the range (RFC 3339, e.g. 2026-11-26T10:00:00Z).
+        #[arg(long)]
+        from: DateTime<Utc>,
+        /// End of the range, exclusive (default: now).
+        #[arg(long)]
+        to: Option<DateTime<Utc>>,
+        /// Invoke this function with the records, as its event-source mapping would.
+        #[arg(long, conflicts_with = "to_topic", required_unless_present = "to_topic")]
+        to_function: Option<String>,
+        /// Publish the records (same key, value and headers) to this topic.
+        #[arg(long)]
+        to_topic: Option<String>,
+        /// Records per invocation with --to-function.
+        #[arg(long, default_value_t = 500)]
+        batch_size: usize,
+    },
+    /// Send dead-lettered records back to their function and report each outcome.
+    Redrive {
+        /// The dead-letter queue's name.
+        #[arg(long)]
+        dlq: String,
+        /// Invoke this function instead of the one named in each message.
+        #[arg(long)]
+        function: Option<String>,
+        /// Stop after this many messages.
+        #[arg(long, default_value_t = 1000)]
+        max: usize,
+    },
+    /// The audit archive in S3 (`AUDIT_BUCKET`).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Sum the Embedded Metric Format lines in function logs (files, or stdin when none).
+    Metrics { files: Vec<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print every archived event of one booking (or order, or user id), oldest first.
+    Query {
+        #[arg(long)]
+        booking: String,
+        /// How many days back to search, today included.
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+        /// Also search location.updated (large).
+        #[arg(long)]
+        include_locations: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Lag { definitions, group_suffix, partitions } => {
+            let mut mappings = weelo_consumer::mappings::load_mappings(&definitions).map_err(anyhow::Error::msg)?;
+            for mapping in &mut mappings {
+                mapping.group_suffix = group_suffix.clone();
+            }
+            let config = KafkaConfig::from_env()?;
+            let lags = tokio::task::spawn_blocking(move || lag::lag(&config, &mappings)).await??;
+            println!("{:<20} {:<30} {:>10}  group", "function", "topic", "lag");
+            for mapping in &lags {
+                println!("{:<20} {:<30} {:>10}  {}", mapping.function, mapping.topic, mapping.total(), mapping.group);
+                if partitions {
+                    for (partition, committed, end) in &mapping.partitions {
+                        let committed = committed.map_or("-".to_owned(), |c| c.to_string());
+                        println!("    partition {partition:>3}: committed {committed:>10}, end {end:>10}");
+                    }
+                }
+            }
+        }
+        Command::Replay { topic, from, to, to_function, to_topic, batch_size } => {
+            let target = match (to_function, to_topic) {
+                (Some(name), _) => replay::Target::Function { name, batch_size },
+                (None, Some(topic)) => replay::Target::Topic(topic),
+                (None, None) => unreachable!("clap requires one target"),
+            };
+            let report = replay::replay(&KafkaConfig::from_env()?, &topic, from, to, target).await?;
+            println!("replayed {} records in {} invocations", report.records, report.invocations);
+            for (partition, offset, reason) in &report.failed {
+                println!("FAILED {partition}@{offset}: {reason}");
+            }
+            anyhow::ensure!(report.failed.is_empty(), "{} partitions stopped on a failing record", report.failed.len());
+        }
+        Command::Redrive { dlq, function, max } => {
+            let outcomes = redrive::redrive(&dlq, function.as_deref(), max).await?;
+            let mut failed = 0;
+            for outcome in &outcomes {
+                match outcome {
+                    redrive::Redriven::Processed { function, topic, offset } => {
+                        println!("processed     {topic}@{offset} by {function}")
+                    }
+                    redrive::Redriven::FailedAgain { function, topic, offset, reason } => {
+                        failed += 1;
+                        println!("failed again  {topic}@{offset} by {function}: {reason}")
+                    }
+                    redrive::Redriven::NotRedrivable { reason } => {
+                        failed += 1;
+                        println!("left in queue {reason}")
+                    }
+                }
+            }
+            println!("{} messages: {} processed, {failed} left in {dlq}", outcomes.len(), outcomes.len() - failed);
+            anyhow::ensure!(failed == 0, "{failed} messages are still dead-lettered");
+        }
+        Command::Audit { command: AuditCommand::Query { booking, days, include_locations } } => {
+            let records =
+                audit::query(&booking, days, include_locations).await.context("querying the audit archive")?;
+            for record in &records {
+                println!("{}", audit::line(record));
+            }
+            eprintln!("{} archived events mention {booking}", records.len());
+        }
+        Command::Metrics { files } => {
+            let summary = if files.is_empty() {
+                metrics::summarise(std::io::stdin().lock())
+            } else {
+                let mut text = Vec::new();
+                for file in &files {
+                    text.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+                    text.push(b'\n');
+                }
+                metrics::summarise(text.as_slice())
+            };
+            println!("{:<20} {:<16} {:>12} {:>10} {:>10}", "function", "metric", "sum/count", "p50", "p99");
+            for ((function, metric), series) in &summary {
+                if series.unit == "Milliseconds" {
+                    let (p50, p99) = (series.percentile(0.5), series.percentile(0.99));
+                    println!("{function:<20} {metric:<16} {:>12} {p50:>8.1}ms {p99:>8.1}ms", series.values.len());
+                } else {
+                    println!("{function:<20} {metric:<16} {:>12}", series.sum());
+                }
+            }
+        }
+    }
+    Ok(())
+}
