@@ -17,6 +17,7 @@ export E2E_API_URL="http://127.0.0.1:$PORT/lambda-url/api"
 export E2E_INVOKE_URL="http://127.0.0.1:$PORT"
 export WEELO_LOCAL_BIN="$CARGO_TARGET_DIR/debug/weelo-local"
 for _ in $(seq 1 600); do curl -fs "$E2E_API_URL/v1/health" >/dev/null 2>&1 && break; sleep 1; done
-cargo build --quiet -p weelo-local
+cargo build --quiet -p weelo-local -p weelo-ops
+export WEELO_OPS_BIN="$CARGO_TARGET_DIR/debug/weelo-ops"
 # One test at a time: each runs a bridge of its own over the shared topics.
 cargo test --locked -p weelo-e2e -- --test-threads=1 "$@"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the native local stack needs, into the repository's .local/ folder:
 # a Python venv (moto server, cargo-lambda, the infra-check tools), checkov in a venv of its own,
-# tflint built from the Go module proxy, Apache Kafka's jars from Maven Central, and the development
-# JWT key pair. Idempotent and quiet when there is nothing to do.
+# tflint and gitleaks built from the Go module proxy, Apache Kafka's jars from Maven Central, and
+# the development JWT key pair. Idempotent and quiet when there is nothing to do.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -43,6 +43,21 @@ if [ "$(cat "$LOCAL/bin/.tflint-version" 2>/dev/null)" != "$TFLINT_VERSION" ]; t
     "github.com/terraform-linters/tflint@$TFLINT_VERSION" >"$LOGS/tflint-build.log" 2>&1 \
     || { tail -n 20 "$LOGS/tflint-build.log" >&2; die "building tflint failed"; }
   echo "$TFLINT_VERSION" >"$LOCAL/bin/.tflint-version"
+fi
+
+# gitleaks (localstack/secret-scan.sh) from the Go module proxy, built the same way: chosen over
+# detect-secrets for its git-history scan, its maintained rule set (AWS, private keys, JWTs, GCP
+# service accounts, generic API keys) and its reports that name file, line and commit.
+GITLEAKS_VERSION=v8.30.1
+if [ "$(cat "$LOCAL/bin/.gitleaks-version" 2>/dev/null)" != "$GITLEAKS_VERSION" ]; then
+  [ -x "$GO_BIN" ] || die "go is required to build gitleaks"
+  say "building gitleaks $GITLEAKS_VERSION into .local/bin (Go module proxy)"
+  mkdir -p "$LOCAL/bin" "$LOGS"
+  GOBIN="$LOCAL/bin" GOFLAGS="-modcacherw" "$GO_BIN" install \
+    -ldflags "-X github.com/zricethezav/gitleaks/v8/version.Version=$GITLEAKS_VERSION" \
+    "github.com/zricethezav/gitleaks/v8@$GITLEAKS_VERSION" >"$LOGS/gitleaks-build.log" 2>&1 \
+    || { tail -n 20 "$LOGS/gitleaks-build.log" >&2; die "building gitleaks failed"; }
+  echo "$GITLEAKS_VERSION" >"$LOCAL/bin/.gitleaks-version"
 fi
 
 pom="$ROOT/localstack/kafka/pom.xml"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: sets everything up, checks formatting and lints, starts the native local stack, and
-# runs every test against it: unit tests, integration tests (real Kafka, DynamoDB emulator, moto),
-# the OpenAPI validation, the curl smoke test, and the end-to-end flows through cargo lambda watch.
+# runs every test against it: a secret scan, unit tests, integration tests (real Kafka, DynamoDB
+# emulator, moto), the OpenAPI validation, the curl smoke test with schemathesis' generated requests,
+# and the end-to-end flows (faults and operator tools included) through cargo lambda watch.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -13,6 +14,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$ROOT/localstack/setup.sh"
+"$ROOT/localstack/secret-scan.sh"
 
 say "cargo fmt --check"
 cargo fmt --all -- --check

@@ -15,14 +15,15 @@ pub struct MappingLag {
     pub function: String,
     pub topic: String,
     pub group: String,
-    /// `(partition, committed offset or None, end offset)`.
-    pub partitions: Vec<(i32, Option<i64>, i64)>,
+    /// `(partition, committed offset or None, first offset still retained, end offset)`.
+    pub partitions: Vec<(i32, Option<i64>, i64, i64)>,
 }
 
 impl MappingLag {
-    /// Records not yet processed; a partition with no commit counts from its start (TRIM_HORIZON).
+    /// Records not yet processed; a partition with no commit counts from its oldest retained
+    /// record (where a TRIM_HORIZON mapping starts).
     pub fn total(&self) -> i64 {
-        self.partitions.iter().map(|(_, committed, end)| end - committed.unwrap_or(0)).sum()
+        self.partitions.iter().map(|(_, committed, start, end)| end - committed.unwrap_or(*start)).sum()
     }
 }
 
@@ -44,12 +45,12 @@ pub fn lag(config: &KafkaConfig, mappings: &[Mapping]) -> anyhow::Result<Vec<Map
         let committed = consumer.committed_offsets(wanted, TIMEOUT)?;
         let mut partitions = Vec::new();
         for element in committed.elements() {
-            let (_, high) = consumer.fetch_watermarks(&mapping.topic, element.partition(), TIMEOUT)?;
+            let (low, high) = consumer.fetch_watermarks(&mapping.topic, element.partition(), TIMEOUT)?;
             let offset = match element.offset() {
                 Offset::Offset(o) => Some(o),
                 _ => None,
             };
-            partitions.push((element.partition(), offset, high));
+            partitions.push((element.partition(), offset, low, high));
         }
         partitions.sort();
         lags.push(MappingLag { function: mapping.function.clone(), topic: mapping.topic.clone(), group, partitions });

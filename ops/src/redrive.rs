@@ -2,10 +2,11 @@
 //! what happened to each. A record the function now processes is deleted from the queue; one that
 //! fails again stays there (visible again at once) with the new reason reported.
 //!
-//! The messages are those the local bridge writes: the record itself plus `function` and `error`.
-//! In AWS an MSK mapping's SQS destination receives only the batch's metadata (topic, partition,
-//! offsets), not the record; such a message is reported as needing `weelo-ops replay` for its
-//! offsets, and left in the queue.
+//! The messages are those the local bridge writes: the record itself plus `function` and `error`;
+//! a record too big for an SQS message comes without its value and is read back from Kafka at its
+//! offset (while the topic still retains it: 7 days). In AWS an MSK mapping's SQS destination
+//! receives only the batch's metadata in a format of its own; such a message is reported as
+//! needing `weelo-ops replay` for its offsets, and left in the queue.
 
 use crate::invoke::{Invoker, Outcome};
 use base64::Engine;
@@ -27,7 +28,26 @@ pub struct DeadLetter {
 }
 
 impl DeadLetter {
-    fn record(&self) -> OwnedMessage {
+    /// The record: from the message, or from Kafka when the message only names it.
+    async fn record(&self) -> anyhow::Result<OwnedMessage> {
+        if self.value.is_none() {
+            let config = weelo_kafka::KafkaConfig::from_env()?;
+            let (topic, partition, offset) = (self.topic.clone(), self.partition, self.offset);
+            return tokio::task::spawn_blocking(move || {
+                let range = crate::replay::PartitionRange { partition, start: offset, end: offset + 1 };
+                let mut found = None;
+                crate::replay::read_range(&config, &topic, range, 1, |mut chunk| {
+                    found = chunk.pop();
+                    Ok(())
+                })?;
+                found.ok_or_else(|| anyhow::anyhow!("{topic}-{partition}@{offset} is no longer in Kafka"))
+            })
+            .await?;
+        }
+        Ok(self.from_message())
+    }
+
+    fn from_message(&self) -> OwnedMessage {
         let b64 = base64::engine::general_purpose::STANDARD;
         let decode = |text: &Option<String>| text.as_deref().and_then(|t| b64.decode(t).ok());
         OwnedMessage::new(
@@ -87,7 +107,16 @@ pub async fn redrive(queue: &str, function: Option<&str>, max: usize) -> anyhow:
                 },
                 Ok(letter) => {
                     let target = function.unwrap_or(&letter.function).to_owned();
-                    let event = weelo_kafka::msk_event(&format!("weelo-ops:redrive:{queue}"), &[letter.record()]);
+                    let record = match letter.record().await {
+                        Ok(record) => record,
+                        Err(error) => {
+                            kept.push(handle);
+                            outcomes.push(Redriven::NotRedrivable { reason: format!("{error:#}") });
+                            bar.inc(1);
+                            continue;
+                        }
+                    };
+                    let event = weelo_kafka::msk_event(&format!("weelo-ops:redrive:{queue}"), &[record]);
                     match invoker.invoke(&target, &event).await {
                         Outcome::Processed => {
                             sqs.delete_message().queue_url(&url).receipt_handle(&handle).send().await?;

@@ -208,8 +208,9 @@ impl Invoke for AnswerLosingInvoker {
     }
 }
 
-/// Publishes raw bytes (not a CloudEvent) on a topic with a key: a poison record.
-pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) {
+/// Publishes raw bytes on a topic with a key (a poison record, or an event bypassing the bus);
+/// returns its partition and offset.
+pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) -> (i32, i64) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
     let producer: FutureProducer<weelo_kafka::KafkaContext> =
@@ -217,8 +218,9 @@ pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) {
     producer
         .send(FutureRecord::to(topic).key(key).payload(value), Duration::from_secs(10))
         .await
+        .map(|delivery| (delivery.partition, delivery.offset))
         .map_err(|(error, _)| error)
-        .expect("the poison record is published");
+        .expect("the record is published")
 }
 
 /// Waits for a new bridge's consumer groups to own their partitions before anything is published.
@@ -295,4 +297,22 @@ pub async fn wait_until_located(people: &[Person]) {
 /// A booking request from `at` to a place about 30 km north.
 pub fn booking_at(at: (f64, f64), vehicle: &str) -> Value {
     json!({"pickup": {"lat": at.0, "lng": at.1}, "drop": {"lat": at.0 + 0.3, "lng": at.1}, "vehicleType": vehicle})
+}
+
+/// Runs the operator's tool (`weelo-ops`, built by `localstack/e2e.sh`) as an operator would, with
+/// its Lambda client pointed at `cargo lambda watch`; returns whether it succeeded and its stdout.
+pub fn weelo_ops(args: &[&str]) -> (bool, String) {
+    let binary = std::env::var("WEELO_OPS_BIN").expect("WEELO_OPS_BIN (set by localstack/e2e.sh)");
+    let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
+    let output = Command::new(binary)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .args(args)
+        .env("AWS_ENDPOINT_URL_LAMBDA", invoke)
+        .output()
+        .expect("running weelo-ops");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    if !output.status.success() {
+        eprintln!("weelo-ops {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    (output.status.success(), stdout)
 }

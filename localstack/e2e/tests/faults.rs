@@ -76,31 +76,78 @@ async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_on
 }
 
 #[tokio::test]
-async fn a_poison_record_is_dead_lettered_after_its_retries_and_the_next_record_is_still_pushed() {
+async fn poison_records_are_dead_lettered_with_their_reason_and_the_next_record_is_still_pushed() {
     // GIVEN the notification mapping with a dead-letter queue of its own
     let api = Api::from_env();
     let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", real_functions()).await;
     let user = Person::new(&api, "customer").await;
     let run = unique("after-poison");
     let good = notification_for(&user, run.clone());
-    let poison = format!("not a cloud event {run}");
+    // Three kinds of poison: not JSON, a CloudEvent of a schema version nobody reads, and a huge value.
+    let not_json = format!("not a cloud event {run}").into_bytes();
+    let future_version =
+        good.payload.replace("com.weelo.notification.fcm.v1", "com.weelo.notification.fcm.v99").into_bytes();
+    let huge = format!("{{\"run\":\"{run}\",\"padding\":\"{}\"}}", "x".repeat(900 * 1024)).into_bytes();
+    assert_ne!(future_version, good.payload.as_bytes());
 
-    // WHEN a record that is not an event, then a good notification, land in the same partition
-    publish_raw("notification.fcm", &good.key, poison.as_bytes()).await;
+    // WHEN they, then a good notification, land in the same partition
+    for poison in [&not_json, &future_version, &huge] {
+        publish_raw("notification.fcm", &good.key, poison).await;
+    }
     bus().await.publish(std::slice::from_ref(&good)).await.unwrap();
 
-    // THEN the good notification is pushed once, after the poison record went to the dead-letter
+    // THEN the good notification is pushed once, after each poison record went to the dead-letter
     // queue with its reason; nothing else was dead-lettered
-    let pushed = eventually(90, async || pushes_by_phone(&run).await.contains_key(&user.phone_token)).await;
-    assert!(pushed, "the record after the poison one was not processed");
+    let pushed = eventually(240, async || pushes_by_phone(&run).await.contains_key(&user.phone_token)).await;
+    assert!(pushed, "the record after the poison ones was not processed");
     let dead = bridge.dead_letters().await;
-    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead.len(), 3, "{dead:?}");
     let b64 = base64::engine::general_purpose::STANDARD;
-    assert_eq!(dead[0]["value"], b64.encode(&poison));
-    assert_eq!(dead[0]["function"], "fcm-consumer");
-    assert!(dead[0]["error"].as_str().is_some_and(|e| !e.is_empty()), "{dead:?}");
+    let values: Vec<&str> = dead.iter().filter_map(|d| d["value"].as_str()).collect();
+    for poison in [&not_json, &future_version] {
+        assert!(values.contains(&b64.encode(poison).as_str()), "a poison record is missing from the queue");
+    }
+    // Too big for an SQS message: named by its offsets and size, to be read from Kafka
+    let too_big: Vec<_> = dead.iter().filter(|d| d["value"].is_null()).collect();
+    assert_eq!(too_big.len(), 1, "{dead:?}");
+    assert_eq!(too_big[0]["valueBytes"], huge.len());
+    for letter in &dead {
+        assert_eq!(letter["function"], "fcm-consumer");
+        assert!(letter["error"].as_str().is_some_and(|e| !e.is_empty()), "{letter}");
+    }
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&1));
+}
+
+#[tokio::test]
+async fn a_redeploy_with_1000_events_published_while_everything_was_down_processes_each_once() {
+    // GIVEN a user with a phone, whose partition the consumers have processed up to now, and then
+    // the consumers stopped (a redeploy)
+    let api = Api::from_env();
+    let groups = unique("-redeploy");
+    let bridge = Bridge::start(&groups);
+    settle().await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("redeploy");
+    bus().await.publish(&[notification_for(&user, format!("{run} warm-up"))]).await.unwrap();
+    let warm =
+        eventually(60, async || pushes_by_phone(&format!("{run} warm-up")).await.contains_key(&user.phone_token));
+    assert!(warm.await, "the warm-up notification was not pushed");
+    bridge.kill();
+
+    // WHEN 1000 notifications are published while nothing consumes, and everything starts again
+    let records: Vec<_> = (0..1000).map(|n| notification_for(&user, format!("{run} #{n:04}."))).collect();
+    bus().await.publish(&records).await.unwrap();
+    let _started = Bridge::start(&groups);
+
+    // THEN every notification is pushed, each exactly once
+    let all =
+        eventually(240, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) >= 1001)
+            .await;
+    assert!(all, "not every notification was pushed after the restart");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    // 1000 + the warm-up, each once
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&1001));
 }
 
 #[tokio::test]

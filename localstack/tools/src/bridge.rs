@@ -55,6 +55,8 @@ impl Invoke for HttpInvoker {
     }
 }
 
+const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
 /// Where records that keep failing go: the mapping's SQS queue.
 pub struct DeadLetters {
     pub sqs: aws_sdk_sqs::Client,
@@ -67,7 +69,7 @@ impl DeadLetters {
         let url = self.sqs.get_queue_url().queue_name(&queue).send().await?.queue_url.unwrap_or_default();
         for record in records {
             let b64 = base64::engine::general_purpose::STANDARD;
-            let body = serde_json::json!({
+            let mut body = serde_json::json!({
                 "function": mapping.function,
                 "topic": record.topic(),
                 "partition": record.partition(),
@@ -77,6 +79,12 @@ impl DeadLetters {
                 "error": error,
                 "failedAt": chrono::Utc::now().to_rfc3339(),
             });
+            // An SQS message holds at most 256 KiB: a bigger record is named by its offsets only
+            // (as AWS's own destination records always are) and stays readable in Kafka.
+            if body.to_string().len() > SQS_MAX_MESSAGE_BYTES {
+                body["value"] = serde_json::Value::Null;
+                body["valueBytes"] = record.payload().map_or(0, <[u8]>::len).into();
+            }
             self.sqs.send_message().queue_url(&url).message_body(body.to_string()).send().await?;
         }
         tracing::warn!(function = %mapping.function, topic = %mapping.topic, count = records.len(), %error, "dead-lettered");

@@ -1,0 +1,210 @@
+//! The operator's tool against the running system: the audit archive holds a booking's whole
+//! history, a replayed time range changes nothing, dead letters are redriven one by one, consumer
+//! lag is visible, and the functions' metrics add up. Run by `localstack/e2e.sh`, one test at a time.
+
+use base64::Engine;
+use serde_json::json;
+use std::collections::HashMap;
+use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
+use weelo_core::ids::{EventId, UserId};
+use weelo_core::ports::EventBus;
+use weelo_e2e::*;
+use weelo_testkit::unique;
+
+fn notification_for(user: &Person, body: String) -> EventRecord {
+    DomainEvent::NotificationFcm(FcmNotification {
+        recipient_id: UserId::parse(&user.id).unwrap(),
+        kind: "test".into(),
+        title: "t".into(),
+        body,
+        data: HashMap::<String, String>::new().into_iter().collect(),
+    })
+    .to_record(EventId::generate(), "/e2e", chrono::Utc::now())
+}
+
+async fn publish(records: &[EventRecord]) {
+    let bus = weelo_kafka::KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env().unwrap()).await.unwrap();
+    bus.publish(records).await.unwrap();
+}
+
+async fn pushes_to(phone: &str, needle: &str) -> usize {
+    pushes_by_phone(needle).await.get(phone).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_booking_s_whole_history_is_in_the_audit_archive() {
+    // GIVEN the whole system running, and a transporter near a customer
+    let api = Api::from_env();
+    let _bridge = Bridge::start(&unique("-audit"));
+    settle().await;
+    let centre = private_city();
+    let driver = Person::new(&api, "transporter").await;
+    driver.drive(&api, "open", true, centre).await;
+    wait_until_located(std::slice::from_ref(&driver)).await;
+
+    // WHEN the customer books, the transporter is told and accepts
+    let customer = Person::new(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "open"))).await;
+    assert_eq!(booked.status, 201, "{booked:?}");
+    let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
+    assert!(eventually(60, async || pushes_to(&driver.phone_token, &booking_id).await == 1).await, "no offer push");
+    let accepted = api.call("POST", &format!("/v1/bookings/{booking_id}/accept"), &driver.token, None).await;
+    assert_eq!(accepted.status, 200, "{accepted:?}");
+
+    // THEN `weelo-ops audit query` prints the booking's events in order: created, the offer, accepted
+    let mut printed = String::new();
+    let complete = eventually(90, async || {
+        let (ok, out) = weelo_ops(&["audit", "query", "--booking", &booking_id, "--days", "1"]);
+        printed = out;
+        ok && printed.contains("com.weelo.booking.accepted.v1")
+    })
+    .await;
+    assert!(complete, "the archive never held the acceptance:\n{printed}");
+    let created = printed.find("com.weelo.booking.created.v1").expect("booking.created is archived");
+    let offered = printed.find("com.weelo.notification.fcm.v1").expect("the offer notification is archived");
+    let accepted = printed.find("com.weelo.booking.accepted.v1").unwrap();
+    assert!(created < offered && offered < accepted, "out of order:\n{printed}");
+    assert_eq!(printed.matches("com.weelo.booking.created.v1").count(), 1, "{printed}");
+}
+
+#[tokio::test]
+async fn replaying_a_time_range_through_the_consumer_pushes_no_phone_twice() {
+    // GIVEN 20 notifications for a user, each pushed once through the real fcm-consumer
+    let api = Api::from_env();
+    let user = Person::new(&api, "customer").await;
+    let run = unique("replay");
+    let from = chrono::Utc::now() - chrono::Duration::seconds(2);
+    {
+        let _bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", real_functions()).await;
+        let records: Vec<_> = (0..20).map(|n| notification_for(&user, format!("{run} #{n:02}."))).collect();
+        publish(&records).await;
+        assert!(eventually(90, async || pushes_to(&user.phone_token, &run).await >= 20).await, "not all pushed");
+    }
+    let to = chrono::Utc::now() + chrono::Duration::seconds(1);
+
+    // WHEN an operator replays that time range of notification.fcm through fcm-consumer
+    let (ok, out) = weelo_ops(&[
+        "replay",
+        "--topic",
+        "notification.fcm",
+        "--from",
+        &from.to_rfc3339(),
+        "--to",
+        &to.to_rfc3339(),
+        "--to-function",
+        "fcm-consumer",
+    ]);
+
+    // THEN every record of the range went through the function again, and still each phone heard once
+    assert!(ok, "{out}");
+    let replayed: u64 = out.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a count");
+    assert!(replayed >= 20, "{out}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let pushes = pushes_by_phone(&run).await;
+    assert_eq!(pushes.get(&user.phone_token), Some(&20), "{pushes:?}");
+    let per_message = pushes_by_phone(&format!("{run} #07.")).await;
+    assert_eq!(per_message.get(&user.phone_token), Some(&1), "{per_message:?}");
+
+    // AND the functions' metric lines add up to at least that work
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.local/logs/e2e-watch.log");
+    let (ok, summary) = weelo_ops(&["metrics", log]);
+    assert!(ok, "{summary}");
+    let pushed: f64 = summary
+        .lines()
+        .find(|l| l.starts_with("fcm-consumer") && l.split_whitespace().nth(1) == Some("Pushed"))
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or_else(|| panic!("no Pushed metric for fcm-consumer:\n{summary}"));
+    assert!(pushed >= 20.0, "{summary}");
+}
+
+#[tokio::test]
+async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again() {
+    // GIVEN a dead-letter queue holding a notification that was never pushed, one that was too big
+    // for an SQS message and is only named by its offset in Kafka, and a poison record
+    let api = Api::from_env();
+    let user = Person::new(&api, "customer").await;
+    let run = unique("redrive");
+    let good = notification_for(&user, run.clone());
+    let named = notification_for(&user, format!("{run} named"));
+    let (partition, offset) = publish_raw("notification.fcm", &named.key, named.payload.as_bytes()).await;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let queue = unique("redrive-dlq");
+    let url = sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    for value in [good.payload.as_bytes(), format!("poison {run}").as_bytes()] {
+        let letter = json!({
+            "function": "fcm-consumer", "topic": "notification.fcm", "partition": 0, "offset": 1,
+            "key": b64.encode(&good.key), "value": b64.encode(value), "error": "test", "failedAt": "2026-11-26T00:00:00Z"
+        });
+        sqs.send_message().queue_url(&url).message_body(letter.to_string()).send().await.unwrap();
+    }
+    let only_named = json!({
+        "function": "fcm-consumer", "topic": "notification.fcm", "partition": partition, "offset": offset,
+        "key": null, "value": null, "valueBytes": named.payload.len(), "error": "test", "failedAt": "2026-11-26T00:00:00Z"
+    });
+    sqs.send_message().queue_url(&url).message_body(only_named.to_string()).send().await.unwrap();
+
+    // WHEN an operator redrives the queue, twice
+    let (first_ok, first) = weelo_ops(&["redrive", "--dlq", &queue]);
+    let (second_ok, second) = weelo_ops(&["redrive", "--dlq", &queue]);
+
+    // THEN both notifications were pushed once and left the queue; the poison record failed again,
+    // was reported, and stays for a person to look at
+    assert!(!first_ok && first.contains("2 processed, 1 left"), "{first}");
+    assert!(first.contains("failed again"), "{first}");
+    assert!(!second_ok && second.contains("0 processed, 1 left"), "{second}");
+    assert!(eventually(30, async || pushes_to(&user.phone_token, &run).await >= 1).await, "never pushed");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&2));
+    assert_eq!(pushes_by_phone(&format!("{run} named")).await.get(&user.phone_token), Some(&1));
+    sqs.delete_queue().queue_url(&url).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn lag_shows_every_mapping_and_falls_to_zero_once_the_consumers_caught_up() {
+    // GIVEN the whole system running with consumer groups of this test
+    let api = Api::from_env();
+    let groups = unique("-lag");
+    let _bridge = Bridge::start(&groups);
+    settle().await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("lag");
+
+    // WHEN notifications are published and pushed
+    publish(&(0..10).map(|n| notification_for(&user, format!("{run} #{n}"))).collect::<Vec<_>>()).await;
+    assert!(eventually(90, async || pushes_to(&user.phone_token, &run).await >= 10).await, "not all pushed");
+
+    // THEN `weelo-ops lag` lists every mapping, and fcm-consumer's group on notification.fcm has
+    // committed up to the end of each partition it consumed (this test's groups start at the end
+    // of the topic, so partitions that received nothing have no commit and count from their start)
+    let mut report = String::new();
+    let caught_up = eventually(30, async || {
+        let (ok, out) = weelo_ops(&["lag", "--partitions", &format!("--group-suffix={groups}")]);
+        report = out;
+        let section: Vec<&str> = report
+            .lines()
+            .skip_while(|l| !l.starts_with("fcm-consumer         notification.fcm"))
+            .skip(1)
+            .take_while(|l| l.starts_with("    partition"))
+            .collect();
+        let committed: Vec<(i64, i64)> = section
+            .iter()
+            .filter_map(|l| {
+                let committed = l.split("committed").nth(1)?.split(',').next()?.trim().parse().ok()?;
+                let end = l.split("..").nth(1)?.trim().parse().ok()?;
+                Some((committed, end))
+            })
+            .collect();
+        ok && !committed.is_empty() && committed.iter().all(|(c, end)| c == end)
+    })
+    .await;
+    assert!(caught_up, "{report}");
+    let mappings = weelo_consumer::mappings::load_mappings(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../infra/definitions"
+    )))
+    .unwrap();
+    let totals = report.lines().filter(|l| !l.starts_with("    ")).count();
+    assert_eq!(totals, mappings.len() + 1, "{report}");
+}
