@@ -44,10 +44,10 @@ impl DeadLetter {
             })
             .await?;
         }
-        Ok(self.from_message())
+        Ok(self.record_in_message())
     }
 
-    fn from_message(&self) -> OwnedMessage {
+    fn record_in_message(&self) -> OwnedMessage {
         let b64 = base64::engine::general_purpose::STANDARD;
         let decode = |text: &Option<String>| text.as_deref().and_then(|t| b64.decode(t).ok());
         OwnedMessage::new(
