@@ -16,10 +16,16 @@ moto's `transact_write_items` deep-copies every table a transaction touches, to 
 cancelled: each booking (a three-item transaction) cost O(size of the bookings, outbox and
 idempotency tables), so it slowed with every booking ever made. `transact_write_items_with_item_undo`
 keeps a copy of just the items the transaction names and puts those back on a cancellation; moto's
-own transaction code does everything else, unchanged."""
+own transaction code does everything else, unchanged.
+
+Fault injection, for the fault suite: `POST /_weelo/faults {"operation": "UpdateItem", "count": 6,
+"error": "ProvisionedThroughputExceededException"}` makes the next `count` requests for that
+operation (the X-Amz-Target suffix) fail with that error, as a throttled table would;
+`GET /_weelo/faults` tells how many are left and how many were served; `DELETE` clears them."""
 
 import argparse
 import copy
+import json
 import threading
 
 import moto.dynamodb.models as dynamodb_models
@@ -120,9 +126,39 @@ class Serialized:
     def __init__(self, app):
         self.app = app
         self.lock = threading.Lock()
+        # operation -> [error, remaining, served]
+        self.faults = {}
+
+    def _faults_endpoint(self, environ, start_response):
+        method = environ["REQUEST_METHOD"]
+        if method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            self.faults[spec["operation"]] = [spec.get("error", "ProvisionedThroughputExceededException"), int(spec["count"]), 0]
+        elif method == "DELETE":
+            self.faults.clear()
+        body = json.dumps({op: {"error": e, "remaining": r, "served": s} for op, (e, r, s) in self.faults.items()})
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [body.encode()]
+
+    def _injected(self, environ, start_response):
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        fault = self.faults.get(operation)
+        if not fault or fault[1] <= 0:
+            return None
+        fault[1] -= 1
+        fault[2] += 1
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{fault[0]}", "message": "injected by the fault suite"})
+        start_response("400 Bad Request", [("Content-Type", "application/x-amz-json-1.0")])
+        return [body.encode()]
 
     def __call__(self, environ, start_response):
         with self.lock:
+            if environ.get("PATH_INFO") == "/_weelo/faults":
+                return self._faults_endpoint(environ, start_response)
+            injected = self._injected(environ, start_response)
+            if injected is not None:
+                return injected
             # Read the whole response inside the lock: WSGI apps may compute it lazily.
             return list(self.app(environ, start_response))
 

@@ -279,7 +279,7 @@ def test_every_mapping_setting_reaches_terraform():
 
 
 def test_consumer_groups_are_named_as_the_local_bridge_names_them():
-    bridge = (ROOT / "localstack/tools/src/bridge.rs").read_text()
+    bridge = (ROOT / "crates/consumer/src/mappings.rs").read_text()
     assert 'format!("weelo-{}-{}{}", self.function, self.topic, self.group_suffix)' in bridge
     assert squash(local("consumer_groups")) == squash('${{for key, m in local.mappings : key => "weelo-${m.function}-${m.topic}"}}')
 

@@ -80,6 +80,12 @@ impl Person {
     }
 }
 
+/// Where bridge processes write their logs: `.local/logs/e2e-bridges.log`, appended to.
+fn bridge_log() -> Stdio {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.local/logs/e2e-bridges.log");
+    std::fs::OpenOptions::new().create(true).append(true).open(path).map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
 /// A bridge process of this test's own; killed when dropped.
 pub struct Bridge {
     child: Child,
@@ -94,7 +100,7 @@ impl Bridge {
             .current_dir(root)
             .args(["bridge", "--invoke-url", &invoke, "--from-latest", &format!("--group-suffix={group_suffix}")])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(bridge_log())
             .spawn()
             .expect("starting the bridge");
         Self { child }

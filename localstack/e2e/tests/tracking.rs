@@ -105,3 +105,77 @@ async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_
         assert!((position.point.lat - newest_lat).abs() < 1e-9, "{id}: {}", position.point.lat);
     }
 }
+
+/// Makes the DynamoDB emulator answer the next `count` calls of `operation` with a throttling
+/// error (see localstack/moto_serialized.py); returns what the emulator says is left to serve.
+async fn throttle(operation: &str, count: u32) -> serde_json::Value {
+    let url = format!("{}/_weelo/faults", std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap());
+    let body = json!({"operation": operation, "count": count, "error": "ProvisionedThroughputExceededException"});
+    reqwest::Client::new().post(url).json(&body).send().await.unwrap().json().await.unwrap()
+}
+
+async fn faults_left() -> serde_json::Value {
+    let url = format!("{}/_weelo/faults", std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap());
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+#[tokio::test]
+async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubled() {
+    // GIVEN the location mapping running the real location-consumer, and DynamoDB about to throttle
+    // position and history writes more often than the SDK's own three attempts absorb
+    let api = Api::from_env();
+    let _bridge = InProcessBridge::start("location-consumer", "location.updated", real_functions()).await;
+    let centre = private_city();
+    let trucks: Vec<(String, String)> = (0..3)
+        .map(|_| {
+            let id = unique("transporter");
+            let token = token_for(&id, "transporter", 3600);
+            (id, token)
+        })
+        .collect();
+    throttle("UpdateItem", 7).await;
+    throttle("BatchWriteItem", 7).await;
+
+    // WHEN each truck sends 20 points in two requests
+    for (_, token) in &trucks {
+        for part in 0..2 {
+            let points: Vec<_> = (0..10)
+                .map(|i| {
+                    let n = part * 10 + i;
+                    let at = chrono::Utc::now() - chrono::Duration::seconds(60 - n);
+                    json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1, "recordedAt": at.to_rfc3339()})
+                })
+                .collect();
+            let sent = api.call("POST", "/v1/tracking/location", token, Some(json!({"points": points}))).await;
+            assert_eq!(sent.status, 202, "{sent:?}");
+        }
+    }
+
+    // THEN the throttling was served, and still every truck ends on its newest point with exactly
+    // its 20 points in the history
+    let store = store().await;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let newest_lat = centre.0 + 19.0 / 1000.0;
+    let mut settled = false;
+    for _ in 0..60 {
+        let mut done = 0;
+        for (id, _) in &trucks {
+            let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
+            let history = history_count(&dynamo, id).await;
+            assert!(history <= 20, "the history of {id} holds duplicates: {history}");
+            if position.is_some_and(|p| (p.point.lat - newest_lat).abs() < 1e-9) && history == 20 {
+                done += 1;
+            }
+        }
+        if done == trucks.len() {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let left = faults_left().await;
+    assert!(settled, "positions or history never matched what was sent; faults: {left}");
+    assert_eq!(left["UpdateItem"]["remaining"], 0, "{left}");
+    assert_eq!(left["BatchWriteItem"]["remaining"], 0, "{left}");
+}

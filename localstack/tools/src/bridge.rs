@@ -155,7 +155,21 @@ pub async fn run_mapping<I: Invoke>(
             tracing::debug!(function = %mapping.function, partition, ?outcome, "batch done");
             commit.add_partition_offset(&mapping.topic, partition, Offset::Offset(offset + 1))?;
         }
-        consumer.commit(&commit, CommitMode::Sync)?;
+        // A failed commit loses nothing: those records are delivered again (and the functions are
+        // idempotent). A broker restart makes the group rejoin, which happens while polling, so
+        // retry briefly and then go back to polling rather than wait here for the broker.
+        for attempt in 1..=5 {
+            match consumer.commit(&commit, CommitMode::Sync) {
+                Ok(_) => break,
+                Err(error) => {
+                    tracing::warn!(function = %mapping.function, topic = %mapping.topic, attempt, %error, "commit failed");
+                    tokio::select! {
+                        _ = &mut stop => return Ok(()),
+                        _ = tokio::time::sleep(backoff(attempt)) => {}
+                    }
+                }
+            }
+        }
     }
 }
 

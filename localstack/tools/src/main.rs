@@ -99,6 +99,10 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("creating the audit bucket")?;
             println!("AUDIT_BUCKET={bucket}");
+            let queue_prefix = std::env::var("WEELO_QUEUE_PREFIX").unwrap_or_else(|_| "weelo-local-".into());
+            provision::dead_letter_queues(&aws_sdk_sqs::Client::new(&aws), &definitions, &queue_prefix)
+                .await
+                .context("creating the dead-letter queues")?;
         }
         Command::Bridge { definitions, invoke_url, queue_prefix, from_latest, group_suffix } => {
             let kafka = KafkaConfig::from_env()?;

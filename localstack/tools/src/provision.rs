@@ -96,6 +96,17 @@ pub async fn topics(kafka: &KafkaConfig, definitions: &Path, replication: i32) -
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
 
+/// The mappings' dead-letter queues (`<prefix><onFailure>`), as Terraform creates them in AWS.
+pub async fn dead_letter_queues(client: &aws_sdk_sqs::Client, definitions: &Path, prefix: &str) -> anyhow::Result<()> {
+    let mappings = weelo_consumer::mappings::load_mappings(definitions).map_err(anyhow::Error::msg)?;
+    let queues: std::collections::BTreeSet<&str> = mappings.iter().map(|m| m.on_failure.as_str()).collect();
+    for queue in queues {
+        // CreateQueue is idempotent for a queue with the same attributes.
+        client.create_queue().queue_name(format!("{prefix}{queue}")).send().await?;
+    }
+    Ok(())
+}
+
 /// The audit archive's bucket (idempotent: a bucket this account already owns is fine).
 pub async fn audit_bucket(client: &aws_sdk_s3::Client, name: &str, region: &str) -> anyhow::Result<()> {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
