@@ -60,6 +60,16 @@ if [ "$(cat "$LOCAL/bin/.gitleaks-version" 2>/dev/null)" != "$GITLEAKS_VERSION" 
   echo "$GITLEAKS_VERSION" >"$LOCAL/bin/.gitleaks-version"
 fi
 
+# cargo-fuzz for localstack/fuzz.sh (the fuzz targets build with the nightly toolchain).
+CARGO_FUZZ_VERSION=0.13.2
+if [ "$(cat "$LOCAL/bin/.cargo-fuzz-version" 2>/dev/null)" != "$CARGO_FUZZ_VERSION" ]; then
+  say "building cargo-fuzz $CARGO_FUZZ_VERSION into .local/bin (crates.io)"
+  mkdir -p "$LOCAL/bin" "$LOGS"
+  cargo install --locked --root "$LOCAL" --version "$CARGO_FUZZ_VERSION" cargo-fuzz >"$LOGS/cargo-fuzz-build.log" 2>&1 \
+    || { tail -n 20 "$LOGS/cargo-fuzz-build.log" >&2; die "building cargo-fuzz failed"; }
+  echo "$CARGO_FUZZ_VERSION" >"$LOCAL/bin/.cargo-fuzz-version"
+fi
+
 pom="$ROOT/localstack/kafka/pom.xml"
 if [ ! -f "$KAFKA_VERSION_DIR/libs/.complete" ] || ! cmp -s "$pom" "$KAFKA_VERSION_DIR/libs/.complete"; then
   say "resolving Apache Kafka from Maven Central into .local/kafka/libs"

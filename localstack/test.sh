@@ -21,6 +21,9 @@ cargo fmt --all -- --check
 say "cargo clippy --all-targets -- -D warnings"
 cargo clippy --quiet --workspace --all-targets --locked -- -D warnings
 
+say "fuzzing request bodies and event decoding (cargo-fuzz, 20 s per target)"
+"$ROOT/localstack/fuzz.sh" 20
+
 say "validating docs/openapi.yaml (OpenAPI 3.1)"
 "$VENV/bin/python" -c "
 from openapi_spec_validator import validate

@@ -1,0 +1,47 @@
+//! Any bytes as the body of every api operation that reads one, and as an Idempotency-Key: decoding
+//! and validation must answer Ok or a ValidationError (a 400), never panic; and whatever passes
+//! validation must be storable (finite numbers, none too small for DynamoDB).
+#![no_main]
+
+use chrono::{TimeZone, Utc};
+use libfuzzer_sys::fuzz_target;
+use weelo_core::requests::{
+    CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
+    parse_idempotency_key, parse_location_body,
+};
+
+fn storable(value: f64) -> bool {
+    value.is_finite() && (value == 0.0 || value.abs() >= 1e-130)
+}
+
+fuzz_target!(|body: &[u8]| {
+    // A fixed clock: the same input must always take the same path.
+    let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+    if let Ok(request) = decode::<CreateBookingRequest>(body) {
+        if let Ok(booking) = request.validate(now) {
+            for place in [&booking.pickup, &booking.drop] {
+                assert!(storable(place.lat) && storable(place.lng), "{place:?}");
+            }
+        }
+    }
+    if let Ok(request) = decode::<CreateOrderRequest>(body) {
+        if let Ok(order) = request.validate() {
+            assert!(storable(order.pickup.lat) && storable(order.drop.lng));
+        }
+    }
+    if let Ok(request) = decode::<RegisterDeviceRequest>(body) {
+        let _ = request.validate();
+    }
+    if let Ok(request) = decode::<TransporterProfileRequest>(body) {
+        let _ = request.validate();
+    }
+    if let Ok(points) = parse_location_body(body, now) {
+        for point in points {
+            let optional = [point.speed_kmh, point.heading_deg, point.accuracy_m];
+            assert!(storable(point.lat) && storable(point.lng) && optional.iter().flatten().all(|v| storable(*v)));
+        }
+    }
+    if let Ok(text) = std::str::from_utf8(body) {
+        let _ = parse_idempotency_key(text);
+    }
+});
