@@ -214,6 +214,45 @@ impl Invoke for AnswerLosingInvoker {
     }
 }
 
+/// A push notification for `user` whose body is `body` (tests search pushes by a unique body).
+pub fn notification_for(user: &Person, body: String) -> weelo_core::events::EventRecord {
+    use weelo_core::events::{DomainEvent, FcmNotification};
+    DomainEvent::NotificationFcm(FcmNotification {
+        recipient_id: weelo_core::ids::UserId::parse(&user.id).expect("a person's id is a user id"),
+        kind: "test".into(),
+        title: "t".into(),
+        body,
+        data: Default::default(),
+    })
+    .to_record(weelo_core::ids::EventId::generate(), "/e2e", chrono::Utc::now())
+}
+
+/// Publishes events through the real event bus, as the functions do.
+pub async fn publish(records: &[weelo_core::events::EventRecord]) {
+    use weelo_core::ports::EventBus;
+    let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+    let bus = weelo_kafka::KafkaEventBus::connect(&kafka).await.expect("a Kafka producer");
+    bus.publish(records).await.expect("the events are published");
+}
+
+/// The messages pushed to `phone` that contain `needle`, in no particular order.
+pub async fn pushed_messages(phone: &str, needle: &str) -> Vec<String> {
+    let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
+    let data: Value = reqwest::get(format!("{base}/moto-api/data.json")).await.unwrap().json().await.unwrap();
+    let endpoints = data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
+    endpoints
+        .iter()
+        .filter(|endpoint| endpoint["token"].as_str() == Some(phone))
+        .flat_map(|endpoint| endpoint["messages"].as_object().cloned().unwrap_or_default().into_values())
+        .filter_map(|message| message.as_str().filter(|m| m.contains(needle)).map(str::to_owned))
+        .collect()
+}
+
+/// How many pushes reached `phone` with `needle` in their message.
+pub async fn pushes_to(phone: &str, needle: &str) -> usize {
+    pushes_by_phone(needle).await.get(phone).copied().unwrap_or(0)
+}
+
 /// Publishes raw bytes on a topic with a key (a poison record, or an event bypassing the bus);
 /// returns its partition and offset.
 pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) -> (i32, i64) {

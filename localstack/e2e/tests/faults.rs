@@ -1,30 +1,15 @@
-//! End to end under faults: a bridge killed mid-batch, a function whose answers are lost, a poison
-//! record, a phone whose push endpoint was disabled. Run by `localstack/e2e.sh`, one test at a time.
+//! End to end under faults: a bridge killed mid-batch, the broker restarted under running consumers,
+//! a function whose answers are lost, poison records, a redeploy, a phone whose push endpoint was
+//! disabled. Run by `localstack/e2e.sh`, one test at a time.
 
 use base64::Engine;
 use serde_json::json;
-use std::collections::HashMap;
+use std::process::Command;
 use std::sync::atomic::Ordering;
-use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
-use weelo_core::ids::{EventId, UserId};
-use weelo_core::ports::{DeviceStore, EventBus};
+use weelo_core::ids::UserId;
+use weelo_core::ports::DeviceStore;
 use weelo_e2e::*;
 use weelo_testkit::unique;
-
-fn notification_for(user: &Person, body: String) -> EventRecord {
-    DomainEvent::NotificationFcm(FcmNotification {
-        recipient_id: UserId::parse(&user.id).unwrap(),
-        kind: "test".into(),
-        title: "t".into(),
-        body,
-        data: HashMap::<String, String>::new().into_iter().collect(),
-    })
-    .to_record(EventId::generate(), "/e2e", chrono::Utc::now())
-}
-
-async fn bus() -> weelo_kafka::KafkaEventBus {
-    weelo_kafka::KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env().unwrap()).await.unwrap()
-}
 
 #[tokio::test]
 async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
@@ -36,7 +21,7 @@ async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
     let user = Person::new(&api, "customer").await;
     let run = unique("run");
     let records: Vec<_> = (0..400).map(|n| notification_for(&user, format!("{run} #{n}"))).collect();
-    bus().await.publish(&records).await.unwrap();
+    publish(&records).await;
 
     // WHEN the bridge is killed once the first pushes arrive, and started again
     let started =
@@ -53,6 +38,59 @@ async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
     assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&400));
 }
 
+/// Runs `localstack/stack.sh stop-kafka` or `start-kafka`.
+fn broker(action: &str) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack.sh");
+    let status = Command::new("bash").arg(script).arg(action).status().expect("running localstack/stack.sh");
+    assert!(status.success(), "localstack/stack.sh {action} failed");
+}
+
+/// Starts the broker again when dropped, so a failing assertion never leaves the stack without one.
+struct BrokerDown;
+
+impl Drop for BrokerDown {
+    fn drop(&mut self) {
+        broker("start-kafka");
+    }
+}
+
+#[tokio::test]
+async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_nothing_twice() {
+    // GIVEN a new bridge (its groups have committed nothing yet) and 300 notifications on their way
+    // to one phone
+    let api = Api::from_env();
+    let bridge = Bridge::start(&unique("-broker"));
+    settle().await;
+    let user = Person::new(&api, "customer").await;
+    let run = unique("broker");
+    publish(&(0..300).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;
+
+    // WHEN the broker stops as soon as the first of them are pushed, and comes back 5 s later,
+    // and 100 more are published after it returned
+    let started = eventually(120, async || pushes_to(&user.phone_token, &format!("{run} #")).await > 0).await;
+    assert!(started, "no push arrived before the restart");
+    let down = BrokerDown;
+    broker("stop-kafka");
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    drop(down);
+    publish(&(300..400).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;
+
+    // THEN all 400 arrive, each exactly once (the same bridge process, which never restarted)
+    let all = eventually(240, async || pushes_to(&user.phone_token, &format!("{run} #")).await >= 400).await;
+    assert!(
+        all,
+        "got {} of 400 pushes after the broker restart",
+        pushes_to(&user.phone_token, &format!("{run} #")).await
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let messages = pushed_messages(&user.phone_token, &format!("{run} #")).await;
+    for n in 0..400 {
+        let copies = messages.iter().filter(|m| m.contains(&format!("{run} #{n:03}."))).count();
+        assert_eq!(copies, 1, "notification #{n} was pushed {copies} times");
+    }
+    drop(bridge);
+}
+
 #[tokio::test]
 async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_once() {
     // GIVEN the notification mapping run through an invoker that lets the real fcm-consumer do its
@@ -65,7 +103,7 @@ async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_on
     let run = unique("lost-answers");
 
     // WHEN one notification for the user is published
-    bus().await.publish(&[notification_for(&user, run.clone())]).await.unwrap();
+    publish(&[notification_for(&user, run.clone())]).await;
 
     // THEN the bridge invokes three times, and the phone gets the push exactly once
     let retried = eventually(60, async || invocations.load(Ordering::SeqCst) >= 3).await;
@@ -94,7 +132,7 @@ async fn poison_records_are_dead_lettered_with_their_reason_and_the_next_record_
     for poison in [&not_json, &future_version, &huge] {
         publish_raw("notification.fcm", &good.key, poison).await;
     }
-    bus().await.publish(std::slice::from_ref(&good)).await.unwrap();
+    publish(std::slice::from_ref(&good)).await;
 
     // THEN the good notification is pushed once, after each poison record went to the dead-letter
     // queue with its reason; nothing else was dead-lettered
@@ -129,7 +167,7 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
     settle().await;
     let user = Person::new(&api, "customer").await;
     let run = unique("redeploy");
-    bus().await.publish(&[notification_for(&user, format!("{run} warm-up"))]).await.unwrap();
+    publish(&[notification_for(&user, format!("{run} warm-up"))]).await;
     let warm =
         eventually(60, async || pushes_by_phone(&format!("{run} warm-up")).await.contains_key(&user.phone_token));
     assert!(warm.await, "the warm-up notification was not pushed");
@@ -137,7 +175,7 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
 
     // WHEN 1000 notifications are published while nothing consumes, and everything starts again
     let records: Vec<_> = (0..1000).map(|n| notification_for(&user, format!("{run} #{n:04}."))).collect();
-    bus().await.publish(&records).await.unwrap();
+    publish(&records).await;
     let _started = Bridge::start(&groups);
 
     // THEN every notification is pushed, each exactly once

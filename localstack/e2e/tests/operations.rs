@@ -4,32 +4,8 @@
 
 use base64::Engine;
 use serde_json::json;
-use std::collections::HashMap;
-use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
-use weelo_core::ids::{EventId, UserId};
-use weelo_core::ports::EventBus;
 use weelo_e2e::*;
 use weelo_testkit::unique;
-
-fn notification_for(user: &Person, body: String) -> EventRecord {
-    DomainEvent::NotificationFcm(FcmNotification {
-        recipient_id: UserId::parse(&user.id).unwrap(),
-        kind: "test".into(),
-        title: "t".into(),
-        body,
-        data: HashMap::<String, String>::new().into_iter().collect(),
-    })
-    .to_record(EventId::generate(), "/e2e", chrono::Utc::now())
-}
-
-async fn publish(records: &[EventRecord]) {
-    let bus = weelo_kafka::KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env().unwrap()).await.unwrap();
-    bus.publish(records).await.unwrap();
-}
-
-async fn pushes_to(phone: &str, needle: &str) -> usize {
-    pushes_by_phone(needle).await.get(phone).copied().unwrap_or(0)
-}
 
 #[tokio::test]
 async fn a_booking_s_whole_history_is_in_the_audit_archive() {

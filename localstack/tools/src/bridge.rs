@@ -107,14 +107,16 @@ pub async fn run_mapping<I: Invoke>(
     dead_letters: &DeadLetters,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let reset = if mapping.starting_position == "LATEST" { "latest" } else { "earliest" };
     let consumer: StreamConsumer<KafkaContext> = kafka
         .client_config()
         .set("group.id", mapping.consumer_group())
         .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", reset)
+        .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "10000")
         .create_with_context(KafkaContext::default())?;
+    if mapping.starting_position == "LATEST" {
+        pin_latest_start(&consumer, &mapping.topic)?;
+    }
     consumer.subscribe(&[&mapping.topic])?;
     let window = Duration::from_secs(mapping.maximum_batching_window_seconds.max(1));
     tokio::pin!(stop);
@@ -171,6 +173,29 @@ pub async fn run_mapping<I: Invoke>(
             }
         }
     }
+}
+
+/// Commits the end of each partition that the group has never committed, before the group starts.
+/// Lambda fixes a LATEST mapping's starting point once, when the mapping is created; resolving
+/// "latest" through `auto.offset.reset` instead would resolve it again whenever the group rejoins
+/// before its first commit (a broker restart), skipping whatever was published in between.
+fn pin_latest_start(consumer: &StreamConsumer<KafkaContext>, topic: &str) -> anyhow::Result<()> {
+    let timeout = Duration::from_secs(10);
+    let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
+    let mut all = TopicPartitionList::new();
+    for partition in metadata.topics().iter().flat_map(|t| t.partitions()) {
+        all.add_partition(topic, partition.id());
+    }
+    let committed = consumer.committed_offsets(all, timeout)?;
+    let mut start = TopicPartitionList::new();
+    for element in committed.elements().iter().filter(|e| !matches!(e.offset(), Offset::Offset(_))) {
+        let (_, high) = consumer.fetch_watermarks(topic, element.partition(), timeout)?;
+        start.add_partition_offset(topic, element.partition(), Offset::Offset(high))?;
+    }
+    if start.count() > 0 {
+        consumer.commit(&start, CommitMode::Sync)?;
+    }
+    Ok(())
 }
 
 /// Delivers one partition's records until each is processed or dead-lettered.
