@@ -2,7 +2,7 @@
 # Starts, stops or shows the native local stack: Apache Kafka (KRaft, 127.0.0.1:9092), the DynamoDB
 # emulator (moto, 127.0.0.1:8000) and SNS/SQS/S3 (moto, 127.0.0.1:4566); then provisions tables,
 # topics and the FCM platform application from infra/definitions and writes .local/stack.env.
-#   localstack/stack.sh start | stop | status | stop-kafka | start-kafka
+#   localstack/stack.sh start | stop | status | stop-kafka | start-kafka | pause NAME | resume NAME
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -97,10 +97,18 @@ case "${1:-}" in
     wait_for_port kafka $KAFKA_PORT 90
     wait_for_kafka_ready
     ;;
+  pause) # used by the fault tests: NAME (kafka, dynamodb, moto) keeps its connections but answers nothing
+    [ -f "$PIDS/${2:?pause what}.pid" ] || die "$2 is not running"
+    kill -STOP -- "-$(cat "$PIDS/$2.pid")"
+    ;;
+  resume)
+    [ -f "$PIDS/${2:?resume what}.pid" ] || die "$2 is not running"
+    kill -CONT -- "-$(cat "$PIDS/$2.pid")"
+    ;;
   status)
     for entry in kafka:$KAFKA_PORT dynamodb:$DYNAMODB_PORT moto:$MOTO_PORT; do
       if port_open "${entry#*:}"; then echo "${entry%%:*}: up (${entry#*:})"; else echo "${entry%%:*}: down"; fi
     done
     ;;
-  *) echo "usage: $0 start|stop|status|stop-kafka|start-kafka" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|stop-kafka|start-kafka|pause NAME|resume NAME" >&2; exit 2 ;;
 esac

@@ -23,7 +23,7 @@ pub struct App {
 impl App {
     /// Builds every client from the environment (see the README's configuration table).
     pub async fn from_env() -> anyhow::Result<Self> {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = weelo_aws::sdk_config().await?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
         let bus = KafkaEventBus::connect(&KafkaConfig::from_env()?).await?;
         let push = SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).map_err(anyhow::Error::msg)?;

@@ -13,7 +13,7 @@ use weelo_consumer::BatchResponse;
 
 pub async fn from_env() -> anyhow::Result<AuditArchive> {
     let bucket = std::env::var("AUDIT_BUCKET").context("environment variable AUDIT_BUCKET is not set")?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = weelo_aws::sdk_config().await?;
     Ok(AuditArchive::new(weelo_audit::s3_client(&aws), bucket))
 }
 

@@ -14,7 +14,7 @@ use weelo_sns::SnsPushSender;
 pub type FcmConsumer = PushService<DynamoStore, SnsPushSender>;
 
 pub async fn from_env() -> anyhow::Result<FcmConsumer> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = weelo_aws::sdk_config().await?;
     Ok(PushService { store: DynamoStore::from_env(&aws)?, sender: SnsPushSender::new(aws_sdk_sns::Client::new(&aws)) })
 }
 

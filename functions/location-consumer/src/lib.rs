@@ -23,7 +23,7 @@ pub struct LocationConsumer {
 /// (60: how often a transporter who stays in one cell has its geo-index entry rewritten; 0 = every
 /// point).
 pub async fn from_env() -> anyhow::Result<LocationConsumer> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = weelo_aws::sdk_config().await?;
     let resolution: u8 = env_number("GEO_H3_RESOLUTION", 7).map_err(anyhow::Error::msg)?;
     let grid = GeoGrid::new(resolution).ok_or_else(|| anyhow::anyhow!("GEO_H3_RESOLUTION must be 0 to 15"))?;
     let refresh_secs: i64 = env_number("GEO_INDEX_REFRESH_SECS", 60).map_err(anyhow::Error::msg)?;

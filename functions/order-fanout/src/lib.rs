@@ -16,7 +16,7 @@ pub type OrderFanout = Fanout<DynamoStore, KafkaEventBus>;
 /// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_MAX_POSITION_AGE_SECS` (900),
 /// `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION` (7), plus the tables and Kafka settings.
 pub async fn from_env() -> anyhow::Result<OrderFanout> {
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = weelo_aws::sdk_config().await?;
     let store = DynamoStore::from_env(&aws)?;
     let bus = KafkaEventBus::connect(&KafkaConfig::from_env()?).await?;
     let resolution: u8 = env_number("GEO_H3_RESOLUTION", 7).map_err(anyhow::Error::msg)?;

@@ -18,7 +18,7 @@ pub struct Relay {
 impl Relay {
     /// `TABLE_OUTBOX` and the Kafka settings; `OUTBOX_RELAY_GRACE_SECS` (default 10).
     pub async fn from_env() -> anyhow::Result<Self> {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let aws = weelo_aws::sdk_config().await?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
         let kafka = KafkaConfig::from_env()?;
         let bus = KafkaEventBus::connect(&kafka).await?;

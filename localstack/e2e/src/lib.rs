@@ -191,6 +191,35 @@ pub fn real_functions() -> HttpInvoker {
     HttpInvoker { client: reqwest::Client::new(), base_url }
 }
 
+/// Invokes the real function and counts the invocations that failed: an error, or an answer
+/// naming records to redeliver.
+pub struct FailureCountingInvoker {
+    pub inner: HttpInvoker,
+    pub failures: Arc<AtomicUsize>,
+}
+
+impl Invoke for FailureCountingInvoker {
+    async fn invoke(&self, function: &str, payload: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        let answer = self.inner.invoke(function, payload).await;
+        let failed = match &answer {
+            Err(_) => true,
+            Ok(body) => serde_json::from_slice::<Value>(body)
+                .is_ok_and(|v| v["batchItemFailures"].as_array().is_some_and(|failures| !failures.is_empty())),
+        };
+        if failed {
+            self.failures.fetch_add(1, Ordering::SeqCst);
+        }
+        answer
+    }
+}
+
+/// Runs `localstack/stack.sh` with `args` (stop-kafka, start-kafka, pause NAME, resume NAME).
+pub fn stack(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack.sh");
+    let status = Command::new("bash").arg(script).args(args).status().expect("running localstack/stack.sh");
+    assert!(status.success(), "localstack/stack.sh {args:?} failed");
+}
+
 /// Invokes the real function, but for the first `lose` invocations throws its answer away and
 /// reports a failure: what the bridge sees when a function did its work and then timed out or
 /// lost its connection. The retries that follow must not repeat the work's effects.

@@ -4,7 +4,6 @@
 
 use base64::Engine;
 use serde_json::json;
-use std::process::Command;
 use std::sync::atomic::Ordering;
 use weelo_core::ids::UserId;
 use weelo_core::ports::DeviceStore;
@@ -38,19 +37,12 @@ async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
     assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&400));
 }
 
-/// Runs `localstack/stack.sh stop-kafka` or `start-kafka`.
-fn broker(action: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack.sh");
-    let status = Command::new("bash").arg(script).arg(action).status().expect("running localstack/stack.sh");
-    assert!(status.success(), "localstack/stack.sh {action} failed");
-}
-
 /// Starts the broker again when dropped, so a failing assertion never leaves the stack without one.
 struct BrokerDown;
 
 impl Drop for BrokerDown {
     fn drop(&mut self) {
-        broker("start-kafka");
+        stack(&["start-kafka"]);
     }
 }
 
@@ -70,7 +62,7 @@ async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_noth
     let started = eventually(120, async || pushes_to(&user.phone_token, &format!("{run} #")).await > 0).await;
     assert!(started, "no push arrived before the restart");
     let down = BrokerDown;
-    broker("stop-kafka");
+    stack(&["stop-kafka"]);
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     drop(down);
     publish(&(300..400).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;

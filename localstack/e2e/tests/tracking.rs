@@ -1,8 +1,11 @@
 //! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order, through Kafka
-//! and the bridge to the location-consumer. Run by `localstack/e2e.sh`.
+//! and the bridge to the location-consumer; and the same path while DynamoDB throttles or stops
+//! answering. Run by `localstack/e2e.sh`.
 
 use futures::{StreamExt, stream};
 use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use weelo_core::ids::UserId;
 use weelo_core::ports::TransporterStore;
@@ -178,4 +181,75 @@ async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubl
     assert!(settled, "positions or history never matched what was sent; faults: {left}");
     assert_eq!(left["UpdateItem"]["remaining"], 0, "{left}");
     assert_eq!(left["BatchWriteItem"]["remaining"], 0, "{left}");
+}
+
+/// Resumes the DynamoDB emulator when dropped, so a failing assertion never leaves it frozen.
+struct DynamoDbPaused;
+
+impl DynamoDbPaused {
+    fn now() -> Self {
+        stack(&["pause", "dynamodb"]);
+        Self
+    }
+}
+
+impl Drop for DynamoDbPaused {
+    fn drop(&mut self) {
+        stack(&["resume", "dynamodb"]);
+    }
+}
+
+#[tokio::test]
+async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_doubles_nothing() {
+    // GIVEN the location mapping running the real location-consumer, and the DynamoDB emulator
+    // frozen (it accepts connections and never answers: an outage, not a refusal)
+    let _api = Api::from_env();
+    let failures = Arc::new(AtomicUsize::new(0));
+    let invoker = FailureCountingInvoker { inner: real_functions(), failures: failures.clone() };
+    let _bridge = InProcessBridge::start("location-consumer", "location.updated", invoker).await;
+    let centre = private_city();
+    let trucks: Vec<(String, String)> = (0..3)
+        .map(|_| {
+            let id = unique("transporter");
+            let token = token_for(&id, "transporter", 3600);
+            (id, token)
+        })
+        .collect();
+    let outage = DynamoDbPaused::now();
+
+    // WHEN each truck sends 20 points while it is frozen, and it comes back after 15 s (longer
+    // than the SDK's 10 s operation timeout, shorter than the function's 60 s)
+    let api = Api::from_env();
+    for (_, token) in &trucks {
+        let points: Vec<_> = (0..20)
+            .map(|n| {
+                let at = chrono::Utc::now() - chrono::Duration::seconds(60 - n);
+                json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1, "recordedAt": at.to_rfc3339()})
+            })
+            .collect();
+        let sent = api.call("POST", "/v1/tracking/location", token, Some(json!({"points": points}))).await;
+        assert_eq!(sent.status, 202, "{sent:?}");
+    }
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    drop(outage);
+
+    // THEN the batch failed during the outage (so the mapping redelivered it), and once DynamoDB is
+    // back every truck ends on its newest point with exactly its 20 points in the history
+    assert!(failures.load(Ordering::SeqCst) >= 1, "no invocation failed while DynamoDB was frozen");
+    let store = store().await;
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let newest_lat = centre.0 + 19.0 / 1000.0;
+    let settled = eventually(120, async || {
+        let mut done = 0;
+        for (id, _) in &trucks {
+            let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
+            let history = history_count(&dynamo, id).await;
+            assert!(history <= 20, "the history of {id} holds duplicates: {history}");
+            done += usize::from(position.is_some_and(|p| (p.point.lat - newest_lat).abs() < 1e-9) && history == 20);
+        }
+        done == trucks.len()
+    })
+    .await;
+    assert!(settled, "positions or history never matched what was sent after the outage");
 }
