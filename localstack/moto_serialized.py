@@ -21,12 +21,20 @@ own transaction code does everything else, unchanged.
 Fault injection, for the fault suite: `POST /_weelo/faults {"operation": "UpdateItem", "count": 6,
 "error": "ProvisionedThroughputExceededException"}` makes the next `count` requests for that
 operation (the X-Amz-Target suffix) fail with that error, as a throttled table would;
-`GET /_weelo/faults` tells how many are left and how many were served; `DELETE` clears them."""
+`GET /_weelo/faults` tells how many are left and how many were served; `DELETE` clears them.
+
+Write journal, for the authorization tests' "and nothing was written" checks: every write request
+(PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) is numbered and its body kept
+(the last 50,000). `GET /_weelo/writes?after=N&containing=TEXT` answers `{"last": <newest number>,
+"matches": [{"seq": .., "operation": ..}]}` for the writes after N whose body contains TEXT."""
 
 import argparse
+import collections
 import copy
+import io
 import json
 import threading
+import urllib.parse
 
 import moto.dynamodb.models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
@@ -128,6 +136,9 @@ class Serialized:
         self.lock = threading.Lock()
         # operation -> [error, remaining, served]
         self.faults = {}
+        # (seq, operation, body) of the latest writes
+        self.writes = collections.deque(maxlen=50_000)
+        self.write_seq = 0
 
     def _faults_endpoint(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -140,6 +151,27 @@ class Serialized:
         body = json.dumps({op: {"error": e, "remaining": r, "served": s} for op, (e, r, s) in self.faults.items()})
         start_response("200 OK", [("Content-Type", "application/json")])
         return [body.encode()]
+
+    _WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+    def _journal(self, environ):
+        operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if operation not in self._WRITES:
+            return
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        # moto reads the body after us
+        environ["wsgi.input"] = io.BytesIO(body)
+        self.write_seq += 1
+        self.writes.append((self.write_seq, operation, body.decode("utf-8", "replace")))
+
+    def _writes_endpoint(self, environ, start_response):
+        query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+        after = int(query.get("after", ["0"])[0])
+        containing = query.get("containing", [""])[0]
+        matches = [{"seq": s, "operation": op} for s, op, body in self.writes if s > after and containing in body]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps({"last": self.write_seq, "matches": matches}).encode()]
 
     def _injected(self, environ, start_response):
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
@@ -156,6 +188,9 @@ class Serialized:
         with self.lock:
             if environ.get("PATH_INFO") == "/_weelo/faults":
                 return self._faults_endpoint(environ, start_response)
+            if environ.get("PATH_INFO") == "/_weelo/writes":
+                return self._writes_endpoint(environ, start_response)
+            self._journal(environ)
             injected = self._injected(environ, start_response)
             if injected is not None:
                 return injected
