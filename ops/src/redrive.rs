@@ -1,18 +1,24 @@
-//! `weelo-ops redrive`: sends dead-lettered records back to their function, one by one, and says
-//! what happened to each. A record the function now processes is deleted from the queue; one that
-//! fails again stays there (visible again at once) with the new reason reported.
+//! `weelo-ops redrive`: sends dead-lettered records back to their function, one message at a
+//! time, and says what happened to each. A message whose records the function now processes is
+//! deleted from the queue; one that fails again stays there (visible again at once) with the new
+//! reason reported.
 //!
-//! The messages are those the local bridge writes: the record itself plus `function` and `error`;
-//! a record too big for an SQS message comes without its value and is read back from Kafka at its
-//! offset (while the topic still retains it: 7 days). In AWS an MSK mapping's SQS destination
-//! receives only the batch's metadata in a format of its own; such a message is reported as
-//! needing `weelo-ops replay` for its offsets, and left in the queue.
+//! Two kinds of message are understood:
+//! - the local bridge's: the record itself plus `function` and `error`; a record too big for an SQS
+//!   message comes without its value and is read back from Kafka at its offset;
+//! - AWS's own on-failure destination record of an MSK mapping: metadata only (`requestContext.functionArn`
+//!   and `KafkaBatchInfo.recordsInfo`, first and last offset per topic-partition), so every record
+//!   of the batch is read back from Kafka.
+//!
+//! Either way the records must still be in Kafka (retention: 7 days) when they are read back.
 
 use crate::invoke::{Invoker, Outcome};
+use crate::replay::PartitionRange;
 use base64::Engine;
 use rdkafka::Timestamp;
 use rdkafka::message::OwnedMessage;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// A dead letter as the local bridge writes it.
 #[derive(Debug, Deserialize)]
@@ -27,38 +33,167 @@ pub struct DeadLetter {
     pub error: String,
 }
 
-impl DeadLetter {
-    /// The record: from the message, or from Kafka when the message only names it.
-    async fn record(&self) -> anyhow::Result<OwnedMessage> {
-        if self.value.is_none() {
-            let config = weelo_kafka::KafkaConfig::from_env()?;
-            let (topic, partition, offset) = (self.topic.clone(), self.partition, self.offset);
-            return tokio::task::spawn_blocking(move || {
-                let range = crate::replay::PartitionRange { partition, start: offset, end: offset + 1 };
-                let mut found = None;
-                crate::replay::read_range(&config, &topic, range, 1, |mut chunk| {
-                    found = chunk.pop();
-                    Ok(())
-                })?;
-                found.ok_or_else(|| anyhow::anyhow!("{topic}-{partition}@{offset} is no longer in Kafka"))
-            })
-            .await?;
+/// What AWS Lambda sends to an MSK event-source mapping's SQS or SNS on-failure destination.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsDestinationRecord {
+    request_context: AwsRequestContext,
+    #[serde(rename = "KafkaBatchInfo")]
+    kafka_batch_info: AwsKafkaBatchInfo,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsRequestContext {
+    function_arn: String,
+    condition: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsKafkaBatchInfo {
+    records_info: BTreeMap<String, AwsRecordsInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsRecordsInfo {
+    first_record_offset: String,
+    last_record_offset: String,
+}
+
+/// The records one message names, and which function they go back to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Letter {
+    pub function: String,
+    /// Why it was dead-lettered.
+    pub error: String,
+    /// (topic, offsets) to read back from Kafka.
+    pub ranges: Vec<(String, PartitionRange)>,
+    /// Records carried in the message itself.
+    pub carried: Vec<CarriedRecord>,
+}
+
+/// A record as a bridge dead letter carries it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct CarriedRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+}
+
+impl Letter {
+    /// Reads a queue message of either kind.
+    pub fn parse(body: &str) -> Result<Self, String> {
+        if let Ok(letter) = serde_json::from_str::<DeadLetter>(body) {
+            return Ok(letter.into());
         }
-        Ok(self.record_in_message())
+        match serde_json::from_str::<AwsDestinationRecord>(body) {
+            Ok(record) => record.try_into(),
+            Err(error) => Err(format!("neither a bridge dead letter nor an AWS destination record: {error}")),
+        }
     }
 
-    fn record_in_message(&self) -> OwnedMessage {
+    /// The first topic and offset it names, for the report.
+    pub fn first(&self) -> (String, i64) {
+        self.carried
+            .first()
+            .map(|c| (c.topic.clone(), c.offset))
+            .or_else(|| self.ranges.first().map(|(topic, range)| (topic.clone(), range.start)))
+            .unwrap_or_default()
+    }
+
+    /// Its records: carried ones as they are, the others read back from Kafka.
+    async fn records(&self) -> anyhow::Result<Vec<OwnedMessage>> {
+        let mut records: Vec<OwnedMessage> = self
+            .carried
+            .iter()
+            .map(|c| {
+                let (key, value) = (c.key.clone(), c.value.clone());
+                OwnedMessage::new(value, key, c.topic.clone(), Timestamp::now(), c.partition, c.offset, None)
+            })
+            .collect();
+        for (topic, range) in &self.ranges {
+            let config = weelo_kafka::KafkaConfig::from_env()?;
+            let (topic, range) = (topic.clone(), *range);
+            let found = tokio::task::spawn_blocking(move || {
+                let mut found = Vec::new();
+                crate::replay::read_range(&config, &topic, range, 500, |chunk| {
+                    found.extend(chunk);
+                    Ok(())
+                })?;
+                if (found.len() as u64) < range.len() {
+                    anyhow::bail!(
+                        "{topic}-{}@{}..{} is no longer (entirely) in Kafka: {} of {} records found",
+                        range.partition,
+                        range.start,
+                        range.end,
+                        found.len(),
+                        range.len()
+                    );
+                }
+                Ok(found)
+            })
+            .await??;
+            records.extend(found);
+        }
+        Ok(records)
+    }
+}
+
+impl From<DeadLetter> for Letter {
+    fn from(letter: DeadLetter) -> Self {
         let b64 = base64::engine::general_purpose::STANDARD;
         let decode = |text: &Option<String>| text.as_deref().and_then(|t| b64.decode(t).ok());
-        OwnedMessage::new(
-            decode(&self.value),
-            decode(&self.key),
-            self.topic.clone(),
-            Timestamp::now(),
-            self.partition,
-            self.offset,
-            None,
-        )
+        let (ranges, carried) = if letter.value.is_none() {
+            let range = PartitionRange { partition: letter.partition, start: letter.offset, end: letter.offset + 1 };
+            (vec![(letter.topic, range)], vec![])
+        } else {
+            let record = CarriedRecord {
+                topic: letter.topic,
+                partition: letter.partition,
+                offset: letter.offset,
+                key: decode(&letter.key),
+                value: decode(&letter.value),
+            };
+            (vec![], vec![record])
+        };
+        Letter { function: letter.function, error: letter.error, ranges, carried }
+    }
+}
+
+impl TryFrom<AwsDestinationRecord> for Letter {
+    type Error = String;
+
+    fn try_from(record: AwsDestinationRecord) -> Result<Self, String> {
+        // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        let function = record
+            .request_context
+            .function_arn
+            .split(':')
+            .nth(6)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| format!("no function name in {:?}", record.request_context.function_arn))?
+            .to_owned();
+        let mut ranges = Vec::new();
+        for (topic_partition, info) in record.kafka_batch_info.records_info {
+            let (topic, partition) = topic_partition
+                .rsplit_once('-')
+                .and_then(|(topic, partition)| Some((topic.to_owned(), partition.parse::<i32>().ok()?)))
+                .ok_or_else(|| format!("{topic_partition:?} is not TOPIC-PARTITION"))?;
+            let offset = |text: &str| text.parse::<i64>().map_err(|_| format!("offset {text:?} is not a number"));
+            let (first, last) = (offset(&info.first_record_offset)?, offset(&info.last_record_offset)?);
+            if last < first {
+                return Err(format!("{topic_partition}: last offset {last} before first {first}"));
+            }
+            ranges.push((topic, PartitionRange { partition, start: first, end: last + 1 }));
+        }
+        if ranges.is_empty() {
+            return Err("the destination record names no records".into());
+        }
+        Ok(Letter { function, error: record.request_context.condition, ranges, carried: vec![] })
     }
 }
 
@@ -69,7 +204,7 @@ pub enum Redriven {
     Processed { function: String, topic: String, offset: i64 },
     /// Failed again; left in the queue.
     FailedAgain { function: String, topic: String, offset: i64, reason: String },
-    /// Not a record the tool can send (e.g. AWS's metadata-only destination record); left in the queue.
+    /// Not a message the tool understands, or its records are gone from Kafka; left in the queue.
     NotRedrivable { reason: String },
 }
 
@@ -99,44 +234,34 @@ pub async fn redrive(queue: &str, function: Option<&str>, max: usize) -> anyhow:
         }
         for message in received.messages() {
             let handle = message.receipt_handle().unwrap_or_default().to_owned();
-            let outcome = match serde_json::from_str::<DeadLetter>(message.body().unwrap_or_default()) {
-                Err(error) => Redriven::NotRedrivable {
-                    reason: format!(
-                        "not a record the bridge dead-lettered ({error}); for an AWS destination record use `weelo-ops replay` with its offsets"
-                    ),
-                },
+            let outcome = match Letter::parse(message.body().unwrap_or_default()) {
+                Err(reason) => Redriven::NotRedrivable { reason },
                 Ok(letter) => {
                     let target = function.unwrap_or(&letter.function).to_owned();
-                    let record = match letter.record().await {
-                        Ok(record) => record,
-                        Err(error) => {
-                            kept.push(handle);
-                            outcomes.push(Redriven::NotRedrivable { reason: format!("{error:#}") });
-                            bar.inc(1);
-                            continue;
+                    let (topic, offset) = letter.first();
+                    match letter.records().await {
+                        Err(error) => Redriven::NotRedrivable { reason: format!("{error:#}") },
+                        Ok(records) => {
+                            let event = weelo_kafka::msk_event(&format!("weelo-ops:redrive:{queue}"), &records);
+                            match invoker.invoke(&target, &event).await {
+                                Outcome::Processed => {
+                                    sqs.delete_message().queue_url(&url).receipt_handle(&handle).send().await?;
+                                    Redriven::Processed { function: target, topic, offset }
+                                }
+                                Outcome::PartlyFailed(_) => Redriven::FailedAgain {
+                                    function: target,
+                                    topic,
+                                    offset,
+                                    reason: format!(
+                                        "the function failed the record again (dead-lettered for: {})",
+                                        letter.error
+                                    ),
+                                },
+                                Outcome::Failed(reason) => {
+                                    Redriven::FailedAgain { function: target, topic, offset, reason }
+                                }
+                            }
                         }
-                    };
-                    let event = weelo_kafka::msk_event(&format!("weelo-ops:redrive:{queue}"), &[record]);
-                    match invoker.invoke(&target, &event).await {
-                        Outcome::Processed => {
-                            sqs.delete_message().queue_url(&url).receipt_handle(&handle).send().await?;
-                            Redriven::Processed { function: target, topic: letter.topic, offset: letter.offset }
-                        }
-                        Outcome::PartlyFailed(_) => Redriven::FailedAgain {
-                            function: target,
-                            topic: letter.topic,
-                            offset: letter.offset,
-                            reason: format!(
-                                "the function failed the record again (dead-lettered for: {})",
-                                letter.error
-                            ),
-                        },
-                        Outcome::Failed(reason) => Redriven::FailedAgain {
-                            function: target,
-                            topic: letter.topic,
-                            offset: letter.offset,
-                            reason,
-                        },
                     }
                 }
             };
@@ -152,4 +277,77 @@ pub async fn redrive(queue: &str, function: Option<&str>, max: usize) -> anyhow:
     }
     bar.finish_and_clear();
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aws_destination_record_names_every_offset_of_the_failed_batch_for_its_function() {
+        // GIVEN what Lambda sends to an MSK mapping's SQS destination (shape from the Lambda guide)
+        let body = r#"{
+            "requestContext": {"requestId": "316aa6d0", "functionArn": "arn:aws:lambda:ap-south-1:123456789012:function:weelo-prod-fcm-consumer:$LATEST",
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0", "timestamp": "2026-11-14T00:38:06.021Z",
+            "KafkaBatchInfo": {"batchSize": 5, "eventSourceArn": "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo/x",
+                               "bootstrapServers": "b-1:9098", "payloadSize": 2039,
+                               "recordsInfo": {"notification.fcm-0": {"firstRecordOffset": "40", "lastRecordOffset": "42",
+                                                                     "firstRecordTimestamp": "2026-11-14T00:38:04.835Z", "lastRecordTimestamp": "2026-11-14T00:38:05.580Z"},
+                                               "notification.fcm-11": {"firstRecordOffset": "7", "lastRecordOffset": "8",
+                                                                      "firstRecordTimestamp": "2026-11-14T00:38:04.835Z", "lastRecordTimestamp": "2026-11-14T00:38:05.580Z"}}}
+        }"#;
+
+        // WHEN it is read
+        let letter = Letter::parse(body).unwrap();
+
+        // THEN it goes back to the function the ARN names, for offsets 40..=42 and 7..=8
+        assert_eq!(letter.function, "weelo-prod-fcm-consumer");
+        assert_eq!(letter.error, "RetryAttemptsExhausted");
+        assert!(letter.carried.is_empty());
+        assert_eq!(
+            letter.ranges,
+            vec![
+                ("notification.fcm".to_owned(), PartitionRange { partition: 0, start: 40, end: 43 }),
+                ("notification.fcm".to_owned(), PartitionRange { partition: 11, start: 7, end: 9 }),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bridge_letter_carries_its_record_unless_it_was_too_big() {
+        let carried = r#"{"function":"fcm-consumer","topic":"notification.fcm","partition":3,"offset":9,
+                          "key":"aw==","value":"dg==","error":"boom","failedAt":"2026-11-26T00:00:00Z"}"#;
+        let letter = Letter::parse(carried).unwrap();
+        let record = CarriedRecord {
+            topic: "notification.fcm".into(),
+            partition: 3,
+            offset: 9,
+            key: Some(b"k".to_vec()),
+            value: Some(b"v".to_vec()),
+        };
+        assert_eq!(letter.carried, vec![record]);
+        assert!(letter.ranges.is_empty());
+
+        let named = r#"{"function":"fcm-consumer","topic":"notification.fcm","partition":3,"offset":9,
+                        "key":null,"value":null,"valueBytes":300000,"error":"boom","failedAt":"2026-11-26T00:00:00Z"}"#;
+        let letter = Letter::parse(named).unwrap();
+        assert_eq!(
+            letter.ranges,
+            vec![("notification.fcm".into(), PartitionRange { partition: 3, start: 9, end: 10 })]
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        for body in [
+            "not json",
+            "{}",
+            r#"{"requestContext":{"functionArn":"arn:aws:lambda:r:1:function:f","condition":"x"},"KafkaBatchInfo":{"recordsInfo":{}}}"#,
+            r#"{"requestContext":{"functionArn":"arn:aws:lambda:r:1:function:f","condition":"x"},"KafkaBatchInfo":{"recordsInfo":{"t-0":{"firstRecordOffset":"9","lastRecordOffset":"3"}}}}"#,
+        ] {
+            assert!(Letter::parse(body).is_err(), "{body}");
+        }
+    }
 }

@@ -120,20 +120,35 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
         "key": null, "value": null, "valueBytes": named.payload.len(), "error": "test", "failedAt": "2026-11-26T00:00:00Z"
     });
     sqs.send_message().queue_url(&url).message_body(only_named.to_string()).send().await.unwrap();
+    // AND the metadata-only record AWS's own on-failure destination would hold for a failed batch
+    let batch = notification_for(&user, format!("{run} aws"));
+    let (partition, offset) = publish_raw("notification.fcm", &batch.key, batch.payload.as_bytes()).await;
+    let aws_record = json!({
+        "requestContext": {"requestId": "r", "functionArn": "arn:aws:lambda:local:000000000000:function:fcm-consumer",
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0", "timestamp": "2026-11-26T00:00:00Z",
+        "KafkaBatchInfo": {"batchSize": 1, "eventSourceArn": "arn:aws:kafka:local", "bootstrapServers": "local", "payloadSize": 1,
+                           "recordsInfo": {format!("notification.fcm-{partition}"): {
+                               "firstRecordOffset": offset.to_string(), "lastRecordOffset": offset.to_string(),
+                               "firstRecordTimestamp": "2026-11-26T00:00:00Z", "lastRecordTimestamp": "2026-11-26T00:00:00Z"}}}
+    });
+    sqs.send_message().queue_url(&url).message_body(aws_record.to_string()).send().await.unwrap();
 
     // WHEN an operator redrives the queue, twice
     let (first_ok, first) = weelo_ops(&["redrive", "--dlq", &queue]);
     let (second_ok, second) = weelo_ops(&["redrive", "--dlq", &queue]);
 
-    // THEN both notifications were pushed once and left the queue; the poison record failed again,
+    // THEN the three notifications were pushed once and left the queue; the poison record failed again,
     // was reported, and stays for a person to look at
-    assert!(!first_ok && first.contains("2 processed, 1 left"), "{first}");
+    assert!(!first_ok && first.contains("3 processed, 1 left"), "{first}");
     assert!(first.contains("failed again"), "{first}");
     assert!(!second_ok && second.contains("0 processed, 1 left"), "{second}");
     assert!(eventually(30, async || pushes_to(&user.phone_token, &run).await >= 1).await, "never pushed");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&2));
+    assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&3));
     assert_eq!(pushes_by_phone(&format!("{run} named")).await.get(&user.phone_token), Some(&1));
+    assert_eq!(pushes_by_phone(&format!("{run} aws")).await.get(&user.phone_token), Some(&1));
     sqs.delete_queue().queue_url(&url).send().await.unwrap();
 }
 
