@@ -7,6 +7,8 @@ set -euo pipefail
 cd "$ROOT"
 
 "$ROOT/localstack/setup.sh"
+say "building the arm64 Lambda zips (infra/build-zips.sh), for their sizes"
+"$ROOT/infra/build-zips.sh"
 say "building weelo-bench and the functions (release)"
 cargo build --quiet --release --locked -p weelo-bench -p weelo-api -p weelo-order-fanout -p weelo-fcm-consumer \
   -p weelo-location-consumer -p weelo-outbox-relay -p weelo-kafka-topics

@@ -22,6 +22,8 @@ enum Command {
         #[arg(long)]
         append_to: Option<std::path::PathBuf>,
     },
+    /// Run one hot path in rounds, printing each round's rate: for a profiler (`localstack/profile.sh`).
+    Profile(weelo_bench::profile::ProfileSettings),
 }
 
 #[tokio::main]
@@ -39,6 +41,9 @@ async fn main() -> anyhow::Result<()> {
                 std::fs::OpenOptions::new().append(true).open(path)?.write_all(summary.as_bytes())?;
             }
             println!("{summary}");
+        }
+        Command::Profile(settings) => {
+            weelo_bench::profile::run(&settings).await?;
         }
     }
     Ok(())

@@ -203,6 +203,17 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             figure.binary_bytes as f64 / 1_048_576.0
         )?;
     }
+    let zips = arm64_zip_sizes();
+    for (name, bytes) in &zips {
+        writeln!(
+            out,
+            "| 5. `{name}`: arm64 Lambda zip (`infra/build-zips.sh`, as deployed) | {:.1} MB |",
+            *bytes as f64 / 1_048_576.0
+        )?;
+    }
+    if zips.is_empty() {
+        writeln!(out, "| 5. arm64 Lambda zips | not measured: run `infra/build-zips.sh` first |")?;
+    }
     if let Some(mb) = peak_rss_mb {
         writeln!(
             out,
@@ -238,6 +249,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         .map(|(_, l, _)| l.quantile(0.5).as_secs_f64() / bookings.quantile(0.5).as_secs_f64())
         .unwrap_or(0.0);
     let fanout_total = fanouts.first().map(|(_, f)| f.matched + f.pushed).unwrap_or_default();
+    let largest_zip = arm64_zip_sizes().into_iter().map(|(_, bytes)| bytes).max();
     let slowest_cold = processes
         .iter()
         .filter(|(n, _, _)| *n != "kafka-topics")
@@ -272,6 +284,11 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             slowest_cold <= Duration::from_millis(40),
         ),
         ("peak RSS ≤ 64 MB", format!("{largest_rss:.0} MB"), largest_rss <= 64.0),
+        (
+            "arm64 zip ≤ 15 MB",
+            largest_zip.map_or("not measured".into(), |b| format!("{:.1} MB", b as f64 / 1_048_576.0)),
+            largest_zip.is_some_and(|b| b <= 15 * 1_048_576),
+        ),
     ] {
         writeln!(out, "| {target} | {here} | {} |", verdict(met))?;
     }
@@ -283,6 +300,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     writeln!(
         out,
         "\n![Fan-out and ingest scaling](bench-scaling.png)\n\n![Booking: answer first vs push inline](bench-sync-vs-async.png)"
+    )?;
+    writeln!(
+        out,
+        "\nFlamegraphs of the two hottest paths, and the optimisation they led to (before/after): [PROFILES.md](PROFILES.md) (`localstack/profile.sh`)."
     )?;
 
     // Figure 8: what the measured work costs in AWS, from the durations above and the memory sizes
@@ -430,4 +451,22 @@ async fn process_figures(
         figures.push((name, load, figure));
     }
     Ok(figures)
+}
+
+/// The size of each function's arm64 zip in `<target dir>/lambda/<function>/bootstrap.zip`, as
+/// `infra/build-zips.sh` leaves them (empty when it has not run).
+fn arm64_zip_sizes() -> Vec<(String, u64)> {
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("lambda");
+    let mut sizes: Vec<(String, u64)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let size = std::fs::metadata(entry.path().join("bootstrap.zip")).ok()?.len();
+            Some((entry.file_name().to_string_lossy().into_owned(), size))
+        })
+        .collect();
+    sizes.sort();
+    sizes
 }

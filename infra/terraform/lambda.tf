@@ -1,5 +1,6 @@
-# The seven Lambda functions (arm64, provided.al2023, zips from `cargo lambda build --release --arm64
-# --output-format zip`), each with its own role, log group and environment.
+# The seven Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
+# build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
+# role, log group and environment.
 #
 # `functions` below is the one place that says what each function touches. It was read off the
 # code (crates/dynamo/src/store.rs for the DynamoDB calls, crates/core for which store methods each

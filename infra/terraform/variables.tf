@@ -24,7 +24,7 @@ variable "environment" {
 }
 
 variable "artifacts_dir" {
-  description = "Folder holding <function>/bootstrap.zip as written by `cargo lambda build --release --arm64 --output-format zip` (relative to infra/terraform or absolute)."
+  description = "Folder holding <function>/bootstrap.zip as written by infra/build-zips.sh (relative to infra/terraform or absolute)."
   type        = string
   default     = "../../target/lambda"
 

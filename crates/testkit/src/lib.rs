@@ -121,9 +121,8 @@ pub fn cloud_event(record: &ConsumedRecord) -> Value {
     serde_json::from_str(&record.payload).expect("a JSON CloudEvent")
 }
 
-/// The pushes moto's SNS recorded for `endpoint_arn` (from its `/moto-api/data.json`): the SNS
-/// messages as published, parsed.
-pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
+/// Every SNS platform endpoint moto holds, with the messages pushed to it (its `/moto-api/data.json`).
+pub async fn sns_platform_endpoints() -> Vec<Value> {
     let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
     let data: Value = reqwest::get(format!("{base}/moto-api/data.json"))
         .await
@@ -131,8 +130,13 @@ pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
         .json()
         .await
         .expect("moto's data is JSON");
-    let endpoints = data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
-    endpoints
+    data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default()
+}
+
+/// The pushes moto's SNS recorded for `endpoint_arn`: the SNS messages as published, parsed.
+pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
+    sns_platform_endpoints()
+        .await
         .iter()
         .filter(|e| e["arn"].as_str() == Some(endpoint_arn))
         .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())

@@ -60,10 +60,7 @@ async fn writes_naming(text: &str, after: u64) -> (u64, Vec<Value>) {
 }
 
 async fn sns_endpoints_with_token(token: &str) -> usize {
-    let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
-    let data: Value = reqwest::get(format!("{base}/moto-api/data.json")).await.unwrap().json().await.unwrap();
-    let endpoints = data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
-    endpoints.iter().filter(|e| e["token"].as_str() == Some(token)).count()
+    weelo_testkit::sns_platform_endpoints().await.iter().filter(|e| e["token"].as_str() == Some(token)).count()
 }
 
 #[tokio::test]

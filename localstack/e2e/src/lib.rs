@@ -266,10 +266,8 @@ pub async fn publish(records: &[weelo_core::events::EventRecord]) {
 
 /// The messages pushed to `phone` that contain `needle`, in no particular order.
 pub async fn pushed_messages(phone: &str, needle: &str) -> Vec<String> {
-    let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
-    let data: Value = reqwest::get(format!("{base}/moto-api/data.json")).await.unwrap().json().await.unwrap();
-    let endpoints = data["sns"]["PlatformEndpoint"].as_array().cloned().unwrap_or_default();
-    endpoints
+    weelo_testkit::sns_platform_endpoints()
+        .await
         .iter()
         .filter(|endpoint| endpoint["token"].as_str() == Some(phone))
         .flat_map(|endpoint| endpoint["messages"].as_object().cloned().unwrap_or_default().into_values())
@@ -304,10 +302,8 @@ pub async fn settle() {
 
 /// How many pushes moto recorded for each phone token, counting only messages containing `needle`.
 pub async fn pushes_by_phone(needle: &str) -> std::collections::HashMap<String, usize> {
-    let base = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL");
-    let data: Value = reqwest::get(format!("{base}/moto-api/data.json")).await.unwrap().json().await.unwrap();
     let mut counts = std::collections::HashMap::new();
-    for endpoint in data["sns"]["PlatformEndpoint"].as_array().into_iter().flatten() {
+    for endpoint in weelo_testkit::sns_platform_endpoints().await {
         let Some(token) = endpoint["token"].as_str() else { continue };
         let n = endpoint["messages"]
             .as_object()

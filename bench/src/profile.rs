@@ -1,0 +1,83 @@
+//! `weelo-bench profile`: runs one hot path over and over, for a sampling profiler to watch
+//! (`localstack/profile.sh` wraps it in `perf record` and draws the flamegraph). Each round prints
+//! its rate, so an optimisation shows as a before/after of the same command.
+
+use crate::figures;
+use std::time::Instant;
+
+/// The hot paths worth a flamegraph: where the functions spend CPU of their own.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum HotPath {
+    /// The api's GPS ingest: 100-point `POST /v1/tracking/location` requests, 8 at a time, into Kafka.
+    Ingest,
+    /// The location-consumer: 10,000-record batches (500 trucks × 20 points) into DynamoDB.
+    LocationConsumer,
+    /// The CPU-only core of ingest: 100,000 GPS points made into events (a new event id each, the
+    /// CloudEvent JSON), no I/O: the part of the ingest path that is ours alone, and stable enough
+    /// to compare before/after.
+    EventEncoding,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ProfileSettings {
+    #[arg(long, value_enum)]
+    pub path: HotPath,
+    /// How many rounds to run.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+}
+
+/// Runs the rounds; returns one line per round (and prints it as it goes).
+pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
+    let app = weelo_api::App::from_env().await?;
+    let mut lines = Vec::new();
+    for round in 1..=settings.rounds {
+        let started = Instant::now();
+        let line = match settings.path {
+            HotPath::Ingest => {
+                let rate = figures::location_ingest(&app, 100, 400, 8).await?;
+                format!("round {round}: ingest {rate:.0} points/s")
+            }
+            HotPath::LocationConsumer => {
+                let (took, records) = figures::location_consumer(500, 20).await?;
+                format!(
+                    "round {round}: location-consumer {records} records in {} ms → {:.0} records/s",
+                    took.as_millis(),
+                    records as f64 / took.as_secs_f64()
+                )
+            }
+            HotPath::EventEncoding => {
+                let (took, events) = encode_location_events(100_000)?;
+                format!("round {round}: event encoding {:.0} events/s", events as f64 / took.as_secs_f64())
+            }
+        };
+        eprintln!("{line} ({} ms wall)", started.elapsed().as_millis());
+        lines.push(line);
+    }
+    Ok(lines)
+}
+
+/// Makes `n` GPS points into event records as the api's ingest does; returns the time and count.
+fn encode_location_events(n: usize) -> anyhow::Result<(std::time::Duration, usize)> {
+    use weelo_core::events::{DomainEvent, LocationUpdated};
+    use weelo_core::ids::{EventId, UserId};
+    use weelo_core::location::LocationPoint;
+    let transporter = UserId::parse("bench-truck-encoding")?;
+    let now = chrono::Utc::now();
+    let started = Instant::now();
+    let mut bytes = 0usize;
+    for i in 0..n {
+        let point = LocationPoint {
+            lat: 19.0 + (i % 1000) as f64 / 10_000.0,
+            lng: 72.8,
+            recorded_at: now,
+            speed_kmh: Some(40.0),
+            heading_deg: None,
+            accuracy_m: None,
+        };
+        let event = DomainEvent::LocationUpdated(LocationUpdated { transporter_id: transporter.clone(), point });
+        bytes += event.to_record(EventId::generate(), "/weelo/api", now).payload.len();
+    }
+    anyhow::ensure!(bytes > 0, "no event was encoded");
+    Ok((started.elapsed(), n))
+}
