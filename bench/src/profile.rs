@@ -16,6 +16,9 @@ pub enum HotPath {
     /// CloudEvent JSON), no I/O: the part of the ingest path that is ours alone, and stable enough
     /// to compare before/after.
     EventEncoding,
+    /// The other CPU-only core of ingest: 1,000 request bodies of 100 GPS points each parsed and
+    /// validated into points, as the api does before publishing them.
+    BodyParsing,
 }
 
 #[derive(Debug, clap::Args)]
@@ -50,6 +53,10 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                 let (took, events) = encode_location_events(100_000)?;
                 format!("round {round}: event encoding {:.0} events/s", events as f64 / took.as_secs_f64())
             }
+            HotPath::BodyParsing => {
+                let (took, points) = parse_location_bodies(1_000)?;
+                format!("round {round}: body parsing {:.0} points/s", points as f64 / took.as_secs_f64())
+            }
         };
         eprintln!("{line} ({} ms wall)", started.elapsed().as_millis());
         lines.push(line);
@@ -80,4 +87,29 @@ fn encode_location_events(n: usize) -> anyhow::Result<(std::time::Duration, usiz
     }
     anyhow::ensure!(bytes > 0, "no event was encoded");
     Ok((started.elapsed(), n))
+}
+
+/// Parses `n` 100-point location bodies (every optional field present, as truck apps send them);
+/// returns the time and the number of points.
+fn parse_location_bodies(n: usize) -> anyhow::Result<(std::time::Duration, usize)> {
+    let now = chrono::Utc::now();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "points": (0..100).map(|i| serde_json::json!({
+            "lat": 19.0 + f64::from(i) / 10_000.0,
+            "lng": 72.8 + f64::from(i) / 10_000.0,
+            "recordedAt": (now - chrono::Duration::seconds(5 * i64::from(100 - i))).to_rfc3339(),
+            "speedKmh": 42.5,
+            "headingDeg": 181.25,
+            "accuracyM": 8.0,
+        })).collect::<Vec<_>>()
+    }))?;
+    let started = Instant::now();
+    let mut points = 0usize;
+    for _ in 0..n {
+        points += weelo_core::requests::parse_location_body(&body, now)
+            .map_err(|problems| anyhow::anyhow!("the benchmark's body was refused: {problems:?}"))?
+            .len();
+    }
+    anyhow::ensure!(points == 100 * n, "parsed {points} points, expected {}", 100 * n);
+    Ok((started.elapsed(), points))
 }

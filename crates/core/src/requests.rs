@@ -32,6 +32,15 @@ pub mod limits {
 
 /// Decodes a JSON body into `T`, naming the offending field on failure.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
+    // Tracking the path costs on every field; only a refused body needs it, to name the field, so
+    // a body is decoded plainly first and again with the path only when that fails.
+    match serde_json::from_slice(body) {
+        Ok(value) => Ok(value),
+        Err(_) => decode_naming_the_field(body),
+    }
+}
+
+fn decode_naming_the_field<T: DeserializeOwned>(body: &[u8]) -> Result<T, ValidationError> {
     let mut json = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut json).map_err(|error| {
         let path = error.path().to_string();
@@ -268,21 +277,16 @@ struct LocationBatchInput {
 
 /// `POST /v1/tracking/location`: one point, or `{"points": [...]}` with up to 100.
 pub fn parse_location_body(body: &[u8], now: DateTime<Utc>) -> Result<Vec<LocationPoint>, ValidationError> {
-    let value: serde_json::Value = decode(body)?;
-    let (inputs, prefix) = if value.get("points").is_some() {
-        let batch: LocationBatchInput = decode(body)?;
-        if batch.points.is_empty() || batch.points.len() > limits::MAX_POINTS_PER_REQUEST {
-            return Err(ValidationError::single(
-                "points",
-                format!("must hold 1 to {} points", limits::MAX_POINTS_PER_REQUEST),
-            ));
-        }
-        (batch.points, "points")
-    } else {
-        (vec![decode::<LocationPointInput>(body)?], "")
-    };
+    let (inputs, batch) = decode_location_inputs(body)?;
+    if batch && (inputs.is_empty() || inputs.len() > limits::MAX_POINTS_PER_REQUEST) {
+        return Err(ValidationError::single(
+            "points",
+            format!("must hold 1 to {} points", limits::MAX_POINTS_PER_REQUEST),
+        ));
+    }
+    let prefix = if batch { "points" } else { "" };
     let mut problems = ValidationError::default();
-    let single = inputs.len() == 1 && prefix.is_empty();
+    let single = !batch;
     let points = inputs
         .into_iter()
         .enumerate()
@@ -294,6 +298,24 @@ pub fn parse_location_body(body: &[u8], now: DateTime<Utc>) -> Result<Vec<Locati
         })
         .collect();
     problems.into_result(|| points)
+}
+
+/// The points of a location body, and whether it was the `{"points": [...]}` form. Most bodies
+/// are valid, so each form is first tried plainly; only a refused body is looked into, to know
+/// which form it meant and name its wrong field against that form.
+fn decode_location_inputs(body: &[u8]) -> Result<(Vec<LocationPointInput>, bool), ValidationError> {
+    if let Ok(batch) = serde_json::from_slice::<LocationBatchInput>(body) {
+        return Ok((batch.points, true));
+    }
+    if let Ok(point) = serde_json::from_slice::<LocationPointInput>(body) {
+        return Ok((vec![point], false));
+    }
+    let value: serde_json::Value = decode(body)?;
+    if value.get("points").is_some() {
+        Ok((decode_naming_the_field::<LocationBatchInput>(body)?.points, true))
+    } else {
+        Ok((vec![decode_naming_the_field(body)?], false))
+    }
 }
 
 impl LocationPointInput {
@@ -450,6 +472,24 @@ mod tests {
             fields(parse_location_body(future.as_bytes(), now).unwrap_err()),
             ["points[1].recordedAt", "points[1].headingDeg"]
         );
+    }
+
+    #[test]
+    fn a_location_body_that_does_not_decode_names_its_field_in_the_form_it_meant() {
+        let now = Utc::now();
+        let at = now.to_rfc3339();
+        let refused = |body: String| fields(parse_location_body(body.as_bytes(), now).unwrap_err());
+        let point = format!(r#"{{"lat":19.1,"lng":72.9,"recordedAt":"{at}"}}"#);
+        assert_eq!(
+            refused(format!(r#"{{"points":[{point},{{"lat":"north","lng":1,"recordedAt":"{at}"}}]}}"#)),
+            ["points[1].lat"]
+        );
+        assert_eq!(refused(format!(r#"{{"points":[{point},{{"lat":1,"lng":1}}]}}"#)), ["points[1].recordedAt"]);
+        assert_eq!(refused(format!(r#"{{"points":[{point}],"truck":"x"}}"#)), ["truck"]);
+        assert_eq!(refused(r#"{"lat":1,"lng":1}"#.to_owned()), ["recordedAt"]);
+        assert_eq!(refused(format!(r#"{{"lat":1,"lng":1,"recordedAt":"{at}","speedKmh":null}}"#)), ["speedKmh"]);
+        assert_eq!(refused(format!("{point} trailing")), ["body"]);
+        assert_eq!(refused("[1, 2]".to_owned()), ["body"]);
     }
 
     #[test]
