@@ -134,7 +134,7 @@ pub async fn sns_platform_endpoints() -> Vec<Value> {
 }
 
 /// The pushes moto's SNS recorded for `endpoint_arn`: the SNS messages as published, parsed.
-pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
+pub async fn pushes_to_endpoint(endpoint_arn: &str) -> Vec<Value> {
     sns_platform_endpoints()
         .await
         .iter()
@@ -142,4 +142,13 @@ pub async fn pushes_to(endpoint_arn: &str) -> Vec<Value> {
         .flat_map(|e| e["messages"].as_object().cloned().unwrap_or_default().into_values())
         .map(|m| m.as_str().and_then(|text| serde_json::from_str(text).ok()).unwrap_or(m))
         .collect()
+}
+
+/// Runs `localstack/stack.sh` with `args` (`stop-kafka`, `start-kafka`, `pause NAME`, `resume NAME`):
+/// how the fault tests break and mend the shared local stack.
+pub fn local_stack(args: &[&str]) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../localstack/stack.sh");
+    let status =
+        std::process::Command::new("bash").arg(script).args(args).status().expect("running localstack/stack.sh");
+    assert!(status.success(), "localstack/stack.sh {args:?} failed");
 }

@@ -8,28 +8,21 @@ mod support;
 
 use chrono::Utc;
 use std::collections::BTreeMap;
-use std::process::Command;
 use support::*;
-
-fn stack(action: &str) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../localstack/stack.sh");
-    let status = Command::new("bash").arg(script).arg(action).status().expect("running localstack/stack.sh");
-    assert!(status.success(), "localstack/stack.sh {action} failed");
-}
 
 /// Starts the broker again when dropped, so a failing assertion never leaves the stack broken.
 struct BrokerStopped;
 
 impl BrokerStopped {
     fn now() -> Self {
-        stack("stop-kafka");
+        weelo_testkit::local_stack(&["stop-kafka"]);
         Self
     }
 }
 
 impl Drop for BrokerStopped {
     fn drop(&mut self) {
-        stack("start-kafka");
+        weelo_testkit::local_stack(&["start-kafka"]);
     }
 }
 

@@ -10,7 +10,7 @@ use weelo_core::ids::{BookingId, DeviceId, EventId, UserId};
 use weelo_core::ports::{DeviceStore, PushRegistry};
 use weelo_core::vehicle::VehicleType;
 use weelo_fcm_consumer::FcmConsumer;
-use weelo_testkit::{msk_event, pushes_to, unique};
+use weelo_testkit::{msk_event, pushes_to_endpoint, unique};
 
 /// Registers a phone the way the api does: an SNS platform endpoint, then the device item.
 async fn phone(consumer: &FcmConsumer, owner: &UserId) -> Device {
@@ -60,7 +60,7 @@ async fn every_device_gets_one_fcm_v1_push_even_when_the_notification_is_redeliv
 
     // THEN each phone got exactly one push, in FCM HTTP v1 form
     for device in [&first, &second] {
-        let pushes = pushes_to(&device.endpoint_arn).await;
+        let pushes = pushes_to_endpoint(&device.endpoint_arn).await;
         assert_eq!(pushes.len(), 1, "{}", device.endpoint_arn);
         let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
         let message = &gcm["fcmV1Message"]["message"];
@@ -91,8 +91,8 @@ async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() 
 
     // THEN the batch succeeds, the live phone got its push, the dead one is removed
     assert!(response.is_success(), "{response:?}");
-    assert_eq!(pushes_to(&alive.endpoint_arn).await.len(), 1);
-    assert_eq!(pushes_to(&dead.endpoint_arn).await.len(), 0);
+    assert_eq!(pushes_to_endpoint(&alive.endpoint_arn).await.len(), 1);
+    assert_eq!(pushes_to_endpoint(&dead.endpoint_arn).await.len(), 0);
     let remaining: Vec<DeviceId> =
         consumer.store.list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
     assert_eq!(remaining, vec![alive.device_id]);
@@ -116,7 +116,7 @@ async fn the_customer_is_told_who_accepted() {
     assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
     assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
 
-    let pushes = pushes_to(&device.endpoint_arn).await;
+    let pushes = pushes_to_endpoint(&device.endpoint_arn).await;
     assert_eq!(pushes.len(), 1);
     let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
     assert_eq!(gcm["fcmV1Message"]["message"]["data"]["kind"], "booking.accepted");
@@ -139,5 +139,5 @@ async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier.partition, "notification.fcm-5");
     assert_eq!(response.batch_item_failures[0].item_identifier.offset, 77);
-    assert_eq!(pushes_to(&device.endpoint_arn).await.len(), 1);
+    assert_eq!(pushes_to_endpoint(&device.endpoint_arn).await.len(), 1);
 }

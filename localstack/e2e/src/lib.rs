@@ -213,13 +213,6 @@ impl Invoke for FailureCountingInvoker {
     }
 }
 
-/// Runs `localstack/stack.sh` with `args` (stop-kafka, start-kafka, pause NAME, resume NAME).
-pub fn stack(args: &[&str]) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../stack.sh");
-    let status = Command::new("bash").arg(script).args(args).status().expect("running localstack/stack.sh");
-    assert!(status.success(), "localstack/stack.sh {args:?} failed");
-}
-
 /// Invokes the real function, but for the first `lose` invocations throws its answer away and
 /// reports a failure: what the bridge sees when a function did its work and then timed out or
 /// lost its connection. The retries that follow must not repeat the work's effects.
@@ -276,7 +269,7 @@ pub async fn pushed_messages(phone: &str, needle: &str) -> Vec<String> {
 }
 
 /// How many pushes reached `phone` with `needle` in their message.
-pub async fn pushes_to(phone: &str, needle: &str) -> usize {
+pub async fn count_pushes(phone: &str, needle: &str) -> usize {
     pushes_by_phone(needle).await.get(phone).copied().unwrap_or(0)
 }
 

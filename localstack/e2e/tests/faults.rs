@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use weelo_core::ids::UserId;
 use weelo_core::ports::DeviceStore;
 use weelo_e2e::*;
-use weelo_testkit::unique;
+use weelo_testkit::{local_stack, unique};
 
 #[tokio::test]
 async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
@@ -42,7 +42,7 @@ struct BrokerDown;
 
 impl Drop for BrokerDown {
     fn drop(&mut self) {
-        stack(&["start-kafka"]);
+        local_stack(&["start-kafka"]);
     }
 }
 
@@ -59,20 +59,20 @@ async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_noth
 
     // WHEN the broker stops as soon as the first of them are pushed, and comes back 5 s later,
     // and 100 more are published after it returned
-    let started = eventually(120, async || pushes_to(&user.phone_token, &format!("{run} #")).await > 0).await;
+    let started = eventually(120, async || count_pushes(&user.phone_token, &format!("{run} #")).await > 0).await;
     assert!(started, "no push arrived before the restart");
     let down = BrokerDown;
-    stack(&["stop-kafka"]);
+    local_stack(&["stop-kafka"]);
     tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     drop(down);
     publish(&(300..400).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;
 
     // THEN all 400 arrive, each exactly once (the same bridge process, which never restarted)
-    let all = eventually(240, async || pushes_to(&user.phone_token, &format!("{run} #")).await >= 400).await;
+    let all = eventually(240, async || count_pushes(&user.phone_token, &format!("{run} #")).await >= 400).await;
     assert!(
         all,
         "got {} of 400 pushes after the broker restart",
-        pushes_to(&user.phone_token, &format!("{run} #")).await
+        count_pushes(&user.phone_token, &format!("{run} #")).await
     );
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let messages = pushed_messages(&user.phone_token, &format!("{run} #")).await;

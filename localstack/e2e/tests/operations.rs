@@ -23,7 +23,7 @@ async fn a_booking_s_whole_history_is_in_the_audit_archive() {
     let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "open"))).await;
     assert_eq!(booked.status, 201, "{booked:?}");
     let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
-    assert!(eventually(60, async || pushes_to(&driver.phone_token, &booking_id).await == 1).await, "no offer push");
+    assert!(eventually(60, async || count_pushes(&driver.phone_token, &booking_id).await == 1).await, "no offer push");
     let accepted = api.call("POST", &format!("/v1/bookings/{booking_id}/accept"), &driver.token, None).await;
     assert_eq!(accepted.status, 200, "{accepted:?}");
 
@@ -54,7 +54,7 @@ async fn replaying_a_time_range_through_the_consumer_pushes_no_phone_twice() {
         let _bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", real_functions()).await;
         let records: Vec<_> = (0..20).map(|n| notification_for(&user, format!("{run} #{n:02}."))).collect();
         publish(&records).await;
-        assert!(eventually(90, async || pushes_to(&user.phone_token, &run).await >= 20).await, "not all pushed");
+        assert!(eventually(90, async || count_pushes(&user.phone_token, &run).await >= 20).await, "not all pushed");
     }
     let to = chrono::Utc::now() + chrono::Duration::seconds(1);
 
@@ -144,7 +144,7 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
     assert!(!first_ok && first.contains("3 processed, 1 left"), "{first}");
     assert!(first.contains("failed again"), "{first}");
     assert!(!second_ok && second.contains("0 processed, 1 left"), "{second}");
-    assert!(eventually(30, async || pushes_to(&user.phone_token, &run).await >= 1).await, "never pushed");
+    assert!(eventually(30, async || count_pushes(&user.phone_token, &run).await >= 1).await, "never pushed");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(pushes_by_phone(&run).await.get(&user.phone_token), Some(&3));
     assert_eq!(pushes_by_phone(&format!("{run} named")).await.get(&user.phone_token), Some(&1));
@@ -164,7 +164,7 @@ async fn lag_shows_every_mapping_and_falls_to_zero_once_the_consumers_caught_up(
 
     // WHEN notifications are published and pushed
     publish(&(0..10).map(|n| notification_for(&user, format!("{run} #{n}"))).collect::<Vec<_>>()).await;
-    assert!(eventually(90, async || pushes_to(&user.phone_token, &run).await >= 10).await, "not all pushed");
+    assert!(eventually(90, async || count_pushes(&user.phone_token, &run).await >= 10).await, "not all pushed");
 
     // THEN `weelo-ops lag` lists every mapping, and fcm-consumer's group on notification.fcm has
     // committed up to the end of each partition it consumed (this test's groups start at the end

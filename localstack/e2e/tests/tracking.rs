@@ -10,7 +10,7 @@ use std::time::Duration;
 use weelo_core::ids::UserId;
 use weelo_core::ports::TransporterStore;
 use weelo_e2e::*;
-use weelo_testkit::{token_for, unique};
+use weelo_testkit::{local_stack, token_for, unique};
 
 const TRUCKS: usize = 500;
 const POINTS_PER_TRUCK: usize = 20;
@@ -188,14 +188,14 @@ struct DynamoDbPaused;
 
 impl DynamoDbPaused {
     fn now() -> Self {
-        stack(&["pause", "dynamodb"]);
+        local_stack(&["pause", "dynamodb"]);
         Self
     }
 }
 
 impl Drop for DynamoDbPaused {
     fn drop(&mut self) {
-        stack(&["resume", "dynamodb"]);
+        local_stack(&["resume", "dynamodb"]);
     }
 }
 
