@@ -308,8 +308,13 @@ data "aws_iam_policy_document" "function" {
   dynamic "statement" {
     for_each = local.msk && each.value.kafka_admin ? [1] : []
     content {
-      sid       = "KafkaCreateTopics"
-      actions   = ["kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:DescribeTopicDynamicConfiguration"]
+      sid = "KafkaManageTopics"
+      # Create the defined topics, add partitions to them (AlterTopic) and set their retention
+      # (AlterTopicDynamicConfiguration) when topics.json changes; never delete.
+      actions = [
+        "kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:AlterTopic",
+        "kafka-cluster:DescribeTopicDynamicConfiguration", "kafka-cluster:AlterTopicDynamicConfiguration",
+      ]
       resources = [for t in local.topic_defs : "${local.kafka_topic_arn}/${t.name}"]
     }
   }

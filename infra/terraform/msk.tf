@@ -2,8 +2,9 @@
 #
 # The AWS provider has no topic resource for MSK Serverless, so `apply` invokes the kafka-topics
 # function (Kafka admin API with IAM auth, from inside the VPC) with the topics of
-# infra/definitions/topics.json; it creates the missing ones and leaves existing ones alone. It is
-# invoked again whenever the file, the function or the brokers change.
+# infra/definitions/topics.json; it creates the missing ones, adds partitions and sets retention
+# where the file asks for more or other, and refuses (failing the apply, changing nothing) to
+# shrink a topic. It is invoked again whenever the file, the function or the brokers change.
 #
 # kafka_mode = "self_managed" (LocalStack + Redpanda) creates no cluster: the functions and the
 # mappings use var.self_managed_bootstrap_servers in plaintext.

@@ -46,7 +46,7 @@ output "stack_env" {
 }
 
 output "kafka_topics_bootstrap" {
-  description = "What the kafka-topics function answered on the last apply: {\"created\":[...],\"existing\":[...]}."
+  description = "What the kafka-topics function answered on the last apply: {\"created\":[...],\"updated\":[\"<topic>: partitions 6 → 12\", ...],\"existing\":[...]}."
   value       = jsondecode(aws_lambda_invocation.topics.result)
 }
 

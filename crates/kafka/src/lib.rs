@@ -8,7 +8,7 @@ mod bus;
 mod lambda_event;
 mod reader;
 
-pub use admin::{TopicSpec, ensure_topics};
+pub use admin::{TopicChanges, TopicSpec, ensure_topics};
 pub use auth::KafkaContext;
 pub use bus::KafkaEventBus;
 pub use lambda_event::msk_event;

@@ -1,7 +1,8 @@
-//! The `kafka-topics` function: creates the topics it is given (the content of
-//! `infra/definitions/topics.json`) on the cluster, leaving existing ones alone. MSK Serverless has
-//! no topic resource in Terraform's AWS provider, so `terraform apply` invokes this function inside
-//! the VPC, with IAM auth, whenever the topic definitions change.
+//! The `kafka-topics` function: makes the cluster's topics match the definitions it is given (the
+//! content of `infra/definitions/topics.json`): creates missing topics, adds partitions, sets
+//! retention; refuses, changing nothing, a definition with fewer partitions than its topic has.
+//! MSK Serverless has no topic resource in Terraform's AWS provider, so `terraform apply` invokes
+//! this function inside the VPC, with IAM auth, whenever the topic definitions change.
 
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
@@ -13,9 +14,13 @@ pub struct TopicsRequest {
     pub topics: Vec<TopicSpec>,
 }
 
+/// The invocation's result (Terraform's `kafka_topics` output).
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopicsReport {
     pub created: Vec<String>,
+    /// One line per change to an existing topic, e.g. `location.updated: partitions 12 → 24`.
+    pub updated: Vec<String>,
+    /// The existing topics, changed or not.
     pub existing: Vec<String>,
 }
 
@@ -38,8 +43,8 @@ pub async fn handle(bootstrap: &Bootstrap, event: LambdaEvent<TopicsRequest>) ->
     if topics.is_empty() {
         return Err("no topics given: invoke with the content of infra/definitions/topics.json".into());
     }
-    let created = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication).await?;
-    let existing = topics.iter().map(|t| t.name.clone()).filter(|name| !created.contains(name)).collect();
-    tracing::info!(?created, ?existing, "topics ensured");
-    Ok(TopicsReport { created, existing })
+    let changes = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication).await?;
+    let existing = topics.iter().map(|t| t.name.clone()).filter(|name| !changes.created.contains(name)).collect();
+    tracing::info!(created = ?changes.created, updated = ?changes.updated, ?existing, "topics ensured");
+    Ok(TopicsReport { created: changes.created, updated: changes.updated, existing })
 }

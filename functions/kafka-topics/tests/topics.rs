@@ -1,17 +1,48 @@
 //! The `kafka-topics` handler against the local Kafka broker.
 
 use lambda_runtime::{Context, LambdaEvent};
+use rdkafka::admin::{AdminClient, AdminOptions, AlterConfig, ConfigSource, ResourceSpecifier};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use weelo_kafka_topics::{Bootstrap, TopicsReport, handle};
 use weelo_testkit::unique;
 
+const WEEK_MS: i64 = 604_800_000;
+
 fn request(names: &[String]) -> LambdaEvent<weelo_kafka_topics::TopicsRequest> {
+    request_with(names, 3, WEEK_MS)
+}
+
+fn request_with(
+    names: &[String],
+    partitions: i32,
+    retention_ms: i64,
+) -> LambdaEvent<weelo_kafka_topics::TopicsRequest> {
     let topics: Vec<_> =
-        names.iter().map(|n| json!({"name": n, "partitions": 3, "retentionMs": 604_800_000})).collect();
+        names.iter().map(|n| json!({"name": n, "partitions": partitions, "retentionMs": retention_ms})).collect();
     let payload = serde_json::from_value(json!({"$comment": "as in topics.json", "topics": topics})).unwrap();
     LambdaEvent::new(payload, Context::default())
+}
+
+fn partitions(bootstrap: &Bootstrap, topic: &str) -> usize {
+    let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
+    consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len()
+}
+
+/// The topic's configuration overrides (`retention.ms`, and whatever an operator set).
+async fn overrides(bootstrap: &Bootstrap, topic: &str) -> BTreeMap<String, String> {
+    let admin: AdminClient<DefaultClientContext> = bootstrap.kafka.client_config().create().unwrap();
+    let described = admin.describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new()).await.unwrap();
+    let resource = described.into_iter().next().unwrap().unwrap();
+    resource
+        .entries
+        .into_iter()
+        .filter(|e| e.source == ConfigSource::DynamicTopic)
+        .map(|e| (e.name, e.value.unwrap_or_default()))
+        .collect()
 }
 
 #[tokio::test]
@@ -30,13 +61,70 @@ async fn topics_are_created_once_with_their_partitions_and_found_existing_afterw
     created.sort();
     let mut expected = names.clone();
     expected.sort();
-    assert_eq!(TopicsReport { created, existing: vec![] }, TopicsReport { created: expected, existing: vec![] });
-    assert_eq!(second, TopicsReport { created: vec![], existing: names.clone() });
-    let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
+    assert_eq!(created, expected);
+    assert_eq!((first.updated, first.existing), (vec![], vec![]));
+    assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: names.clone() });
     for name in &names {
-        let metadata = consumer.fetch_metadata(Some(name), Duration::from_secs(10)).unwrap();
-        assert_eq!(metadata.topics()[0].partitions().len(), 3, "{name}");
+        assert_eq!(partitions(&bootstrap, name), 3, "{name}");
+        assert_eq!(overrides(&bootstrap, name).await.get("retention.ms").map(String::as_str), Some("604800000"));
     }
+}
+
+#[tokio::test]
+async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the_topic_and_keeps_other_overrides() {
+    // GIVEN a topic made from a definition, on which an operator has since set another override
+    weelo_testkit::init();
+    let bootstrap = Bootstrap::from_env().unwrap();
+    let name = unique("bootstrap-grow");
+    handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
+    let admin: AdminClient<DefaultClientContext> = bootstrap.kafka.client_config().create().unwrap();
+    let operator = AlterConfig::new(ResourceSpecifier::Topic(&name))
+        .set("retention.ms", "604800000")
+        .set("max.message.bytes", "2000000");
+    admin.alter_configs([&operator], &AdminOptions::new()).await.unwrap().remove(0).unwrap();
+
+    // WHEN the definition is changed to 6 partitions and 3 days, and applied twice
+    let three_days = 3 * 24 * 3_600_000;
+    let first = handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days)).await.unwrap();
+    let second = handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days)).await.unwrap();
+
+    // THEN the first run reports both changes and makes them, keeping the operator's override;
+    // the second finds nothing to do
+    assert_eq!(
+        first.updated,
+        [format!("{name}: partitions 3 → 6"), format!("{name}: retention.ms 604800000 → {three_days}")]
+    );
+    assert_eq!(partitions(&bootstrap, &name), 6);
+    let after = overrides(&bootstrap, &name).await;
+    assert_eq!(after.get("retention.ms"), Some(&three_days.to_string()));
+    assert_eq!(after.get("max.message.bytes").map(String::as_str), Some("2000000"));
+    assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: vec![name] });
+}
+
+#[tokio::test]
+async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothing_changes() {
+    // GIVEN a topic with 3 partitions and one week's retention
+    weelo_testkit::init();
+    let bootstrap = Bootstrap::from_env().unwrap();
+    let existing = unique("bootstrap-shrink");
+    let missing = unique("bootstrap-shrink-new");
+    handle(&bootstrap, request(std::slice::from_ref(&existing))).await.unwrap();
+
+    // WHEN definitions ask for 2 partitions and one day, beside a topic that does not exist yet
+    let payload = serde_json::from_value(json!({"topics": [
+        {"name": existing, "partitions": 2, "retentionMs": 86_400_000},
+        {"name": missing, "partitions": 3, "retentionMs": WEEK_MS},
+    ]}))
+    .unwrap();
+    let refused = handle(&bootstrap, LambdaEvent::new(payload, Context::default())).await.unwrap_err();
+
+    // THEN the invocation fails naming the topic, which is unchanged, and the new topic is not made
+    assert!(refused.to_string().contains(&format!("{existing}: defined with 2 partitions, has 3")), "{refused}");
+    assert_eq!(partitions(&bootstrap, &existing), 3);
+    assert_eq!(overrides(&bootstrap, &existing).await.get("retention.ms").map(String::as_str), Some("604800000"));
+    let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
+    let all = consumer.fetch_metadata(None, Duration::from_secs(10)).unwrap();
+    assert!(all.topics().iter().all(|t| t.name() != missing), "{missing} was created");
 }
 
 #[tokio::test]

@@ -88,7 +88,9 @@ async fn main() -> anyhow::Result<()> {
             for (env, table) in provision::tables(&dynamo, &definitions, &table_prefix).await? {
                 println!("{env}={table}");
             }
-            provision::topics(&KafkaConfig::from_env()?, &definitions, 1).await.context("creating topics")?;
+            provision::topics(&KafkaConfig::from_env()?, &definitions, 1)
+                .await
+                .context("creating or updating topics")?;
             let sns = aws_sdk_sns::Client::new(&aws);
             let arn =
                 provision::platform_application(&sns, &platform_application, "local-placeholder-credential").await?;

@@ -92,7 +92,11 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition
     Ok(())
 }
 
-pub async fn topics(kafka: &KafkaConfig, definitions: &Path, replication: i32) -> anyhow::Result<Vec<String>> {
+pub async fn topics(
+    kafka: &KafkaConfig,
+    definitions: &Path,
+    replication: i32,
+) -> anyhow::Result<weelo_kafka::TopicChanges> {
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
 
