@@ -76,7 +76,14 @@ async fn partition_counts(admin: &Arc<AdminClient<KafkaContext>>) -> anyhow::Res
     // librdkafka's metadata call blocks its thread until the broker answers.
     let admin = Arc::clone(admin);
     let metadata = tokio::task::spawn_blocking(move || admin.inner().fetch_metadata(None, TIMEOUT)).await??;
-    Ok(metadata.topics().iter().map(|t| (t.name().to_owned(), t.partitions().len() as i32)).collect())
+    // A topic the broker reports an error for (no leader yet, say) counts as missing: creating
+    // it then answers TopicAlreadyExists, which changes nothing.
+    Ok(metadata
+        .topics()
+        .iter()
+        .filter(|t| t.error().is_none())
+        .map(|t| (t.name().to_owned(), t.partitions().len() as i32))
+        .collect())
 }
 
 async fn create(

@@ -28,14 +28,17 @@ async fn a_booking_s_whole_history_is_in_the_audit_archive() {
     assert_eq!(accepted.status, 200, "{accepted:?}");
 
     // THEN `weelo-ops audit query` prints the booking's events in order: created, the offer, accepted
+    // (each topic is archived by its own batches, so one may arrive before another's)
     let mut printed = String::new();
     let complete = eventually(90, async || {
         let (ok, out) = weelo_ops(&["audit", "query", "--booking", &booking_id, "--days", "1"]);
         printed = out;
-        ok && printed.contains("com.weelo.booking.accepted.v1")
+        ok && ["booking.created", "notification.fcm", "booking.accepted"]
+            .iter()
+            .all(|event| printed.contains(&format!("com.weelo.{event}.v1")))
     })
     .await;
-    assert!(complete, "the archive never held the acceptance:\n{printed}");
+    assert!(complete, "the archive never held all three events:\n{printed}");
     let created = printed.find("com.weelo.booking.created.v1").expect("booking.created is archived");
     let offered = printed.find("com.weelo.notification.fcm.v1").expect("the offer notification is archived");
     let accepted = printed.find("com.weelo.booking.accepted.v1").unwrap();
