@@ -2,7 +2,7 @@
 
 use crate::baseline::{DelayedSender, InlinePushBus};
 use crate::stats::{Latencies, per_second};
-use crate::world::{Person, booking_at, call};
+use crate::world::{Person, booking_at, call, call_with_headers};
 use async_trait::async_trait;
 use aws_lambda_events::kafka::KafkaEvent;
 use futures::{StreamExt, stream};
@@ -28,7 +28,8 @@ use weelo_sns::SnsPushSender;
 /// them in parallel, so the fan-out figure spreads the notifications over as many.
 const NOTIFICATION_PARTITIONS: usize = 12;
 
-/// Figure 1: `POST /v1/bookings` through the api handler, in-process, one after another.
+/// Figure 1: `POST /v1/bookings` through the api handler, in-process, one after another, each
+/// with its own `Idempotency-Key` as the customer app sends them (the path a real booking takes).
 pub async fn booking_latency(
     app: &App,
     customer: &Person,
@@ -42,7 +43,10 @@ pub async fn booking_latency(
     let body = booking_at(centre);
     for i in 0..n + WARM_UP {
         let started = Instant::now();
-        let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&body)).await;
+        let key = EventId::generate().to_string();
+        let (status, answer) =
+            call_with_headers(app, "POST", "/v1/bookings", &customer.token, Some(&body), &[("idempotency-key", &key)])
+                .await;
         if i >= WARM_UP {
             latencies.record(started.elapsed());
             progress.inc(1);

@@ -8,6 +8,9 @@ use std::time::Instant;
 /// The hot paths worth a flamegraph: where the functions spend CPU of their own.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum HotPath {
+    /// The api's booking: 200 `POST /v1/bookings` one after another (figure 1), printing p50/p99:
+    /// where the latency the customer waits for goes.
+    Booking,
     /// The api's GPS ingest: 100-point `POST /v1/tracking/location` requests, 8 at a time, into Kafka.
     Ingest,
     /// The location-consumer: 10,000-record batches (500 trucks × 20 points) into DynamoDB.
@@ -33,10 +36,17 @@ pub struct ProfileSettings {
 /// Runs the rounds; returns one line per round (and prints it as it goes).
 pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
     let app = weelo_api::App::from_env().await?;
+    let customer = crate::world::Person::new("customer");
     let mut lines = Vec::new();
     for round in 1..=settings.rounds {
         let started = Instant::now();
         let line = match settings.path {
+            HotPath::Booking => {
+                let centre = crate::world::private_city();
+                let hidden = indicatif::ProgressBar::hidden();
+                let latencies = figures::booking_latency(&app, &customer, centre, 200, &hidden).await;
+                format!("round {round}: booking {}", latencies.summary())
+            }
             HotPath::Ingest => {
                 let rate = figures::location_ingest(&app, 100, 400, 8).await?;
                 format!("round {round}: ingest {rate:.0} points/s")

@@ -305,7 +305,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
-        "\nFlamegraphs of the two hottest paths, and the optimisations they led to (before/after): [PROFILES.md](PROFILES.md) (`localstack/profile.sh`)."
+        "\nFlamegraphs of the two hottest paths, the booking's round trips, and the optimisations they led to (before/after): [PROFILES.md](PROFILES.md) (`localstack/profile.sh`)."
     )?;
 
     // Figure 8: what the measured work costs in AWS, from the durations above and the memory sizes

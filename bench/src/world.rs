@@ -33,10 +33,23 @@ impl Person {
 
 /// Calls the api handler in-process with an API Gateway v2 event; returns status and JSON body.
 pub async fn call(app: &App, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
-    let headers = [
+    call_with_headers(app, method, path, token, body, &[]).await
+}
+
+/// [`call`] with more request headers (such as `Idempotency-Key`).
+pub async fn call_with_headers(
+    app: &App,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+    extra_headers: &[(&str, &str)],
+) -> (u16, Value) {
+    let mut headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
         ("authorization".to_owned(), format!("Bearer {token}")),
     ];
+    headers.extend(extra_headers.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
     let text = body.map(Value::to_string).unwrap_or_default();
     let request = weelo_api::gateway_event::http_api_request(method, path, &headers, &text);
     let response = weelo_api::serve(app, request).await.expect("serve never fails");

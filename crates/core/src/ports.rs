@@ -132,7 +132,12 @@ pub trait OfferStore: Send + Sync {
 
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
-    async fn get_idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    /// The record under `scoped_key` if it was still valid (not expired) at `valid_at`.
+    async fn get_idempotency(
+        &self,
+        scoped_key: &str,
+        valid_at: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 
 #[async_trait]

@@ -73,9 +73,6 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         let now = Utc::now();
         let request = requests::decode::<CreateBookingRequest>(body)?.validate(now)?;
         let claim = IdempotencyClaim::new(caller, "create-booking", idempotency_key, &request)?;
-        if let Some(replay) = self.replay::<BookingReceipt>(claim.as_ref()).await? {
-            return Ok(replay);
-        }
         let booking = Booking {
             booking_id: BookingId::generate(),
             customer_id: customer.clone(),
@@ -95,9 +92,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         let record = claim.map(|c| c.record(&receipt, now));
         match self.store.create_booking(&booking, &events, record.as_ref()).await {
             Ok(()) => {}
-            Err(CreateError::IdempotencyKeyTaken) => {
-                return self.replay_after_race(record.as_ref()).await;
-            }
+            Err(CreateError::IdempotencyKeyTaken) => return self.replay_taken_key(record.as_ref()).await,
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
         self.publish_committed(&events).await;
@@ -198,9 +193,6 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         let customer = caller.require(Role::Customer)?;
         let request = requests::decode::<CreateOrderRequest>(body)?.validate()?;
         let claim = IdempotencyClaim::new(caller, "create-order", idempotency_key, &request)?;
-        if let Some(replay) = self.replay::<OrderReceipt>(claim.as_ref()).await? {
-            return Ok(replay);
-        }
         let now = Utc::now();
         let trucks_requested = request.trucks_requested();
         let order = Order {
@@ -218,9 +210,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         let record = claim.map(|c| c.record(&receipt, now));
         match self.store.create_order(&order, &events, record.as_ref()).await {
             Ok(()) => {}
-            Err(CreateError::IdempotencyKeyTaken) => {
-                return self.replay_after_race(record.as_ref()).await;
-            }
+            Err(CreateError::IdempotencyKeyTaken) => return self.replay_taken_key(record.as_ref()).await,
             Err(CreateError::Store(e)) => return Err(e.into()),
         }
         self.publish_committed(&events).await;
@@ -374,26 +364,19 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         }
     }
 
-    async fn replay<T: DeserializeOwned>(
-        &self,
-        claim: Option<&IdempotencyClaim>,
-    ) -> Result<Option<Created<T>>, ServiceError> {
-        let Some(claim) = claim else { return Ok(None) };
-        let Some(stored) = self.store.get_idempotency(&claim.scoped_key).await? else {
-            return Ok(None);
-        };
-        claim.replay(&stored).map(Some)
-    }
-
-    async fn replay_after_race<T: DeserializeOwned>(
+    /// Answers a request whose `Idempotency-Key` an earlier request holds: that request's answer if
+    /// it was the same request, else 409. The write is tried first and the record read only when the
+    /// key turns out taken, so a first request (nearly all of them) costs no read.
+    async fn replay_taken_key<T: DeserializeOwned>(
         &self,
         record: Option<&IdempotencyRecord>,
     ) -> Result<Created<T>, ServiceError> {
         let record =
             record.ok_or_else(|| ServiceError::internal(anyhow::anyhow!("idempotency conflict without a key")))?;
+        // Valid at this request's time, as the write's condition judged it: the two agree.
         let stored = self
             .store
-            .get_idempotency(&record.scoped_key)
+            .get_idempotency(&record.scoped_key, record.created_at)
             .await?
             .ok_or_else(|| ServiceError::internal(anyhow::anyhow!("idempotency record vanished")))?;
         IdempotencyClaim { scoped_key: record.scoped_key.clone(), request_hash: record.request_hash.clone() }

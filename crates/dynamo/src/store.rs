@@ -75,10 +75,13 @@ impl DynamoStore {
             created_at: record.created_at,
             expires_at: record.created_at.timestamp() + IDEMPOTENCY_TTL_SECS,
         };
+        // An expired record is free to take: TTL deletes it days late, and the key must not stay
+        // taken (or answer an old receipt) in between. `get_idempotency` draws the same line.
         let put = Put::builder()
             .table_name(&self.tables.idempotency)
             .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(scopedKey)")
+            .condition_expression("attribute_not_exists(scopedKey) OR expiresAt <= :createdAt")
+            .expression_attribute_values(":createdAt", AttributeValue::N(record.created_at.timestamp().to_string()))
             .build()
             .map_err(internal)?;
         Ok(TransactWriteItem::builder().put(put).build())
@@ -390,11 +393,15 @@ impl OfferStore for DynamoStore {
 
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
-    async fn get_idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    async fn get_idempotency(
+        &self,
+        scoped_key: &str,
+        valid_at: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let item: Option<IdempotencyItem> =
             self.get(&self.tables.idempotency, key("scopedKey", scoped_key.to_owned())).await?;
         // TTL deletion lags by up to days; an expired key is forgotten here already.
-        Ok(item.filter(|i| i.expires_at > Utc::now().timestamp()).map(Into::into))
+        Ok(item.filter(|i| i.expires_at > valid_at.timestamp()).map(Into::into))
     }
 }
 

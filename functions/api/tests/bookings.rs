@@ -9,7 +9,10 @@ use support::*;
 use weelo_core::geo::{GeoGrid, GeoPoint};
 use weelo_core::ids::BookingId;
 use weelo_core::location::{LocationPoint, Position};
-use weelo_core::ports::{CellEntry, GeoIndexStore, OfferStore, OfferSubject, PositionWrite, TransporterStore};
+use weelo_core::ports::{
+    BookingStore, CellEntry, GeoIndexStore, IdempotencyRecord, OfferStore, OfferSubject, PositionWrite,
+    TransporterStore,
+};
 
 async fn create_booking(app: &TestApp, customer: &User) -> BookingId {
     let response = app.call("POST", "/v1/bookings", Some(customer), Some(booking_body())).await;
@@ -162,6 +165,46 @@ async fn concurrent_idempotent_retries_create_one_booking() {
     assert!(responses.iter().all(|r| r.status == 201), "{:?}", responses.iter().map(|r| r.status).collect::<Vec<_>>());
     let ids: std::collections::BTreeSet<String> = responses.iter().map(|r| r.body["bookingId"].to_string()).collect();
     assert_eq!(ids.len(), 1);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_used_more_than_a_day_ago_makes_a_new_booking() {
+    // GIVEN a key this customer used 25 hours ago: its record has expired (keys live 24 h) but is
+    // still in the table, as DynamoDB's TTL deletes expired items up to days late
+    let app = TestApp::spawn().await;
+    let customer = customer();
+    let store = app.app.service.store();
+    let mut yesterday_s = store.get_booking(create_booking(&app, &customer).await).await.unwrap().unwrap();
+    yesterday_s.booking_id = BookingId::generate();
+    let used_at = Utc::now() - chrono::Duration::hours(25);
+    let expired = IdempotencyRecord {
+        // The scoping the api applies to a client's key: `<user>#<operation>#<key>`.
+        scoped_key: format!("{}#create-booking#yesterday", customer.id),
+        request_hash: "the hash of yesterday's request".into(),
+        receipt: json!({ "bookingId": yesterday_s.booking_id, "status": "searching", "createdAt": used_at })
+            .to_string(),
+        created_at: used_at,
+    };
+    store.create_booking(&yesterday_s, &[], Some(&expired)).await.unwrap();
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("authorization".to_owned(), format!("Bearer {}", customer.token)),
+        ("idempotency-key".to_owned(), "yesterday".to_owned()),
+    ];
+
+    // WHEN the customer books with the same key today
+    let today = app.call_raw("POST", "/v1/bookings", &headers, &booking_body().to_string()).await;
+
+    // THEN it is a new booking, not yesterday's answer and not a conflict
+    assert_eq!(today.status, 201, "{}", today.body);
+    assert!(today.headers.get("idempotent-replayed").is_none());
+    assert_ne!(today.body["bookingId"], json!(yesterday_s.booking_id));
+
+    // AND the key now holds today's booking: a retry replays it
+    let retry = app.call_raw("POST", "/v1/bookings", &headers, &booking_body().to_string()).await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(retry.body, today.body);
 }
 
 #[tokio::test]
