@@ -11,6 +11,9 @@ pub enum HotPath {
     /// The api's booking: 200 `POST /v1/bookings` one after another (figure 1), printing p50/p99:
     /// where the latency the customer waits for goes.
     Booking,
+    /// order-fanout and fcm-consumer (figure 4): 1000 transporters seeded once, then per round one
+    /// `booking.created` matched, offered and notified, and the 1000 pushes sent.
+    Fanout,
     /// The api's GPS ingest: 100-point `POST /v1/tracking/location` requests, 8 at a time, into Kafka.
     Ingest,
     /// The location-consumer: 10,000-record batches (500 trucks × 20 points) into DynamoDB.
@@ -33,10 +36,19 @@ pub struct ProfileSettings {
     pub rounds: usize,
 }
 
+/// How many transporters the fan-out path offers each booking to (figure 4's load).
+const FANOUT_RECIPIENTS: usize = 1000;
+
 /// Runs the rounds; returns one line per round (and prints it as it goes).
 pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
     let app = weelo_api::App::from_env().await?;
     let customer = crate::world::Person::new("customer");
+    let city = crate::world::private_city();
+    if matches!(settings.path, HotPath::Fanout) {
+        let locations = weelo_location_consumer::from_env().await?;
+        let hidden = indicatif::ProgressBar::hidden();
+        crate::world::seed_transporters(&app, &locations, city, FANOUT_RECIPIENTS, &hidden).await?;
+    }
     let mut lines = Vec::new();
     for round in 1..=settings.rounds {
         let started = Instant::now();
@@ -46,6 +58,17 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                 let hidden = indicatif::ProgressBar::hidden();
                 let latencies = figures::booking_latency(&app, &customer, centre, 200, &hidden).await;
                 format!("round {round}: booking {}", latencies.summary())
+            }
+            HotPath::Fanout => {
+                let figure =
+                    figures::booking_fanout(&app, &customer, city, std::time::Duration::ZERO, FANOUT_RECIPIENTS)
+                        .await?;
+                format!(
+                    "round {round}: fan-out to {}: match + offers + notifications {} ms, pushes {} ms",
+                    figure.recipients,
+                    figure.matched.as_millis(),
+                    figure.pushed.as_millis()
+                )
             }
             HotPath::Ingest => {
                 let rate = figures::location_ingest(&app, 100, 400, 8).await?;
