@@ -296,7 +296,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     }
     writeln!(
         out,
-        "\nmoto serialises every DynamoDB and SNS request on one lock (localstack/moto_serialized.py) at about 2 ms each (figure 1a), so figures 2, 3c, 3d and 4 measure the emulator as much as the code: 1000 pushes are 2000 serialised emulator calls (a push-log claim and an SNS publish). The api's share of figure 1 beyond the floors 1a + 1b is the handler itself."
+        "\nmoto serialises every DynamoDB and SNS request on one lock (localstack/moto_serialized.py) at about 2 ms each (figure 1a), so figures 2, 3c, 3d and 4 measure the emulator as much as the code: 1000 pushes are 2000 serialised emulator calls (a push-log claim and an SNS publish). A booking waits for three round trips: the create transaction and marking its event sent (DynamoDB, each at least the floor 1a) and one publish (floor 1b); figure 1 beyond them is the handler itself."
     )?;
 
     writeln!(
