@@ -5,7 +5,9 @@
 use crate::figures;
 use std::time::Instant;
 
-/// The hot paths worth a flamegraph: where the functions spend CPU of their own.
+/// The paths `weelo-bench profile` runs in rounds. Ingest and the location-consumer are where the
+/// functions spend CPU of their own (flamegraphs); the booking and the fan-out mostly wait on I/O,
+/// so their rounds are for timing them step by step.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum HotPath {
     /// The api's booking: 200 `POST /v1/bookings` one after another (figure 1), printing p50/p99:
@@ -44,19 +46,17 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
     let app = weelo_api::App::from_env().await?;
     let customer = crate::world::Person::new("customer");
     let city = crate::world::private_city();
+    let no_progress = indicatif::ProgressBar::hidden();
     if matches!(settings.path, HotPath::Fanout) {
         let locations = weelo_location_consumer::from_env().await?;
-        let hidden = indicatif::ProgressBar::hidden();
-        crate::world::seed_transporters(&app, &locations, city, FANOUT_RECIPIENTS, &hidden).await?;
+        crate::world::seed_transporters(&app, &locations, city, FANOUT_RECIPIENTS, &no_progress).await?;
     }
     let mut lines = Vec::new();
     for round in 1..=settings.rounds {
         let started = Instant::now();
         let line = match settings.path {
             HotPath::Booking => {
-                let centre = crate::world::private_city();
-                let hidden = indicatif::ProgressBar::hidden();
-                let latencies = figures::booking_latency(&app, &customer, centre, 200, &hidden).await;
+                let latencies = figures::booking_latency(&app, &customer, city, 200, &no_progress).await;
                 format!("round {round}: booking {}", latencies.summary())
             }
             HotPath::Fanout => {
