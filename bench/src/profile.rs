@@ -16,6 +16,9 @@ pub enum HotPath {
     /// order-fanout and fcm-consumer (figure 4): 1000 transporters seeded once, then per round one
     /// `booking.created` matched, offered and notified, and the 1000 pushes sent.
     Fanout,
+    /// order-fanout on orders (figure 4b): the same 1000 transporters, then per round one 50-truck
+    /// order (three lines) expanded into truck requests, matched and offered.
+    Order,
     /// The api's GPS ingest: 100-point `POST /v1/tracking/location` requests, 8 at a time, into Kafka.
     Ingest,
     /// The location-consumer: 10,000-record batches (500 trucks × 20 points) into DynamoDB.
@@ -47,7 +50,7 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
     let customer = crate::world::Person::new("customer");
     let city = crate::world::private_city();
     let no_progress = indicatif::ProgressBar::hidden();
-    if matches!(settings.path, HotPath::Fanout) {
+    if matches!(settings.path, HotPath::Fanout | HotPath::Order) {
         let locations = weelo_location_consumer::from_env().await?;
         crate::world::seed_transporters(&app, &locations, city, FANOUT_RECIPIENTS, &no_progress).await?;
     }
@@ -68,6 +71,16 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                     figure.recipients,
                     figure.matched.as_millis(),
                     figure.pushed.as_millis()
+                )
+            }
+            HotPath::Order => {
+                let (took, report) = figures::order_fanout(&app, &customer, city).await?;
+                format!(
+                    "round {round}: 50-truck order: {} truck requests, {} offers, {} notifications in {} ms",
+                    report.truck_requests,
+                    report.offers,
+                    report.notifications,
+                    took.as_millis()
                 )
             }
             HotPath::Ingest => {

@@ -104,7 +104,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     }
 
     let spinner = step("50-truck order fan-out");
-    let (order_took, truck_requests) = figures::order_fanout(&app, &customer, city).await?;
+    let (order_took, order_report) = figures::order_fanout(&app, &customer, city).await?;
     spinner.finish();
 
     let spinner = step("location ingest");
@@ -165,7 +165,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     }
     writeln!(
         out,
-        "| 4b. 50-truck order: `order.created` → {truck_requests} truck requests written and offered | {} |",
+        "| 4b. 50-truck order: `order.created` → {} truck requests written, {} offers | {} |",
+        order_report.truck_requests,
+        order_report.offers,
         ms(order_took)
     )?;
     writeln!(
