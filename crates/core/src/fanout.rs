@@ -1,5 +1,5 @@
 //! The order-fanout consumer's use cases: match and offer bookings, expand orders into truck
-//! requests and offer them, tell offered transporters when a booking is cancelled. Every write is
+//! requests and offer each line, tell offered transporters when a booking is cancelled. Every write is
 //! idempotent and every notification has an id derived from its cause, so a redelivered event
 //! creates nothing new and pushes nothing twice.
 
@@ -7,11 +7,12 @@ use crate::booking::Booking;
 use crate::events::{BookingCancelled, DomainEvent, EventRecord, FcmNotification};
 use crate::geo::GeoGrid;
 use crate::ids::{EventId, UserId};
-use crate::matching::{MatchPolicy, find_candidates};
+use crate::matching::{MatchPolicy, find_candidates, find_candidates_by_type};
 use crate::order::{Order, OrderStatus};
 use crate::ports::{
     EventBus, GeoIndexStore, OfferStore, OfferSubject, OrderStore, PublishError, StoreError, TransporterStore,
 };
+use crate::vehicle::VehicleType;
 use chrono::Utc;
 use std::collections::BTreeMap;
 
@@ -38,7 +39,8 @@ pub struct Fanout<S, B> {
     pub bus: B,
     pub grid: GeoGrid,
     pub policy: MatchPolicy,
-    /// For orders: offer each line to at most this many transporters per truck requested.
+    /// For orders: offer each line to at most this many transporters per truck requested. The
+    /// offer is per line, so an order writes at most this × its trucks offers.
     pub candidates_per_truck: usize,
 }
 
@@ -95,18 +97,21 @@ where
         let requests = order.truck_requests(order.created_at);
         self.store.put_truck_requests(&requests).await?;
         let mut report = FanoutReport { truck_requests: requests.len(), ..FanoutReport::default() };
+        let wanted: Vec<(VehicleType, usize)> = order
+            .trucks
+            .iter()
+            .map(|line| (line.vehicle_type, (line.quantity as usize).saturating_mul(self.candidates_per_truck)))
+            .collect();
+        let mut candidates_by_type =
+            find_candidates_by_type(&self.store, &self.grid, &self.policy, order.pickup.point(), &wanted).await?;
         let mut notifications = Vec::new();
         for line in &order.trucks {
-            let limit = (line.quantity as usize).saturating_mul(self.candidates_per_truck);
-            let candidates =
-                find_candidates(&self.store, &self.grid, &self.policy, order.pickup.point(), line.vehicle_type, limit)
-                    .await?;
+            let candidates = candidates_by_type.remove(&line.vehicle_type).unwrap_or_default();
             let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
-            for request in requests.iter().filter(|r| r.vehicle_type == line.vehicle_type) {
-                let subject = OfferSubject::TruckRequest(order.order_id, request.truck_request_id);
-                self.store.put_offers(subject, &recipients, Utc::now()).await?;
-                report.offers += recipients.len();
-            }
+            self.store
+                .put_offers(OfferSubject::OrderLine(order.order_id, line.vehicle_type), &recipients, Utc::now())
+                .await?;
+            report.offers += recipients.len();
             for candidate in &candidates {
                 let data = BTreeMap::from([
                     ("kind".to_owned(), "order.offered".to_owned()),

@@ -1,4 +1,4 @@
-//! Matching: which transporters to offer a booking to. Transporters who serve the vehicle type, are
+//! Matching: which transporters to offer a booking, or each line of an order, to. Transporters who serve the vehicle type, are
 //! available, and whose latest position is fresh and near the pickup, nearest first. The geo index
 //! is read ring by ring around the pickup's H3 cell, widening until there are enough candidates or
 //! the maximum radius is reached.
@@ -8,7 +8,7 @@ use crate::ids::UserId;
 use crate::ports::{GeoIndexStore, StoreError, TransporterStore};
 use crate::vehicle::VehicleType;
 use chrono::{Duration, Utc};
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchPolicy {
@@ -32,6 +32,7 @@ pub struct Candidate {
     pub distance_m: f64,
 }
 
+/// Transporters for one vehicle type: a booking's match.
 pub async fn find_candidates<S>(
     store: &S,
     grid: &GeoGrid,
@@ -43,10 +44,28 @@ pub async fn find_candidates<S>(
 where
     S: GeoIndexStore + TransporterStore,
 {
-    let limit = limit.min(policy.max_candidates);
+    let mut found = find_candidates_by_type(store, grid, policy, pickup, &[(vehicle, limit)]).await?;
+    Ok(found.remove(&vehicle).unwrap_or_default())
+}
+
+/// Transporters for several vehicle types around one pickup (an order's lines), at most `limit` of
+/// each, in one walk of the geo index: each transporter found is read once, whichever of the types
+/// they serve, and the walk widens until every type has enough or the maximum radius is reached.
+pub async fn find_candidates_by_type<S>(
+    store: &S,
+    grid: &GeoGrid,
+    policy: &MatchPolicy,
+    pickup: GeoPoint,
+    wanted: &[(VehicleType, usize)],
+) -> Result<BTreeMap<VehicleType, Vec<Candidate>>, StoreError>
+where
+    S: GeoIndexStore + TransporterStore,
+{
+    let limits: BTreeMap<VehicleType, usize> =
+        wanted.iter().map(|&(vehicle, limit)| (vehicle, limit.min(policy.max_candidates))).collect();
+    let mut found: BTreeMap<VehicleType, Vec<Candidate>> = limits.keys().map(|&v| (v, Vec::new())).collect();
     let fresh_after = Utc::now() - policy.max_position_age;
     let mut seen: HashSet<UserId> = HashSet::new();
-    let mut candidates: Vec<Candidate> = Vec::new();
     for ring in grid.rings(pickup, policy.max_rings) {
         let entries = store.transporters_in_cells(&ring).await?;
         let fresh: Vec<_> = entries
@@ -55,24 +74,31 @@ where
             .collect();
         if !fresh.is_empty() {
             let ids: Vec<UserId> = fresh.iter().map(|e| e.transporter_id.clone()).collect();
-            let eligible: HashSet<UserId> = store
+            let serves: HashMap<UserId, Vec<VehicleType>> = store
                 .get_profiles(&ids)
                 .await?
                 .into_iter()
-                .filter(|p| p.available && p.vehicle_types.contains(&vehicle))
-                .map(|p| p.transporter_id)
+                .filter(|p| p.available)
+                .map(|p| (p.transporter_id, p.vehicle_types))
                 .collect();
-            candidates.extend(fresh.into_iter().filter(|e| eligible.contains(&e.transporter_id)).map(|e| Candidate {
-                distance_m: pickup.distance_m(&GeoPoint { lat: e.lat, lng: e.lng }),
-                transporter_id: e.transporter_id,
-            }));
+            for entry in fresh {
+                let Some(vehicles) = serves.get(&entry.transporter_id) else { continue };
+                let distance_m = pickup.distance_m(&GeoPoint { lat: entry.lat, lng: entry.lng });
+                for vehicle in vehicles {
+                    if let Some(candidates) = found.get_mut(vehicle) {
+                        candidates.push(Candidate { transporter_id: entry.transporter_id.clone(), distance_m });
+                    }
+                }
+            }
         }
         // A ring is finished before stopping, so nobody in it loses out to someone farther away.
-        if candidates.len() >= limit {
+        if found.iter().all(|(vehicle, candidates)| candidates.len() >= limits[vehicle]) {
             break;
         }
     }
-    candidates.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
-    candidates.truncate(limit);
-    Ok(candidates)
+    for (vehicle, candidates) in &mut found {
+        candidates.sort_by(|a, b| a.distance_m.total_cmp(&b.distance_m));
+        candidates.truncate(limits[vehicle]);
+    }
+    Ok(found)
 }

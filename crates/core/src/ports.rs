@@ -5,10 +5,11 @@
 use crate::booking::{Booking, BookingStatus};
 use crate::device::{Device, Platform};
 use crate::events::EventRecord;
-use crate::ids::{BookingId, DeviceId, EventId, OrderId, TruckRequestId, UserId};
+use crate::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::location::Position;
 use crate::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use crate::transporter::TransporterProfile;
+use crate::vehicle::VehicleType;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -62,11 +63,14 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// Who may accept what: an offer exists per (booking or truck request, transporter).
+/// Who may accept what: an offer exists per (booking or order line, transporter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferSubject {
     Booking(BookingId),
-    TruckRequest(OrderId, TruckRequestId),
+    /// The line of an order asking for this vehicle type (an order has one line per type): its
+    /// transporters may accept any of the line's truck requests. An offer per truck request would
+    /// grow with the square of the line's size (trucks × candidates per truck).
+    OrderLine(OrderId, VehicleType),
 }
 
 #[async_trait]

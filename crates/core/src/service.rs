@@ -234,15 +234,16 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         let transporter = caller.require(Role::Transporter)?;
         let order_id = OrderId::parse(order_id).map_err(|_| not_found("truck request"))?;
         let truck_request_id = TruckRequestId::parse(truck_request_id).map_err(|_| not_found("truck request"))?;
-        if !self.store.is_offered(OfferSubject::TruckRequest(order_id, truck_request_id), transporter).await? {
-            return Err(not_found("truck request"));
-        }
         let view = self.store.get_order(order_id).await?.ok_or(not_found("truck request"))?;
         let mut request = view
             .truck_requests
             .into_iter()
             .find(|r| r.truck_request_id == truck_request_id)
             .ok_or(not_found("truck request"))?;
+        // Not offered looks like not there: a transporter learns nothing of other people's orders.
+        if !self.store.is_offered(OfferSubject::OrderLine(order_id, request.vehicle_type), transporter).await? {
+            return Err(not_found("truck request"));
+        }
         if request.status != TruckRequestStatus::Open {
             return Err(truck_request_unavailable(request.status));
         }

@@ -84,7 +84,7 @@ pub struct PushLogItem {
 pub fn offer_subject_key(subject: OfferSubject) -> String {
     match subject {
         OfferSubject::Booking(id) => format!("booking#{id}"),
-        OfferSubject::TruckRequest(order, request) => format!("truck-request#{order}#{request}"),
+        OfferSubject::OrderLine(order, vehicle) => format!("order-line#{order}#{}", vehicle.as_str()),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use weelo_core::booking::{Booking, BookingStatus};
 use weelo_core::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
 use weelo_core::geo::{GeoGrid, Place};
-use weelo_core::ids::{BookingId, EventId, OrderId, TruckRequestId, UserId};
+use weelo_core::ids::{BookingId, EventId, OrderId, UserId};
 use weelo_core::location::LocationPoint;
 use weelo_core::order::{Order, OrderStatus, TruckLine};
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore, TransporterStore};
@@ -21,8 +21,11 @@ fn private_city() -> (f64, f64) {
     (10.0 + (bits % 2000) as f64 / 100.0, 70.0 + ((bits >> 16) % 1500) as f64 / 100.0)
 }
 
+/// A transporter to seed: id, position, the one vehicle type they drive, available or not.
+type Seeded = (UserId, (f64, f64), VehicleType, bool);
+
 /// Puts transporters on the map through the location-consumer's own use case, with profiles.
-async fn seed(fanout: &OrderFanout, people: &[(UserId, (f64, f64), VehicleType, bool)]) {
+async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
     for (id, _, vehicle, available) in people {
         let profile = TransporterProfile {
             transporter_id: id.clone(),
@@ -56,13 +59,7 @@ async fn seed(fanout: &OrderFanout, people: &[(UserId, (f64, f64), VehicleType, 
     .unwrap();
 }
 
-fn people(
-    n: usize,
-    centre: (f64, f64),
-    spread_deg: f64,
-    vehicle: VehicleType,
-    available: bool,
-) -> Vec<(UserId, (f64, f64), VehicleType, bool)> {
+fn people(n: usize, centre: (f64, f64), spread_deg: f64, vehicle: VehicleType, available: bool) -> Vec<Seeded> {
     (0..n)
         .map(|i| {
             let angle = i as f64 * 2.399;
@@ -138,15 +135,26 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
 
 #[tokio::test]
 async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
-    // GIVEN 30 available transporters of each type near the pickup
+    // GIVEN 30 available transporters of each type near the pickup, and 5 who drive both a tipper
+    // and a container
     weelo_testkit::init();
     let fanout = weelo_order_fanout::from_env().await.unwrap();
     let centre = private_city();
     let tippers = people(30, centre, 0.03, VehicleType::Tipper, true);
     let containers = people(30, centre, 0.03, VehicleType::Container, true);
     let opens = people(30, centre, 0.03, VehicleType::Open, true);
-    for group in [&tippers, &containers, &opens] {
+    let both = people(5, centre, 0.03, VehicleType::Tipper, true);
+    for group in [&tippers, &containers, &opens, &both] {
         seed(&fanout, group).await;
+    }
+    for (id, ..) in &both {
+        let profile = TransporterProfile {
+            transporter_id: id.clone(),
+            vehicle_types: vec![VehicleType::Tipper, VehicleType::Container],
+            available: true,
+            updated_at: Utc::now(),
+        };
+        fanout.store.put_profile(&profile).await.unwrap();
     }
     let order = Order {
         order_id: OrderId::generate(),
@@ -177,25 +185,22 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     let count = |v: VehicleType| view.truck_requests.iter().filter(|r| r.vehicle_type == v).count();
     assert_eq!((count(VehicleType::Tipper), count(VehicleType::Container), count(VehicleType::Open)), (10, 20, 20));
 
-    // AND each truck request is offered to the transporters of its type
-    let tipper_request = TruckRequestId::derive(order.order_id, 0, 3);
-    let offered: BTreeSet<UserId> = fanout
-        .store
-        .offered_to(OfferSubject::TruckRequest(order.order_id, tipper_request))
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
-    assert_eq!(offered, tippers.iter().map(|p| p.0.clone()).collect());
-    let open_request = TruckRequestId::derive(order.order_id, 2, 19);
-    let offered: BTreeSet<UserId> = fanout
-        .store
-        .offered_to(OfferSubject::TruckRequest(order.order_id, open_request))
-        .await
-        .unwrap()
-        .into_iter()
-        .collect();
-    assert_eq!(offered, opens.iter().map(|p| p.0.clone()).collect());
+    // AND each line is offered once to each transporter of its type, and only to them (those who
+    // drive both types are on both lines)
+    let ids = |groups: &[&Vec<Seeded>]| -> Vec<UserId> {
+        let mut ids: Vec<UserId> = groups.iter().flat_map(|g| g.iter().map(|p| p.0.clone())).collect();
+        ids.sort();
+        ids
+    };
+    for (vehicle, expected) in [
+        (VehicleType::Tipper, ids(&[&tippers, &both])),
+        (VehicleType::Container, ids(&[&containers, &both])),
+        (VehicleType::Open, ids(&[&opens])),
+    ] {
+        let mut offered = fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, vehicle)).await.unwrap();
+        offered.sort();
+        assert_eq!(offered, expected, "{vehicle:?}");
+    }
 }
 
 #[tokio::test]
