@@ -29,8 +29,12 @@ use weelo_core::transporter::TransporterProfile;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// Parallel single-item writes per call; well under the SDK's connection pool.
-const WRITE_CONCURRENCY: usize = 16;
+/// Requests in flight per call (single-item writes, cell queries, profile batches); well under the
+/// SDK's connection pool.
+const REQUEST_CONCURRENCY: usize = 16;
+
+/// `BatchGetItem` takes at most 100 keys.
+const BATCH_GET_KEYS: usize = 100;
 
 /// All of Weelo's tables behind one client (built once per cold start and cloned freely).
 #[derive(Clone, Debug)]
@@ -42,6 +46,38 @@ pub struct DynamoStore {
 impl DynamoStore {
     pub fn new(client: Client, tables: Tables) -> Self {
         Self { client, tables }
+    }
+
+    /// One `BatchGetItem` of at most [`BATCH_GET_KEYS`] profiles, retrying unprocessed keys.
+    async fn get_profile_batch(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {
+        let mut profiles = Vec::with_capacity(transporters.len());
+        let keys: Vec<Item> = transporters.iter().map(|t| key("transporterId", t.to_string())).collect();
+        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(internal)?);
+        let mut attempt = 0u32;
+        while let Some(request) = pending.take() {
+            let output = self
+                .client
+                .batch_get_item()
+                .request_items(&self.tables.transporters, request)
+                .send()
+                .await
+                .map_err(classify)?;
+            for item in output.responses.and_then(|mut r| r.remove(&self.tables.transporters)).unwrap_or_default() {
+                profiles.push(from_item(item)?);
+            }
+            pending = output.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.transporters));
+            if pending.is_some() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(StoreError::new(
+                        true,
+                        anyhow::anyhow!("profiles left unread after {attempt} attempts"),
+                    ));
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(profiles)
     }
 
     pub fn client(&self) -> &Client {
@@ -208,7 +244,7 @@ impl DynamoStore {
                 // Already there: this write was done before.
                 conditional(result).map(|_| ())
             })
-            .buffer_unordered(WRITE_CONCURRENCY)
+            .buffer_unordered(REQUEST_CONCURRENCY)
             .try_collect()
             .await
     }
@@ -429,36 +465,11 @@ impl TransporterStore for DynamoStore {
     }
 
     async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {
-        let mut profiles = Vec::with_capacity(transporters.len());
-        for chunk in transporters.chunks(100) {
-            let keys: Vec<Item> = chunk.iter().map(|t| key("transporterId", t.to_string())).collect();
-            let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(internal)?);
-            let mut attempt = 0u32;
-            while let Some(request) = pending.take() {
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.tables.transporters, request)
-                    .send()
-                    .await
-                    .map_err(classify)?;
-                for item in output.responses.and_then(|mut r| r.remove(&self.tables.transporters)).unwrap_or_default() {
-                    profiles.push(from_item(item)?);
-                }
-                pending = output.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.transporters));
-                if pending.is_some() {
-                    attempt += 1;
-                    if attempt > 8 {
-                        return Err(StoreError::new(
-                            true,
-                            anyhow::anyhow!("profiles left unread after {attempt} attempts"),
-                        ));
-                    }
-                    backoff(attempt).await;
-                }
-            }
-        }
-        Ok(profiles)
+        // The keys spread over many partitions, so the batches of a large match go out together.
+        let requests: Vec<_> = transporters.chunks(BATCH_GET_KEYS).map(|chunk| self.get_profile_batch(chunk)).collect();
+        let batches: Vec<Vec<TransporterProfile>> =
+            stream::iter(requests).buffer_unordered(REQUEST_CONCURRENCY).try_collect().await?;
+        Ok(batches.into_iter().flatten().collect())
     }
 
     async fn record_position(&self, position: &Position, _cell: &str) -> Result<PositionWrite, StoreError> {
@@ -577,7 +588,7 @@ impl GeoIndexStore for DynamoStore {
                 }
                 Ok::<_, StoreError>(entries)
             })
-            .buffer_unordered(WRITE_CONCURRENCY)
+            .buffer_unordered(REQUEST_CONCURRENCY)
             .try_collect()
             .await?;
         Ok(per_cell.into_iter().flatten().collect())
@@ -704,7 +715,7 @@ impl Outbox for DynamoStore {
                     conditional(result).map(|_| ())
                 }
             })
-            .buffer_unordered(WRITE_CONCURRENCY)
+            .buffer_unordered(REQUEST_CONCURRENCY)
             .try_collect()
             .await
     }
