@@ -12,6 +12,7 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 use weelo_consumer::BatchResponse;
 use weelo_kafka::{KafkaConfig, KafkaContext};
@@ -107,15 +108,18 @@ pub async fn run_mapping<I: Invoke>(
     dead_letters: &DeadLetters,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let consumer: StreamConsumer<KafkaContext> = kafka
-        .client_config()
-        .set("group.id", mapping.consumer_group())
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000")
-        .create_with_context(KafkaContext::default())?;
+    let consumer: Arc<StreamConsumer<KafkaContext>> = Arc::new(
+        kafka
+            .client_config()
+            .set("group.id", mapping.consumer_group())
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("session.timeout.ms", "10000")
+            .create_with_context(KafkaContext::default())?,
+    );
     if mapping.starting_position == "LATEST" {
-        pin_latest_start(&consumer, &mapping.topic)?;
+        let (consumer, topic) = (consumer.clone(), mapping.topic.clone());
+        tokio::task::spawn_blocking(move || pin_latest_start(&consumer, &topic)).await??;
     }
     consumer.subscribe(&[&mapping.topic])?;
     let window = Duration::from_secs(mapping.maximum_batching_window_seconds.max(1));
@@ -161,7 +165,7 @@ pub async fn run_mapping<I: Invoke>(
         // idempotent). A broker restart makes the group rejoin, which happens while polling, so
         // retry briefly and then go back to polling rather than wait here for the broker.
         for attempt in 1..=5 {
-            match consumer.commit(&commit, CommitMode::Sync) {
+            match commit_offsets(&consumer, &commit).await {
                 Ok(_) => break,
                 Err(error) => {
                     tracing::warn!(function = %mapping.function, topic = %mapping.topic, attempt, %error, "commit failed");
@@ -175,10 +179,22 @@ pub async fn run_mapping<I: Invoke>(
     }
 }
 
+/// Commits `offsets` on the blocking pool: rdkafka's synchronous commit waits for the broker (for
+/// seconds while it restarts), which must not stall the runtime the functions and tests share.
+async fn commit_offsets(
+    consumer: &Arc<StreamConsumer<KafkaContext>>,
+    offsets: &TopicPartitionList,
+) -> anyhow::Result<()> {
+    let (consumer, offsets) = (consumer.clone(), offsets.clone());
+    tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await??;
+    Ok(())
+}
+
 /// Commits the end of each partition that the group has never committed, before the group starts.
 /// Lambda fixes a LATEST mapping's starting point once, when the mapping is created; resolving
 /// "latest" through `auto.offset.reset` instead would resolve it again whenever the group rejoins
 /// before its first commit (a broker restart), skipping whatever was published in between.
+/// Blocking (metadata, watermark and commit calls): run it on the blocking pool.
 fn pin_latest_start(consumer: &StreamConsumer<KafkaContext>, topic: &str) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
