@@ -12,6 +12,14 @@ say "building the arm64 Lambda zips (infra/build-zips.sh), for their sizes"
 say "building weelo-bench and the functions (release)"
 cargo build --quiet --release --locked -p weelo-bench -p weelo-api -p weelo-order-fanout -p weelo-fcm-consumer \
   -p weelo-location-consumer -p weelo-outbox-relay -p weelo-kafka-topics
+# Leave the stack as it was found: stopped again at the end (or on a failure) if this run started it.
+started_stack=false
+cleanup() {
+  stop_bg bench-watch
+  if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
+}
+trap cleanup EXIT
+if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stack=true; fi
 "$ROOT/localstack/stack.sh" start
 load_env
 say "measuring (handlers in-process against the local stack)"
@@ -20,8 +28,6 @@ say "measuring (handlers in-process against the local stack)"
 # Figure 1 over HTTP: the api under `cargo lambda watch` (release), loaded by the remote mode. The
 # load is small on purpose: cargo lambda watch stops answering at about 200 simultaneous connections.
 PORT=9030
-cleanup() { stop_bg bench-watch; }
-trap cleanup EXIT
 start_bg bench-watch "$VENV/bin/cargo-lambda" lambda watch --release --quiet --ignore-changes --env-file "$ENV_FILE" \
   --invoke-address 127.0.0.1 --invoke-port $PORT --concurrency 4
 wait_for_port bench-watch $PORT 300
