@@ -32,8 +32,8 @@ MAX_EXAMPLES=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 TIMEOUT=${SCHEMATHESIS_TIMEOUT:-480}
 MIN_CASES=1000
 # Every check but two. positive_data_acceptance (valid data must be accepted) would need the spec to say
-# what JSON Schema cannot and the descriptions say instead: an order's quantities add up to at most 100
-# with one line per vehicle type, an address has no control characters. object_level_authorization needs a Web Fuzzing Commons auth file
+# what JSON Schema cannot and the descriptions say instead: an order's quantities add up to at most 100,
+# an address has no control characters. object_level_authorization needs a Web Fuzzing Commons auth file
 # with several users of one role.
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance
 CHECKS+=,response_schema_conformance,negative_data_rejection,missing_required_header,ignored_auth

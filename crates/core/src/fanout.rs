@@ -8,7 +8,7 @@ use crate::events::{BookingCancelled, DomainEvent, EventRecord, FcmNotification}
 use crate::geo::GeoGrid;
 use crate::ids::{EventId, UserId};
 use crate::matching::{MatchPolicy, find_candidates, find_candidates_by_type};
-use crate::order::{Order, OrderStatus};
+use crate::order::{Order, OrderStatus, TruckLine};
 use crate::ports::{
     EventBus, GeoIndexStore, OfferStore, OfferSubject, OrderStore, PublishError, StoreError, TransporterStore,
 };
@@ -97,30 +97,36 @@ where
         let requests = order.truck_requests(order.created_at);
         self.store.put_truck_requests(&requests).await?;
         let mut report = FanoutReport { truck_requests: requests.len(), ..FanoutReport::default() };
-        let wanted: Vec<(VehicleType, usize)> = order
-            .trucks
-            .iter()
-            .map(|line| (line.vehicle_type, (line.quantity as usize).saturating_mul(self.candidates_per_truck)))
-            .collect();
-        let mut candidates_by_type =
+        let line_limit = |line: &TruckLine| {
+            (line.quantity as usize).saturating_mul(self.candidates_per_truck).min(self.policy.max_candidates)
+        };
+        // Lines of the same type share that type's candidates, nearest first.
+        let mut wanted: BTreeMap<VehicleType, usize> = BTreeMap::new();
+        for line in &order.trucks {
+            let limit = wanted.entry(line.vehicle_type).or_default();
+            *limit = (*limit).max(line_limit(line));
+        }
+        let wanted: Vec<(VehicleType, usize)> = wanted.into_iter().collect();
+        let candidates_by_type =
             find_candidates_by_type(&self.store, &self.grid, &self.policy, order.pickup.point(), &wanted).await?;
         let mut notifications = Vec::new();
-        for line in &order.trucks {
-            let candidates = candidates_by_type.remove(&line.vehicle_type).unwrap_or_default();
+        for (index, line) in order.trucks.iter().enumerate() {
+            let index = index as u32;
+            let of_type = candidates_by_type.get(&line.vehicle_type).map(Vec::as_slice).unwrap_or_default();
+            let candidates = &of_type[..of_type.len().min(line_limit(line))];
             let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
-            self.store
-                .put_offers(OfferSubject::OrderLine(order.order_id, line.vehicle_type), &recipients, Utc::now())
-                .await?;
+            self.store.put_offers(OfferSubject::OrderLine(order.order_id, index), &recipients, Utc::now()).await?;
             report.offers += recipients.len();
-            for candidate in &candidates {
+            for candidate in candidates {
                 let data = BTreeMap::from([
                     ("kind".to_owned(), "order.offered".to_owned()),
                     ("orderId".to_owned(), order.order_id.to_string()),
+                    ("line".to_owned(), index.to_string()),
                     ("vehicleType".to_owned(), line.vehicle_type.as_str().to_owned()),
                     ("trucks".to_owned(), line.quantity.to_string()),
                 ]);
                 let body = format!("{} {} trucks needed near you", line.quantity, line.vehicle_type.as_str());
-                let key = format!("{}/{}", candidate.transporter_id, line.vehicle_type.as_str());
+                let key = format!("{}/line/{index}", candidate.transporter_id);
                 notifications.push(notification_keyed(
                     cause,
                     &candidate.transporter_id,

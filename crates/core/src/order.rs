@@ -1,5 +1,5 @@
 //! An order: one customer asking for several trucks at once. The api stores the order; the
-//! order-fanout consumer splits it into one truck request per truck and offers each one.
+//! order-fanout consumer splits it into one truck request per truck and offers each line.
 
 use crate::geo::Place;
 use crate::ids::{OrderId, TruckRequestId, UserId};
@@ -54,6 +54,9 @@ pub enum TruckRequestStatus {
 pub struct TruckRequest {
     pub truck_request_id: TruckRequestId,
     pub order_id: OrderId,
+    /// The order line (index into [`Order::trucks`]) this truck belongs to: transporters are
+    /// offered a line and may accept any of its truck requests.
+    pub line: u32,
     pub vehicle_type: VehicleType,
     pub status: TruckRequestStatus,
     pub created_at: DateTime<Utc>,
@@ -73,6 +76,7 @@ impl Order {
                 (0..truck.quantity).map(move |seq| TruckRequest {
                     truck_request_id: TruckRequestId::derive(self.order_id, line, seq),
                     order_id: self.order_id,
+                    line: line as u32,
                     vehicle_type: truck.vehicle_type,
                     status: TruckRequestStatus::Open,
                     created_at,

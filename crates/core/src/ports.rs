@@ -9,7 +9,6 @@ use crate::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::location::Position;
 use crate::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use crate::transporter::TransporterProfile;
-use crate::vehicle::VehicleType;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -67,10 +66,10 @@ pub struct IdempotencyRecord {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferSubject {
     Booking(BookingId),
-    /// The line of an order asking for this vehicle type (an order has one line per type): its
-    /// transporters may accept any of the line's truck requests. An offer per truck request would
-    /// grow with the square of the line's size (trucks × candidates per truck).
-    OrderLine(OrderId, VehicleType),
+    /// A line of an order (its index in `trucks`): its transporters may accept any of the line's
+    /// truck requests. An offer per truck request would grow with the square of the line's size
+    /// (trucks × candidates per truck).
+    OrderLine(OrderId, u32),
 }
 
 #[async_trait]

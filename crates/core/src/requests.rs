@@ -17,8 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod limits {
     pub const MAX_BODY_BYTES: usize = 64 * 1024;
     pub const MAX_POINTS_PER_REQUEST: usize = 100;
-    /// One line per vehicle type.
-    pub const MAX_ORDER_LINES: usize = crate::vehicle::VehicleType::ALL.len();
+    pub const MAX_ORDER_LINES: usize = 10;
     pub const MAX_TRUCKS_PER_LINE: u32 = 50;
     pub const MAX_TRUCKS_PER_ORDER: u32 = 100;
     pub const MAX_PUSH_TOKEN_CHARS: usize = 4096;
@@ -192,25 +191,12 @@ impl CreateOrderRequest {
         let mut problems = ValidationError::default();
         let pickup = self.pickup.validate("pickup", &mut problems);
         let drop = self.drop.validate("drop", &mut problems);
-        let line_count_ok = (1..=MAX_ORDER_LINES).contains(&self.trucks.len());
-        if !line_count_ok {
-            problems.push("trucks", format!("must have 1 to {MAX_ORDER_LINES} lines, one per vehicle type"));
+        if self.trucks.is_empty() || self.trucks.len() > MAX_ORDER_LINES {
+            problems.push("trucks", format!("must have 1 to {MAX_ORDER_LINES} lines"));
         }
         for (i, line) in self.trucks.iter().enumerate() {
             if !(1..=MAX_TRUCKS_PER_LINE).contains(&line.quantity) {
                 problems.push(format!("trucks[{i}].quantity"), format!("must be from 1 to {MAX_TRUCKS_PER_LINE}"));
-            }
-            // One line per type: a line is what transporters are offered and accept from, so two
-            // lines of one type would offer the same trucks twice under two different quantities.
-            let repeated = self.trucks[..i].iter().position(|l| l.vehicle_type == line.vehicle_type);
-            if let (true, Some(first)) = (line_count_ok, repeated) {
-                problems.push(
-                    format!("trucks[{i}].vehicleType"),
-                    format!(
-                        "{} is already asked for in trucks[{first}]; add the quantity there",
-                        line.vehicle_type.as_str()
-                    ),
-                );
             }
         }
         let total: u64 = self.trucks.iter().map(|t| u64::from(t.quantity)).sum();
@@ -467,20 +453,6 @@ mod tests {
         assert_eq!(fields(order(r#"[{"vehicleType":"open","quantity":0}]"#).unwrap_err()), ["trucks[0].quantity"]);
         let three_fifties = r#"[{"vehicleType":"open","quantity":50},{"vehicleType":"mini","quantity":50},{"vehicleType":"tanker","quantity":1}]"#;
         assert_eq!(fields(order(three_fifties).unwrap_err()), ["trucks"]);
-    }
-
-    #[test]
-    fn an_order_asks_for_each_vehicle_type_on_one_line() {
-        let order = |trucks: &str| {
-            let body = format!(r#"{{"pickup":{{"lat":1,"lng":1}},"drop":{{"lat":2,"lng":2}},"trucks":{trucks}}}"#);
-            decode::<CreateOrderRequest>(body.as_bytes()).unwrap().validate()
-        };
-        let twice = r#"[{"vehicleType":"tipper","quantity":2},{"vehicleType":"open","quantity":1},{"vehicleType":"tipper","quantity":3}]"#;
-        let error = order(twice).unwrap_err();
-        assert_eq!(fields(error.clone()), ["trucks[2].vehicleType"]);
-        assert!(error.details[0].problem.contains("trucks[0]"), "{error:?}");
-        let each_once = r#"[{"vehicleType":"tipper","quantity":5},{"vehicleType":"open","quantity":1}]"#;
-        assert_eq!(order(each_once).unwrap().trucks.len(), 2);
     }
 
     #[test]

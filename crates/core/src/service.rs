@@ -241,7 +241,7 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             .find(|r| r.truck_request_id == truck_request_id)
             .ok_or(not_found("truck request"))?;
         // Not offered looks like not there: a transporter learns nothing of other people's orders.
-        if !self.store.is_offered(OfferSubject::OrderLine(order_id, request.vehicle_type), transporter).await? {
+        if !self.store.is_offered(OfferSubject::OrderLine(order_id, request.line), transporter).await? {
             return Err(not_found("truck request"));
         }
         if request.status != TruckRequestStatus::Open {

@@ -84,7 +84,7 @@ pub struct PushLogItem {
 pub fn offer_subject_key(subject: OfferSubject) -> String {
     match subject {
         OfferSubject::Booking(id) => format!("booking#{id}"),
-        OfferSubject::OrderLine(order, vehicle) => format!("order-line#{order}#{}", vehicle.as_str()),
+        OfferSubject::OrderLine(order, line) => format!("order-line#{order}#{line}"),
     }
 }
 

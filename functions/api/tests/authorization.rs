@@ -14,7 +14,6 @@ use weelo_api::router::ROUTES;
 use weelo_core::events::Topic;
 use weelo_core::ids::{OrderId, TruckRequestId};
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore};
-use weelo_core::vehicle::VehicleType;
 
 /// Who a route is for, and whether it names a resource that belongs to someone.
 struct RouteRule {
@@ -66,7 +65,7 @@ async fn sns_endpoints_with_token(token: &str) -> usize {
 
 #[tokio::test]
 async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
-    // GIVEN a customer's booking offered to one transporter, and their order whose tipper line
+    // GIVEN a customer's booking offered to one transporter, and their order whose first line
     // (holding the truck request below) is offered to the same transporter
     let app = TestApp::spawn().await;
     let (owner, offered) = (customer(), transporter());
@@ -82,10 +81,7 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
     let truck_request = TruckRequestId::derive(order_id, 0, 1);
     let booking_key = weelo_core::ids::BookingId::parse(&booking_id).unwrap();
     store.put_offers(OfferSubject::Booking(booking_key), &[user_id(&offered)], Utc::now()).await.unwrap();
-    store
-        .put_offers(OfferSubject::OrderLine(order_id, VehicleType::Tipper), &[user_id(&offered)], Utc::now())
-        .await
-        .unwrap();
+    store.put_offers(OfferSubject::OrderLine(order_id, 0), &[user_id(&offered)], Utc::now()).await.unwrap();
     let booking_before = store.get_booking(booking_key).await.unwrap();
     let order_before = store.get_order(order_id).await.unwrap().unwrap();
     // The journal sees writes (so "no write" below can fail): the booking's own creation is in it.

@@ -8,7 +8,6 @@ use serde_json::json;
 use support::*;
 use weelo_core::ids::{OrderId, TruckRequestId};
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
-use weelo_core::vehicle::VehicleType;
 
 #[tokio::test]
 async fn a_customer_orders_several_trucks_and_order_created_is_published() {
@@ -47,24 +46,15 @@ async fn order_limits_are_enforced_field_by_field() {
             .map(|d| d["field"].as_str().unwrap().to_owned())
             .collect()
     };
-    let line = |vehicle: &str, quantity: u32| json!({"vehicleType": vehicle, "quantity": quantity});
+    let line = |quantity: u32| json!({"vehicleType": "open", "quantity": quantity});
 
     // WHEN a line asks for 0 or 51 trucks THEN that line's quantity is named
-    let response =
-        app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line("open", 0), line("mini", 51)])))).await;
+    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line(0), line(51)])))).await;
     assert_eq!(response.status, 400);
     assert_eq!(fields(&response), ["trucks[0].quantity", "trucks[1].quantity"]);
 
-    // WHEN a vehicle type is asked for on two lines THEN the second line's type is named
-    let twice = json!([line("tipper", 2), line("open", 1), line("tipper", 3)]);
-    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(twice))).await;
-    assert_eq!(response.status, 400);
-    assert_eq!(fields(&response), ["trucks[2].vehicleType"]);
-
-    // WHEN there are no lines, seven lines, or more than 100 trucks in total THEN `trucks` is named
-    for trucks in
-        [json!([]), json!(vec![line("open", 1); 7]), json!([line("open", 50), line("mini", 50), line("tanker", 1)])]
-    {
+    // WHEN there are no lines, eleven lines, or more than 100 trucks in total THEN `trucks` is named
+    for trucks in [json!([]), json!(vec![line(1); 11]), json!([line(50), line(50), line(1)])] {
         let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(trucks))).await;
         assert_eq!(response.status, 400);
         assert_eq!(fields(&response), ["trucks"]);
@@ -81,8 +71,7 @@ async fn order_limits_are_enforced_field_by_field() {
     assert_eq!(fields(&response), ["trucks[0].quantity"]);
 
     // AND exactly 100 trucks over several lines is fine
-    let response =
-        app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line("open", 50), line("mini", 50)])))).await;
+    let response = app.call("POST", "/v1/orders", Some(&customer), Some(order(json!([line(50), line(50)])))).await;
     assert_eq!(response.status, 201);
     assert_eq!(response.body["trucksRequested"], 100);
 }
@@ -122,8 +111,8 @@ async fn only_the_owner_reads_an_order() {
 
 #[tokio::test]
 async fn one_truck_request_is_accepted_by_the_first_offered_transporter() {
-    // GIVEN an order (two tippers, a container) whose truck requests exist, its tipper line offered
-    // to two transporters and its container line to a third
+    // GIVEN an order (line 0: two tippers, line 1: a container) whose truck requests exist, its
+    // tipper line offered to two transporters and its container line to a third
     let app = TestApp::spawn().await;
     let owner = customer();
     let (first, second, outsider, container_driver) = (transporter(), transporter(), transporter(), transporter());
@@ -133,9 +122,9 @@ async fn one_truck_request_is_accepted_by_the_first_offered_transporter() {
     let view = store.get_order(order_id).await.unwrap().unwrap();
     store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
     let target = TruckRequestId::derive(order_id, 0, 1);
-    let tipper_line = OfferSubject::OrderLine(order_id, VehicleType::Tipper);
+    let tipper_line = OfferSubject::OrderLine(order_id, 0);
     store.put_offers(tipper_line, &[user_id(&first), user_id(&second)], Utc::now()).await.unwrap();
-    let container_line = OfferSubject::OrderLine(order_id, VehicleType::Container);
+    let container_line = OfferSubject::OrderLine(order_id, 1);
     store.put_offers(container_line, &[user_id(&container_driver)], Utc::now()).await.unwrap();
     let since = Utc::now();
     let accept = format!("/v1/orders/{order_id}/truck-requests/{target}/accept");

@@ -165,7 +165,8 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
         trucks: vec![
             TruckLine { vehicle_type: VehicleType::Tipper, quantity: 10 },
             TruckLine { vehicle_type: VehicleType::Container, quantity: 20 },
-            TruckLine { vehicle_type: VehicleType::Open, quantity: 20 },
+            TruckLine { vehicle_type: VehicleType::Open, quantity: 15 },
+            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 5 },
         ],
         trucks_requested: 50,
         created_at: Utc::now(),
@@ -178,28 +179,32 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     handle(&fanout, std::slice::from_ref(&record)).await;
     handle(&fanout, std::slice::from_ref(&record)).await;
 
-    // THEN the order is open with exactly 50 truck requests: 10 tipper, 20 container, 20 open
+    // THEN the order is open with exactly 50 truck requests: 10 + 5 tipper, 20 container, 15 open,
+    // each on its line
     let view = fanout.store.get_order(order.order_id).await.unwrap().unwrap();
     assert_eq!(view.order.status, OrderStatus::Open);
     assert_eq!(view.truck_requests.len(), 50);
     let count = |v: VehicleType| view.truck_requests.iter().filter(|r| r.vehicle_type == v).count();
-    assert_eq!((count(VehicleType::Tipper), count(VehicleType::Container), count(VehicleType::Open)), (10, 20, 20));
+    assert_eq!((count(VehicleType::Tipper), count(VehicleType::Container), count(VehicleType::Open)), (15, 20, 15));
+    let on_line = |line: u32| view.truck_requests.iter().filter(|r| r.line == line).count();
+    assert_eq!((on_line(0), on_line(1), on_line(2), on_line(3)), (10, 20, 15, 5));
 
     // AND each line is offered once to each transporter of its type, and only to them (those who
-    // drive both types are on both lines)
+    // drive both types are on the tipper and container lines; both tipper lines go to the tippers)
     let ids = |groups: &[&Vec<Seeded>]| -> Vec<UserId> {
         let mut ids: Vec<UserId> = groups.iter().flat_map(|g| g.iter().map(|p| p.0.clone())).collect();
         ids.sort();
         ids
     };
-    for (vehicle, expected) in [
-        (VehicleType::Tipper, ids(&[&tippers, &both])),
-        (VehicleType::Container, ids(&[&containers, &both])),
-        (VehicleType::Open, ids(&[&opens])),
+    for (line, expected) in [
+        (0, ids(&[&tippers, &both])),
+        (1, ids(&[&containers, &both])),
+        (2, ids(&[&opens])),
+        (3, ids(&[&tippers, &both])),
     ] {
-        let mut offered = fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, vehicle)).await.unwrap();
+        let mut offered = fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap();
         offered.sort();
-        assert_eq!(offered, expected, "{vehicle:?}");
+        assert_eq!(offered, expected, "line {line}");
     }
 }
 
