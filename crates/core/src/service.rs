@@ -217,11 +217,29 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         Ok(Created { value: receipt, replayed: false })
     }
 
-    /// `GET /v1/orders/{id}`: the owner only.
+    /// `GET /v1/orders/{id}`: the owner sees everything; a transporter offered some of its lines
+    /// sees the order with the truck requests of those lines (how the app, told of an offer by
+    /// its push, finds a truck request to accept); anyone else gets 404.
     pub async fn get_order(&self, caller: &Caller, id: &str) -> Result<OrderView, ServiceError> {
-        let customer = caller.require(Role::Customer)?;
         let id = OrderId::parse(id).map_err(|_| not_found("order"))?;
-        self.store.get_order(id).await?.filter(|o| &o.order.customer_id == customer).ok_or(not_found("order"))
+        let mut view = self.store.get_order(id).await?.ok_or(not_found("order"))?;
+        match caller.role {
+            Role::Customer if view.order.customer_id == caller.user_id => Ok(view),
+            Role::Customer => Err(not_found("order")),
+            Role::Transporter => {
+                let mut offered_lines = Vec::new();
+                for line in 0..view.order.trucks.len() as u32 {
+                    if self.store.is_offered(OfferSubject::OrderLine(id, line), &caller.user_id).await? {
+                        offered_lines.push(line);
+                    }
+                }
+                if offered_lines.is_empty() {
+                    return Err(not_found("order"));
+                }
+                view.truck_requests.retain(|r| offered_lines.contains(&r.line));
+                Ok(view)
+            }
+        }
     }
 
     /// `POST /v1/orders/{id}/truck-requests/{trId}/accept`.

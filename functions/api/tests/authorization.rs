@@ -30,9 +30,8 @@ fn rule(method: &str, template: &str) -> RouteRule {
         ("POST", "/v1/bookings")
         | ("POST", "/v1/bookings/{bookingId}/cancel")
         | ("GET", "/v1/bookings/{bookingId}/location")
-        | ("POST", "/v1/orders")
-        | ("GET", "/v1/orders/{orderId}") => Some("customer"),
-        ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") => None,
+        | ("POST", "/v1/orders") => Some("customer"),
+        ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") | ("GET", "/v1/orders/{orderId}") => None,
         other => panic!("the authorization matrix has no rule for {other:?}: add one"),
     };
     RouteRule { role, owned_resource: template.contains('{') }
@@ -124,10 +123,12 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
             strangers.push(stranger);
         }
         if rule.owned_resource {
-            let role = rule.role.unwrap_or("customer");
-            let stranger = unique(role);
-            cases.push(("another user's resource", Some(token_for(&stranger, role, 3600)), 404));
-            strangers.push(stranger);
+            // A route either role may call is refused to a stranger of each role.
+            for role in rule.role.map_or(vec!["customer", "transporter"], |role| vec![role]) {
+                let stranger = unique(role);
+                cases.push(("another user's resource", Some(token_for(&stranger, role, 3600)), 404));
+                strangers.push(stranger);
+            }
         }
         for (case, token, status) in cases {
             let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
@@ -141,9 +142,9 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         }
     }
 
-    // THEN 48 requests were refused, and nothing names the owner, the offered transporter, any
+    // THEN 49 requests were refused, and nothing names the owner, the offered transporter, any
     // stranger, the booking, the order or the truck request in a write since the mark
-    assert_eq!(refusals, 48);
+    assert_eq!(refusals, 49);
     let mut names: Vec<String> = vec![
         owner.id.clone(),
         offered.id.clone(),

@@ -45,9 +45,11 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
         for status in ["401", "413", "500"] {
             assert!(statuses.contains(status), "{method} {path} does not document {status}");
         }
-        // Devices are for both roles, and a booking's visibility answers 404: no 403 there.
-        let role_restricted =
-            !matches!((method.as_str(), path.as_str()), ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}"));
+        // Devices are for both roles, and a booking's or order's visibility answers 404: no 403 there.
+        let role_restricted = !matches!(
+            (method.as_str(), path.as_str()),
+            ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") | ("GET", "/v1/orders/{orderId}")
+        );
         assert_eq!(
             statuses.contains("403"),
             role_restricted,

@@ -98,14 +98,34 @@ async fn order_idempotency_replays_and_detects_a_changed_body() {
 }
 
 #[tokio::test]
-async fn only_the_owner_reads_an_order() {
+async fn the_owner_reads_an_order_and_an_offered_transporter_sees_only_the_lines_offered_to_them() {
+    // GIVEN an order (line 0: two tippers, line 1: a container) fanned out into its truck
+    // requests, its container line offered to one transporter
     let app = TestApp::spawn().await;
-    let (owner, stranger) = (customer(), customer());
+    let (owner, stranger, offered, not_offered) = (customer(), customer(), transporter(), transporter());
     let created = app.call("POST", "/v1/orders", Some(&owner), Some(order_body())).await;
-    let path = format!("/v1/orders/{}", created.body["orderId"].as_str().unwrap());
-    assert_eq!(app.call("GET", &path, Some(&owner), None).await.status, 200);
+    let order_id = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
+    let store = app.app.service.store();
+    let view = store.get_order(order_id).await.unwrap().unwrap();
+    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    store.put_offers(OfferSubject::OrderLine(order_id, 1), &[user_id(&offered)], Utc::now()).await.unwrap();
+    let path = format!("/v1/orders/{order_id}");
+
+    // WHEN the owner reads it THEN every truck request is there
+    let read = app.call("GET", &path, Some(&owner), None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    assert_eq!(read.body["truckRequests"].as_array().unwrap().len(), 3);
+
+    // WHEN the offered transporter reads it THEN the order with only the container line's truck request
+    let read = app.call("GET", &path, Some(&offered), None).await;
+    assert_eq!(read.status, 200, "{}", read.body);
+    let requests = read.body["truckRequests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!((requests[0]["line"].clone(), requests[0]["vehicleType"].clone()), (json!(1), json!("container")));
+
+    // WHEN another customer, a transporter offered nothing, or anyone asks for an unknown order THEN 404
     assert_eq!(app.call("GET", &path, Some(&stranger), None).await.status, 404);
-    assert_eq!(app.call("GET", &path, Some(&transporter()), None).await.status, 403);
+    assert_eq!(app.call("GET", &path, Some(&not_offered), None).await.status, 404);
     assert_eq!(app.call("GET", &format!("/v1/orders/{}", OrderId::generate()), Some(&owner), None).await.status, 404);
 }
 

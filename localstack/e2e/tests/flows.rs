@@ -146,13 +146,20 @@ async fn an_order_for_fifty_trucks_is_offered_by_type_and_a_truck_request_goes_t
     assert_eq!(counts.keys().cloned().collect::<BTreeSet<_>>(), near_phones);
     assert!(counts.values().all(|n| *n == 1), "{counts:?}");
 
-    // AND a tipper truck request is not offered to a container driver, and goes to exactly one tipper driver
-    let tipper_request =
-        requests.iter().find(|r| r["vehicleType"] == "tipper").unwrap()["truckRequestId"].as_str().unwrap().to_owned();
+    // AND a tipper driver, as their app does after the push, reads the order and sees only the
+    // tipper line's 10 truck requests
+    let tipper_drivers: Vec<&Person> = near.iter().filter(|(_, v)| *v == "tipper").map(|(p, _)| p).collect();
+    let seen = api.call("GET", &path, &tipper_drivers[0].token, None).await;
+    assert_eq!(seen.status, 200, "{seen:?}");
+    let offered = seen.body["truckRequests"].as_array().expect("truckRequests").clone();
+    assert_eq!(offered.len(), 10, "{offered:?}");
+    assert!(offered.iter().all(|r| r["vehicleType"] == "tipper" && r["line"] == 0), "{offered:?}");
+
+    // AND one of those truck requests is not offered to a container driver, and goes to exactly one tipper driver
+    let tipper_request = offered[0]["truckRequestId"].as_str().unwrap().to_owned();
     let accept = format!("/v1/orders/{order_id}/truck-requests/{tipper_request}/accept");
     let (container_driver, _) = near.iter().find(|(_, v)| *v == "container").unwrap();
     assert_eq!(api.call("POST", &accept, &container_driver.token, None).await.status, 404);
-    let tipper_drivers: Vec<&Person> = near.iter().filter(|(_, v)| *v == "tipper").map(|(p, _)| p).collect();
     let answers = join_all(tipper_drivers.iter().map(|p| api.call("POST", &accept, &p.token, None))).await;
     let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
     statuses.sort();
