@@ -19,7 +19,9 @@ cleanup() {
   if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
 }
 trap cleanup EXIT
-if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stack=true; fi
+# Not `status | grep -q`: under pipefail, grep quitting early can fail the pipeline (SIGPIPE).
+stack_status=$("$ROOT/localstack/stack.sh" status)
+if ! grep -q "kafka: up" <<<"$stack_status"; then started_stack=true; fi
 "$ROOT/localstack/stack.sh" start
 load_env
 say "measuring (handlers in-process against the local stack)"

@@ -32,7 +32,9 @@ validate(read_from_filename('docs/openapi.yaml')[0])
 print('docs/openapi.yaml: valid OpenAPI 3.1')"
 "$ROOT/localstack/infra-check.sh"
 
-if ! "$ROOT/localstack/stack.sh" status | grep -q "kafka: up"; then started_stack=true; fi
+# Not `status | grep -q`: under pipefail, grep quitting early can fail the pipeline (SIGPIPE).
+stack_status=$("$ROOT/localstack/stack.sh" status)
+if ! grep -q "kafka: up" <<<"$stack_status"; then started_stack=true; fi
 "$ROOT/localstack/stack.sh" start
 load_env
 

@@ -199,7 +199,7 @@ pub struct FanoutFigure {
     pub pushed: Duration,
 }
 
-/// Figure 4b: a 50-truck order from `order.created` to every truck request written and offered;
+/// Figure 4b: a 50-truck order from `order.created` to every truck request written and every line offered;
 /// returns the time and what order-fanout reported doing.
 pub async fn order_fanout(
     app: &App,

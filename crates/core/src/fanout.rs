@@ -1,7 +1,7 @@
 //! The order-fanout consumer's use cases: match and offer bookings, expand orders into truck
-//! requests and offer each line, tell offered transporters when a booking is cancelled. Every write is
-//! idempotent and every notification has an id derived from its cause, so a redelivered event
-//! creates nothing new and pushes nothing twice.
+//! requests and offer each line, tell offered transporters when a booking is cancelled. Every
+//! write is idempotent and every notification has an id derived from its cause, so a redelivered
+//! event creates nothing new and pushes nothing twice.
 
 use crate::booking::Booking;
 use crate::events::{BookingCancelled, DomainEvent, EventRecord, FcmNotification};

@@ -1,7 +1,7 @@
-//! Matching: which transporters to offer a booking, or each line of an order, to. Transporters who serve the vehicle type, are
-//! available, and whose latest position is fresh and near the pickup, nearest first. The geo index
-//! is read ring by ring around the pickup's H3 cell, widening until there are enough candidates or
-//! the maximum radius is reached.
+//! Matching: the transporters a booking, or each line of an order, is offered to. Those who drive
+//! the vehicle type, are available, and whose latest position is fresh and near the pickup,
+//! nearest first. The geo index is read ring by ring around the pickup's H3 cell, widening until
+//! there are enough candidates or the maximum radius is reached.
 
 use crate::geo::{GeoGrid, GeoPoint};
 use crate::ids::UserId;
@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchPolicy {
-    /// At most this many transporters per booking (the seed: ~1000).
+    /// At most this many transporters per booking or order line (the seed: ~1000).
     pub max_candidates: usize,
     /// How far to widen, in H3 rings (resolution 7: ~2.4 km each).
     pub max_rings: u32,

@@ -217,9 +217,10 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
         Ok(Created { value: receipt, replayed: false })
     }
 
-    /// `GET /v1/orders/{id}`: the owner sees everything; a transporter offered some of its lines
-    /// sees the order with the truck requests of those lines (how the app, told of an offer by
-    /// its push, finds a truck request to accept); anyone else gets 404.
+    /// `GET /v1/orders/{id}`: the owner sees everything. A transporter sees the order with the
+    /// truck requests of the lines offered to them or on which they won a truck (how the app, told
+    /// of an offer by its push, finds a truck request to accept); who won the others is not theirs
+    /// to know. Anyone else gets 404.
     pub async fn get_order(&self, caller: &Caller, id: &str) -> Result<OrderView, ServiceError> {
         let id = OrderId::parse(id).map_err(|_| not_found("order"))?;
         let mut view = self.store.get_order(id).await?.ok_or(not_found("order"))?;
@@ -227,16 +228,27 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             Role::Customer if view.order.customer_id == caller.user_id => Ok(view),
             Role::Customer => Err(not_found("order")),
             Role::Transporter => {
-                let mut offered_lines = Vec::new();
-                for line in 0..view.order.trucks.len() as u32 {
-                    if self.store.is_offered(OfferSubject::OrderLine(id, line), &caller.user_id).await? {
-                        offered_lines.push(line);
-                    }
-                }
-                if offered_lines.is_empty() {
+                let me = &caller.user_id;
+                let lines = 0..view.order.trucks.len() as u32;
+                let offered = futures::future::try_join_all(
+                    lines.clone().map(|line| self.store.is_offered(OfferSubject::OrderLine(id, line), me)),
+                )
+                .await?;
+                let won: Vec<u32> =
+                    view.truck_requests.iter().filter(|r| r.accepted_by.as_ref() == Some(me)).map(|r| r.line).collect();
+                let visible: Vec<u32> = lines
+                    .zip(offered)
+                    .filter(|&(line, offered)| offered || won.contains(&line))
+                    .map(|(l, _)| l)
+                    .collect();
+                if visible.is_empty() {
                     return Err(not_found("order"));
                 }
-                view.truck_requests.retain(|r| offered_lines.contains(&r.line));
+                view.truck_requests.retain(|r| visible.contains(&r.line));
+                for request in view.truck_requests.iter_mut().filter(|r| r.accepted_by.as_ref() != Some(me)) {
+                    request.accepted_by = None;
+                    request.accepted_at = None;
+                }
                 Ok(view)
             }
         }

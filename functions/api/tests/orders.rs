@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde_json::json;
 use support::*;
 use weelo_core::ids::{OrderId, TruckRequestId};
+use weelo_core::order::TruckRequestStatus;
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
 
 #[tokio::test]
@@ -127,6 +128,31 @@ async fn the_owner_reads_an_order_and_an_offered_transporter_sees_only_the_lines
     assert_eq!(app.call("GET", &path, Some(&stranger), None).await.status, 404);
     assert_eq!(app.call("GET", &path, Some(&not_offered), None).await.status, 404);
     assert_eq!(app.call("GET", &format!("/v1/orders/{}", OrderId::generate()), Some(&owner), None).await.status, 404);
+
+    // WHEN a tipper truck is won by a transporter whose offer has since expired, and another
+    // transporter offered the tipper line reads the order
+    let (winner, rival) = (transporter(), transporter());
+    store.put_offers(OfferSubject::OrderLine(order_id, 0), &[user_id(&rival)], Utc::now()).await.unwrap();
+    let mut won = view.order.truck_requests(view.order.created_at).into_iter().find(|r| r.line == 0).unwrap();
+    won.status = TruckRequestStatus::Accepted;
+    won.accepted_by = Some(user_id(&winner));
+    won.accepted_at = Some(Utc::now());
+    store.transition_truck_request(&won, TruckRequestStatus::Open, &[]).await.unwrap();
+    let seen_by_rival = app.call("GET", &path, Some(&rival), None).await;
+
+    // THEN the rival sees the truck taken but not by whom, and the winner still sees their truck
+    assert_eq!(seen_by_rival.status, 200, "{}", seen_by_rival.body);
+    let taken = |body: &serde_json::Value| -> serde_json::Value {
+        let requests = body["truckRequests"].as_array().unwrap();
+        assert_eq!(requests.len(), 2, "{requests:?}");
+        requests.iter().find(|r| r["truckRequestId"] == won.truck_request_id.to_string()).unwrap().clone()
+    };
+    let taken_for_rival = taken(&seen_by_rival.body);
+    assert_eq!(taken_for_rival["status"], "accepted");
+    assert!(taken_for_rival.get("acceptedBy").is_none(), "{taken_for_rival}");
+    let seen_by_winner = app.call("GET", &path, Some(&winner), None).await;
+    assert_eq!(seen_by_winner.status, 200, "{}", seen_by_winner.body);
+    assert_eq!(taken(&seen_by_winner.body)["acceptedBy"], winner.id.as_str());
 }
 
 #[tokio::test]

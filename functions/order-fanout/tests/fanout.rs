@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use weelo_core::booking::{Booking, BookingStatus};
 use weelo_core::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
 use weelo_core::geo::{GeoGrid, Place};
@@ -131,6 +131,77 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
     assert_eq!(first["type"], "com.weelo.notification.fcm.v1");
     assert_eq!(first["data"]["kind"], "booking.offered");
     assert_eq!(first["data"]["data"]["bookingId"], booking.booking_id.to_string());
+}
+
+#[tokio::test]
+async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_push_per_line() {
+    // GIVEN one candidate per truck, 3 tipper drivers within 300 m of the pickup, 2 at about
+    // 800 m, 3 more 6 km away, and an order for 3 tippers, 1 open truck (nobody drives one) and
+    // 2 more tippers
+    weelo_testkit::init();
+    let mut fanout = weelo_order_fanout::from_env().await.unwrap();
+    fanout.candidates_per_truck = 1;
+    let centre = private_city();
+    let at = |km: f64| (centre.0 + km / 111.0, centre.1);
+    let driver = |km: f64| (UserId::parse(&unique("transporter")).unwrap(), at(km), VehicleType::Tipper, true);
+    let nearest: Vec<Seeded> = [0.1, 0.2, 0.3].map(driver).to_vec();
+    let next: Vec<Seeded> = [0.8, 0.9].map(driver).to_vec();
+    let far: Vec<Seeded> = [6.0, 6.1, 6.2].map(driver).to_vec();
+    for group in [&nearest, &next, &far] {
+        seed(&fanout, group).await;
+    }
+    let order = Order {
+        order_id: OrderId::generate(),
+        customer_id: UserId::parse(&unique("customer")).unwrap(),
+        status: OrderStatus::Processing,
+        pickup: Place { lat: centre.0, lng: centre.1, address: None },
+        drop: Place { lat: centre.0 + 0.3, lng: centre.1, address: None },
+        trucks: vec![
+            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 3 },
+            TruckLine { vehicle_type: VehicleType::Open, quantity: 1 },
+            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 2 },
+        ],
+        trucks_requested: 6,
+        created_at: Utc::now(),
+    };
+    fanout.store.create_order(&order, &[], None).await.unwrap();
+    let since = Utc::now();
+    let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
+
+    // WHEN order.created is handled twice
+    handle(&fanout, std::slice::from_ref(&record)).await;
+    handle(&fanout, std::slice::from_ref(&record)).await;
+
+    // THEN the 3-truck line is offered to the 3 nearest, the 2-truck line to the 2 nearest, the
+    // open line to nobody
+    let ids = |people: &[Seeded]| -> BTreeSet<UserId> { people.iter().map(|p| p.0.clone()).collect() };
+    let offered = async |line: u32| -> BTreeSet<UserId> {
+        fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap().into_iter().collect()
+    };
+    assert_eq!(offered(0).await, ids(&nearest));
+    assert_eq!(offered(1).await, BTreeSet::new());
+    assert_eq!(offered(2).await, ids(&nearest[..2]));
+
+    // AND each offer was pushed once, naming its line: two pushes for the two nearest, one for the
+    // third, none for anyone else, and the redelivery added no new notification
+    let order_id = order.order_id.to_string();
+    let records = records_matching("notification.fcm", since, 10, move |r| r.payload.contains(&order_id)).await;
+    let mut lines_by_driver: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut notification_ids = BTreeSet::new();
+    for record in &records {
+        let event = cloud_event(record);
+        notification_ids.insert(event["id"].as_str().unwrap().to_owned());
+        let line = event["data"]["data"]["line"].as_str().unwrap().to_owned();
+        lines_by_driver.entry(record.key.clone().unwrap()).or_default().insert(line);
+    }
+    assert_eq!(notification_ids.len(), 5, "{lines_by_driver:?}");
+    let expected: BTreeMap<String, BTreeSet<String>> = [
+        (nearest[0].0.to_string(), BTreeSet::from(["0".to_owned(), "2".to_owned()])),
+        (nearest[1].0.to_string(), BTreeSet::from(["0".to_owned(), "2".to_owned()])),
+        (nearest[2].0.to_string(), BTreeSet::from(["0".to_owned()])),
+    ]
+    .into();
+    assert_eq!(lines_by_driver, expected);
 }
 
 #[tokio::test]
