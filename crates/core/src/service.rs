@@ -101,7 +101,12 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
 
     /// `GET /v1/bookings/{id}`: the owner, a transporter it was offered to, or the one who won it.
     pub async fn get_booking(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
-        let booking = self.visible_booking(caller, id).await?;
+        let mut booking = self.visible_booking(caller, id).await?;
+        // Offered transporters who lost see that it is taken, not by whom (as for order trucks).
+        if caller.role == Role::Transporter && booking.accepted_by.as_ref() != Some(&caller.user_id) {
+            booking.accepted_by = None;
+            booking.accepted_at = None;
+        }
         Ok(booking)
     }
 
@@ -230,21 +235,20 @@ impl<S: Store, B: EventBus, P: PushRegistry> ApiService<S, B, P> {
             Role::Transporter => {
                 let me = &caller.user_id;
                 let lines = 0..view.order.trucks.len() as u32;
-                let offered = futures::future::try_join_all(
-                    lines.clone().map(|line| self.store.is_offered(OfferSubject::OrderLine(id, line), me)),
+                // Per line: offered to the caller, or the caller won one of its trucks.
+                let mut visible: Vec<bool> = futures::future::try_join_all(
+                    lines.map(|line| self.store.is_offered(OfferSubject::OrderLine(id, line), me)),
                 )
                 .await?;
-                let won: Vec<u32> =
-                    view.truck_requests.iter().filter(|r| r.accepted_by.as_ref() == Some(me)).map(|r| r.line).collect();
-                let visible: Vec<u32> = lines
-                    .zip(offered)
-                    .filter(|&(line, offered)| offered || won.contains(&line))
-                    .map(|(l, _)| l)
-                    .collect();
-                if visible.is_empty() {
+                for request in view.truck_requests.iter().filter(|r| r.accepted_by.as_ref() == Some(me)) {
+                    if let Some(line) = visible.get_mut(request.line as usize) {
+                        *line = true;
+                    }
+                }
+                if !visible.contains(&true) {
                     return Err(not_found("order"));
                 }
-                view.truck_requests.retain(|r| visible.contains(&r.line));
+                view.truck_requests.retain(|r| visible.get(r.line as usize) == Some(&true));
                 for request in view.truck_requests.iter_mut().filter(|r| r.accepted_by.as_ref() != Some(me)) {
                     request.accepted_by = None;
                     request.accepted_at = None;

@@ -257,9 +257,14 @@ async fn twenty_concurrent_accepts_have_exactly_one_winner() {
     let loser = responses.iter().find(|r| r.status == 409).unwrap();
     assert_eq!(loser.error_code(), "booking_unavailable");
 
-    // AND the stored booking names the winner, and one booking.accepted event was published
+    // AND the stored booking names the winner to the owner but not to a loser, and one
+    // booking.accepted event was published
     let stored = app.call("GET", &format!("/v1/bookings/{booking}"), Some(&owner), None).await;
     assert_eq!(stored.body["acceptedBy"], winner.body["acceptedBy"]);
+    let losing_transporter = transporters.iter().find(|t| winner.body["acceptedBy"] != t.id.as_str()).unwrap();
+    let seen_by_loser = app.call("GET", &format!("/v1/bookings/{booking}"), Some(losing_transporter), None).await;
+    assert_eq!(seen_by_loser.body["status"], "accepted", "{}", seen_by_loser.body);
+    assert!(seen_by_loser.body.get("acceptedBy").is_none() && seen_by_loser.body.get("acceptedAt").is_none());
     let records = records_with_key("booking.accepted", &booking.to_string(), since, 1).await;
     assert_eq!(records.len(), 1);
     assert_eq!(cloud_event(&records[0])["data"]["transporterId"], winner.body["acceptedBy"]);
