@@ -5,9 +5,7 @@
 
 use crate::{KafkaConfig, KafkaContext};
 use anyhow::Context;
-use rdkafka::admin::{
-    AdminClient, AdminOptions, AlterConfig, ConfigSource, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication,
-};
+use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
 use rdkafka::types::RDKafkaErrorCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -138,7 +136,7 @@ async fn add_partitions(
     Ok(updated)
 }
 
-async fn set_retention(admin: &AdminClient<KafkaContext>, topics: &[&TopicSpec]) -> anyhow::Result<Vec<String>> {
+async fn set_retention(admin: &Arc<AdminClient<KafkaContext>>, topics: &[&TopicSpec]) -> anyhow::Result<Vec<String>> {
     if topics.is_empty() {
         return Ok(Vec::new());
     }
@@ -154,21 +152,10 @@ async fn set_retention(admin: &AdminClient<KafkaContext>, topics: &[&TopicSpec])
         if current == wanted {
             continue;
         }
-        // AlterConfigs replaces the topic's whole set of overrides, so the ones set on the topic
-        // (by an operator, say) are sent back unchanged beside the new retention.
-        let mut alter = AlterConfig::new(ResourceSpecifier::Topic(&topic.name));
-        for entry in resource.entries.iter().filter(|e| e.source == ConfigSource::DynamicTopic && e.name != RETENTION) {
-            if let Some(value) = &entry.value {
-                alter = alter.set(&entry.name, value);
-            }
-        }
-        alter = alter.set(RETENTION, &wanted);
-        let altered =
-            admin.alter_configs([&alter], &config_options()).await.context("altering a topic's configuration")?;
-        match altered.into_iter().next().expect("one result per resource") {
-            Ok(_) => updated.push(format!("{}: {RETENTION} {current} → {wanted}", topic.name)),
-            Err((_, code)) => anyhow::bail!("setting {RETENTION} of {} failed: {code}", topic.name),
-        }
+        crate::topic_config::set_topic_configs(admin, &topic.name, &[(RETENTION, &wanted)], TIMEOUT)
+            .await
+            .with_context(|| format!("setting {RETENTION} of {}", topic.name))?;
+        updated.push(format!("{}: {RETENTION} {current} → {wanted}", topic.name));
     }
     Ok(updated)
 }
@@ -178,7 +165,7 @@ fn options() -> AdminOptions {
     config_options().operation_timeout(Some(TIMEOUT))
 }
 
-/// For reading and altering configurations, which librdkafka refuses an operation timeout.
+/// For reading configurations, which librdkafka refuses an operation timeout.
 fn config_options() -> AdminOptions {
     AdminOptions::new().request_timeout(Some(TIMEOUT))
 }

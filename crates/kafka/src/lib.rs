@@ -7,6 +7,7 @@ mod auth;
 mod bus;
 mod lambda_event;
 mod reader;
+mod topic_config;
 
 pub use admin::{TopicChanges, TopicSpec, ensure_topics};
 pub use auth::KafkaContext;

@@ -43,7 +43,11 @@ pub async fn handle(bootstrap: &Bootstrap, event: LambdaEvent<TopicsRequest>) ->
     if topics.is_empty() {
         return Err("no topics given: invoke with the content of infra/definitions/topics.json".into());
     }
-    let changes = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication).await?;
+    // The whole chain of causes, so the failed invocation (and the `terraform apply` that made it)
+    // says why, not only what.
+    let changes = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication)
+        .await
+        .map_err(|error| format!("{error:#}"))?;
     let existing = topics.iter().map(|t| t.name.clone()).filter(|name| !changes.created.contains(name)).collect();
     tracing::info!(created = ?changes.created, updated = ?changes.updated, ?existing, "topics ensured");
     Ok(TopicsReport { created: changes.created, updated: changes.updated, existing })

@@ -32,17 +32,29 @@ fn partitions(bootstrap: &Bootstrap, topic: &str) -> usize {
     consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len()
 }
 
-/// The topic's configuration overrides (`retention.ms`, and whatever an operator set).
-async fn overrides(bootstrap: &Bootstrap, topic: &str) -> BTreeMap<String, String> {
+/// The topic's configuration overrides (`retention.ms`, and whatever an operator set) once `key`
+/// reads `expected`, or as last read after 30 s. A broker answers from its copy of the cluster
+/// metadata, which follows the controller's changes with a delay, so a read right after a change
+/// can still show the value before it.
+async fn overrides_once(bootstrap: &Bootstrap, topic: &str, key: &str, expected: &str) -> BTreeMap<String, String> {
     let admin: AdminClient<DefaultClientContext> = bootstrap.kafka.client_config().create().unwrap();
-    let described = admin.describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new()).await.unwrap();
-    let resource = described.into_iter().next().unwrap().unwrap();
-    resource
-        .entries
-        .into_iter()
-        .filter(|e| e.source == ConfigSource::DynamicTopic)
-        .map(|e| (e.name, e.value.unwrap_or_default()))
-        .collect()
+    let mut last = BTreeMap::new();
+    for _ in 0..60 {
+        let described = admin.describe_configs([&ResourceSpecifier::Topic(topic)], &AdminOptions::new()).await.unwrap();
+        if let Some(Ok(resource)) = described.into_iter().next() {
+            last = resource
+                .entries
+                .into_iter()
+                .filter(|e| e.source == ConfigSource::DynamicTopic)
+                .map(|e| (e.name, e.value.unwrap_or_default()))
+                .collect();
+            if last.get(key).map(String::as_str) == Some(expected) {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    last
 }
 
 #[tokio::test]
@@ -66,7 +78,8 @@ async fn topics_are_created_once_with_their_partitions_and_found_existing_afterw
     assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: names.clone() });
     for name in &names {
         assert_eq!(partitions(&bootstrap, name), 3, "{name}");
-        assert_eq!(overrides(&bootstrap, name).await.get("retention.ms").map(String::as_str), Some("604800000"));
+        let overrides = overrides_once(&bootstrap, name, "retention.ms", "604800000").await;
+        assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("604800000"));
     }
 }
 
@@ -83,20 +96,24 @@ async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the
         .set("max.message.bytes", "2000000");
     admin.alter_configs([&operator], &AdminOptions::new()).await.unwrap().remove(0).unwrap();
 
+    overrides_once(&bootstrap, &name, "max.message.bytes", "2000000").await;
+
     // WHEN the definition is changed to 6 partitions and 3 days, and applied twice
-    let three_days = 3 * 24 * 3_600_000;
-    let first = handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days)).await.unwrap();
-    let second = handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days)).await.unwrap();
+    let three_days = (3 * 24 * 3_600_000).to_string();
+    let first =
+        handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days.parse().unwrap())).await.unwrap();
+    let after = overrides_once(&bootstrap, &name, "retention.ms", &three_days).await;
+    let second =
+        handle(&bootstrap, request_with(std::slice::from_ref(&name), 6, three_days.parse().unwrap())).await.unwrap();
 
     // THEN the first run reports both changes and makes them, keeping the operator's override;
-    // the second finds nothing to do
+    // the second (once the broker shows the first's changes) finds nothing to do
     assert_eq!(
         first.updated,
         [format!("{name}: partitions 3 → 6"), format!("{name}: retention.ms 604800000 → {three_days}")]
     );
     assert_eq!(partitions(&bootstrap, &name), 6);
-    let after = overrides(&bootstrap, &name).await;
-    assert_eq!(after.get("retention.ms"), Some(&three_days.to_string()));
+    assert_eq!(after.get("retention.ms"), Some(&three_days));
     assert_eq!(after.get("max.message.bytes").map(String::as_str), Some("2000000"));
     assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: vec![name] });
 }
@@ -121,10 +138,30 @@ async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothin
     // THEN the invocation fails naming the topic, which is unchanged, and the new topic is not made
     assert!(refused.to_string().contains(&format!("{existing}: defined with 2 partitions, has 3")), "{refused}");
     assert_eq!(partitions(&bootstrap, &existing), 3);
-    assert_eq!(overrides(&bootstrap, &existing).await.get("retention.ms").map(String::as_str), Some("604800000"));
+    let overrides = overrides_once(&bootstrap, &existing, "retention.ms", "604800000").await;
+    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("604800000"));
     let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
     let all = consumer.fetch_metadata(None, Duration::from_secs(10)).unwrap();
     assert!(all.topics().iter().all(|t| t.name() != missing), "{missing} was created");
+}
+
+#[tokio::test]
+async fn a_retention_the_broker_refuses_fails_the_invocation_with_the_brokers_reason() {
+    // GIVEN a topic with one week's retention
+    weelo_testkit::init();
+    let bootstrap = Bootstrap::from_env().unwrap();
+    let name = unique("bootstrap-invalid");
+    handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
+
+    // WHEN its definition asks for a retention below -1 (which Kafka does not accept)
+    let refused = handle(&bootstrap, request_with(std::slice::from_ref(&name), 3, -2)).await.unwrap_err();
+
+    // THEN the invocation fails naming the topic and the broker's reason, and the retention stays
+    let message = refused.to_string();
+    assert!(message.contains(&format!("setting retention.ms of {name}")), "{message}");
+    assert!(message.contains("InvalidConfig") || message.contains("Invalid value"), "{message}");
+    let overrides = overrides_once(&bootstrap, &name, "retention.ms", "604800000").await;
+    assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("604800000"));
 }
 
 #[tokio::test]
