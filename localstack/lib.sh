@@ -34,6 +34,17 @@ start_bg() { # name command... : starts a background service, remembers its pid
   echo $! >"$PIDS/$name.pid"
 }
 
+wait_for_log_line() { # name prefix seconds : waits until the service's log has a line starting with prefix
+  local name=$1 prefix=$2 seconds=$3
+  for _ in $(seq 1 "$seconds"); do
+    grep -q "^$prefix" "$LOGS/$name.log" 2>/dev/null && return 0
+    sleep 1
+  done
+  echo "--- last lines of $LOGS/$name.log ---" >&2
+  tail -n 30 "$LOGS/$name.log" >&2 || true
+  die "$name did not log \"$prefix\" within ${seconds}s"
+}
+
 stop_bg() { # name
   local file="$PIDS/$1.pid"
   [ -f "$file" ] || return 0

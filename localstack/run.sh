@@ -41,6 +41,7 @@ start_bg relay-schedule "$CARGO_TARGET_DIR/debug/weelo-local" schedule --functio
 # The MSK event-source mappings, locally: Kafka → order-fanout, fcm-consumer, location-consumer.
 # New groups start at the end of the topics, so old test traffic is not replayed into the demo.
 start_bg bridge "$CARGO_TARGET_DIR/debug/weelo-local" bridge --invoke-url "http://127.0.0.1:$INVOKE_PORT" --from-latest
+wait_for_log_line bridge "bridge: ready" 120
 
 CUSTOMER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub demo-customer --role customer)
 TRANSPORTER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub demo-transporter --role transporter)

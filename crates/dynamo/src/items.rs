@@ -77,6 +77,8 @@ pub struct HistoryItem {
 #[serde(rename_all = "camelCase")]
 pub struct PushLogItem {
     pub push_key: String,
+    /// Who holds the claim: a fresh id per claim, so that a retry of the same write is recognised.
+    pub claim_id: String,
     pub pushed_at: String,
     pub expires_at: i64,
 }

@@ -228,6 +228,31 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Claims `push_key` for `claim_id`: true if the key was free or is already this claim's.
+    ///
+    /// PutItem takes no idempotency token, and the SDK retries an attempt that timed out, which may
+    /// have been written: without the claim's own id in the condition, that retry would find the
+    /// key taken (by itself) and the push would never be sent.
+    pub async fn claim_push_as(&self, push_key: &str, claim_id: &str) -> Result<bool, StoreError> {
+        let now = Utc::now();
+        let item = PushLogItem {
+            push_key: push_key.to_owned(),
+            claim_id: claim_id.to_owned(),
+            pushed_at: now.to_rfc3339(),
+            expires_at: now.timestamp() + PUSH_LOG_TTL_SECS,
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.tables.push_log)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(pushKey) OR claimId = :claim")
+            .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
+            .send()
+            .await;
+        conditional(result)
+    }
+
     /// Puts items that must not replace existing ones; an existing item counts as success.
     async fn put_all_if_absent(&self, table: &str, key_attribute: &str, items: Vec<Item>) -> Result<(), StoreError> {
         stream::iter(items)
@@ -664,21 +689,7 @@ impl LocationHistoryStore for DynamoStore {
 #[async_trait]
 impl PushLog for DynamoStore {
     async fn claim_push(&self, push_key: &str) -> Result<bool, StoreError> {
-        let now = Utc::now();
-        let item = PushLogItem {
-            push_key: push_key.to_owned(),
-            pushed_at: now.to_rfc3339(),
-            expires_at: now.timestamp() + PUSH_LOG_TTL_SECS,
-        };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.tables.push_log)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pushKey)")
-            .send()
-            .await;
-        conditional(result)
+        self.claim_push_as(push_key, &uuid::Uuid::new_v4().to_string()).await
     }
 
     async fn release_push(&self, push_key: &str) -> Result<(), StoreError> {

@@ -141,3 +141,20 @@ async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
     assert_eq!(response.batch_item_failures[0].item_identifier.offset, 77);
     assert_eq!(pushes_to_endpoint(&device.endpoint_arn).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_push_claim_written_again_by_its_claimant_still_holds_and_another_claimant_is_refused() {
+    // GIVEN a push nobody has claimed
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let push_key = unique("notification/device");
+
+    // WHEN one claimant writes its claim twice (the SDK retrying a write whose answer was lost),
+    // and then another claimant tries
+    let first = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
+    let again = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
+    let other = consumer.store.claim_push_as(&push_key, "claimant-b").await.unwrap();
+
+    // THEN the claimant holds the claim both times (its push is sent), and the other is refused
+    assert_eq!((first, again, other), (true, true, false));
+}

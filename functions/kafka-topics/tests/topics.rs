@@ -27,9 +27,21 @@ fn request_with(
     LambdaEvent::new(payload, Context::default())
 }
 
-fn partitions(bootstrap: &Bootstrap, topic: &str) -> usize {
+/// How many partitions the broker lists for `topic` once it lists `expected`, or as last read after
+/// 30 s (0: not listed). Like configurations, a broker's metadata follows the controller's changes
+/// with a delay.
+fn partitions_once(bootstrap: &Bootstrap, topic: &str, expected: usize) -> usize {
     let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
-    consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap().topics()[0].partitions().len()
+    let mut last = 0;
+    for _ in 0..60 {
+        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10)).unwrap();
+        last = metadata.topics().iter().filter(|t| t.error().is_none()).map(|t| t.partitions().len()).sum();
+        if last == expected {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    last
 }
 
 /// The topic's configuration overrides (`retention.ms`, and whatever an operator set) once `key`
@@ -77,7 +89,7 @@ async fn topics_are_created_once_with_their_partitions_and_found_existing_afterw
     assert_eq!((first.updated, first.existing), (vec![], vec![]));
     assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: names.clone() });
     for name in &names {
-        assert_eq!(partitions(&bootstrap, name), 3, "{name}");
+        assert_eq!(partitions_once(&bootstrap, name, 3), 3, "{name}");
         let overrides = overrides_once(&bootstrap, name, "retention.ms", "604800000").await;
         assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("604800000"));
     }
@@ -90,6 +102,7 @@ async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the
     let bootstrap = Bootstrap::from_env().unwrap();
     let name = unique("bootstrap-grow");
     handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
+    assert_eq!(partitions_once(&bootstrap, &name, 3), 3, "the broker lists the new topic");
     let admin: AdminClient<DefaultClientContext> = bootstrap.kafka.client_config().create().unwrap();
     let operator = AlterConfig::new(ResourceSpecifier::Topic(&name))
         .set("retention.ms", "604800000")
@@ -112,7 +125,7 @@ async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the
         first.updated,
         [format!("{name}: partitions 3 → 6"), format!("{name}: retention.ms 604800000 → {three_days}")]
     );
-    assert_eq!(partitions(&bootstrap, &name), 6);
+    assert_eq!(partitions_once(&bootstrap, &name, 6), 6);
     assert_eq!(after.get("retention.ms"), Some(&three_days));
     assert_eq!(after.get("max.message.bytes").map(String::as_str), Some("2000000"));
     assert_eq!(second, TopicsReport { created: vec![], updated: vec![], existing: vec![name] });
@@ -126,6 +139,7 @@ async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothin
     let existing = unique("bootstrap-shrink");
     let missing = unique("bootstrap-shrink-new");
     handle(&bootstrap, request(std::slice::from_ref(&existing))).await.unwrap();
+    assert_eq!(partitions_once(&bootstrap, &existing, 3), 3, "the broker lists the new topic");
 
     // WHEN definitions ask for 2 partitions and one day, beside a topic that does not exist yet
     let payload = serde_json::from_value(json!({"topics": [
@@ -137,7 +151,7 @@ async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothin
 
     // THEN the invocation fails naming the topic, which is unchanged, and the new topic is not made
     assert!(refused.to_string().contains(&format!("{existing}: defined with 2 partitions, has 3")), "{refused}");
-    assert_eq!(partitions(&bootstrap, &existing), 3);
+    assert_eq!(partitions_once(&bootstrap, &existing, 3), 3);
     let overrides = overrides_once(&bootstrap, &existing, "retention.ms", "604800000").await;
     assert_eq!(overrides.get("retention.ms").map(String::as_str), Some("604800000"));
     let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
@@ -152,6 +166,7 @@ async fn a_retention_the_broker_refuses_fails_the_invocation_with_the_brokers_re
     let bootstrap = Bootstrap::from_env().unwrap();
     let name = unique("bootstrap-invalid");
     handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
+    assert_eq!(partitions_once(&bootstrap, &name, 3), 3, "the broker lists the new topic");
 
     // WHEN its definition asks for a retention below -1 (which Kafka does not accept)
     let refused = handle(&bootstrap, request_with(std::slice::from_ref(&name), 3, -2)).await.unwrap_err();

@@ -75,15 +75,23 @@ impl Person {
             .await;
         assert_eq!(profile.status, 200, "{profile:?}");
         let point = json!({"lat": at.0, "lng": at.1, "recordedAt": chrono::Utc::now().to_rfc3339()});
-        let sent = api.call("POST", "/v1/tracking/location", &self.token, Some(point)).await;
+        // As the app does: a 503 (Kafka did not acknowledge in time) is sent again after a pause.
+        let mut sent = api.call("POST", "/v1/tracking/location", &self.token, Some(point.clone())).await;
+        for _ in 0..5 {
+            if sent.status != 503 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            sent = api.call("POST", "/v1/tracking/location", &self.token, Some(point.clone())).await;
+        }
         assert_eq!(sent.status, 202, "{sent:?}");
     }
 }
 
 /// Where bridge processes write their logs: `.local/logs/e2e-bridges.log`, appended to.
-fn bridge_log() -> Stdio {
+fn bridge_log() -> Option<std::fs::File> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.local/logs/e2e-bridges.log");
-    std::fs::OpenOptions::new().create(true).append(true).open(path).map_or_else(|_| Stdio::null(), Stdio::from)
+    std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
 }
 
 /// A bridge process of this test's own; killed when dropped.
@@ -92,18 +100,42 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    pub fn start(group_suffix: &str) -> Self {
+    /// Starts `weelo-local bridge` with consumer groups named by `group_suffix` and returns once it
+    /// says it is ready (every mapping's start pinned), so whatever the test publishes next is
+    /// delivered; a process that ends or stays silent for 120 s fails the test.
+    pub async fn start(group_suffix: &str) -> Self {
+        use std::io::{BufRead, Write};
         let binary = std::env::var("WEELO_LOCAL_BIN").expect("WEELO_LOCAL_BIN (set by localstack/e2e.sh)");
         let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let child = Command::new(binary)
+        let mut child = Command::new(binary)
             .current_dir(root)
             .args(["bridge", "--invoke-url", &invoke, "--from-latest", &format!("--group-suffix={group_suffix}")])
             .stdout(Stdio::null())
-            .stderr(bridge_log())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("starting the bridge");
-        Self { child }
+        let stderr = std::io::BufReader::new(child.stderr.take().expect("the bridge's stderr"));
+        let (ready_tx, ready) = tokio::sync::oneshot::channel::<()>();
+        // Copies the bridge's log to the shared file (until the process ends) and tells when it is
+        // ready; a dropped sender means the process ended first.
+        std::thread::spawn(move || {
+            let mut log = bridge_log();
+            let mut ready_tx = Some(ready_tx);
+            for line in stderr.lines().map_while(Result::ok) {
+                if let Some(log) = log.as_mut() {
+                    let _ = writeln!(log, "{line}");
+                }
+                if line.starts_with("bridge: ready") {
+                    ready_tx.take().map(|tx| tx.send(()));
+                }
+            }
+        });
+        match tokio::time::timeout(Duration::from_secs(120), ready).await {
+            Ok(Ok(())) => Self { child },
+            Ok(Err(_)) => panic!("the bridge ended before it was ready (see .local/logs/e2e-bridges.log)"),
+            Err(_) => panic!("the bridge was not ready within 120 s (see .local/logs/e2e-bridges.log)"),
+        }
     }
 
     /// Kills the process outright (SIGKILL), as a crash would.
@@ -147,17 +179,18 @@ impl InProcessBridge {
         let dead_letter_queue = created.expect("creating the dead-letter queue").queue_url.unwrap_or_default();
         let dead_letters = bridge::DeadLetters { sqs, queue_prefix };
         let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+        // Pinned before anything is published, so the test's records are all delivered.
+        let consumer = bridge::connect(&kafka, &mapping).await.expect("the mapping's consumer");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = mapping.clone();
         tokio::spawn(async move {
             let stopped = async move {
                 let _ = stopped.await;
             };
-            if let Err(error) = bridge::run_mapping(&kafka, &running, &invoker, &dead_letters, stopped).await {
+            if let Err(error) = bridge::run_mapping(consumer, &running, &invoker, &dead_letters, stopped).await {
                 panic!("the in-process bridge stopped: {error:#}");
             }
         });
-        settle().await;
         Self { stop: Some(stop), dead_letter_queue, mapping }
     }
 
@@ -252,7 +285,10 @@ pub fn notification_for(user: &Person, body: String) -> weelo_core::events::Even
 /// Publishes events through the real event bus, as the functions do.
 pub async fn publish(records: &[weelo_core::events::EventRecord]) {
     use weelo_core::ports::EventBus;
-    let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+    let mut kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
+    // The api's limit (KAFKA_PUBLISH_TIMEOUT_MS) is for answering users; a test's producer may be
+    // the first client of a broker that has just restarted, on a busy machine.
+    kafka.publish_timeout = Duration::from_secs(30);
     let bus = weelo_kafka::KafkaEventBus::connect(&kafka).await.expect("a Kafka producer");
     bus.publish(records).await.expect("the events are published");
 }
@@ -286,11 +322,6 @@ pub async fn publish_raw(topic: &str, key: &str, value: &[u8]) -> (i32, i64) {
         .map(|delivery| (delivery.partition, delivery.offset))
         .map_err(|(error, _)| error)
         .expect("the record is published")
-}
-
-/// Waits for a new bridge's consumer groups to own their partitions before anything is published.
-pub async fn settle() {
-    tokio::time::sleep(Duration::from_secs(8)).await;
 }
 
 /// How many pushes moto recorded for each phone token, counting only messages containing `needle`.

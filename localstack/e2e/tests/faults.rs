@@ -15,8 +15,7 @@ async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
     // GIVEN a user with a phone, a bridge running, and 400 notifications for them on the topic
     let api = Api::from_env();
     let groups = unique("-e2e");
-    let bridge = Bridge::start(&groups);
-    settle().await;
+    let bridge = Bridge::start(&groups).await;
     let user = Person::new(&api, "customer").await;
     let run = unique("run");
     let records: Vec<_> = (0..400).map(|n| notification_for(&user, format!("{run} #{n}"))).collect();
@@ -27,7 +26,7 @@ async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
         eventually(120, async || pushes_by_phone(&run).await.get(&user.phone_token).copied().unwrap_or(0) > 0).await;
     assert!(started, "no push arrived");
     bridge.kill();
-    let _restarted = Bridge::start(&groups);
+    let _restarted = Bridge::start(&groups).await;
 
     // THEN all 400 arrive, each exactly once
     let all =
@@ -51,8 +50,7 @@ async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_noth
     // GIVEN a new bridge (its groups have committed nothing yet) and 300 notifications on their way
     // to one phone
     let api = Api::from_env();
-    let bridge = Bridge::start(&unique("-broker"));
-    settle().await;
+    let bridge = Bridge::start(&unique("-broker")).await;
     let user = Person::new(&api, "customer").await;
     let run = unique("broker");
     publish(&(0..300).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;
@@ -155,8 +153,7 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
     // the consumers stopped (a redeploy)
     let api = Api::from_env();
     let groups = unique("-redeploy");
-    let bridge = Bridge::start(&groups);
-    settle().await;
+    let bridge = Bridge::start(&groups).await;
     let user = Person::new(&api, "customer").await;
     let run = unique("redeploy");
     publish(&[notification_for(&user, format!("{run} warm-up"))]).await;
@@ -168,7 +165,7 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
     // WHEN 1000 notifications are published while nothing consumes, and everything starts again
     let records: Vec<_> = (0..1000).map(|n| notification_for(&user, format!("{run} #{n:04}."))).collect();
     publish(&records).await;
-    let _started = Bridge::start(&groups);
+    let _started = Bridge::start(&groups).await;
 
     // THEN every notification is pushed, each exactly once
     let all =
@@ -184,8 +181,7 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
 async fn a_phone_whose_endpoint_is_disabled_is_forgotten_and_the_others_still_get_the_push() {
     // GIVEN a transporter near a city with two phones, one of whose SNS endpoints FCM has disabled
     let api = Api::from_env();
-    let _bridge = Bridge::start(&unique("-e2e"));
-    settle().await;
+    let _bridge = Bridge::start(&unique("-e2e")).await;
     let centre = private_city();
     let driver = Person::new(&api, "transporter").await;
     let second_phone = unique("phone");

@@ -34,8 +34,7 @@ async fn history_count(dynamo: &aws_sdk_dynamodb::Client, transporter: &str) -> 
 async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_and_all_history() {
     // GIVEN 500 trucks, each with 20 points recorded a second apart, the newest at the highest latitude
     let api = Api::from_env();
-    let _bridge = Bridge::start(&unique("-e2e"));
-    settle().await;
+    let _bridge = Bridge::start(&unique("-e2e")).await;
     let centre = private_city();
     let now = chrono::Utc::now();
     let trucks: Vec<(String, String)> = (0..TRUCKS)

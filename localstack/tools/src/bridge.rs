@@ -100,14 +100,12 @@ pub struct BatchOutcome {
     pub dead_lettered: usize,
 }
 
-/// Runs one mapping until `stop` resolves.
-pub async fn run_mapping<I: Invoke>(
-    kafka: &KafkaConfig,
-    mapping: &Mapping,
-    invoker: &I,
-    dead_letters: &DeadLetters,
-    stop: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
+/// A mapping's consumer, in the mapping's consumer group, subscribed to its topic, with the start
+/// of a LATEST mapping pinned: every record published after [`connect`] returns is delivered.
+pub struct MappingConsumer(Arc<StreamConsumer<KafkaContext>>);
+
+/// Makes the consumer of one mapping (see [`MappingConsumer`]).
+pub async fn connect(kafka: &KafkaConfig, mapping: &Mapping) -> anyhow::Result<MappingConsumer> {
     let consumer: Arc<StreamConsumer<KafkaContext>> = Arc::new(
         kafka
             .client_config()
@@ -122,6 +120,17 @@ pub async fn run_mapping<I: Invoke>(
         tokio::task::spawn_blocking(move || pin_latest_start(&consumer, &topic)).await??;
     }
     consumer.subscribe(&[&mapping.topic])?;
+    Ok(MappingConsumer(consumer))
+}
+
+/// Runs one mapping on its consumer until `stop` resolves.
+pub async fn run_mapping<I: Invoke>(
+    MappingConsumer(consumer): MappingConsumer,
+    mapping: &Mapping,
+    invoker: &I,
+    dead_letters: &DeadLetters,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let window = Duration::from_secs(mapping.maximum_batching_window_seconds.max(1));
     tokio::pin!(stop);
     loop {
@@ -418,21 +427,21 @@ mod tests {
         weelo_core::ids::EventId::generate().to_string().replace('-', "")
     }
 
-    /// Runs the mapping until `done` holds (or 60 s pass), then stops it.
-    async fn run_until(setup: &Setup, function: &ScriptedFunction, done: impl Fn() -> bool) {
+    /// Runs the mapping until `done` holds and the group has committed `commit` (or 60 s pass),
+    /// then stops it.
+    async fn run_until(setup: &Setup, function: &ScriptedFunction, commit: i64, done: impl Fn() -> bool) {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let run = run_mapping(&setup.kafka, &setup.mapping, function, &setup.dead_letters, async {
+        let consumer = connect(&setup.kafka, &setup.mapping).await.unwrap();
+        let run = run_mapping(consumer, &setup.mapping, function, &setup.dead_letters, async {
             let _ = stop_rx.await;
         });
         let watch = async {
             for _ in 0..600 {
-                if done() {
+                if done() && committed(setup).await == commit {
                     break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            // Let the last commit happen.
-            tokio::time::sleep(Duration::from_millis(1500)).await;
             let _ = stop_tx.send(());
         };
         let (result, ()) = tokio::join!(run, watch);
@@ -452,7 +461,8 @@ mod tests {
         output.messages.unwrap_or_default().iter().map(|m| serde_json::from_str(m.body().unwrap()).unwrap()).collect()
     }
 
-    fn committed(setup: &Setup) -> i64 {
+    /// The offset the mapping's group has committed on the topic's one partition (-1: none).
+    async fn committed(setup: &Setup) -> i64 {
         let consumer: rdkafka::consumer::BaseConsumer<KafkaContext> = setup
             .kafka
             .client_config()
@@ -461,7 +471,11 @@ mod tests {
             .unwrap();
         let mut wanted = TopicPartitionList::new();
         wanted.add_partition(&setup.mapping.topic, 0);
-        let offsets = consumer.committed_offsets(wanted, Duration::from_secs(10)).unwrap();
+        // The offset fetch waits for the broker: keep it off the runtime the bridge runs on.
+        let offsets =
+            tokio::task::spawn_blocking(move || consumer.committed_offsets(wanted, Duration::from_secs(10)).unwrap())
+                .await
+                .unwrap();
         match offsets.elements()[0].offset() {
             Offset::Offset(o) => o,
             _ => -1,
@@ -489,14 +503,14 @@ mod tests {
         };
 
         // WHEN the bridge runs the mapping
-        run_until(&setup, &function, || function.processed.lock().unwrap().len() >= 10).await;
+        run_until(&setup, &function, 10, || function.processed.lock().unwrap().len() >= 10).await;
 
         // THEN every record was processed exactly once, nothing was dead-lettered, and all is committed
         let processed = function.processed.lock().unwrap().clone();
         let seen: Vec<String> = processed.iter().map(|p| p.1.clone()).collect();
         assert_eq!(seen, records);
         assert!(dead_lettered(&setup).await.is_empty());
-        assert_eq!(committed(&setup), 10);
+        assert_eq!(committed(&setup).await, 10);
     }
 
     #[tokio::test]
@@ -513,7 +527,7 @@ mod tests {
         };
 
         // WHEN the bridge runs
-        run_until(&setup, &function, || function.processed.lock().unwrap().iter().any(|p| p.1 == "e")).await;
+        run_until(&setup, &function, 6, || function.processed.lock().unwrap().iter().any(|p| p.1 == "e")).await;
 
         // THEN the poison record is in the DLQ with the reason; every other record was processed
         let letters = dead_lettered(&setup).await;
@@ -525,7 +539,7 @@ mod tests {
         let processed: BTreeSet<String> = function.processed.lock().unwrap().iter().map(|p| p.1.clone()).collect();
         assert_eq!(processed, ["a", "b", "c", "d", "e"].iter().map(|s| s.to_string()).collect());
         // 1 first try + 3 retries of the batch holding the poison record, then the rest
-        assert_eq!(committed(&setup), 6);
+        assert_eq!(committed(&setup).await, 6);
     }
 
     #[tokio::test]
@@ -540,7 +554,7 @@ mod tests {
             processed: Mutex::new(Vec::new()),
         };
 
-        run_until(&setup, &function, || function.processed.lock().unwrap().len() >= 3).await;
+        run_until(&setup, &function, 4, || function.processed.lock().unwrap().len() >= 3).await;
 
         // THEN only "bad" is dead-lettered, with the function's error, and the others were processed
         let letters = dead_lettered(&setup).await;
@@ -549,7 +563,7 @@ mod tests {
         assert!(letters[0]["error"].as_str().unwrap().contains("process exited"));
         let processed: BTreeSet<String> = function.processed.lock().unwrap().iter().map(|p| p.1.clone()).collect();
         assert_eq!(processed, ["a", "b", "c"].iter().map(|s| s.to_string()).collect());
-        assert_eq!(committed(&setup), 4);
+        assert_eq!(committed(&setup).await, 4);
     }
 
     #[test]

@@ -118,9 +118,11 @@ async fn main() -> anyhow::Result<()> {
                     mapping.starting_position = "LATEST".into();
                 }
             }
-            eprintln!("bridge: {} mappings, invoking through {}", mappings.len(), invoker.base_url);
-            let runs = mappings.iter().map(|mapping| {
-                bridge::run_mapping(&kafka, mapping, &invoker, &dead_letters, std::future::pending::<()>())
+            let consumers = futures::future::try_join_all(mappings.iter().map(|m| bridge::connect(&kafka, m))).await?;
+            // Scripts and tests wait for this line before publishing: from here on nothing is missed.
+            eprintln!("bridge: ready: {} mappings, invoking through {}", mappings.len(), invoker.base_url);
+            let runs = consumers.into_iter().zip(&mappings).map(|(consumer, mapping)| {
+                bridge::run_mapping(consumer, mapping, &invoker, &dead_letters, std::future::pending::<()>())
             });
             for result in futures::future::join_all(runs).await {
                 result?;
