@@ -138,7 +138,7 @@ locals {
       METRICS_NAMESPACE        = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
       KAFKA_AUTH               = local.kafka_auth
-      KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
+      KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.outbox_relay_publish_timeout_ms)
       OUTBOX_RELAY_GRACE_SECS  = tostring(var.outbox_relay_grace_secs)
     }
     order-fanout = {

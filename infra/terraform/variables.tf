@@ -170,6 +170,17 @@ variable "outbox_relay_schedule" {
   }
 }
 
+variable "outbox_relay_publish_timeout_ms" {
+  description = "The outbox relay's KAFKA_PUBLISH_TIMEOUT_MS. Nobody waits on the relay, and a publish that times out after the broker stored it is published again by the next run, so it waits longer than the api."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.outbox_relay_publish_timeout_ms >= 100 && var.outbox_relay_publish_timeout_ms <= 30000
+    error_message = "outbox_relay_publish_timeout_ms must be 100-30000 (a run that fails publishes one page and stops, well inside the relay's 60 s timeout)."
+  }
+}
+
 variable "outbox_relay_grace_secs" {
   description = "OUTBOX_RELAY_GRACE_SECS: the relay leaves events younger than this to the api."
   type        = number

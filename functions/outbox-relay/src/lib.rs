@@ -18,10 +18,14 @@ pub struct Relay {
 impl Relay {
     /// `TABLE_OUTBOX` and the Kafka settings; `OUTBOX_RELAY_GRACE_SECS` (default 10).
     pub async fn from_env() -> anyhow::Result<Self> {
+        Self::with_kafka(&KafkaConfig::from_env()?).await
+    }
+
+    /// As [`Relay::from_env`], with these Kafka settings.
+    pub async fn with_kafka(kafka: &KafkaConfig) -> anyhow::Result<Self> {
         let aws = weelo_aws::sdk_config().await?;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
-        let kafka = KafkaConfig::from_env()?;
-        let bus = KafkaEventBus::connect(&kafka).await?;
+        let bus = KafkaEventBus::connect(kafka).await?;
         let grace_secs: i64 = std::env::var("OUTBOX_RELAY_GRACE_SECS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
         Ok(Self { store, bus, grace: chrono::Duration::seconds(grace_secs), page_size: 100 })
     }
