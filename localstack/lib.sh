@@ -36,13 +36,15 @@ start_bg() { # name command... : starts a background service, remembers its pid
 
 wait_for_log_line() { # name prefix seconds : waits until the service's log has a line starting with prefix
   local name=$1 prefix=$2 seconds=$3
+  local pid; pid=$(cat "$PIDS/$name.pid" 2>/dev/null || echo 0)
   for _ in $(seq 1 "$seconds"); do
     grep -q "^$prefix" "$LOGS/$name.log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break # ended: no point waiting
     sleep 1
   done
   echo "--- last lines of $LOGS/$name.log ---" >&2
   tail -n 30 "$LOGS/$name.log" >&2 || true
-  die "$name did not log \"$prefix\" within ${seconds}s"
+  die "$name did not log \"$prefix\" (ended, or still silent after ${seconds}s)"
 }
 
 stop_bg() { # name

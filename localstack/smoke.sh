@@ -37,8 +37,10 @@ expect() { # want got...
   [ "${1%% *}" = "$want" ] || die "smoke: expected $want, got: $*"
 }
 # A place no other run uses, so this run's transporter is the only one there.
-LAT=$("$VENV/bin/python" -c 'import random; print(round(random.uniform(8, 30), 5))')
-LNG=$("$VENV/bin/python" -c 'import random; print(round(random.uniform(70, 88), 5))')
+# (as weelo_testkit::private_city: anywhere between 55° S and 55° N)
+LAT=$("$VENV/bin/python" -c 'import random; print(round(random.uniform(-55, 55), 5))')
+LNG=$("$VENV/bin/python" -c 'import random; print(round(random.uniform(-179, 179), 5))')
+DROP_LAT=$("$VENV/bin/python" -c "print(round($LAT + 0.3, 5))")
 DRIVER="smoke-driver-$RANDOM$RANDOM"
 DRIVER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "$DRIVER" --role transporter)
 PHONE_TOKEN="smoke-phone-$RANDOM$RANDOM"
@@ -61,7 +63,7 @@ PY
 TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "smoke-$RANDOM$RANDOM" --role customer)
 response=$(curl -s -w '\n%{http_code}' -X POST "$BASE_URL/v1/bookings" \
   -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
-  -d "{\"pickup\":{\"lat\":$LAT,\"lng\":$LNG},\"drop\":{\"lat\":18.5204,\"lng\":73.8567},\"vehicleType\":\"tipper\"}")
+  -d "{\"pickup\":{\"lat\":$LAT,\"lng\":$LNG},\"drop\":{\"lat\":$DROP_LAT,\"lng\":$LNG},\"vehicleType\":\"tipper\"}")
 status=$(tail -n 1 <<<"$response")
 body=$(head -n 1 <<<"$response")
 [ "$status" = 201 ] || die "smoke: POST /v1/bookings answered $status: $body"

@@ -62,12 +62,7 @@ pub async fn call_with_headers(
     (status, body)
 }
 
-/// A place no earlier run used, so only this run's transporters are near it.
-pub fn private_city() -> (f64, f64) {
-    let bits = EventId::generate().to_string();
-    let n = u64::from_str_radix(&bits[bits.len() - 8..], 16).unwrap_or(0);
-    (10.0 + (n % 2000) as f64 / 100.0, 70.0 + ((n >> 12) % 1500) as f64 / 100.0)
-}
+pub use weelo_testkit::private_city;
 
 /// `n` available tipper transporters with one phone each, within about 3 km of `centre`.
 pub async fn seed_transporters(

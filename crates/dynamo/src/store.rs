@@ -253,6 +253,20 @@ impl DynamoStore {
         conditional(result)
     }
 
+    /// Deletes the claim of `push_key` if `claim_id` holds it.
+    async fn forget_claim(&self, push_key: &str, claim_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.tables.push_log)
+            .set_key(Some(key("pushKey", push_key.to_owned())))
+            .condition_expression("claimId = :claim")
+            .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
+            .send()
+            .await;
+        conditional(result)
+    }
+
     /// Puts items that must not replace existing ones; an existing item counts as success.
     async fn put_all_if_absent(&self, table: &str, key_attribute: &str, items: Vec<Item>) -> Result<(), StoreError> {
         stream::iter(items)
@@ -689,7 +703,14 @@ impl LocationHistoryStore for DynamoStore {
 #[async_trait]
 impl PushLog for DynamoStore {
     async fn claim_push(&self, push_key: &str) -> Result<bool, StoreError> {
-        self.claim_push_as(push_key, &uuid::Uuid::new_v4().to_string()).await
+        let claim_id = uuid::Uuid::new_v4().to_string();
+        let claimed = self.claim_push_as(push_key, &claim_id).await;
+        if claimed.is_err() {
+            // Every attempt failed, yet one may have been written: undo it (only if it is this
+            // claim), or the redelivered record would find the push claimed and never send it.
+            let _ = self.forget_claim(push_key, &claim_id).await;
+        }
+        claimed
     }
 
     async fn release_push(&self, push_key: &str) -> Result<(), StoreError> {

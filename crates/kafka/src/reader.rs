@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,13 +20,15 @@ pub struct ConsumedRecord {
 }
 
 /// Every record on `topic` with a timestamp at or after `since`, read until `stop` says it has
-/// enough or `max_wait` passes. Blocking: call it from `spawn_blocking` in async code.
+/// enough or `max_wait` passes. `stop` is also told whether everything the topic held when the
+/// read began has been read (so "nothing matched" can mean it). Blocking: call it from
+/// `spawn_blocking` in async code.
 pub fn read_records(
     config: &KafkaConfig,
     topic: &str,
     since: DateTime<Utc>,
     max_wait: Duration,
-    mut stop: impl FnMut(&[ConsumedRecord]) -> bool,
+    mut stop: impl FnMut(&[ConsumedRecord], bool) -> bool,
 ) -> anyhow::Result<Vec<ConsumedRecord>> {
     let consumer: BaseConsumer<KafkaContext> = config
         .client_config()
@@ -41,10 +44,18 @@ pub fn read_records(
     }
     let positions = consumer.offsets_for_times(wanted, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
+    // Per partition: the next offset to read, and the end when the read began; a partition with
+    // no record at or after `since` starts at its end and is read up to it already.
+    let mut unread: HashMap<i32, (i64, i64)> = HashMap::new();
     for element in positions.elements() {
-        // No record at or after `since` yet: start at the end and see only what arrives.
         let offset = match element.offset() {
-            Offset::Offset(o) => Offset::Offset(o),
+            Offset::Offset(o) => {
+                let (_, end) = consumer.fetch_watermarks(topic, element.partition(), Duration::from_secs(10))?;
+                if o < end {
+                    unread.insert(element.partition(), (o, end));
+                }
+                Offset::Offset(o)
+            }
             _ => Offset::End,
         };
         assignment.add_partition_offset(topic, element.partition(), offset)?;
@@ -52,33 +63,40 @@ pub fn read_records(
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + max_wait;
     let mut records = Vec::new();
-    while Instant::now() < deadline && !stop(&records) {
+    while Instant::now() < deadline && !stop(&records, unread.is_empty()) {
         match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(message)) => records.push(ConsumedRecord {
-                topic: message.topic().to_owned(),
-                partition: message.partition(),
-                offset: message.offset(),
-                key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                payload: message.payload().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-                headers: message
-                    .headers()
-                    .map(|h| {
-                        h.iter()
-                            .map(|h| {
-                                (
-                                    h.key.to_owned(),
-                                    h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }),
+            Some(Ok(message)) => {
+                let partition = message.partition();
+                if unread.get(&partition).is_some_and(|(_, end)| message.offset() + 1 >= *end) {
+                    unread.remove(&partition);
+                }
+                records.push(record_of(&message));
+            }
             Some(Err(error)) => tracing::debug!(%error, "reader poll error"),
             None => {}
         }
     }
     Ok(records)
+}
+
+fn record_of(message: &rdkafka::message::BorrowedMessage<'_>) -> ConsumedRecord {
+    ConsumedRecord {
+        topic: message.topic().to_owned(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+        payload: message.payload().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        headers: message
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        (h.key.to_owned(), h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
 }
 
 fn uuid_like() -> String {

@@ -85,7 +85,7 @@ fn alter_blocking(
         // bookkeeping, so a missing event means the client is stuck rather than the broker slow.
         let event = rd::rd_kafka_queue_poll(queue.0, timeout_ms.saturating_add(5_000));
         let event = Owned::new(event, rd::rd_kafka_event_destroy)
-            .map_err(|_| anyhow!("no answer to IncrementalAlterConfigs within {timeout:?}"))?;
+            .map_err(|_| anyhow!("no answer to IncrementalAlterConfigs within {timeout:?} and 5 s more"))?;
         if rd::rd_kafka_event_type(event.0) != rd::RD_KAFKA_EVENT_INCREMENTALALTERCONFIGS_RESULT {
             bail!("librdkafka answered IncrementalAlterConfigs with another event");
         }
@@ -99,10 +99,10 @@ fn alter_blocking(
         if answered.is_null() || count != 1 {
             bail!("IncrementalAlterConfigs answered for {count} resources, asked for 1");
         }
-        let resource = *answered;
-        let code = rd::rd_kafka_ConfigResource_error(resource);
+        let outcome = *answered;
+        let code = rd::rd_kafka_ConfigResource_error(outcome);
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            let detail = text(rd::rd_kafka_ConfigResource_error_string(resource));
+            let detail = text(rd::rd_kafka_ConfigResource_error_string(outcome));
             bail!("{} ({detail})", RDKafkaErrorCode::from(code));
         }
     }

@@ -13,13 +13,7 @@ use weelo_core::ports::{OfferStore, OfferSubject, OrderStore, TransporterStore};
 use weelo_core::transporter::TransporterProfile;
 use weelo_core::vehicle::VehicleType;
 use weelo_order_fanout::OrderFanout;
-use weelo_testkit::{cloud_event, msk_event, records_matching, unique};
-
-/// A city centre no other test run uses, so the geo index around it holds only this test's transporters.
-fn private_city() -> (f64, f64) {
-    let bits = uuid::Uuid::new_v4().as_u128();
-    (10.0 + (bits % 2000) as f64 / 100.0, 70.0 + ((bits >> 16) % 1500) as f64 / 100.0)
-}
+use weelo_testkit::{cloud_event, msk_event, private_city, records_matching, unique};
 
 /// A transporter to seed: id, position, the one vehicle type they drive, available or not.
 type Seeded = (UserId, (f64, f64), VehicleType, bool);

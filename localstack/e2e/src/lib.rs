@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use weelo_local::bridge::{self, HttpInvoker, Invoke, InvokeError};
+pub use weelo_testkit::private_city;
 use weelo_testkit::{token_for, unique};
 
 pub struct Api {
@@ -115,24 +116,29 @@ impl Bridge {
             .stderr(Stdio::piped())
             .spawn()
             .expect("starting the bridge");
-        let stderr = std::io::BufReader::new(child.stderr.take().expect("the bridge's stderr"));
+        let mut stderr = std::io::BufReader::new(child.stderr.take().expect("the bridge's stderr"));
+        // Built first, so a failure below kills the process (Drop) instead of leaving it running.
+        let bridge = Self { child };
         let (ready_tx, ready) = tokio::sync::oneshot::channel::<()>();
-        // Copies the bridge's log to the shared file (until the process ends) and tells when it is
-        // ready; a dropped sender means the process ended first.
+        // Copies the bridge's log to the shared file until the process ends (a pipe nobody reads
+        // would block its writes) and tells when it is ready; a dropped sender means it ended first.
         std::thread::spawn(move || {
             let mut log = bridge_log();
             let mut ready_tx = Some(ready_tx);
-            for line in stderr.lines().map_while(Result::ok) {
+            let mut line = Vec::new();
+            while stderr.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line);
                 if let Some(log) = log.as_mut() {
-                    let _ = writeln!(log, "{line}");
+                    let _ = log.write_all(text.as_bytes());
                 }
-                if line.starts_with("bridge: ready") {
+                if text.starts_with("bridge: ready") {
                     ready_tx.take().map(|tx| tx.send(()));
                 }
+                line.clear();
             }
         });
         match tokio::time::timeout(Duration::from_secs(120), ready).await {
-            Ok(Ok(())) => Self { child },
+            Ok(Ok(())) => bridge,
             Ok(Err(_)) => panic!("the bridge ended before it was ready (see .local/logs/e2e-bridges.log)"),
             Err(_) => panic!("the bridge was not ready within 120 s (see .local/logs/e2e-bridges.log)"),
         }
@@ -349,12 +355,6 @@ pub async fn eventually(seconds: u64, mut check: impl AsyncFnMut() -> bool) -> b
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     false
-}
-
-/// A place no other run uses, so only this test's transporters are near it.
-pub fn private_city() -> (f64, f64) {
-    let bits = uuid::Uuid::new_v4().as_u128();
-    (10.0 + (bits % 2000) as f64 / 100.0, 70.0 + ((bits >> 16) % 1500) as f64 / 100.0)
 }
 
 /// `n` points scattered within about `spread_deg` degrees of `centre`.

@@ -152,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
             let config = KafkaConfig::from_env()?;
             let since = chrono::Utc::now() - chrono::Duration::minutes(minutes);
             let records = tokio::task::spawn_blocking(move || {
-                weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(wait), |_| false)
+                weelo_kafka::read_records(&config, &topic, since, Duration::from_secs(wait), |_, _| false)
             })
             .await??;
             for record in records {
