@@ -15,6 +15,20 @@ use weelo_core::vehicle::VehicleType;
 use weelo_order_fanout::OrderFanout;
 use weelo_testkit::{cloud_event, msk_event, private_city, records_matching, unique};
 
+/// An order from `centre` to a place about 30 km north, with these lines.
+fn order_at(centre: (f64, f64), lines: &[(VehicleType, u32)]) -> Order {
+    Order {
+        order_id: OrderId::generate(),
+        customer_id: UserId::parse(&unique("customer")).unwrap(),
+        status: OrderStatus::Processing,
+        pickup: Place { lat: centre.0, lng: centre.1, address: None },
+        drop: Place { lat: centre.0 + 0.3, lng: centre.1, address: None },
+        trucks: lines.iter().map(|&(vehicle_type, quantity)| TruckLine { vehicle_type, quantity }).collect(),
+        trucks_requested: lines.iter().map(|(_, quantity)| quantity).sum(),
+        created_at: Utc::now(),
+    }
+}
+
 /// A transporter to seed: id, position, the one vehicle type they drive, available or not.
 type Seeded = (UserId, (f64, f64), VehicleType, bool);
 
@@ -144,20 +158,7 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     for group in [&nearest, &next, &far] {
         seed(&fanout, group).await;
     }
-    let order = Order {
-        order_id: OrderId::generate(),
-        customer_id: UserId::parse(&unique("customer")).unwrap(),
-        status: OrderStatus::Processing,
-        pickup: Place { lat: centre.0, lng: centre.1, address: None },
-        drop: Place { lat: centre.0 + 0.3, lng: centre.1, address: None },
-        trucks: vec![
-            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 3 },
-            TruckLine { vehicle_type: VehicleType::Open, quantity: 1 },
-            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 2 },
-        ],
-        trucks_requested: 6,
-        created_at: Utc::now(),
-    };
+    let order = order_at(centre, &[(VehicleType::Tipper, 3), (VehicleType::Open, 1), (VehicleType::Tipper, 2)]);
     fanout.store.create_order(&order, &[], None).await.unwrap();
     let since = Utc::now();
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
@@ -221,21 +222,10 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
         };
         fanout.store.put_profile(&profile).await.unwrap();
     }
-    let order = Order {
-        order_id: OrderId::generate(),
-        customer_id: UserId::parse(&unique("customer")).unwrap(),
-        status: OrderStatus::Processing,
-        pickup: Place { lat: centre.0, lng: centre.1, address: None },
-        drop: Place { lat: centre.0 + 0.3, lng: centre.1, address: None },
-        trucks: vec![
-            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 10 },
-            TruckLine { vehicle_type: VehicleType::Container, quantity: 20 },
-            TruckLine { vehicle_type: VehicleType::Open, quantity: 15 },
-            TruckLine { vehicle_type: VehicleType::Tipper, quantity: 5 },
-        ],
-        trucks_requested: 50,
-        created_at: Utc::now(),
-    };
+    let order = order_at(
+        centre,
+        &[(VehicleType::Tipper, 10), (VehicleType::Container, 20), (VehicleType::Open, 15), (VehicleType::Tipper, 5)],
+    );
     // The order is stored by the api before its event is published.
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
     fanout.store.create_order(&order, &[], None).await.unwrap();
