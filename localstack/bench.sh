@@ -10,12 +10,12 @@ cd "$ROOT"
 say "building the arm64 Lambda zips (infra/build-zips.sh), for their sizes"
 "$ROOT/infra/build-zips.sh"
 say "building weelo-bench and the functions (release)"
-cargo build --quiet --release --locked -p weelo-bench -p weelo-api -p weelo-order-fanout -p weelo-fcm-consumer \
-  -p weelo-location-consumer -p weelo-outbox-relay -p weelo-kafka-topics
+cargo build --quiet --release --locked -p weelo-bench
+build_local --release
 # Leave the stack as it was found: stopped again at the end (or on a failure) if this run started it.
 started_stack=false
 cleanup() {
-  stop_bg bench-watch
+  stop_bg bench-functions
   if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
 }
 trap cleanup EXIT
@@ -27,18 +27,16 @@ load_env
 say "measuring (handlers in-process against the local stack)"
 "$CARGO_TARGET_DIR/release/weelo-bench" local "$@"
 
-# Figure 1 over HTTP: the api under `cargo lambda watch` (release), loaded by the remote mode. The
-# load is small on purpose: cargo lambda watch stops answering at about 200 simultaneous connections.
+# Figure 1 over HTTP: the api (release) run by `weelo-local functions`, loaded by the remote mode.
 PORT=9030
-start_bg bench-watch "$VENV/bin/cargo-lambda" lambda watch --release --quiet --ignore-changes --env-file "$ENV_FILE" \
-  --invoke-address 127.0.0.1 --invoke-port $PORT --concurrency 4
-wait_for_port bench-watch $PORT 300
+start_bg bench-functions "$CARGO_TARGET_DIR/release/weelo-local" functions --port $PORT --env-file "$ENV_FILE" \
+  --bin-dir "$CARGO_TARGET_DIR/release"
+wait_for_log_line bench-functions "functions: ready" 60
 API_URL="http://127.0.0.1:$PORT/lambda-url/api"
-for _ in $(seq 1 600); do curl -fs "$API_URL/v1/health" >/dev/null 2>&1 && break; sleep 1; done
 : >"$LOCAL/bench-trucks.txt"; : >"$LOCAL/bench-customers.txt"
-for i in $(seq 1 30); do "$CARGO_TARGET_DIR/debug/weelo-local" token --sub "bench-truck-$i" --role transporter >>"$LOCAL/bench-trucks.txt"; done
-for i in $(seq 1 20); do "$CARGO_TARGET_DIR/debug/weelo-local" token --sub "bench-customer-$i" --role customer >>"$LOCAL/bench-customers.txt"; done
-say "over HTTP: 30 trucks (a point every 5 s) + 2 bookings/s for 30 s through cargo lambda watch"
+for i in $(seq 1 30); do "$CARGO_TARGET_DIR/release/weelo-local" token --sub "bench-truck-$i" --role transporter >>"$LOCAL/bench-trucks.txt"; done
+for i in $(seq 1 20); do "$CARGO_TARGET_DIR/release/weelo-local" token --sub "bench-customer-$i" --role customer >>"$LOCAL/bench-customers.txt"; done
+say "over HTTP: 30 trucks (a point every 5 s) + 2 bookings/s for 30 s through weelo-local functions"
 "$CARGO_TARGET_DIR/release/weelo-bench" remote --api-url "$API_URL" --transporter-tokens "$LOCAL/bench-trucks.txt" \
   --customer-tokens "$LOCAL/bench-customers.txt" --bookings-per-sec 2 --duration-secs 30 --append-to docs/BENCHMARKS.md
 

@@ -11,6 +11,13 @@ KAFKA_VERSION_DIR="$LOCAL/kafka"
 # One target dir for every build (cargo, cargo lambda, tests): cold AWS SDK builds are slow on 2 cores.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
+# What the local runs start (`weelo-local functions` runs the function binaries of <profile dir>).
+LOCAL_PACKAGES=(weelo-api weelo-outbox-relay weelo-order-fanout weelo-fcm-consumer weelo-location-consumer
+  weelo-audit-consumer weelo-kafka-topics weelo-local weelo-ops)
+build_local() { # [cargo build options...] : the functions, weelo-local and weelo-ops
+  cargo build --quiet --locked "$@" "${LOCAL_PACKAGES[@]/#/--package=}"
+}
+
 say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 

@@ -1,18 +1,11 @@
 """Schemathesis hooks of localstack/schemathesis.sh (loaded through `hooks` in schemathesis.toml).
 
-Locally the api is reached through `cargo lambda watch`, whose function-URL emulator turns each
-HTTP request into a Lambda event before the function sees it. Two kinds of request cannot be put
-into that event at all, and the emulator answers them itself with a plain-text 500 without ever
-invoking the function:
-
-- a header value with a byte outside ASCII (e.g. a generated `Idempotency-Key: é`), and
-- a body that is not UTF-8 sent with a text content type such as `application/json` (the
-  "random bytes" bodies of the fuzzing phase).
-
-The same events sent straight to the function (`/2015-03-31/functions/api/invocations`) are answered
-400 as they should be, so these answers say nothing about the api. Their failures are dropped here,
-and only when the answer really is the emulator's (its exact plain-text 500 body) to such a
-request: a 500 of the function itself is JSON and always fails the run.
+Locally the api is reached through the local Lambda service (`weelo-local functions`), whose
+function URL turns each HTTP request into the API Gateway event the function gets in AWS: a header
+value outside ASCII is passed as its UTF-8 text and a body that is not UTF-8 base64-encoded, so
+every generated request reaches the api and is judged on the api's answer. (Under `cargo lambda
+watch` those two kinds of request were answered by the emulator itself with a plain-text 500 and
+had to be set aside here.)
 
 Two fields are valid only relative to the clock, which JSON Schema cannot say: a GPS point's
 `recordedAt` (within the last 24 hours) and a booking's `scheduledAt` (from 5 minutes ago to 30 days
@@ -37,41 +30,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import schemathesis
-
-EMULATOR_500 = b'{"type":"https://httpstatuses.com/500","status":500,"title":"Internal Server Error"}'
-
-
-def _not_ascii(value: str | bytes) -> bool:
-    return isinstance(value, (str, bytes)) and not value.isascii()
-
-
-def _not_utf8(body: str | bytes | None) -> bool:
-    if not isinstance(body, bytes):
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return False
-
-
-def _emulator_cannot_encode(response) -> bool:
-    request = response.request
-    return any(_not_ascii(value) for value in request.headers.values()) or _not_utf8(request.body)
-
-
-@schemathesis.hook
-def filter_failure(context, failure, case, response) -> bool:
-    """Keeps every failure except those on the emulator's own 500 to a request it cannot encode."""
-    if (
-        response is not None
-        and response.status_code == 500
-        and response.content.strip() == EMULATOR_500
-        and _emulator_cannot_encode(response)
-    ):
-        return False
-    return True
-
 
 # How far from now each clock-bound field is set in positive cases: well inside its window.
 CLOCK_FIELDS = {"recordedAt": timedelta(seconds=-30), "scheduledAt": timedelta(hours=2)}

@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
 # The README's promise, checked end to end over plain HTTP with `curl`: with the stack up, the
-# functions under `cargo lambda watch` and the bridge running, a transporter registers a phone and
-# sends a GPS point, a customer books next to them, the booking.created event is in Kafka, and the
-# transporter's phone receives the push in moto. Part of `make test`.
+# functions run by `weelo-local functions` and the bridge running, a transporter registers a phone
+# and sends a GPS point, a customer books next to them, the booking.created event is in Kafka, and
+# the transporter's phone receives the push in moto. Part of `make test`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 load_env
 
 PORT=9010
-cleanup() { stop_bg smoke-relay; stop_bg smoke-bridge; stop_bg smoke-watch; }
+BIN="$CARGO_TARGET_DIR/debug"
+cleanup() { stop_bg smoke-relay; stop_bg smoke-bridge; stop_bg smoke-functions; }
 trap cleanup EXIT
-# --ignore-changes: an edit elsewhere in the tree must not restart the functions mid-test.
-start_bg smoke-watch "$VENV/bin/cargo-lambda" lambda watch --quiet --ignore-changes --env-file "$ENV_FILE" \
-  --invoke-address 127.0.0.1 --invoke-port $PORT
-wait_for_port smoke-watch $PORT 120
+build_local
+start_bg smoke-functions "$BIN/weelo-local" functions --port $PORT --env-file "$ENV_FILE" --bin-dir "$BIN"
+wait_for_log_line smoke-functions "functions: ready" 60
 BASE_URL="http://127.0.0.1:$PORT/lambda-url/api"
-for _ in $(seq 1 600); do curl -fs "$BASE_URL/v1/health" >/dev/null 2>&1 && break; sleep 1; done
 
 # As EventBridge does in AWS: publishes any event whose publish timed out (a busy broker).
-start_bg smoke-relay "$CARGO_TARGET_DIR/debug/weelo-local" schedule --function outbox-relay --every-secs 5 \
+start_bg smoke-relay "$BIN/weelo-local" schedule --function outbox-relay --every-secs 5 \
   --invoke-url "http://127.0.0.1:$PORT"
 # Fresh consumer groups starting at the end of each topic: the test suite has left old traffic there.
-start_bg smoke-bridge "$CARGO_TARGET_DIR/debug/weelo-local" bridge --invoke-url "http://127.0.0.1:$PORT" \
+start_bg smoke-bridge "$BIN/weelo-local" bridge --invoke-url "http://127.0.0.1:$PORT" \
   --from-latest --group-suffix="-smoke-$RANDOM$RANDOM"
 # The bridge says it is ready once every mapping's start is pinned: nothing published after that is missed.
 wait_for_log_line smoke-bridge "bridge: ready" 120
@@ -48,8 +47,7 @@ expect 200 "$(call PUT /v1/transporters/me "$DRIVER_TOKEN" '{"vehicleTypes":["ti
 expect 201 "$(call POST /v1/devices "$DRIVER_TOKEN" "{\"platform\":\"android\",\"token\":\"$PHONE_TOKEN\"}")"
 NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 expect 202 "$(call POST /v1/tracking/location "$DRIVER_TOKEN" "{\"lat\":$LAT,\"lng\":$LNG,\"recordedAt\":\"$NOW\"}")"
-# Wait until the bridge has delivered the point and the location-consumer stored it (the first
-# invocation of each function under cargo lambda watch may have to build it).
+# Wait until the bridge has delivered the point and the location-consumer stored it.
 "$VENV/bin/python" - "$DRIVER" <<'PY' || die "smoke: the GPS point never reached the positions table"
 import os, sys, time, boto3
 table = boto3.resource("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"], region_name=os.environ["AWS_REGION"]).Table(os.environ["TABLE_POSITIONS"])

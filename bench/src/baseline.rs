@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt, stream};
 use std::time::Duration;
 use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
+use weelo_core::ids::EventId;
 use weelo_core::ports::{DeviceStore, EventBus, PublishError, PushError, PushLog, PushSender};
 use weelo_core::push::PushService;
 
@@ -52,8 +53,8 @@ pub struct DelayedSender<P> {
 
 #[async_trait]
 impl<P: PushSender> PushSender for DelayedSender<P> {
-    async fn send(&self, endpoint: &str, notification: &FcmNotification) -> Result<(), PushError> {
+    async fn send(&self, endpoint: &str, id: EventId, notification: &FcmNotification) -> Result<(), PushError> {
         tokio::time::sleep(self.delay).await;
-        self.inner.send(endpoint, notification).await
+        self.inner.send(endpoint, id, notification).await
     }
 }

@@ -2,8 +2,9 @@
 
 Terraform cannot be planned on the development machine (no provider downloads), so these tests
 parse the HCL with python-hcl2 and check that what Terraform reads is what the rest of the project
-defines: tables, keys, GSIs, TTL (through the for_each over tables.json), topics, functions, every
-event-source-mapping setting, every environment variable the code reads, and every API route.
+defines: tables, keys, GSIs, TTL (through the for_each over tables.json), topics, functions with
+their memory and timeout (functions.json), every event-source-mapping setting, every environment
+variable the code reads, and every API route.
 
 Run by localstack/infra-check.sh: `python -m pytest infra/checks`.
 """
@@ -238,6 +239,40 @@ def test_every_function_is_deployed():
     assert resource("aws_iam_role", "function")["for_each"] == "${local.functions}"
 
 
+def test_function_memory_and_timeout_come_from_the_definitions():
+    assert squash(local("function_definitions")) == squash(
+        '${{for f in jsondecode(file("${local.definitions}/functions.json")).functions : f.name => f}}'
+    )
+    defined = [f["name"] for f in definitions("functions.json")["functions"]]
+    assert len(defined) == len(set(defined)), "a function is defined twice in functions.json"
+    deployed = set(local("functions"))
+    assert set(defined) == deployed, {
+        "in functions.json only": set(defined) - deployed,
+        "in local.functions only": deployed - set(defined),
+    }
+    for function, spec in local("functions").items():
+        assert spec["memory"] == f'${{local.function_definitions["{function}"].memoryMb}}', function
+        assert spec["timeout"] == f'${{local.function_definitions["{function}"].timeoutSeconds}}', function
+    lambda_function = resource("aws_lambda_function", "this")
+    assert lambda_function["timeout"] == "${each.value.timeout}"
+    assert lambda_function["memory_size"] == "${lookup(var.function_memory_mb, each.key, each.value.memory)}"
+
+
+def test_function_values_are_ones_aws_accepts():
+    mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
+    for f in definitions("functions.json")["functions"]:
+        name = f["name"]
+        assert set(f) == {"name", "memoryMb", "timeoutSeconds"}, f"{name}: fields Terraform does not map"
+        for field in ("memoryMb", "timeoutSeconds"):
+            assert isinstance(f[field], int) and not isinstance(f[field], bool), (name, field)
+        assert 128 <= f["memoryMb"] <= 10_240, f"{name}: Lambda memory is 128-10240 MB"
+        assert 1 <= f["timeoutSeconds"] <= 900, f"{name}: Lambda allows 15 minutes at most"
+        if name in mapped:
+            assert f["timeoutSeconds"] <= 840, f"{name}: Kafka event-source mappings allow 14 minutes at most"
+        if name == "api":
+            assert f["timeoutSeconds"] <= 29, "api: API Gateway's integration timeout is 30 s"
+
+
 # --- event-source mappings -----------------------------------------------------------------------
 
 # JSON field -> (Terraform argument path, expression it must hold).
@@ -284,17 +319,8 @@ def test_consumer_groups_are_named_as_the_local_bridge_names_them():
     assert squash(local("consumer_groups")) == squash('${{for key, m in local.mappings : key => "weelo-${m.function}-${m.topic}"}}')
 
 
-def test_function_timeouts_come_from_the_mappings():
-    assert "m.functionTimeoutSeconds" in local("mapping_timeout")
-    mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
-    for function, spec in local("functions").items():
-        if function in mapped:
-            assert spec["timeout"] == f'${{local.mapping_timeout["{function}"]}}', function
-    assert resource("aws_lambda_function", "this")["timeout"] == "${each.value.timeout}"
-
-
 def test_mapping_values_are_ones_aws_accepts():
-    known = set(MAPPING_FIELDS) | {"functionTimeoutSeconds"}
+    known = set(MAPPING_FIELDS)
     for m in definitions("event-source-mappings.json")["mappings"]:
         where = f"{m['function']}/{m['topic']}"
         assert set(m) == known, f"{where}: fields Terraform does not map: {set(m) - known}"
@@ -304,7 +330,6 @@ def test_mapping_values_are_ones_aws_accepts():
         assert -1 <= m["maximumRetryAttempts"] <= 10_000, where
         assert 1 <= m["provisionedPollers"]["min"] <= 200, where
         assert m["provisionedPollers"]["min"] <= m["provisionedPollers"]["max"] <= 2000, where
-        assert 1 <= m["functionTimeoutSeconds"] <= 840, f"{where}: Kafka mappings allow 14 minutes at most"
         assert isinstance(m["bisectBatchOnFunctionError"], bool), where
 
 

@@ -1,6 +1,7 @@
 # The seven Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
 # build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
-# role, log group and environment.
+# role, log group and environment. Memory and timeout come from infra/definitions/functions.json,
+# the file the local function runner (weelo-local functions) reads too.
 #
 # `functions` below is the one place that says what each function touches. It was read off the
 # code (crates/dynamo/src/store.rs for the DynamoDB calls, crates/core for which store methods each
@@ -10,10 +11,13 @@
 locals {
   kafka_outbox_topics = ["booking.created", "booking.accepted", "booking.cancelled", "order.created", "order.truck-request-accepted"]
 
+  # Memory (MB) and timeout (s) per function, by name.
+  function_definitions = { for f in jsondecode(file("${local.definitions}/functions.json")).functions : f.name => f }
+
   functions = {
     api = {
-      memory      = 512
-      timeout     = 15
+      memory      = local.function_definitions["api"].memoryMb
+      timeout     = local.function_definitions["api"].timeoutSeconds
       uses_tables = true
       dynamodb = {
         bookings     = ["dynamodb:GetItem", "dynamodb:PutItem"]
@@ -33,8 +37,8 @@ locals {
       audit_write         = false
     }
     outbox-relay = {
-      memory      = 256
-      timeout     = 60
+      memory      = local.function_definitions["outbox-relay"].memoryMb
+      timeout     = local.function_definitions["outbox-relay"].timeoutSeconds
       uses_tables = true
       dynamodb = {
         outbox                 = ["dynamodb:UpdateItem"]
@@ -47,8 +51,8 @@ locals {
       audit_write         = false
     }
     order-fanout = {
-      memory      = 1024
-      timeout     = local.mapping_timeout["order-fanout"]
+      memory      = local.function_definitions["order-fanout"].memoryMb
+      timeout     = local.function_definitions["order-fanout"].timeoutSeconds
       uses_tables = true
       dynamodb = {
         geo-cells    = ["dynamodb:Query"]
@@ -63,8 +67,8 @@ locals {
       audit_write         = false
     }
     fcm-consumer = {
-      memory      = 512
-      timeout     = local.mapping_timeout["fcm-consumer"]
+      memory      = local.function_definitions["fcm-consumer"].memoryMb
+      timeout     = local.function_definitions["fcm-consumer"].timeoutSeconds
       uses_tables = true
       dynamodb = {
         devices  = ["dynamodb:Query", "dynamodb:DeleteItem"]
@@ -77,8 +81,8 @@ locals {
       audit_write         = false
     }
     location-consumer = {
-      memory      = 1024
-      timeout     = local.mapping_timeout["location-consumer"]
+      memory      = local.function_definitions["location-consumer"].memoryMb
+      timeout     = local.function_definitions["location-consumer"].timeoutSeconds
       uses_tables = true
       dynamodb = {
         positions        = ["dynamodb:PutItem"]
@@ -91,11 +95,12 @@ locals {
       sns_publish         = false
       audit_write         = false
     }
-    # Archives every topic to S3 (audit.tf). 256 MB: it holds at most one 6 MB batch (10,000
-    # records) and its JSON Lines copy; it only writes objects, so more CPU would buy little.
+    # Archives every topic to S3 (audit.tf). 256 MB (functions.json): it holds at most one 6 MB
+    # batch (10,000 records) and its JSON Lines copy; it only writes objects, so more CPU would buy
+    # little.
     audit-consumer = {
-      memory              = 256
-      timeout             = local.mapping_timeout["audit-consumer"]
+      memory              = local.function_definitions["audit-consumer"].memoryMb
+      timeout             = local.function_definitions["audit-consumer"].timeoutSeconds
       uses_tables         = false
       dynamodb            = {}
       kafka_write         = []
@@ -106,8 +111,8 @@ locals {
     }
     # Invoked by `apply` only (msk.tf): creates the topics of topics.json.
     kafka-topics = {
-      memory              = 256
-      timeout             = 120
+      memory              = local.function_definitions["kafka-topics"].memoryMb
+      timeout             = local.function_definitions["kafka-topics"].timeoutSeconds
       uses_tables         = false
       dynamodb            = {}
       kafka_write         = []
@@ -178,13 +183,6 @@ locals {
       # The cluster's default: MSK Serverless always keeps three copies, Redpanda its configured one.
       KAFKA_TOPIC_REPLICATION = "-1"
     }
-  }
-
-  # A Lambda function has one timeout while the mappings file gives one per mapping (the local
-  # bridge applies each); the function gets the largest of its mappings'.
-  mapping_timeout = {
-    for f in distinct([for m in values(local.mappings) : m.function]) :
-    f => max([for m in values(local.mappings) : m.functionTimeoutSeconds if m.function == f]...)
   }
 
   consumer_topics = {

@@ -101,9 +101,12 @@ async fn main() -> anyhow::Result<()> {
             for mapping in &lags {
                 println!("{:<20} {:<30} {:>10}  {}", mapping.function, mapping.topic, mapping.total(), mapping.group);
                 if partitions {
-                    for (partition, committed, start, end) in &mapping.partitions {
-                        let committed = committed.map_or("-".to_owned(), |c| c.to_string());
-                        println!("    partition {partition:>3}: committed {committed:>10}, retained {start}..{end}");
+                    for p in &mapping.partitions {
+                        let committed = p.committed.map_or("-".to_owned(), |c| c.to_string());
+                        println!(
+                            "    partition {:>3}: committed {committed:>10}, retained {}..{}",
+                            p.partition, p.start, p.end
+                        );
                     }
                 }
             }

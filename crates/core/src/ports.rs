@@ -191,13 +191,25 @@ pub trait LocationHistoryStore: Send + Sync {
     async fn append_points(&self, points: &[(EventId, crate::events::LocationUpdated)]) -> Result<(), StoreError>;
 }
 
+/// The right to push one (notification, device) pair, held by one delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushClaim {
+    pub key: String,
+    /// Who holds it: a fresh id per claim.
+    pub claim_id: String,
+}
+
 /// Remembers which (notification, device) pairs were pushed.
 #[async_trait]
 pub trait PushLog: Send + Sync {
-    /// Claims the right to push `key`; `false` if it was claimed before (a duplicate delivery).
-    async fn claim_push(&self, key: &str) -> Result<bool, StoreError>;
+    /// Claims the right to push `key`: `None` if it was pushed before (a duplicate delivery). A
+    /// claim whose push was never confirmed is taken over: the delivery that made it ended (it
+    /// crashed or timed out) between claiming and confirming, and may not have pushed at all.
+    async fn claim_push(&self, key: &str) -> Result<Option<PushClaim>, StoreError>;
+    /// Records that the claim's push was sent: from now on a redelivery pushes nothing.
+    async fn confirm_push(&self, claim: &PushClaim) -> Result<(), StoreError>;
     /// Gives a claim back after a push failed transiently, so a retry pushes.
-    async fn release_push(&self, key: &str) -> Result<(), StoreError>;
+    async fn release_push(&self, claim: &PushClaim) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -251,10 +263,16 @@ pub enum PushError {
     Rejected(String),
 }
 
-/// Sends one notification to one device endpoint (SNS mobile push → FCM).
+/// Sends one notification to one device endpoint (SNS mobile push → FCM). `id` is the
+/// notification's: a push sent again under the same id replaces the first on the phone.
 #[async_trait]
 pub trait PushSender: Send + Sync {
-    async fn send(&self, endpoint: &str, notification: &crate::events::FcmNotification) -> Result<(), PushError>;
+    async fn send(
+        &self,
+        endpoint: &str,
+        id: EventId,
+        notification: &crate::events::FcmNotification,
+    ) -> Result<(), PushError>;
 }
 
 #[derive(Debug, thiserror::Error)]

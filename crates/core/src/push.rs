@@ -1,5 +1,7 @@
-//! The fcm-consumer's use case: deliver a notification to every device of its recipient, at most
-//! once per (notification, device), pruning devices whose endpoint is gone.
+//! The fcm-consumer's use case: deliver a notification to every device of its recipient, once per
+//! (notification, device), pruning devices whose endpoint is gone. A push claimed by a delivery that
+//! crashed before it confirmed the push is sent again by the next delivery, under the same
+//! notification id, which the phone uses to show it once (FCM collapse key, APNs collapse id).
 
 use crate::events::{BookingAccepted, DomainEvent, FcmNotification, TruckRequestAccepted};
 use crate::ids::EventId;
@@ -54,11 +56,14 @@ impl<S: DeviceStore + PushLog, P: PushSender> PushService<S, P> {
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(devices)
             .map(|device| async move {
                 let key = format!("{notification_id}#{}", device.device_id);
-                if !self.store.claim_push(&key).await? {
+                let Some(claim) = self.store.claim_push(&key).await? else {
                     return Ok(Outcome::Duplicate);
-                }
-                match self.sender.send(&device.endpoint_arn, notification).await {
-                    Ok(()) => Ok(Outcome::Delivered),
+                };
+                match self.sender.send(&device.endpoint_arn, notification_id, notification).await {
+                    Ok(()) => {
+                        self.store.confirm_push(&claim).await?;
+                        Ok(Outcome::Delivered)
+                    }
                     Err(PushError::EndpointGone(reason)) => {
                         tracing::info!(device = %device.device_id, %reason, "pruning a device whose endpoint is gone");
                         self.store.delete_device(&device.user_id, device.device_id).await?;
@@ -66,11 +71,13 @@ impl<S: DeviceStore + PushLog, P: PushSender> PushService<S, P> {
                     }
                     Err(PushError::Transient(reason)) => {
                         tracing::warn!(device = %device.device_id, %reason, "push failed transiently; will retry");
-                        self.store.release_push(&key).await?;
+                        self.store.release_push(&claim).await?;
                         Ok(Outcome::Transient)
                     }
                     Err(PushError::Rejected(reason)) => {
+                        // Confirmed all the same: the same push would be refused again.
                         tracing::error!(device = %device.device_id, %reason, "push rejected");
+                        self.store.confirm_push(&claim).await?;
                         Ok(Outcome::Rejected)
                     }
                 }

@@ -79,9 +79,14 @@ pub struct PushLogItem {
     pub push_key: String,
     /// Who holds the claim: a fresh id per claim, so that a retry of the same write is recognised.
     pub claim_id: String,
-    pub pushed_at: String,
+    /// [`PUSH_PENDING`] from the claim until the push is confirmed sent, then [`PUSH_SENT`].
+    pub state: String,
+    pub claimed_at: String,
     pub expires_at: i64,
 }
+
+pub const PUSH_PENDING: &str = "pending";
+pub const PUSH_SENT: &str = "sent";
 
 pub fn offer_subject_key(subject: OfferSubject) -> String {
     match subject {

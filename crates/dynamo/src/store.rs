@@ -228,7 +228,8 @@ impl DynamoStore {
         Ok(())
     }
 
-    /// Claims `push_key` for `claim_id`: true if the key was free or is already this claim's.
+    /// Claims `push_key` for `claim_id`: true if the key was free, is already this claim's, or is
+    /// held by a claim whose push was never confirmed (its delivery ended before it could).
     ///
     /// PutItem takes no idempotency token, and the SDK retries an attempt that timed out, which may
     /// have been written: without the claim's own id in the condition, that retry would find the
@@ -238,7 +239,8 @@ impl DynamoStore {
         let item = PushLogItem {
             push_key: push_key.to_owned(),
             claim_id: claim_id.to_owned(),
-            pushed_at: now.to_rfc3339(),
+            state: PUSH_PENDING.to_owned(),
+            claimed_at: now.to_rfc3339(),
             expires_at: now.timestamp() + PUSH_LOG_TTL_SECS,
         };
         let result = self
@@ -246,7 +248,26 @@ impl DynamoStore {
             .put_item()
             .table_name(&self.tables.push_log)
             .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pushKey) OR claimId = :claim")
+            .condition_expression("attribute_not_exists(pushKey) OR claimId = :claim OR #state = :pending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
+            .expression_attribute_values(":pending", AttributeValue::S(PUSH_PENDING.to_owned()))
+            .send()
+            .await;
+        conditional(result)
+    }
+
+    /// Marks the claim of `push_key` sent, if `claim_id` still holds it.
+    pub async fn confirm_push_as(&self, push_key: &str, claim_id: &str) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.tables.push_log)
+            .set_key(Some(key("pushKey", push_key.to_owned())))
+            .update_expression("SET #state = :sent")
+            .condition_expression("claimId = :claim")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sent", AttributeValue::S(PUSH_SENT.to_owned()))
             .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
             .send()
             .await;
@@ -702,26 +723,26 @@ impl LocationHistoryStore for DynamoStore {
 
 #[async_trait]
 impl PushLog for DynamoStore {
-    async fn claim_push(&self, push_key: &str) -> Result<bool, StoreError> {
-        let claim_id = uuid::Uuid::new_v4().to_string();
-        let claimed = self.claim_push_as(push_key, &claim_id).await;
-        if claimed.is_err() {
-            // Every attempt failed, yet one may have been written: undo it (only if it is this
-            // claim), or the redelivered record would find the push claimed and never send it.
-            let _ = self.forget_claim(push_key, &claim_id).await;
+    async fn claim_push(&self, push_key: &str) -> Result<Option<PushClaim>, StoreError> {
+        let claim = PushClaim { key: push_key.to_owned(), claim_id: uuid::Uuid::new_v4().to_string() };
+        match self.claim_push_as(push_key, &claim.claim_id).await {
+            Ok(claimed) => Ok(claimed.then_some(claim)),
+            Err(error) => {
+                // Every attempt failed, yet one may have been written: undo it (only if it is this
+                // claim), or the redelivered record would find the push claimed and never send it.
+                let _ = self.forget_claim(push_key, &claim.claim_id).await;
+                Err(error)
+            }
         }
-        claimed
     }
 
-    async fn release_push(&self, push_key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.tables.push_log)
-            .set_key(Some(key("pushKey", push_key.to_owned())))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+    async fn confirm_push(&self, claim: &PushClaim) -> Result<(), StoreError> {
+        // Taken over meanwhile (this delivery was thought dead): the other one confirms it.
+        self.confirm_push_as(&claim.key, &claim.claim_id).await.map(|_| ())
+    }
+
+    async fn release_push(&self, claim: &PushClaim) -> Result<(), StoreError> {
+        self.forget_claim(&claim.key, &claim.claim_id).await.map(|_| ())
     }
 }
 

@@ -5,6 +5,7 @@
 mod admin;
 mod auth;
 mod bus;
+pub mod lag;
 mod lambda_event;
 mod reader;
 mod topic_config;

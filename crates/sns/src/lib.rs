@@ -5,7 +5,7 @@ use aws_sdk_sns::Client;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use weelo_core::device::Platform;
 use weelo_core::events::FcmNotification;
-use weelo_core::ids::UserId;
+use weelo_core::ids::{EventId, UserId};
 use weelo_core::ports::{PushError, PushRegistrationError, PushRegistry, PushSender};
 
 /// Registers device tokens with the FCM platform application (`SNS_PLATFORM_APPLICATION_ARN`).
@@ -71,14 +71,18 @@ impl SnsPushSender {
 
 /// The SNS message for an FCM HTTP v1 push: `{"GCM": "{\"fcmV1Message\": {\"message\": …}}"}`,
 /// sent with `MessageStructure=json`. Android gets high priority: a booking offer is time-critical.
-pub fn fcm_message(notification: &FcmNotification) -> String {
+/// The notification's id is its collapse key (Android: `collapse_key` and the notification's
+/// `tag`; iOS: `apns-collapse-id`), so a push sent again after a crash replaces the first on the
+/// phone instead of showing twice.
+pub fn fcm_message(id: EventId, notification: &FcmNotification) -> String {
+    let id = id.to_string();
     let message = serde_json::json!({
         "fcmV1Message": {
             "message": {
                 "notification": { "title": notification.title, "body": notification.body },
                 "data": notification.data,
-                "android": { "priority": "high" },
-                "apns": { "headers": { "apns-priority": "10" } }
+                "android": { "priority": "high", "collapse_key": id, "notification": { "tag": id } },
+                "apns": { "headers": { "apns-priority": "10", "apns-collapse-id": id } }
             }
         }
     });
@@ -87,14 +91,14 @@ pub fn fcm_message(notification: &FcmNotification) -> String {
 
 #[async_trait]
 impl PushSender for SnsPushSender {
-    async fn send(&self, endpoint: &str, notification: &FcmNotification) -> Result<(), PushError> {
+    async fn send(&self, endpoint: &str, id: EventId, notification: &FcmNotification) -> Result<(), PushError> {
         let started = std::time::Instant::now();
         let result = self
             .client
             .publish()
             .target_arn(endpoint)
             .message_structure("json")
-            .message(fcm_message(notification))
+            .message(fcm_message(id, notification))
             .send()
             .await;
         metrics::histogram!(weelo_telemetry::PUSH_LATENCY).record(started.elapsed().as_secs_f64() * 1000.0);

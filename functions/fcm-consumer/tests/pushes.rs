@@ -150,11 +150,41 @@ async fn a_push_claim_written_again_by_its_claimant_still_holds_and_another_clai
     let push_key = unique("notification/device");
 
     // WHEN one claimant writes its claim twice (the SDK retrying a write whose answer was lost),
-    // and then another claimant tries
+    // confirms its push, and then another claimant tries
     let first = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
     let again = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
+    let confirmed = consumer.store.confirm_push_as(&push_key, "claimant-a").await.unwrap();
     let other = consumer.store.claim_push_as(&push_key, "claimant-b").await.unwrap();
 
     // THEN the claimant holds the claim both times (its push is sent), and the other is refused
-    assert_eq!((first, again, other), (true, true, false));
+    assert_eq!((first, again, confirmed, other), (true, true, true, false));
+}
+
+#[tokio::test]
+async fn a_push_claimed_by_a_delivery_that_died_before_confirming_it_is_pushed_by_the_next() {
+    // GIVEN a notification whose push to a phone was claimed by a delivery that then crashed
+    // (no push sent, nothing confirmed)
+    weelo_testkit::init();
+    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let driver = UserId::parse(&unique("transporter")).unwrap();
+    let device = phone(&consumer, &driver).await;
+    let record = notification(&driver);
+    let (id, _) = DomainEvent::from_payload(record.payload.as_bytes()).unwrap();
+    let push_key = format!("{id}#{}", device.device_id);
+    assert!(consumer.store.claim_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
+
+    // WHEN the notification is delivered again, twice
+    assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
+    assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
+
+    // THEN the phone got it once, under the notification's id as collapse key (a resend after a
+    // crash replaces the first on the phone), and the dead delivery's claim no longer holds
+    let pushes = pushes_to_endpoint(&device.endpoint_arn).await;
+    assert_eq!(pushes.len(), 1);
+    let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
+    let message = &gcm["fcmV1Message"]["message"];
+    assert_eq!(message["android"]["collapse_key"], id.to_string());
+    assert_eq!(message["android"]["notification"]["tag"], id.to_string());
+    assert_eq!(message["apns"]["headers"]["apns-collapse-id"], id.to_string());
+    assert!(!consumer.store.confirm_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
 }

@@ -1,8 +1,11 @@
-//! Harness for the end-to-end flows: the api over plain HTTP (`E2E_API_URL`, served by
-//! `cargo lambda watch`), a private bridge process per test (`WEELO_LOCAL_BIN bridge`, with its own
+//! Harness for the end-to-end flows: the api over plain HTTP (`E2E_API_URL`, served by the local
+//! Lambda service, `weelo-local functions`), a private bridge process per test (`WEELO_LOCAL_BIN bridge`, with its own
 //! consumer groups starting at the end of each topic), an in-process bridge for one mapping when a
 //! test puts faults between the bridge and a real function, and moto's record of pushes.
 
+mod local_runs;
+
+pub use local_runs::{MakeRun, PrivateFunctions, functions_status, kill_processes};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -25,11 +28,15 @@ pub struct Answer {
 
 impl Api {
     pub fn from_env() -> Self {
+        Self::at(&std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)"))
+    }
+
+    /// The api under another base URL (another local run's).
+    pub fn at(base: &str) -> Self {
         weelo_testkit::init();
-        let base = std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)");
         // A request that hangs fails the test with a clear message instead of hanging it.
         let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        Self { client, base }
+        Self { client, base: base.to_owned() }
     }
 
     pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
@@ -186,7 +193,8 @@ impl InProcessBridge {
         let dead_letters = bridge::DeadLetters { sqs, queue_prefix };
         let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
         // Pinned before anything is published, so the test's records are all delivered.
-        let consumer = bridge::connect(&kafka, &mapping).await.expect("the mapping's consumer");
+        let consumer =
+            bridge::connect(&kafka, &mapping, bridge::Start::AsMapped).await.expect("the mapping's consumer");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let running = mapping.clone();
         tokio::spawn(async move {
@@ -224,7 +232,7 @@ impl Drop for InProcessBridge {
     }
 }
 
-/// Lambda's Invoke API of `cargo lambda watch` (`E2E_INVOKE_URL`).
+/// Lambda's Invoke API of the local Lambda service (`E2E_INVOKE_URL`).
 pub fn real_functions() -> HttpInvoker {
     let base_url = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
     HttpInvoker { client: reqwest::Client::new(), base_url }
@@ -394,14 +402,18 @@ pub fn booking_at(at: (f64, f64), vehicle: &str) -> Value {
 }
 
 /// Runs the operator's tool (`weelo-ops`, built by `localstack/e2e.sh`) as an operator would, with
-/// its Lambda client pointed at `cargo lambda watch`; returns whether it succeeded and its stdout.
+/// its Lambda client pointed at the local Lambda service; returns whether it succeeded and its stdout.
 pub fn weelo_ops(args: &[&str]) -> (bool, String) {
+    weelo_ops_via(&std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)"), args)
+}
+
+/// [`weelo_ops`] with its Lambda client pointed at the local Lambda service at `invoke_url`.
+pub fn weelo_ops_via(invoke_url: &str, args: &[&str]) -> (bool, String) {
     let binary = std::env::var("WEELO_OPS_BIN").expect("WEELO_OPS_BIN (set by localstack/e2e.sh)");
-    let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
     let output = Command::new(binary)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
         .args(args)
-        .env("AWS_ENDPOINT_URL_LAMBDA", invoke)
+        .env("AWS_ENDPOINT_URL_LAMBDA", invoke_url)
         .output()
         .expect("running weelo-ops");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();

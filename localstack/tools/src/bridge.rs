@@ -1,5 +1,5 @@
 //! The local MSK event-source-mapping bridge: what AWS Lambda's MSK event-source mappings do, for
-//! functions running under `cargo lambda watch`. For each mapping of
+//! functions run by the local Lambda service (`weelo-local functions`). For each mapping of
 //! `infra/definitions/event-source-mappings.json` it consumes the topic with the mapping's own
 //! consumer group, batches by size and window, invokes the function with the event exactly as
 //! Lambda delivers it, honours partial batch responses, retries with backoff, bisects batches that
@@ -30,7 +30,7 @@ pub enum InvokeError {
     InvalidResponse(String),
 }
 
-/// Calls a function with a payload; the HTTP implementation talks to `cargo lambda watch`.
+/// Calls a function with a payload; the HTTP implementation talks to the local Lambda service.
 pub trait Invoke: Send + Sync {
     fn invoke(
         &self,
@@ -39,7 +39,8 @@ pub trait Invoke: Send + Sync {
     ) -> impl std::future::Future<Output = Result<Vec<u8>, InvokeError>> + Send;
 }
 
-/// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), as served by `cargo lambda watch`.
+/// Lambda's Invoke API (`POST /2015-03-31/functions/{name}/invocations`), as the local Lambda
+/// service (`weelo-local functions`) serves it.
 pub struct HttpInvoker {
     pub client: reqwest::Client,
     pub base_url: String,
@@ -100,12 +101,25 @@ pub struct BatchOutcome {
     pub dead_lettered: usize,
 }
 
-/// A mapping's consumer, in the mapping's consumer group, subscribed to its topic, with the start
-/// of a LATEST mapping pinned: every record published after [`connect`] returns is delivered.
+/// Where a mapping's consumer group starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// As the mapping says, for a group that has committed nothing yet (`TRIM_HORIZON`: the oldest
+    /// retained record; `LATEST`: the end), and where it left off otherwise: Lambda fixes a
+    /// mapping's start once, when the mapping is created.
+    AsMapped,
+    /// At the end of the topic on every start, whatever the group committed before: what was
+    /// published while the bridge was away is skipped. `make run` is a demo of now; this keeps the
+    /// backlog that tests and benchmarks leave on the broker out of it.
+    Now,
+}
+
+/// A mapping's consumer, in the mapping's consumer group, subscribed to its topic, with its start
+/// pinned where it must not move: every record published after [`connect`] returns is delivered.
 pub struct MappingConsumer(Arc<StreamConsumer<KafkaContext>>);
 
 /// Makes the consumer of one mapping (see [`MappingConsumer`]).
-pub async fn connect(kafka: &KafkaConfig, mapping: &Mapping) -> anyhow::Result<MappingConsumer> {
+pub async fn connect(kafka: &KafkaConfig, mapping: &Mapping, start: Start) -> anyhow::Result<MappingConsumer> {
     let consumer: Arc<StreamConsumer<KafkaContext>> = Arc::new(
         kafka
             .client_config()
@@ -115,9 +129,14 @@ pub async fn connect(kafka: &KafkaConfig, mapping: &Mapping) -> anyhow::Result<M
             .set("session.timeout.ms", "10000")
             .create_with_context(KafkaContext::default())?,
     );
-    if mapping.starting_position == "LATEST" {
+    let pin = match start {
+        Start::Now => Some(Pin::EveryPartition),
+        Start::AsMapped if mapping.starting_position == "LATEST" => Some(Pin::Uncommitted),
+        Start::AsMapped => None,
+    };
+    if let Some(pin) = pin {
         let (consumer, topic) = (consumer.clone(), mapping.topic.clone());
-        tokio::task::spawn_blocking(move || pin_latest_start(&consumer, &topic)).await??;
+        tokio::task::spawn_blocking(move || pin_at_end(&consumer, &topic, pin)).await??;
     }
     consumer.subscribe(&[&mapping.topic])?;
     Ok(MappingConsumer(consumer))
@@ -199,12 +218,21 @@ async fn commit_offsets(
     Ok(())
 }
 
-/// Commits the end of each partition that the group has never committed, before the group starts.
-/// Lambda fixes a LATEST mapping's starting point once, when the mapping is created; resolving
-/// "latest" through `auto.offset.reset` instead would resolve it again whenever the group rejoins
-/// before its first commit (a broker restart), skipping whatever was published in between.
+/// Which partitions [`pin_at_end`] commits at their end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pin {
+    /// Those the group has never committed (a `LATEST` mapping).
+    Uncommitted,
+    /// All ([`Start::Now`]).
+    EveryPartition,
+}
+
+/// Commits the end of partitions of `topic` for the group, before the group starts. Lambda fixes a
+/// LATEST mapping's starting point once, when the mapping is created; resolving "latest" through
+/// `auto.offset.reset` instead would resolve it again whenever the group rejoins before its first
+/// commit (a broker restart), skipping whatever was published in between.
 /// Blocking (metadata, watermark and commit calls): run it on the blocking pool.
-fn pin_latest_start(consumer: &StreamConsumer<KafkaContext>, topic: &str) -> anyhow::Result<()> {
+fn pin_at_end(consumer: &StreamConsumer<KafkaContext>, topic: &str, pin: Pin) -> anyhow::Result<()> {
     let timeout = Duration::from_secs(10);
     let metadata = consumer.fetch_metadata(Some(topic), timeout)?;
     let mut all = TopicPartitionList::new();
@@ -213,7 +241,9 @@ fn pin_latest_start(consumer: &StreamConsumer<KafkaContext>, topic: &str) -> any
     }
     let committed = consumer.committed_offsets(all, timeout)?;
     let mut start = TopicPartitionList::new();
-    for element in committed.elements().iter().filter(|e| !matches!(e.offset(), Offset::Offset(_))) {
+    let elements = committed.elements();
+    let unpinned = elements.iter().filter(|e| pin == Pin::EveryPartition || !matches!(e.offset(), Offset::Offset(_)));
+    for element in unpinned {
         let (_, high) = consumer.fetch_watermarks(topic, element.partition(), timeout)?;
         start.add_partition_offset(topic, element.partition(), Offset::Offset(high))?;
     }
@@ -431,7 +461,7 @@ mod tests {
     /// then stops it.
     async fn run_until(setup: &Setup, function: &ScriptedFunction, commit: i64, done: impl Fn() -> bool) {
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let consumer = connect(&setup.kafka, &setup.mapping).await.unwrap();
+        let consumer = connect(&setup.kafka, &setup.mapping, Start::AsMapped).await.unwrap();
         let run = run_mapping(consumer, &setup.mapping, function, &setup.dead_letters, async {
             let _ = stop_rx.await;
         });

@@ -1,0 +1,16 @@
+//! The end-to-end flows, one test binary (run by `localstack/e2e.sh`, one test at a time, as each
+//! runs a bridge of its own over the shared topics):
+//!
+//! - [`flows`]: a booking, an order, an accept race and 10,000 GPS points, over HTTP end to end;
+//! - [`faults`]: the bridge killed, the broker restarted, answers lost, poison records, a redeploy,
+//!   a disabled phone;
+//! - [`tracking`]: GPS under DynamoDB throttling and an outage;
+//! - [`local_run`]: the local runs themselves: `make run` after a backlog, a function process
+//!   killed, an invocation past its timeout;
+//! - [`operations`]: `weelo-ops` against the running system.
+
+mod faults;
+mod flows;
+mod local_run;
+mod operations;
+mod tracking;
