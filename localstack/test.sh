@@ -2,7 +2,7 @@
 # `make test`: sets everything up, checks formatting and lints, starts the native local stack, and
 # runs every test against it: a secret scan, unit tests, integration tests (real Kafka, DynamoDB
 # emulator, moto), the OpenAPI validation, the curl smoke test with schemathesis' generated requests,
-# and the end-to-end flows (faults and operator tools included) through cargo lambda watch.
+# and the end-to-end flows (faults, local runs and operator tools included) through `weelo-local functions`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -41,7 +41,7 @@ load_env
 say "cargo test (unit + integration against the local stack)"
 cargo test --workspace --locked --exclude weelo-e2e
 
-say "smoke test: curl through cargo lambda watch"
+say "smoke test: curl through weelo-local functions"
 "$ROOT/localstack/smoke.sh"
 
 say "end-to-end flows: HTTP → Kafka → bridge → consumers → SNS"

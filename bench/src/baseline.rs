@@ -1,6 +1,6 @@
 //! The synchronous baseline the product replaces: the booking request itself matches the
 //! transporters and pushes to every phone before it answers. It is built from the same parts as
-//! the asynchronous path (the api's booking use case, `Fanout`, `PushService`, the SNS adapter);
+//! the asynchronous path (the api's booking use case, `Fanout`, `Push`, the SNS adapter);
 //! only the event bus differs: instead of Kafka, `InlinePushBus` delivers each notification on the
 //! spot. `DelayedSender` adds a fixed per-push delay standing in for FCM's own latency, which the
 //! SNS emulator does not have; both paths get the same delay.
@@ -8,13 +8,13 @@
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt, stream};
 use std::time::Duration;
-use weelo_core::events::{DomainEvent, EventRecord, FcmNotification};
-use weelo_core::ids::EventId;
+use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification};
+use weelo_core::model::ids::EventId;
 use weelo_core::ports::{DeviceStore, EventBus, PublishError, PushError, PushLog, PushSender};
-use weelo_core::push::PushService;
+use weelo_core::usecases::push::Push;
 
 pub struct InlinePushBus<S, P> {
-    pub push: PushService<S, P>,
+    pub push: Push<S, P>,
     /// Notifications delivered at once (the fcm-consumer handles partitions in parallel too).
     pub concurrency: usize,
 }

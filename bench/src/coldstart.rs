@@ -1,6 +1,6 @@
 //! Figures 5 and 7: each function's release binary started as Lambda starts it, against a small
 //! Lambda Runtime API served here (`/2018-06-01/runtime/invocation/next` and `.../response`), as
-//! `cargo lambda watch` or Lambda itself would serve it. Cold start = process spawn to the first
+//! the local Lambda service or Lambda itself would serve it. Cold start = process spawn to the first
 //! completed invocation; peak RSS = the process's high-water mark after its last invocation.
 
 use std::path::Path;

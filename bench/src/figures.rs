@@ -2,7 +2,7 @@
 
 use crate::baseline::{DelayedSender, InlinePushBus};
 use crate::stats::{Latencies, per_second};
-use crate::world::{Person, booking_at, call, call_with_headers};
+use crate::world::booking_at;
 use async_trait::async_trait;
 use aws_lambda_events::kafka::KafkaEvent;
 use futures::{StreamExt, stream};
@@ -11,18 +11,18 @@ use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use weelo_api::App;
-use weelo_core::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
-use weelo_core::fanout::Fanout;
-use weelo_core::ids::{BookingId, EventId, OrderId, UserId};
-use weelo_core::location::LocationPoint;
+use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
+use weelo_core::model::ids::{BookingId, EventId, OrderId, UserId};
+use weelo_core::model::location::LocationPoint;
 use weelo_core::ports::{BookingStore, EventBus, OrderStore, PublishError};
-use weelo_core::push::PushService;
+use weelo_core::usecases::fanout::Fanout;
+use weelo_core::usecases::push::Push;
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushSender;
+use weelo_testkit::api::{Answer, ApiClient, User};
 
 /// Partitions of `notification.fcm` (infra/definitions/topics.json): the fcm-consumer handles
 /// them in parallel, so the fan-out figure spreads the notifications over as many.
@@ -31,8 +31,8 @@ const NOTIFICATION_PARTITIONS: usize = 12;
 /// Figure 1: `POST /v1/bookings` through the api handler, in-process, one after another, each
 /// with its own `Idempotency-Key` as the customer app sends them (the path a real booking takes).
 pub async fn booking_latency(
-    app: &App,
-    customer: &Person,
+    api: &ApiClient,
+    customer: &User,
     centre: (f64, f64),
     n: usize,
     progress: &ProgressBar,
@@ -44,21 +44,21 @@ pub async fn booking_latency(
     for i in 0..n + WARM_UP {
         let started = Instant::now();
         let key = EventId::generate().to_string();
-        let (status, answer) =
-            call_with_headers(app, "POST", "/v1/bookings", &customer.token, Some(&body), &[("idempotency-key", &key)])
-                .await;
+        let answer = api
+            .call_with("POST", "/v1/bookings", Some(customer), Some(body.clone()), &[("idempotency-key", &key)])
+            .await;
         if i >= WARM_UP {
             latencies.record(started.elapsed());
             progress.inc(1);
         }
-        assert_eq!(status, 201, "{answer}");
+        assert_eq!(answer.status, 201, "{answer:?}");
     }
     latencies
 }
 
 /// The emulators' floor under figure 1: one DynamoDB read and one Kafka publish, each alone.
-pub async fn io_floor(app: &App, n: usize) -> anyhow::Result<(Latencies, Latencies)> {
-    let store = app.service.store();
+pub async fn io_floor(api: &ApiClient, n: usize) -> anyhow::Result<(Latencies, Latencies)> {
+    let store = &api.app().store;
     let mut dynamo = Latencies::default();
     for _ in 0..n {
         let started = Instant::now();
@@ -67,7 +67,7 @@ pub async fn io_floor(app: &App, n: usize) -> anyhow::Result<(Latencies, Latenci
     }
     weelo_kafka::ensure_topics(
         &weelo_kafka::KafkaConfig::from_env()?,
-        &[weelo_kafka::TopicSpec { name: "bench.noise".into(), partitions: 1, retention_ms: 3_600_000 }],
+        &[weelo_kafka::TopicDefinition { name: "bench.noise".into(), partitions: 1, retention_ms: 3_600_000 }],
         1,
     )
     .await?;
@@ -80,52 +80,55 @@ pub async fn io_floor(app: &App, n: usize) -> anyhow::Result<(Latencies, Latenci
             payload: "{}".into(),
         };
         let started = Instant::now();
-        app.service.bus().publish(&[record]).await.map_err(|e| anyhow::anyhow!(e.0))?;
+        api.app().bus.publish(&[record]).await.map_err(|e| anyhow::anyhow!(e.0))?;
         kafka.record(started.elapsed());
     }
     Ok((dynamo, kafka))
 }
 
-/// Builds the order-fanout use case with the configuration the function reads, over `bus`.
-pub async fn fanout_over<B: EventBus>(bus: B) -> anyhow::Result<Fanout<DynamoStore, B>> {
-    let template = weelo_order_fanout::from_env().await?;
-    Ok(Fanout {
-        store: template.store,
-        bus,
-        grid: template.grid,
-        policy: template.policy,
-        candidates_per_truck: template.candidates_per_truck,
-    })
+/// Builds the order-fanout use case with the configuration the function reads, over `bus`, with
+/// at most `max_recipients` transporters per booking if given.
+pub async fn fanout_over<B: EventBus>(bus: B, max_recipients: Option<usize>) -> anyhow::Result<Fanout<DynamoStore, B>> {
+    let mut settings = weelo_order_fanout::Settings::from_env()?;
+    if let Some(max) = max_recipients {
+        settings.fanout.policy.max_candidates = max;
+    }
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    Ok(Fanout::new(DynamoStore::from_config(&aws, settings.tables), bus, settings.fanout))
 }
 
-/// The fcm-consumer's push service, with `delay` before each push.
-pub async fn push_service(delay: Duration) -> anyhow::Result<PushService<DynamoStore, DelayedSender<SnsPushSender>>> {
-    let consumer = weelo_fcm_consumer::from_env().await?;
-    Ok(PushService { store: consumer.store, sender: DelayedSender { inner: consumer.sender, delay } })
+/// The fcm-consumer's push use case, with `delay` before each push.
+pub async fn push_service(delay: Duration) -> anyhow::Result<Push<DynamoStore, DelayedSender<SnsPushSender>>> {
+    let settings = weelo_fcm_consumer::Settings::from_env()?;
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let sender = DelayedSender { inner: SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), delay };
+    Ok(Push::new(DynamoStore::from_config(&aws, settings.tables), sender, settings.claim_lease))
 }
 
 /// Figure 2: the synchronous baseline. One booking = create it, match, offer, and push to every
 /// phone, all before the answer.
 pub async fn synchronous_booking(
-    app: &App,
+    api: &ApiClient,
     fanout: &Fanout<DynamoStore, InlinePushBus<DynamoStore, DelayedSender<SnsPushSender>>>,
-    customer: &Person,
+    customer: &User,
     centre: (f64, f64),
 ) -> anyhow::Result<(Duration, usize)> {
     let started = Instant::now();
-    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+    let Answer { status, body: answer, .. } =
+        api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(centre))).await;
     anyhow::ensure!(status == 201, "booking: {status} {answer}");
     let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
-    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    let booking = api.app().store.get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     let report = fanout.on_event(EventId::generate(), &DomainEvent::BookingCreated(booking)).await?;
     Ok((started.elapsed(), report.notifications))
 }
 
 /// Kafka, plus a copy of everything published: lets the fan-out figure hand the fcm-consumer
 /// exactly the notifications order-fanout produced.
+#[derive(Clone)]
 pub struct RecordingBus {
     pub kafka: KafkaEventBus,
-    pub published: Mutex<Vec<EventRecord>>,
+    pub published: Arc<Mutex<Vec<EventRecord>>>,
 }
 
 #[async_trait]
@@ -139,47 +142,48 @@ impl EventBus for RecordingBus {
 
 /// An MSK event holding `records` spread over `partitions` partitions by key, as Kafka would.
 pub fn msk_event_over_partitions(records: &[EventRecord], partitions: usize) -> LambdaEvent<KafkaEvent> {
-    let mut by_partition: HashMap<String, Vec<_>> = HashMap::new();
-    for record in records {
-        let mut hasher = DefaultHasher::new();
-        record.key.hash(&mut hasher);
-        let partition = (hasher.finish() % partitions as u64) as i64;
-        let batch = by_partition.entry(format!("{}-{partition}", record.topic)).or_default();
-        let offset = batch.len() as i64;
-        batch.push(weelo_testkit::msk_record(
-            &record.topic,
-            partition,
-            offset,
-            record.key.as_bytes(),
-            record.payload.as_bytes(),
-        ));
-    }
-    let mut event = KafkaEvent::default();
-    event.event_source = Some("aws:kafka".into());
-    event.records = by_partition;
-    LambdaEvent::new(event, Context::default())
+    let mut next_offset: HashMap<i32, i64> = HashMap::new();
+    let consumed: Vec<_> = records
+        .iter()
+        .map(|record| {
+            let mut hasher = DefaultHasher::new();
+            record.key.hash(&mut hasher);
+            let partition = (hasher.finish() % partitions as u64) as i32;
+            let offset = next_offset.entry(partition).or_default();
+            *offset += 1;
+            weelo_testkit::consumed(
+                &record.topic,
+                partition,
+                *offset - 1,
+                record.key.as_bytes(),
+                record.payload.as_bytes(),
+            )
+        })
+        .collect();
+    LambdaEvent::new(weelo_testkit::msk_event_of(&consumed), Context::default())
 }
 
 /// Figure 4: `booking.created` → order-fanout (match, offers, 1000 notifications on Kafka) →
 /// fcm-consumer (1000 pushes through SNS), each stage timed; the Kafka hop between them is not.
 pub async fn booking_fanout(
-    app: &App,
-    customer: &Person,
+    api: &ApiClient,
+    customer: &User,
     centre: (f64, f64),
     push_delay: Duration,
     max_recipients: usize,
 ) -> anyhow::Result<FanoutFigure> {
-    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+    let Answer { status, body: answer, .. } =
+        api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(centre))).await;
     anyhow::ensure!(status == 201, "booking: {status} {answer}");
     let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
-    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    let booking = api.app().store.get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
-    let mut fanout = fanout_over(RecordingBus { kafka, published: Mutex::default() }).await?;
-    fanout.policy.max_candidates = max_recipients;
+    let bus = RecordingBus { kafka, published: Arc::default() };
+    let fanout = fanout_over(bus.clone(), Some(max_recipients)).await?;
     let started = Instant::now();
     let report = fanout.on_event(EventId::generate(), &DomainEvent::BookingCreated(booking)).await?;
     let matched = started.elapsed();
-    let notifications = std::mem::take(&mut *fanout.bus.published.lock().expect("not poisoned"));
+    let notifications = std::mem::take(&mut *bus.published.lock().expect("not poisoned"));
     let consumer = push_service(push_delay).await?;
     let started = Instant::now();
     let response =
@@ -202,21 +206,21 @@ pub struct FanoutFigure {
 /// Figure 4b: a 50-truck order from `order.created` to every truck request written and every line offered;
 /// returns the time and what order-fanout reported doing.
 pub async fn order_fanout(
-    app: &App,
-    customer: &Person,
+    api: &ApiClient,
+    customer: &User,
     centre: (f64, f64),
-) -> anyhow::Result<(Duration, weelo_core::fanout::FanoutReport)> {
+) -> anyhow::Result<(Duration, weelo_core::usecases::fanout::FanoutReport)> {
     let body = json!({
         "pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
         "trucks": [{"vehicleType": "tipper", "quantity": 10}, {"vehicleType": "container", "quantity": 20},
                    {"vehicleType": "open", "quantity": 20}]
     });
-    let (status, answer) = call(app, "POST", "/v1/orders", &customer.token, Some(&body)).await;
+    let Answer { status, body: answer, .. } = api.call("POST", "/v1/orders", Some(customer), Some(body.clone())).await;
     anyhow::ensure!(status == 201, "order: {status} {answer}");
     let id = OrderId::parse(answer["orderId"].as_str().unwrap_or_default())?;
-    let view = app.service.store().get_order(id).await?.ok_or_else(|| anyhow::anyhow!("order vanished"))?;
+    let view = api.app().store.get_order(id).await?.ok_or_else(|| anyhow::anyhow!("order vanished"))?;
     let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
-    let fanout = fanout_over(kafka).await?;
+    let fanout = fanout_over(kafka, None).await?;
     let started = Instant::now();
     let report = fanout.on_event(EventId::generate(), &DomainEvent::OrderCreated(view.order)).await?;
     Ok((started.elapsed(), report))
@@ -225,12 +229,12 @@ pub async fn order_fanout(
 /// Figure 3a: GPS points through the api's ingest path into Kafka, `per_request` points per
 /// request, `concurrency` requests at a time; returns points per second.
 pub async fn location_ingest(
-    app: &App,
+    api: &ApiClient,
     per_request: usize,
     requests: usize,
     concurrency: usize,
 ) -> anyhow::Result<f64> {
-    let drivers: Vec<Person> = (0..concurrency).map(|_| Person::new("transporter")).collect();
+    let drivers: Vec<User> = (0..concurrency).map(|_| User::transporter()).collect();
     let now = chrono::Utc::now();
     let points: Vec<_> = (0..per_request)
         .map(|n| json!({"lat": 19.0 + n as f64 / 10_000.0, "lng": 72.8, "recordedAt": (now - chrono::Duration::seconds(n as i64)).to_rfc3339()}))
@@ -240,7 +244,7 @@ pub async fn location_ingest(
     let statuses: Vec<u16> = stream::iter(0..requests)
         .map(|i| {
             let (driver, body) = (&drivers[i % drivers.len()], &body);
-            async move { call(app, "POST", "/v1/tracking/location", &driver.token, Some(body)).await.0 }
+            async move { api.call("POST", "/v1/tracking/location", Some(driver), Some(body.clone())).await.status }
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -285,7 +289,7 @@ pub async fn location_consumer(trucks: usize, points_per_truck: usize) -> anyhow
 }
 
 /// One notification for each of `people`, as order-fanout publishes them.
-pub fn notifications_for(people: &[Person]) -> anyhow::Result<Vec<EventRecord>> {
+pub fn notifications_for(people: &[User]) -> anyhow::Result<Vec<EventRecord>> {
     people
         .iter()
         .map(|person| {
@@ -306,11 +310,12 @@ pub fn notifications_for(people: &[Person]) -> anyhow::Result<Vec<EventRecord>> 
 }
 
 /// A `booking.created` record for a new booking at `centre`, stored as the api stores it.
-pub async fn booking_created(app: &App, customer: &Person, centre: (f64, f64)) -> anyhow::Result<EventRecord> {
-    let (status, answer) = call(app, "POST", "/v1/bookings", &customer.token, Some(&booking_at(centre))).await;
+pub async fn booking_created(api: &ApiClient, customer: &User, centre: (f64, f64)) -> anyhow::Result<EventRecord> {
+    let Answer { status, body: answer, .. } =
+        api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(centre))).await;
     anyhow::ensure!(status == 201, "booking: {status} {answer}");
     let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
-    let booking = app.service.store().get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    let booking = api.app().store.get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     Ok(DomainEvent::BookingCreated(booking).to_record(EventId::generate(), "/weelo/api", chrono::Utc::now()))
 }
 
@@ -321,7 +326,9 @@ pub async fn location_minute(
     trucks: usize,
     index_refresh: chrono::Duration,
 ) -> anyhow::Result<(Duration, usize, usize)> {
-    let consumer = weelo_location_consumer::from_env().await?;
+    let mut settings = weelo_location_consumer::Settings::from_env()?;
+    settings.index_refresh = index_refresh;
+    let consumer = weelo_location_consumer::connect(&settings).await?;
     let ids: Vec<UserId> =
         (0..trucks).map(|_| UserId::parse(&weelo_testkit::unique("bench-minute"))).collect::<Result<_, _>>()?;
     let start = chrono::Utc::now() - chrono::Duration::seconds(60);
@@ -345,8 +352,7 @@ pub async fn location_minute(
             })
             .collect();
         let started = Instant::now();
-        let report =
-            weelo_core::tracking::process_locations(&consumer.store, &consumer.grid, index_refresh, &updates).await?;
+        let report = consumer.on_batch(&updates).await?;
         took += started.elapsed();
         points += report.points;
         // History items, positions, and per index write its put and the note on the position

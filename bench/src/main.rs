@@ -13,7 +13,7 @@ struct Cli {
 enum Command {
     /// Run every figure against the local stack (environment from .local/stack.env) and write the report.
     Local(weelo_bench::report::Settings),
-    /// Load a running API over HTTP (deployed, or local under `cargo lambda watch`): trucks stream
+    /// Load a running API over HTTP (deployed, or local under `weelo-local functions`): trucks stream
     /// GPS, customers book; prints live progress and a summary line (appended to --append-to if given).
     Remote {
         #[command(flatten)]

@@ -46,25 +46,25 @@ const FANOUT_RECIPIENTS: usize = 1000;
 
 /// Runs the rounds; returns one line per round (and prints it as it goes).
 pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
-    let app = weelo_api::App::from_env().await?;
-    let customer = crate::world::Person::new("customer");
+    let api = weelo_testkit::api::ApiClient::in_process().await;
+    let customer = weelo_testkit::api::User::customer();
     let city = crate::world::private_city();
     let no_progress = indicatif::ProgressBar::hidden();
     if matches!(settings.path, HotPath::Fanout | HotPath::Order) {
         let locations = weelo_location_consumer::from_env().await?;
-        crate::world::seed_transporters(&app, &locations, city, FANOUT_RECIPIENTS, &no_progress).await?;
+        crate::world::seed_transporters(&api, &locations, city, FANOUT_RECIPIENTS, &no_progress).await?;
     }
     let mut lines = Vec::new();
     for round in 1..=settings.rounds {
         let started = Instant::now();
         let line = match settings.path {
             HotPath::Booking => {
-                let latencies = figures::booking_latency(&app, &customer, city, 200, &no_progress).await;
+                let latencies = figures::booking_latency(&api, &customer, city, 200, &no_progress).await;
                 format!("round {round}: booking {}", latencies.summary())
             }
             HotPath::Fanout => {
                 let figure =
-                    figures::booking_fanout(&app, &customer, city, std::time::Duration::ZERO, FANOUT_RECIPIENTS)
+                    figures::booking_fanout(&api, &customer, city, std::time::Duration::ZERO, FANOUT_RECIPIENTS)
                         .await?;
                 format!(
                     "round {round}: fan-out to {}: match + offers + notifications {} ms, pushes {} ms",
@@ -74,7 +74,7 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                 )
             }
             HotPath::Order => {
-                let (took, report) = figures::order_fanout(&app, &customer, city).await?;
+                let (took, report) = figures::order_fanout(&api, &customer, city).await?;
                 format!(
                     "round {round}: 50-truck order: {} truck requests, {} offers, {} notifications in {} ms",
                     report.truck_requests,
@@ -84,7 +84,7 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                 )
             }
             HotPath::Ingest => {
-                let rate = figures::location_ingest(&app, 100, 400, 8).await?;
+                let rate = figures::location_ingest(&api, 100, 400, 8).await?;
                 format!("round {round}: ingest {rate:.0} points/s")
             }
             HotPath::LocationConsumer => {
@@ -112,9 +112,9 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
 
 /// Makes `n` GPS points into event records as the api's ingest does; returns the time and count.
 fn encode_location_events(n: usize) -> anyhow::Result<(std::time::Duration, usize)> {
-    use weelo_core::events::{DomainEvent, LocationUpdated};
-    use weelo_core::ids::{EventId, UserId};
-    use weelo_core::location::LocationPoint;
+    use weelo_core::contract::events::{DomainEvent, LocationUpdated};
+    use weelo_core::model::ids::{EventId, UserId};
+    use weelo_core::model::location::LocationPoint;
     let transporter = UserId::parse("bench-truck-encoding")?;
     let now = chrono::Utc::now();
     let started = Instant::now();
@@ -152,7 +152,7 @@ fn parse_location_bodies(n: usize) -> anyhow::Result<(std::time::Duration, usize
     let started = Instant::now();
     let mut points = 0usize;
     for _ in 0..n {
-        points += weelo_core::requests::parse_location_body(&body, now)
+        points += weelo_core::contract::requests::parse_location_body(&body, now)
             .map_err(|problems| anyhow::anyhow!("the benchmark's body was refused: {problems:?}"))?
             .len();
     }

@@ -1,5 +1,5 @@
 //! The load generator against a running API over HTTP — a deployed one (`api_url` output of
-//! infra/terraform) or the local one under `cargo lambda watch`: simulated trucks stream GPS every
+//! infra/terraform) or the local one under `weelo-local functions`: simulated trucks stream GPS every
 //! few seconds and customers book at a steady rate, with live progress and a latency/throughput
 //! summary at the end.
 

@@ -1,12 +1,17 @@
-//! Runs every figure in order and writes the markdown report.
+//! Runs every figure in order ([`measure`], one function per group of figures) and writes the
+//! markdown report (one function per section).
 
 use crate::baseline::InlinePushBus;
+use crate::coldstart::ProcessFigure;
 use crate::figures;
+use crate::figures::FanoutFigure;
 use crate::stats::{Latencies, ms, per_second};
-use crate::world::{Person, private_city, seed_transporters};
+use crate::world::{private_city, seed_transporters};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 use std::time::Duration;
+use weelo_core::usecases::fanout::FanoutReport;
+use weelo_testkit::api::{ApiClient, User};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Settings {
@@ -42,42 +47,113 @@ fn step(what: &str) -> ProgressBar {
     spinner
 }
 
+/// Everything `make bench` measures.
+struct Measured {
+    dynamo_floor: Latencies,
+    kafka_floor: Latencies,
+    bookings: Latencies,
+    /// Figure 4 per push delay.
+    fanouts: Vec<(Duration, FanoutFigure)>,
+    /// Figure 2 per push delay: latencies and recipients.
+    synchronous: Vec<(Duration, Latencies, usize)>,
+    fanout_curve: Vec<FanoutFigure>,
+    ingest_curve: Vec<(usize, f64)>,
+    order_took: Duration,
+    order_report: FanoutReport,
+    single: f64,
+    batched: f64,
+    consumer_took: Duration,
+    consumer_records: usize,
+    /// Figure 3d per geo-index refresh: `(refresh s, took, points, writes)`.
+    minutes: Vec<(i64, Duration, usize, usize)>,
+    peak_rss_mb: Option<f64>,
+    processes: Vec<(&'static str, String, ProcessFigure)>,
+    zips: Vec<(String, u64)>,
+}
+
 pub async fn run(settings: &Settings) -> anyhow::Result<String> {
-    let app = weelo_api::App::from_env().await?;
-    let delay = Duration::from_millis(settings.push_delay_ms);
-    let customer = Person::new("customer");
+    let measured = measure(settings).await?;
+    std::fs::write(settings.report.with_extension("json"), serde_json::to_string_pretty(&chart_data(&measured))?)?;
+    let mut out = String::new();
+    write_figures(&mut out, settings, &measured)?;
+    write_scaling(&mut out, &measured)?;
+    write_targets(&mut out, &measured)?;
+    write_costs(&mut out, settings, &measured)?;
+    Ok(out)
+}
 
+async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
+    let api = ApiClient::in_process().await;
+    let customer = User::customer();
     let spinner = step("I/O floor (DynamoDB read, Kafka publish)");
-    let (dynamo_floor, kafka_floor) = figures::io_floor(&app, 200).await?;
+    let (dynamo_floor, kafka_floor) = figures::io_floor(&api, 200).await?;
     spinner.finish();
-
     let progress = bar(settings.bookings, "booking latency (in-process)");
-    let bookings = figures::booking_latency(&app, &customer, private_city(), settings.bookings, &progress).await;
+    let bookings = figures::booking_latency(&api, &customer, private_city(), settings.bookings, &progress).await;
     progress.finish();
-
     let city = private_city();
     let locations = weelo_location_consumer::from_env().await?;
     let progress = bar(settings.recipients, "seeding transporters + phones");
-    let transporters = seed_transporters(&app, &locations, city, settings.recipients, &progress).await?;
+    let transporters = seed_transporters(&api, &locations, city, settings.recipients, &progress).await?;
     progress.finish();
+    let (fanouts, synchronous) = measure_fanouts(settings, &api, &customer, city).await?;
+    let (fanout_curve, ingest_curve) = measure_scaling(settings, &api, &customer, city).await?;
+    let spinner = step("50-truck order fan-out");
+    let (order_took, order_report) = figures::order_fanout(&api, &customer, city).await?;
+    spinner.finish();
+    let (single, batched, consumer_took, consumer_records, minutes) = measure_gps(settings, &api).await?;
+    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
+    let spinner = step("cold start and peak RSS of each release binary");
+    let processes = process_figures(&api, &customer, city, &transporters).await?;
+    spinner.finish();
+    Ok(Measured {
+        dynamo_floor,
+        kafka_floor,
+        bookings,
+        fanouts,
+        synchronous,
+        fanout_curve,
+        ingest_curve,
+        order_took,
+        order_report,
+        single,
+        batched,
+        consumer_took,
+        consumer_records,
+        minutes,
+        peak_rss_mb,
+        processes,
+        zips: arm64_zip_sizes(),
+    })
+}
 
+type Fanouts = (Vec<(Duration, FanoutFigure)>, Vec<(Duration, Latencies, usize)>);
+
+/// Figures 4 and 2: the asynchronous fan-out, and the synchronous baseline, with and without the
+/// push delay.
+async fn measure_fanouts(
+    settings: &Settings,
+    api: &ApiClient,
+    customer: &User,
+    city: (f64, f64),
+) -> anyhow::Result<Fanouts> {
+    let delay = Duration::from_millis(settings.push_delay_ms);
     let mut fanouts = Vec::new();
     for push_delay in [Duration::ZERO, delay] {
         let spinner = step(&format!("async fan-out, push delay {}", ms(push_delay)));
         fanouts
-            .push((push_delay, figures::booking_fanout(&app, &customer, city, push_delay, settings.recipients).await?));
+            .push((push_delay, figures::booking_fanout(api, customer, city, push_delay, settings.recipients).await?));
         spinner.finish();
     }
-
     let mut synchronous = Vec::new();
     for push_delay in [Duration::ZERO, delay] {
         let inline = InlinePushBus { push: figures::push_service(push_delay).await?, concurrency: 8 };
-        let fanout = figures::fanout_over(inline).await?;
+        let fanout = figures::fanout_over(inline, None).await?;
         let mut latencies = Latencies::default();
         let mut recipients = 0;
         let progress = bar(settings.sync_runs, &format!("sync baseline, push delay {}", ms(push_delay)));
         for _ in 0..settings.sync_runs {
-            let (took, pushed) = figures::synchronous_booking(&app, &fanout, &customer, city).await?;
+            let (took, pushed) = figures::synchronous_booking(api, &fanout, customer, city).await?;
             latencies.record(took);
             recipients = pushed;
             progress.inc(1);
@@ -85,39 +161,46 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         progress.finish();
         synchronous.push((push_delay, latencies, recipients));
     }
+    Ok((fanouts, synchronous))
+}
 
-    // Figure 6: how the work grows with the load: fan-out at 1/8, 1/4, 1/2 and all of the
-    // recipients, ingest at 1, 2, 4 and 8 concurrent 100-point requests.
+/// Figure 6: how the work grows with the load: fan-out at 1/8, 1/4, 1/2 and all of the
+/// recipients, ingest at 1, 2, 4 and 8 concurrent 100-point requests.
+async fn measure_scaling(
+    settings: &Settings,
+    api: &ApiClient,
+    customer: &User,
+    city: (f64, f64),
+) -> anyhow::Result<(Vec<FanoutFigure>, Vec<(usize, f64)>)> {
     let mut fanout_curve = Vec::new();
     for share in [8, 4, 2, 1] {
         let spinner = step(&format!("scaling: fan-out to {} phones", settings.recipients / share));
-        let figure =
-            figures::booking_fanout(&app, &customer, city, Duration::ZERO, settings.recipients / share).await?;
-        fanout_curve.push(figure);
+        fanout_curve
+            .push(figures::booking_fanout(api, customer, city, Duration::ZERO, settings.recipients / share).await?);
         spinner.finish();
     }
     let mut ingest_curve = Vec::new();
     for concurrency in [1, 2, 4, 8] {
         let spinner = step(&format!("scaling: ingest, {concurrency} concurrent"));
-        ingest_curve.push((concurrency, figures::location_ingest(&app, 100, 50 * concurrency, concurrency).await?));
+        ingest_curve.push((concurrency, figures::location_ingest(api, 100, 50 * concurrency, concurrency).await?));
         spinner.finish();
     }
+    Ok((fanout_curve, ingest_curve))
+}
 
-    let spinner = step("50-truck order fan-out");
-    let (order_took, order_report) = figures::order_fanout(&app, &customer, city).await?;
-    spinner.finish();
+type Gps = (f64, f64, Duration, usize, Vec<(i64, Duration, usize, usize)>);
 
+/// Figures 3a–3d: ingest with one and with 100 points per request, a 10,000-record batch through
+/// the location-consumer, and one minute of GPS with the geo index rewritten with every point
+/// (the before) and once a minute per transporter in the same cell (the after).
+async fn measure_gps(settings: &Settings, api: &ApiClient) -> anyhow::Result<Gps> {
     let spinner = step("location ingest");
-    let single = figures::location_ingest(&app, 1, 2000, settings.concurrency).await?;
-    let batched = figures::location_ingest(&app, 100, 200, settings.concurrency).await?;
+    let single = figures::location_ingest(api, 1, 2000, settings.concurrency).await?;
+    let batched = figures::location_ingest(api, 100, 200, settings.concurrency).await?;
     spinner.finish();
-
     let spinner = step("location-consumer, 10,000-record batch");
     let (consumer_took, consumer_records) = figures::location_consumer(500, 20).await?;
     spinner.finish();
-
-    // The optimisation figure 3d led to: before = the geo index rewritten with every point
-    // (GEO_INDEX_REFRESH_SECS=0), after = once a minute per transporter in the same cell.
     let mut minutes = Vec::new();
     for refresh_secs in [0, 60] {
         let spinner = step(&format!("location-consumer, one minute of GPS, index refresh {refresh_secs} s"));
@@ -125,14 +208,11 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         minutes.push((refresh_secs, took, points, writes));
         spinner.finish();
     }
+    Ok((single, batched, consumer_took, consumer_records, minutes))
+}
 
-    let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
-
-    let spinner = step("cold start and peak RSS of each release binary");
-    let processes = process_figures(&app, &customer, city, &transporters).await?;
-    spinner.finish();
-
-    let mut out = String::new();
+/// The header and the table of figures 1–5 and 7.
+fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow::Result<()> {
     writeln!(out, "# Benchmarks\n")?;
     writeln!(out, "Measured {} on: {}.", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"), machine())?;
     writeln!(out, "Command: `make bench` (`weelo-bench local`, release build) with the native local stack up:")?;
@@ -140,19 +220,19 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     writeln!(out, "benchmark. The handlers run in-process, as the integration tests run them. Figures from this")?;
     writeln!(out, "machine are indications; the ratios are the claim.\n")?;
     writeln!(out, "| figure | result |\n|---|---|")?;
-    writeln!(out, "| 1. `POST /v1/bookings`, api handler + I/O | {} |", bookings.summary())?;
-    writeln!(out, "| 1a. of which emulator floor: one DynamoDB read (moto) | {} |", dynamo_floor.summary())?;
-    writeln!(out, "| 1b. of which emulator floor: one Kafka publish, acks=all | {} |", kafka_floor.summary())?;
-    for (push_delay, latencies, recipients) in &synchronous {
-        let ratio = latencies.quantile(0.5).as_secs_f64() / bookings.quantile(0.5).as_secs_f64();
+    writeln!(out, "| 1. `POST /v1/m.bookings`, api handler + I/O | {} |", m.bookings.summary())?;
+    writeln!(out, "| 1a. of which emulator floor: one DynamoDB read (moto) | {} |", m.dynamo_floor.summary())?;
+    writeln!(out, "| 1b. of which emulator floor: one Kafka publish, acks=all | {} |", m.kafka_floor.summary())?;
+    for (push_delay, latencies, recipients) in &m.synchronous {
+        let ratio = latencies.quantile(0.5).as_secs_f64() / m.bookings.quantile(0.5).as_secs_f64();
         writeln!(
             out,
-            "| 2. synchronous baseline, {recipients} pushes inline, push delay {} | {} → **{ratio:.0}×** the async p50 |",
+            "| 2. m.synchronous baseline, {recipients} pushes inline, push delay {} | {} → **{ratio:.0}×** the async p50 |",
             ms(*push_delay),
             latencies.summary()
         )?;
     }
-    for (push_delay, figure) in &fanouts {
+    for (push_delay, figure) in &m.fanouts {
         writeln!(
             out,
             "| 4. async fan-out to {} phones, push delay {}: match + offers + notifications / pushes | {} / {} (total {}) |",
@@ -166,27 +246,28 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     writeln!(
         out,
         "| 4b. 50-truck order: `order.created` → {} truck requests written, {} offers | {} |",
-        order_report.truck_requests,
-        order_report.offers,
-        ms(order_took)
+        m.order_report.truck_requests,
+        m.order_report.offers,
+        ms(m.order_took)
     )?;
     writeln!(
         out,
-        "| 3a. location ingest into Kafka, 1 point per request, {} concurrent | {single:.0} points/s |",
-        settings.concurrency
+        "| 3a. location ingest into Kafka, 1 point per request, {} concurrent | {:.0} points/s |",
+        settings.concurrency, m.single
     )?;
     writeln!(
         out,
-        "| 3b. location ingest into Kafka, 100 points per request, {} concurrent | {batched:.0} points/s |",
-        settings.concurrency
+        "| 3b. location ingest into Kafka, 100 points per request, {} concurrent | {:.0} points/s |",
+        settings.concurrency, m.batched
     )?;
     writeln!(
         out,
-        "| 3c. location-consumer, one {consumer_records}-record batch (500 trucks: 500 position writes after coalescing) | {} → {:.0} records/s |",
-        ms(consumer_took),
-        per_second(consumer_records, consumer_took)
+        "| 3c. location-consumer, one {}-record batch (500 trucks: 500 position writes after coalescing) | {} → {:.0} records/s |",
+        m.consumer_records,
+        ms(m.consumer_took),
+        per_second(m.consumer_records, m.consumer_took)
     )?;
-    for (refresh_secs, took, points, writes) in &minutes {
+    for (refresh_secs, took, points, writes) in &m.minutes {
         writeln!(
             out,
             "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · {writes} DynamoDB item writes (history + positions + geo-index puts and their notes on the position) = **{:.2} per point** |",
@@ -195,7 +276,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             *writes as f64 / *points as f64
         )?;
     }
-    for (name, load, figure) in &processes {
+    for (name, load, figure) in &m.processes {
         let loaded = figure.invocations.iter().max().map(|d| ms(*d)).unwrap_or_else(|| "–".into());
         writeln!(
             out,
@@ -207,28 +288,32 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             figure.binary_bytes as f64 / 1_048_576.0
         )?;
     }
-    let zips = arm64_zip_sizes();
-    for (name, bytes) in &zips {
+    for (name, bytes) in &m.zips {
         writeln!(
             out,
-            "| 5. `{name}`: arm64 Lambda zip (`infra/build-zips.sh`, as deployed) | {:.1} MB |",
+            "| 5. `{name}`: arm64 Lambda zip (`infra/build-m.zips.sh`, as deployed) | {:.1} MB |",
             *bytes as f64 / 1_048_576.0
         )?;
     }
-    if zips.is_empty() {
-        writeln!(out, "| 5. arm64 Lambda zips | not measured: run `infra/build-zips.sh` first |")?;
+    if m.zips.is_empty() {
+        writeln!(out, "| 5. arm64 Lambda m.zips | not measured: run `infra/build-m.zips.sh` first |")?;
     }
-    if let Some(mb) = peak_rss_mb {
+    if let Some(mb) = m.peak_rss_mb {
         writeln!(
             out,
             "| 7. peak RSS of the benchmark process (all handlers in one process: an upper bound per function) | {mb:.0} MB |"
         )?;
     }
+    Ok(())
+}
+
+/// Figure 6: the scaling table.
+fn write_scaling(out: &mut String, m: &Measured) -> anyhow::Result<()> {
     writeln!(
         out,
         "\n## 6. Scaling\n\n| load | fan-out: recipients → match + offers / pushes | ingest: concurrent 100-point requests → points/s |\n|---|---|---|"
     )?;
-    for (i, (figure, (concurrency, rate))) in fanout_curve.iter().zip(&ingest_curve).enumerate() {
+    for (i, (figure, (concurrency, rate))) in m.fanout_curve.iter().zip(&m.ingest_curve).enumerate() {
         writeln!(
             out,
             "| {}× | {} → {} / {} | {concurrency} → {rate:.0} |",
@@ -238,42 +323,51 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             ms(figure.pushed)
         )?;
     }
-    let chart_data = serde_json::json!({
-        "fanout": fanout_curve.iter().map(|f| serde_json::json!({"recipients": f.recipients, "matchedMs": f.matched.as_secs_f64() * 1e3, "pushedMs": f.pushed.as_secs_f64() * 1e3})).collect::<Vec<_>>(),
-        "ingest": ingest_curve.iter().map(|(c, r)| serde_json::json!({"concurrency": c, "pointsPerSecond": r})).collect::<Vec<_>>(),
-        "asyncBookingP50Ms": bookings.quantile(0.5).as_secs_f64() * 1e3,
-        "asyncBookingP99Ms": bookings.quantile(0.99).as_secs_f64() * 1e3,
-        "sync": synchronous.iter().map(|(d, l, n)| serde_json::json!({"pushDelayMs": d.as_millis() as u64, "recipients": n, "p50Ms": l.quantile(0.5).as_secs_f64() * 1e3})).collect::<Vec<_>>(),
-    });
-    std::fs::write(settings.report.with_extension("json"), serde_json::to_string_pretty(&chart_data)?)?;
-    // The targets next to what was measured here, so nobody has to compare by hand.
+    Ok(())
+}
+
+/// What the charts are drawn from (`docs/BENCHMARKS.json`, `localstack/bench_chart.py`).
+fn chart_data(m: &Measured) -> serde_json::Value {
+    serde_json::json!({
+        "fanout": m.fanout_curve.iter().map(|f| serde_json::json!({"recipients": f.recipients, "matchedMs": f.matched.as_secs_f64() * 1e3, "pushedMs": f.pushed.as_secs_f64() * 1e3})).collect::<Vec<_>>(),
+        "ingest": m.ingest_curve.iter().map(|(c, r)| serde_json::json!({"concurrency": c, "pointsPerSecond": r})).collect::<Vec<_>>(),
+        "asyncBookingP50Ms": m.bookings.quantile(0.5).as_secs_f64() * 1e3,
+        "asyncBookingP99Ms": m.bookings.quantile(0.99).as_secs_f64() * 1e3,
+        "sync": m.synchronous.iter().map(|(d, l, n)| serde_json::json!({"pushDelayMs": d.as_millis() as u64, "recipients": n, "p50Ms": l.quantile(0.5).as_secs_f64() * 1e3})).collect::<Vec<_>>(),
+    })
+}
+
+/// The targets next to what was measured here, so nobody has to compare by hand.
+fn write_targets(out: &mut String, m: &Measured) -> anyhow::Result<()> {
     let verdict = |met: bool| if met { "met" } else { "**not met here**" };
-    let sync_ratio = synchronous
+    let sync_ratio = m
+        .synchronous
         .last()
-        .map(|(_, l, _)| l.quantile(0.5).as_secs_f64() / bookings.quantile(0.5).as_secs_f64())
+        .map(|(_, l, _)| l.quantile(0.5).as_secs_f64() / m.bookings.quantile(0.5).as_secs_f64())
         .unwrap_or(0.0);
-    let fanout_total = fanouts.first().map(|(_, f)| f.matched + f.pushed).unwrap_or_default();
-    let largest_zip = arm64_zip_sizes().into_iter().map(|(_, bytes)| bytes).max();
-    let slowest_cold = processes
+    let fanout_total = m.fanouts.first().map(|(_, f)| f.matched + f.pushed).unwrap_or_default();
+    let largest_zip = m.zips.iter().map(|(_, bytes)| *bytes).max();
+    let slowest_cold = m
+        .processes
         .iter()
         .filter(|(n, _, _)| *n != "kafka-topics")
         .map(|(_, _, f)| f.cold_start)
         .max()
         .unwrap_or_default();
-    let largest_rss = processes.iter().map(|(_, _, f)| f.peak_rss_kb).max().unwrap_or(0) as f64 / 1024.0;
-    let consumer_rate = per_second(consumer_records, consumer_took);
+    let largest_rss = m.processes.iter().map(|(_, _, f)| f.peak_rss_kb).max().unwrap_or(0) as f64 / 1024.0;
+    let consumer_rate = per_second(m.consumer_records, m.consumer_took);
     writeln!(out, "\n## Against the targets\n\n| target | here | |\n|---|---|---|")?;
     for (target, here, met) in [
         (
             "booking p99 ≤ 15 ms (handler + I/O)",
-            ms(bookings.quantile(0.99)),
-            bookings.quantile(0.99) <= Duration::from_millis(15),
+            ms(m.bookings.quantile(0.99)),
+            m.bookings.quantile(0.99) <= Duration::from_millis(15),
         ),
         ("sync / async ≥ 2000× at 1000 recipients", format!("{sync_ratio:.0}×"), sync_ratio >= 2000.0),
         (
             "ingest ≥ 250,000 points/s",
-            format!("{batched:.0}/s (100-point requests, both cores, Kafka on the same cores)"),
-            batched >= 250_000.0,
+            format!("{:.0}/s (100-point requests, both cores, Kafka on the same cores)", m.batched),
+            m.batched >= 250_000.0,
         ),
         (
             "location-consumer ≥ 250,000 records/s",
@@ -281,7 +375,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
             consumer_rate >= 250_000.0,
         ),
         ("booking.created → last of 1000 pushes ≤ 1 s", ms(fanout_total), fanout_total <= Duration::from_secs(1)),
-        ("50-truck order → truck requests written ≤ 1 s", ms(order_took), order_took <= Duration::from_secs(1)),
+        ("50-truck order → truck requests written ≤ 1 s", ms(m.order_took), m.order_took <= Duration::from_secs(1)),
         (
             "cold start ≤ 40 ms (the slowest function's median; kafka-topics, run once per deploy, left out)",
             ms(slowest_cold),
@@ -310,12 +404,16 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         "\nFlamegraphs of the two hottest paths, the booking's round trips, and the optimisations they led to (before/after): [PROFILES.md](PROFILES.md) (`localstack/profile.sh`)."
     )?;
 
-    // Figure 8: what the measured work costs in AWS, from the durations above and the memory sizes
-    // infra/terraform sets. Emulator-bound durations (everything touching moto) are upper bounds.
-    let recipients = fanouts.last().map(|(_, f)| f.recipients).unwrap_or(settings.recipients) as f64;
+    Ok(())
+}
+
+/// Figure 8: what the measured work costs in AWS, from the durations above and the memory sizes
+/// infra/terraform sets. Emulator-bound durations (everything touching moto) are upper bounds.
+fn write_costs(out: &mut String, settings: &Settings, m: &Measured) -> anyhow::Result<()> {
+    let recipients = m.fanouts.last().map(|(_, f)| f.recipients).unwrap_or(settings.recipients) as f64;
     let (fanout_matched, fanout_pushed) =
-        fanouts.first().map(|(_, f)| (f.matched.as_secs_f64(), f.pushed.as_secs_f64())).unwrap_or_default();
-    let booking_s = bookings.quantile(0.5).as_secs_f64();
+        m.fanouts.first().map(|(_, f)| (f.matched.as_secs_f64(), f.pushed.as_secs_f64())).unwrap_or_default();
+    let booking_s = m.bookings.quantile(0.5).as_secs_f64();
     let per_million_bookings = [
         ("api Lambda (512 MB)", 1e6 * (booking_s * 0.5 * LAMBDA_GB_SECOND) + LAMBDA_PER_MILLION_REQUESTS),
         (
@@ -327,9 +425,9 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         ("DynamoDB writes (7 + 2 per recipient WRU)", (7.0 + 2.0 * recipients) * DYNAMO_PER_MILLION_WRU),
         ("SNS mobile push (one per recipient)", recipients * SNS_PER_MILLION_PUSHES),
     ];
-    let (_, _, minute_points, minute_writes) = minutes.last().copied().unwrap_or((0, Duration::ZERO, 1, 0));
-    let minute_took = minutes.last().map(|m| m.1).unwrap_or_default();
-    let per_request_s = 100.0 / (batched / settings.concurrency as f64);
+    let (_, _, minute_points, minute_writes) = m.minutes.last().copied().unwrap_or((0, Duration::ZERO, 1, 0));
+    let minute_took = m.minutes.last().map(|m| m.1).unwrap_or_default();
+    let per_request_s = 100.0 / (m.batched / settings.concurrency as f64);
     let sample = figures::location_records(1, 1)?.remove(0).payload.len() as f64;
     let per_million_points = [
         (
@@ -349,7 +447,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         "List prices (us-east-1, arm64 Lambda; recheck before relying on them): Lambda ${LAMBDA_GB_SECOND}/GB-s + ${LAMBDA_PER_MILLION_REQUESTS}/M requests, DynamoDB on-demand ${DYNAMO_PER_MILLION_WRU}/M WRU, SNS mobile push ${SNS_PER_MILLION_PUSHES}/M, MSK Serverless ${MSK_PER_GB_IN}/GB in + ${MSK_PER_GB_OUT}/GB out (cluster- and partition-hours are fixed costs, in docs/deploy.md). Durations measured against moto are upper bounds. Memory sizes are infra/terraform's: they buy CPU share (Lambda gives CPU in proportion to memory), not RAM — every function peaked under 64 MB above, so 128–256 MB would hold them.\n"
     )?;
     for (title, rows) in [
-        (format!("per million bookings ({recipients:.0} recipients each)"), &per_million_bookings[..]),
+        (format!("per million m.bookings ({recipients:.0} recipients each)"), &per_million_bookings[..]),
         ("per million GPS points".to_owned(), &per_million_points[..]),
     ] {
         writeln!(out, "| {title} | USD |\n|---|---|")?;
@@ -358,7 +456,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
         }
         writeln!(out, "| **total** | **{:.2}** |\n", rows.iter().map(|(_, usd)| usd).sum::<f64>())?;
     }
-    Ok(out)
+    Ok(())
 }
 
 const LAMBDA_GB_SECOND: f64 = 0.0000133334;
@@ -400,14 +498,14 @@ fn machine() -> String {
 /// Each function's release binary, next to this one, started against a local Runtime API: a
 /// trivial first invocation (cold start), then its load.
 async fn process_figures(
-    app: &weelo_api::App,
-    customer: &Person,
+    api: &ApiClient,
+    customer: &User,
     city: (f64, f64),
-    transporters: &[Person],
-) -> anyhow::Result<Vec<(&'static str, String, crate::coldstart::ProcessFigure)>> {
+    transporters: &[User],
+) -> anyhow::Result<Vec<(&'static str, String, ProcessFigure)>> {
     let binaries = std::env::current_exe()?.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let empty_batch = serde_json::json!({"eventSource": "aws:kafka", "records": {}}).to_string();
-    let kafka_event = |records: &[weelo_core::events::EventRecord], partitions: usize| {
+    let kafka_event = |records: &[weelo_core::contract::events::EventRecord], partitions: usize| {
         serde_json::to_string(&figures::msk_event_over_partitions(records, partitions).payload)
             .expect("an MSK event serialises")
     };
@@ -421,7 +519,7 @@ async fn process_figures(
     api_events.extend((0..20).map(|_| {
         weelo_api::gateway_event::http_api_event("POST", "/v1/bookings", &booking_headers, &booking).to_string()
     }));
-    let booking_created = figures::booking_created(app, customer, city).await?;
+    let booking_created = figures::booking_created(api, customer, city).await?;
     let notifications = figures::notifications_for(transporters)?;
     let points = figures::location_records(500, 20)?;
     let scheduled = serde_json::json!({

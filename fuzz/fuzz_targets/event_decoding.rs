@@ -5,7 +5,7 @@
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use weelo_core::events::DomainEvent;
+use weelo_core::contract::events::DomainEvent;
 
 fuzz_target!(|value: &[u8]| {
     if let Ok((id, event)) = DomainEvent::from_payload(value) {

@@ -5,9 +5,9 @@
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use weelo_core::requests::{
+use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
-    parse_idempotency_key, parse_location_body,
+    IdempotencyKey, parse_location_body,
 };
 
 fn storable(value: f64) -> bool {
@@ -42,6 +42,6 @@ fuzz_target!(|body: &[u8]| {
         }
     }
     if let Ok(text) = std::str::from_utf8(body) {
-        let _ = parse_idempotency_key(text);
+        let _ = IdempotencyKey::parse(text);
     }
 });

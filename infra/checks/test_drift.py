@@ -45,7 +45,7 @@ LOCAL_ONLY = {
 # written separately as package weelo-kafka-topics, binary kafka-topics.
 EXPECTED_WITHOUT_CRATE = {"kafka-topics"}
 
-ENV_READ = re.compile(r'\b(?:env::var_os|env::var|var|env_number)\(\s*"([A-Z][A-Z0-9_]*)"')
+ENV_READ = re.compile(r'\b(?:env::var_os|env::var|var|required|parsed_or)\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ def test_every_mapping_setting_reaches_terraform():
 
 
 def test_consumer_groups_are_named_as_the_local_bridge_names_them():
-    bridge = (ROOT / "crates/consumer/src/mappings.rs").read_text()
+    bridge = (ROOT / "crates/definitions/src/lib.rs").read_text()
     assert 'format!("weelo-{}-{}{}", self.function, self.topic, self.group_suffix)' in bridge
     assert squash(local("consumer_groups")) == squash('${{for key, m in local.mappings : key => "weelo-${m.function}-${m.topic}"}}')
 

@@ -1,10 +1,10 @@
 //! Invoking a consumer function with an MSK event, as its event-source mapping would, and reading
 //! its partial batch response. Uses Lambda's Invoke API: in AWS the real one, locally the one
-//! `cargo lambda watch` serves (`AWS_ENDPOINT_URL_LAMBDA`).
+//! local Lambda service serves (`weelo-local functions`, `AWS_ENDPOINT_URL_LAMBDA`).
 
 use aws_lambda_events::kafka::KafkaEvent;
 use aws_sdk_lambda::primitives::Blob;
-use weelo_consumer::BatchResponse;
+use weelo_msk::BatchResponse;
 
 /// What one invocation said about its batch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! partition: the number the `OffsetLag` alarm watches in AWS (Terraform names the groups as the
 //! local bridge does, so the same command works against both).
 
-use weelo_consumer::mappings::Mapping;
+use weelo_definitions::Mapping;
 use weelo_kafka::KafkaConfig;
 use weelo_kafka::lag::{PartitionLag, group_lag};
 

@@ -1,7 +1,7 @@
 //! `weelo-ops`, the operator's tool, as a library: each module is one subcommand, so tests drive
 //! the same code an operator runs. Configuration comes from the environment like the functions'
 //! (`KAFKA_*`, `AWS_*`, `AUDIT_BUCKET`); locally `.local/stack.env` holds it and
-//! `AWS_ENDPOINT_URL_LAMBDA` points the Lambda client at `cargo lambda watch`.
+//! `AWS_ENDPOINT_URL_LAMBDA` points the Lambda client at the local Lambda service (`weelo-local functions`).
 
 pub mod audit;
 pub mod invoke;

@@ -1,4 +1,5 @@
-//! `weelo-ops`: the operator's tool (see `weelo_ops` for each subcommand).
+//! `weelo-ops`: the operator's tool. One function per subcommand; the work is in the library
+//! (`weelo_ops`, a module per subcommand).
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -91,25 +92,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Lag { definitions, group_suffix, partitions } => {
-            let mut mappings = weelo_consumer::mappings::load_mappings(&definitions).map_err(anyhow::Error::msg)?;
-            for mapping in &mut mappings {
-                mapping.group_suffix = group_suffix.clone();
-            }
-            let config = KafkaConfig::from_env()?;
-            let lags = tokio::task::spawn_blocking(move || lag::lag(&config, &mappings)).await??;
-            println!("{:<20} {:<30} {:>10}  group", "function", "topic", "lag");
-            for mapping in &lags {
-                println!("{:<20} {:<30} {:>10}  {}", mapping.function, mapping.topic, mapping.total(), mapping.group);
-                if partitions {
-                    for p in &mapping.partitions {
-                        let committed = p.committed.map_or("-".to_owned(), |c| c.to_string());
-                        println!(
-                            "    partition {:>3}: committed {committed:>10}, retained {}..{}",
-                            p.partition, p.start, p.end
-                        );
-                    }
-                }
-            }
+            run_lag(&definitions, &group_suffix, partitions).await
         }
         Command::Replay { topic, from, to, to_function, to_topic, batch_size } => {
             let target = match (to_function, to_topic) {
@@ -117,62 +100,104 @@ async fn main() -> anyhow::Result<()> {
                 (None, Some(topic)) => replay::Target::Topic(topic),
                 (None, None) => unreachable!("clap requires one target"),
             };
-            let report = replay::replay(&KafkaConfig::from_env()?, &topic, from, to, target).await?;
-            println!("replayed {} records in {} invocations", report.records, report.invocations);
-            for (partition, offset, reason) in &report.failed {
-                println!("FAILED {partition}@{offset}: {reason}");
-            }
-            anyhow::ensure!(report.failed.is_empty(), "{} partitions stopped on a failing record", report.failed.len());
+            run_replay(&topic, from, to, target).await
         }
-        Command::Redrive { dlq, function, max } => {
-            let outcomes = redrive::redrive(&dlq, function.as_deref(), max).await?;
-            let mut failed = 0;
-            for outcome in &outcomes {
-                match outcome {
-                    redrive::Redriven::Processed { function, topic, offset } => {
-                        println!("processed     {topic}@{offset} by {function}")
-                    }
-                    redrive::Redriven::FailedAgain { function, topic, offset, reason } => {
-                        failed += 1;
-                        println!("failed again  {topic}@{offset} by {function}: {reason}")
-                    }
-                    redrive::Redriven::NotRedrivable { reason } => {
-                        failed += 1;
-                        println!("left in queue {reason}")
-                    }
-                }
-            }
-            println!("{} messages: {} processed, {failed} left in {dlq}", outcomes.len(), outcomes.len() - failed);
-            anyhow::ensure!(failed == 0, "{failed} messages are still dead-lettered");
-        }
+        Command::Redrive { dlq, function, max } => run_redrive(&dlq, function.as_deref(), max).await,
         Command::Audit { command: AuditCommand::Query { booking, days, include_locations } } => {
-            let records =
-                audit::query(&booking, days, include_locations).await.context("querying the audit archive")?;
-            for record in &records {
-                println!("{}", audit::line(record));
-            }
-            eprintln!("{} archived events mention {booking}", records.len());
+            run_audit_query(&booking, days, include_locations).await
         }
-        Command::Metrics { files } => {
-            let summary = if files.is_empty() {
-                metrics::summarise(std::io::stdin().lock())
-            } else {
-                let mut text = Vec::new();
-                for file in &files {
-                    text.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
-                    text.push(b'\n');
-                }
-                metrics::summarise(text.as_slice())
-            };
-            println!("{:<20} {:<16} {:>12} {:>10} {:>10}", "function", "metric", "sum/count", "p50", "p99");
-            for ((function, metric), series) in &summary {
-                if series.unit == "Milliseconds" {
-                    let (p50, p99) = (series.percentile(0.5), series.percentile(0.99));
-                    println!("{function:<20} {metric:<16} {:>12} {p50:>8.1}ms {p99:>8.1}ms", series.values.len());
-                } else {
-                    println!("{function:<20} {metric:<16} {:>12}", series.sum());
-                }
+        Command::Metrics { files } => run_metrics(&files),
+    }
+}
+
+async fn run_lag(definitions: &std::path::Path, group_suffix: &str, partitions: bool) -> anyhow::Result<()> {
+    let mut mappings = weelo_definitions::load_mappings(definitions)?;
+    for mapping in &mut mappings {
+        mapping.group_suffix = group_suffix.to_owned();
+    }
+    let config = KafkaConfig::from_env()?;
+    let lags = tokio::task::spawn_blocking(move || lag::lag(&config, &mappings)).await??;
+    println!("{:<20} {:<30} {:>10}  group", "function", "topic", "lag");
+    for mapping in &lags {
+        println!("{:<20} {:<30} {:>10}  {}", mapping.function, mapping.topic, mapping.total(), mapping.group);
+        if partitions {
+            for p in &mapping.partitions {
+                let committed = p.committed.map_or("-".to_owned(), |c| c.to_string());
+                println!(
+                    "    partition {:>3}: committed {committed:>10}, retained {}..{}",
+                    p.partition, p.start, p.end
+                );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn run_replay(
+    topic: &str,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+    target: replay::Target,
+) -> anyhow::Result<()> {
+    let report = replay::replay(&KafkaConfig::from_env()?, topic, from, to, target).await?;
+    println!("replayed {} records in {} invocations", report.records, report.invocations);
+    for (partition, offset, reason) in &report.failed {
+        println!("FAILED {partition}@{offset}: {reason}");
+    }
+    anyhow::ensure!(report.failed.is_empty(), "{} partitions stopped on a failing record", report.failed.len());
+    Ok(())
+}
+
+async fn run_redrive(dlq: &str, function: Option<&str>, max: usize) -> anyhow::Result<()> {
+    let outcomes = redrive::redrive(dlq, function, max).await?;
+    let mut failed = 0;
+    for outcome in &outcomes {
+        match outcome {
+            redrive::Redriven::Processed { function, topic, offset } => {
+                println!("processed     {topic}@{offset} by {function}")
+            }
+            redrive::Redriven::FailedAgain { function, topic, offset, reason } => {
+                failed += 1;
+                println!("failed again  {topic}@{offset} by {function}: {reason}")
+            }
+            redrive::Redriven::NotRedrivable { reason } => {
+                failed += 1;
+                println!("left in queue {reason}")
+            }
+        }
+    }
+    println!("{} messages: {} processed, {failed} left in {dlq}", outcomes.len(), outcomes.len() - failed);
+    anyhow::ensure!(failed == 0, "{failed} messages are still dead-lettered");
+    Ok(())
+}
+
+async fn run_audit_query(booking: &str, days: i64, include_locations: bool) -> anyhow::Result<()> {
+    let records = audit::query(booking, days, include_locations).await.context("querying the audit archive")?;
+    for record in &records {
+        println!("{}", audit::line(record));
+    }
+    eprintln!("{} archived events mention {booking}", records.len());
+    Ok(())
+}
+
+fn run_metrics(files: &[PathBuf]) -> anyhow::Result<()> {
+    let summary = if files.is_empty() {
+        metrics::summarise(std::io::stdin().lock())
+    } else {
+        let mut text = Vec::new();
+        for file in files {
+            text.extend(std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+            text.push(b'\n');
+        }
+        metrics::summarise(text.as_slice())
+    };
+    println!("{:<20} {:<16} {:>12} {:>10} {:>10}", "function", "metric", "sum/count", "p50", "p99");
+    for ((function, metric), series) in &summary {
+        if series.unit == "Milliseconds" {
+            let (p50, p99) = (series.percentile(0.5), series.percentile(0.99));
+            println!("{function:<20} {metric:<16} {:>12} {p50:>8.1}ms {p99:>8.1}ms", series.values.len());
+        } else {
+            println!("{function:<20} {metric:<16} {:>12}", series.sum());
         }
     }
     Ok(())

@@ -1,5 +1,5 @@
 //! `weelo-ops metrics`: sums the Embedded Metric Format lines the functions print (see
-//! `weelo-telemetry`) from log files or stdin: locally the `cargo lambda watch` log, in AWS an
+//! `weelo-telemetry`) from log files or stdin: locally the log of `weelo-local functions`, in AWS an
 //! export of the functions' log groups. CloudWatch does the same aggregation for the dashboards.
 
 use std::collections::BTreeMap;

@@ -15,10 +15,9 @@
 use crate::invoke::{Invoker, Outcome};
 use crate::replay::PartitionRange;
 use base64::Engine;
-use rdkafka::Timestamp;
-use rdkafka::message::OwnedMessage;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use weelo_msk::ConsumedRecord;
 
 /// A dead letter as the local bridge writes it.
 #[derive(Debug, Deserialize)]
@@ -71,17 +70,8 @@ pub struct Letter {
     /// (topic, offsets) to read back from Kafka.
     pub ranges: Vec<(String, PartitionRange)>,
     /// Records carried in the message itself.
-    pub carried: Vec<CarriedRecord>,
-}
-
-/// A record as a bridge dead letter carries it.
-#[derive(Debug, PartialEq, Eq)]
-pub struct CarriedRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<Vec<u8>>,
-    pub value: Option<Vec<u8>>,
+    /// The records a bridge dead letter carries.
+    pub carried: Vec<ConsumedRecord>,
 }
 
 impl Letter {
@@ -106,15 +96,8 @@ impl Letter {
     }
 
     /// Its records: carried ones as they are, the others read back from Kafka.
-    async fn records(&self) -> anyhow::Result<Vec<OwnedMessage>> {
-        let mut records: Vec<OwnedMessage> = self
-            .carried
-            .iter()
-            .map(|c| {
-                let (key, value) = (c.key.clone(), c.value.clone());
-                OwnedMessage::new(value, key, c.topic.clone(), Timestamp::now(), c.partition, c.offset, None)
-            })
-            .collect();
+    async fn records(&self) -> anyhow::Result<Vec<ConsumedRecord>> {
+        let mut records = self.carried.clone();
         for (topic, range) in &self.ranges {
             let config = weelo_kafka::KafkaConfig::from_env()?;
             let (topic, range) = (topic.clone(), *range);
@@ -137,7 +120,7 @@ impl Letter {
                 Ok(found)
             })
             .await??;
-            records.extend(found);
+            records.extend(found.iter().map(weelo_kafka::consumed));
         }
         Ok(records)
     }
@@ -151,12 +134,14 @@ impl From<DeadLetter> for Letter {
             let range = PartitionRange { partition: letter.partition, start: letter.offset, end: letter.offset + 1 };
             (vec![(letter.topic, range)], vec![])
         } else {
-            let record = CarriedRecord {
+            let record = ConsumedRecord {
                 topic: letter.topic,
                 partition: letter.partition,
                 offset: letter.offset,
+                timestamp_ms: 0,
                 key: decode(&letter.key),
                 value: decode(&letter.value),
+                headers: vec![],
             };
             (vec![], vec![record])
         };
@@ -234,38 +219,10 @@ pub async fn redrive(queue: &str, function: Option<&str>, max: usize) -> anyhow:
         }
         for message in received.messages() {
             let handle = message.receipt_handle().unwrap_or_default().to_owned();
-            let outcome = match Letter::parse(message.body().unwrap_or_default()) {
-                Err(reason) => Redriven::NotRedrivable { reason },
-                Ok(letter) => {
-                    let target = function.unwrap_or(&letter.function).to_owned();
-                    let (topic, offset) = letter.first();
-                    match letter.records().await {
-                        Err(error) => Redriven::NotRedrivable { reason: format!("{error:#}") },
-                        Ok(records) => {
-                            let event = weelo_kafka::msk_event(&format!("weelo-ops:redrive:{queue}"), &records);
-                            match invoker.invoke(&target, &event).await {
-                                Outcome::Processed => {
-                                    sqs.delete_message().queue_url(&url).receipt_handle(&handle).send().await?;
-                                    Redriven::Processed { function: target, topic, offset }
-                                }
-                                Outcome::PartlyFailed(_) => Redriven::FailedAgain {
-                                    function: target,
-                                    topic,
-                                    offset,
-                                    reason: format!(
-                                        "the function failed the record again (dead-lettered for: {})",
-                                        letter.error
-                                    ),
-                                },
-                                Outcome::Failed(reason) => {
-                                    Redriven::FailedAgain { function: target, topic, offset, reason }
-                                }
-                            }
-                        }
-                    }
-                }
-            };
-            if !matches!(outcome, Redriven::Processed { .. }) {
+            let outcome = redrive_one(&invoker, queue, function, message.body().unwrap_or_default()).await;
+            if matches!(outcome, Redriven::Processed { .. }) {
+                sqs.delete_message().queue_url(&url).receipt_handle(&handle).send().await?;
+            } else {
                 kept.push(handle);
             }
             outcomes.push(outcome);
@@ -277,6 +234,29 @@ pub async fn redrive(queue: &str, function: Option<&str>, max: usize) -> anyhow:
     }
     bar.finish_and_clear();
     Ok(outcomes)
+}
+
+/// Sends the records of one dead letter (`body`) back to its function (or `function`).
+async fn redrive_one(invoker: &Invoker, queue: &str, function: Option<&str>, body: &str) -> Redriven {
+    let letter = match Letter::parse(body) {
+        Ok(letter) => letter,
+        Err(reason) => return Redriven::NotRedrivable { reason },
+    };
+    let target = function.unwrap_or(&letter.function).to_owned();
+    let (topic, offset) = letter.first();
+    let records = match letter.records().await {
+        Ok(records) => records,
+        Err(error) => return Redriven::NotRedrivable { reason: format!("{error:#}") },
+    };
+    let event = weelo_msk::encode(&format!("weelo-ops:redrive:{queue}"), None, &records);
+    match invoker.invoke(&target, &event).await {
+        Outcome::Processed => Redriven::Processed { function: target, topic, offset },
+        Outcome::PartlyFailed(_) => {
+            let reason = format!("the function failed the record again (dead-lettered for: {})", letter.error);
+            Redriven::FailedAgain { function: target, topic, offset, reason }
+        }
+        Outcome::Failed(reason) => Redriven::FailedAgain { function: target, topic, offset, reason },
+    }
 }
 
 #[cfg(test)]
@@ -320,12 +300,14 @@ mod tests {
         let carried = r#"{"function":"fcm-consumer","topic":"notification.fcm","partition":3,"offset":9,
                           "key":"aw==","value":"dg==","error":"boom","failedAt":"2026-11-26T00:00:00Z"}"#;
         let letter = Letter::parse(carried).unwrap();
-        let record = CarriedRecord {
+        let record = ConsumedRecord {
             topic: "notification.fcm".into(),
             partition: 3,
             offset: 9,
+            timestamp_ms: 0,
             key: Some(b"k".to_vec()),
             value: Some(b"v".to_vec()),
+            headers: vec![],
         };
         assert_eq!(letter.carried, vec![record]);
         assert!(letter.ranges.is_empty());

@@ -186,22 +186,7 @@ pub async fn replay(
             let producer: FutureProducer<KafkaContext> =
                 config.client_config().create_with_context(KafkaContext::default())?;
             while let Some(chunk) = chunks.recv().await {
-                let sends = chunk.iter().map(|message| {
-                    let mut record = FutureRecord::<[u8], [u8]>::to(&destination);
-                    if let Some(key) = message.key() {
-                        record = record.key(key);
-                    }
-                    if let Some(payload) = message.payload() {
-                        record = record.payload(payload);
-                    }
-                    if let Some(headers) = message.headers() {
-                        record = record.headers(headers.clone());
-                    }
-                    producer.send(record, TIMEOUT)
-                });
-                for result in futures::future::join_all(sends).await {
-                    result.map_err(|(error, _)| error).with_context(|| format!("publishing to {destination}"))?;
-                }
+                republish(&producer, &destination, &chunk).await?;
                 report.records += chunk.len() as u64;
                 bar.inc(chunk.len() as u64);
             }
@@ -210,6 +195,31 @@ pub async fn replay(
     reader.await??;
     bar.finish_and_clear();
     Ok(report)
+}
+
+/// Publishes `chunk` to `destination` as it was: same key, value and headers.
+async fn republish(
+    producer: &FutureProducer<KafkaContext>,
+    destination: &str,
+    chunk: &[OwnedMessage],
+) -> anyhow::Result<()> {
+    let sends = chunk.iter().map(|message| {
+        let mut record = FutureRecord::<[u8], [u8]>::to(destination);
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(payload) = message.payload() {
+            record = record.payload(payload);
+        }
+        if let Some(headers) = message.headers() {
+            record = record.headers(headers.clone());
+        }
+        producer.send(record, TIMEOUT)
+    });
+    for result in futures::future::join_all(sends).await {
+        result.map_err(|(error, _)| error).with_context(|| format!("publishing to {destination}"))?;
+    }
+    Ok(())
 }
 
 /// Delivers one chunk of one partition like a mapping would: a reported failure is retried from
@@ -224,7 +234,8 @@ async fn deliver(
     const ATTEMPTS: usize = 3;
     for attempt in 1..=ATTEMPTS {
         report.invocations += 1;
-        let reason = match invoker.invoke(function, &weelo_kafka::msk_event(arn, &records)).await {
+        let consumed: Vec<_> = records.iter().map(weelo_kafka::consumed).collect();
+        let reason = match invoker.invoke(function, &weelo_msk::encode(arn, None, &consumed)).await {
             Outcome::Processed => return,
             Outcome::PartlyFailed(failures) => {
                 let from = failures.iter().map(|(_, offset)| *offset).min().unwrap_or_default();

@@ -9,13 +9,13 @@
 //! Records are archived as they were on the topic, poison included: the value is kept as JSON when
 //! it parses (every CloudEvent does) and as base64 otherwise.
 
-use aws_lambda_events::kafka::KafkaRecord;
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use weelo_msk::ConsumedRecord;
 
 /// One archived record: one line of an archive object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,20 +34,17 @@ pub struct ArchivedRecord {
 }
 
 impl ArchivedRecord {
-    /// The record as the MSK event-source mapping delivers it (key and value base64-encoded).
-    pub fn from_msk(topic: &str, record: &KafkaRecord) -> Self {
+    /// A consumed record, as it was on the topic.
+    pub fn from_consumed(record: &ConsumedRecord) -> Self {
         let b64 = base64::engine::general_purpose::STANDARD;
-        let decode =
-            |text: &Option<String>| text.as_deref().map(|t| b64.decode(t).unwrap_or_else(|_| t.as_bytes().to_vec()));
-        let value = decode(&record.value);
-        let json = value.as_deref().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
+        let json = record.value.as_deref().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
         Self {
-            topic: record.topic.clone().unwrap_or_else(|| topic.to_owned()),
-            partition: record.partition,
+            topic: record.topic.clone(),
+            partition: i64::from(record.partition),
             offset: record.offset,
-            timestamp: record.timestamp.0,
-            key: decode(&record.key).map(|k| String::from_utf8_lossy(&k).into_owned()),
-            value_base64: match (&json, &value) {
+            timestamp: DateTime::from_timestamp_millis(record.timestamp_ms).unwrap_or_default(),
+            key: record.key_text(),
+            value_base64: match (&json, &record.value) {
                 (None, Some(bytes)) => Some(b64.encode(bytes)),
                 _ => None,
             },
@@ -206,29 +203,26 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn msk_record(value: &[u8]) -> KafkaRecord {
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let mut record = KafkaRecord::default();
-        record.topic = Some("booking.created".into());
-        record.partition = 7;
-        record.offset = 42;
-        record.timestamp = aws_lambda_events::encodings::MillisecondTimestamp(
-            DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().with_timezone(&Utc),
-        );
-        record.key = Some(b64.encode("booking-1"));
-        record.value = Some(b64.encode(value));
-        record
+    fn consumed(value: &[u8]) -> ConsumedRecord {
+        ConsumedRecord {
+            topic: "booking.created".into(),
+            partition: 7,
+            offset: 42,
+            timestamp_ms: DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().timestamp_millis(),
+            key: Some(b"booking-1".to_vec()),
+            value: Some(value.to_vec()),
+            headers: vec![],
+        }
     }
 
     #[test]
     fn a_json_value_is_kept_as_json_and_anything_else_as_base64() {
-        let cloud_event =
-            ArchivedRecord::from_msk("booking.created", &msk_record(br#"{"type":"com.weelo.booking.created.v1"}"#));
+        let cloud_event = ArchivedRecord::from_consumed(&consumed(br#"{"type":"com.weelo.booking.created.v1"}"#));
         assert_eq!(cloud_event.event_type(), Some("com.weelo.booking.created.v1"));
         assert_eq!(cloud_event.value_base64, None);
         assert_eq!(cloud_event.key.as_deref(), Some("booking-1"));
 
-        let poison = ArchivedRecord::from_msk("booking.created", &msk_record(b"\xff not json"));
+        let poison = ArchivedRecord::from_consumed(&consumed(b"\xff not json"));
         assert_eq!(poison.value, None);
         assert_eq!(
             poison.value_base64.as_deref(),
@@ -238,7 +232,7 @@ mod tests {
 
     #[test]
     fn the_object_key_names_topic_day_partition_and_first_offset() {
-        let record = ArchivedRecord::from_msk("booking.created", &msk_record(b"{}"));
+        let record = ArchivedRecord::from_consumed(&consumed(b"{}"));
         assert_eq!(
             object_key(&record),
             "events/booking.created/2026/11/26/booking.created-7-00000000000000000042.jsonl"

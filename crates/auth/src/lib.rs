@@ -7,8 +7,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::env;
-use weelo_core::caller::{Caller, Role};
-use weelo_core::ids::UserId;
+use weelo_core::model::caller::{Caller, Role};
+use weelo_core::model::ids::UserId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifierConfig {

@@ -9,6 +9,9 @@
 //!
 //! `SDK_ATTEMPT_TIMEOUT_MS` (default 3000) and `SDK_OPERATION_TIMEOUT_MS` (default 10000) override
 //! the two limits; everything else (region, credentials, endpoints) is the SDK's default chain.
+//!
+//! [`required`] and [`parsed_or`] are how every function reads its own settings from the
+//! environment: once, at a cold start, into one typed value, naming the variable in the error.
 
 use aws_config::timeout::TimeoutConfig;
 use std::time::Duration;
@@ -57,10 +60,50 @@ impl Timeouts {
     }
 }
 
-/// The default AWS configuration with the timeouts from the environment.
-pub async fn sdk_config() -> Result<SdkConfig, InvalidTimeout> {
-    let timeouts = Timeouts::parse(|name| std::env::var(name).ok())?;
-    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts.config()).load().await)
+impl Timeouts {
+    /// `SDK_ATTEMPT_TIMEOUT_MS` and `SDK_OPERATION_TIMEOUT_MS` of the environment.
+    pub fn from_env() -> Result<Self, InvalidTimeout> {
+        Self::parse(|name| std::env::var(name).ok())
+    }
+}
+
+/// The default AWS configuration with these timeouts.
+pub async fn sdk_config(timeouts: Timeouts) -> SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts.config()).load().await
+}
+
+/// A setting that is missing or does not parse, by the name of its environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("environment variable {0} is not set")]
+    Missing(String),
+    #[error("environment variable {name} is invalid: {value:?} {expected}")]
+    Invalid { name: String, value: String, expected: String },
+}
+
+/// The value of environment variable `name`, which must be set.
+pub fn required(name: &str) -> Result<String, SettingError> {
+    std::env::var(name).map_err(|_| SettingError::Missing(name.to_owned()))
+}
+
+/// Environment variable `name` parsed as a `T` (a number, an H3 grid…), `default` when it is
+/// unset; a value that does not parse is an error, never a silent fallback to the default.
+pub fn parsed_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, SettingError> {
+    parse(name, std::env::var(name).ok(), default)
+}
+
+fn parse<T: std::str::FromStr>(name: &str, value: Option<String>, default: T) -> Result<T, SettingError> {
+    match value {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|_| {
+            let type_name = std::any::type_name::<T>().rsplit("::").next().unwrap_or_default();
+            SettingError::Invalid {
+                name: name.to_owned(),
+                value: text,
+                expected: format!("does not parse as {type_name}"),
+            }
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -90,6 +133,17 @@ mod tests {
             let error = Timeouts::parse(env(&[("SDK_OPERATION_TIMEOUT_MS", bad)])).unwrap_err();
             assert!(error.to_string().contains("SDK_OPERATION_TIMEOUT_MS"), "{error}");
         }
+    }
+
+    #[test]
+    fn a_number_setting_that_does_not_parse_is_refused_by_name_not_replaced_by_its_default() {
+        assert_eq!(parse("OUTBOX_RELAY_GRACE_SECS", None, 10i64), Ok(10));
+        assert_eq!(parse("OUTBOX_RELAY_GRACE_SECS", Some(" 30".into()), 10i64), Ok(30));
+        let error = parse("OUTBOX_RELAY_GRACE_SECS", Some("ten".into()), 10i64).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "environment variable OUTBOX_RELAY_GRACE_SECS is invalid: \"ten\" does not parse as i64"
+        );
     }
 
     #[test]

@@ -2,13 +2,13 @@
 //! implement these; every state change is written together with the events it causes (the
 //! transactional outbox), so the store and the stream can never disagree.
 
-use crate::booking::{Booking, BookingStatus};
-use crate::device::{Device, Platform};
-use crate::events::EventRecord;
-use crate::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
-use crate::location::Position;
-use crate::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
-use crate::transporter::TransporterProfile;
+use crate::contract::events::EventRecord;
+use crate::model::booking::{Booking, BookingStatus};
+use crate::model::device::{Device, Platform};
+use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
+use crate::model::location::Position;
+use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
+use crate::model::transporter::TransporterProfile;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -63,7 +63,7 @@ pub struct IdempotencyRecord {
 }
 
 /// Who may accept what: an offer exists per (booking or order line, transporter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OfferSubject {
     Booking(BookingId),
     /// A line of an order (its index in `trucks`): its transporters may accept any of the line's
@@ -188,7 +188,10 @@ pub trait GeoIndexStore: Send + Sync {
 #[async_trait]
 pub trait LocationHistoryStore: Send + Sync {
     /// Idempotent: a point appended twice (same event id) is stored once.
-    async fn append_points(&self, points: &[(EventId, crate::events::LocationUpdated)]) -> Result<(), StoreError>;
+    async fn append_points(
+        &self,
+        points: &[(EventId, crate::contract::events::LocationUpdated)],
+    ) -> Result<(), StoreError>;
 }
 
 /// The right to push one (notification, device) pair, held by one delivery.
@@ -199,13 +202,24 @@ pub struct PushClaim {
     pub claim_id: String,
 }
 
+/// What [`PushLog::claim_push`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This delivery holds the push now: send it, then confirm it.
+    Claimed(PushClaim),
+    /// It was pushed before (a duplicate delivery).
+    Sent,
+    /// Another delivery claimed it at `since` and has not confirmed it.
+    Held { since: DateTime<Utc> },
+}
+
 /// Remembers which (notification, device) pairs were pushed.
 #[async_trait]
 pub trait PushLog: Send + Sync {
-    /// Claims the right to push `key`: `None` if it was pushed before (a duplicate delivery). A
-    /// claim whose push was never confirmed is taken over: the delivery that made it ended (it
-    /// crashed or timed out) between claiming and confirming, and may not have pushed at all.
-    async fn claim_push(&self, key: &str) -> Result<Option<PushClaim>, StoreError>;
+    /// Claims the right to push `key`. A claim never confirmed and made before `take_over_before`
+    /// is taken over: its delivery ended (it crashed or timed out) between claiming and
+    /// confirming, and may not have pushed at all.
+    async fn claim_push(&self, key: &str, take_over_before: DateTime<Utc>) -> Result<ClaimOutcome, StoreError>;
     /// Records that the claim's push was sent: from now on a redelivery pushes nothing.
     async fn confirm_push(&self, claim: &PushClaim) -> Result<(), StoreError>;
     /// Gives a claim back after a push failed transiently, so a retry pushes.
@@ -271,7 +285,7 @@ pub trait PushSender: Send + Sync {
         &self,
         endpoint: &str,
         id: EventId,
-        notification: &crate::events::FcmNotification,
+        notification: &crate::contract::events::FcmNotification,
     ) -> Result<(), PushError>;
 }
 

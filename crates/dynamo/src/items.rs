@@ -3,10 +3,10 @@
 //! DynamoDB conditions and indexes need.
 
 use serde::{Deserialize, Serialize};
-use weelo_core::events::EventRecord;
-use weelo_core::ids::{EventId, OrderId, TruckRequestId};
-use weelo_core::location::Position;
-use weelo_core::order::{Order, TruckRequest};
+use weelo_core::contract::events::EventRecord;
+use weelo_core::model::ids::{EventId, OrderId, TruckRequestId};
+use weelo_core::model::location::Position;
+use weelo_core::model::order::{Order, TruckRequest};
 use weelo_core::ports::{IdempotencyRecord, OfferSubject};
 
 pub const ORDER_ITEM_ID: &str = "order";
@@ -69,7 +69,7 @@ pub struct HistoryItem {
     pub transporter_id: String,
     pub point_key: String,
     #[serde(flatten)]
-    pub point: weelo_core::location::LocationPoint,
+    pub point: weelo_core::model::location::LocationPoint,
     pub expires_at: i64,
 }
 
@@ -81,7 +81,8 @@ pub struct PushLogItem {
     pub claim_id: String,
     /// [`PUSH_PENDING`] from the claim until the push is confirmed sent, then [`PUSH_SENT`].
     pub state: String,
-    pub claimed_at: String,
+    /// When the claim was made (a pending claim older than the lease may be taken over).
+    pub claimed_at_ms: i64,
     pub expires_at: i64,
 }
 

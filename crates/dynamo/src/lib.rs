@@ -1,11 +1,26 @@
 //! DynamoDB adapter: implements the core's storage ports on the tables defined in
 //! `infra/definitions/tables.json`. Every state change goes through one `TransactWriteItems` call
 //! that also writes the change's events into the outbox table.
+//!
+//! # Layout
+//! One module per port of `weelo_core::ports`: `bookings`, `orders`, `offers`, `transporters` (with
+//! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`. `items` lays each
+//! value out in its table; `requests` holds what they all do (reads, queries, concurrent and batch
+//! writes, conditional writes, the create and transition transactions, error classification).
 
+mod bookings;
+mod devices;
+mod history;
+mod idempotency;
 mod items;
-mod store;
+mod offers;
+mod orders;
+mod outbox;
+mod push_log;
+mod requests;
+mod transporters;
 
-pub use store::DynamoStore;
+use aws_sdk_dynamodb::Client;
 
 use std::env;
 
@@ -79,9 +94,33 @@ pub const PUSH_LOG_TTL_SECS: i64 = 8 * 24 * 3600;
 /// Shards of the sparse `pending` index of the outbox (see tables.json).
 pub const OUTBOX_PENDING_SHARDS: u128 = 8;
 
+/// All of Weelo's tables behind one client (built once per cold start and cloned freely).
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Tables,
+}
+
 impl DynamoStore {
+    pub fn new(client: Client, tables: Tables) -> Self {
+        Self { client, tables }
+    }
+
+    /// A store on `tables` with a client from `aws`.
+    pub fn from_config(aws: &aws_config::SdkConfig, tables: Tables) -> Self {
+        Self::new(Client::new(aws), tables)
+    }
+
     /// A store on the tables named by the environment, with a client from `aws`.
     pub fn from_env(aws: &aws_config::SdkConfig) -> Result<Self, MissingTable> {
-        Ok(Self::new(aws_sdk_dynamodb::Client::new(aws), Tables::from_env()?))
+        Ok(Self::from_config(aws, Tables::from_env()?))
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
     }
 }

@@ -11,18 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use weelo_definitions::TopicDefinition;
 
 const RETENTION: &str = "retention.ms";
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One entry of `infra/definitions/topics.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TopicSpec {
-    pub name: String,
-    pub partitions: i32,
-    pub retention_ms: i64,
-}
 
 /// What [`ensure_topics`] changed; a topic named in neither list already matched its definition.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +36,7 @@ pub struct TopicChanges {
 /// more consumer parallelism, chosen by whoever edits the definition.
 pub async fn ensure_topics(
     config: &KafkaConfig,
-    topics: &[TopicSpec],
+    topics: &[TopicDefinition],
     replication: i32,
 ) -> anyhow::Result<TopicChanges> {
     let context = KafkaContext::for_config(config).await;
@@ -62,7 +54,8 @@ pub async fn ensure_topics(
         "Kafka cannot remove partitions, so nothing was changed: {}",
         shrinking.join("; ")
     );
-    let (new, old): (Vec<&TopicSpec>, Vec<&TopicSpec>) = topics.iter().partition(|t| !existing.contains_key(&t.name));
+    let (new, old): (Vec<&TopicDefinition>, Vec<&TopicDefinition>) =
+        topics.iter().partition(|t| !existing.contains_key(&t.name));
     let mut changes = TopicChanges { created: create(&admin, &new, replication).await?, updated: Vec::new() };
     changes.updated.extend(add_partitions(&admin, &old, &existing).await?);
     changes.updated.extend(set_retention(&admin, &old).await?);
@@ -86,7 +79,7 @@ async fn partition_counts(admin: &Arc<AdminClient<KafkaContext>>) -> anyhow::Res
 
 async fn create(
     admin: &AdminClient<KafkaContext>,
-    topics: &[&TopicSpec],
+    topics: &[&TopicDefinition],
     replication: i32,
 ) -> anyhow::Result<Vec<String>> {
     if topics.is_empty() {
@@ -115,10 +108,10 @@ async fn create(
 
 async fn add_partitions(
     admin: &AdminClient<KafkaContext>,
-    topics: &[&TopicSpec],
+    topics: &[&TopicDefinition],
     existing: &BTreeMap<String, i32>,
 ) -> anyhow::Result<Vec<String>> {
-    let growing: Vec<(&TopicSpec, i32)> =
+    let growing: Vec<(&TopicDefinition, i32)> =
         topics.iter().filter_map(|t| Some((*t, existing[&t.name])).filter(|(t, has)| t.partitions > *has)).collect();
     if growing.is_empty() {
         return Ok(Vec::new());
@@ -136,7 +129,10 @@ async fn add_partitions(
     Ok(updated)
 }
 
-async fn set_retention(admin: &Arc<AdminClient<KafkaContext>>, topics: &[&TopicSpec]) -> anyhow::Result<Vec<String>> {
+async fn set_retention(
+    admin: &Arc<AdminClient<KafkaContext>>,
+    topics: &[&TopicDefinition],
+) -> anyhow::Result<Vec<String>> {
     if topics.is_empty() {
         return Ok(Vec::new());
     }

@@ -7,7 +7,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
 use std::time::Duration;
-use weelo_core::events::EventRecord;
+use weelo_core::contract::events::EventRecord;
 use weelo_core::ports::{EventBus, PublishError};
 
 #[derive(Clone)]

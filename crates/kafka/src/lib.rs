@@ -6,15 +6,14 @@ mod admin;
 mod auth;
 mod bus;
 pub mod lag;
-mod lambda_event;
 mod reader;
 mod topic_config;
 
-pub use admin::{TopicChanges, TopicSpec, ensure_topics};
+pub use admin::{TopicChanges, ensure_topics};
 pub use auth::KafkaContext;
 pub use bus::KafkaEventBus;
-pub use lambda_event::msk_event;
-pub use reader::{ConsumedRecord, read_records};
+pub use reader::{consumed, read_records};
+pub use weelo_definitions::TopicDefinition;
 
 use rdkafka::ClientConfig;
 use std::env;

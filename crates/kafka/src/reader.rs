@@ -1,5 +1,6 @@
 //! Reads what is on a topic from a point in time: for tools (`weelo-local tail`) and for tests that
-//! check what was published. Not a consumer group: it assigns partitions and commits nothing.
+//! check what was published; and [`consumed`], a broker message as the consumers' contract names a
+//! record. Not a consumer group: it assigns partitions and commits nothing.
 
 use crate::{KafkaConfig, KafkaContext};
 use chrono::{DateTime, Utc};
@@ -8,16 +9,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsumedRecord {
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<String>,
-    pub payload: String,
-    pub headers: Vec<(String, String)>,
-}
+use weelo_msk::ConsumedRecord;
 
 /// Every record on `topic` with a timestamp at or after `since`, read until `stop` says it has
 /// enough or `max_wait` passes. `stop` is also told whether everything the topic held when the
@@ -70,7 +62,7 @@ pub fn read_records(
                 if unread.get(&partition).is_some_and(|(_, end)| message.offset() + 1 >= *end) {
                     unread.remove(&partition);
                 }
-                records.push(record_of(&message));
+                records.push(consumed(&message));
             }
             Some(Err(error)) => tracing::debug!(%error, "reader poll error"),
             None => {}
@@ -79,22 +71,18 @@ pub fn read_records(
     Ok(records)
 }
 
-fn record_of(message: &rdkafka::message::BorrowedMessage<'_>) -> ConsumedRecord {
+/// A message read from the broker, as the consumers' contract names a record.
+pub fn consumed(message: &impl Message) -> ConsumedRecord {
     ConsumedRecord {
         topic: message.topic().to_owned(),
         partition: message.partition(),
         offset: message.offset(),
-        key: message.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-        payload: message.payload().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        timestamp_ms: message.timestamp().to_millis().unwrap_or_default(),
+        key: message.key().map(<[u8]>::to_vec),
+        value: message.payload().map(<[u8]>::to_vec),
         headers: message
             .headers()
-            .map(|h| {
-                h.iter()
-                    .map(|h| {
-                        (h.key.to_owned(), h.value.map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default())
-                    })
-                    .collect()
-            })
+            .map(|h| h.iter().map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())).collect())
             .unwrap_or_default(),
     }
 }

@@ -50,6 +50,24 @@ fn alter_blocking(
     // by that guard. librdkafka copies the resource and the options when the request is made,
     // and the client outlives the call because `admin` is borrowed for all of it.
     unsafe {
+        let resource = topic_settings(topic, entries)?;
+        let options = request_options(client, timeout_ms)?;
+        let queue = Owned::new(rd::rd_kafka_queue_new(client), rd::rd_kafka_queue_destroy)?;
+        let mut resources = [resource.0];
+        rd::rd_kafka_IncrementalAlterConfigs(client, resources.as_mut_ptr(), resources.len(), options.0, queue.0);
+        outcome(&queue, timeout_ms, timeout)
+    }
+}
+
+/// The topic's resource with a SET of each entry.
+///
+/// # Safety
+/// Only as [`alter_blocking`] calls it: `topic` and `entries` are borrowed for the whole call.
+unsafe fn topic_settings(
+    topic: &CStr,
+    entries: &[(CString, CString)],
+) -> anyhow::Result<Owned<rd::rd_kafka_ConfigResource_t>> {
+    unsafe {
         let resource = Owned::new(
             rd::rd_kafka_ConfigResource_new(rd::rd_kafka_ResourceType_t::RD_KAFKA_RESOURCE_TOPIC, topic.as_ptr()),
             rd::rd_kafka_ConfigResource_destroy,
@@ -67,6 +85,19 @@ fn alter_blocking(
                 bail!("setting {} on topic {}: {message}", key.to_string_lossy(), topic.to_string_lossy());
             }
         }
+        Ok(resource)
+    }
+}
+
+/// The request's options: IncrementalAlterConfigs with `timeout_ms`.
+///
+/// # Safety
+/// `client` is the live client of an `AdminClient` borrowed for the whole call.
+unsafe fn request_options(
+    client: *mut rd::rd_kafka_t,
+    timeout_ms: i32,
+) -> anyhow::Result<Owned<rd::rd_kafka_AdminOptions_t>> {
+    unsafe {
         let options = Owned::new(
             rd::rd_kafka_AdminOptions_new(client, rd::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS),
             rd::rd_kafka_AdminOptions_destroy,
@@ -77,10 +108,16 @@ fn alter_blocking(
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             bail!("setting the request timeout: {}", text(reason.as_ptr()));
         }
-        let queue = Owned::new(rd::rd_kafka_queue_new(client), rd::rd_kafka_queue_destroy)?;
-        let mut resources = [resource.0];
-        rd::rd_kafka_IncrementalAlterConfigs(client, resources.as_mut_ptr(), resources.len(), options.0, queue.0);
+        Ok(options)
+    }
+}
 
+/// Waits on `queue` for the request's answer and reads the topic's outcome from it.
+///
+/// # Safety
+/// `queue` is the queue the request was made with, alive for the whole call.
+unsafe fn outcome(queue: &Owned<rd::rd_kafka_queue_t>, timeout_ms: i32, timeout: Duration) -> anyhow::Result<()> {
+    unsafe {
         // librdkafka answers on the queue by the request timeout; the margin covers its own
         // bookkeeping, so a missing event means the client is stuck rather than the broker slow.
         let event = rd::rd_kafka_queue_poll(queue.0, timeout_ms.saturating_add(5_000));
@@ -105,8 +142,8 @@ fn alter_blocking(
             let detail = text(rd::rd_kafka_ConfigResource_error_string(outcome));
             bail!("{} ({detail})", RDKafkaErrorCode::from(code));
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A librdkafka object freed by its destructor when dropped.

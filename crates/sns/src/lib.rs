@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 use aws_sdk_sns::Client;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
-use weelo_core::device::Platform;
-use weelo_core::events::FcmNotification;
-use weelo_core::ids::{EventId, UserId};
+use weelo_core::contract::events::FcmNotification;
+use weelo_core::model::device::Platform;
+use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::ports::{PushError, PushRegistrationError, PushRegistry, PushSender};
 
 /// Registers device tokens with the FCM platform application (`SNS_PLATFORM_APPLICATION_ARN`).

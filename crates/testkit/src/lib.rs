@@ -1,16 +1,22 @@
 //! Helpers for tests against the native local stack (`make test` exports its environment from
-//! `.local/stack.env`). Every helper works on data the calling test made itself, so tests can run in
+//! `.local/stack.env`), shared by the api's tests, the consumers' tests, the end-to-end flows and the
+//! benchmark. Every helper works on data the calling test made itself, so tests can run in
 //! parallel against a stack that holds other data.
+//!
+//! # Layout
+//! - [`api`]: the one client of the api (in-process or over HTTP) and the one user type.
+//! - here: the stack's environment, unique ids and places, dev tokens, MSK events, topic reads,
+//!   moto's record of pushes, breaking and mending the stack.
 
-use aws_lambda_events::kafka::{KafkaEvent, KafkaRecord};
-use base64::Engine;
+pub mod api;
+
+use aws_lambda_events::kafka::KafkaEvent;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use std::collections::HashMap;
 use std::sync::Once;
 use std::time::{Duration, Instant};
-use weelo_core::events::EventRecord;
-use weelo_kafka::ConsumedRecord;
+use weelo_core::contract::events::EventRecord;
+use weelo_msk::ConsumedRecord;
 
 /// Panics with instructions when the stack's environment is missing; turns on logs when
 /// `WEELO_TEST_LOG` is set (e.g. `debug`).
@@ -67,33 +73,32 @@ pub fn token_for(sub: &str, role: &str, lifetime_secs: i64) -> String {
 /// An MSK event as an event-source mapping delivers it, holding `records` on partition 0 of their
 /// topics from offset `first_offset` on.
 pub fn msk_event(records: &[EventRecord], first_offset: i64) -> KafkaEvent {
-    let mut by_partition: HashMap<String, Vec<KafkaRecord>> = HashMap::new();
-    for (i, record) in records.iter().enumerate() {
-        by_partition.entry(format!("{}-0", record.topic)).or_default().push(msk_record(
-            &record.topic,
-            0,
-            first_offset + i as i64,
-            record.key.as_bytes(),
-            record.payload.as_bytes(),
-        ));
-    }
-    let mut event = KafkaEvent::default();
-    event.event_source = Some("aws:kafka".into());
-    event.records = by_partition;
-    event
+    let consumed: Vec<ConsumedRecord> = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| {
+            consumed(&record.topic, 0, first_offset + i as i64, record.key.as_bytes(), record.payload.as_bytes())
+        })
+        .collect();
+    msk_event_of(&consumed)
 }
 
-/// One MSK record with the given raw value (which need not be a valid event).
-pub fn msk_record(topic: &str, partition: i64, offset: i64, key: &[u8], value: &[u8]) -> KafkaRecord {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut record = KafkaRecord::default();
-    record.topic = Some(topic.to_owned());
-    record.partition = partition;
-    record.offset = offset;
-    record.timestamp_type = Some("CREATE_TIME".into());
-    record.key = Some(b64.encode(key));
-    record.value = Some(b64.encode(value));
-    record
+/// An MSK event as an event-source mapping delivers it, holding exactly these records.
+pub fn msk_event_of(records: &[ConsumedRecord]) -> KafkaEvent {
+    weelo_msk::encode("arn:aws:kafka:test", None, records)
+}
+
+/// One consumed record with the given raw value (which need not be a valid event).
+pub fn consumed(topic: &str, partition: i32, offset: i64, key: &[u8], value: &[u8]) -> ConsumedRecord {
+    ConsumedRecord {
+        topic: topic.to_owned(),
+        partition,
+        offset,
+        timestamp_ms: Utc::now().timestamp_millis(),
+        key: Some(key.to_vec()),
+        value: Some(value.to_vec()),
+        headers: vec![],
+    }
 }
 
 /// Records on `topic` since `since` that match `predicate`. Waits up to 12 s until `expected` of
@@ -126,12 +131,12 @@ pub async fn records_matching(
 /// Records on `topic` since `since` whose key is `key` (see [`records_matching`]).
 pub async fn records_with_key(topic: &str, key: &str, since: DateTime<Utc>, expected: usize) -> Vec<ConsumedRecord> {
     let key = key.to_owned();
-    records_matching(topic, since, expected, move |r| r.key.as_deref() == Some(key.as_str())).await
+    records_matching(topic, since, expected, move |r| r.key_text().as_deref() == Some(key.as_str())).await
 }
 
 /// The CloudEvent of a consumed record, parsed.
 pub fn cloud_event(record: &ConsumedRecord) -> Value {
-    serde_json::from_str(&record.payload).expect("a JSON CloudEvent")
+    serde_json::from_str(&record.value_text()).expect("a JSON CloudEvent")
 }
 
 /// Every SNS platform endpoint moto holds, with the messages pushed to it (its `/moto-api/data.json`).

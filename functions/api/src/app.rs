@@ -1,34 +1,55 @@
-//! The application: clients built once per cold start, and the request pipeline
-//! (route → size → token → content type → use case → response).
+//! The application: adapters and use cases built once per cold start, and the request pipeline
+//! (route → size → token → content type → handler → response).
 
+use crate::handlers;
 use crate::respond;
 use crate::router::{self, Route, RouteError};
+use crate::settings::Settings;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::convert::Infallible;
-use weelo_auth::{TokenError, TokenVerifier, VerifierConfig};
-use weelo_core::caller::Caller;
-use weelo_core::requests::limits::MAX_BODY_BYTES;
-use weelo_core::service::{ApiService, Created};
-use weelo_dynamo::{DynamoStore, Tables};
-use weelo_kafka::{KafkaConfig, KafkaEventBus};
+use weelo_auth::{TokenError, TokenVerifier};
+use weelo_core::contract::requests::limits::MAX_BODY_BYTES;
+use weelo_core::model::caller::Caller;
+use weelo_core::usecases::api::{Bookings, Devices, Orders, Profiles, TrackingIngest};
+use weelo_dynamo::DynamoStore;
+use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
 
-pub type Service = ApiService<DynamoStore, KafkaEventBus, SnsPushRegistry>;
-
 pub struct App {
-    pub service: Service,
-    pub verifier: TokenVerifier,
+    /// The adapters, for tests and the benchmark to look at what the use cases wrote.
+    pub store: DynamoStore,
+    pub bus: KafkaEventBus,
+    pub(crate) bookings: Bookings<DynamoStore, KafkaEventBus>,
+    pub(crate) orders: Orders<DynamoStore, KafkaEventBus>,
+    pub(crate) devices: Devices<DynamoStore, SnsPushRegistry>,
+    pub(crate) profiles: Profiles<DynamoStore>,
+    pub(crate) tracking: TrackingIngest<KafkaEventBus>,
+    verifier: TokenVerifier,
 }
 
 impl App {
-    /// Builds every client from the environment (see the README's configuration table).
+    /// Builds every client from `settings`.
+    pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
+        let aws = weelo_aws::sdk_config(settings.sdk).await;
+        let store = DynamoStore::from_config(&aws, settings.tables.clone());
+        let bus = KafkaEventBus::connect(&settings.kafka).await?;
+        let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
+        let verifier = TokenVerifier::load(&settings.jwt).await?;
+        Ok(Self {
+            bookings: Bookings::new(store.clone(), bus.clone()),
+            orders: Orders::new(store.clone(), bus.clone()),
+            devices: Devices::new(store.clone(), push),
+            profiles: Profiles::new(store.clone()),
+            tracking: TrackingIngest::new(bus.clone()),
+            store,
+            bus,
+            verifier,
+        })
+    }
+
+    /// [`App::connect`] with the settings of the environment.
     pub async fn from_env() -> anyhow::Result<Self> {
-        let aws = weelo_aws::sdk_config().await?;
-        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), Tables::from_env()?);
-        let bus = KafkaEventBus::connect(&KafkaConfig::from_env()?).await?;
-        let push = SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).map_err(anyhow::Error::msg)?;
-        let verifier = TokenVerifier::load(&VerifierConfig::from_env()?).await?;
-        Ok(Self { service: ApiService::new(store, bus, push), verifier })
+        Self::connect(&Settings::from_env()?).await
     }
 }
 
@@ -67,47 +88,9 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
         return respond::error(415, "unsupported_media_type", "send the body as application/json");
     }
     let idempotency_key = request.headers().get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
-    let service = &app.service;
-    let outcome = match route {
-        Route::Health => unreachable!("answered above"),
-        Route::RegisterDevice => service.register_device(&caller, body).await.map(|c| created_or_ok(c, 201, 200)),
-        Route::PutTransporterProfile => {
-            service.put_transporter_profile(&caller, body).await.map(|p| respond::json(200, &p))
-        }
-        Route::IngestLocation => service
-            .ingest_locations(&caller, body)
-            .await
-            .map(|n| respond::json(202, &serde_json::json!({ "accepted": n }))),
-        Route::CreateBooking => {
-            service.create_booking(&caller, body, idempotency_key).await.map(|c| created_or_ok(c, 201, 201))
-        }
-        Route::GetBooking(id) => service.get_booking(&caller, id).await.map(|b| respond::json(200, &b)),
-        Route::AcceptBooking(id) => service.accept_booking(&caller, id).await.map(|b| respond::json(200, &b)),
-        Route::CancelBooking(id) => service.cancel_booking(&caller, id).await.map(|b| respond::json(200, &b)),
-        Route::BookingLocation(id) => service.booking_location(&caller, id).await.map(|p| respond::json(200, &p)),
-        Route::CreateOrder => {
-            service.create_order(&caller, body, idempotency_key).await.map(|c| created_or_ok(c, 201, 201))
-        }
-        Route::GetOrder(id) => service.get_order(&caller, id).await.map(|o| respond::json(200, &o)),
-        Route::AcceptTruckRequest { order, truck_request } => {
-            service.accept_truck_request(&caller, order, truck_request).await.map(|t| respond::json(200, &t))
-        }
-    };
-    outcome.unwrap_or_else(|failure| respond::service_error(&failure))
-}
-
-/// A created resource answers `created`; a replay (same idempotency key, or a device registered
-/// before) answers `replayed` and says so in `Idempotent-Replayed`.
-fn created_or_ok<T: serde::Serialize>(
-    created: Created<T>,
-    created_status: u16,
-    replayed_status: u16,
-) -> Response<Body> {
-    let mut response = respond::json(if created.replayed { replayed_status } else { created_status }, &created.value);
-    if created.replayed {
-        response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
-    }
-    response
+    handlers::handle(app, route, &caller, body, idempotency_key)
+        .await
+        .unwrap_or_else(|failure| respond::service_error(&failure))
 }
 
 /// Why a request was not authenticated.

@@ -1,10 +1,22 @@
-//! The `api` function: the HTTP API of Weelo behind API Gateway (and `cargo lambda watch` locally).
-//! It authenticates, routes, hands each request to a use case of `weelo_core::service`, and turns
-//! the outcome into the JSON contract of `docs/openapi.yaml`.
+//! The `api` function: the HTTP API of Weelo behind API Gateway (and the local Lambda service's
+//! function URL). It authenticates, routes, decodes each body into a use case's command, runs the
+//! use case (`weelo_core::usecases::api`), and turns the outcome into the JSON contract of
+//! `docs/openapi.yaml`.
+//!
+//! # Layout
+//! - `settings`: the one typed settings value, read from the environment at a cold start.
+//! - `app`: the adapters and use cases, built once; [`serve`] answers one request.
+//! - [`router`]: method and path → route.
+//! - `handlers`: per route, the role, the body decoded into a command, the use case, the status.
+//! - `respond`: JSON bodies, and the one place where errors become HTTP statuses.
+//! - [`gateway_event`]: API Gateway v2 requests built in code, for the tests and the benchmark.
 
 mod app;
 pub mod gateway_event;
+mod handlers;
 mod respond;
 pub mod router;
+mod settings;
 
 pub use app::{App, serve};
+pub use settings::Settings;

@@ -1,10 +1,10 @@
-//! Lambda entry point of the `audit-consumer` function: configuration → clients → run the handler.
+//! Lambda entry point of the `audit-consumer` function: settings → clients → run the handler.
 
 use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("audit-consumer")?;
-    let archive = weelo_audit_consumer::from_env().await?;
+    let archive = weelo_audit_consumer::connect(&weelo_audit_consumer::Settings::from_env()?).await?;
     weelo_telemetry::run(metrics, |event| weelo_audit_consumer::handle(&archive, event)).await
 }

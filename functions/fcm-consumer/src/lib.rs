@@ -1,33 +1,57 @@
 //! The `fcm-consumer` function: consumes `notification.fcm` (and `booking.accepted`,
 //! `order.truck-request-accepted`, to tell the customer) and pushes to every device of the
-//! recipient through SNS mobile push (see `weelo_core::push`). A transient failure reports only
-//! that record as failed; devices already reached are not pushed again on the retry.
+//! recipient through SNS mobile push (`weelo_core::usecases::push`). A transient failure reports
+//! only that record as failed; devices already reached are not pushed again on the retry.
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_consumer::{BatchResponse, process_in_order};
+use weelo_aws::Timeouts;
 use weelo_core::ports::{DeviceStore, PushLog, PushSender};
-use weelo_core::push::PushService;
-use weelo_dynamo::DynamoStore;
+use weelo_core::usecases::push::{CLAIM_LEASE, DeliveryError, Push};
+use weelo_dynamo::{DynamoStore, Tables};
+use weelo_msk::{BatchResponse, for_each_record};
 use weelo_sns::SnsPushSender;
 
-pub type FcmConsumer = PushService<DynamoStore, SnsPushSender>;
+/// The function's settings, read once from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub sdk: Timeouts,
+    pub tables: Tables,
+    /// How long a push claimed by another delivery is waited on before it is taken over (not from
+    /// the environment: it follows from the SDK timeouts; see `weelo_core::usecases::push`).
+    pub claim_lease: chrono::Duration,
+}
 
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self { sdk: Timeouts::from_env()?, tables: Tables::from_env()?, claim_lease: CLAIM_LEASE })
+    }
+}
+
+pub type FcmConsumer = Push<DynamoStore, SnsPushSender>;
+
+/// The push use case with clients built from `settings`.
+pub async fn connect(settings: &Settings) -> anyhow::Result<FcmConsumer> {
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    Ok(Push::new(store, SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), settings.claim_lease))
+}
+
+/// [`connect`] with the settings of the environment.
 pub async fn from_env() -> anyhow::Result<FcmConsumer> {
-    let aws = weelo_aws::sdk_config().await?;
-    Ok(PushService { store: DynamoStore::from_env(&aws)?, sender: SnsPushSender::new(aws_sdk_sns::Client::new(&aws)) })
+    connect(&Settings::from_env()?).await
 }
 
 /// Generic over the store and the sender so the benchmark can put a per-push delay in front of SNS.
-pub async fn handle<S, P>(service: &PushService<S, P>, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error>
+pub async fn handle<S, P>(push: &Push<S, P>, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error>
 where
     S: DeviceStore + PushLog,
     P: PushSender,
 {
-    Ok(process_in_order(&event.payload, |id, domain_event| async move {
-        let report = service.on_event(id, &domain_event).await?;
+    Ok(for_each_record(&event.payload, |id, domain_event| async move {
+        let report = push.on_event(id, &domain_event).await?;
         tracing::debug!(%id, ?report, "delivered");
-        Ok::<(), weelo_core::push::DeliveryError>(())
+        Ok::<(), DeliveryError>(())
     })
     .await)
 }

@@ -1,10 +1,10 @@
-//! Lambda entry point of the `fcm-consumer` function: configuration → clients → run the handler.
+//! Lambda entry point of the `fcm-consumer` function: settings → clients → run the handler.
 
 use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("fcm-consumer")?;
-    let service = weelo_fcm_consumer::from_env().await?;
-    weelo_telemetry::run(metrics, |event| weelo_fcm_consumer::handle(&service, event)).await
+    let push = weelo_fcm_consumer::connect(&weelo_fcm_consumer::Settings::from_env()?).await?;
+    weelo_telemetry::run(metrics, |event| weelo_fcm_consumer::handle(&push, event)).await
 }

@@ -4,11 +4,11 @@
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::BTreeMap;
-use weelo_core::device::{Device, Platform};
-use weelo_core::events::{BookingAccepted, DomainEvent, EventRecord, FcmNotification};
-use weelo_core::ids::{BookingId, DeviceId, EventId, UserId};
+use weelo_core::contract::events::{BookingAccepted, DomainEvent, EventRecord, FcmNotification};
+use weelo_core::model::device::{Device, Platform};
+use weelo_core::model::ids::{BookingId, DeviceId, EventId, UserId};
+use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{DeviceStore, PushRegistry};
-use weelo_core::vehicle::VehicleType;
 use weelo_fcm_consumer::FcmConsumer;
 use weelo_testkit::{msk_event, pushes_to_endpoint, unique};
 
@@ -26,7 +26,7 @@ async fn phone(consumer: &FcmConsumer, owner: &UserId) -> Device {
         endpoint_arn,
         registered_at: Utc::now(),
     };
-    assert!(consumer.store.put_device_if_absent(&device).await.unwrap());
+    assert!(consumer.store().put_device_if_absent(&device).await.unwrap());
     device
 }
 
@@ -41,7 +41,7 @@ fn notification(recipient: &UserId) -> EventRecord {
     .to_record(EventId::generate(), "/weelo/order-fanout", Utc::now())
 }
 
-async fn handle(consumer: &FcmConsumer, records: &[EventRecord]) -> weelo_consumer::BatchResponse {
+async fn handle(consumer: &FcmConsumer, records: &[EventRecord]) -> weelo_msk::BatchResponse {
     weelo_fcm_consumer::handle(consumer, LambdaEvent::new(msk_event(records, 0), Context::default())).await.unwrap()
 }
 
@@ -94,7 +94,7 @@ async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() 
     assert_eq!(pushes_to_endpoint(&alive.endpoint_arn).await.len(), 1);
     assert_eq!(pushes_to_endpoint(&dead.endpoint_arn).await.len(), 0);
     let remaining: Vec<DeviceId> =
-        consumer.store.list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
+        consumer.store().list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
     assert_eq!(remaining, vec![alive.device_id]);
 }
 
@@ -128,11 +128,11 @@ async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
     let device = phone(&consumer, &driver).await;
-    let mut event = msk_event(&[notification(&driver)], 10);
-    event.records.insert(
-        "notification.fcm-5".into(),
-        vec![weelo_testkit::msk_record("notification.fcm", 5, 77, b"k", b"\xff\xfe")],
-    );
+    let good = notification(&driver);
+    let event = weelo_testkit::msk_event_of(&[
+        weelo_testkit::consumed("notification.fcm", 0, 10, good.key.as_bytes(), good.payload.as_bytes()),
+        weelo_testkit::consumed("notification.fcm", 5, 77, b"k", b"\xff\xfe"),
+    ]);
 
     let response = weelo_fcm_consumer::handle(&consumer, LambdaEvent::new(event, Context::default())).await.unwrap();
 
@@ -151,10 +151,11 @@ async fn a_push_claim_written_again_by_its_claimant_still_holds_and_another_clai
 
     // WHEN one claimant writes its claim twice (the SDK retrying a write whose answer was lost),
     // confirms its push, and then another claimant tries
-    let first = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
-    let again = consumer.store.claim_push_as(&push_key, "claimant-a").await.unwrap();
-    let confirmed = consumer.store.confirm_push_as(&push_key, "claimant-a").await.unwrap();
-    let other = consumer.store.claim_push_as(&push_key, "claimant-b").await.unwrap();
+    let lease = Utc::now() - chrono::Duration::seconds(20);
+    let first = consumer.store().claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
+    let again = consumer.store().claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
+    let confirmed = consumer.store().confirm_push_as(&push_key, "claimant-a").await.unwrap();
+    let other = consumer.store().claim_push_as(&push_key, "claimant-b", Utc::now()).await.unwrap();
 
     // THEN the claimant holds the claim both times (its push is sent), and the other is refused
     assert_eq!((first, again, confirmed, other), (true, true, true, false));
@@ -163,22 +164,25 @@ async fn a_push_claim_written_again_by_its_claimant_still_holds_and_another_clai
 #[tokio::test]
 async fn a_push_claimed_by_a_delivery_that_died_before_confirming_it_is_pushed_by_the_next() {
     // GIVEN a notification whose push to a phone was claimed by a delivery that then crashed
-    // (no push sent, nothing confirmed)
+    // (no push sent, nothing confirmed), and a claim lease of one second
     weelo_testkit::init();
-    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let mut settings = weelo_fcm_consumer::Settings::from_env().unwrap();
+    settings.claim_lease = chrono::Duration::seconds(1);
+    let consumer = weelo_fcm_consumer::connect(&settings).await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
     let device = phone(&consumer, &driver).await;
     let record = notification(&driver);
     let (id, _) = DomainEvent::from_payload(record.payload.as_bytes()).unwrap();
     let push_key = format!("{id}#{}", device.device_id);
-    assert!(consumer.store.claim_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
+    assert!(consumer.store().claim_push_as(&push_key, "a-delivery-that-crashed", Utc::now()).await.unwrap());
 
     // WHEN the notification is delivered again, twice
     assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
     assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
 
-    // THEN the phone got it once, under the notification's id as collapse key (a resend after a
-    // crash replaces the first on the phone), and the dead delivery's claim no longer holds
+    // THEN the phone got it once, once the dead delivery's claim outlived the lease, under the
+    // notification's id as collapse key (a resend after a crash replaces the first on the phone),
+    // and the dead delivery's claim no longer holds
     let pushes = pushes_to_endpoint(&device.endpoint_arn).await;
     assert_eq!(pushes.len(), 1);
     let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
@@ -186,5 +190,5 @@ async fn a_push_claimed_by_a_delivery_that_died_before_confirming_it_is_pushed_b
     assert_eq!(message["android"]["collapse_key"], id.to_string());
     assert_eq!(message["android"]["notification"]["tag"], id.to_string());
     assert_eq!(message["apns"]["headers"]["apns-collapse-id"], id.to_string());
-    assert!(!consumer.store.confirm_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
+    assert!(!consumer.store().confirm_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
 }

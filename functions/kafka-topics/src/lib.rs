@@ -6,12 +6,12 @@
 
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
-use weelo_kafka::{KafkaConfig, TopicSpec};
+use weelo_kafka::{KafkaConfig, TopicDefinition};
 
 /// The invocation payload: `topics.json` as it is (other fields, such as `$comment`, are ignored).
 #[derive(Debug, Deserialize)]
 pub struct TopicsRequest {
-    pub topics: Vec<TopicSpec>,
+    pub topics: Vec<TopicDefinition>,
 }
 
 /// The invocation's result (Terraform's `kafka_topics` output).
@@ -24,28 +24,29 @@ pub struct TopicsReport {
     pub existing: Vec<String>,
 }
 
-pub struct Bootstrap {
+/// The function's settings, read once from the environment.
+pub struct Settings {
     pub kafka: KafkaConfig,
     /// Replication factor for new topics; -1 lets the cluster choose (MSK Serverless always
     /// replicates three ways; a single local broker has one copy).
     pub replication: i32,
 }
 
-impl Bootstrap {
+impl Settings {
+    /// `KAFKA_*` and `KAFKA_TOPIC_REPLICATION` (default -1).
     pub fn from_env() -> anyhow::Result<Self> {
-        let replication = weelo_consumer::env_number("KAFKA_TOPIC_REPLICATION", -1).map_err(anyhow::Error::msg)?;
-        Ok(Self { kafka: KafkaConfig::from_env()?, replication })
+        Ok(Self { kafka: KafkaConfig::from_env()?, replication: weelo_aws::parsed_or("KAFKA_TOPIC_REPLICATION", -1)? })
     }
 }
 
-pub async fn handle(bootstrap: &Bootstrap, event: LambdaEvent<TopicsRequest>) -> Result<TopicsReport, Error> {
+pub async fn handle(settings: &Settings, event: LambdaEvent<TopicsRequest>) -> Result<TopicsReport, Error> {
     let topics = event.payload.topics;
     if topics.is_empty() {
         return Err("no topics given: invoke with the content of infra/definitions/topics.json".into());
     }
     // The whole chain of causes, so the failed invocation (and the `terraform apply` that made it)
     // says why, not only what.
-    let changes = weelo_kafka::ensure_topics(&bootstrap.kafka, &topics, bootstrap.replication)
+    let changes = weelo_kafka::ensure_topics(&settings.kafka, &topics, settings.replication)
         .await
         .map_err(|error| format!("{error:#}"))?;
     let existing = topics.iter().map(|t| t.name.clone()).filter(|name| !changes.created.contains(name)).collect();

@@ -1,10 +1,10 @@
-//! Lambda entry point of the `kafka-topics` function: configuration → run the handler.
+//! Lambda entry point of the `kafka-topics` function: settings → run the handler.
 
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let bootstrap = weelo_kafka_topics::Bootstrap::from_env()?;
-    run(service_fn(|event| weelo_kafka_topics::handle(&bootstrap, event))).await
+    let settings = weelo_kafka_topics::Settings::from_env()?;
+    run(service_fn(|event| weelo_kafka_topics::handle(&settings, event))).await
 }

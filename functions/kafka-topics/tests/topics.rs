@@ -7,7 +7,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use weelo_kafka_topics::{Bootstrap, TopicsReport, handle};
+use weelo_kafka_topics::{Settings, TopicsReport, handle};
 use weelo_testkit::unique;
 
 const WEEK_MS: i64 = 604_800_000;
@@ -30,7 +30,7 @@ fn request_with(
 /// How many partitions the broker lists for `topic` once it lists `expected`, or as last read after
 /// 30 s (0: not listed). Like configurations, a broker's metadata follows the controller's changes
 /// with a delay.
-fn partitions_once(bootstrap: &Bootstrap, topic: &str, expected: usize) -> usize {
+fn partitions_once(bootstrap: &Settings, topic: &str, expected: usize) -> usize {
     let consumer: BaseConsumer = bootstrap.kafka.client_config().create().unwrap();
     let mut last = 0;
     for _ in 0..60 {
@@ -48,7 +48,7 @@ fn partitions_once(bootstrap: &Bootstrap, topic: &str, expected: usize) -> usize
 /// reads `expected`, or as last read after 30 s. A broker answers from its copy of the cluster
 /// metadata, which follows the controller's changes with a delay, so a read right after a change
 /// can still show the value before it.
-async fn overrides_once(bootstrap: &Bootstrap, topic: &str, key: &str, expected: &str) -> BTreeMap<String, String> {
+async fn overrides_once(bootstrap: &Settings, topic: &str, key: &str, expected: &str) -> BTreeMap<String, String> {
     let admin: AdminClient<DefaultClientContext> = bootstrap.kafka.client_config().create().unwrap();
     let mut last = BTreeMap::new();
     for _ in 0..60 {
@@ -73,7 +73,7 @@ async fn overrides_once(bootstrap: &Bootstrap, topic: &str, key: &str, expected:
 async fn topics_are_created_once_with_their_partitions_and_found_existing_afterwards() {
     // GIVEN two topic definitions that the broker does not have
     weelo_testkit::init();
-    let bootstrap = Bootstrap::from_env().unwrap();
+    let bootstrap = Settings::from_env().unwrap();
     let names = vec![unique("bootstrap-a"), unique("bootstrap-b")];
 
     // WHEN the function is invoked twice with them
@@ -99,7 +99,7 @@ async fn topics_are_created_once_with_their_partitions_and_found_existing_afterw
 async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the_topic_and_keeps_other_overrides() {
     // GIVEN a topic made from a definition, on which an operator has since set another override
     weelo_testkit::init();
-    let bootstrap = Bootstrap::from_env().unwrap();
+    let bootstrap = Settings::from_env().unwrap();
     let name = unique("bootstrap-grow");
     handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
     assert_eq!(partitions_once(&bootstrap, &name, 3), 3, "the broker lists the new topic");
@@ -135,7 +135,7 @@ async fn a_definition_asking_for_more_partitions_and_other_retention_updates_the
 async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothing_changes() {
     // GIVEN a topic with 3 partitions and one week's retention
     weelo_testkit::init();
-    let bootstrap = Bootstrap::from_env().unwrap();
+    let bootstrap = Settings::from_env().unwrap();
     let existing = unique("bootstrap-shrink");
     let missing = unique("bootstrap-shrink-new");
     handle(&bootstrap, request(std::slice::from_ref(&existing))).await.unwrap();
@@ -163,7 +163,7 @@ async fn a_definition_with_fewer_partitions_than_its_topic_is_refused_and_nothin
 async fn a_retention_the_broker_refuses_fails_the_invocation_with_the_brokers_reason() {
     // GIVEN a topic with one week's retention
     weelo_testkit::init();
-    let bootstrap = Bootstrap::from_env().unwrap();
+    let bootstrap = Settings::from_env().unwrap();
     let name = unique("bootstrap-invalid");
     handle(&bootstrap, request(std::slice::from_ref(&name))).await.unwrap();
     assert_eq!(partitions_once(&bootstrap, &name, 3), 3, "the broker lists the new topic");
@@ -183,7 +183,7 @@ async fn a_retention_the_broker_refuses_fails_the_invocation_with_the_brokers_re
 async fn an_empty_request_is_refused() {
     // GIVEN a payload without topics  WHEN it is handled  THEN the invocation fails
     weelo_testkit::init();
-    let bootstrap = Bootstrap::from_env().unwrap();
+    let bootstrap = Settings::from_env().unwrap();
     let payload = serde_json::from_value(json!({"topics": []})).unwrap();
     assert!(handle(&bootstrap, LambdaEvent::new(payload, Context::default())).await.is_err());
 }

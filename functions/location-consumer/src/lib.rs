@@ -1,66 +1,92 @@
 //! The `location-consumer` function: consumes `location.updated` in batches; per transporter only
 //! the newest point is written as the latest position (never over a newer one), the geo index is
-//! moved when the cell changes, and every point goes to the 7-day history (see
-//! `weelo_core::tracking`). An undecodable record is reported as failed (and so dead-lettered by the
-//! mapping after its retries) while the points before it are processed.
+//! moved when the cell changes, and every point goes to the 7-day history
+//! (`weelo_core::usecases::locations`). Each partition is processed on its own (a transporter's
+//! points are all on one partition): a record that is not a location update is reported as failed
+//! (and so dead-lettered by the mapping after its retries) while the points before it are
+//! processed; a store failure fails the partition from its first record, and the retry is harmless
+//! (every write is idempotent).
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_consumer::{BatchResponse, env_number, partitions};
-use weelo_core::events::DomainEvent;
-use weelo_core::geo::GeoGrid;
-use weelo_core::tracking::process_locations;
-use weelo_dynamo::DynamoStore;
+use weelo_aws::{Timeouts, parsed_or};
+use weelo_core::contract::events::{DomainEvent, LocationUpdated};
+use weelo_core::model::geo::GeoGrid;
+use weelo_core::model::ids::EventId;
+use weelo_core::usecases::locations::LocationProcessing;
+use weelo_dynamo::{DynamoStore, Tables};
+use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
 
-pub struct LocationConsumer {
-    pub store: DynamoStore,
+/// The function's settings, read once from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub sdk: Timeouts,
+    pub tables: Tables,
+    /// `GEO_H3_RESOLUTION` (7; must equal order-fanout's).
     pub grid: GeoGrid,
-    /// See [`weelo_core::tracking::index_needs_write`].
+    /// `GEO_INDEX_REFRESH_SECS` (60): how often a transporter who stays in one cell has their
+    /// geo-index entry rewritten; 0 = every point (see `index_needs_write`).
     pub index_refresh: chrono::Duration,
 }
 
-/// The tables, `GEO_H3_RESOLUTION` (7; must equal order-fanout's) and `GEO_INDEX_REFRESH_SECS`
-/// (60: how often a transporter who stays in one cell has its geo-index entry rewritten; 0 = every
-/// point).
-pub async fn from_env() -> anyhow::Result<LocationConsumer> {
-    let aws = weelo_aws::sdk_config().await?;
-    let resolution: u8 = env_number("GEO_H3_RESOLUTION", 7).map_err(anyhow::Error::msg)?;
-    let grid = GeoGrid::new(resolution).ok_or_else(|| anyhow::anyhow!("GEO_H3_RESOLUTION must be 0 to 15"))?;
-    let refresh_secs: i64 = env_number("GEO_INDEX_REFRESH_SECS", 60).map_err(anyhow::Error::msg)?;
-    anyhow::ensure!(
-        (0..=300).contains(&refresh_secs),
-        "GEO_INDEX_REFRESH_SECS must be 0 to 300 (matching ignores entries older than its cut-off)"
-    );
-    Ok(LocationConsumer {
-        store: DynamoStore::from_env(&aws)?,
-        grid,
-        index_refresh: chrono::Duration::seconds(refresh_secs),
-    })
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let refresh_secs: i64 = parsed_or("GEO_INDEX_REFRESH_SECS", 60)?;
+        anyhow::ensure!(
+            (0..=300).contains(&refresh_secs),
+            "environment variable GEO_INDEX_REFRESH_SECS must be 0 to 300 (matching ignores entries older than its cut-off)"
+        );
+        Ok(Self {
+            sdk: Timeouts::from_env()?,
+            tables: Tables::from_env()?,
+            grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
+            index_refresh: chrono::Duration::seconds(refresh_secs),
+        })
+    }
 }
 
-/// A store failure fails the whole invocation (the mapping retries the batch; every write is
-/// idempotent); undecodable records fail alone.
+pub type LocationConsumer = LocationProcessing<DynamoStore>;
+
+/// The use case with clients built from `settings`.
+pub async fn connect(settings: &Settings) -> anyhow::Result<LocationConsumer> {
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    Ok(LocationProcessing::new(store, settings.grid, settings.index_refresh))
+}
+
+/// [`connect`] with the settings of the environment.
+pub async fn from_env() -> anyhow::Result<LocationConsumer> {
+    connect(&Settings::from_env()?).await
+}
+
 pub async fn handle(consumer: &LocationConsumer, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    let mut response = BatchResponse::default();
-    let mut updates = Vec::new();
-    for records in partitions(&event.payload).into_values() {
-        for record in records {
-            match record.event {
-                Ok((id, DomainEvent::LocationUpdated(update))) => updates.push((id, update)),
-                Ok((id, other)) => {
-                    tracing::warn!(%id, kind = other.event_type(), "not a location update");
-                    response.fail(&record.partition, record.offset);
-                    break;
-                }
-                Err(reason) => {
-                    tracing::warn!(partition = %record.partition, offset = record.offset, %reason, "undecodable record");
-                    response.fail(&record.partition, record.offset);
-                    break;
-                }
+    Ok(for_each_partition(&event.payload, |records| process_partition(consumer, records)).await)
+}
+
+/// The location updates of one partition up to its first record that is not one, processed
+/// together; then that record, if any, reported as failed.
+async fn process_partition(consumer: &LocationConsumer, records: Vec<ConsumedRecord>) -> Result<(), PartitionFailure> {
+    let mut updates: Vec<(EventId, LocationUpdated)> = Vec::with_capacity(records.len());
+    let mut stop = None;
+    for record in &records {
+        match record.event() {
+            Ok((id, DomainEvent::LocationUpdated(update))) => updates.push((id, update)),
+            Ok((id, other)) => {
+                let reason = format!("event {id} is a {}, not a location update", other.event_type());
+                stop = Some(PartitionFailure { offset: record.offset, reason });
+                break;
+            }
+            Err(reason) => {
+                stop = Some(PartitionFailure { offset: record.offset, reason });
+                break;
             }
         }
     }
-    let report = process_locations(&consumer.store, &consumer.grid, consumer.index_refresh, &updates).await?;
+    let first = records.first().map_or(0, |r| r.offset);
+    let report = consumer
+        .on_batch(&updates)
+        .await
+        .map_err(|error| PartitionFailure { offset: first, reason: format!("{error:#}") })?;
     tracing::debug!(?report, "location batch");
-    Ok(response)
+    stop.map_or(Ok(()), Err)
 }

@@ -1,10 +1,10 @@
-//! Lambda entry point of the `location-consumer` function: configuration → clients → run the handler.
+//! Lambda entry point of the `location-consumer` function: settings → clients → run the handler.
 
 use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("location-consumer")?;
-    let consumer = weelo_location_consumer::from_env().await?;
+    let consumer = weelo_location_consumer::connect(&weelo_location_consumer::Settings::from_env()?).await?;
     weelo_telemetry::run(metrics, |event| weelo_location_consumer::handle(&consumer, event)).await
 }

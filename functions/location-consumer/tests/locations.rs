@@ -2,12 +2,12 @@
 
 use chrono::{Duration, Utc};
 use lambda_runtime::{Context, LambdaEvent};
-use weelo_core::events::{DomainEvent, EventRecord, LocationUpdated};
-use weelo_core::geo::{GeoGrid, GeoPoint};
-use weelo_core::ids::{EventId, UserId};
-use weelo_core::location::LocationPoint;
+use weelo_core::contract::events::{DomainEvent, EventRecord, LocationUpdated};
+use weelo_core::model::geo::{GeoGrid, GeoPoint};
+use weelo_core::model::ids::{EventId, UserId};
+use weelo_core::model::location::LocationPoint;
 use weelo_core::ports::{GeoIndexStore, TransporterStore};
-use weelo_testkit::{msk_event, msk_record, unique};
+use weelo_testkit::{consumed, msk_event, msk_event_of, unique};
 
 fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRecord {
     let point = LocationPoint {
@@ -66,7 +66,7 @@ async fn ten_thousand_out_of_order_points_keep_the_newest_position_and_all_histo
 
     // THEN each latest position is the newest point, and the history holds all 20 points each
     for transporter in transporters.iter().step_by(25) {
-        let position = consumer.store.latest_position(transporter).await.unwrap().unwrap();
+        let position = consumer.store().latest_position(transporter).await.unwrap().unwrap();
         assert!((position.point.lat - 19.019).abs() < 1e-9, "{transporter}: {}", position.point.lat);
         assert_eq!(history_count(transporter).await, 20, "{transporter}");
     }
@@ -104,16 +104,16 @@ async fn a_transporter_who_changes_cell_is_indexed_in_the_new_cell_only() {
 
     // THEN the index has them in Pune's cell and no longer in Andheri's
     let in_cell = |entries: Vec<weelo_core::ports::CellEntry>| entries.iter().any(|e| e.transporter_id == driver);
-    assert!(in_cell(consumer.store.transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
-    assert!(!in_cell(consumer.store.transporters_in_cells(&[grid.cell(andheri)]).await.unwrap()));
+    assert!(in_cell(consumer.store().transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
+    assert!(!in_cell(consumer.store().transporters_in_cells(&[grid.cell(andheri)]).await.unwrap()));
 
     // AND an older point arriving late moves nothing
     let late = [update(&driver, andheri.lat, andheri.lng, 30)];
     weelo_location_consumer::handle(&consumer, LambdaEvent::new(msk_event(&late, 5), Context::default()))
         .await
         .unwrap();
-    assert!(in_cell(consumer.store.transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
-    assert_eq!(consumer.store.latest_position(&driver).await.unwrap().unwrap().point.lat, pune.lat);
+    assert!(in_cell(consumer.store().transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
+    assert_eq!(consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat, pune.lat);
 }
 
 #[tokio::test]
@@ -122,22 +122,12 @@ async fn a_poison_record_fails_alone_and_the_points_before_it_are_kept() {
     let consumer = weelo_location_consumer::from_env().await.unwrap();
     let driver = UserId::parse(&unique("driver")).unwrap();
     let good = update(&driver, 19.0, 72.8, 5);
-    let mut event = msk_event(std::slice::from_ref(&good), 40);
-    event.records.get_mut("location.updated-0").unwrap().push(msk_record(
-        "location.updated",
-        0,
-        41,
-        b"k",
-        b"{not json",
-    ));
     let later = update(&driver, 19.5, 72.8, 1);
-    event.records.get_mut("location.updated-0").unwrap().push(msk_record(
-        "location.updated",
-        0,
-        42,
-        b"k",
-        later.payload.as_bytes(),
-    ));
+    let event = msk_event_of(&[
+        consumed("location.updated", 0, 40, good.key.as_bytes(), good.payload.as_bytes()),
+        consumed("location.updated", 0, 41, b"k", b"{not json"),
+        consumed("location.updated", 0, 42, b"k", later.payload.as_bytes()),
+    ]);
 
     let response =
         weelo_location_consumer::handle(&consumer, LambdaEvent::new(event, Context::default())).await.unwrap();
@@ -146,5 +136,5 @@ async fn a_poison_record_fails_alone_and_the_points_before_it_are_kept() {
     assert_eq!(response.batch_item_failures[0].item_identifier.offset, 41);
     assert_eq!(response.batch_item_failures[0].item_identifier.partition, "location.updated-0");
     // the point before the poison is stored; the one after waits for the redelivery from offset 41
-    assert_eq!(consumer.store.latest_position(&driver).await.unwrap().unwrap().point.lat, 19.0);
+    assert_eq!(consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat, 19.0);
 }

@@ -1,42 +1,68 @@
 //! The `order-fanout` function: consumes `booking.created`, `order.created` and `booking.cancelled`
 //! from its MSK event-source mappings; matches, offers and publishes one `notification.fcm` per
-//! recipient (see `weelo_core::fanout`).
+//! recipient (`weelo_core::usecases::fanout`).
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_consumer::{BatchResponse, env_number, process_in_order};
-use weelo_core::fanout::Fanout;
-use weelo_core::geo::GeoGrid;
-use weelo_core::matching::MatchPolicy;
-use weelo_dynamo::DynamoStore;
+use weelo_aws::{Timeouts, parsed_or};
+use weelo_core::model::geo::GeoGrid;
+use weelo_core::usecases::fanout::matching::MatchPolicy;
+use weelo_core::usecases::fanout::{Fanout, FanoutError, FanoutSettings};
+use weelo_dynamo::{DynamoStore, Tables};
 use weelo_kafka::{KafkaConfig, KafkaEventBus};
+use weelo_msk::{BatchResponse, for_each_record};
+
+/// The function's settings, read once from the environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub sdk: Timeouts,
+    pub tables: Tables,
+    pub kafka: KafkaConfig,
+    /// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_MAX_POSITION_AGE_SECS` (900),
+    /// `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION` (7; must equal location-consumer's).
+    pub fanout: FanoutSettings,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let policy = MatchPolicy {
+            max_candidates: parsed_or("MATCH_MAX_CANDIDATES", 1000)?,
+            max_rings: parsed_or("MATCH_MAX_RINGS", 10)?,
+            max_position_age: chrono::Duration::seconds(parsed_or("MATCH_MAX_POSITION_AGE_SECS", 900)?),
+        };
+        Ok(Self {
+            sdk: Timeouts::from_env()?,
+            tables: Tables::from_env()?,
+            kafka: KafkaConfig::from_env()?,
+            fanout: FanoutSettings {
+                grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
+                policy,
+                candidates_per_truck: parsed_or("ORDER_CANDIDATES_PER_TRUCK", 20)?,
+            },
+        })
+    }
+}
 
 pub type OrderFanout = Fanout<DynamoStore, KafkaEventBus>;
 
-/// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_MAX_POSITION_AGE_SECS` (900),
-/// `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION` (7), plus the tables and Kafka settings.
+/// The fan-out with clients built from `settings`.
+pub async fn connect(settings: &Settings) -> anyhow::Result<OrderFanout> {
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let bus = KafkaEventBus::connect(&settings.kafka).await?;
+    Ok(Fanout::new(store, bus, settings.fanout.clone()))
+}
+
+/// [`connect`] with the settings of the environment.
 pub async fn from_env() -> anyhow::Result<OrderFanout> {
-    let aws = weelo_aws::sdk_config().await?;
-    let store = DynamoStore::from_env(&aws)?;
-    let bus = KafkaEventBus::connect(&KafkaConfig::from_env()?).await?;
-    let resolution: u8 = env_number("GEO_H3_RESOLUTION", 7).map_err(anyhow::Error::msg)?;
-    let grid = GeoGrid::new(resolution).ok_or_else(|| anyhow::anyhow!("GEO_H3_RESOLUTION must be 0 to 15"))?;
-    let policy = MatchPolicy {
-        max_candidates: env_number("MATCH_MAX_CANDIDATES", 1000).map_err(anyhow::Error::msg)?,
-        max_rings: env_number("MATCH_MAX_RINGS", 10).map_err(anyhow::Error::msg)?,
-        max_position_age: chrono::Duration::seconds(
-            env_number("MATCH_MAX_POSITION_AGE_SECS", 900).map_err(anyhow::Error::msg)?,
-        ),
-    };
-    let candidates_per_truck = env_number("ORDER_CANDIDATES_PER_TRUCK", 20).map_err(anyhow::Error::msg)?;
-    Ok(Fanout { store, bus, grid, policy, candidates_per_truck })
+    connect(&Settings::from_env()?).await
 }
 
 pub async fn handle(fanout: &OrderFanout, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(process_in_order(&event.payload, |id, domain_event| async move {
+    Ok(for_each_record(&event.payload, |id, domain_event| async move {
         let report = fanout.on_event(id, &domain_event).await?;
         tracing::debug!(%id, ?report, "fanned out");
-        Ok::<(), weelo_core::fanout::FanoutError>(())
+        Ok::<(), FanoutError>(())
     })
     .await)
 }

@@ -1,10 +1,10 @@
-//! Lambda entry point of the `order-fanout` function: configuration → clients → run the handler.
+//! Lambda entry point of the `order-fanout` function: settings → clients → run the handler.
 
 use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("order-fanout")?;
-    let fanout = weelo_order_fanout::from_env().await?;
+    let fanout = weelo_order_fanout::connect(&weelo_order_fanout::Settings::from_env()?).await?;
     weelo_telemetry::run(metrics, |event| weelo_order_fanout::handle(&fanout, event)).await
 }

@@ -3,15 +3,16 @@
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::{BTreeMap, BTreeSet};
-use weelo_core::booking::{Booking, BookingStatus};
-use weelo_core::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
-use weelo_core::geo::{GeoGrid, Place};
-use weelo_core::ids::{BookingId, EventId, OrderId, UserId};
-use weelo_core::location::LocationPoint;
-use weelo_core::order::{Order, OrderStatus, TruckLine};
+use weelo_core::contract::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
+use weelo_core::model::booking::{Booking, BookingStatus};
+use weelo_core::model::geo::{GeoGrid, Place};
+use weelo_core::model::ids::{BookingId, EventId, OrderId, UserId};
+use weelo_core::model::location::LocationPoint;
+use weelo_core::model::order::{Order, OrderStatus, TruckLine};
+use weelo_core::model::transporter::TransporterProfile;
+use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore, TransporterStore};
-use weelo_core::transporter::TransporterProfile;
-use weelo_core::vehicle::VehicleType;
+use weelo_core::usecases::locations::LocationProcessing;
 use weelo_order_fanout::OrderFanout;
 use weelo_testkit::{cloud_event, msk_event, private_city, records_matching, unique};
 
@@ -41,7 +42,7 @@ async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
             available: *available,
             updated_at: Utc::now(),
         };
-        fanout.store.put_profile(&profile).await.unwrap();
+        fanout.store().put_profile(&profile).await.unwrap();
     }
     let updates: Vec<(EventId, LocationUpdated)> = people
         .iter()
@@ -57,14 +58,8 @@ async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
             (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
         })
         .collect();
-    weelo_core::tracking::process_locations(
-        &fanout.store,
-        &GeoGrid::default(),
-        chrono::Duration::seconds(60),
-        &updates,
-    )
-    .await
-    .unwrap();
+    let locations = LocationProcessing::new(fanout.store().clone(), GeoGrid::default(), chrono::Duration::seconds(60));
+    locations.on_batch(&updates).await.unwrap();
 }
 
 fn people(n: usize, centre: (f64, f64), spread_deg: f64, vehicle: VehicleType, available: bool) -> Vec<Seeded> {
@@ -125,13 +120,13 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
     // THEN exactly the 80 matching transporters hold an offer
     let expected: BTreeSet<UserId> = matching.iter().map(|p| p.0.clone()).collect();
     let offered: BTreeSet<UserId> =
-        fanout.store.offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
+        fanout.store().offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
     assert_eq!(offered, expected);
 
     // AND one notification id per recipient was published (the redelivery reused the same ids)
     let booking_id = booking.booking_id.to_string();
-    let records = records_matching("notification.fcm", since, 160, move |r| r.payload.contains(&booking_id)).await;
-    let recipients: BTreeSet<String> = records.iter().map(|r| r.key.clone().unwrap()).collect();
+    let records = records_matching("notification.fcm", since, 160, move |r| r.value_text().contains(&booking_id)).await;
+    let recipients: BTreeSet<String> = records.iter().map(|r| r.key_text().unwrap()).collect();
     let ids: BTreeSet<String> = records.iter().map(|r| cloud_event(r)["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(recipients, expected.iter().map(|u| u.to_string()).collect());
     assert_eq!(ids.len(), 80);
@@ -147,8 +142,9 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     // 800 m, 3 more 6 km away, and an order for 3 tippers, 1 open truck (nobody drives one) and
     // 2 more tippers
     weelo_testkit::init();
-    let mut fanout = weelo_order_fanout::from_env().await.unwrap();
-    fanout.candidates_per_truck = 1;
+    let mut settings = weelo_order_fanout::Settings::from_env().unwrap();
+    settings.fanout.candidates_per_truck = 1;
+    let fanout = weelo_order_fanout::connect(&settings).await.unwrap();
     let centre = private_city();
     let at = |km: f64| (centre.0 + km / 111.0, centre.1);
     let driver = |km: f64| (UserId::parse(&unique("transporter")).unwrap(), at(km), VehicleType::Tipper, true);
@@ -159,7 +155,7 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
         seed(&fanout, group).await;
     }
     let order = order_at(centre, &[(VehicleType::Tipper, 3), (VehicleType::Open, 1), (VehicleType::Tipper, 2)]);
-    fanout.store.create_order(&order, &[], None).await.unwrap();
+    fanout.store().create_order(&order, &[], None).await.unwrap();
     let since = Utc::now();
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
@@ -171,7 +167,7 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     // open line to nobody
     let ids = |people: &[Seeded]| -> BTreeSet<UserId> { people.iter().map(|p| p.0.clone()).collect() };
     let offered = async |line: u32| -> BTreeSet<UserId> {
-        fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap().into_iter().collect()
+        fanout.store().offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap().into_iter().collect()
     };
     assert_eq!(offered(0).await, ids(&nearest));
     assert_eq!(offered(1).await, BTreeSet::new());
@@ -180,14 +176,14 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     // AND each offer was pushed once, naming its line: two pushes for the two nearest, one for the
     // third, none for anyone else, and the redelivery added no new notification
     let order_id = order.order_id.to_string();
-    let records = records_matching("notification.fcm", since, 10, move |r| r.payload.contains(&order_id)).await;
+    let records = records_matching("notification.fcm", since, 10, move |r| r.value_text().contains(&order_id)).await;
     let mut lines_by_driver: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut notification_ids = BTreeSet::new();
     for record in &records {
         let event = cloud_event(record);
         notification_ids.insert(event["id"].as_str().unwrap().to_owned());
         let line = event["data"]["data"]["line"].as_str().unwrap().to_owned();
-        lines_by_driver.entry(record.key.clone().unwrap()).or_default().insert(line);
+        lines_by_driver.entry(record.key_text().unwrap()).or_default().insert(line);
     }
     assert_eq!(notification_ids.len(), 5, "{lines_by_driver:?}");
     let expected: BTreeMap<String, BTreeSet<String>> = [
@@ -220,7 +216,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
             available: true,
             updated_at: Utc::now(),
         };
-        fanout.store.put_profile(&profile).await.unwrap();
+        fanout.store().put_profile(&profile).await.unwrap();
     }
     let order = order_at(
         centre,
@@ -228,7 +224,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     );
     // The order is stored by the api before its event is published.
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
-    fanout.store.create_order(&order, &[], None).await.unwrap();
+    fanout.store().create_order(&order, &[], None).await.unwrap();
 
     // WHEN order.created is handled twice
     handle(&fanout, std::slice::from_ref(&record)).await;
@@ -236,7 +232,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
 
     // THEN the order is open with exactly 50 truck requests: 10 + 5 tipper, 20 container, 15 open,
     // each on its line
-    let view = fanout.store.get_order(order.order_id).await.unwrap().unwrap();
+    let view = fanout.store().get_order(order.order_id).await.unwrap().unwrap();
     assert_eq!(view.order.status, OrderStatus::Open);
     assert_eq!(view.truck_requests.len(), 50);
     let count = |v: VehicleType| view.truck_requests.iter().filter(|r| r.vehicle_type == v).count();
@@ -257,7 +253,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
         (2, ids(&[&opens])),
         (3, ids(&[&tippers, &both])),
     ] {
-        let mut offered = fanout.store.offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap();
+        let mut offered = fanout.store().offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap();
         offered.sort();
         assert_eq!(offered, expected, "line {line}");
     }
@@ -269,7 +265,7 @@ async fn offered_transporters_hear_when_a_booking_is_cancelled() {
     let fanout = weelo_order_fanout::from_env().await.unwrap();
     let offered: Vec<UserId> = (0..5).map(|_| UserId::parse(&unique("transporter")).unwrap()).collect();
     let booking_id = BookingId::generate();
-    fanout.store.put_offers(OfferSubject::Booking(booking_id), &offered, Utc::now()).await.unwrap();
+    fanout.store().put_offers(OfferSubject::Booking(booking_id), &offered, Utc::now()).await.unwrap();
     let since = Utc::now();
     let cancelled = DomainEvent::BookingCancelled(BookingCancelled {
         booking_id,
@@ -282,8 +278,8 @@ async fn offered_transporters_hear_when_a_booking_is_cancelled() {
     handle(&fanout, &[cancelled.to_record(EventId::generate(), "/weelo/api", Utc::now())]).await;
 
     let id = booking_id.to_string();
-    let records = records_matching("notification.fcm", since, 5, move |r| r.payload.contains(&id)).await;
-    let recipients: BTreeSet<String> = records.iter().map(|r| r.key.clone().unwrap()).collect();
+    let records = records_matching("notification.fcm", since, 5, move |r| r.value_text().contains(&id)).await;
+    let recipients: BTreeSet<String> = records.iter().map(|r| r.key_text().unwrap()).collect();
     assert_eq!(recipients, offered.iter().map(|u| u.to_string()).collect());
     assert!(records.iter().all(|r| cloud_event(r)["data"]["kind"] == "booking.cancelled"));
 }

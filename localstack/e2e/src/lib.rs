@@ -13,87 +13,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use weelo_local::bridge::{self, HttpInvoker, Invoke, InvokeError};
 pub use weelo_testkit::private_city;
-use weelo_testkit::{token_for, unique};
+use weelo_testkit::unique;
 
-pub struct Api {
-    client: reqwest::Client,
-    base: String,
-}
+pub use weelo_testkit::api::{Answer, ApiClient, User};
 
-#[derive(Debug)]
-pub struct Answer {
-    pub status: u16,
-    pub body: Value,
-}
-
-impl Api {
-    pub fn from_env() -> Self {
-        Self::at(&std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)"))
-    }
-
-    /// The api under another base URL (another local run's).
-    pub fn at(base: &str) -> Self {
-        weelo_testkit::init();
-        // A request that hangs fails the test with a clear message instead of hanging it.
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        Self { client, base: base.to_owned() }
-    }
-
-    pub async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> Answer {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("the api answers");
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap_or_default();
-        Answer { status, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
-    }
-}
-
-/// A user with a token and one registered phone.
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub id: String,
-    pub token: String,
-    pub phone_token: String,
-}
-
-impl Person {
-    pub async fn new(api: &Api, role: &str) -> Self {
-        let id = unique(role);
-        let token = token_for(&id, role, 3600);
-        let phone_token = unique("phone");
-        let answer =
-            api.call("POST", "/v1/devices", &token, Some(json!({"platform": "android", "token": phone_token}))).await;
-        assert_eq!(answer.status, 201, "{answer:?}");
-        Self { id, token, phone_token }
-    }
-
-    /// Sets the transporter profile and sends one GPS point.
-    pub async fn drive(&self, api: &Api, vehicle: &str, available: bool, at: (f64, f64)) {
-        let profile = api
-            .call(
-                "PUT",
-                "/v1/transporters/me",
-                &self.token,
-                Some(json!({"vehicleTypes": [vehicle], "available": available})),
-            )
-            .await;
-        assert_eq!(profile.status, 200, "{profile:?}");
-        let point = json!({"lat": at.0, "lng": at.1, "recordedAt": chrono::Utc::now().to_rfc3339()});
-        // As the app does: a 503 (Kafka did not acknowledge in time) is sent again after a pause.
-        let mut sent = api.call("POST", "/v1/tracking/location", &self.token, Some(point.clone())).await;
-        for _ in 0..5 {
-            if sent.status != 503 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_secs(2)).await;
-            sent = api.call("POST", "/v1/tracking/location", &self.token, Some(point.clone())).await;
-        }
-        assert_eq!(sent.status, 202, "{sent:?}");
-    }
+/// The api the end-to-end flows drive, over HTTP (`E2E_API_URL`).
+pub fn e2e_api() -> ApiClient {
+    ApiClient::over_http(&std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)"))
 }
 
 /// Where bridge processes write their logs: `.local/logs/e2e-bridges.log`, appended to.
@@ -284,20 +210,20 @@ impl Invoke for AnswerLosingInvoker {
 }
 
 /// A push notification for `user` whose body is `body` (tests search pushes by a unique body).
-pub fn notification_for(user: &Person, body: String) -> weelo_core::events::EventRecord {
-    use weelo_core::events::{DomainEvent, FcmNotification};
+pub fn notification_for(user: &User, body: String) -> weelo_core::contract::events::EventRecord {
+    use weelo_core::contract::events::{DomainEvent, FcmNotification};
     DomainEvent::NotificationFcm(FcmNotification {
-        recipient_id: weelo_core::ids::UserId::parse(&user.id).expect("a person's id is a user id"),
+        recipient_id: weelo_core::model::ids::UserId::parse(&user.id).expect("a person's id is a user id"),
         kind: "test".into(),
         title: "t".into(),
         body,
         data: Default::default(),
     })
-    .to_record(weelo_core::ids::EventId::generate(), "/e2e", chrono::Utc::now())
+    .to_record(weelo_core::model::ids::EventId::generate(), "/e2e", chrono::Utc::now())
 }
 
 /// Publishes events through the real event bus, as the functions do.
-pub async fn publish(records: &[weelo_core::events::EventRecord]) {
+pub async fn publish(records: &[weelo_core::contract::events::EventRecord]) {
     use weelo_core::ports::EventBus;
     let mut kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
     // The api's limit (KAFKA_PUBLISH_TIMEOUT_MS) is for answering users; a test's producer may be
@@ -383,11 +309,11 @@ pub async fn store() -> weelo_dynamo::DynamoStore {
 }
 
 /// Waits until the location-consumer has stored a position for every one of `people`.
-pub async fn wait_until_located(people: &[Person]) {
+pub async fn wait_until_located(people: &[User]) {
     use weelo_core::ports::TransporterStore;
     let store = store().await;
-    let ids: Vec<weelo_core::ids::UserId> =
-        people.iter().map(|p| weelo_core::ids::UserId::parse(&p.id).unwrap()).collect();
+    let ids: Vec<weelo_core::model::ids::UserId> =
+        people.iter().map(|p| weelo_core::model::ids::UserId::parse(&p.id).unwrap()).collect();
     let located = eventually(180, async || {
         let lookups = ids.iter().map(|id| store.latest_position(id));
         futures::future::join_all(lookups).await.iter().all(|r| matches!(r, Ok(Some(_))))

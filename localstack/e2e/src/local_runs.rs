@@ -11,10 +11,10 @@ use weelo_local::runner::ServiceStatus;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
-/// `localstack/run.sh` on `port`, started as a person starts `make run`; stopped (Ctrl-C to its
-/// process group) when dropped. What it prints is kept and copied to `.local/logs/<log name>`.
+/// `localstack/run.sh` on `port`, started as a person starts `make run`; stopped when dropped. What it prints is kept and copied to `.local/logs/<log name>`.
 pub struct MakeRun {
-    child: Child,
+    /// `None` once stopped.
+    child: Option<Child>,
     pub output: Arc<Mutex<Vec<String>>>,
     pub base_url: String,
 }
@@ -36,7 +36,7 @@ impl MakeRun {
         let log = format!("{ROOT}/.local/logs/{log_name}");
         copy_lines(child.stdout.take().expect("stdout"), output.clone(), &log);
         copy_lines(child.stderr.take().expect("stderr"), output.clone(), &log);
-        let run = Self { child, output, base_url: format!("http://127.0.0.1:{port}/lambda-url/api") };
+        let run = Self { child: Some(child), output, base_url: format!("http://127.0.0.1:{port}/lambda-url/api") };
         let started = crate::eventually(600, async || run.printed("Weelo is running locally")).await;
         assert!(started, "make run did not start within 10 min (see .local/logs/{log_name})");
         run
@@ -53,18 +53,39 @@ impl MakeRun {
     }
 }
 
+impl MakeRun {
+    /// Stops it as Ctrl-C would: TERM to its process group, which `run.sh` traps to stop what it
+    /// started (TERM, not INT: a shell started in the background ignores SIGINT, and so would
+    /// this one then). Returns whether it stopped everything it started by itself; what is still
+    /// running then is stopped here.
+    pub fn stop(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return true };
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
+        let ended = (0..60).any(|_| {
+            std::thread::sleep(Duration::from_millis(500));
+            child.try_wait().ok().flatten().is_some()
+        });
+        if !ended {
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = child.wait();
+        }
+        let mut clean = ended;
+        for name in ["relay-schedule", "bridge", "functions"] {
+            let pid_file = format!("{ROOT}/.local/pids/{name}.pid");
+            if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                clean = false;
+                let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", pid.trim())]).status();
+                let _ = std::fs::remove_file(pid_file);
+            }
+        }
+        clean
+    }
+}
+
 impl Drop for MakeRun {
     fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-INT", "--", &group]).status();
-        for _ in 0..60 {
-            if self.child.try_wait().ok().flatten().is_some() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

@@ -7,10 +7,8 @@
 //!   the Runtime API of the function processes, timeouts and restarts as Lambda does them.
 //! - [`bridge`]: the local MSK event-source mappings (`weelo-local bridge`).
 //! - [`monitor`]: the status lines `make run` shows (`weelo-local status`).
-//! - [`definitions`]: the definitions files, and the drift tests that keep them equal to the code.
 
 pub mod bridge;
-pub mod definitions;
 pub mod monitor;
 pub mod provision;
 pub mod runner;

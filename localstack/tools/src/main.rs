@@ -191,9 +191,10 @@ async fn run_tail(topic: String, minutes: i64, wait: u64) -> anyhow::Result<()> 
     })
     .await??;
     for record in records {
-        let value = serde_json::from_str::<serde_json::Value>(&record.payload).unwrap_or(record.payload.into());
+        let text = record.value_text();
+        let value = serde_json::from_str::<serde_json::Value>(&text).unwrap_or(text.into());
         let line = serde_json::json!({
-            "partition": record.partition, "offset": record.offset, "key": record.key, "value": value,
+            "partition": record.partition, "offset": record.offset, "key": record.key_text(), "value": value,
         });
         println!("{line}");
     }
@@ -233,7 +234,7 @@ async fn run_bridge(
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dead_letters = bridge::DeadLetters { sqs: aws_sdk_sqs::Client::new(&aws), queue_prefix };
     let invoker = bridge::HttpInvoker { client: reqwest::Client::new(), base_url: invoke_url };
-    let mut mappings = bridge::load_mappings(&definitions).map_err(anyhow::Error::msg)?;
+    let mut mappings = bridge::load_mappings(&definitions)?;
     for mapping in &mut mappings {
         mapping.group_suffix = group_suffix.clone();
         if from_latest {
@@ -274,7 +275,7 @@ async fn run_status(
         stack,
         bridge_pid,
         kafka: KafkaConfig::from_env()?,
-        mappings: bridge::load_mappings(&definitions).map_err(anyhow::Error::msg)?,
+        mappings: bridge::load_mappings(&definitions)?,
         every: Duration::from_secs(every.max(1)),
     })
     .await
@@ -287,7 +288,7 @@ async fn run_schedule(function: String, every_secs: u64, invoke_url: String) -> 
     loop {
         ticker.tick().await;
         let event = serde_json::json!({
-            "version": "0", "id": weelo_core::ids::EventId::generate().to_string(), "detail-type": "Scheduled Event",
+            "version": "0", "id": weelo_core::model::ids::EventId::generate().to_string(), "detail-type": "Scheduled Event",
             "source": "aws.events", "account": "000000000000",
             "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "region": std::env::var("AWS_REGION").unwrap_or_default(), "resources": [], "detail": {}

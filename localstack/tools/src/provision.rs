@@ -1,13 +1,13 @@
 //! Creates the local resources from the shared definitions: DynamoDB tables (keys, GSIs, TTL),
 //! Kafka topics (partitions, retention) and the SNS platform application for FCM. Idempotent.
 
-use crate::definitions::{TableDefinition, load_tables, load_topics};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
+use weelo_definitions::{KeyAttribute, TableDefinition, load_tables, load_topics};
 use weelo_kafka::KafkaConfig;
 
 pub async fn tables(
@@ -26,28 +26,15 @@ pub async fn tables(
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition, name: &str) -> anyhow::Result<()> {
     let mut attributes = BTreeMap::new();
-    let key =
-        |attribute: &crate::definitions::KeyAttribute, key_type: KeyType, attributes: &mut BTreeMap<String, String>| {
-            attributes.insert(attribute.name.clone(), attribute.kind.clone());
-            KeySchemaElement::builder().attribute_name(&attribute.name).key_type(key_type).build()
-        };
-    let mut schema = vec![key(&table.hash_key, KeyType::Hash, &mut attributes)?];
-    if let Some(range) = &table.range_key {
-        schema.push(key(range, KeyType::Range, &mut attributes)?);
-    }
+    let schema = key_schema(&table.hash_key, table.range_key.as_ref(), &mut attributes)?;
     let mut indexes = Vec::new();
     for index in &table.global_secondary_indexes {
-        let mut index_schema = vec![key(&index.hash_key, KeyType::Hash, &mut attributes)?];
-        if let Some(range) = &index.range_key {
-            index_schema.push(key(range, KeyType::Range, &mut attributes)?);
-        }
+        let projection = Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build();
         indexes.push(
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
-                .set_key_schema(Some(index_schema))
-                .projection(
-                    Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build(),
-                )
+                .set_key_schema(Some(key_schema(&index.hash_key, index.range_key.as_ref(), &mut attributes)?))
+                .projection(projection)
                 .build()?,
         );
     }
@@ -74,22 +61,27 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition
         Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
             tracing::debug!(table = name, "table exists")
         }
-        Err(error) => {
-            return Err(anyhow::Error::new(error).context(format!("creating table {name}")));
-        }
+        Err(error) => return Err(anyhow::Error::new(error).context(format!("creating table {name}"))),
     }
     if let Some(attribute) = &table.ttl_attribute {
-        client
-            .update_time_to_live()
-            .table_name(name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?,
-            )
-            .send()
-            .await
-            .ok();
+        let ttl = TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?;
+        client.update_time_to_live().table_name(name).time_to_live_specification(ttl).send().await.ok();
     }
     Ok(())
+}
+
+/// The key schema of a table or index, noting each key attribute's type in `attributes`.
+fn key_schema(
+    hash: &KeyAttribute,
+    range: Option<&KeyAttribute>,
+    attributes: &mut BTreeMap<String, String>,
+) -> anyhow::Result<Vec<KeySchemaElement>> {
+    let mut schema = Vec::new();
+    for (attribute, key_type) in std::iter::once((hash, KeyType::Hash)).chain(range.map(|r| (r, KeyType::Range))) {
+        attributes.insert(attribute.name.clone(), attribute.kind.clone());
+        schema.push(KeySchemaElement::builder().attribute_name(&attribute.name).key_type(key_type).build()?);
+    }
+    Ok(schema)
 }
 
 pub async fn topics(
@@ -102,7 +94,7 @@ pub async fn topics(
 
 /// The mappings' dead-letter queues (`<prefix><onFailure>`), as Terraform creates them in AWS.
 pub async fn dead_letter_queues(client: &aws_sdk_sqs::Client, definitions: &Path, prefix: &str) -> anyhow::Result<()> {
-    let mappings = weelo_consumer::mappings::load_mappings(definitions).map_err(anyhow::Error::msg)?;
+    let mappings = weelo_definitions::load_mappings(definitions)?;
     let queues: std::collections::BTreeSet<&str> = mappings.iter().map(|m| m.on_failure.as_str()).collect();
     for queue in queues {
         // CreateQueue is idempotent for a queue with the same attributes.

@@ -5,7 +5,7 @@
 use base64::Engine;
 use serde_json::json;
 use std::sync::atomic::Ordering;
-use weelo_core::ids::UserId;
+use weelo_core::model::ids::UserId;
 use weelo_core::ports::DeviceStore;
 use weelo_e2e::*;
 use weelo_testkit::{local_stack, unique};
@@ -13,10 +13,10 @@ use weelo_testkit::{local_stack, unique};
 #[tokio::test]
 async fn killing_the_bridge_mid_batch_loses_nothing_and_pushes_nothing_twice() {
     // GIVEN a user with a phone, a bridge running, and 400 notifications for them on the topic
-    let api = Api::from_env();
+    let api = e2e_api();
     let groups = unique("-e2e");
     let bridge = Bridge::start(&groups).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("run");
     let records: Vec<_> = (0..400).map(|n| notification_for(&user, format!("{run} #{n}"))).collect();
     publish(&records).await;
@@ -49,9 +49,9 @@ impl Drop for BrokerDown {
 async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_nothing_twice() {
     // GIVEN a new bridge (its groups have committed nothing yet) and 300 notifications on their way
     // to one phone
-    let api = Api::from_env();
+    let api = e2e_api();
     let bridge = Bridge::start(&unique("-broker")).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("broker");
     publish(&(0..300).map(|n| notification_for(&user, format!("{run} #{n:03}."))).collect::<Vec<_>>()).await;
 
@@ -85,11 +85,11 @@ async fn restarting_the_broker_while_consumers_run_skips_nothing_and_pushes_noth
 async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_once() {
     // GIVEN the notification mapping run through an invoker that lets the real fcm-consumer do its
     // work but loses its answer the first two times (as a timeout after the push would)
-    let api = Api::from_env();
+    let api = e2e_api();
     let invoker = AnswerLosingInvoker::new(real_functions(), 2);
     let invocations = invoker.invocations.clone();
     let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", invoker).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("lost-answers");
 
     // WHEN one notification for the user is published
@@ -106,9 +106,9 @@ async fn a_function_whose_answer_is_lost_twice_is_retried_and_the_phone_hears_on
 #[tokio::test]
 async fn poison_records_are_dead_lettered_with_their_reason_and_the_next_record_is_still_pushed() {
     // GIVEN the notification mapping with a dead-letter queue of its own
-    let api = Api::from_env();
+    let api = e2e_api();
     let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", real_functions()).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("after-poison");
     let good = notification_for(&user, run.clone());
     // Three kinds of poison: not JSON, a CloudEvent of a schema version nobody reads, and a huge value.
@@ -151,10 +151,10 @@ async fn poison_records_are_dead_lettered_with_their_reason_and_the_next_record_
 async fn a_redeploy_with_1000_events_published_while_everything_was_down_processes_each_once() {
     // GIVEN a user with a phone, whose partition the consumers have processed up to now, and then
     // the consumers stopped (a redeploy)
-    let api = Api::from_env();
+    let api = e2e_api();
     let groups = unique("-redeploy");
     let bridge = Bridge::start(&groups).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("redeploy");
     publish(&[notification_for(&user, format!("{run} warm-up"))]).await;
     let warm =
@@ -180,16 +180,16 @@ async fn a_redeploy_with_1000_events_published_while_everything_was_down_process
 #[tokio::test]
 async fn a_phone_whose_endpoint_is_disabled_is_forgotten_and_the_others_still_get_the_push() {
     // GIVEN a transporter near a city with two phones, one of whose SNS endpoints FCM has disabled
-    let api = Api::from_env();
+    let api = e2e_api();
     let _bridge = Bridge::start(&unique("-e2e")).await;
     let centre = private_city();
-    let driver = Person::new(&api, "transporter").await;
+    let driver = User::with_phone(&api, "transporter").await;
     let second_phone = unique("phone");
     let registered = api
-        .call("POST", "/v1/devices", &driver.token, Some(json!({"platform": "android", "token": second_phone})))
+        .call("POST", "/v1/devices", Some(&driver), Some(json!({"platform": "android", "token": second_phone})))
         .await;
     assert_eq!(registered.status, 201, "{registered:?}");
-    driver.drive(&api, "tipper", true, centre).await;
+    api.drive(&driver, "tipper", true, centre).await;
     wait_until_located(std::slice::from_ref(&driver)).await;
     let store = store().await;
     let owner = UserId::parse(&driver.id).unwrap();
@@ -205,8 +205,8 @@ async fn a_phone_whose_endpoint_is_disabled_is_forgotten_and_the_others_still_ge
         .unwrap();
 
     // WHEN a customer books a tipper there
-    let customer = Person::new(&api, "customer").await;
-    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "tipper"))).await;
+    let customer = User::with_phone(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre, "tipper"))).await;
     assert_eq!(booked.status, 201, "{booked:?}");
     let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
 

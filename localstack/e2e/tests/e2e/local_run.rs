@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 use std::time::Duration;
-use weelo_core::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
-use weelo_core::ids::{EventId, UserId};
-use weelo_core::location::LocationPoint;
+use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
+use weelo_core::model::ids::{EventId, UserId};
+use weelo_core::model::location::LocationPoint;
 use weelo_core::ports::TransporterStore;
 use weelo_e2e::*;
 use weelo_kafka::KafkaConfig;
@@ -18,7 +18,8 @@ const RUN_LOCATION_GROUP: &str = "weelo-location-consumer-location.updated";
 const RUN_FCM_GROUP: &str = "weelo-fcm-consumer-notification.fcm";
 
 /// Commits the current end of `topic` for `group`, so the group exists and whatever is published
-/// next is its backlog.
+/// next is its backlog. A group whose last member has just gone (a stopped `make run`) refuses
+/// commits from outside until the broker lets that member's session lapse (10 s): retried until then.
 fn commit_end(kafka: &KafkaConfig, group: &str, topic: &str) {
     use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
     use rdkafka::{Offset, TopicPartitionList};
@@ -32,7 +33,16 @@ fn commit_end(kafka: &KafkaConfig, group: &str, topic: &str) {
     for lag in group_lag(kafka, group, topic).expect("the group's offsets") {
         ends.add_partition_offset(topic, lag.partition, Offset::Offset(lag.end)).expect("an offset");
     }
-    consumer.commit(&ends, CommitMode::Sync).expect("committing the end");
+    for attempt in 1..=30 {
+        match consumer.commit(&ends, CommitMode::Sync) {
+            Ok(()) => return,
+            Err(error) if attempt < 30 => {
+                eprintln!("committing the end of {topic} for {group}: {error}; trying again");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+            Err(error) => panic!("committing the end of {topic} for {group}: {error}"),
+        }
+    }
 }
 
 /// `n` events made by `make`, published in chunks.
@@ -88,13 +98,13 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
 
     // WHEN make run starts, a transporter near a city sends a point and a customer books there
     let run = MakeRun::start(9040, "e2e-make-run.log").await;
-    let api = Api::at(&run.base_url);
+    let api = ApiClient::over_http(&run.base_url);
     let centre = private_city();
-    let driver = Person::new(&api, "transporter").await;
-    driver.drive(&api, "tipper", true, centre).await;
+    let driver = User::with_phone(&api, "transporter").await;
+    api.drive(&driver, "tipper", true, centre).await;
     wait_until_located(std::slice::from_ref(&driver)).await;
-    let customer = Person::new(&api, "customer").await;
-    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "tipper"))).await;
+    let customer = User::with_phone(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre, "tipper"))).await;
     assert_eq!(booked.status, 201, "{booked:?}");
     let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
 
@@ -112,15 +122,19 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     assert!(last.contains("✓") && last.contains("mappings"), "{last}");
     assert!(run.lines_with("stack ").last().is_some_and(|l| !l.contains("DOWN")));
     println!("status after the booking:\n{}", run.lines_with("  ").join("\n"));
+    // AND Ctrl-C stops everything it started
+    let mut run = run;
+    assert!(run.stop(), "make run left processes running after it was stopped");
+    assert!(run.printed("stopping"), "make run did not say it was stopping");
 }
 
 #[tokio::test]
 async fn a_function_process_killed_mid_batch_is_replaced_and_its_batch_is_retried() {
     // GIVEN a user with a phone, a bridge, and 300 notifications for them being pushed
-    let api = Api::from_env();
+    let api = e2e_api();
     let service = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL");
     let _bridge = Bridge::start(&unique("-e2e")).await;
-    let driver = Person::new(&api, "transporter").await;
+    let driver = User::with_phone(&api, "transporter").await;
     let run = unique("run");
     let records: Vec<_> = (0..300).map(|n| notification_for(&driver, format!("{run} #{n}"))).collect();
     let exits_before = fcm_consumer_exits(&service).await;
@@ -145,10 +159,10 @@ async fn a_function_process_killed_mid_batch_is_replaced_and_its_batch_is_retrie
 
     // AND the next booking's push arrives
     let centre = private_city();
-    driver.drive(&api, "tipper", true, centre).await;
+    api.drive(&driver, "tipper", true, centre).await;
     wait_until_located(std::slice::from_ref(&driver)).await;
-    let customer = Person::new(&api, "customer").await;
-    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "tipper"))).await;
+    let customer = User::with_phone(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre, "tipper"))).await;
     assert_eq!(booked.status, 201, "{booked:?}");
     let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
     let pushed = eventually(120, async || count_pushes(&driver.phone_token, &booking_id).await == 1).await;
@@ -195,7 +209,7 @@ async fn an_invocation_that_outlives_its_timeout_is_retried_then_dead_lettered()
     let service = PrivateFunctions::start(9031, &env, &["--timeout", "fcm-consumer=2"]).await;
     let invoker = bridge_invoker(&service.url);
     let bridge = InProcessBridge::start("fcm-consumer", "notification.fcm", invoker).await;
-    let user = Person::new(&Api::from_env(), "customer").await;
+    let user = User::with_phone(&e2e_api(), "customer").await;
 
     // WHEN a notification for them is published
     let record = notification_for(&user, unique("slow"));

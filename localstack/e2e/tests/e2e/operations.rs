@@ -10,20 +10,20 @@ use weelo_testkit::unique;
 #[tokio::test]
 async fn a_booking_s_whole_history_is_in_the_audit_archive() {
     // GIVEN the whole system running, and a transporter near a customer
-    let api = Api::from_env();
+    let api = e2e_api();
     let _bridge = Bridge::start(&unique("-audit")).await;
     let centre = private_city();
-    let driver = Person::new(&api, "transporter").await;
-    driver.drive(&api, "open", true, centre).await;
+    let driver = User::with_phone(&api, "transporter").await;
+    api.drive(&driver, "open", true, centre).await;
     wait_until_located(std::slice::from_ref(&driver)).await;
 
     // WHEN the customer books, the transporter is told and accepts
-    let customer = Person::new(&api, "customer").await;
-    let booked = api.call("POST", "/v1/bookings", &customer.token, Some(booking_at(centre, "open"))).await;
+    let customer = User::with_phone(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre, "open"))).await;
     assert_eq!(booked.status, 201, "{booked:?}");
     let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
     assert!(eventually(60, async || count_pushes(&driver.phone_token, &booking_id).await == 1).await, "no offer push");
-    let accepted = api.call("POST", &format!("/v1/bookings/{booking_id}/accept"), &driver.token, None).await;
+    let accepted = api.call("POST", &format!("/v1/bookings/{booking_id}/accept"), Some(&driver), None).await;
     assert_eq!(accepted.status, 200, "{accepted:?}");
 
     // THEN `weelo-ops audit query` prints the booking's events in order: created, the offer, accepted
@@ -49,8 +49,8 @@ async fn a_booking_s_whole_history_is_in_the_audit_archive() {
 #[tokio::test]
 async fn replaying_a_time_range_through_the_consumer_pushes_no_phone_twice() {
     // GIVEN 20 notifications for a user, each pushed once through the real fcm-consumer
-    let api = Api::from_env();
-    let user = Person::new(&api, "customer").await;
+    let api = e2e_api();
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("replay");
     let from = chrono::Utc::now() - chrono::Duration::seconds(2);
     {
@@ -96,8 +96,8 @@ async fn replaying_a_time_range_through_the_consumer_pushes_no_phone_twice() {
 async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again() {
     // GIVEN a dead-letter queue holding a notification that was never pushed, one that was too big
     // for an SQS message and is only named by its offset in Kafka, and a poison record
-    let api = Api::from_env();
-    let user = Person::new(&api, "customer").await;
+    let api = e2e_api();
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("redrive");
     let good = notification_for(&user, run.clone());
     let named = notification_for(&user, format!("{run} named"));
@@ -154,10 +154,10 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
 #[tokio::test]
 async fn lag_shows_every_mapping_and_falls_to_zero_once_the_consumers_caught_up() {
     // GIVEN the whole system running with consumer groups of this test
-    let api = Api::from_env();
+    let api = e2e_api();
     let groups = unique("-lag");
     let _bridge = Bridge::start(&groups).await;
-    let user = Person::new(&api, "customer").await;
+    let user = User::with_phone(&api, "customer").await;
     let run = unique("lag");
 
     // WHEN notifications are published and pushed
@@ -189,7 +189,7 @@ async fn lag_shows_every_mapping_and_falls_to_zero_once_the_consumers_caught_up(
     })
     .await;
     assert!(caught_up, "{report}");
-    let mappings = weelo_consumer::mappings::load_mappings(std::path::Path::new(concat!(
+    let mappings = weelo_definitions::load_mappings(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../infra/definitions"
     )))

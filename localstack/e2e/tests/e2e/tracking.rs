@@ -7,10 +7,10 @@ use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use weelo_core::ids::UserId;
+use weelo_core::model::ids::UserId;
 use weelo_core::ports::TransporterStore;
 use weelo_e2e::*;
-use weelo_testkit::{local_stack, token_for, unique};
+use weelo_testkit::{local_stack, unique};
 
 const TRUCKS: usize = 500;
 const POINTS_PER_TRUCK: usize = 20;
@@ -33,17 +33,11 @@ async fn history_count(dynamo: &aws_sdk_dynamodb::Client, transporter: &str) -> 
 #[tokio::test]
 async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_and_all_history() {
     // GIVEN 500 trucks, each with 20 points recorded a second apart, the newest at the highest latitude
-    let api = Api::from_env();
+    let api = e2e_api();
     let _bridge = Bridge::start(&unique("-e2e")).await;
     let centre = private_city();
     let now = chrono::Utc::now();
-    let trucks: Vec<(String, String)> = (0..TRUCKS)
-        .map(|_| {
-            let id = unique("truck");
-            let token = token_for(&id, "transporter", 3600);
-            (id, token)
-        })
-        .collect();
+    let trucks: Vec<User> = (0..TRUCKS).map(|_| User::new("transporter")).collect();
     let point = |truck: usize, n: usize| {
         let recorded_at = now - chrono::Duration::seconds((POINTS_PER_TRUCK - n) as i64);
         json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1 + truck as f64 / 10_000.0,
@@ -62,18 +56,17 @@ async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_
     requests.sort_by_key(|(truck, part, _)| ((truck * 7919 + (1 - part) * 104_729) % 10_007, *part));
 
     // WHEN every request is sent, eight at a time
-    let statuses: Vec<u16> =
-        stream::iter(requests)
-            .map(|(truck, _, points)| {
-                let api = &api;
-                let token = trucks[truck].1.clone();
-                async move {
-                    api.call("POST", "/v1/tracking/location", &token, Some(json!({"points": points}))).await.status
-                }
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
+    let statuses: Vec<u16> = stream::iter(requests)
+        .map(|(truck, _, points)| {
+            let api = &api;
+            let truck = trucks[truck].clone();
+            async move {
+                api.call("POST", "/v1/tracking/location", Some(&truck), Some(json!({"points": points}))).await.status
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
     assert!(statuses.iter().all(|s| *s == 202), "{:?}", statuses.iter().filter(|s| **s != 202).collect::<Vec<_>>());
 
     // THEN every truck's latest position is its newest point, and the history holds all 10,000
@@ -85,7 +78,7 @@ async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_
     for _ in 0..60 {
         let mut at_newest = 0;
         let mut history = 0;
-        for (id, _) in &trucks {
+        for User { id, .. } in &trucks {
             let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
             if position.is_some_and(|p| (p.point.lat - newest_lat).abs() < 1e-9) {
                 at_newest += 1;
@@ -102,7 +95,7 @@ async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_
     assert!(settled, "the positions or the history never matched what was sent");
     // AND once everything was processed, no older point overwrote a newer one
     tokio::time::sleep(Duration::from_secs(3)).await;
-    for (id, _) in &trucks {
+    for User { id, .. } in &trucks {
         let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap().unwrap();
         assert!((position.point.lat - newest_lat).abs() < 1e-9, "{id}: {}", position.point.lat);
     }
@@ -125,21 +118,15 @@ async fn faults_left() -> serde_json::Value {
 async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubled() {
     // GIVEN the location mapping running the real location-consumer, and DynamoDB about to throttle
     // position and history writes more often than the SDK's own three attempts absorb
-    let api = Api::from_env();
+    let api = e2e_api();
     let _bridge = InProcessBridge::start("location-consumer", "location.updated", real_functions()).await;
     let centre = private_city();
-    let trucks: Vec<(String, String)> = (0..3)
-        .map(|_| {
-            let id = unique("transporter");
-            let token = token_for(&id, "transporter", 3600);
-            (id, token)
-        })
-        .collect();
+    let trucks: Vec<User> = (0..3).map(|_| User::new("transporter")).collect();
     throttle("UpdateItem", 7).await;
     throttle("BatchWriteItem", 7).await;
 
     // WHEN each truck sends 20 points in two requests
-    for (_, token) in &trucks {
+    for truck in &trucks {
         for part in 0..2 {
             let points: Vec<_> = (0..10)
                 .map(|i| {
@@ -148,7 +135,7 @@ async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubl
                     json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1, "recordedAt": at.to_rfc3339()})
                 })
                 .collect();
-            let sent = api.call("POST", "/v1/tracking/location", token, Some(json!({"points": points}))).await;
+            let sent = api.call("POST", "/v1/tracking/location", Some(truck), Some(json!({"points": points}))).await;
             assert_eq!(sent.status, 202, "{sent:?}");
         }
     }
@@ -162,7 +149,7 @@ async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubl
     let mut settled = false;
     for _ in 0..60 {
         let mut done = 0;
-        for (id, _) in &trucks {
+        for User { id, .. } in &trucks {
             let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
             let history = history_count(&dynamo, id).await;
             assert!(history <= 20, "the history of {id} holds duplicates: {history}");
@@ -202,32 +189,26 @@ impl Drop for DynamoDbPaused {
 async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_doubles_nothing() {
     // GIVEN the location mapping running the real location-consumer, and the DynamoDB emulator
     // frozen (it accepts connections and never answers: an outage, not a refusal)
-    let _api = Api::from_env();
+    let _api = e2e_api();
     let failures = Arc::new(AtomicUsize::new(0));
     let invoker = FailureCountingInvoker { inner: real_functions(), failures: failures.clone() };
     let _bridge = InProcessBridge::start("location-consumer", "location.updated", invoker).await;
     let centre = private_city();
-    let trucks: Vec<(String, String)> = (0..3)
-        .map(|_| {
-            let id = unique("transporter");
-            let token = token_for(&id, "transporter", 3600);
-            (id, token)
-        })
-        .collect();
+    let trucks: Vec<User> = (0..3).map(|_| User::new("transporter")).collect();
     let outage = DynamoDbPaused::now();
 
     // WHEN each truck sends 20 points while it is frozen, and it stays frozen until an invocation
     // has failed (the SDK gives up after its 10 s operation timeout, well inside the function's
     // 60 s), or 60 s have passed: a fixed wait raced the bridge's first poll on a slow machine
-    let api = Api::from_env();
-    for (_, token) in &trucks {
+    let api = e2e_api();
+    for truck in &trucks {
         let points: Vec<_> = (0..20)
             .map(|n| {
                 let at = chrono::Utc::now() - chrono::Duration::seconds(60 - n);
                 json!({"lat": centre.0 + n as f64 / 1000.0, "lng": centre.1, "recordedAt": at.to_rfc3339()})
             })
             .collect();
-        let sent = api.call("POST", "/v1/tracking/location", token, Some(json!({"points": points}))).await;
+        let sent = api.call("POST", "/v1/tracking/location", Some(truck), Some(json!({"points": points}))).await;
         assert_eq!(sent.status, 202, "{sent:?}");
     }
     eventually(60, async || failures.load(Ordering::SeqCst) >= 1).await;
@@ -242,7 +223,7 @@ async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_
     let newest_lat = centre.0 + 19.0 / 1000.0;
     let settled = eventually(120, async || {
         let mut done = 0;
-        for (id, _) in &trucks {
+        for User { id, .. } in &trucks {
             let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap();
             let history = history_count(&dynamo, id).await;
             assert!(history <= 20, "the history of {id} holds duplicates: {history}");

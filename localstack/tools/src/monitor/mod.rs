@@ -11,7 +11,7 @@ use render::{MappingState, Paint, STALL_AFTER, Snapshot, render};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use weelo_consumer::mappings::Mapping;
+use weelo_definitions::Mapping;
 use weelo_kafka::KafkaConfig;
 use weelo_kafka::lag::LagReader;
 

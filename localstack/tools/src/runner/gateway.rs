@@ -10,40 +10,12 @@ use serde_json::{Map, Value, json};
 /// names lower-cased and repeated headers joined by commas, cookies in a list of their own, query
 /// parameters decoded, and a body that is not UTF-8 base64-encoded (`isBase64Encoded`).
 pub fn http_event(function: &str, method: &Method, path: &str, query: &str, headers: &HeaderMap, body: &[u8]) -> Value {
-    let mut joined: Map<String, Value> = Map::new();
-    let mut cookies: Vec<Value> = Vec::new();
-    for (name, value) in headers {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        if name == http::header::COOKIE {
-            cookies.extend(value.split("; ").map(|c| Value::String(c.to_owned())));
-            continue;
-        }
-        match joined.get_mut(name.as_str()) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            _ => {
-                joined.insert(name.as_str().to_owned(), Value::String(value));
-            }
-        }
-    }
-    let mut parameters: Map<String, Value> = Map::new();
-    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
-        match parameters.get_mut(key.as_ref()) {
-            Some(Value::String(existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            _ => {
-                parameters.insert(key.into_owned(), Value::String(value.into_owned()));
-            }
-        }
-    }
+    let (joined, cookies) = headers_and_cookies(headers);
     let (body, encoded) = match std::str::from_utf8(body) {
         Ok(text) => (text.to_owned(), false),
         Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
     };
+    let user_agent = headers.get(http::header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let now = chrono::Utc::now();
     let mut event = json!({
         "version": "2.0",
@@ -55,7 +27,7 @@ pub fn http_event(function: &str, method: &Method, path: &str, query: &str, head
             "accountId": "000000000000", "apiId": function, "domainName": "127.0.0.1", "domainPrefix": function,
             "http": {
                 "method": method.as_str(), "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                "userAgent": headers.get(http::header::USER_AGENT).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).unwrap_or_default(),
+                "userAgent": user_agent.unwrap_or_default(),
             },
             "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": "$default", "stage": "$default",
             "time": now.format("%d/%b/%Y:%H:%M:%S %z").to_string(), "timeEpoch": now.timestamp_millis(),
@@ -68,10 +40,45 @@ pub fn http_event(function: &str, method: &Method, path: &str, query: &str, head
     if !cookies.is_empty() {
         event["cookies"] = Value::Array(cookies);
     }
+    let parameters =
+        joined_pairs(form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())));
     if !parameters.is_empty() {
         event["queryStringParameters"] = Value::Object(parameters);
     }
     event
+}
+
+/// The headers (lower-case names, repeated ones joined by commas, values as UTF-8 text) and the
+/// cookies of the `Cookie` header, apart.
+fn headers_and_cookies(headers: &HeaderMap) -> (Map<String, Value>, Vec<Value>) {
+    let mut cookies = Vec::new();
+    let mut pairs = Vec::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(value.split("; ").map(|c| Value::String(c.to_owned())));
+        } else {
+            pairs.push((name.as_str().to_owned(), value));
+        }
+    }
+    (joined_pairs(pairs.into_iter()), cookies)
+}
+
+/// Name–value pairs as a JSON object, the values of a repeated name joined by commas.
+fn joined_pairs(pairs: impl Iterator<Item = (String, String)>) -> Map<String, Value> {
+    let mut joined: Map<String, Value> = Map::new();
+    for (name, value) in pairs {
+        match joined.get_mut(&name) {
+            Some(Value::String(existing)) => {
+                existing.push(',');
+                existing.push_str(&value);
+            }
+            _ => {
+                joined.insert(name, Value::String(value));
+            }
+        }
+    }
+    joined
 }
 
 /// An HTTP response: status, headers and body.

@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use weelo_consumer::mappings::load_functions;
+use weelo_definitions::load_functions;
 
 /// One function as the service runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,7 +95,7 @@ pub fn configs_from_definitions(
     concurrency: usize,
     overrides: &[(String, Duration)],
 ) -> anyhow::Result<Vec<FunctionConfig>> {
-    let defined = load_functions(definitions).map_err(anyhow::Error::msg)?;
+    let defined = load_functions(definitions)?;
     for (name, _) in overrides {
         anyhow::ensure!(defined.iter().any(|f| &f.name == name), "--timeout names an unknown function: {name}");
     }

@@ -1,0 +1,316 @@
+//! Event contracts: the Kafka topics, the domain events published on them, and their wire form,
+//! CloudEvents 1.0 structured JSON with the aggregate id as the record key.
+//!
+//! Consumers deduplicate on the CloudEvents `id`, which is why every [`EventRecord`] carries it
+//! outside the payload too (the outbox is keyed by it).
+
+use crate::model::booking::{Booking, BookingStatus};
+use crate::model::ids::{BookingId, EventId, OrderId, TruckRequestId, UserId};
+use crate::model::location::LocationPoint;
+use crate::model::order::Order;
+use crate::model::vehicle::VehicleType;
+use chrono::{DateTime, Utc};
+use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The Kafka topics. Their partitions and retention live in `infra/definitions/topics.json`,
+/// which the local provisioner and Terraform both read; a test keeps this list and that file equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Topic {
+    BookingCreated,
+    BookingAccepted,
+    BookingCancelled,
+    OrderCreated,
+    TruckRequestAccepted,
+    LocationUpdated,
+    NotificationFcm,
+}
+
+impl Topic {
+    pub const ALL: [Topic; 7] = [
+        Topic::BookingCreated,
+        Topic::BookingAccepted,
+        Topic::BookingCancelled,
+        Topic::OrderCreated,
+        Topic::TruckRequestAccepted,
+        Topic::LocationUpdated,
+        Topic::NotificationFcm,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Topic::BookingCreated => "booking.created",
+            Topic::BookingAccepted => "booking.accepted",
+            Topic::BookingCancelled => "booking.cancelled",
+            Topic::OrderCreated => "order.created",
+            Topic::TruckRequestAccepted => "order.truck-request-accepted",
+            Topic::LocationUpdated => "location.updated",
+            Topic::NotificationFcm => "notification.fcm",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Topic> {
+        Topic::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingAccepted {
+    pub booking_id: BookingId,
+    pub customer_id: UserId,
+    pub transporter_id: UserId,
+    pub vehicle_type: VehicleType,
+    pub accepted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingCancelled {
+    pub booking_id: BookingId,
+    pub customer_id: UserId,
+    pub previous_status: BookingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by: Option<UserId>,
+    pub cancelled_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TruckRequestAccepted {
+    pub order_id: OrderId,
+    pub truck_request_id: TruckRequestId,
+    pub customer_id: UserId,
+    pub transporter_id: UserId,
+    pub vehicle_type: VehicleType,
+    pub accepted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationUpdated {
+    pub transporter_id: UserId,
+    #[serde(flatten)]
+    pub point: LocationPoint,
+}
+
+/// A push notification for one user, on all of their devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FcmNotification {
+    pub recipient_id: UserId,
+    /// What happened, for the app to route on (`booking.offered`, `booking.accepted`, …).
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    /// FCM `data` payload: string values only, as FCM requires.
+    #[serde(default)]
+    pub data: BTreeMap<String, String>,
+}
+
+/// Everything that happens in Weelo that another component may react to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DomainEvent {
+    BookingCreated(Booking),
+    BookingAccepted(BookingAccepted),
+    BookingCancelled(BookingCancelled),
+    OrderCreated(Order),
+    TruckRequestAccepted(TruckRequestAccepted),
+    LocationUpdated(LocationUpdated),
+    NotificationFcm(FcmNotification),
+}
+
+/// A domain event in its wire form, ready for the outbox and for Kafka.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventRecord {
+    pub event_id: EventId,
+    pub topic: String,
+    pub key: String,
+    /// The CloudEvent, structured-mode JSON.
+    pub payload: String,
+}
+
+/// Why a Kafka record could not be turned back into a domain event.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not a CloudEvents 1.0 JSON event: {0}")]
+    NotCloudEvent(String),
+    #[error("unknown event type {0:?}")]
+    UnknownType(String),
+    #[error("event has no JSON data")]
+    MissingData,
+    #[error("event data does not match {ty}: {reason}")]
+    BadData { ty: String, reason: String },
+}
+
+impl DomainEvent {
+    /// CloudEvents `type`; the `.v1` suffix versions the data schema.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            DomainEvent::BookingCreated(_) => "com.weelo.booking.created.v1",
+            DomainEvent::BookingAccepted(_) => "com.weelo.booking.accepted.v1",
+            DomainEvent::BookingCancelled(_) => "com.weelo.booking.cancelled.v1",
+            DomainEvent::OrderCreated(_) => "com.weelo.order.created.v1",
+            DomainEvent::TruckRequestAccepted(_) => "com.weelo.order.truck-request-accepted.v1",
+            DomainEvent::LocationUpdated(_) => "com.weelo.location.updated.v1",
+            DomainEvent::NotificationFcm(_) => "com.weelo.notification.fcm.v1",
+        }
+    }
+
+    pub fn topic(&self) -> Topic {
+        match self {
+            DomainEvent::BookingCreated(_) => Topic::BookingCreated,
+            DomainEvent::BookingAccepted(_) => Topic::BookingAccepted,
+            DomainEvent::BookingCancelled(_) => Topic::BookingCancelled,
+            DomainEvent::OrderCreated(_) => Topic::OrderCreated,
+            DomainEvent::TruckRequestAccepted(_) => Topic::TruckRequestAccepted,
+            DomainEvent::LocationUpdated(_) => Topic::LocationUpdated,
+            DomainEvent::NotificationFcm(_) => Topic::NotificationFcm,
+        }
+    }
+
+    /// The record key, which is the aggregate id: all events of one booking, order, transporter or
+    /// recipient land on one partition, in order.
+    pub fn key(&self) -> String {
+        match self {
+            DomainEvent::BookingCreated(b) => b.booking_id.to_string(),
+            DomainEvent::BookingAccepted(e) => e.booking_id.to_string(),
+            DomainEvent::BookingCancelled(e) => e.booking_id.to_string(),
+            DomainEvent::OrderCreated(o) => o.order_id.to_string(),
+            DomainEvent::TruckRequestAccepted(e) => e.order_id.to_string(),
+            DomainEvent::LocationUpdated(e) => e.transporter_id.to_string(),
+            DomainEvent::NotificationFcm(n) => n.recipient_id.to_string(),
+        }
+    }
+
+    /// CloudEvents `subject`: the aggregate, typed, e.g. `booking/0190…`.
+    pub fn subject(&self) -> String {
+        let kind = match self {
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingAccepted(_) | DomainEvent::BookingCancelled(_) => {
+                "booking"
+            }
+            DomainEvent::OrderCreated(_) | DomainEvent::TruckRequestAccepted(_) => "order",
+            DomainEvent::LocationUpdated(_) => "transporter",
+            DomainEvent::NotificationFcm(_) => "user",
+        };
+        format!("{kind}/{}", self.key())
+    }
+
+    fn data(&self) -> Result<serde_json::Value, serde_json::Error> {
+        match self {
+            DomainEvent::BookingCreated(v) => serde_json::to_value(v),
+            DomainEvent::BookingAccepted(v) => serde_json::to_value(v),
+            DomainEvent::BookingCancelled(v) => serde_json::to_value(v),
+            DomainEvent::OrderCreated(v) => serde_json::to_value(v),
+            DomainEvent::TruckRequestAccepted(v) => serde_json::to_value(v),
+            DomainEvent::LocationUpdated(v) => serde_json::to_value(v),
+            DomainEvent::NotificationFcm(v) => serde_json::to_value(v),
+        }
+    }
+
+    /// Wraps the event in a CloudEvent from `source` (e.g. `/weelo/api`).
+    pub fn to_record(&self, id: EventId, source: &str, time: DateTime<Utc>) -> EventRecord {
+        // Serialising plain data structs to JSON cannot fail, and the builder only fails on a
+        // missing required attribute, all of which are set here.
+        let data = self.data().expect("event data serialises to JSON");
+        let event = EventBuilderV10::new()
+            .id(id.to_string())
+            .source(source)
+            .ty(self.event_type())
+            .subject(self.subject())
+            .time(time)
+            .data("application/json", data)
+            .build()
+            .expect("every required CloudEvents attribute is set");
+        EventRecord {
+            event_id: id,
+            topic: self.topic().name().to_owned(),
+            key: self.key(),
+            payload: serde_json::to_string(&event).expect("a CloudEvent serialises to JSON"),
+        }
+    }
+
+    /// Decodes a record value (CloudEvents structured JSON) back into the event and its id.
+    pub fn from_payload(payload: &[u8]) -> Result<(EventId, DomainEvent), DecodeError> {
+        let event: cloudevents::Event =
+            serde_json::from_slice(payload).map_err(|e| DecodeError::NotCloudEvent(e.to_string()))?;
+        let id = EventId::parse(event.id()).map_err(|_| DecodeError::NotCloudEvent("id is not a UUID".into()))?;
+        let ty = event.ty().to_owned();
+        let data = match event.data() {
+            Some(Data::Json(value)) => value.clone(),
+            Some(Data::String(text)) => serde_json::from_str(text).map_err(|_| DecodeError::MissingData)?,
+            _ => return Err(DecodeError::MissingData),
+        };
+        fn parse<T: serde::de::DeserializeOwned>(ty: &str, data: serde_json::Value) -> Result<T, DecodeError> {
+            serde_json::from_value(data).map_err(|e| DecodeError::BadData { ty: ty.to_owned(), reason: e.to_string() })
+        }
+        let domain = match ty.as_str() {
+            "com.weelo.booking.created.v1" => DomainEvent::BookingCreated(parse(&ty, data)?),
+            "com.weelo.booking.accepted.v1" => DomainEvent::BookingAccepted(parse(&ty, data)?),
+            "com.weelo.booking.cancelled.v1" => DomainEvent::BookingCancelled(parse(&ty, data)?),
+            "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
+            "com.weelo.order.truck-request-accepted.v1" => DomainEvent::TruckRequestAccepted(parse(&ty, data)?),
+            "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
+            "com.weelo.notification.fcm.v1" => DomainEvent::NotificationFcm(parse(&ty, data)?),
+            _ => return Err(DecodeError::UnknownType(ty)),
+        };
+        Ok((id, domain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::geo::Place;
+
+    fn booking() -> Booking {
+        Booking {
+            booking_id: BookingId::generate(),
+            customer_id: UserId::parse("customer-1").unwrap(),
+            status: BookingStatus::Searching,
+            pickup: Place { lat: 19.0, lng: 72.8, address: Some("Dock 4".into()) },
+            drop: Place { lat: 18.5, lng: 73.8, address: None },
+            vehicle_type: VehicleType::Tipper,
+            scheduled_at: None,
+            created_at: Utc::now(),
+            accepted_by: None,
+            accepted_at: None,
+            cancelled_at: None,
+        }
+    }
+
+    #[test]
+    fn a_record_is_a_structured_cloudevent_that_decodes_to_the_same_event() {
+        let event = DomainEvent::BookingCreated(booking());
+        let id = EventId::generate();
+        let record = event.to_record(id, "/weelo/api", Utc::now());
+        assert_eq!(record.topic, "booking.created");
+        assert_eq!(record.key, event.key());
+        let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
+        assert_eq!(json["specversion"], "1.0");
+        assert_eq!(json["type"], "com.weelo.booking.created.v1");
+        assert_eq!(json["source"], "/weelo/api");
+        assert_eq!(json["subject"], format!("booking/{}", record.key));
+        assert_eq!(json["data"]["vehicleType"], "tipper");
+        assert_eq!(DomainEvent::from_payload(record.payload.as_bytes()).unwrap(), (id, event));
+    }
+
+    #[test]
+    fn garbage_unknown_types_and_wrong_data_are_told_apart() {
+        assert!(matches!(DomainEvent::from_payload(b"not json"), Err(DecodeError::NotCloudEvent(_))));
+        let record = DomainEvent::BookingCreated(booking()).to_record(EventId::generate(), "/t", Utc::now());
+        let renamed = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.created.v9");
+        assert!(matches!(DomainEvent::from_payload(renamed.as_bytes()), Err(DecodeError::UnknownType(_))));
+        let retyped = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.accepted.v1");
+        assert!(matches!(DomainEvent::from_payload(retyped.as_bytes()), Err(DecodeError::BadData { .. })));
+    }
+
+    #[test]
+    fn topic_names_round_trip() {
+        for topic in Topic::ALL {
+            assert_eq!(Topic::from_name(topic.name()), Some(topic));
+        }
+    }
+}

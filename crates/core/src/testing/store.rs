@@ -1,0 +1,265 @@
+//! [`MemoryStore`]: every storage port in memory, with the conditions the DynamoDB adapter puts on
+//! its writes (a create fails on a taken key, a transition on a changed status, an older position
+//! never overwrites a newer one, a confirmed push is never claimed again), so the use cases'
+//! rules can be tested without a stack. The adapter itself is tested against the emulator.
+
+use crate::contract::events::EventRecord;
+use crate::model::booking::{Booking, BookingStatus};
+use crate::model::device::Device;
+use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
+use crate::model::location::Position;
+use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
+use crate::model::transporter::TransporterProfile;
+use crate::ports::*;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How long an idempotency record holds, as the adapter's TTL.
+const IDEMPOTENCY_HOURS: i64 = 24;
+
+/// A position, and where and as of when the geo index files the transporter.
+pub(super) type StoredPosition = (Position, Option<String>, Option<DateTime<Utc>>);
+
+#[derive(Default)]
+pub(super) struct Tables {
+    pub(super) bookings: HashMap<BookingId, Booking>,
+    pub(super) orders: HashMap<OrderId, Order>,
+    pub(super) truck_requests: BTreeMap<(OrderId, String), TruckRequest>,
+    pub(super) offers: HashMap<OfferSubject, BTreeMap<UserId, DateTime<Utc>>>,
+    pub(super) idempotency: HashMap<String, IdempotencyRecord>,
+    pub(super) profiles: HashMap<UserId, TransporterProfile>,
+    pub(super) positions: HashMap<UserId, StoredPosition>,
+    pub(super) cells: HashMap<String, BTreeMap<UserId, CellEntry>>,
+    pub(super) history: HashMap<UserId, BTreeSet<(DateTime<Utc>, EventId)>>,
+    /// key → (claim id, confirmed, claimed at)
+    pub(super) push_log: HashMap<String, (String, bool, DateTime<Utc>)>,
+    pub(super) devices: HashMap<UserId, BTreeMap<DeviceId, Device>>,
+    /// event id → (record, sent), in order of writing
+    pub(super) outbox: Vec<(EventRecord, DateTime<Utc>, bool)>,
+    pub(super) claims: u64,
+}
+
+/// Every storage port in memory (see the module documentation). Clones share the same tables, so
+/// a test hands one to each use case and looks at what they wrote through another.
+#[derive(Clone, Default)]
+pub struct MemoryStore {
+    tables: Arc<Mutex<Tables>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, Tables> {
+        self.tables.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The events written to the outbox and not yet marked sent.
+    pub fn unsent(&self) -> Vec<EventRecord> {
+        self.lock().outbox.iter().filter(|(_, _, sent)| !sent).map(|(r, _, _)| r.clone()).collect()
+    }
+
+    /// Every event ever written to the outbox.
+    pub fn outbox(&self) -> Vec<EventRecord> {
+        self.lock().outbox.iter().map(|(r, _, _)| r.clone()).collect()
+    }
+
+    /// How many history points `transporter` has.
+    pub fn history_len(&self, transporter: &UserId) -> usize {
+        self.lock().history.get(transporter).map_or(0, BTreeSet::len)
+    }
+
+    /// The geo-index entries of `cell`.
+    pub fn cell(&self, cell: &str) -> Vec<CellEntry> {
+        self.lock().cells.get(cell).map(|m| m.values().cloned().collect()).unwrap_or_default()
+    }
+
+    /// A claim on push `key` made `age` ago by a delivery that never confirmed it.
+    pub fn unconfirmed_claim(&self, key: &str, age: chrono::Duration) {
+        let claim = (format!("claim-of-another-delivery-{key}"), false, Utc::now() - age);
+        self.lock().push_log.insert(key.to_owned(), claim);
+    }
+
+    /// Confirms whatever claim holds push `key` (as the delivery holding it would).
+    pub fn confirm_claim(&self, key: &str) {
+        if let Some((_, sent, _)) = self.lock().push_log.get_mut(key) {
+            *sent = true;
+        }
+    }
+
+    /// An idempotency record as it would be found later (e.g. one written a day ago).
+    pub fn put_idempotency(&self, record: IdempotencyRecord) {
+        self.lock().idempotency.insert(record.scoped_key.clone(), record);
+    }
+
+    fn write_outbox(tables: &mut Tables, events: &[EventRecord]) {
+        let now = Utc::now();
+        tables.outbox.extend(events.iter().map(|e| (e.clone(), now, false)));
+    }
+
+    /// Takes the idempotency key unless a valid record holds it.
+    fn take_key(tables: &Tables, record: Option<&IdempotencyRecord>) -> Result<(), CreateError> {
+        match record.and_then(|r| tables.idempotency.get(&r.scoped_key).map(|held| (r, held))) {
+            Some((new, held)) if held.created_at + chrono::Duration::hours(IDEMPOTENCY_HOURS) > new.created_at => {
+                Err(CreateError::IdempotencyKeyTaken)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[async_trait]
+impl BookingStore for MemoryStore {
+    async fn create_booking(
+        &self,
+        booking: &Booking,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        let mut tables = self.lock();
+        Self::take_key(&tables, idempotency)?;
+        tables.bookings.insert(booking.booking_id, booking.clone());
+        if let Some(record) = idempotency {
+            tables.idempotency.insert(record.scoped_key.clone(), record.clone());
+        }
+        Self::write_outbox(&mut tables, events);
+        Ok(())
+    }
+
+    async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
+        Ok(self.lock().bookings.get(&id).cloned())
+    }
+
+    async fn transition_booking(
+        &self,
+        booking: &Booking,
+        expected: BookingStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        let mut tables = self.lock();
+        match tables.bookings.get(&booking.booking_id) {
+            None => return Err(TransitionError::NotFound),
+            Some(stored) if stored.status != expected => return Err(TransitionError::Conflict),
+            Some(_) => {}
+        }
+        tables.bookings.insert(booking.booking_id, booking.clone());
+        Self::write_outbox(&mut tables, events);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryStore {
+    async fn create_order(
+        &self,
+        order: &Order,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        let mut tables = self.lock();
+        Self::take_key(&tables, idempotency)?;
+        tables.orders.insert(order.order_id, order.clone());
+        if let Some(record) = idempotency {
+            tables.idempotency.insert(record.scoped_key.clone(), record.clone());
+        }
+        Self::write_outbox(&mut tables, events);
+        Ok(())
+    }
+
+    async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
+        let tables = self.lock();
+        Ok(tables.orders.get(&id).map(|order| OrderView {
+            order: order.clone(),
+            truck_requests: tables
+                .truck_requests
+                .range((id, String::new())..)
+                .take_while(|((o, _), _)| *o == id)
+                .map(|(_, r)| r.clone())
+                .collect(),
+        }))
+    }
+
+    async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        for request in requests {
+            let key = (request.order_id, request.truck_request_id.to_string());
+            tables.truck_requests.entry(key).or_insert_with(|| request.clone());
+        }
+        Ok(())
+    }
+
+    async fn set_order_status(
+        &self,
+        id: OrderId,
+        expected: OrderStatus,
+        status: OrderStatus,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.lock();
+        match tables.orders.get_mut(&id) {
+            Some(order) if order.status == expected => {
+                order.status = status;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn transition_truck_request(
+        &self,
+        request: &TruckRequest,
+        expected: TruckRequestStatus,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        let mut tables = self.lock();
+        let key = (request.order_id, request.truck_request_id.to_string());
+        match tables.truck_requests.get(&key) {
+            None => return Err(TransitionError::NotFound),
+            Some(stored) if stored.status != expected => return Err(TransitionError::Conflict),
+            Some(_) => {}
+        }
+        tables.truck_requests.insert(key, request.clone());
+        Self::write_outbox(&mut tables, events);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OfferStore for MemoryStore {
+    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError> {
+        Ok(self.lock().offers.get(&subject).is_some_and(|offered| offered.contains_key(transporter)))
+    }
+
+    async fn put_offers(
+        &self,
+        subject: OfferSubject,
+        transporters: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        let offered = tables.offers.entry(subject).or_default();
+        for transporter in transporters {
+            offered.entry(transporter.clone()).or_insert(at);
+        }
+        Ok(())
+    }
+
+    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+        Ok(self.lock().offers.get(&subject).map(|o| o.keys().cloned().collect()).unwrap_or_default())
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for MemoryStore {
+    async fn get_idempotency(
+        &self,
+        scoped_key: &str,
+        valid_at: DateTime<Utc>,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let tables = self.lock();
+        let record = tables.idempotency.get(scoped_key);
+        Ok(record.filter(|r| r.created_at + chrono::Duration::hours(IDEMPOTENCY_HOURS) > valid_at).cloned())
+    }
+}

@@ -1,0 +1,85 @@
+//! The in-memory transporter store, geo index and GPS history.
+
+use super::store::MemoryStore;
+use crate::contract::events::LocationUpdated;
+use crate::model::ids::{EventId, UserId};
+use crate::model::location::Position;
+use crate::model::transporter::TransporterProfile;
+use crate::ports::*;
+use async_trait::async_trait;
+
+#[async_trait]
+impl TransporterStore for MemoryStore {
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError> {
+        self.lock().profiles.insert(profile.transporter_id.clone(), profile.clone());
+        Ok(())
+    }
+
+    async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError> {
+        Ok(self.lock().profiles.get(transporter).cloned())
+    }
+
+    async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {
+        let tables = self.lock();
+        Ok(transporters.iter().filter_map(|t| tables.profiles.get(t).cloned()).collect())
+    }
+
+    async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
+        Ok(self.lock().positions.get(transporter).map(|(p, _, _)| p.clone()))
+    }
+
+    async fn record_position(&self, position: &Position, _cell: &str) -> Result<PositionWrite, StoreError> {
+        let mut tables = self.lock();
+        let slot = tables.positions.entry(position.transporter_id.clone());
+        match slot {
+            std::collections::hash_map::Entry::Occupied(mut stored) => {
+                if stored.get().0.point.recorded_at >= position.point.recorded_at {
+                    return Ok(PositionWrite::Stale);
+                }
+                let (_, cell, at) = stored.get().clone();
+                stored.get_mut().0 = position.clone();
+                Ok(PositionWrite::Written { indexed_cell: cell, indexed_at: at })
+            }
+            std::collections::hash_map::Entry::Vacant(empty) => {
+                empty.insert((position.clone(), None, None));
+                Ok(PositionWrite::Written { indexed_cell: None, indexed_at: None })
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl GeoIndexStore for MemoryStore {
+    async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError> {
+        let tables = self.lock();
+        Ok(cells.iter().flat_map(|c| tables.cells.get(c).into_iter().flat_map(|m| m.values().cloned())).collect())
+    }
+
+    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        tables.cells.entry(to.to_owned()).or_default().insert(entry.transporter_id.clone(), entry.clone());
+        if let Some(old) = from.filter(|old| *old != to)
+            && let Some(cell) = tables.cells.get_mut(old)
+        {
+            cell.remove(&entry.transporter_id);
+        }
+        if let Some((_, cell, at)) = tables.positions.get_mut(&entry.transporter_id)
+            && at.is_none_or(|at| at < entry.recorded_at)
+        {
+            *cell = Some(to.to_owned());
+            *at = Some(entry.recorded_at);
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl LocationHistoryStore for MemoryStore {
+    async fn append_points(&self, points: &[(EventId, LocationUpdated)]) -> Result<(), StoreError> {
+        let mut tables = self.lock();
+        for (id, update) in points {
+            tables.history.entry(update.transporter_id.clone()).or_default().insert((update.point.recorded_at, *id));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,40 @@
+//! [`TrackingIngest`]: truck apps stream GPS points into `location.updated`.
+
+use super::API_EVENT_SOURCE;
+use crate::contract::events::{DomainEvent, EventRecord, LocationUpdated};
+use crate::error::ServiceError;
+use crate::model::caller::Transporter;
+use crate::model::ids::EventId;
+use crate::model::location::LocationPoint;
+use crate::ports::EventBus;
+use chrono::Utc;
+
+/// GPS ingest over the event bus.
+pub struct TrackingIngest<B> {
+    bus: B,
+}
+
+impl<B: EventBus> TrackingIngest<B> {
+    pub fn new(bus: B) -> Self {
+        Self { bus }
+    }
+
+    /// `POST /v1/tracking/location`. GPS points skip the outbox: a point is worth little a few
+    /// seconds later and the volume would cost a DynamoDB write each. The answer is 202 only once
+    /// Kafka acknowledged every point; otherwise 503, and the app keeps its buffer and retries.
+    pub async fn ingest(&self, transporter: &Transporter, points: Vec<LocationPoint>) -> Result<usize, ServiceError> {
+        let now = Utc::now();
+        let records: Vec<EventRecord> = points
+            .into_iter()
+            .map(|point| {
+                DomainEvent::LocationUpdated(LocationUpdated { transporter_id: transporter.id().clone(), point })
+                    .to_record(EventId::generate(), API_EVENT_SOURCE, now)
+            })
+            .collect();
+        self.bus.publish(&records).await.map_err(|error| {
+            tracing::warn!(%error, points = records.len(), "location points not accepted: event stream unavailable");
+            ServiceError::Unavailable { what: "the event stream" }
+        })?;
+        Ok(records.len())
+    }
+}

@@ -1,0 +1,10 @@
+//! Unit tests of the use cases over the in-memory ports (`weelo_core::testing`): the rules each
+//! use case owns, in milliseconds and with no stack. Every adapter and flow is tested against the
+//! real local stack elsewhere; these never stand in for those tests.
+
+mod bookings;
+mod fanout;
+mod locations;
+mod orders;
+mod push;
+mod support;

@@ -1,0 +1,223 @@
+//! The one reader of `infra/definitions/`: each function (memory, timeout), each MSK event-source
+//! mapping, each topic and each table, as Terraform reads the same files. The local provisioner,
+//! the local function runner and bridge, and `weelo-ops` all load them from here.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A definitions file that could not be read or does not hold what it should.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionsError {
+    #[error("reading {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+}
+
+/// One entry of `functions.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionDefinition {
+    pub name: String,
+    pub memory_mb: u32,
+    pub timeout_seconds: u64,
+}
+
+impl FunctionDefinition {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_seconds)
+    }
+}
+
+/// One entry of `event-source-mappings.json` (the fields the local bridge and `weelo-ops` use).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mapping {
+    pub function: String,
+    pub topic: String,
+    pub batch_size: usize,
+    pub maximum_batching_window_seconds: u64,
+    pub starting_position: String,
+    pub maximum_retry_attempts: u32,
+    pub bisect_batch_on_function_error: bool,
+    /// The timeout of the mapping's function (from `functions.json`): an invocation that has not
+    /// answered by then has failed.
+    #[serde(skip)]
+    pub function_timeout_seconds: u64,
+    pub on_failure: String,
+    /// Local only: appended to the consumer group (see `weelo-local bridge --group-suffix`).
+    #[serde(skip)]
+    pub group_suffix: String,
+}
+
+impl Mapping {
+    /// The consumer group: one per mapping, as Terraform names it.
+    pub fn consumer_group(&self) -> String {
+        format!("weelo-{}-{}{}", self.function, self.topic, self.group_suffix)
+    }
+}
+
+/// One entry of `topics.json`: what the topic must be (`kafka-topics` makes the cluster match).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopicDefinition {
+    pub name: String,
+    pub partitions: i32,
+    pub retention_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyAttribute {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexDefinition {
+    pub name: String,
+    pub hash_key: KeyAttribute,
+    pub range_key: Option<KeyAttribute>,
+    pub projection: String,
+}
+
+/// One entry of `tables.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableDefinition {
+    pub name: String,
+    /// The environment variable that names the physical table for the functions.
+    pub env: String,
+    pub hash_key: KeyAttribute,
+    #[serde(default)]
+    pub range_key: Option<KeyAttribute>,
+    pub ttl_attribute: Option<String>,
+    pub global_secondary_indexes: Vec<IndexDefinition>,
+}
+
+#[derive(Deserialize)]
+struct FunctionsFile {
+    functions: Vec<FunctionDefinition>,
+}
+
+#[derive(Deserialize)]
+struct MappingsFile {
+    mappings: Vec<Mapping>,
+}
+
+#[derive(Deserialize)]
+struct TopicsFile {
+    topics: Vec<TopicDefinition>,
+}
+
+#[derive(Deserialize)]
+struct TablesFile {
+    tables: Vec<TableDefinition>,
+}
+
+/// The functions of `<dir>/functions.json`.
+pub fn load_functions(dir: &Path) -> Result<Vec<FunctionDefinition>, DefinitionsError> {
+    read::<FunctionsFile>(&dir.join("functions.json")).map(|f| f.functions)
+}
+
+/// The mappings of `<dir>/event-source-mappings.json`, each with its function's timeout.
+pub fn load_mappings(dir: &Path) -> Result<Vec<Mapping>, DefinitionsError> {
+    let functions = load_functions(dir)?;
+    let path = dir.join("event-source-mappings.json");
+    let mut mappings = read::<MappingsFile>(&path)?.mappings;
+    for mapping in &mut mappings {
+        let function = functions.iter().find(|f| f.name == mapping.function).ok_or_else(|| {
+            let reason = format!("mapping {}/{}: no such function in functions.json", mapping.function, mapping.topic);
+            DefinitionsError::Invalid { path: path.clone(), reason }
+        })?;
+        mapping.function_timeout_seconds = function.timeout_seconds;
+    }
+    Ok(mappings)
+}
+
+/// The topics of `<dir>/topics.json`.
+pub fn load_topics(dir: &Path) -> Result<Vec<TopicDefinition>, DefinitionsError> {
+    read::<TopicsFile>(&dir.join("topics.json")).map(|f| f.topics)
+}
+
+/// The tables of `<dir>/tables.json`.
+pub fn load_tables(dir: &Path) -> Result<Vec<TableDefinition>, DefinitionsError> {
+    read::<TablesFile>(&dir.join("tables.json")).map(|f| f.tables)
+}
+
+fn read<T: DeserializeOwned>(path: &Path) -> Result<T, DefinitionsError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| DefinitionsError::Read { path: path.to_owned(), reason: e.to_string() })?;
+    serde_json::from_str(&text).map_err(|e| DefinitionsError::Invalid { path: path.to_owned(), reason: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    //! Drift tests: the code and the definitions file must name the same tables and topics.
+    use super::*;
+    use std::collections::BTreeSet;
+    use weelo_core::contract::events::Topic;
+    use weelo_dynamo::Tables;
+
+    fn dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/definitions")
+    }
+
+    #[test]
+    fn every_topic_of_the_code_is_defined_and_no_other() {
+        let defined: BTreeSet<String> = load_topics(&dir()).unwrap().into_iter().map(|t| t.name).collect();
+        let in_code: BTreeSet<String> = Topic::ALL.iter().map(|t| t.name().to_owned()).collect();
+        assert_eq!(defined, in_code);
+    }
+
+    #[test]
+    fn topics_keep_seven_days_for_replay() {
+        for topic in load_topics(&dir()).unwrap() {
+            assert_eq!(topic.retention_ms, 7 * 24 * 3600 * 1000, "{}", topic.name);
+            assert!(topic.partitions >= 1);
+        }
+    }
+
+    #[test]
+    fn every_table_the_code_reads_is_defined_with_its_environment_variable() {
+        let defined: BTreeSet<(String, String)> =
+            load_tables(&dir()).unwrap().into_iter().map(|t| (t.env, t.name)).collect();
+        let in_code: BTreeSet<(String, String)> =
+            Tables::ENV.iter().map(|(e, n)| (e.to_string(), n.to_string())).collect();
+        assert_eq!(defined, in_code);
+    }
+
+    #[test]
+    fn the_outbox_has_the_sparse_pending_index_the_relay_queries() {
+        let outbox = load_tables(&dir()).unwrap().into_iter().find(|t| t.name == "outbox").unwrap();
+        let index = outbox.global_secondary_indexes.iter().find(|i| i.name == "pending").unwrap();
+        assert_eq!(index.hash_key.name, "pendingShard");
+        assert_eq!(index.range_key.as_ref().unwrap().name, "createdAtMs");
+        assert_eq!(outbox.ttl_attribute.as_deref(), Some("expiresAt"));
+    }
+
+    #[test]
+    fn every_mapping_names_a_known_topic_and_a_consumer_function() {
+        let mappings = load_mappings(&dir()).unwrap();
+        let functions = ["order-fanout", "fcm-consumer", "location-consumer", "audit-consumer"];
+        for mapping in &mappings {
+            assert!(Topic::from_name(&mapping.topic).is_some(), "{}", mapping.topic);
+            assert!(functions.contains(&mapping.function.as_str()), "{}", mapping.function);
+            assert!(mapping.batch_size >= 1 && mapping.maximum_retry_attempts >= 1);
+            assert_eq!(mapping.function_timeout_seconds, 60, "{} takes functions.json's timeout", mapping.function);
+        }
+        for function in functions {
+            assert!(mappings.iter().any(|m| m.function == function), "{function} has no mapping");
+        }
+    }
+
+    #[test]
+    fn a_missing_or_broken_file_is_named_in_the_error() {
+        let error = load_topics(std::path::Path::new("/nonexistent")).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/topics.json"), "{error}");
+    }
+}

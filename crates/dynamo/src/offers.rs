@@ -1,0 +1,65 @@
+//! [`OfferStore`]: one item per (booking or order line, transporter) offered.
+
+use crate::DynamoStore;
+use crate::OFFER_TTL_SECS;
+use crate::items::*;
+use crate::requests::*;
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use weelo_core::model::ids::UserId;
+use weelo_core::ports::{OfferStore, OfferSubject, StoreError};
+
+#[async_trait]
+impl OfferStore for DynamoStore {
+    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError> {
+        let mut key = key("subject", offer_subject_key(subject));
+        key.insert("transporterId".into(), AttributeValue::S(transporter.to_string()));
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.tables.offers)
+            .set_key(Some(key))
+            .projection_expression("subject")
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item.is_some())
+    }
+
+    async fn put_offers(
+        &self,
+        subject: OfferSubject,
+        transporters: &[UserId],
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let subject = offer_subject_key(subject);
+        let items = transporters
+            .iter()
+            .map(|t| {
+                to_item(&OfferItem {
+                    subject: subject.clone(),
+                    transporter_id: t.to_string(),
+                    offered_at: at.to_rfc3339(),
+                    expires_at: at.timestamp() + OFFER_TTL_SECS,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // Rewriting an identical offer is harmless, so batches beat conditional puts here.
+        self.batch_put(&self.tables.offers, items).await
+    }
+
+    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.offers)
+            .key_condition_expression("subject = :subject")
+            .expression_attribute_values(":subject", AttributeValue::S(offer_subject_key(subject)))
+            .projection_expression("transporterId");
+        let items = query_all(query).await?;
+        let ids = items.iter().filter_map(|item| item.get("transporterId")?.as_s().ok());
+        Ok(ids.filter_map(|id| UserId::parse(id).ok()).collect())
+    }
+}

@@ -1,0 +1,296 @@
+//! The requests every port module makes, in one place: single-item reads, every page of a query,
+//! writes at most [`REQUEST_CONCURRENCY`] at a time, batch writes retried until DynamoDB processed
+//! them, conditional writes, and the two transactions that write an aggregate together with its
+//! events (and idempotency record): create and transition. Also how SDK errors become
+//! [`StoreError`]s, retryable or not.
+
+use crate::items::{IdempotencyItem, OutboxItem};
+use crate::{DynamoStore, IDEMPOTENCY_TTL_SECS};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use chrono::Utc;
+use futures::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::future::Future;
+use weelo_core::contract::events::EventRecord;
+use weelo_core::ports::{CreateError, IdempotencyRecord, StoreError, TransitionError};
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// Requests in flight per call (single-item writes, cell queries, profile batches); well under the
+/// SDK's connection pool.
+pub(crate) const REQUEST_CONCURRENCY: usize = 16;
+
+/// Runs `request` on each item, at most [`REQUEST_CONCURRENCY`] at once; the first error fails the call.
+pub(crate) async fn concurrently<T, R, Fut>(
+    items: impl IntoIterator<Item = T>,
+    request: impl Fn(T) -> Fut,
+) -> Result<Vec<R>, StoreError>
+where
+    Fut: Future<Output = Result<R, StoreError>>,
+{
+    stream::iter(items).map(request).buffer_unordered(REQUEST_CONCURRENCY).try_collect().await
+}
+
+/// Every item `query` matches, page after page.
+pub(crate) async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+    let mut pages = query.into_paginator().items().send();
+    let mut items = Vec::new();
+    while let Some(item) = pages.next().await {
+        items.push(item.map_err(classify)?);
+    }
+    Ok(items)
+}
+
+impl DynamoStore {
+    pub(crate) fn outbox_puts(
+        &self,
+        events: &[EventRecord],
+        now_ms: i64,
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        events
+            .iter()
+            .map(|event| {
+                let put = Put::builder()
+                    .table_name(&self.tables.outbox)
+                    .set_item(Some(to_item(&OutboxItem::pending(event, now_ms))?))
+                    .condition_expression("attribute_not_exists(eventId)")
+                    .build()
+                    .map_err(internal)?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect()
+    }
+
+    pub(crate) fn idempotency_put(&self, record: &IdempotencyRecord) -> Result<TransactWriteItem, StoreError> {
+        let item = IdempotencyItem {
+            scoped_key: record.scoped_key.clone(),
+            request_hash: record.request_hash.clone(),
+            receipt: record.receipt.clone(),
+            created_at: record.created_at,
+            expires_at: record.created_at.timestamp() + IDEMPOTENCY_TTL_SECS,
+        };
+        // An expired record is free to take: TTL deletes it days late, and the key must not stay
+        // taken (or answer an old receipt) in between. `get_idempotency` draws the same line.
+        let put = Put::builder()
+            .table_name(&self.tables.idempotency)
+            .set_item(Some(to_item(&item)?))
+            .condition_expression("attribute_not_exists(scopedKey) OR expiresAt <= :createdAt")
+            .expression_attribute_values(":createdAt", AttributeValue::N(record.created_at.timestamp().to_string()))
+            .build()
+            .map_err(internal)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// Creates an aggregate item with its events and idempotency record, all or nothing.
+    pub(crate) async fn create(
+        &self,
+        table: &str,
+        key_attribute: &str,
+        item: Item,
+        events: &[EventRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<(), CreateError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let entity = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#key)")
+            .expression_attribute_names("#key", key_attribute)
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
+        writes.extend(self.outbox_puts(events, now_ms)?);
+        if let Some(record) = idempotency {
+            writes.push(self.idempotency_put(record)?);
+        }
+        let idempotency_index = writes.len() - 1;
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match canceled_reasons(&error) {
+                // With a key, the only condition that can fail is the key's (the entity id is fresh).
+                Some(reasons) if idempotency.is_some() && failed_at(&reasons, idempotency_index).unwrap_or(true) => {
+                    Err(CreateError::IdempotencyKeyTaken)
+                }
+                _ => Err(CreateError::Store(classify(error))),
+            },
+        }
+    }
+
+    /// Replaces an aggregate item if its `status` still is `expected`, with its events.
+    pub(crate) async fn transition(
+        &self,
+        table: &str,
+        item: Item,
+        expected: &str,
+        events: &[EventRecord],
+    ) -> Result<(), TransitionError> {
+        let now_ms = Utc::now().timestamp_millis();
+        let entity = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression("#status = :expected")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned()))
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
+        writes.extend(self.outbox_puts(events, now_ms)?);
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match canceled_reasons(&error) {
+                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => Err(TransitionError::Conflict),
+                _ => Err(TransitionError::Store(classify(error))),
+            },
+        }
+    }
+
+    pub(crate) async fn get<T: DeserializeOwned>(&self, table: &str, key: Item) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Writes items in `BatchWriteItem` calls of 25, retrying what DynamoDB leaves unprocessed.
+    pub(crate) async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
+        for chunk in items.chunks(25) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    Ok(WriteRequest::builder()
+                        .put_request(PutRequest::builder().set_item(Some(item.clone())).build().map_err(internal)?)
+                        .build())
+                })
+                .collect::<Result<_, StoreError>>()?;
+            let mut attempt = 0u32;
+            while !requests.is_empty() {
+                let output =
+                    self.client.batch_write_item().request_items(table, requests).send().await.map_err(classify)?;
+                requests = output.unprocessed_items.and_then(|mut u| u.remove(table)).unwrap_or_default();
+                if !requests.is_empty() {
+                    attempt += 1;
+                    if attempt > 8 {
+                        let error = anyhow::anyhow!("{table}: items left unprocessed after {attempt} attempts");
+                        return Err(StoreError::new(true, error));
+                    }
+                    backoff(attempt).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts items that must not replace existing ones; an existing item counts as success.
+    pub(crate) async fn put_all_if_absent(
+        &self,
+        table: &str,
+        key_attribute: &str,
+        items: Vec<Item>,
+    ) -> Result<(), StoreError> {
+        concurrently(items, |item| async move {
+            let result = self
+                .client
+                .put_item()
+                .table_name(table)
+                .set_item(Some(item))
+                .condition_expression("attribute_not_exists(#key)")
+                .expression_attribute_names("#key", key_attribute)
+                .send()
+                .await;
+            // Already there: this write was done before.
+            conditional(result).map(|_| ())
+        })
+        .await
+        .map(|_: Vec<()>| ())
+    }
+}
+
+pub(crate) fn key(name: &str, value: String) -> Item {
+    HashMap::from([(name.to_owned(), AttributeValue::S(value))])
+}
+
+pub(crate) fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(value).map_err(internal)
+}
+
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item).map_err(internal)
+}
+
+pub(crate) fn internal(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::new(false, error)
+}
+
+/// Throttling, server faults and transport failures are worth retrying; the rest are not.
+pub(crate) fn classify<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionConflictException"
+            )
+        ),
+        _ => false,
+    };
+    StoreError::new(retryable, error)
+}
+
+/// `Ok(true)` if a conditional write happened, `Ok(false)` if its condition did not hold (the
+/// item already existed, was newer, or was gone): callers decide whether that is success.
+pub(crate) fn conditional<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(error) if error.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
+        Err(error) => Err(classify(error)),
+    }
+}
+
+/// The per-item cancellation codes of a cancelled transaction (empty if the service sent none).
+pub(crate) fn canceled_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Option<String>>> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(e) => {
+            Some(e.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect())
+        }
+        _ => None,
+    }
+}
+
+/// Whether the write at `index` failed its condition; `None` when the service gave no reasons.
+pub(crate) fn failed_at(reasons: &[Option<String>], index: usize) -> Option<bool> {
+    if reasons.is_empty() {
+        return None;
+    }
+    Some(reasons.get(index).and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed"))
+}
+
+pub(crate) async fn backoff(attempt: u32) {
+    let millis = 25u64 << attempt.min(6);
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}

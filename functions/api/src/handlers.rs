@@ -1,0 +1,74 @@
+//! The edge of each route: the role it needs, its body decoded and validated into the use case's
+//! command (in that order: 403 before 400), the use case, and the answer's status.
+
+use crate::app::App;
+use crate::respond;
+use crate::router::Route;
+use chrono::Utc;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use weelo_core::ServiceError;
+use weelo_core::contract::requests::{
+    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, RegisterDeviceRequest, TransporterProfileRequest, decode,
+    parse_location_body,
+};
+use weelo_core::model::caller::Caller;
+use weelo_core::usecases::api::Created;
+
+/// Runs `route` for `caller` with this body and `Idempotency-Key` header.
+pub(crate) async fn handle(
+    app: &App,
+    route: Route<'_>,
+    caller: &Caller,
+    body: &[u8],
+    idempotency_key: Option<&str>,
+) -> Result<Response<Body>, ServiceError> {
+    let key = || idempotency_key.map(IdempotencyKey::parse).transpose();
+    Ok(match route {
+        Route::Health => respond::json(200, &serde_json::json!({ "status": "ok" })),
+        Route::RegisterDevice => {
+            let device = decode::<RegisterDeviceRequest>(body)?.validate()?;
+            created_or_ok(app.devices.register(caller, device).await?, 201, 200)
+        }
+        Route::PutTransporterProfile => {
+            let transporter = caller.transporter()?;
+            let update = decode::<TransporterProfileRequest>(body)?.validate()?;
+            respond::json(200, &app.profiles.put(&transporter, update).await?)
+        }
+        Route::IngestLocation => {
+            let transporter = caller.transporter()?;
+            let points = parse_location_body(body, Utc::now())?;
+            let accepted = app.tracking.ingest(&transporter, points).await?;
+            respond::json(202, &serde_json::json!({ "accepted": accepted }))
+        }
+        Route::CreateBooking => {
+            let customer = caller.customer()?;
+            let booking = decode::<CreateBookingRequest>(body)?.validate(Utc::now())?;
+            created_or_ok(app.bookings.create(&customer, booking, key()?.as_ref()).await?, 201, 201)
+        }
+        Route::GetBooking(id) => respond::json(200, &app.bookings.get(caller, id).await?),
+        Route::AcceptBooking(id) => respond::json(200, &app.bookings.accept(&caller.transporter()?, id).await?),
+        Route::CancelBooking(id) => respond::json(200, &app.bookings.cancel(&caller.customer()?, id).await?),
+        Route::BookingLocation(id) => respond::json(200, &app.bookings.location(&caller.customer()?, id).await?),
+        Route::CreateOrder => {
+            let customer = caller.customer()?;
+            let order = decode::<CreateOrderRequest>(body)?.validate()?;
+            created_or_ok(app.orders.create(&customer, order, key()?.as_ref()).await?, 201, 201)
+        }
+        Route::GetOrder(id) => respond::json(200, &app.orders.get(caller, id).await?),
+        Route::AcceptTruckRequest { order, truck_request } => {
+            let transporter = caller.transporter()?;
+            respond::json(200, &app.orders.accept_truck_request(&transporter, order, truck_request).await?)
+        }
+    })
+}
+
+/// A created resource answers `created`; a replay (same idempotency key, or a device registered
+/// before) answers `replayed` and says so in `Idempotent-Replayed`.
+fn created_or_ok<T: Serialize>(created: Created<T>, created_status: u16, replayed_status: u16) -> Response<Body> {
+    let mut response = respond::json(if created.replayed { replayed_status } else { created_status }, &created.value);
+    if created.replayed {
+        response.headers_mut().insert("idempotent-replayed", http::HeaderValue::from_static("true"));
+    }
+    response
+}

@@ -1,0 +1,141 @@
+//! Devices (SNS platform endpoints), transporter profiles and GPS ingest through the real api.
+
+use crate::support::*;
+use chrono::{Duration, Utc};
+use serde_json::json;
+use weelo_core::model::ids::DeviceId;
+use weelo_core::ports::DeviceStore;
+
+#[tokio::test]
+async fn registering_a_device_creates_one_sns_endpoint_and_is_idempotent() {
+    // GIVEN a transporter with a phone
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    let token = unique("fcm-token");
+    let body = json!({ "platform": "android", "token": token });
+
+    // WHEN the phone registers twice
+    let first = app.call("POST", "/v1/devices", Some(&driver), Some(body.clone())).await;
+    let second = app.call("POST", "/v1/devices", Some(&driver), Some(body)).await;
+
+    // THEN 201 then 200 with the same device id
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(second.status, 200);
+    assert_eq!(first.body["deviceId"], second.body["deviceId"]);
+
+    // AND the device is stored with a real SNS platform endpoint for that token
+    let device_id = DeviceId::parse(first.body["deviceId"].as_str().unwrap()).unwrap();
+    let device = app.app().store.get_device(&driver.user_id(), device_id).await.unwrap().unwrap();
+    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let attributes = aws_sdk_sns::Client::new(&aws)
+        .get_endpoint_attributes()
+        .endpoint_arn(&device.endpoint_arn)
+        .send()
+        .await
+        .expect("the endpoint exists in SNS");
+    assert_eq!(attributes.attributes().unwrap().get("Token"), Some(&token));
+}
+
+#[tokio::test]
+async fn device_registration_rejects_bad_platforms_and_tokens() {
+    let app = spawn_app().await;
+    let user = User::customer();
+    let cases = [
+        (json!({ "platform": "windows", "token": "t" }), "platform"),
+        (json!({ "platform": "ios" }), "token"),
+        (json!({ "platform": "ios", "token": "" }), "token"),
+        (json!({ "platform": "ios", "token": "has space" }), "token"),
+        (json!({ "platform": "ios", "token": "x".repeat(4097) }), "token"),
+        (json!({ "platform": "ios", "token": "t", "extra": 1 }), "extra"),
+    ];
+    for (body, field) in cases {
+        let response = app.call("POST", "/v1/devices", Some(&user), Some(body.clone())).await;
+        assert_eq!(response.status, 400, "{body}");
+        assert_eq!(response.body["error"]["details"][0]["field"], field, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_transporter_sets_their_profile_and_customers_cannot() {
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    let body = json!({ "vehicleTypes": ["tipper", "open"], "available": true });
+    let response = app.call("PUT", "/v1/transporters/me", Some(&driver), Some(body.clone())).await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.body["transporterId"], driver.id.as_str());
+    assert_eq!(response.body["vehicleTypes"], json!(["tipper", "open"]));
+    assert_eq!(response.body["available"], true);
+
+    let update = app
+        .call(
+            "PUT",
+            "/v1/transporters/me",
+            Some(&driver),
+            Some(json!({ "vehicleTypes": ["mini"], "available": false })),
+        )
+        .await;
+    assert_eq!(update.body["vehicleTypes"], json!(["mini"]));
+    assert_eq!(update.body["available"], false);
+
+    assert_eq!(app.call("PUT", "/v1/transporters/me", Some(&User::customer()), Some(body)).await.status, 403);
+    let invalid = app
+        .call("PUT", "/v1/transporters/me", Some(&driver), Some(json!({ "vehicleTypes": ["bus"], "available": true })))
+        .await;
+    assert_eq!(invalid.status, 400);
+    assert_eq!(invalid.body["error"]["details"][0]["field"], "vehicleTypes[0]");
+}
+
+#[tokio::test]
+async fn gps_points_are_accepted_and_published_keyed_by_transporter() {
+    // GIVEN a transporter streaming GPS
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    let since = Utc::now();
+    let point = |seconds_ago: i64| json!({ "lat": 19.1, "lng": 72.9, "recordedAt": (Utc::now() - Duration::seconds(seconds_ago)).to_rfc3339(), "speedKmh": 40.0 });
+
+    // WHEN they send one point, then a batch of three
+    let single = app.call("POST", "/v1/tracking/location", Some(&driver), Some(point(5))).await;
+    let batch = app
+        .call("POST", "/v1/tracking/location", Some(&driver), Some(json!({ "points": [point(4), point(3), point(2)] })))
+        .await;
+
+    // THEN 202 with the counts, and four location.updated events keyed by the transporter
+    assert_eq!(single.status, 202, "{}", single.body);
+    assert_eq!(single.body, json!({ "accepted": 1 }));
+    assert_eq!(batch.status, 202);
+    assert_eq!(batch.body, json!({ "accepted": 3 }));
+    let records = records_with_key("location.updated", &driver.id, since, 4).await;
+    assert_eq!(records.len(), 4);
+    assert_eq!(cloud_event(&records[0])["data"]["transporterId"], driver.id.as_str());
+    assert_eq!(cloud_event(&records[0])["data"]["speedKmh"], 40.0);
+}
+
+#[tokio::test]
+async fn gps_ingest_rejects_bad_points_and_other_roles() {
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    let now = Utc::now();
+    let point = |fields: serde_json::Value| {
+        let mut p = json!({ "lat": 19.1, "lng": 72.9, "recordedAt": now.to_rfc3339() });
+        p.as_object_mut().unwrap().extend(fields.as_object().unwrap().clone());
+        p
+    };
+    let cases = [
+        (point(json!({ "lat": -91.0 })), "lat"),
+        (point(json!({ "recordedAt": (now + Duration::hours(1)).to_rfc3339() })), "recordedAt"),
+        (point(json!({ "recordedAt": (now - Duration::days(2)).to_rfc3339() })), "recordedAt"),
+        (point(json!({ "recordedAt": "yesterday" })), "recordedAt"),
+        (point(json!({ "headingDeg": 360.0 })), "headingDeg"),
+        (point(json!({ "speedKmh": -1.0 })), "speedKmh"),
+        (json!({ "points": [] }), "points"),
+        (json!({ "points": vec![point(json!({})); 101] }), "points"),
+        (json!({ "points": [point(json!({})), point(json!({ "accuracyM": -5.0 }))] }), "points[1].accuracyM"),
+    ];
+    for (body, field) in cases {
+        let response = app.call("POST", "/v1/tracking/location", Some(&driver), Some(body.clone())).await;
+        assert_eq!(response.status, 400, "{body}");
+        assert_eq!(response.body["error"]["details"][0]["field"], field, "{body}");
+    }
+    let forbidden = app.call("POST", "/v1/tracking/location", Some(&User::customer()), Some(point(json!({})))).await;
+    assert_eq!(forbidden.status, 403);
+}

@@ -1,0 +1,41 @@
+//! What the api's tests share: the real `api` application started in-process against the running
+//! local stack (Kafka, the DynamoDB emulator, moto for SNS), fed API Gateway HTTP API v2 events
+//! exactly as Lambda delivers them (`weelo_testkit::api`), and the request bodies they send. Every
+//! test makes its own users and resources (unique ids), so tests run in parallel and against a
+//! stack that already holds other data.
+//!
+//! The environment comes from `.local/stack.env` (exported by `make test`). Set `WEELO_TEST_LOG`
+//! (e.g. `debug`) to see the application's logs.
+
+use serde_json::{Value, json};
+pub use weelo_testkit::api::{Answer, ApiClient, User};
+pub use weelo_testkit::{cloud_event, records_matching, records_with_key, token_for, unique};
+
+/// The api, in this process.
+pub async fn spawn_app() -> ApiClient {
+    ApiClient::in_process().await
+}
+
+pub fn booking_body() -> Value {
+    json!({
+        "pickup": { "lat": 19.0760, "lng": 72.8777, "address": "Andheri East, Mumbai" },
+        "drop": { "lat": 18.5204, "lng": 73.8567 },
+        "vehicleType": "tipper"
+    })
+}
+
+pub fn order_body() -> Value {
+    json!({
+        "pickup": { "lat": 19.0760, "lng": 72.8777 },
+        "drop": { "lat": 18.5204, "lng": 73.8567 },
+        "trucks": [
+            { "vehicleType": "tipper", "quantity": 2 },
+            { "vehicleType": "container", "quantity": 1 }
+        ]
+    })
+}
+
+/// The CloudEvents `id` of a record.
+pub fn event_id(record: &weelo_msk::ConsumedRecord) -> String {
+    cloud_event(record)["id"].as_str().expect("an id").to_owned()
+}
