@@ -86,10 +86,7 @@ enum AuditCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    weelo_telemetry::cli_logs();
     match Cli::parse().command {
         Command::Lag { definitions, group_suffix, partitions } => {
             run_lag(&definitions, &group_suffix, partitions).await

@@ -54,3 +54,12 @@ fn describe() {
         metrics::describe_histogram!(latency, Unit::Milliseconds, "");
     }
 }
+
+/// Logs of the command-line tools (`weelo-local`, `weelo-ops`): on stderr, at the level of
+/// `WEELO_LOG` (default `warn`), so their stdout stays their output.
+pub fn cli_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+}

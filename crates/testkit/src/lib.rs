@@ -52,22 +52,7 @@ pub fn private_city() -> (f64, f64) {
 
 /// A development token for `sub` with `role`, valid for `lifetime_secs` (negative: already expired).
 pub fn token_for(sub: &str, role: &str, lifetime_secs: i64) -> String {
-    let pem = std::fs::read(std::env::var("JWT_DEV_PRIVATE_KEY").expect("JWT_DEV_PRIVATE_KEY")).expect("dev key");
-    let issuer = std::env::var("JWT_ISSUER").expect("JWT_ISSUER");
-    let audience = std::env::var("JWT_AUDIENCE").ok();
-    let role_claim = std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
-    let key_id = std::env::var("JWT_DEV_KEY_ID").unwrap_or_else(|_| "weelo-local-1".into());
-    weelo_auth::mint(&weelo_auth::MintRequest {
-        private_key_pem: &pem,
-        key_id: &key_id,
-        issuer: &issuer,
-        audience: audience.as_deref(),
-        role_claim: &role_claim,
-        subject: sub,
-        role,
-        lifetime_secs,
-    })
-    .expect("minting a dev token")
+    weelo_local::dev_tokens::dev_token(sub, role, lifetime_secs).expect("minting a dev token")
 }
 
 /// An MSK event as an event-source mapping delivers it, holding `records` on partition 0 of their

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::BTreeMap;
-use weelo_core::contract::events::{BookingAccepted, DomainEvent, EventRecord, FcmNotification};
+use weelo_core::contract::events::{Acceptance, BookingAccepted, DomainEvent, EventRecord, FcmNotification};
 use weelo_core::model::device::{Device, Platform};
 use weelo_core::model::ids::{BookingId, DeviceId, EventId, UserId};
 use weelo_core::model::vehicle::VehicleType;
@@ -106,10 +106,12 @@ async fn the_customer_is_told_who_accepted() {
     let device = phone(&consumer, &customer).await;
     let accepted = DomainEvent::BookingAccepted(BookingAccepted {
         booking_id: BookingId::generate(),
-        customer_id: customer.clone(),
-        transporter_id: UserId::parse(&unique("transporter")).unwrap(),
-        vehicle_type: VehicleType::Tipper,
-        accepted_at: Utc::now(),
+        acceptance: Acceptance {
+            customer_id: customer.clone(),
+            transporter_id: UserId::parse(&unique("transporter")).unwrap(),
+            vehicle_type: VehicleType::Tipper,
+            accepted_at: Utc::now(),
+        },
     })
     .to_record(EventId::generate(), "/weelo/api", Utc::now());
 

@@ -7,8 +7,10 @@
 //!   the Runtime API of the function processes, timeouts and restarts as Lambda does them.
 //! - [`bridge`]: the local MSK event-source mappings (`weelo-local bridge`).
 //! - [`monitor`]: the status lines `make run` shows (`weelo-local status`).
+//! - [`dev_tokens`]: tokens signed with the local key (`weelo-local token`, the tests, the benchmark).
 
 pub mod bridge;
+pub mod dev_tokens;
 pub mod monitor;
 pub mod provision;
 pub mod runner;

@@ -116,10 +116,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WEELO_LOG").unwrap_or_else(|_| "warn".into()))
-        .with_writer(std::io::stderr)
-        .init();
+    weelo_telemetry::cli_logs();
     match Cli::parse().command {
         Command::Provision { definitions, table_prefix, platform_application } => {
             run_provision(definitions, table_prefix, platform_application).await
@@ -162,24 +159,7 @@ async fn run_provision(definitions: PathBuf, table_prefix: String, platform_appl
 }
 
 fn run_token(sub: &str, role: &str, ttl: i64) -> anyhow::Result<()> {
-    let key_path =
-        std::env::var("JWT_DEV_PRIVATE_KEY").context("JWT_DEV_PRIVATE_KEY is not set (source .local/stack.env)")?;
-    let pem = std::fs::read(&key_path).with_context(|| format!("reading {key_path}"))?;
-    let issuer = std::env::var("JWT_ISSUER").context("JWT_ISSUER is not set")?;
-    let audience = std::env::var("JWT_AUDIENCE").ok();
-    let role_claim = std::env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".into());
-    let key_id = std::env::var("JWT_DEV_KEY_ID").unwrap_or_else(|_| "weelo-local-1".into());
-    let token = weelo_auth::mint(&weelo_auth::MintRequest {
-        private_key_pem: &pem,
-        key_id: &key_id,
-        issuer: &issuer,
-        audience: audience.as_deref(),
-        role_claim: &role_claim,
-        subject: sub,
-        role,
-        lifetime_secs: ttl,
-    })?;
-    println!("{token}");
+    println!("{}", weelo_local::dev_tokens::dev_token(sub, role, ttl)?);
     Ok(())
 }
 

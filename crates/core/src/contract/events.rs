@@ -55,14 +55,23 @@ impl Topic {
     }
 }
 
+/// Who accepted a truck for whom, and when: what every acceptance event carries (flattened into
+/// the event's data).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BookingAccepted {
-    pub booking_id: BookingId,
+pub struct Acceptance {
     pub customer_id: UserId,
     pub transporter_id: UserId,
     pub vehicle_type: VehicleType,
     pub accepted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingAccepted {
+    pub booking_id: BookingId,
+    #[serde(flatten)]
+    pub acceptance: Acceptance,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,10 +90,8 @@ pub struct BookingCancelled {
 pub struct TruckRequestAccepted {
     pub order_id: OrderId,
     pub truck_request_id: TruckRequestId,
-    pub customer_id: UserId,
-    pub transporter_id: UserId,
-    pub vehicle_type: VehicleType,
-    pub accepted_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub acceptance: Acceptance,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //! again, under the same notification id, which the phone uses to show it once (FCM collapse key,
 //! APNs collapse id).
 
-use crate::contract::events::{BookingAccepted, DomainEvent, FcmNotification, TruckRequestAccepted};
+use crate::contract::events::{Acceptance, BookingAccepted, DomainEvent, FcmNotification, TruckRequestAccepted};
 use crate::model::device::Device;
 use crate::model::ids::EventId;
 use crate::ports::{ClaimOutcome, DeviceStore, PushClaim, PushError, PushLog, PushSender, StoreError};
@@ -162,30 +162,37 @@ fn derived(cause: EventId) -> EventId {
 }
 
 fn booking_accepted(accepted: &BookingAccepted) -> FcmNotification {
-    FcmNotification {
-        recipient_id: accepted.customer_id.clone(),
-        kind: "booking.accepted".into(),
-        title: "Your truck is booked".into(),
-        body: format!("A transporter accepted your {} booking", accepted.vehicle_type.as_str()),
-        data: BTreeMap::from([
-            ("kind".to_owned(), "booking.accepted".to_owned()),
-            ("bookingId".to_owned(), accepted.booking_id.to_string()),
-            ("transporterId".to_owned(), accepted.transporter_id.to_string()),
-        ]),
-    }
+    let vehicle = accepted.acceptance.vehicle_type.as_str();
+    let body = format!("A transporter accepted your {vehicle} booking");
+    let ids = [("bookingId", accepted.booking_id.to_string())];
+    customer_told(&accepted.acceptance, "booking.accepted", "Your truck is booked", body, ids)
 }
 
 fn truck_accepted(accepted: &TruckRequestAccepted) -> FcmNotification {
+    let vehicle = accepted.acceptance.vehicle_type.as_str();
+    let body = format!("A transporter accepted one {vehicle} truck of your order");
+    let ids = [("orderId", accepted.order_id.to_string()), ("truckRequestId", accepted.truck_request_id.to_string())];
+    customer_told(&accepted.acceptance, "order.truck-accepted", "A truck of your order is booked", body, ids)
+}
+
+/// The customer's notification of `acceptance`: `kind`, the transporter and the ids of what was accepted.
+fn customer_told<const N: usize>(
+    acceptance: &Acceptance,
+    kind: &str,
+    title: &str,
+    body: String,
+    ids: [(&str, String); N],
+) -> FcmNotification {
+    let mut data = BTreeMap::from([
+        ("kind".to_owned(), kind.to_owned()),
+        ("transporterId".to_owned(), acceptance.transporter_id.to_string()),
+    ]);
+    data.extend(ids.into_iter().map(|(key, value)| (key.to_owned(), value)));
     FcmNotification {
-        recipient_id: accepted.customer_id.clone(),
-        kind: "order.truck-accepted".into(),
-        title: "A truck of your order is booked".into(),
-        body: format!("A transporter accepted one {} truck of your order", accepted.vehicle_type.as_str()),
-        data: BTreeMap::from([
-            ("kind".to_owned(), "order.truck-accepted".to_owned()),
-            ("orderId".to_owned(), accepted.order_id.to_string()),
-            ("truckRequestId".to_owned(), accepted.truck_request_id.to_string()),
-            ("transporterId".to_owned(), accepted.transporter_id.to_string()),
-        ]),
+        recipient_id: acceptance.customer_id.clone(),
+        kind: kind.to_owned(),
+        title: title.to_owned(),
+        body,
+        data,
     }
 }

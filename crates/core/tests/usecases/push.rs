@@ -4,7 +4,7 @@
 use crate::support::*;
 use chrono::{Duration, Utc};
 use std::collections::BTreeMap;
-use weelo_core::contract::events::{BookingAccepted, DomainEvent, FcmNotification};
+use weelo_core::contract::events::{Acceptance, BookingAccepted, DomainEvent, FcmNotification};
 use weelo_core::model::device::{Device, Platform};
 use weelo_core::model::ids::{BookingId, DeviceId, EventId};
 use weelo_core::model::vehicle::VehicleType;
@@ -154,10 +154,12 @@ async fn the_customer_hears_of_an_acceptance_once() {
     phone(&store, "asha", "phone-a").await;
     let accepted = DomainEvent::BookingAccepted(BookingAccepted {
         booking_id: BookingId::generate(),
-        customer_id: user("asha"),
-        transporter_id: user("kiran"),
-        vehicle_type: VehicleType::Tipper,
-        accepted_at: Utc::now(),
+        acceptance: Acceptance {
+            customer_id: user("asha"),
+            transporter_id: user("kiran"),
+            vehicle_type: VehicleType::Tipper,
+            accepted_at: Utc::now(),
+        },
     });
     let id = EventId::generate();
 

@@ -1,9 +1,9 @@
 //! [`Bookings`]: a customer books one truck; offered transporters see it and the first to accept
 //! wins; the customer cancels it and follows the assigned truck.
 
-use super::idempotency::{IdempotencyClaim, replay_taken_key};
-use super::{API_EVENT_SOURCE, Created, not_found, publish_committed};
-use crate::contract::events::{BookingAccepted, BookingCancelled, DomainEvent};
+use super::idempotency::IdempotencyClaim;
+use super::{API_EVENT_SOURCE, Created, create_and_publish, not_found, publish_committed};
+use crate::contract::events::{Acceptance, BookingAccepted, BookingCancelled, DomainEvent};
 use crate::contract::requests::{IdempotencyKey, NewBooking};
 use crate::error::ServiceError;
 use crate::model::booking::{Booking, BookingReceipt, BookingStatus};
@@ -11,8 +11,7 @@ use crate::model::caller::{Caller, Customer, Role, Transporter};
 use crate::model::ids::{BookingId, EventId};
 use crate::model::location::Position;
 use crate::ports::{
-    BookingStore, CreateError, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransitionError,
-    TransporterStore,
+    BookingStore, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransitionError, TransporterStore,
 };
 use chrono::Utc;
 
@@ -54,16 +53,11 @@ where
             cancelled_at: None,
         };
         let receipt = BookingReceipt { booking_id: booking.booking_id, status: booking.status, created_at: now };
-        let events =
-            [DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), API_EVENT_SOURCE, now)];
-        let record = claim.map(|c| c.record(&receipt, now));
-        match self.store.create_booking(&booking, &events, record.as_ref()).await {
-            Ok(()) => {}
-            Err(CreateError::IdempotencyKeyTaken) => return replay_taken_key(&self.store, record.as_ref()).await,
-            Err(CreateError::Store(e)) => return Err(e.into()),
-        }
-        publish_committed(&self.store, &self.bus, &events).await;
-        Ok(Created { value: receipt, replayed: false })
+        let event = DomainEvent::BookingCreated(booking.clone());
+        create_and_publish(&self.store, &self.bus, claim, receipt, event, now, async |events, record| {
+            self.store.create_booking(&booking, events, record).await
+        })
+        .await
     }
 
     /// `GET /v1/bookings/{id}`: the owner, a transporter it was offered to, or the one who won it.
@@ -92,13 +86,13 @@ where
         booking.status = BookingStatus::Accepted;
         booking.accepted_by = Some(me.clone());
         booking.accepted_at = Some(now);
-        let event = DomainEvent::BookingAccepted(BookingAccepted {
-            booking_id: id,
+        let acceptance = Acceptance {
             customer_id: booking.customer_id.clone(),
             transporter_id: me.clone(),
             vehicle_type: booking.vehicle_type,
             accepted_at: now,
-        });
+        };
+        let event = DomainEvent::BookingAccepted(BookingAccepted { booking_id: id, acceptance });
         let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
         match self.store.transition_booking(&booking, BookingStatus::Searching, &events).await {
             Ok(()) => {}

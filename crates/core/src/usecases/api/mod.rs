@@ -14,10 +14,14 @@ pub use devices::{Devices, Profiles};
 pub use orders::Orders;
 pub use tracking::TrackingIngest;
 
-use crate::contract::events::EventRecord;
+use crate::contract::events::{DomainEvent, EventRecord};
 use crate::error::ServiceError;
 use crate::model::ids::EventId;
-use crate::ports::{EventBus, Outbox, StoreError};
+use crate::ports::{CreateError, EventBus, IdempotencyRecord, IdempotencyStore, Outbox, StoreError};
+use chrono::{DateTime, Utc};
+use idempotency::{IdempotencyClaim, replay_taken_key};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// CloudEvents `source` of everything the api publishes.
 pub const API_EVENT_SOURCE: &str = "/weelo/api";
@@ -33,6 +37,34 @@ impl From<StoreError> for ServiceError {
 pub struct Created<T> {
     pub value: T,
     pub replayed: bool,
+}
+
+/// Writes a new aggregate through `write` (one transaction with `event` and, under `claim`, the
+/// idempotency record of `receipt`), then publishes the event. An `Idempotency-Key` another request
+/// holds answers what that request answered, or 409.
+async fn create_and_publish<S, B, R>(
+    store: &S,
+    bus: &B,
+    claim: Option<IdempotencyClaim>,
+    receipt: R,
+    event: DomainEvent,
+    now: DateTime<Utc>,
+    write: impl AsyncFnOnce(&[EventRecord], Option<&IdempotencyRecord>) -> Result<(), CreateError>,
+) -> Result<Created<R>, ServiceError>
+where
+    S: IdempotencyStore + Outbox,
+    B: EventBus,
+    R: Serialize + DeserializeOwned,
+{
+    let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
+    let record = claim.map(|c| c.record(&receipt, now));
+    match write(&events, record.as_ref()).await {
+        Ok(()) => {}
+        Err(CreateError::IdempotencyKeyTaken) => return replay_taken_key(store, record.as_ref()).await,
+        Err(CreateError::Store(e)) => return Err(e.into()),
+    }
+    publish_committed(store, bus, &events).await;
+    Ok(Created { value: receipt, replayed: false })
 }
 
 /// Publishes events that are already committed to the outbox, and marks them sent. A failure is

@@ -1,17 +1,15 @@
 //! [`Orders`]: a customer orders several trucks at once; order-fanout splits the order into truck
 //! requests and offers each line; a transporter offered a line accepts one of its truck requests.
 
-use super::idempotency::{IdempotencyClaim, replay_taken_key};
-use super::{API_EVENT_SOURCE, Created, not_found, publish_committed};
-use crate::contract::events::{DomainEvent, TruckRequestAccepted};
+use super::idempotency::IdempotencyClaim;
+use super::{API_EVENT_SOURCE, Created, create_and_publish, not_found, publish_committed};
+use crate::contract::events::{Acceptance, DomainEvent, TruckRequestAccepted};
 use crate::contract::requests::{IdempotencyKey, NewOrder};
 use crate::error::ServiceError;
 use crate::model::caller::{Caller, Customer, Role, Transporter};
 use crate::model::ids::{EventId, OrderId, TruckRequestId, UserId};
 use crate::model::order::{Order, OrderReceipt, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
-use crate::ports::{
-    CreateError, EventBus, IdempotencyStore, OfferStore, OfferSubject, OrderStore, Outbox, TransitionError,
-};
+use crate::ports::{EventBus, IdempotencyStore, OfferStore, OfferSubject, OrderStore, Outbox, TransitionError};
 use chrono::Utc;
 
 /// The order use cases over a store and an event bus.
@@ -50,15 +48,11 @@ where
             created_at: now,
         };
         let receipt = OrderReceipt { order_id: order.order_id, status: order.status, trucks_requested };
-        let events = [DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), API_EVENT_SOURCE, now)];
-        let record = claim.map(|c| c.record(&receipt, now));
-        match self.store.create_order(&order, &events, record.as_ref()).await {
-            Ok(()) => {}
-            Err(CreateError::IdempotencyKeyTaken) => return replay_taken_key(&self.store, record.as_ref()).await,
-            Err(CreateError::Store(e)) => return Err(e.into()),
-        }
-        publish_committed(&self.store, &self.bus, &events).await;
-        Ok(Created { value: receipt, replayed: false })
+        let event = DomainEvent::OrderCreated(order.clone());
+        create_and_publish(&self.store, &self.bus, claim, receipt, event, now, async |events, record| {
+            self.store.create_order(&order, events, record).await
+        })
+        .await
     }
 
     /// `GET /v1/orders/{id}`: the owner sees everything. A transporter sees the order with the
@@ -102,14 +96,13 @@ where
         request.status = TruckRequestStatus::Accepted;
         request.accepted_by = Some(me.clone());
         request.accepted_at = Some(now);
-        let event = DomainEvent::TruckRequestAccepted(TruckRequestAccepted {
-            order_id,
-            truck_request_id,
+        let acceptance = Acceptance {
             customer_id: view.order.customer_id,
             transporter_id: me.clone(),
             vehicle_type: request.vehicle_type,
             accepted_at: now,
-        });
+        };
+        let event = DomainEvent::TruckRequestAccepted(TruckRequestAccepted { order_id, truck_request_id, acceptance });
         let events = [event.to_record(EventId::generate(), API_EVENT_SOURCE, now)];
         match self.store.transition_truck_request(&request, TruckRequestStatus::Open, &events).await {
             Ok(()) => {}
