@@ -29,7 +29,7 @@ chmod +x "$wrappers"/*
 
 CC="$wrappers/cc" CXX="$wrappers/c++" AR="$wrappers/ar" HOST_CC=cc HOST_CXX=c++ LDFLAGS="-Wl,--undefined-version" \
   "$CARGO_LAMBDA" lambda build --release --arm64 --output-format zip \
-  -p weelo-api -p weelo-outbox-relay -p weelo-order-fanout -p weelo-fcm-consumer \
+  -p weelo-api -p weelo-outbox-relay -p weelo-deadline-sweeper -p weelo-order-fanout -p weelo-fcm-consumer \
   -p weelo-location-consumer -p weelo-audit-consumer -p weelo-kafka-topics
 for zip in target/lambda/*/bootstrap.zip; do
   printf '%-20s %s bytes\n' "$(basename "$(dirname "$zip")")" "$(stat -c %s "$zip")"

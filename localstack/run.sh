@@ -13,6 +13,7 @@ cleanup() {
   trap - INT TERM EXIT
   say "stopping"
   stop_bg relay-schedule
+  stop_bg deadline-schedule
   stop_bg bridge
   stop_bg functions
   if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
@@ -35,8 +36,11 @@ wait_for_log_line functions "functions: ready" 60
 BASE_URL="http://127.0.0.1:$PORT/lambda-url/api"
 curl -fs "$BASE_URL/v1/health" >/dev/null || die "the api did not answer on $BASE_URL (see .local/logs/functions.log)"
 
-# EventBridge runs the relay every minute in AWS; locally every 5 s keeps the demo snappy.
+# EventBridge runs the relay every minute in AWS; locally every 5 s keeps the demo snappy. The
+# deadline sweeper (offer windows, scheduled bookings) runs every 2 s, one sweep per invocation.
 start_bg relay-schedule "$BIN/weelo-local" schedule --function outbox-relay --every-secs 5 \
+  --invoke-url "http://127.0.0.1:$PORT"
+start_bg deadline-schedule "$BIN/weelo-local" schedule --function deadline-sweeper --every-secs 2 \
   --invoke-url "http://127.0.0.1:$PORT"
 
 # The MSK event-source mappings, locally. --from-now: every mapping starts at the end of its topic
@@ -61,7 +65,7 @@ cat <<INFO
       -H "Authorization: Bearer \$CUSTOMER_TOKEN" -H 'Content-Type: application/json' \\
       -d '{"pickup":{"lat":19.076,"lng":72.8777},"drop":{"lat":18.5204,"lng":73.8567},"vehicleType":"tipper"}'
   Pushes land in moto:  curl -s http://127.0.0.1:4566/moto-api/data.json   (sns → PlatformEndpoint → messages)
-  Logs: .local/logs/functions.log (every function), bridge.log, relay-schedule.log    Stop: Ctrl-C
+  Logs: .local/logs/functions.log (every function), bridge.log, relay-schedule.log, deadline-schedule.log    Stop: Ctrl-C
 
 INFO
 "$BIN/weelo-local" status --functions-url "http://127.0.0.1:$PORT" --bridge-pid "$PIDS/bridge.pid"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's promise, checked end to end over plain HTTP with `curl`: with the stack up, the
 # functions run by `weelo-local functions` and the bridge running, a transporter registers a phone
-# and sends a GPS point, a customer books next to them, the booking.created event is in Kafka, and
+# and sends a GPS point, a customer books next to them, the booking's created event is in Kafka, and
 # the transporter's phone receives the push in moto. Part of `make test`.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -70,10 +70,10 @@ booking_id=$("$VENV/bin/python" -c 'import json,sys; print(json.loads(sys.argv[1
 # early and closed the pipe on a tail that was still printing.
 found=false
 for _ in $(seq 1 10); do
-  recent=$("$CARGO_TARGET_DIR/debug/weelo-local" tail --topic booking.created --minutes 2 --wait 3)
+  recent=$("$CARGO_TARGET_DIR/debug/weelo-local" tail --topic booking.events --minutes 2 --wait 3)
   if grep -q "\"key\":\"$booking_id\"" <<<"$recent"; then found=true; break; fi
 done
-$found || die "smoke: booking $booking_id was answered 201 but its booking.created event is not in Kafka"
+$found || die "smoke: booking $booking_id was answered 201 but its created event is not on booking.events"
 
 pushed=$("$VENV/bin/python" - "$AWS_ENDPOINT_URL" "$PHONE_TOKEN" "$booking_id" <<'PY'
 import json, sys, time, urllib.request

@@ -22,6 +22,9 @@ KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$KAFKA_PORT
 KAFKA_AUTH=none
 KAFKA_PUBLISH_TIMEOUT_MS=2000
 OUTBOX_RELAY_GRACE_SECS=5
+# weelo-local schedule invokes the deadline sweeper every 2 s; each invocation sweeps once (in AWS
+# EventBridge invokes it every minute and it sweeps every 10 s for 50 s).
+DEADLINE_SWEEP_FOR_SECS=0
 JWT_JWKS_URL=file://$LOCAL/dev-jwt/jwks.json
 JWT_ISSUER=https://auth.weelo.local
 JWT_AUDIENCE=weelo-local-app

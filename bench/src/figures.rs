@@ -299,6 +299,7 @@ pub fn notifications_for(people: &[User]) -> anyhow::Result<Vec<EventRecord>> {
                 title: "New booking near you".into(),
                 body: "Tipper needed 2 km away".into(),
                 data: Default::default(),
+                data_only: false,
             };
             Ok(DomainEvent::NotificationFcm(notification).to_record(
                 EventId::generate(),

@@ -179,9 +179,10 @@ resource "aws_cloudwatch_metric_alarm" "consumer_failed_records" {
   ok_actions          = local.alarm_actions
 }
 
-# A failed publish is not lost (the api leaves it to the outbox relay, the relay retries next run,
-# order-fanout fails the record so it is redelivered), so a single one is no page; failures in 3
-# consecutive minutes mean Kafka is unreachable or refusing this function.
+# A failed publish is not lost (the api and deadline-sweeper leave it to the outbox relay, the relay
+# retries next run, order-fanout fails the record so it is redelivered, or leaves a booking step's
+# event to the relay), so a single one is no page; failures in 3 consecutive minutes mean Kafka is
+# unreachable or refusing this function.
 resource "aws_cloudwatch_metric_alarm" "publish_failed" {
   for_each = local.publishers
 

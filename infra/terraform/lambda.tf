@@ -1,4 +1,4 @@
-# The seven Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
+# The eight Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
 # build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
 # role, log group and environment. Memory and timeout come from infra/definitions/functions.json,
 # the file the local function runner (weelo-local functions) reads too.
@@ -6,10 +6,14 @@
 # `functions` below is the one place that says what each function touches. It was read off the
 # code (crates/dynamo/src/store.rs for the DynamoDB calls, crates/core for which store methods each
 # use case calls); the roles are generated from it, so a permission exists only if listed here.
-# TransactWriteItems is authorised per item as PutItem/UpdateItem, hence no separate action.
+# TransactWriteItems is authorised per item as PutItem/UpdateItem, hence no separate action;
+# BatchWriteItem and BatchGetItem are authorised as themselves, for puts and deletes alike.
 
 locals {
-  kafka_outbox_topics = ["booking.created", "booking.accepted", "booking.cancelled", "order.created", "order.truck-request-accepted"]
+  # The topics of the events written to the outbox in a transaction with their entity: by the api,
+  # and by order-fanout and deadline-sweeper when they take a step of a booking. booking.events
+  # carries every step of a booking (created, opened, accepted, released, ...), keyed by its id.
+  kafka_outbox_topics = ["booking.events", "order.created", "order.truck-request-accepted"]
 
   # Memory (MB) and timeout (s) per function, by name.
   function_definitions = { for f in jsondecode(file("${local.definitions}/functions.json")).functions : f.name => f }
@@ -20,10 +24,12 @@ locals {
       timeout     = local.function_definitions["api"].timeoutSeconds
       uses_tables = true
       dynamodb = {
-        bookings     = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        orders       = ["dynamodb:Query", "dynamodb:PutItem"]
-        offers       = ["dynamodb:GetItem"]
-        transporters = ["dynamodb:PutItem"]
+        bookings = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        orders   = ["dynamodb:Query", "dynamodb:PutItem"]
+        offers   = ["dynamodb:GetItem"]
+        # GetItem: why an accept was refused (no profile, another trip). UpdateItem: PUT
+        # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
+        transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
         positions    = ["dynamodb:GetItem"]
         devices      = ["dynamodb:GetItem", "dynamodb:PutItem"]
         idempotency  = ["dynamodb:GetItem", "dynamodb:PutItem"]
@@ -50,17 +56,42 @@ locals {
       sns_publish         = false
       audit_write         = false
     }
+    # Runs the scheduled sweep of booking deadlines (schedule below): opens scheduled bookings,
+    # widens searches, expires the unaccepted. Each step is a transaction like the api's: the
+    # booking (Put, conditional on its revision) and the event (outbox Put); the event is then
+    # published and marked sent. Its steps never start or end a trip, so it never touches a
+    # transporter's profile.
+    deadline-sweeper = {
+      memory      = local.function_definitions["deadline-sweeper"].memoryMb
+      timeout     = local.function_definitions["deadline-sweeper"].timeoutSeconds
+      uses_tables = true
+      dynamodb = {
+        "bookings/index/deadlines" = ["dynamodb:Query"]
+        bookings                   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        outbox                     = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+      }
+      kafka_write         = ["booking.events"]
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+      audit_write         = false
+    }
     order-fanout = {
       memory      = local.function_definitions["order-fanout"].memoryMb
       timeout     = local.function_definitions["order-fanout"].timeoutSeconds
       uses_tables = true
+      # Offers are written and taken back (BatchWriteItem puts and deletes); a search that finds
+      # nobody widens or expires its booking with the same transaction as the api's trip steps.
       dynamodb = {
         geo-cells    = ["dynamodb:Query"]
         transporters = ["dynamodb:BatchGetItem"]
         offers       = ["dynamodb:BatchWriteItem", "dynamodb:Query"]
         orders       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        bookings     = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        outbox       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       }
-      kafka_write         = ["notification.fcm"]
+      # Offers and withdrawals to transporters; the steps it takes on bookings.
+      kafka_write         = ["notification.fcm", "booking.events"]
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false
@@ -85,7 +116,7 @@ locals {
       timeout     = local.function_definitions["location-consumer"].timeoutSeconds
       uses_tables = true
       dynamodb = {
-        positions        = ["dynamodb:PutItem"]
+        positions        = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
         geo-cells        = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
         location-history = ["dynamodb:BatchWriteItem"]
       }
@@ -138,6 +169,8 @@ locals {
       JWT_ISSUER                   = local.jwt_issuer
       JWT_AUDIENCE                 = aws_cognito_user_pool_client.app.id
       JWT_ROLE_CLAIM               = local.jwt_role_claim
+      OFFER_WINDOW_SECS            = tostring(var.offer_window_secs)
+      SCHEDULE_LEAD_SECS           = tostring(var.schedule_lead_secs)
     }
     outbox-relay = {
       METRICS_NAMESPACE        = local.metrics_namespace
@@ -145,6 +178,20 @@ locals {
       KAFKA_AUTH               = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.outbox_relay_publish_timeout_ms)
       OUTBOX_RELAY_GRACE_SECS  = tostring(var.outbox_relay_grace_secs)
+    }
+    deadline-sweeper = {
+      METRICS_NAMESPACE       = local.metrics_namespace
+      KAFKA_BOOTSTRAP_SERVERS = local.kafka_bootstrap_servers
+      KAFKA_AUTH              = local.kafka_auth
+      # The api's: a publish that fails leaves the event to the outbox relay, and the sweep goes on.
+      KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
+      # The offer clock, the same for every function that moves trips (api, order-fanout).
+      OFFER_WINDOW_SECS  = tostring(var.offer_window_secs)
+      SCHEDULE_LEAD_SECS = tostring(var.schedule_lead_secs)
+      # EventBridge fires once a minute at most; one invocation sweeps every EVERY seconds for FOR
+      # seconds, so a deadline is met within EVERY seconds.
+      DEADLINE_SWEEP_EVERY_SECS = tostring(var.deadline_sweep_every_secs)
+      DEADLINE_SWEEP_FOR_SECS   = tostring(var.deadline_sweep_for_secs)
     }
     order-fanout = {
       METRICS_NAMESPACE           = local.metrics_namespace
@@ -154,8 +201,11 @@ locals {
       GEO_H3_RESOLUTION           = tostring(var.matching.h3_resolution)
       MATCH_MAX_CANDIDATES        = tostring(var.matching.max_candidates)
       MATCH_MAX_RINGS             = tostring(var.matching.max_rings)
+      MATCH_WIDER_RINGS           = tostring(var.matching.wider_rings)
       MATCH_MAX_POSITION_AGE_SECS = tostring(var.matching.max_position_age_secs)
       ORDER_CANDIDATES_PER_TRUCK  = tostring(var.matching.order_candidates_per_truck)
+      OFFER_WINDOW_SECS           = tostring(var.offer_window_secs)
+      SCHEDULE_LEAD_SECS          = tostring(var.schedule_lead_secs)
     }
     fcm-consumer = {
       METRICS_NAMESPACE = local.metrics_namespace
@@ -395,7 +445,7 @@ resource "aws_iam_role_policy" "function" {
 
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_115:No reserved concurrency: a new account's unreserved pool must stay >= 100, and the MSK pollers' maximum already bounds each consumer.
-  #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay, whose failed run is simply retried by the next schedule; the consumers' failures go to their mapping's SQS DLQ.
+  #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay and deadline-sweeper (EventBridge schedules), whose failed run is simply retried by the next schedule (undone work stays in the outbox or the deadlines index); the consumers' failures go to their mapping's SQS DLQ.
   #checkov:skip=CKV_AWS_272:Zips come from the project's own reproducible cargo lambda build; code signing would need a signing profile outside this stack.
   for_each = local.functions
 
@@ -463,4 +513,34 @@ resource "aws_lambda_permission" "outbox_relay_schedule" {
   function_name = aws_lambda_function.this["outbox-relay"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.outbox_relay.arn
+}
+
+# --- deadline-sweeper schedule -----------------------------------------------------------------
+# Like the relay's: a run that fails or is missed leaves every deadline due in the index, and the
+# next minute's run fires it. Two runs that overlap (a slow sweep) cannot fire a deadline twice:
+# each step is conditional on the booking's revision.
+
+resource "aws_cloudwatch_event_rule" "deadline_sweeper" {
+  name                = "${local.name_prefix}deadline-sweeper"
+  description         = "Fires booking deadlines: opens scheduled bookings, widens searches, expires unaccepted ones"
+  schedule_expression = var.deadline_sweeper_schedule
+}
+
+resource "aws_cloudwatch_event_target" "deadline_sweeper" {
+  rule = aws_cloudwatch_event_rule.deadline_sweeper.name
+  arn  = aws_lambda_function.this["deadline-sweeper"].arn
+
+  retry_policy {
+    # A missed run is covered by the next one.
+    maximum_retry_attempts       = 0
+    maximum_event_age_in_seconds = 60
+  }
+}
+
+resource "aws_lambda_permission" "deadline_sweeper_schedule" {
+  statement_id  = "EventBridgeSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this["deadline-sweeper"].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.deadline_sweeper.arn
 }

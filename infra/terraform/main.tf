@@ -32,6 +32,10 @@ locals {
     "GET /v1/bookings/{bookingId}"                                     = { public = false }
     "POST /v1/bookings/{bookingId}/accept"                             = { public = false }
     "POST /v1/bookings/{bookingId}/cancel"                             = { public = false }
+    "POST /v1/bookings/{bookingId}/arrive"                             = { public = false }
+    "POST /v1/bookings/{bookingId}/pickup"                             = { public = false }
+    "POST /v1/bookings/{bookingId}/deliver"                            = { public = false }
+    "POST /v1/bookings/{bookingId}/release"                            = { public = false }
     "GET /v1/bookings/{bookingId}/location"                            = { public = false }
     "POST /v1/orders"                                                  = { public = false }
     "GET /v1/orders/{orderId}"                                         = { public = false }

@@ -149,7 +149,7 @@ variable "log_level" {
 }
 
 variable "function_memory_mb" {
-  description = "Memory per function, overriding the defaults in lambda.tf (keys: api, outbox-relay, order-fanout, fcm-consumer, location-consumer, audit-consumer, kafka-topics)."
+  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, audit-consumer, kafka-topics)."
   type        = map(number)
   default     = {}
 
@@ -192,6 +192,61 @@ variable "outbox_relay_grace_secs" {
   }
 }
 
+variable "deadline_sweeper_schedule" {
+  description = "EventBridge schedule of the deadline sweeper. Each run sweeps every deadline_sweep_every_secs for deadline_sweep_for_secs, so a deadline is met within deadline_sweep_every_secs although EventBridge fires at most once a minute."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^(rate|cron)\\(.+\\)$", var.deadline_sweeper_schedule))
+    error_message = "deadline_sweeper_schedule must be an EventBridge rate(...) or cron(...) expression."
+  }
+}
+
+variable "deadline_sweep_every_secs" {
+  description = "DEADLINE_SWEEP_EVERY_SECS: the deadline sweeper's interval between sweeps within one run, i.e. how late a deadline may fire."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.deadline_sweep_every_secs >= 1 && var.deadline_sweep_every_secs <= 60 && floor(var.deadline_sweep_every_secs) == var.deadline_sweep_every_secs
+    error_message = "deadline_sweep_every_secs must be a whole number of seconds, 1-60."
+  }
+}
+
+variable "deadline_sweep_for_secs" {
+  description = "DEADLINE_SWEEP_FOR_SECS: how long one deadline-sweeper run keeps sweeping (0: once). Keep it under the schedule's interval, so runs do not pile up, and well under the function's timeout (90 s, infra/definitions/functions.json), which must also cover the last sweep."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.deadline_sweep_for_secs >= 0 && var.deadline_sweep_for_secs <= 60 && floor(var.deadline_sweep_for_secs) == var.deadline_sweep_for_secs
+    error_message = "deadline_sweep_for_secs must be a whole number of seconds, 0-60 (a run lasts about that long plus one sweep, inside the 90 s timeout)."
+  }
+}
+
+variable "offer_window_secs" {
+  description = "OFFER_WINDOW_SECS of api, order-fanout and deadline-sweeper: how long each search round of a booking lasts before it is widened, then expired."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.offer_window_secs >= 10 && var.offer_window_secs <= 3600 && floor(var.offer_window_secs) == var.offer_window_secs
+    error_message = "offer_window_secs must be a whole number of seconds, 10-3600 (deadlines are swept every few seconds, so shorter windows would not be kept)."
+  }
+}
+
+variable "schedule_lead_secs" {
+  description = "SCHEDULE_LEAD_SECS of api, order-fanout and deadline-sweeper: how long before its scheduledAt a scheduled booking is offered."
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.schedule_lead_secs >= 0 && var.schedule_lead_secs <= 86400 && floor(var.schedule_lead_secs) == var.schedule_lead_secs
+    error_message = "schedule_lead_secs must be a whole number of seconds, 0-86400."
+  }
+}
+
 variable "geo_index_refresh_secs" {
   description = "location-consumer: how often (seconds) a transporter who stays in one H3 cell has its geo-index entry rewritten (GEO_INDEX_REFRESH_SECS); 0 rewrites it with every GPS point. Must stay well under matching.max_position_age_secs."
   type        = number
@@ -204,10 +259,11 @@ variable "geo_index_refresh_secs" {
 }
 
 variable "matching" {
-  description = "Matching tuning of order-fanout (MATCH_*, ORDER_CANDIDATES_PER_TRUCK) and the H3 resolution shared with location-consumer (GEO_H3_RESOLUTION)."
+  description = "Matching tuning of order-fanout (MATCH_*, ORDER_CANDIDATES_PER_TRUCK) and the H3 resolution shared with location-consumer (GEO_H3_RESOLUTION). wider_rings (MATCH_WIDER_RINGS): how many rings beyond max_rings a booking's wider search reads, when its first search got no accept in time."
   type = object({
     max_candidates             = optional(number, 1000)
     max_rings                  = optional(number, 10)
+    wider_rings                = optional(number, 5)
     max_position_age_secs      = optional(number, 900)
     order_candidates_per_truck = optional(number, 20)
     h3_resolution              = optional(number, 7)
@@ -216,7 +272,7 @@ variable "matching" {
 
   validation {
     condition = (
-      var.matching.max_candidates >= 1 && var.matching.max_rings >= 0 && var.matching.max_position_age_secs >= 1
+      var.matching.max_candidates >= 1 && var.matching.max_rings >= 0 && var.matching.wider_rings >= 0 && var.matching.max_position_age_secs >= 1
       && var.matching.order_candidates_per_truck >= 1 && var.matching.h3_resolution >= 0 && var.matching.h3_resolution <= 15
     )
     error_message = "matching values must be positive and h3_resolution 0-15."

@@ -205,7 +205,7 @@ mod tests {
 
     fn consumed(value: &[u8]) -> ConsumedRecord {
         ConsumedRecord {
-            topic: "booking.created".into(),
+            topic: "booking.events".into(),
             partition: 7,
             offset: 42,
             timestamp_ms: DateTime::parse_from_rfc3339("2026-11-26T10:00:00Z").unwrap().timestamp_millis(),
@@ -233,9 +233,6 @@ mod tests {
     #[test]
     fn the_object_key_names_topic_day_partition_and_first_offset() {
         let record = ArchivedRecord::from_consumed(&consumed(b"{}"));
-        assert_eq!(
-            object_key(&record),
-            "events/booking.created/2026/11/26/booking.created-7-00000000000000000042.jsonl"
-        );
+        assert_eq!(object_key(&record), "events/booking.events/2026/11/26/booking.events-7-00000000000000000042.jsonl");
     }
 }

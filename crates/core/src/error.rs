@@ -57,9 +57,10 @@ pub enum ServiceError {
     /// Missing, or not visible to this caller: the two are deliberately indistinguishable.
     #[error("{what} not found")]
     NotFound { what: &'static str },
-    /// The resource exists but its state forbids the operation.
+    /// The resource exists but its state forbids the operation; `current_status` tells a client
+    /// where it is now (a trip step out of order, a truck taken by someone else).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { code: &'static str, message: String, current_status: Option<&'static str> },
     /// A dependency the operation cannot complete without is down; the client may retry.
     #[error("{what} is temporarily unavailable")]
     Unavailable { what: &'static str },

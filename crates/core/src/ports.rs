@@ -3,12 +3,13 @@
 //! transactional outbox), so the store and the stream can never disagree.
 
 use crate::contract::events::EventRecord;
-use crate::model::booking::{Booking, BookingStatus};
+use crate::model::booking::Booking;
 use crate::model::device::{Device, Platform};
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
 use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
 use crate::model::transporter::TransporterProfile;
+use crate::model::trip::TripRef;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -46,6 +47,9 @@ pub enum TransitionError {
     /// The condition no longer held: someone else changed the state first.
     #[error("state changed concurrently")]
     Conflict,
+    /// The transporter to be assigned holds another trip, or has no profile.
+    #[error("transporter busy or without a profile")]
+    TransporterUnavailable,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -72,6 +76,18 @@ pub enum OfferSubject {
     OrderLine(OrderId, u32),
 }
 
+/// What a transition does to the transporter's profile, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// Nothing.
+    Keep,
+    /// They start `trip`: written only if they have a profile and hold no other trip (else
+    /// [`TransitionError::TransporterUnavailable`]).
+    Start { transporter: UserId, trip: TripRef },
+    /// They are done with `trip` (delivered, released or cancelled): matchable again.
+    End { transporter: UserId, trip: TripRef },
+}
+
 #[async_trait]
 pub trait BookingStore: Send + Sync {
     /// Writes a new booking, its events and (if given) the idempotency record in one transaction.
@@ -82,14 +98,17 @@ pub trait BookingStore: Send + Sync {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError>;
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
-    /// Stores `booking` (already moved to its new state) if the stored status is still `expected`,
-    /// together with `events`.
+    /// Stores `booking` (already moved to its new state) if the stored one is still at revision
+    /// `expected`, together with `events` and `assignment`, in one transaction.
     async fn transition_booking(
         &self,
         booking: &Booking,
-        expected: BookingStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
     ) -> Result<(), TransitionError>;
+    /// Up to `limit` bookings whose `dueAt` is at or before `now`, most overdue first.
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
 }
 
 #[async_trait]
@@ -119,18 +138,29 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<(), TransitionError>;
 }
 
+/// Where an offer stands. A withdrawn offer is kept: its transporter still sees the booking (as
+/// taken, cancelled or expired) but can no longer accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferState {
+    Live,
+    Withdrawn,
+}
+
 #[async_trait]
 pub trait OfferStore: Send + Sync {
-    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError>;
-    /// Records offers (idempotent: an existing offer is left as it is).
+    /// Whether `subject` was offered to `transporter`, and whether the offer still stands.
+    async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError>;
+    /// Records offers, live (idempotent; a withdrawn offer is live again).
     async fn put_offers(
         &self,
         subject: OfferSubject,
         transporters: &[UserId],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Every transporter `subject` was offered to.
+    /// Every transporter `subject` is offered to and whose offer still stands.
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError>;
+    /// Takes the offers back: those transporters can no longer accept `subject` (idempotent).
+    async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError>;
 }
 
 #[async_trait]
@@ -145,7 +175,8 @@ pub trait IdempotencyStore: Send + Sync {
 
 #[async_trait]
 pub trait TransporterStore: Send + Sync {
-    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError>;
+    /// Writes the profile's own fields, keeps its active trip, and returns the stored profile.
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<TransporterProfile, StoreError>;
     async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError>;
     /// Profiles of the given transporters that exist (in any order).
     async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError>;

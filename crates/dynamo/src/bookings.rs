@@ -1,12 +1,17 @@
-//! [`BookingStore`]: one item per booking; every change a transaction with its events.
+//! [`BookingStore`]: one item per booking; every change a transaction with its events (and the
+//! transporter's profile when a trip starts or ends). A booking with a deadline carries `dueShard`
+//! and `dueAtMs`, which put it in the sparse `deadlines` index the deadline sweeper reads.
 
-use crate::DynamoStore;
+use crate::items::BookingItem;
 use crate::requests::*;
+use crate::{DUE_SHARDS, DynamoStore};
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use weelo_core::contract::events::EventRecord;
-use weelo_core::model::booking::{Booking, BookingStatus};
+use weelo_core::model::booking::Booking;
 use weelo_core::model::ids::BookingId;
-use weelo_core::ports::{BookingStore, CreateError, IdempotencyRecord, StoreError, TransitionError};
+use weelo_core::ports::{Assignment, BookingStore, CreateError, IdempotencyRecord, StoreError, TransitionError};
 
 #[async_trait]
 impl BookingStore for DynamoStore {
@@ -16,19 +21,73 @@ impl BookingStore for DynamoStore {
         events: &[EventRecord],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
-        self.create(&self.tables.bookings, "bookingId", to_item(booking)?, events, idempotency).await
+        let item = to_item(&BookingItem::new(booking))?;
+        self.create(&self.tables.bookings, "bookingId", item, events, idempotency).await
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
-        self.get(&self.tables.bookings, key("bookingId", id.to_string())).await
+        let item: Option<BookingItem> = self.get(&self.tables.bookings, key("bookingId", id.to_string())).await?;
+        Ok(item.map(|i| i.booking))
     }
 
     async fn transition_booking(
         &self,
         booking: &Booking,
-        expected: BookingStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
     ) -> Result<(), TransitionError> {
-        self.transition(&self.tables.bookings, to_item(booking)?, expected.as_str(), events).await
+        let item = to_item(&BookingItem::new(booking))?;
+        let guard = Guard::Revision { key_attribute: "bookingId", expected };
+        let extra = self.assignment_write(assignment)?.into_iter().collect();
+        self.transition(&self.tables.bookings, item, guard, events, extra).await
+    }
+
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+        let limit_i32 = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let shards = (0..DUE_SHARDS).map(|shard| async move {
+            self.client
+                .query()
+                .table_name(&self.tables.bookings)
+                .index_name("deadlines")
+                .key_condition_expression("dueShard = :shard AND dueAtMs <= :now")
+                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
+                .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+                .limit(limit_i32)
+                .send()
+                .await
+                .map_err(classify)
+        });
+        let mut due: Vec<Booking> = Vec::new();
+        for output in futures::future::try_join_all(shards).await? {
+            for item in output.items.unwrap_or_default() {
+                due.push(from_item::<BookingItem>(item)?.booking);
+            }
+        }
+        due.sort_by_key(|b| b.trip.due_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+}
+
+impl DynamoStore {
+    /// The profile write of a transition: a trip starts only for a transporter with a profile and
+    /// no other trip; it ends only on the profile that holds it (or holds none, as before trips
+    /// were recorded there).
+    pub(crate) fn assignment_write(&self, assignment: &Assignment) -> Result<Option<TransactWriteItem>, StoreError> {
+        let (transporter, trip, expression) = match assignment {
+            Assignment::Keep => return Ok(None),
+            Assignment::Start { transporter, trip } => (transporter, trip, "SET activeTrip = :trip"),
+            Assignment::End { transporter, trip } => (transporter, trip, "REMOVE activeTrip"),
+        };
+        let update = Update::builder()
+            .table_name(&self.tables.transporters)
+            .set_key(Some(key("transporterId", transporter.to_string())))
+            .update_expression(expression)
+            .condition_expression(
+                "attribute_exists(transporterId) AND (attribute_not_exists(activeTrip) OR activeTrip = :trip)",
+            )
+            .expression_attribute_values(":trip", AttributeValue::S(trip.to_string()));
+        Ok(Some(TransactWriteItem::builder().update(update.build().map_err(internal)?).build()))
     }
 }

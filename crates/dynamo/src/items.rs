@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use weelo_core::contract::events::EventRecord;
+use weelo_core::model::booking::Booking;
 use weelo_core::model::ids::{EventId, OrderId, TruckRequestId};
 use weelo_core::model::location::Position;
 use weelo_core::model::order::{Order, TruckRequest};
@@ -14,6 +15,29 @@ pub const TRUCK_REQUEST_PREFIX: &str = "tr#";
 
 pub fn truck_request_item_id(id: TruckRequestId) -> String {
     format!("{TRUCK_REQUEST_PREFIX}{id}")
+}
+
+/// A booking, and while it has a deadline, its place in the sparse `deadlines` index.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingItem {
+    #[serde(flatten)]
+    pub booking: Booking,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at_ms: Option<i64>,
+}
+
+impl BookingItem {
+    pub fn new(booking: &Booking) -> Self {
+        let due_at = booking.trip.due_at;
+        Self {
+            booking: booking.clone(),
+            due_shard: due_at.map(|_| (booking.booking_id.as_uuid().as_u128() % crate::DUE_SHARDS).to_string()),
+            due_at_ms: due_at.map(|at| at.timestamp_millis()),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -101,7 +125,11 @@ pub fn offer_subject_key(subject: OfferSubject) -> String {
 pub struct OfferItem {
     pub subject: String,
     pub transporter_id: String,
-    pub offered_at: String,
+    /// When it was made, or when it was withdrawn (a withdrawal rewrites the item).
+    pub at: String,
+    /// Present once withdrawn.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
     pub expires_at: i64,
 }
 

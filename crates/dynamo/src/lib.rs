@@ -93,6 +93,8 @@ pub const HISTORY_TTL_SECS: i64 = 7 * 24 * 3600;
 pub const PUSH_LOG_TTL_SECS: i64 = 8 * 24 * 3600;
 /// Shards of the sparse `pending` index of the outbox (see tables.json).
 pub const OUTBOX_PENDING_SHARDS: u128 = 8;
+/// Shards of the sparse `deadlines` index of the bookings (see tables.json).
+pub const DUE_SHARDS: u128 = 4;
 
 /// All of Weelo's tables behind one client (built once per cold start and cloned freely).
 #[derive(Clone, Debug)]

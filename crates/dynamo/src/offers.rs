@@ -1,4 +1,5 @@
-//! [`OfferStore`]: one item per (booking or order line, transporter) offered.
+//! [`OfferStore`]: one item per (booking or order line, transporter) offered; a withdrawn offer is
+//! kept, marked `withdrawn`, so its transporter still sees what became of it.
 
 use crate::DynamoStore;
 use crate::OFFER_TTL_SECS;
@@ -8,11 +9,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use weelo_core::model::ids::UserId;
-use weelo_core::ports::{OfferStore, OfferSubject, StoreError};
+use weelo_core::ports::{OfferState, OfferStore, OfferSubject, StoreError};
 
 #[async_trait]
 impl OfferStore for DynamoStore {
-    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError> {
+    async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError> {
         let mut key = key("subject", offer_subject_key(subject));
         key.insert("transporterId".into(), AttributeValue::S(transporter.to_string()));
         let output = self
@@ -20,12 +21,15 @@ impl OfferStore for DynamoStore {
             .get_item()
             .table_name(&self.tables.offers)
             .set_key(Some(key))
-            .projection_expression("subject")
+            .projection_expression("subject, withdrawn")
             .consistent_read(true)
             .send()
             .await
             .map_err(classify)?;
-        Ok(output.item.is_some())
+        Ok(output.item.map(|item| match item.get("withdrawn") {
+            Some(AttributeValue::Bool(true)) => OfferState::Withdrawn,
+            _ => OfferState::Live,
+        }))
     }
 
     async fn put_offers(
@@ -34,20 +38,8 @@ impl OfferStore for DynamoStore {
         transporters: &[UserId],
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let subject = offer_subject_key(subject);
-        let items = transporters
-            .iter()
-            .map(|t| {
-                to_item(&OfferItem {
-                    subject: subject.clone(),
-                    transporter_id: t.to_string(),
-                    offered_at: at.to_rfc3339(),
-                    expires_at: at.timestamp() + OFFER_TTL_SECS,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
         // Rewriting an identical offer is harmless, so batches beat conditional puts here.
-        self.batch_put(&self.tables.offers, items).await
+        self.write_offers(subject, transporters, at, false).await
     }
 
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
@@ -57,9 +49,40 @@ impl OfferStore for DynamoStore {
             .table_name(&self.tables.offers)
             .key_condition_expression("subject = :subject")
             .expression_attribute_values(":subject", AttributeValue::S(offer_subject_key(subject)))
+            .filter_expression("attribute_not_exists(withdrawn)")
             .projection_expression("transporterId");
         let items = query_all(query).await?;
         let ids = items.iter().filter_map(|item| item.get("transporterId")?.as_s().ok());
         Ok(ids.filter_map(|id| UserId::parse(id).ok()).collect())
+    }
+
+    async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError> {
+        // Withdrawing twice writes the same item twice.
+        self.write_offers(subject, transporters, Utc::now(), true).await
+    }
+}
+
+impl DynamoStore {
+    async fn write_offers(
+        &self,
+        subject: OfferSubject,
+        transporters: &[UserId],
+        at: DateTime<Utc>,
+        withdrawn: bool,
+    ) -> Result<(), StoreError> {
+        let subject = offer_subject_key(subject);
+        let items = transporters
+            .iter()
+            .map(|t| {
+                to_item(&OfferItem {
+                    subject: subject.clone(),
+                    transporter_id: t.to_string(),
+                    at: at.to_rfc3339(),
+                    withdrawn,
+                    expires_at: at.timestamp() + OFFER_TTL_SECS,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.batch_put(&self.tables.offers, items).await
     }
 }

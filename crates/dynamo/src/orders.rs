@@ -92,6 +92,7 @@ impl OrderStore for DynamoStore {
             request: request.clone(),
         })?;
         let expected = serde_json::to_value(expected).map_err(internal)?;
-        self.transition(&self.tables.orders, item, expected.as_str().unwrap_or_default(), events).await
+        let guard = Guard::Status(expected.as_str().unwrap_or_default());
+        self.transition(&self.tables.orders, item, guard, events, Vec::new()).await
     }
 }

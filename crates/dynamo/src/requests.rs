@@ -121,29 +121,49 @@ impl DynamoStore {
         }
     }
 
-    /// Replaces an aggregate item if its `status` still is `expected`, with its events.
+    /// Replaces an aggregate item if `guard` still holds, with its events and `extra` writes (a
+    /// transporter's profile), all or nothing. A failed `extra` condition is
+    /// [`TransitionError::TransporterUnavailable`].
     pub(crate) async fn transition(
         &self,
         table: &str,
         item: Item,
-        expected: &str,
+        guard: Guard<'_>,
         events: &[EventRecord],
+        extra: Vec<TransactWriteItem>,
     ) -> Result<(), TransitionError> {
         let now_ms = Utc::now().timestamp_millis();
-        let entity = Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression("#status = :expected")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned()))
-            .build()
-            .map_err(internal)?;
+        let entity = match guard {
+            Guard::Status(expected) => Put::builder()
+                .condition_expression("#field = :expected")
+                .expression_attribute_names("#field", "status")
+                .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned())),
+            // Items written before revisions existed count as revision 0.
+            Guard::Revision { key_attribute, expected: 0 } => Put::builder()
+                .condition_expression("attribute_exists(#key) AND (attribute_not_exists(#field) OR #field = :expected)")
+                .expression_attribute_names("#key", key_attribute)
+                .expression_attribute_names("#field", "revision")
+                .expression_attribute_values(":expected", AttributeValue::N("0".into())),
+            Guard::Revision { expected, .. } => Put::builder()
+                .condition_expression("#field = :expected")
+                .expression_attribute_names("#field", "revision")
+                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string())),
+        };
+        let entity = entity.table_name(table).set_item(Some(item)).build().map_err(internal)?;
         let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
+        let extra_from = writes.len();
+        let extra_count = extra.len();
+        writes.extend(extra);
         writes.extend(self.outbox_puts(events, now_ms)?);
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(error) => match canceled_reasons(&error) {
                 Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => Err(TransitionError::Conflict),
+                Some(reasons)
+                    if (extra_from..extra_from + extra_count).any(|i| failed_at(&reasons, i) == Some(true)) =>
+                {
+                    Err(TransitionError::TransporterUnavailable)
+                }
                 _ => Err(TransitionError::Store(classify(error))),
             },
         }
@@ -164,15 +184,19 @@ impl DynamoStore {
 
     /// Writes items in `BatchWriteItem` calls of 25, retrying what DynamoDB leaves unprocessed.
     pub(crate) async fn batch_put(&self, table: &str, items: Vec<Item>) -> Result<(), StoreError> {
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    Ok(WriteRequest::builder()
-                        .put_request(PutRequest::builder().set_item(Some(item.clone())).build().map_err(internal)?)
-                        .build())
-                })
-                .collect::<Result<_, StoreError>>()?;
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                let put = PutRequest::builder().set_item(Some(item)).build().map_err(internal)?;
+                Ok(WriteRequest::builder().put_request(put).build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.batch_write(table, requests).await
+    }
+
+    async fn batch_write(&self, table: &str, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
+        for chunk in writes.chunks(25) {
+            let mut requests = chunk.to_vec();
             let mut attempt = 0u32;
             while !requests.is_empty() {
                 let output =
@@ -214,6 +238,15 @@ impl DynamoStore {
         .await
         .map(|_: Vec<()>| ())
     }
+}
+
+/// What a transition's write is conditional on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Guard<'a> {
+    /// The stored `status` is still this.
+    Status(&'a str),
+    /// The stored `revision` is still `expected` (the item has the hash key `key_attribute`).
+    Revision { key_attribute: &'a str, expected: u32 },
 }
 
 pub(crate) fn key(name: &str, value: String) -> Item {

@@ -54,15 +54,26 @@ impl DynamoStore {
 
 #[async_trait]
 impl TransporterStore for DynamoStore {
-    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError> {
-        self.client
-            .put_item()
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<TransporterProfile, StoreError> {
+        // The profile's own fields only: `activeTrip` belongs to the trip transitions.
+        let mut item = to_item(profile)?;
+        let mut value = |name: &str| {
+            item.remove(name).ok_or_else(|| StoreError::new(false, anyhow::anyhow!("profile without {name}")))
+        };
+        let output = self
+            .client
+            .update_item()
             .table_name(&self.tables.transporters)
-            .set_item(Some(to_item(profile)?))
+            .set_key(Some(key("transporterId", profile.transporter_id.to_string())))
+            .update_expression("SET vehicleTypes = :vehicleTypes, available = :available, updatedAt = :updatedAt")
+            .expression_attribute_values(":vehicleTypes", value("vehicleTypes")?)
+            .expression_attribute_values(":available", value("available")?)
+            .expression_attribute_values(":updatedAt", value("updatedAt")?)
+            .return_values(ReturnValue::AllNew)
             .send()
             .await
             .map_err(classify)?;
-        Ok(())
+        from_item(output.attributes.unwrap_or_default())
     }
 
     async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError> {

@@ -148,6 +148,7 @@ mod tests {
                 title: "t".into(),
                 body: "b".into(),
                 data: Default::default(),
+                data_only: false,
             })
             .to_record(EventId::generate(), "/test", chrono::Utc::now());
         let mut event = KafkaEvent::default();

@@ -71,21 +71,32 @@ impl SnsPushSender {
 
 /// The SNS message for an FCM HTTP v1 push: `{"GCM": "{\"fcmV1Message\": {\"message\": …}}"}`,
 /// sent with `MessageStructure=json`. Android gets high priority: a booking offer is time-critical.
+/// A data-only notification (a withdrawn offer) carries no `notification` block: the app drops the
+/// offer without the phone showing anything (on iOS, a background push).
 /// The notification's id is its collapse key (Android: `collapse_key` and the notification's
 /// `tag`; iOS: `apns-collapse-id`), so a push sent again after a crash replaces the first on the
 /// phone instead of showing twice.
 pub fn fcm_message(id: EventId, notification: &FcmNotification) -> String {
     let id = id.to_string();
-    let message = serde_json::json!({
-        "fcmV1Message": {
-            "message": {
-                "notification": { "title": notification.title, "body": notification.body },
-                "data": notification.data,
-                "android": { "priority": "high", "collapse_key": id, "notification": { "tag": id } },
-                "apns": { "headers": { "apns-priority": "10", "apns-collapse-id": id } }
+    let message = if notification.data_only {
+        // A data message: the phone shows nothing, the app reads `data` (and may be woken for it).
+        serde_json::json!({
+            "data": notification.data,
+            "android": { "priority": "high", "collapse_key": id },
+            "apns": {
+                "headers": { "apns-priority": "5", "apns-push-type": "background", "apns-collapse-id": id },
+                "payload": { "aps": { "content-available": 1 } }
             }
-        }
-    });
+        })
+    } else {
+        serde_json::json!({
+            "notification": { "title": notification.title, "body": notification.body },
+            "data": notification.data,
+            "android": { "priority": "high", "collapse_key": id, "notification": { "tag": id } },
+            "apns": { "headers": { "apns-priority": "10", "apns-collapse-id": id } }
+        })
+    };
+    let message = serde_json::json!({ "fcmV1Message": { "message": message } });
     serde_json::json!({ "GCM": message.to_string() }).to_string()
 }
 

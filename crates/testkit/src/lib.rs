@@ -119,6 +119,23 @@ pub async fn records_with_key(topic: &str, key: &str, since: DateTime<Utc>, expe
     records_matching(topic, since, expected, move |r| r.key_text().as_deref() == Some(key.as_str())).await
 }
 
+/// Records on `topic` since `since` whose key is `key` and whose CloudEvents type is `ty` (as
+/// `com.weelo.booking.accepted.v1`; see [`records_matching`]).
+pub async fn records_of_type(
+    topic: &str,
+    key: &str,
+    ty: &str,
+    since: DateTime<Utc>,
+    expected: usize,
+) -> Vec<ConsumedRecord> {
+    let (key, ty) = (key.to_owned(), ty.to_owned());
+    records_matching(topic, since, expected, move |r| {
+        r.key_text().as_deref() == Some(key.as_str())
+            && serde_json::from_str::<Value>(&r.value_text()).is_ok_and(|event| event["type"] == ty.as_str())
+    })
+    .await
+}
+
 /// The CloudEvent of a consumed record, parsed.
 pub fn cloud_event(record: &ConsumedRecord) -> Value {
     serde_json::from_str(&record.value_text()).expect("a JSON CloudEvent")

@@ -1,7 +1,7 @@
 //! The application: adapters and use cases built once per cold start, and the request pipeline
 //! (route → size → token → content type → handler → response).
 
-use crate::handlers;
+use crate::handlers::{self, UseCases};
 use crate::respond;
 use crate::router::{self, Route, RouteError};
 use crate::settings::Settings;
@@ -10,7 +10,6 @@ use std::convert::Infallible;
 use weelo_auth::{TokenError, TokenVerifier};
 use weelo_core::contract::requests::limits::MAX_BODY_BYTES;
 use weelo_core::model::caller::Caller;
-use weelo_core::usecases::api::{Bookings, Devices, Orders, Profiles, TrackingIngest};
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
@@ -19,11 +18,7 @@ pub struct App {
     /// The adapters, for tests and the benchmark to look at what the use cases wrote.
     pub store: DynamoStore,
     pub bus: KafkaEventBus,
-    pub(crate) bookings: Bookings<DynamoStore, KafkaEventBus>,
-    pub(crate) orders: Orders<DynamoStore, KafkaEventBus>,
-    pub(crate) devices: Devices<DynamoStore, SnsPushRegistry>,
-    pub(crate) profiles: Profiles<DynamoStore>,
-    pub(crate) tracking: TrackingIngest<KafkaEventBus>,
+    use_cases: UseCases,
     verifier: TokenVerifier,
 }
 
@@ -35,16 +30,7 @@ impl App {
         let bus = KafkaEventBus::connect(&settings.kafka).await?;
         let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
         let verifier = TokenVerifier::load(&settings.jwt).await?;
-        Ok(Self {
-            bookings: Bookings::new(store.clone(), bus.clone()),
-            orders: Orders::new(store.clone(), bus.clone()),
-            devices: Devices::new(store.clone(), push),
-            profiles: Profiles::new(store.clone()),
-            tracking: TrackingIngest::new(bus.clone()),
-            store,
-            bus,
-            verifier,
-        })
+        Ok(Self { use_cases: UseCases::new(&store, &bus, push, settings.times), store, bus, verifier })
     }
 
     /// [`App::connect`] with the settings of the environment.
@@ -88,7 +74,7 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
         return respond::error(415, "unsupported_media_type", "send the body as application/json");
     }
     let idempotency_key = request.headers().get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
-    handlers::handle(app, route, &caller, body, idempotency_key)
+    handlers::handle(&app.use_cases, route, &caller, body, idempotency_key)
         .await
         .unwrap_or_else(|failure| respond::service_error(&failure))
 }

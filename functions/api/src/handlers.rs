@@ -1,7 +1,6 @@
 //! The edge of each route: the role it needs, its body decoded and validated into the use case's
 //! command (in that order: 403 before 400), the use case, and the answer's status.
 
-use crate::app::App;
 use crate::respond;
 use crate::router::Route;
 use chrono::Utc;
@@ -13,11 +12,36 @@ use weelo_core::contract::requests::{
     parse_location_body,
 };
 use weelo_core::model::caller::Caller;
-use weelo_core::usecases::api::Created;
+use weelo_core::model::trip::OfferTimes;
+use weelo_core::usecases::api::{Bookings, Created, Devices, Orders, Profiles, TrackingIngest};
+use weelo_dynamo::DynamoStore;
+use weelo_kafka::KafkaEventBus;
+use weelo_sns::SnsPushRegistry;
+
+/// The api's use cases over the adapters, built once per cold start.
+pub(crate) struct UseCases {
+    pub(crate) bookings: Bookings<DynamoStore, KafkaEventBus>,
+    pub(crate) orders: Orders<DynamoStore, KafkaEventBus>,
+    pub(crate) devices: Devices<DynamoStore, SnsPushRegistry>,
+    pub(crate) profiles: Profiles<DynamoStore>,
+    pub(crate) tracking: TrackingIngest<KafkaEventBus>,
+}
+
+impl UseCases {
+    pub(crate) fn new(store: &DynamoStore, bus: &KafkaEventBus, push: SnsPushRegistry, times: OfferTimes) -> Self {
+        Self {
+            bookings: Bookings::new(store.clone(), bus.clone(), times),
+            orders: Orders::new(store.clone(), bus.clone()),
+            devices: Devices::new(store.clone(), push),
+            profiles: Profiles::new(store.clone()),
+            tracking: TrackingIngest::new(bus.clone()),
+        }
+    }
+}
 
 /// Runs `route` for `caller` with this body and `Idempotency-Key` header.
 pub(crate) async fn handle(
-    app: &App,
+    app: &UseCases,
     route: Route<'_>,
     caller: &Caller,
     body: &[u8],
@@ -49,6 +73,9 @@ pub(crate) async fn handle(
         Route::GetBooking(id) => respond::json(200, &app.bookings.get(caller, id).await?),
         Route::AcceptBooking(id) => respond::json(200, &app.bookings.accept(&caller.transporter()?, id).await?),
         Route::CancelBooking(id) => respond::json(200, &app.bookings.cancel(&caller.customer()?, id).await?),
+        Route::BookingStep(id, step) => {
+            respond::json(200, &app.bookings.advance(&caller.transporter()?, id, step).await?)
+        }
         Route::BookingLocation(id) => respond::json(200, &app.bookings.location(&caller.customer()?, id).await?),
         Route::CreateOrder => {
             let customer = caller.customer()?;

@@ -1,5 +1,6 @@
 //! Responses: JSON bodies, and the one place where errors become HTTP statuses. Error bodies have
-//! one shape, `{"error": {"code", "message", "details"?}}`, and never carry internal error text.
+//! one shape, `{"error": {"code", "message", "details"?, "currentStatus"?}}`, and never carry
+//! internal error text.
 
 use lambda_http::{Body, Response};
 use serde::Serialize;
@@ -25,6 +26,8 @@ struct ErrorBody<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "<[FieldProblem]>::is_empty")]
     details: &'a [FieldProblem],
+    #[serde(rename = "currentStatus", skip_serializing_if = "Option::is_none")]
+    current_status: Option<&'a str>,
 }
 
 pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
@@ -32,7 +35,7 @@ pub fn error(status: u16, code: &str, message: &str) -> Response<Body> {
 }
 
 fn error_with_details(status: u16, code: &str, message: &str, details: &[FieldProblem]) -> Response<Body> {
-    json(status, &ErrorEnvelope { error: ErrorBody { code, message, details } })
+    json(status, &ErrorEnvelope { error: ErrorBody { code, message, details, current_status: None } })
 }
 
 /// The status and body for each use-case failure.
@@ -45,7 +48,10 @@ pub fn service_error(failure: &ServiceError) -> Response<Body> {
             error(403, "forbidden", &format!("this operation needs the {required} role"))
         }
         ServiceError::NotFound { what } => error(404, "not_found", &format!("{what} not found")),
-        ServiceError::Conflict { code, message } => error(409, code, message),
+        ServiceError::Conflict { code, message, current_status } => {
+            let body = ErrorBody { code, message, details: &[], current_status: *current_status };
+            json(409, &ErrorEnvelope { error: body })
+        }
         ServiceError::Unavailable { what } => {
             let mut response =
                 error(503, "service_unavailable", &format!("{what} is temporarily unavailable; retry shortly"));

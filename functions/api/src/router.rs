@@ -2,6 +2,8 @@
 //! compares with `docs/openapi.yaml`.
 
 use http::Method;
+use weelo_core::model::trip::TripStep;
+use weelo_core::usecases::api::TRANSPORTER_STEPS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
@@ -13,10 +15,15 @@ pub enum Route<'a> {
     GetBooking(&'a str),
     AcceptBooking(&'a str),
     CancelBooking(&'a str),
+    /// `arrive`, `pickup`, `deliver` or `release`: a step by the booking's transporter.
+    BookingStep(&'a str, TripStep),
     BookingLocation(&'a str),
     CreateOrder,
     GetOrder(&'a str),
-    AcceptTruckRequest { order: &'a str, truck_request: &'a str },
+    AcceptTruckRequest {
+        order: &'a str,
+        truck_request: &'a str,
+    },
 }
 
 impl Route<'_> {
@@ -38,7 +45,7 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 12] = [
+pub const ROUTES: [(&str, &str); 16] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
     ("PUT", "/v1/transporters/me"),
@@ -47,6 +54,10 @@ pub const ROUTES: [(&str, &str); 12] = [
     ("GET", "/v1/bookings/{bookingId}"),
     ("POST", "/v1/bookings/{bookingId}/accept"),
     ("POST", "/v1/bookings/{bookingId}/cancel"),
+    ("POST", "/v1/bookings/{bookingId}/arrive"),
+    ("POST", "/v1/bookings/{bookingId}/pickup"),
+    ("POST", "/v1/bookings/{bookingId}/deliver"),
+    ("POST", "/v1/bookings/{bookingId}/release"),
     ("GET", "/v1/bookings/{bookingId}/location"),
     ("POST", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
@@ -72,6 +83,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         ["v1", "bookings", id, "accept"] => (on(method, Method::POST, Route::AcceptBooking(id)), "POST"),
         ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
         ["v1", "bookings", id, "location"] => (on(method, Method::GET, Route::BookingLocation(id)), "GET"),
+        ["v1", "bookings", id, verb] => match TRANSPORTER_STEPS.into_iter().find(|step| step.verb() == *verb) {
+            Some(step) => (on(method, Method::POST, Route::BookingStep(id, step)), "POST"),
+            None => return Err(RouteError::NotFound),
+        },
         ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
         ["v1", "orders", order, "truck-requests", truck_request, "accept"] => {

@@ -2,7 +2,8 @@
 //! variable named in the error (see the README's configuration table).
 
 use weelo_auth::VerifierConfig;
-use weelo_aws::Timeouts;
+use weelo_aws::{Timeouts, parsed_or};
+use weelo_core::model::trip::OfferTimes;
 use weelo_dynamo::Tables;
 use weelo_kafka::KafkaConfig;
 
@@ -18,6 +19,9 @@ pub struct Settings {
     pub platform_application_arn: String,
     /// `JWT_*`.
     pub jwt: VerifierConfig,
+    /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`: when a new or released booking's search ends
+    /// and when a scheduled one is offered.
+    pub times: OfferTimes,
 }
 
 impl Settings {
@@ -28,6 +32,10 @@ impl Settings {
             kafka: KafkaConfig::from_env()?,
             platform_application_arn: weelo_aws::required("SNS_PLATFORM_APPLICATION_ARN")?,
             jwt: VerifierConfig::from_env()?,
+            times: OfferTimes::from_secs(
+                parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
+                parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
+            ),
         })
     }
 }

@@ -1,5 +1,5 @@
-//! The `fcm-consumer` function: consumes `notification.fcm` (and `booking.accepted`,
-//! `order.truck-request-accepted`, to tell the customer) and pushes to every device of the
+//! The `fcm-consumer` function: consumes `notification.fcm` (and `booking.events`
+//! and `order.truck-request-accepted`, to tell the customer of each step of their trip) and pushes to every device of the
 //! recipient through SNS mobile push (`weelo_core::usecases::push`). A transient failure reports
 //! only that record as failed; devices already reached are not pushed again on the retry.
 

@@ -4,9 +4,12 @@
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::BTreeMap;
-use weelo_core::contract::events::{Acceptance, BookingAccepted, DomainEvent, EventRecord, FcmNotification};
+use weelo_core::contract::events::{BookingChanged, DomainEvent, EventRecord, FcmNotification};
+use weelo_core::model::booking::Booking;
 use weelo_core::model::device::{Device, Platform};
+use weelo_core::model::geo::Place;
 use weelo_core::model::ids::{BookingId, DeviceId, EventId, UserId};
+use weelo_core::model::trip::{OfferTimes, Trip, TripStatus, TripStep};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{DeviceStore, PushRegistry};
 use weelo_fcm_consumer::FcmConsumer;
@@ -37,6 +40,7 @@ fn notification(recipient: &UserId) -> EventRecord {
         title: "New booking near you".into(),
         body: "A tipper truck is needed 2.1 km from you".into(),
         data: BTreeMap::from([("bookingId".to_owned(), BookingId::generate().to_string())]),
+        data_only: false,
     })
     .to_record(EventId::generate(), "/weelo/order-fanout", Utc::now())
 }
@@ -99,29 +103,62 @@ async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() 
 }
 
 #[tokio::test]
-async fn the_customer_is_told_who_accepted() {
+async fn the_customer_is_told_who_accepted_and_a_withdrawal_is_a_silent_data_message() {
+    // GIVEN a customer's and a transporter's phones
     weelo_testkit::init();
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let customer = UserId::parse(&unique("customer")).unwrap();
     let device = phone(&consumer, &customer).await;
-    let accepted = DomainEvent::BookingAccepted(BookingAccepted {
+    let driver = UserId::parse(&unique("transporter")).unwrap();
+    let drivers_phone = phone(&consumer, &driver).await;
+    let mut booking = Booking {
         booking_id: BookingId::generate(),
-        acceptance: Acceptance {
-            customer_id: customer.clone(),
-            transporter_id: UserId::parse(&unique("transporter")).unwrap(),
-            vehicle_type: VehicleType::Tipper,
-            accepted_at: Utc::now(),
-        },
-    })
-    .to_record(EventId::generate(), "/weelo/api", Utc::now());
+        customer_id: customer.clone(),
+        pickup: Place { lat: 19.0, lng: 72.8, address: None },
+        drop: Place { lat: 19.5, lng: 72.8, address: None },
+        vehicle_type: VehicleType::Tipper,
+        scheduled_at: None,
+        created_at: Utc::now(),
+        trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
+    };
+    let kiran = UserId::parse(&unique("transporter")).unwrap();
+    booking.trip.take(TripStep::Accept, Some(&kiran), Utc::now(), &OfferTimes::default()).unwrap();
+    let changed = BookingChanged {
+        step: TripStep::Accept,
+        previous_status: TripStatus::Searching,
+        transporter_id: Some(kiran.clone()),
+        booking: booking.clone(),
+    };
+    let accepted = DomainEvent::BookingChanged(changed).to_record(EventId::generate(), "/weelo/api", Utc::now());
+    let mut withdrawal = notification(&driver);
+    let DomainEvent::NotificationFcm(mut silent) = DomainEvent::from_payload(withdrawal.payload.as_bytes()).unwrap().1
+    else {
+        unreachable!()
+    };
+    silent.data_only = true;
+    withdrawal = DomainEvent::NotificationFcm(silent).to_record(withdrawal.event_id, "/weelo/order-fanout", Utc::now());
 
+    // WHEN the acceptance is delivered twice, and the withdrawal once
     assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
-    assert!(handle(&consumer, std::slice::from_ref(&accepted)).await.is_success());
+    assert!(handle(&consumer, &[accepted, withdrawal]).await.is_success());
 
+    // THEN the customer got one visible push naming the transporter
     let pushes = pushes_to_endpoint(&device.endpoint_arn).await;
     assert_eq!(pushes.len(), 1);
     let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
-    assert_eq!(gcm["fcmV1Message"]["message"]["data"]["kind"], "booking.accepted");
+    let message = &gcm["fcmV1Message"]["message"];
+    assert_eq!(
+        (message["data"]["kind"].as_str(), message["data"]["transporterId"].as_str()),
+        (Some("booking.accepted"), Some(kiran.as_str()))
+    );
+    assert!(message["notification"].is_object());
+    // AND the transporter's app got a data message the phone does not show
+    let pushes = pushes_to_endpoint(&drivers_phone.endpoint_arn).await;
+    assert_eq!(pushes.len(), 1);
+    let gcm: serde_json::Value = serde_json::from_str(pushes[0]["GCM"].as_str().unwrap()).unwrap();
+    let message = &gcm["fcmV1Message"]["message"];
+    assert!(message.get("notification").is_none() && message["android"].get("notification").is_none(), "{message}");
+    assert!(message["data"].is_object());
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
-//! The `order-fanout` function: consumes `booking.created`, `order.created` and `booking.cancelled`
-//! from its MSK event-source mappings; matches, offers and publishes one `notification.fcm` per
-//! recipient (`weelo_core::usecases::fanout`).
+//! The `order-fanout` function: consumes `booking.events` and `order.created` from its MSK
+//! event-source mappings; matches, offers, withdraws offers and publishes one `notification.fcm`
+//! per recipient (`weelo_core::usecases::fanout`).
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use weelo_aws::{Timeouts, parsed_or};
 use weelo_core::model::geo::GeoGrid;
+use weelo_core::model::trip::OfferTimes;
 use weelo_core::usecases::fanout::matching::MatchPolicy;
 use weelo_core::usecases::fanout::{Fanout, FanoutError, FanoutSettings};
 use weelo_dynamo::{DynamoStore, Tables};
@@ -18,8 +19,9 @@ pub struct Settings {
     pub sdk: Timeouts,
     pub tables: Tables,
     pub kafka: KafkaConfig,
-    /// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_MAX_POSITION_AGE_SECS` (900),
-    /// `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION` (7; must equal location-consumer's).
+    /// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_WIDER_RINGS` (5),
+    /// `MATCH_MAX_POSITION_AGE_SECS` (900), `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION`
+    /// (7; must equal location-consumer's), and the offer clock (`OFFER_WINDOW_SECS` 120, `SCHEDULE_LEAD_SECS` 1800).
     pub fanout: FanoutSettings,
 }
 
@@ -28,6 +30,7 @@ impl Settings {
         let policy = MatchPolicy {
             max_candidates: parsed_or("MATCH_MAX_CANDIDATES", 1000)?,
             max_rings: parsed_or("MATCH_MAX_RINGS", 10)?,
+            wider_rings: parsed_or("MATCH_WIDER_RINGS", 5)?,
             max_position_age: chrono::Duration::seconds(parsed_or("MATCH_MAX_POSITION_AGE_SECS", 900)?),
         };
         Ok(Self {
@@ -37,6 +40,10 @@ impl Settings {
             fanout: FanoutSettings {
                 grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
                 policy,
+                times: OfferTimes::from_secs(
+                    parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
+                    parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
+                ),
                 candidates_per_truck: parsed_or("ORDER_CANDIDATES_PER_TRUCK", 20)?,
             },
         })

@@ -3,15 +3,16 @@
 use chrono::Utc;
 use lambda_runtime::{Context, LambdaEvent};
 use std::collections::{BTreeMap, BTreeSet};
-use weelo_core::contract::events::{BookingCancelled, DomainEvent, EventRecord, LocationUpdated};
+use weelo_core::contract::events::{BookingChanged, DomainEvent, EventRecord, LocationUpdated};
 use weelo_core::model::booking::{Booking, BookingStatus};
 use weelo_core::model::geo::{GeoGrid, Place};
 use weelo_core::model::ids::{BookingId, EventId, OrderId, UserId};
 use weelo_core::model::location::LocationPoint;
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::transporter::TransporterProfile;
+use weelo_core::model::trip::{OfferTimes, Trip, TripStep};
 use weelo_core::model::vehicle::VehicleType;
-use weelo_core::ports::{OfferStore, OfferSubject, OrderStore, TransporterStore};
+use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, TransporterStore};
 use weelo_core::usecases::locations::LocationProcessing;
 use weelo_order_fanout::OrderFanout;
 use weelo_testkit::{cloud_event, msk_event, private_city, records_matching, unique};
@@ -41,6 +42,7 @@ async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
             vehicle_types: vec![*vehicle],
             available: *available,
             updated_at: Utc::now(),
+            active_trip: None,
         };
         fanout.store().put_profile(&profile).await.unwrap();
     }
@@ -83,15 +85,12 @@ fn booking(centre: (f64, f64), vehicle: VehicleType) -> Booking {
     Booking {
         booking_id: BookingId::generate(),
         customer_id: UserId::parse(&unique("customer")).unwrap(),
-        status: BookingStatus::Searching,
         pickup: Place { lat: centre.0, lng: centre.1, address: None },
         drop: Place { lat: centre.0 + 0.5, lng: centre.1, address: None },
         vehicle_type: vehicle,
         scheduled_at: None,
         created_at: Utc::now(),
-        accepted_by: None,
-        accepted_at: None,
-        cancelled_at: None,
+        trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
     }
 }
 
@@ -111,6 +110,7 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
     }
     let since = Utc::now();
     let booking = booking(centre, VehicleType::Tipper);
+    fanout.store().create_booking(&booking, &[], None).await.unwrap();
     let created = DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
     // WHEN booking.created is handled, and then delivered a second time
@@ -215,6 +215,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
             vehicle_types: vec![VehicleType::Tipper, VehicleType::Container],
             available: true,
             updated_at: Utc::now(),
+            active_trip: None,
         };
         fanout.store().put_profile(&profile).await.unwrap();
     }
@@ -260,26 +261,36 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
 }
 
 #[tokio::test]
-async fn offered_transporters_hear_when_a_booking_is_cancelled() {
+async fn offered_transporters_are_told_to_drop_a_cancelled_booking_and_lose_its_offer() {
+    // GIVEN a booking offered to five transporters
     weelo_testkit::init();
     let fanout = weelo_order_fanout::from_env().await.unwrap();
     let offered: Vec<UserId> = (0..5).map(|_| UserId::parse(&unique("transporter")).unwrap()).collect();
-    let booking_id = BookingId::generate();
-    fanout.store().put_offers(OfferSubject::Booking(booking_id), &offered, Utc::now()).await.unwrap();
+    let mut booking = booking(private_city(), VehicleType::Tipper);
+    let subject = OfferSubject::Booking(booking.booking_id);
+    fanout.store().put_offers(subject, &offered, Utc::now()).await.unwrap();
     let since = Utc::now();
-    let cancelled = DomainEvent::BookingCancelled(BookingCancelled {
-        booking_id,
-        customer_id: UserId::parse(&unique("customer")).unwrap(),
+
+    // WHEN its customer cancels it and the event reaches the fan-out
+    booking.trip.take(TripStep::Cancel, None, Utc::now(), &OfferTimes::default()).unwrap();
+    let changed = BookingChanged {
+        step: TripStep::Cancel,
         previous_status: BookingStatus::Searching,
-        accepted_by: None,
-        cancelled_at: Utc::now(),
-    });
+        transporter_id: None,
+        booking: booking.clone(),
+    };
+    let record = DomainEvent::BookingChanged(changed).to_record(EventId::generate(), "/weelo/api", Utc::now());
+    handle(&fanout, &[record]).await;
 
-    handle(&fanout, &[cancelled.to_record(EventId::generate(), "/weelo/api", Utc::now())]).await;
-
-    let id = booking_id.to_string();
+    // THEN each of them gets one data-only withdrawal, and none holds the offer any more
+    let id = booking.booking_id.to_string();
     let records = records_matching("notification.fcm", since, 5, move |r| r.value_text().contains(&id)).await;
     let recipients: BTreeSet<String> = records.iter().map(|r| r.key_text().unwrap()).collect();
     assert_eq!(recipients, offered.iter().map(|u| u.to_string()).collect());
-    assert!(records.iter().all(|r| cloud_event(r)["data"]["kind"] == "booking.cancelled"));
+    for record in &records {
+        let data = &cloud_event(record)["data"];
+        assert_eq!((data["kind"].as_str(), data["dataOnly"].as_bool()), (Some("booking.withdrawn"), Some(true)));
+        assert_eq!(data["data"]["reason"], "cancelled");
+    }
+    assert!(fanout.store().offered_to(subject).await.unwrap().is_empty());
 }

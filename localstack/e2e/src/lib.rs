@@ -4,6 +4,7 @@
 //! test puts faults between the bridge and a real function, and moto's record of pushes.
 
 mod local_runs;
+mod trips;
 
 pub use local_runs::{MakeRun, PrivateFunctions, functions_status, kill_processes};
 use serde_json::{Value, json};
@@ -11,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+pub use trips::{Schedule, TripStack};
 use weelo_local::bridge::{self, HttpInvoker, Invoke, InvokeError};
 pub use weelo_testkit::private_city;
 use weelo_testkit::unique;
@@ -38,13 +40,18 @@ impl Bridge {
     /// says it is ready (every mapping's start pinned), so whatever the test publishes next is
     /// delivered; a process that ends or stays silent for 120 s fails the test.
     pub async fn start(group_suffix: &str) -> Self {
+        let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
+        Self::start_to(group_suffix, &invoke).await
+    }
+
+    /// [`Bridge::start`] invoking the local Lambda service at `invoke` (`http://127.0.0.1:<port>`).
+    pub async fn start_to(group_suffix: &str, invoke: &str) -> Self {
         use std::io::{BufRead, Write};
         let binary = std::env::var("WEELO_LOCAL_BIN").expect("WEELO_LOCAL_BIN (set by localstack/e2e.sh)");
-        let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
         let mut child = Command::new(binary)
             .current_dir(root)
-            .args(["bridge", "--invoke-url", &invoke, "--from-latest", &format!("--group-suffix={group_suffix}")])
+            .args(["bridge", "--invoke-url", invoke, "--from-latest", &format!("--group-suffix={group_suffix}")])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -218,6 +225,7 @@ pub fn notification_for(user: &User, body: String) -> weelo_core::contract::even
         title: "t".into(),
         body,
         data: Default::default(),
+        data_only: false,
     })
     .to_record(weelo_core::model::ids::EventId::generate(), "/e2e", chrono::Utc::now())
 }

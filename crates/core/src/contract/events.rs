@@ -5,9 +5,10 @@
 //! outside the payload too (the outbox is keyed by it).
 
 use crate::model::booking::{Booking, BookingStatus};
-use crate::model::ids::{BookingId, EventId, OrderId, TruckRequestId, UserId};
+use crate::model::ids::{EventId, OrderId, TruckRequestId, UserId};
 use crate::model::location::LocationPoint;
 use crate::model::order::Order;
+use crate::model::trip::TripStep;
 use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
@@ -18,9 +19,9 @@ use std::collections::BTreeMap;
 /// which the local provisioner and Terraform both read; a test keeps this list and that file equal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Topic {
-    BookingCreated,
-    BookingAccepted,
-    BookingCancelled,
+    /// Every event of every booking, keyed by booking: one partition sees a booking's whole life
+    /// in order (created, accepted, released, accepted again, …).
+    BookingEvents,
     OrderCreated,
     TruckRequestAccepted,
     LocationUpdated,
@@ -28,10 +29,8 @@ pub enum Topic {
 }
 
 impl Topic {
-    pub const ALL: [Topic; 7] = [
-        Topic::BookingCreated,
-        Topic::BookingAccepted,
-        Topic::BookingCancelled,
+    pub const ALL: [Topic; 5] = [
+        Topic::BookingEvents,
         Topic::OrderCreated,
         Topic::TruckRequestAccepted,
         Topic::LocationUpdated,
@@ -40,9 +39,7 @@ impl Topic {
 
     pub fn name(self) -> &'static str {
         match self {
-            Topic::BookingCreated => "booking.created",
-            Topic::BookingAccepted => "booking.accepted",
-            Topic::BookingCancelled => "booking.cancelled",
+            Topic::BookingEvents => "booking.events",
             Topic::OrderCreated => "order.created",
             Topic::TruckRequestAccepted => "order.truck-request-accepted",
             Topic::LocationUpdated => "location.updated",
@@ -66,23 +63,36 @@ pub struct Acceptance {
     pub accepted_at: DateTime<Utc>,
 }
 
+/// A booking took a step of its trip (accepted, arrived, …, expired): the step, and the booking
+/// as it is after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BookingAccepted {
-    pub booking_id: BookingId,
+pub struct BookingChanged {
+    pub step: TripStep,
+    pub previous_status: BookingStatus,
+    /// The transporter the step concerns: who accepted, arrived, picked up, delivered or
+    /// released, or whose trip the customer cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transporter_id: Option<UserId>,
     #[serde(flatten)]
-    pub acceptance: Acceptance,
+    pub booking: Booking,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BookingCancelled {
-    pub booking_id: BookingId,
-    pub customer_id: UserId,
-    pub previous_status: BookingStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub accepted_by: Option<UserId>,
-    pub cancelled_at: DateTime<Utc>,
+impl BookingChanged {
+    /// CloudEvents `type` of the step.
+    pub fn event_type(step: TripStep) -> &'static str {
+        match step {
+            TripStep::Open => "com.weelo.booking.opened.v1",
+            TripStep::Accept => "com.weelo.booking.accepted.v1",
+            TripStep::Arrive => "com.weelo.booking.arrived.v1",
+            TripStep::PickUp => "com.weelo.booking.picked-up.v1",
+            TripStep::Deliver => "com.weelo.booking.delivered.v1",
+            TripStep::Release => "com.weelo.booking.released.v1",
+            TripStep::Cancel => "com.weelo.booking.cancelled.v1",
+            TripStep::Widen => "com.weelo.booking.widened.v1",
+            TripStep::Expire => "com.weelo.booking.expired.v1",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,14 +124,17 @@ pub struct FcmNotification {
     /// FCM `data` payload: string values only, as FCM requires.
     #[serde(default)]
     pub data: BTreeMap<String, String>,
+    /// Sent as an FCM data message without a notification: the phone shows nothing and the app
+    /// acts on `data` (e.g. drops a withdrawn offer). `title` and `body` then only describe it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub data_only: bool,
 }
 
 /// Everything that happens in Weelo that another component may react to.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DomainEvent {
     BookingCreated(Booking),
-    BookingAccepted(BookingAccepted),
-    BookingCancelled(BookingCancelled),
+    BookingChanged(BookingChanged),
     OrderCreated(Order),
     TruckRequestAccepted(TruckRequestAccepted),
     LocationUpdated(LocationUpdated),
@@ -157,8 +170,7 @@ impl DomainEvent {
     pub fn event_type(&self) -> &'static str {
         match self {
             DomainEvent::BookingCreated(_) => "com.weelo.booking.created.v1",
-            DomainEvent::BookingAccepted(_) => "com.weelo.booking.accepted.v1",
-            DomainEvent::BookingCancelled(_) => "com.weelo.booking.cancelled.v1",
+            DomainEvent::BookingChanged(e) => BookingChanged::event_type(e.step),
             DomainEvent::OrderCreated(_) => "com.weelo.order.created.v1",
             DomainEvent::TruckRequestAccepted(_) => "com.weelo.order.truck-request-accepted.v1",
             DomainEvent::LocationUpdated(_) => "com.weelo.location.updated.v1",
@@ -168,9 +180,7 @@ impl DomainEvent {
 
     pub fn topic(&self) -> Topic {
         match self {
-            DomainEvent::BookingCreated(_) => Topic::BookingCreated,
-            DomainEvent::BookingAccepted(_) => Topic::BookingAccepted,
-            DomainEvent::BookingCancelled(_) => Topic::BookingCancelled,
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => Topic::BookingEvents,
             DomainEvent::OrderCreated(_) => Topic::OrderCreated,
             DomainEvent::TruckRequestAccepted(_) => Topic::TruckRequestAccepted,
             DomainEvent::LocationUpdated(_) => Topic::LocationUpdated,
@@ -183,8 +193,7 @@ impl DomainEvent {
     pub fn key(&self) -> String {
         match self {
             DomainEvent::BookingCreated(b) => b.booking_id.to_string(),
-            DomainEvent::BookingAccepted(e) => e.booking_id.to_string(),
-            DomainEvent::BookingCancelled(e) => e.booking_id.to_string(),
+            DomainEvent::BookingChanged(e) => e.booking.booking_id.to_string(),
             DomainEvent::OrderCreated(o) => o.order_id.to_string(),
             DomainEvent::TruckRequestAccepted(e) => e.order_id.to_string(),
             DomainEvent::LocationUpdated(e) => e.transporter_id.to_string(),
@@ -195,9 +204,7 @@ impl DomainEvent {
     /// CloudEvents `subject`: the aggregate, typed, e.g. `booking/0190…`.
     pub fn subject(&self) -> String {
         let kind = match self {
-            DomainEvent::BookingCreated(_) | DomainEvent::BookingAccepted(_) | DomainEvent::BookingCancelled(_) => {
-                "booking"
-            }
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => "booking",
             DomainEvent::OrderCreated(_) | DomainEvent::TruckRequestAccepted(_) => "order",
             DomainEvent::LocationUpdated(_) => "transporter",
             DomainEvent::NotificationFcm(_) => "user",
@@ -208,8 +215,7 @@ impl DomainEvent {
     fn data(&self) -> Result<serde_json::Value, serde_json::Error> {
         match self {
             DomainEvent::BookingCreated(v) => serde_json::to_value(v),
-            DomainEvent::BookingAccepted(v) => serde_json::to_value(v),
-            DomainEvent::BookingCancelled(v) => serde_json::to_value(v),
+            DomainEvent::BookingChanged(v) => serde_json::to_value(v),
             DomainEvent::OrderCreated(v) => serde_json::to_value(v),
             DomainEvent::TruckRequestAccepted(v) => serde_json::to_value(v),
             DomainEvent::LocationUpdated(v) => serde_json::to_value(v),
@@ -255,8 +261,14 @@ impl DomainEvent {
         }
         let domain = match ty.as_str() {
             "com.weelo.booking.created.v1" => DomainEvent::BookingCreated(parse(&ty, data)?),
-            "com.weelo.booking.accepted.v1" => DomainEvent::BookingAccepted(parse(&ty, data)?),
-            "com.weelo.booking.cancelled.v1" => DomainEvent::BookingCancelled(parse(&ty, data)?),
+            step_type if TripStep::ALL.iter().any(|step| BookingChanged::event_type(*step) == step_type) => {
+                let changed: BookingChanged = parse(&ty, data)?;
+                if BookingChanged::event_type(changed.step) != ty {
+                    let reason = format!("its step is {:?}", changed.step);
+                    return Err(DecodeError::BadData { ty, reason });
+                }
+                DomainEvent::BookingChanged(changed)
+            }
             "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
             "com.weelo.order.truck-request-accepted.v1" => DomainEvent::TruckRequestAccepted(parse(&ty, data)?),
             "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
@@ -271,20 +283,19 @@ impl DomainEvent {
 mod tests {
     use super::*;
     use crate::model::geo::Place;
+    use crate::model::ids::BookingId;
+    use crate::model::trip::{OfferTimes, Trip};
 
     fn booking() -> Booking {
         Booking {
             booking_id: BookingId::generate(),
             customer_id: UserId::parse("customer-1").unwrap(),
-            status: BookingStatus::Searching,
             pickup: Place { lat: 19.0, lng: 72.8, address: Some("Dock 4".into()) },
             drop: Place { lat: 18.5, lng: 73.8, address: None },
             vehicle_type: VehicleType::Tipper,
             scheduled_at: None,
             created_at: Utc::now(),
-            accepted_by: None,
-            accepted_at: None,
-            cancelled_at: None,
+            trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
         }
     }
 
@@ -293,7 +304,7 @@ mod tests {
         let event = DomainEvent::BookingCreated(booking());
         let id = EventId::generate();
         let record = event.to_record(id, "/weelo/api", Utc::now());
-        assert_eq!(record.topic, "booking.created");
+        assert_eq!(record.topic, "booking.events");
         assert_eq!(record.key, event.key());
         let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
         assert_eq!(json["specversion"], "1.0");
@@ -312,6 +323,32 @@ mod tests {
         assert!(matches!(DomainEvent::from_payload(renamed.as_bytes()), Err(DecodeError::UnknownType(_))));
         let retyped = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.accepted.v1");
         assert!(matches!(DomainEvent::from_payload(retyped.as_bytes()), Err(DecodeError::BadData { .. })));
+    }
+
+    #[test]
+    fn a_trip_step_travels_under_its_own_type_and_decodes_only_under_it() {
+        let mut after = booking();
+        let driver = UserId::parse("driver-1").unwrap();
+        after.trip.take(TripStep::Accept, Some(&driver), Utc::now(), &OfferTimes::default()).unwrap();
+        let changed = BookingChanged {
+            step: TripStep::Accept,
+            previous_status: BookingStatus::Searching,
+            transporter_id: Some(driver),
+            booking: after,
+        };
+        let event = DomainEvent::BookingChanged(changed);
+        let id = EventId::generate();
+        let record = event.to_record(id, "/weelo/api", Utc::now());
+        assert_eq!(record.topic, "booking.events");
+        let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
+        assert_eq!(json["type"], "com.weelo.booking.accepted.v1");
+        assert_eq!(
+            (json["data"]["status"].as_str(), json["data"]["transporterId"].as_str()),
+            (Some("accepted"), Some("driver-1"))
+        );
+        assert_eq!(DomainEvent::from_payload(record.payload.as_bytes()).unwrap(), (id, event));
+        let mislabelled = record.payload.replace("com.weelo.booking.accepted.v1", "com.weelo.booking.delivered.v1");
+        assert!(matches!(DomainEvent::from_payload(mislabelled.as_bytes()), Err(DecodeError::BadData { .. })));
     }
 
     #[test]

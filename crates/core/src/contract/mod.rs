@@ -1,5 +1,7 @@
 //! The contracts with the outside: the events on the Kafka topics (CloudEvents, both ways) and
-//! the JSON request bodies of the HTTP API, decoded and validated into the use cases' commands.
+//! the JSON request bodies of the HTTP API, decoded and validated into the use cases' commands;
+//! and the catalogue of push notifications the phones receive.
 
 pub mod events;
+pub mod pushes;
 pub mod requests;

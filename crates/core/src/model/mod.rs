@@ -10,4 +10,5 @@ pub mod ids;
 pub mod location;
 pub mod order;
 pub mod transporter;
+pub mod trip;
 pub mod vehicle;

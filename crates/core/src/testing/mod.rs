@@ -9,7 +9,7 @@ mod tracking;
 
 pub use store::MemoryStore;
 
-use crate::contract::events::{EventRecord, FcmNotification};
+use crate::contract::events::{DomainEvent, EventRecord, FcmNotification};
 use crate::model::device::Platform;
 use crate::model::ids::{EventId, UserId};
 use crate::ports::{EventBus, PublishError, PushError, PushRegistrationError, PushRegistry, PushSender};
@@ -38,6 +38,13 @@ impl RecordingBus {
     /// The records published on `topic`.
     pub fn on(&self, topic: &str) -> Vec<EventRecord> {
         self.published().into_iter().filter(|r| r.topic == topic).collect()
+    }
+
+    /// The events published of CloudEvents type `ty` (`com.weelo.booking.accepted.v1`, …), decoded
+    /// with their ids, as a consumer receives them.
+    pub fn of_type(&self, ty: &str) -> Vec<(EventId, DomainEvent)> {
+        let decoded = self.published().into_iter().filter_map(|r| DomainEvent::from_payload(r.payload.as_bytes()).ok());
+        decoded.filter(|(_, event)| event.event_type() == ty).collect()
     }
 }
 

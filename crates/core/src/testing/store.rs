@@ -1,10 +1,11 @@
 //! [`MemoryStore`]: every storage port in memory, with the conditions the DynamoDB adapter puts on
-//! its writes (a create fails on a taken key, a transition on a changed status, an older position
+//! its writes (a create fails on a taken key, a transition on a changed status or revision, a
+//! transporter on a trip cannot start another, an older position
 //! never overwrites a newer one, a confirmed push is never claimed again), so the use cases'
 //! rules can be tested without a stack. The adapter itself is tested against the emulator.
 
 use crate::contract::events::EventRecord;
-use crate::model::booking::{Booking, BookingStatus};
+use crate::model::booking::Booking;
 use crate::model::device::Device;
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
@@ -27,7 +28,8 @@ pub(super) struct Tables {
     pub(super) bookings: HashMap<BookingId, Booking>,
     pub(super) orders: HashMap<OrderId, Order>,
     pub(super) truck_requests: BTreeMap<(OrderId, String), TruckRequest>,
-    pub(super) offers: HashMap<OfferSubject, BTreeMap<UserId, DateTime<Utc>>>,
+    /// subject → transporter → (offered at, withdrawn)
+    pub(super) offers: HashMap<OfferSubject, BTreeMap<UserId, (DateTime<Utc>, bool)>>,
     pub(super) idempotency: HashMap<String, IdempotencyRecord>,
     pub(super) profiles: HashMap<UserId, TransporterProfile>,
     pub(super) positions: HashMap<UserId, StoredPosition>,
@@ -101,6 +103,31 @@ impl MemoryStore {
     }
 
     /// Takes the idempotency key unless a valid record holds it.
+    /// The profile write of a transition, with the adapter's conditions: a transporter starts a
+    /// trip only with a profile and no other trip; ending one that is not theirs is a fault.
+    fn assign(tables: &mut Tables, assignment: &Assignment) -> Result<(), TransitionError> {
+        match assignment {
+            Assignment::Keep => Ok(()),
+            Assignment::Start { transporter, trip } => match tables.profiles.get_mut(transporter) {
+                Some(profile) if profile.active_trip.is_none_or(|held| held == *trip) => {
+                    profile.active_trip = Some(*trip);
+                    Ok(())
+                }
+                _ => Err(TransitionError::TransporterUnavailable),
+            },
+            Assignment::End { transporter, trip } => match tables.profiles.get_mut(transporter) {
+                Some(profile) if profile.active_trip.is_none_or(|held| held == *trip) => {
+                    profile.active_trip = None;
+                    Ok(())
+                }
+                _ => Err(TransitionError::Store(StoreError::new(
+                    false,
+                    anyhow::anyhow!("{transporter} does not hold {trip}"),
+                ))),
+            },
+        }
+    }
+
     fn take_key(tables: &Tables, record: Option<&IdempotencyRecord>) -> Result<(), CreateError> {
         match record.and_then(|r| tables.idempotency.get(&r.scoped_key).map(|held| (r, held))) {
             Some((new, held)) if held.created_at + chrono::Duration::hours(IDEMPOTENCY_HOURS) > new.created_at => {
@@ -136,18 +163,29 @@ impl BookingStore for MemoryStore {
     async fn transition_booking(
         &self,
         booking: &Booking,
-        expected: BookingStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
     ) -> Result<(), TransitionError> {
         let mut tables = self.lock();
         match tables.bookings.get(&booking.booking_id) {
             None => return Err(TransitionError::NotFound),
-            Some(stored) if stored.status != expected => return Err(TransitionError::Conflict),
+            Some(stored) if stored.trip.revision != expected => return Err(TransitionError::Conflict),
             Some(_) => {}
         }
+        Self::assign(&mut tables, assignment)?;
         tables.bookings.insert(booking.booking_id, booking.clone());
         Self::write_outbox(&mut tables, events);
         Ok(())
+    }
+
+    async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
+        let tables = self.lock();
+        let mut due: Vec<Booking> =
+            tables.bookings.values().filter(|b| b.trip.due_at.is_some_and(|at| at <= now)).cloned().collect();
+        due.sort_by_key(|b| b.trip.due_at);
+        due.truncate(limit);
+        Ok(due)
     }
 }
 
@@ -228,8 +266,10 @@ impl OrderStore for MemoryStore {
 
 #[async_trait]
 impl OfferStore for MemoryStore {
-    async fn is_offered(&self, subject: OfferSubject, transporter: &UserId) -> Result<bool, StoreError> {
-        Ok(self.lock().offers.get(&subject).is_some_and(|offered| offered.contains_key(transporter)))
+    async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError> {
+        let tables = self.lock();
+        let offer = tables.offers.get(&subject).and_then(|offered| offered.get(transporter));
+        Ok(offer.map(|(_, withdrawn)| if *withdrawn { OfferState::Withdrawn } else { OfferState::Live }))
     }
 
     async fn put_offers(
@@ -241,13 +281,26 @@ impl OfferStore for MemoryStore {
         let mut tables = self.lock();
         let offered = tables.offers.entry(subject).or_default();
         for transporter in transporters {
-            offered.entry(transporter.clone()).or_insert(at);
+            offered.insert(transporter.clone(), (at, false));
         }
         Ok(())
     }
 
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
-        Ok(self.lock().offers.get(&subject).map(|o| o.keys().cloned().collect()).unwrap_or_default())
+        let tables = self.lock();
+        let live = tables.offers.get(&subject).into_iter().flatten().filter(|(_, (_, withdrawn))| !withdrawn);
+        Ok(live.map(|(transporter, _)| transporter.clone()).collect())
+    }
+
+    async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError> {
+        if let Some(offered) = self.lock().offers.get_mut(&subject) {
+            for transporter in transporters {
+                if let Some((_, withdrawn)) = offered.get_mut(transporter) {
+                    *withdrawn = true;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

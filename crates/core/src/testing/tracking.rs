@@ -10,9 +10,12 @@ use async_trait::async_trait;
 
 #[async_trait]
 impl TransporterStore for MemoryStore {
-    async fn put_profile(&self, profile: &TransporterProfile) -> Result<(), StoreError> {
-        self.lock().profiles.insert(profile.transporter_id.clone(), profile.clone());
-        Ok(())
+    async fn put_profile(&self, profile: &TransporterProfile) -> Result<TransporterProfile, StoreError> {
+        let mut tables = self.lock();
+        let active_trip = tables.profiles.get(&profile.transporter_id).and_then(|p| p.active_trip);
+        let stored = TransporterProfile { active_trip, ..profile.clone() };
+        tables.profiles.insert(profile.transporter_id.clone(), stored.clone());
+        Ok(stored)
     }
 
     async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError> {

@@ -8,17 +8,20 @@
 //!
 //! | use case | driven by | operations |
 //! |---|---|---|
-//! | [`api::Bookings`] | api | create, get, accept, cancel, location |
+//! | [`api::Bookings`] | api | create, get, accept, arrive / pick up / deliver / release, cancel, location |
 //! | [`api::Orders`] | api | create, get, accept a truck request |
 //! | [`api::Devices`], [`api::Profiles`] | api | register a phone; set a transporter's profile |
 //! | [`api::TrackingIngest`] | api | GPS points into `location.updated` |
 //! | [`outbox_relay::OutboxRelay`] | outbox-relay (schedule) | publish what the api could not |
-//! | [`fanout::Fanout`] | order-fanout | match and offer bookings and order lines, withdraw cancelled bookings |
-//! | [`push::Push`] | fcm-consumer | push each notification once per device |
+//! | [`fanout::Fanout`] | order-fanout | match and offer bookings and order lines, offer again or wider, withdraw offers |
+//! | [`deadlines::Deadlines`] | deadline-sweeper (schedule) | open scheduled bookings, widen searches, expire bookings |
+//! | [`push::Push`] | fcm-consumer | push each notification once per device; tell the customer each trip step |
 //! | [`locations::LocationProcessing`] | location-consumer | positions, geo index, 7-day history |
 
 pub mod api;
+pub mod deadlines;
 pub mod fanout;
 pub mod locations;
 pub mod outbox_relay;
 pub mod push;
+pub mod trips;

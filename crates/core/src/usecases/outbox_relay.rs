@@ -2,6 +2,7 @@
 //! committed but could not publish (the broker was down, or the api crashed before it could), oldest
 //! first, and marks them sent.
 
+use crate::contract::events::EventRecord;
 use crate::model::ids::EventId;
 use crate::ports::{EventBus, Outbox, StoreError};
 use chrono::Utc;
@@ -54,6 +55,22 @@ impl<S: Outbox, B: EventBus> OutboxRelay<S, B> {
             if page.len() < self.page_size {
                 return Ok(report);
             }
+        }
+    }
+}
+
+/// Publishes events that are already committed to the outbox, and marks them sent. A failure is
+/// not the caller's problem: the events stay pending and the relay publishes them later.
+pub(crate) async fn publish_committed<S: Outbox, B: EventBus>(store: &S, bus: &B, events: &[EventRecord]) {
+    match bus.publish(events).await {
+        Ok(()) => {
+            let ids: Vec<EventId> = events.iter().map(|e| e.event_id).collect();
+            if let Err(error) = store.mark_sent(&ids).await {
+                tracing::warn!(%error, "published events not marked sent; the relay will publish them again");
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, count = events.len(), "events left in the outbox for the relay")
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::support::*;
 use chrono::{Duration, Utc};
 use weelo_core::ServiceError;
 use weelo_core::model::caller::Role;
+use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{IdempotencyRecord, OfferStore, OfferSubject};
 use weelo_core::testing::{MemoryStore, RecordingBus};
@@ -13,7 +14,7 @@ use weelo_core::usecases::outbox_relay::OutboxRelay;
 
 fn bookings() -> (Bookings<MemoryStore, RecordingBus>, MemoryStore, RecordingBus) {
     let (store, bus) = (MemoryStore::new(), RecordingBus::default());
-    (Bookings::new(store.clone(), bus.clone()), store, bus)
+    (Bookings::new(store.clone(), bus.clone(), OfferTimes::default()), store, bus)
 }
 
 #[tokio::test]
@@ -30,7 +31,7 @@ async fn the_same_idempotency_key_and_request_replays_the_first_answer_and_write
     assert!(!first.replayed && again.replayed);
     assert_eq!(again.value, first.value);
     assert_eq!(store.outbox().len(), 1);
-    assert_eq!(bus.on("booking.created").len(), 1);
+    assert_eq!(bus.of_type(CREATED).len(), 1);
 }
 
 #[tokio::test]
@@ -73,6 +74,7 @@ async fn a_key_is_private_to_its_user_and_forgotten_after_a_day() {
 async fn a_booking_is_visible_to_its_owner_and_offered_transporters_and_only_the_winner_sees_who_won() {
     // GIVEN Asha's booking offered to two transporters, one of whom accepted it
     let (bookings, store, _) = bookings();
+    on_the_road(&store, &["kiran", "meera"]).await;
     let booking = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
     let id = booking.booking_id.to_string();
     let offered = [user("kiran"), user("meera")];
@@ -86,9 +88,9 @@ async fn a_booking_is_visible_to_its_owner_and_offered_transporters_and_only_the
         let who = who.to_owned();
         async move { bookings.get(&caller(&who, role), &id).await }
     };
-    assert_eq!(seen_by("asha", Role::Customer).await.unwrap().accepted_by, Some(user("kiran")));
-    assert_eq!(seen_by("kiran", Role::Transporter).await.unwrap().accepted_by, Some(user("kiran")));
-    assert_eq!(seen_by("meera", Role::Transporter).await.unwrap().accepted_by, None);
+    assert_eq!(seen_by("asha", Role::Customer).await.unwrap().trip.accepted_by, Some(user("kiran")));
+    assert_eq!(seen_by("kiran", Role::Transporter).await.unwrap().trip.accepted_by, Some(user("kiran")));
+    assert_eq!(seen_by("meera", Role::Transporter).await.unwrap().trip.accepted_by, None);
     // AND anyone else is told it does not exist
     for (who, role) in [("ravi", Role::Customer), ("vijay", Role::Transporter)] {
         assert!(matches!(seen_by(who, role).await, Err(ServiceError::NotFound { .. })), "{who}");
@@ -98,6 +100,7 @@ async fn a_booking_is_visible_to_its_owner_and_offered_transporters_and_only_the
 #[tokio::test]
 async fn a_second_accept_is_refused_with_the_current_status_and_publishes_nothing() {
     let (bookings, store, bus) = bookings();
+    on_the_road(&store, &["kiran", "meera"]).await;
     let booking = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
     let offered = [user("kiran"), user("meera")];
     store.put_offers(OfferSubject::Booking(booking.booking_id), &offered, Utc::now()).await.unwrap();
@@ -107,12 +110,13 @@ async fn a_second_accept_is_refused_with_the_current_status_and_publishes_nothin
     let late = bookings.accept(&transporter("meera"), &id).await;
 
     match late {
-        Err(ServiceError::Conflict { code, message }) => {
-            assert_eq!((code, message.as_str()), ("booking_unavailable", "the booking is already accepted"))
+        Err(ServiceError::Conflict { code, message, current_status }) => {
+            assert_eq!((code, message.as_str()), ("booking_unavailable", "the booking is accepted"));
+            assert_eq!(current_status, Some("accepted"));
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(bus.on("booking.accepted").len(), 1);
+    assert_eq!(bus.of_type(ACCEPTED).len(), 1);
 }
 
 #[tokio::test]
@@ -133,6 +137,6 @@ async fn a_booking_made_while_the_broker_is_down_is_answered_and_published_later
     let relay = OutboxRelay::new(store.clone(), bus.clone(), Duration::zero(), 10);
     assert_eq!(relay.run_once().await.unwrap().published, 1);
     assert_eq!(relay.run_once().await.unwrap().published, 0);
-    assert_eq!(bus.on("booking.created").len(), 1);
+    assert_eq!(bus.of_type(CREATED).len(), 1);
     assert!(store.unsent().is_empty());
 }

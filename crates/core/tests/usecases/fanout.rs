@@ -5,13 +5,14 @@ use crate::support::*;
 use chrono::{Duration, Utc};
 use std::collections::BTreeSet;
 use weelo_core::contract::events::{DomainEvent, EventRecord};
-use weelo_core::model::booking::{Booking, BookingStatus};
+use weelo_core::model::booking::Booking;
 use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::ids::{BookingId, EventId, OrderId, UserId};
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::transporter::TransporterProfile;
+use weelo_core::model::trip::{OfferTimes, Trip};
 use weelo_core::model::vehicle::VehicleType;
-use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
+use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, TransporterStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
 use weelo_core::usecases::fanout::matching::MatchPolicy;
 use weelo_core::usecases::fanout::{Fanout, FanoutSettings};
@@ -24,7 +25,8 @@ fn fanout(
     per_truck: usize,
 ) -> Fanout<MemoryStore, RecordingBus> {
     let policy = MatchPolicy { max_candidates, ..MatchPolicy::default() };
-    let settings = FanoutSettings { grid: GeoGrid::default(), policy, candidates_per_truck: per_truck };
+    let times = OfferTimes::default();
+    let settings = FanoutSettings { grid: GeoGrid::default(), policy, times, candidates_per_truck: per_truck };
     Fanout::new(store.clone(), bus.clone(), settings)
 }
 
@@ -35,26 +37,26 @@ async fn driver(store: &MemoryStore, id: &str, vehicle: VehicleType, available: 
         vehicle_types: vec![vehicle],
         available,
         updated_at: Utc::now(),
+        active_trip: None,
     };
     store.put_profile(&profile).await.unwrap();
     let locations = LocationProcessing::new(store.clone(), GeoGrid::default(), Duration::seconds(60));
     locations.on_batch(&[point(id, at, Utc::now() - age)]).await.unwrap();
 }
 
-fn booking_created(vehicle: VehicleType) -> (EventId, DomainEvent) {
+/// A new booking, stored as the api stores it, and its `created` event.
+async fn booking_created(store: &MemoryStore, vehicle: VehicleType) -> (EventId, DomainEvent) {
     let booking = Booking {
         booking_id: BookingId::generate(),
         customer_id: user("asha"),
-        status: BookingStatus::Searching,
         pickup: place(PICKUP),
         drop: place((18.52, 73.85)),
         vehicle_type: vehicle,
         scheduled_at: None,
         created_at: Utc::now(),
-        accepted_by: None,
-        accepted_at: None,
-        cancelled_at: None,
+        trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
     };
+    store.create_booking(&booking, &[], None).await.unwrap();
     (EventId::generate(), DomainEvent::BookingCreated(booking))
 }
 
@@ -77,9 +79,9 @@ async fn a_booking_is_offered_to_fresh_available_drivers_of_its_type_nearby_near
     driver(&store, "silent", VehicleType::Tipper, true, north_of_pickup(50.0), Duration::minutes(20)).await;
 
     // WHEN a tipper booking is fanned out, once with room for all and once for two
-    let (cause, event) = booking_created(VehicleType::Tipper);
+    let (cause, event) = booking_created(&store, VehicleType::Tipper).await;
     fanout(&store, &bus, 1000, 20).on_event(cause, &event).await.unwrap();
-    let (cause_two, event_two) = booking_created(VehicleType::Tipper);
+    let (cause_two, event_two) = booking_created(&store, VehicleType::Tipper).await;
     fanout(&store, &bus, 2, 20).on_event(cause_two, &event_two).await.unwrap();
 
     // THEN the three near tipper drivers are offered it and told, nearest first; the two-seat
@@ -142,7 +144,7 @@ async fn each_order_line_is_offered_to_at_most_its_trucks_times_the_candidates_p
 async fn a_redelivered_booking_offers_no_one_new_and_repeats_the_same_notification_ids() {
     let (store, bus) = (MemoryStore::new(), RecordingBus::default());
     driver(&store, "d1", VehicleType::Open, true, north_of_pickup(100.0), Duration::zero()).await;
-    let (cause, event) = booking_created(VehicleType::Open);
+    let (cause, event) = booking_created(&store, VehicleType::Open).await;
     let fanout = fanout(&store, &bus, 1000, 20);
 
     fanout.on_event(cause, &event).await.unwrap();

@@ -3,8 +3,11 @@
 //! real local stack elsewhere; these never stand in for those tests.
 
 mod bookings;
+mod deadlines;
 mod fanout;
 mod locations;
+mod offers;
 mod orders;
 mod push;
 mod support;
+mod trips;

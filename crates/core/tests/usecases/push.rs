@@ -4,10 +4,11 @@
 use crate::support::*;
 use chrono::{Duration, Utc};
 use std::collections::BTreeMap;
-use weelo_core::contract::events::{Acceptance, BookingAccepted, DomainEvent, FcmNotification};
+use weelo_core::contract::events::{BookingChanged, DomainEvent, FcmNotification};
+use weelo_core::contract::pushes::conforms;
 use weelo_core::model::device::{Device, Platform};
-use weelo_core::model::ids::{BookingId, DeviceId, EventId};
-use weelo_core::model::vehicle::VehicleType;
+use weelo_core::model::ids::{DeviceId, EventId};
+use weelo_core::model::trip::{OfferTimes, TripStatus, TripStep};
 use weelo_core::ports::DeviceStore;
 use weelo_core::testing::{MemoryStore, RecordingSender, SendBehaviour};
 use weelo_core::usecases::push::{DeliveryError, Push};
@@ -32,6 +33,7 @@ fn offer_for(recipient: &str) -> FcmNotification {
         title: "New booking near you".into(),
         body: "A tipper truck is needed 1.2 km from you".into(),
         data: BTreeMap::new(),
+        data_only: false,
     }
 }
 
@@ -149,25 +151,79 @@ async fn a_phone_whose_endpoint_is_gone_is_forgotten_and_the_others_still_get_th
 }
 
 #[tokio::test]
-async fn the_customer_hears_of_an_acceptance_once() {
+async fn the_customer_hears_each_step_of_their_trip_once_and_nothing_of_their_own_cancel() {
+    // GIVEN Asha's phone, and her booking taken through its whole trip by Kiran
     let (push, store, sender) = push();
     phone(&store, "asha", "phone-a").await;
-    let accepted = DomainEvent::BookingAccepted(BookingAccepted {
-        booking_id: BookingId::generate(),
-        acceptance: Acceptance {
-            customer_id: user("asha"),
-            transporter_id: user("kiran"),
-            vehicle_type: VehicleType::Tipper,
-            accepted_at: Utc::now(),
-        },
-    });
-    let id = EventId::generate();
+    let times = OfferTimes::default();
+    let mut booking = booking_of("asha");
+    let steps = [TripStep::Accept, TripStep::Arrive, TripStep::PickUp, TripStep::Deliver];
+    let mut events = Vec::new();
+    for step in steps {
+        let previous_status = booking.trip.status;
+        booking.trip.take(step, Some(&user("kiran")), Utc::now(), &times).unwrap();
+        let changed =
+            BookingChanged { step, previous_status, transporter_id: Some(user("kiran")), booking: booking.clone() };
+        events.push((EventId::generate(), DomainEvent::BookingChanged(changed)));
+    }
 
-    push.on_event(id, &accepted).await.unwrap();
-    push.on_event(id, &accepted).await.unwrap();
+    // WHEN each step's event is delivered twice
+    for (id, event) in events.iter().chain(events.iter()) {
+        push.on_event(*id, event).await.unwrap();
+    }
 
-    let sent = sender.sent();
-    assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].2.kind, "booking.accepted");
-    assert_eq!(sent[0].2.data["transporterId"], "kiran");
+    // THEN she got one push per step, in order, each naming the booking and the transporter
+    let kinds: Vec<String> = sender.sent().into_iter().map(|(_, _, n)| n.kind).collect();
+    assert_eq!(kinds, ["booking.accepted", "booking.arrived", "booking.picked-up", "booking.delivered"]);
+    assert!(sender.sent().iter().all(|(_, _, n)| n.data["transporterId"] == "kiran" && !n.data_only));
+    for (_, _, notification) in sender.sent() {
+        assert_eq!(conforms(&notification), Ok(()));
+    }
+
+    // AND her own cancel of another booking pushes her nothing
+    let mut other = booking_of("asha");
+    other.trip.take(TripStep::Cancel, None, Utc::now(), &times).unwrap();
+    let cancelled = BookingChanged {
+        step: TripStep::Cancel,
+        previous_status: TripStatus::Searching,
+        transporter_id: None,
+        booking: other,
+    };
+    push.on_event(EventId::generate(), &DomainEvent::BookingChanged(cancelled)).await.unwrap();
+    assert_eq!(sender.sent().len(), 4);
+}
+
+#[tokio::test]
+async fn the_customer_hears_when_their_transporter_backs_out_and_when_no_truck_was_found() {
+    let (push, store, sender) = push();
+    phone(&store, "asha", "phone-a").await;
+    let times = OfferTimes::default();
+    let mut booking = booking_of("asha");
+    booking.trip.take(TripStep::Accept, Some(&user("kiran")), Utc::now(), &times).unwrap();
+    let mut events = Vec::new();
+    for step in [TripStep::Release, TripStep::Widen, TripStep::Expire] {
+        let previous_status = booking.trip.status;
+        let transporter_id = booking.trip.accepted_by.clone();
+        booking.trip.take(step, None, Utc::now(), &times).unwrap();
+        events.push(DomainEvent::BookingChanged(BookingChanged {
+            step,
+            previous_status,
+            transporter_id,
+            booking: booking.clone(),
+        }));
+    }
+
+    for event in &events {
+        push.on_event(EventId::generate(), event).await.unwrap();
+    }
+
+    // The wider search is not the customer's business; the release names who backed out
+    let sent: Vec<FcmNotification> = sender.sent().into_iter().map(|(_, _, n)| n).collect();
+    let kinds: Vec<&str> = sent.iter().map(|n| n.kind.as_str()).collect();
+    assert_eq!(kinds, ["booking.released", "booking.expired"]);
+    assert_eq!(sent[0].data["transporterId"], "kiran");
+    assert_eq!(sent[1].title, "No truck found");
+    for notification in &sent {
+        assert_eq!(conforms(notification), Ok(()));
+    }
 }

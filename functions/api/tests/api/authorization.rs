@@ -24,6 +24,10 @@ fn rule(method: &str, template: &str) -> RouteRule {
         ("PUT", "/v1/transporters/me")
         | ("POST", "/v1/tracking/location")
         | ("POST", "/v1/bookings/{bookingId}/accept")
+        | ("POST", "/v1/bookings/{bookingId}/arrive")
+        | ("POST", "/v1/bookings/{bookingId}/pickup")
+        | ("POST", "/v1/bookings/{bookingId}/deliver")
+        | ("POST", "/v1/bookings/{bookingId}/release")
         | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept") => Some("transporter"),
         ("POST", "/v1/bookings")
         | ("POST", "/v1/bookings/{bookingId}/cancel")
@@ -140,9 +144,9 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         }
     }
 
-    // THEN 49 requests were refused, and nothing names the owner, the offered transporter, any
+    // THEN 69 requests were refused, and nothing names the owner, the offered transporter, any
     // stranger, the booking, the order or the truck request in a write since the mark
-    assert_eq!(refusals, 49);
+    assert_eq!(refusals, 69);
     let mut names: Vec<String> = vec![
         owner.id.clone(),
         offered.id.clone(),

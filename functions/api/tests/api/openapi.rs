@@ -65,3 +65,16 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
         }
     }
 }
+
+#[test]
+fn the_documented_booking_statuses_are_the_code_s() {
+    let spec = spec();
+    let documented: Vec<&str> = spec["components"]["schemas"]["BookingStatus"]["enum"]
+        .as_sequence()
+        .expect("BookingStatus enum")
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let code: Vec<&str> = weelo_core::model::trip::TripStatus::ALL.iter().map(|s| s.as_str()).collect();
+    assert_eq!(documented, code);
+}

@@ -9,7 +9,12 @@
 
 use serde_json::{Value, json};
 pub use weelo_testkit::api::{Answer, ApiClient, User};
-pub use weelo_testkit::{cloud_event, records_matching, records_with_key, token_for, unique};
+pub use weelo_testkit::{cloud_event, records_matching, records_of_type, records_with_key, token_for, unique};
+
+/// CloudEvents types of booking events (all on `booking.events`).
+pub const CREATED: &str = "com.weelo.booking.created.v1";
+pub const ACCEPTED: &str = "com.weelo.booking.accepted.v1";
+pub const CANCELLED: &str = "com.weelo.booking.cancelled.v1";
 
 /// The api, in this process.
 pub async fn spawn_app() -> ApiClient {

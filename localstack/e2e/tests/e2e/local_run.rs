@@ -76,6 +76,7 @@ fn stale_notification(recipient: &UserId, i: usize) -> EventRecord {
         title: "old".into(),
         body: format!("backlog #{i}"),
         data: Default::default(),
+        data_only: false,
     })
     .to_record(EventId::generate(), "/e2e/backlog", chrono::Utc::now())
 }

@@ -7,10 +7,13 @@
 //! - [`tracking`]: GPS under DynamoDB throttling and an outage;
 //! - [`local_run`]: the local runs themselves: `make run` after a backlog, a function process
 //!   killed, an invocation past its timeout;
-//! - [`operations`]: `weelo-ops` against the running system.
+//! - [`operations`]: `weelo-ops` against the running system;
+//! - [`trips`]: the trip lifecycle: expiry, every step, withdrawals, release, busy transporters,
+//!   a cancel racing a pickup, scheduled bookings, the deadline sweeper down and doubled.
 
 mod faults;
 mod flows;
 mod local_run;
 mod operations;
 mod tracking;
+mod trips;

@@ -26,6 +26,14 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The `errorType` of a failed invocation; `None` for an answer.
+    pub fn failure(&self) -> Option<&str> {
+        match self {
+            Outcome::Response(_) => None,
+            Outcome::Error { error_type, .. } => Some(error_type),
+        }
+    }
+
     /// An error Lambda reports on the function's behalf, in Lambda's shape.
     pub fn lambda_error(error_type: &str, request_id: &str, message: &str) -> Self {
         let body = serde_json::json!({
@@ -144,7 +152,7 @@ impl Function {
         if let Some(live) = state.instances.get_mut(&instance) {
             live.busy = None;
         }
-        state.stats.record(&outcome);
+        state.stats.record(outcome.failure());
         if let Outcome::Error { error_type, .. } = &outcome {
             self.host.logs.event(&self.config.name, &format!("WARN invocation {request_id} failed: {error_type}"));
         }
@@ -305,7 +313,7 @@ impl Function {
         if let Some(flight) = state.in_flight.remove(request_id) {
             flight.timer.abort();
             let outcome = Outcome::lambda_error(error_type, request_id, message);
-            state.stats.record(&outcome);
+            state.stats.record(outcome.failure());
             let _ = flight.reply.send(outcome);
         }
     }
@@ -313,7 +321,7 @@ impl Function {
     fn fail_oldest(&self, state: &mut State, error_type: &str, message: &str) {
         if let Some(pending) = state.queue.pop_front() {
             let outcome = Outcome::lambda_error(error_type, &pending.request_id, message);
-            state.stats.record(&outcome);
+            state.stats.record(outcome.failure());
             let _ = pending.reply.send(outcome);
         }
     }

@@ -2,7 +2,6 @@
 //! invocations, and the warnings and errors logged since a given sequence number.
 
 use super::Notable;
-use super::pool::Outcome;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::time::SystemTime;
@@ -35,15 +34,16 @@ pub struct Failure {
 }
 
 impl Stats {
-    pub fn record(&mut self, outcome: &Outcome) {
-        let ok = matches!(outcome, Outcome::Response(_));
+    /// One invocation's outcome: a success, or a failure of this `errorType`.
+    pub fn record(&mut self, failure: Option<&str>) {
+        let ok = failure.is_none();
         if ok {
             self.succeeded += 1;
         } else {
             self.failed += 1;
         }
-        if let Outcome::Error { error_type, .. } = outcome {
-            self.last_failure = Some(Failure { error_type: error_type.clone(), at_ms: now_ms() });
+        if let Some(error_type) = failure {
+            self.last_failure = Some(Failure { error_type: error_type.to_owned(), at_ms: now_ms() });
         }
         self.recent.push_back(ok);
         if self.recent.len() > RECENT {
@@ -98,18 +98,13 @@ pub fn now_ms() -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
-
-    fn failure() -> Outcome {
-        Outcome::lambda_error("Sandbox.Timedout", "r", "Task timed out after 1.00 seconds")
-    }
 
     #[test]
     fn a_function_is_failing_while_its_latest_recent_invocation_failed() {
         // GIVEN a function whose last invocation failed
         let mut stats = Stats::default();
-        stats.record(&Outcome::Response(Bytes::new()));
-        stats.record(&failure());
+        stats.record(None);
+        stats.record(Some("Sandbox.Timedout"));
         let status = FunctionStatus {
             name: "f".into(),
             timeout_seconds: 1.0,
@@ -124,7 +119,7 @@ mod tests {
         assert!(!status.failing(at + 61_000, 60_000));
         // AND a success after it clears it
         let mut recovered = status.clone();
-        recovered.stats.record(&Outcome::Response(Bytes::new()));
+        recovered.stats.record(None);
         assert!(!recovered.failing(at + 1_000, 60_000));
         assert_eq!((recovered.stats.failed, recovered.stats.succeeded), (1, 2));
     }

@@ -74,8 +74,8 @@ impl<S: TransporterStore> Profiles<S> {
             vehicle_types: update.vehicle_types,
             available: update.available,
             updated_at: Utc::now(),
+            active_trip: None,
         };
-        self.store.put_profile(&profile).await?;
-        Ok(profile)
+        Ok(self.store.put_profile(&profile).await?)
     }
 }

@@ -46,6 +46,7 @@ impl IdempotencyClaim {
             return Err(ServiceError::Conflict {
                 code: "idempotency_key_reused",
                 message: "this Idempotency-Key was already used with a different request".into(),
+                current_status: None,
             });
         }
         let value = serde_json::from_str(&stored.receipt).map_err(ServiceError::internal)?;

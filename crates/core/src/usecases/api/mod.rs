@@ -9,7 +9,7 @@ mod idempotency;
 mod orders;
 mod tracking;
 
-pub use bookings::Bookings;
+pub use bookings::{Bookings, TRANSPORTER_STEPS};
 pub use devices::{Devices, Profiles};
 pub use orders::Orders;
 pub use tracking::TrackingIngest;
@@ -18,6 +18,7 @@ use crate::contract::events::{DomainEvent, EventRecord};
 use crate::error::ServiceError;
 use crate::model::ids::EventId;
 use crate::ports::{CreateError, EventBus, IdempotencyRecord, IdempotencyStore, Outbox, StoreError};
+use crate::usecases::outbox_relay::publish_committed;
 use chrono::{DateTime, Utc};
 use idempotency::{IdempotencyClaim, replay_taken_key};
 use serde::Serialize;
@@ -65,22 +66,6 @@ where
     }
     publish_committed(store, bus, &events).await;
     Ok(Created { value: receipt, replayed: false })
-}
-
-/// Publishes events that are already committed to the outbox, and marks them sent. A failure is
-/// not the caller's problem: the events stay pending and the relay publishes them later.
-async fn publish_committed<S: Outbox, B: EventBus>(store: &S, bus: &B, events: &[EventRecord]) {
-    match bus.publish(events).await {
-        Ok(()) => {
-            let ids: Vec<EventId> = events.iter().map(|e| e.event_id).collect();
-            if let Err(error) = store.mark_sent(&ids).await {
-                tracing::warn!(%error, "published events not marked sent; the relay will publish them again");
-            }
-        }
-        Err(error) => {
-            tracing::warn!(%error, count = events.len(), "events left in the outbox for the relay")
-        }
-    }
 }
 
 fn not_found(what: &'static str) -> ServiceError {

@@ -86,7 +86,7 @@ where
             .find(|r| r.truck_request_id == truck_request_id)
             .ok_or(not_found("truck request"))?;
         // Not offered looks like not there: a transporter learns nothing of other people's orders.
-        if !self.store.is_offered(OfferSubject::OrderLine(order_id, request.line), me).await? {
+        if self.store.offer_state(OfferSubject::OrderLine(order_id, request.line), me).await?.is_none() {
             return Err(not_found("truck request"));
         }
         if request.status != TruckRequestStatus::Open {
@@ -107,7 +107,9 @@ where
         match self.store.transition_truck_request(&request, TruckRequestStatus::Open, &events).await {
             Ok(()) => {}
             Err(TransitionError::NotFound) => return Err(not_found("truck request")),
-            Err(TransitionError::Conflict) => return Err(unavailable(TruckRequestStatus::Accepted)),
+            Err(TransitionError::Conflict | TransitionError::TransporterUnavailable) => {
+                return Err(unavailable(TruckRequestStatus::Accepted));
+            }
             Err(TransitionError::Store(e)) => return Err(e.into()),
         }
         publish_committed(&self.store, &self.bus, &events).await;
@@ -120,9 +122,9 @@ where
         let id = view.order.order_id;
         let lines = 0..view.order.trucks.len() as u32;
         // Per line: offered to the caller, or the caller won one of its trucks.
-        let mut visible: Vec<bool> = futures::future::try_join_all(
-            lines.map(|line| self.store.is_offered(OfferSubject::OrderLine(id, line), me)),
-        )
+        let mut visible: Vec<bool> = futures::future::try_join_all(lines.map(|line| async move {
+            self.store.offer_state(OfferSubject::OrderLine(id, line), me).await.map(|offer| offer.is_some())
+        }))
         .await?;
         for request in view.truck_requests.iter().filter(|r| r.accepted_by.as_ref() == Some(me)) {
             if let Some(line) = visible.get_mut(request.line as usize) {
@@ -150,5 +152,6 @@ fn unavailable(status: TruckRequestStatus) -> ServiceError {
     ServiceError::Conflict {
         code: "truck_request_unavailable",
         message: format!("the truck request is already {state}"),
+        current_status: Some(state),
     }
 }

@@ -1,7 +1,8 @@
 //! Matching: the transporters a booking, or each line of an order, is offered to. Those who drive
-//! the vehicle type, are available, and whose latest position is fresh and near the pickup,
-//! nearest first. The geo index is read ring by ring around the pickup's H3 cell, widening until
-//! there are enough candidates or the maximum radius is reached.
+//! the vehicle type, are available, hold no other trip, and whose latest position is fresh and near
+//! the pickup, nearest first. The geo index is read ring by ring around the pickup's H3 cell,
+//! widening until there are enough candidates or the search's last ring is reached: the first
+//! search reads rings `0..=max_rings`, the wider search the next `wider_rings` rings only.
 
 use crate::model::geo::{GeoGrid, GeoPoint};
 use crate::model::ids::UserId;
@@ -9,21 +10,50 @@ use crate::model::vehicle::VehicleType;
 use crate::ports::{GeoIndexStore, StoreError, TransporterStore};
 use chrono::{Duration, Utc};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::RangeInclusive;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchPolicy {
     /// At most this many transporters per booking or order line (the seed: ~1000).
     pub max_candidates: usize,
-    /// How far to widen, in H3 rings (resolution 7: ~2.4 km each).
+    /// How far the first search widens, in H3 rings (resolution 7: ~2.4 km each).
     pub max_rings: u32,
+    /// How many rings further the wider search goes when nobody accepted in the offer window.
+    pub wider_rings: u32,
     /// Positions older than this are of transporters who went offline.
     pub max_position_age: Duration,
 }
 
 impl Default for MatchPolicy {
     fn default() -> Self {
-        Self { max_candidates: 1000, max_rings: 10, max_position_age: Duration::minutes(15) }
+        Self { max_candidates: 1000, max_rings: 10, wider_rings: 5, max_position_age: Duration::minutes(15) }
     }
+}
+
+/// Which search: the first one around the pickup, or the wider one in the rings beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    First,
+    Wider,
+}
+
+impl MatchPolicy {
+    /// The rings a search reads.
+    pub fn rings(&self, reach: Reach) -> RangeInclusive<u32> {
+        match reach {
+            Reach::First => 0..=self.max_rings,
+            Reach::Wider => self.max_rings + 1..=self.max_rings + self.wider_rings,
+        }
+    }
+}
+
+/// Where to look and whom to leave out.
+#[derive(Debug, Clone, Copy)]
+pub struct Search<'a> {
+    pub pickup: GeoPoint,
+    pub reach: Reach,
+    /// Never offered (those who released the booking).
+    pub exclude: &'a [UserId],
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +67,14 @@ pub async fn find_candidates<S>(
     store: &S,
     grid: &GeoGrid,
     policy: &MatchPolicy,
-    pickup: GeoPoint,
+    search: Search<'_>,
     vehicle: VehicleType,
     limit: usize,
 ) -> Result<Vec<Candidate>, StoreError>
 where
     S: GeoIndexStore + TransporterStore,
 {
-    let mut found = find_candidates_by_type(store, grid, policy, pickup, &[(vehicle, limit)]).await?;
+    let mut found = find_candidates_by_type(store, grid, policy, search, &[(vehicle, limit)]).await?;
     Ok(found.remove(&vehicle).unwrap_or_default())
 }
 
@@ -55,7 +85,7 @@ pub async fn find_candidates_by_type<S>(
     store: &S,
     grid: &GeoGrid,
     policy: &MatchPolicy,
-    pickup: GeoPoint,
+    search: Search<'_>,
     wanted: &[(VehicleType, usize)],
 ) -> Result<BTreeMap<VehicleType, Vec<Candidate>>, StoreError>
 where
@@ -65,8 +95,10 @@ where
         wanted.iter().map(|&(vehicle, limit)| (vehicle, limit.min(policy.max_candidates))).collect();
     let mut found: BTreeMap<VehicleType, Vec<Candidate>> = limits.keys().map(|&v| (v, Vec::new())).collect();
     let fresh_after = Utc::now() - policy.max_position_age;
-    let mut seen: HashSet<UserId> = HashSet::new();
-    for ring in grid.rings(pickup, policy.max_rings) {
+    let mut seen: HashSet<UserId> = search.exclude.iter().cloned().collect();
+    let pickup = search.pickup;
+    let rings = policy.rings(search.reach);
+    for ring in grid.rings(pickup, *rings.end()).into_iter().skip(*rings.start() as usize) {
         let entries = store.transporters_in_cells(&ring).await?;
         let fresh: Vec<_> = entries
             .into_iter()
@@ -78,7 +110,7 @@ where
                 .get_profiles(&ids)
                 .await?
                 .into_iter()
-                .filter(|p| p.available)
+                .filter(|p| p.available && p.active_trip.is_none())
                 .map(|p| (p.transporter_id, p.vehicle_types))
                 .collect();
             for entry in fresh {

@@ -4,38 +4,49 @@
 
 use super::FANOUT_EVENT_SOURCE;
 use crate::contract::events::{DomainEvent, EventRecord, FcmNotification};
-use crate::model::ids::{EventId, UserId};
+use crate::model::ids::{BookingId, EventId, UserId};
 use chrono::Utc;
 use std::collections::BTreeMap;
 
-pub(super) fn notification(
-    cause: EventId,
-    recipient: &UserId,
-    kind: &str,
-    title: &str,
-    body: &str,
-    data: BTreeMap<String, String>,
-) -> EventRecord {
-    notification_keyed(cause, recipient, recipient.as_str(), kind, title, body, data)
+/// What one push says.
+pub(super) struct Notice {
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub body: String,
+    /// FCM data besides `kind`, which is always there.
+    pub data: Vec<(&'static str, String)>,
 }
 
-/// A `notification.fcm` record whose id is derived from its cause and `key`: the same cause
-/// always yields the same notification ids, which the fcm-consumer deduplicates on.
-pub(super) fn notification_keyed(
-    cause: EventId,
-    recipient: &UserId,
-    key: &str,
-    kind: &str,
-    title: &str,
-    body: &str,
-    data: BTreeMap<String, String>,
-) -> EventRecord {
+/// A visible push for `recipient`. Its id is derived from `cause`, its kind and `key` (the
+/// recipient, or the recipient and the order line): the same cause always yields the same ids,
+/// which the fcm-consumer deduplicates on.
+pub(super) fn offer_record(cause: EventId, recipient: &UserId, key: &str, notice: Notice) -> EventRecord {
+    record(cause, recipient, key, notice, false)
+}
+
+/// The data-only push telling `recipient`'s app to drop its offer of `booking`, because the
+/// booking was `reason` (accepted by someone else, cancelled, expired).
+pub(super) fn withdrawal_record(cause: EventId, recipient: &UserId, booking: BookingId, reason: &str) -> EventRecord {
+    let notice = Notice {
+        kind: "booking.withdrawn",
+        title: "Offer withdrawn",
+        body: format!("The booking is no longer available: {reason}"),
+        data: vec![("bookingId", booking.to_string()), ("reason", reason.to_owned())],
+    };
+    record(cause, recipient, recipient.as_str(), notice, true)
+}
+
+fn record(cause: EventId, recipient: &UserId, key: &str, notice: Notice, data_only: bool) -> EventRecord {
+    let mut data = BTreeMap::from([("kind".to_owned(), notice.kind.to_owned())]);
+    data.extend(notice.data.into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let id = EventId::derive(&format!("{cause}/{}/{key}", notice.kind));
     let event = DomainEvent::NotificationFcm(FcmNotification {
         recipient_id: recipient.clone(),
-        kind: kind.to_owned(),
-        title: title.to_owned(),
-        body: body.to_owned(),
+        kind: notice.kind.to_owned(),
+        title: notice.title.to_owned(),
+        body: notice.body,
         data,
+        data_only,
     });
-    event.to_record(EventId::derive(&format!("{cause}/{kind}/{key}")), FANOUT_EVENT_SOURCE, Utc::now())
+    event.to_record(id, FANOUT_EVENT_SOURCE, Utc::now())
 }

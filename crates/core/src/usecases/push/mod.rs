@@ -6,13 +6,14 @@
 //! again, under the same notification id, which the phone uses to show it once (FCM collapse key,
 //! APNs collapse id).
 
-use crate::contract::events::{Acceptance, BookingAccepted, DomainEvent, FcmNotification, TruckRequestAccepted};
+mod customer;
+
+use crate::contract::events::{DomainEvent, FcmNotification};
 use crate::model::device::Device;
 use crate::model::ids::EventId;
 use crate::ports::{ClaimOutcome, DeviceStore, PushClaim, PushError, PushLog, PushSender, StoreError};
 use chrono::Utc;
 use futures::{StreamExt, stream};
-use std::collections::BTreeMap;
 
 /// Concurrent pushes per notification.
 const PUSH_CONCURRENCY: usize = 8;
@@ -61,12 +62,17 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
         &self.store
     }
 
-    /// Handles one consumed event: a notification, or an acceptance the customer must hear about.
+    /// Handles one consumed event: a notification, or a step of a trip the customer hears about.
     pub async fn on_event(&self, id: EventId, event: &DomainEvent) -> Result<DeliveryReport, DeliveryError> {
         match event {
             DomainEvent::NotificationFcm(notification) => self.deliver(id, notification).await,
-            DomainEvent::BookingAccepted(accepted) => self.deliver(derived(id), &booking_accepted(accepted)).await,
-            DomainEvent::TruckRequestAccepted(accepted) => self.deliver(derived(id), &truck_accepted(accepted)).await,
+            DomainEvent::BookingChanged(changed) => match customer::booking_changed(changed) {
+                Some(notification) => self.deliver(customer::derived(id), &notification).await,
+                None => Ok(DeliveryReport::default()),
+            },
+            DomainEvent::TruckRequestAccepted(accepted) => {
+                self.deliver(customer::derived(id), &customer::truck_accepted(accepted)).await
+            }
             _ => Ok(DeliveryReport::default()),
         }
     }
@@ -154,45 +160,4 @@ enum Outcome {
     Pruned,
     Rejected,
     Transient,
-}
-
-/// The customer's notification for an acceptance event gets an id of its own, derived from the event.
-fn derived(cause: EventId) -> EventId {
-    EventId::derive(&format!("{cause}/customer"))
-}
-
-fn booking_accepted(accepted: &BookingAccepted) -> FcmNotification {
-    let vehicle = accepted.acceptance.vehicle_type.as_str();
-    let body = format!("A transporter accepted your {vehicle} booking");
-    let ids = [("bookingId", accepted.booking_id.to_string())];
-    customer_told(&accepted.acceptance, "booking.accepted", "Your truck is booked", body, ids)
-}
-
-fn truck_accepted(accepted: &TruckRequestAccepted) -> FcmNotification {
-    let vehicle = accepted.acceptance.vehicle_type.as_str();
-    let body = format!("A transporter accepted one {vehicle} truck of your order");
-    let ids = [("orderId", accepted.order_id.to_string()), ("truckRequestId", accepted.truck_request_id.to_string())];
-    customer_told(&accepted.acceptance, "order.truck-accepted", "A truck of your order is booked", body, ids)
-}
-
-/// The customer's notification of `acceptance`: `kind`, the transporter and the ids of what was accepted.
-fn customer_told<const N: usize>(
-    acceptance: &Acceptance,
-    kind: &str,
-    title: &str,
-    body: String,
-    ids: [(&str, String); N],
-) -> FcmNotification {
-    let mut data = BTreeMap::from([
-        ("kind".to_owned(), kind.to_owned()),
-        ("transporterId".to_owned(), acceptance.transporter_id.to_string()),
-    ]);
-    data.extend(ids.into_iter().map(|(key, value)| (key.to_owned(), value)));
-    FcmNotification {
-        recipient_id: acceptance.customer_id.clone(),
-        kind: kind.to_owned(),
-        title: title.to_owned(),
-        body,
-        data,
-    }
 }

@@ -1,0 +1,140 @@
+//! Every push the system sends to a phone: its `kind`, who gets it, the FCM `data` keys an app acts
+//! on, and whether the phone shows it. The README's push table is [`markdown_table`] (a test keeps
+//! them equal), and the use cases' tests check every push they see against [`conforms`].
+
+use crate::contract::events::FcmNotification;
+
+/// One kind of push.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushSpec {
+    pub kind: &'static str,
+    pub to: &'static str,
+    /// The `data` keys besides `kind`, always all of them.
+    pub data: &'static [&'static str],
+    /// Shown on the phone; otherwise a data message the app handles silently.
+    pub shown: bool,
+    /// What the app does with it.
+    pub then: &'static str,
+}
+
+const STEP: &[&str] = &["bookingId", "status", "transporterId"];
+
+pub const PUSHES: [PushSpec; 11] = [
+    PushSpec {
+        kind: "booking.offered",
+        to: "each matched transporter (again after a release; the next ring after the first window)",
+        data: &["bookingId", "vehicleType", "distanceM"],
+        shown: true,
+        then: "`GET /bookings/{id}`, `POST /bookings/{id}/accept`",
+    },
+    PushSpec {
+        kind: "booking.withdrawn",
+        to: "each offered transporter, when another accepts or it is cancelled or expires",
+        data: &["bookingId", "reason"],
+        shown: false,
+        then: "drops the offer (`reason`: `accepted`, `cancelled`, `expired`)",
+    },
+    PushSpec {
+        kind: "booking.cancelled",
+        to: "the transporter on the trip, when the customer cancels",
+        data: &["bookingId"],
+        shown: true,
+        then: "ends the trip; they are offered work again",
+    },
+    PushSpec {
+        kind: "booking.accepted",
+        to: "the customer",
+        data: STEP,
+        shown: true,
+        then: "`GET /bookings/{id}/location`",
+    },
+    PushSpec { kind: "booking.arrived", to: "the customer", data: STEP, shown: true, then: "meets the truck" },
+    PushSpec { kind: "booking.picked-up", to: "the customer", data: STEP, shown: true, then: "follows the truck" },
+    PushSpec { kind: "booking.delivered", to: "the customer", data: STEP, shown: true, then: "`GET /bookings/{id}`" },
+    PushSpec {
+        kind: "booking.released",
+        to: "the customer",
+        data: STEP,
+        shown: true,
+        then: "waits: it is offered again (`transporterId` is who released it)",
+    },
+    PushSpec {
+        kind: "booking.expired",
+        to: "the customer",
+        data: &["bookingId", "status"],
+        shown: true,
+        then: "books again (\"no truck found\")",
+    },
+    PushSpec {
+        kind: "order.offered",
+        to: "each matched transporter, once per order line",
+        data: &["orderId", "line", "vehicleType", "trucks"],
+        shown: true,
+        then: "`GET /orders/{id}` (the truck requests of its offered lines), then accept one of them",
+    },
+    PushSpec {
+        kind: "order.truck-accepted",
+        to: "the customer",
+        data: &["orderId", "truckRequestId", "transporterId"],
+        shown: true,
+        then: "`GET /orders/{id}`",
+    },
+];
+
+/// The push of `kind`.
+pub fn spec(kind: &str) -> Option<&'static PushSpec> {
+    PUSHES.iter().find(|spec| spec.kind == kind)
+}
+
+/// Whether `notification` is a push of a listed kind with exactly its data keys, shown or not as
+/// listed; the reason when it is not.
+pub fn conforms(notification: &FcmNotification) -> Result<(), String> {
+    let spec = spec(&notification.kind).ok_or_else(|| format!("unlisted kind {}", notification.kind))?;
+    let mut expected: Vec<&str> = spec.data.iter().copied().chain(["kind"]).collect();
+    expected.sort_unstable();
+    let sent: Vec<&str> = notification.data.keys().map(String::as_str).collect();
+    if sent != expected {
+        return Err(format!("{}: data keys {sent:?}, listed {expected:?}", spec.kind));
+    }
+    if notification.data.get("kind") != Some(&notification.kind) {
+        return Err(format!("{}: data.kind differs", spec.kind));
+    }
+    if notification.data_only == spec.shown {
+        return Err(format!("{}: shown on the phone is {}, listed {}", spec.kind, !notification.data_only, spec.shown));
+    }
+    Ok(())
+}
+
+/// The README's table of pushes.
+pub fn markdown_table() -> String {
+    let mut table =
+        String::from("| `kind` | to | `data` besides `kind` | shown | the app then |\n|---|---|---|---|---|\n");
+    for spec in PUSHES {
+        let data: Vec<String> = spec.data.iter().map(|key| format!("`{key}`")).collect();
+        let shown = if spec.shown { "yes" } else { "no (data message)" };
+        table.push_str(&format!("| `{}` | {} | {} | {shown} | {} |\n", spec.kind, spec.to, data.join(", "), spec.then));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readme() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md")
+    }
+
+    #[test]
+    fn the_readme_lists_exactly_the_pushes_the_code_sends() {
+        let table = markdown_table();
+        assert!(readme().contains(&table), "README.md's push table differs; it should read:\n{table}");
+    }
+
+    #[test]
+    fn every_kind_is_listed_once() {
+        for spec in PUSHES {
+            assert_eq!(PUSHES.iter().filter(|s| s.kind == spec.kind).count(), 1, "{}", spec.kind);
+        }
+    }
+}

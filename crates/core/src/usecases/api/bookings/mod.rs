@@ -1,0 +1,154 @@
+//! [`Bookings`]: a customer books one truck and can cancel it until it is picked up; offered
+//! transporters see it and the first to accept wins; the winner takes it through its trip
+//! (`trip.rs`); the customer follows the assigned truck.
+
+mod trip;
+
+use super::idempotency::IdempotencyClaim;
+use super::{API_EVENT_SOURCE, Created, create_and_publish, not_found};
+use crate::contract::events::DomainEvent;
+use crate::contract::requests::{IdempotencyKey, NewBooking};
+use crate::error::ServiceError;
+use crate::model::booking::{Booking, BookingReceipt, BookingStatus};
+use crate::model::caller::{Caller, Customer, Role};
+use crate::model::ids::{BookingId, UserId};
+use crate::model::location::Position;
+use crate::model::trip::{OfferTimes, Trip, TripStep};
+use crate::ports::{BookingStore, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransporterStore};
+use crate::usecases::trips::{BookingStep, StepError};
+use chrono::Utc;
+pub use trip::TRANSPORTER_STEPS;
+
+/// How many times a step that lost a race reads the booking again before giving up with 409.
+const LOOKS: usize = 3;
+
+/// The booking use cases over a store and an event bus.
+pub struct Bookings<S, B> {
+    store: S,
+    bus: B,
+    times: OfferTimes,
+}
+
+impl<S, B> Bookings<S, B>
+where
+    S: BookingStore + OfferStore + IdempotencyStore + TransporterStore + Outbox,
+    B: EventBus,
+{
+    pub fn new(store: S, bus: B, times: OfferTimes) -> Self {
+        Self { store, bus, times }
+    }
+
+    /// `POST /v1/bookings`: offered at once, or at `scheduledAt` minus the lead time.
+    pub async fn create(
+        &self,
+        customer: &Customer,
+        request: NewBooking,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Created<BookingReceipt>, ServiceError> {
+        let claim = IdempotencyClaim::new(customer.id(), "create-booking", key, &request)?;
+        let now = Utc::now();
+        let booking = Booking {
+            booking_id: BookingId::generate(),
+            customer_id: customer.id().clone(),
+            pickup: request.pickup,
+            drop: request.drop,
+            vehicle_type: request.vehicle_type,
+            scheduled_at: request.scheduled_at,
+            created_at: now,
+            trip: Trip::new(now, request.scheduled_at, &self.times),
+        };
+        let receipt = BookingReceipt { booking_id: booking.booking_id, status: booking.status(), created_at: now };
+        let event = DomainEvent::BookingCreated(booking.clone());
+        create_and_publish(&self.store, &self.bus, claim, receipt, event, now, async |events, record| {
+            self.store.create_booking(&booking, events, record).await
+        })
+        .await
+    }
+
+    /// `GET /v1/bookings/{id}`: the owner, a transporter it is offered to, or the one who holds it.
+    pub async fn get(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
+        let mut booking = self.visible(caller, id).await?;
+        // Offered transporters who lost see that it is taken, not by whom (as for order trucks).
+        if caller.role == Role::Transporter && booking.trip.accepted_by.as_ref() != Some(&caller.user_id) {
+            booking.trip.hide_assignee();
+        }
+        Ok(booking)
+    }
+
+    /// `POST /v1/bookings/{id}/cancel`: the owner cancels a booking that is not yet picked up.
+    /// Cancelling a cancelled booking answers it unchanged, so a retried cancel is harmless.
+    pub async fn cancel(&self, customer: &Customer, id: &str) -> Result<Booking, ServiceError> {
+        let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
+        let mut outcome = Err(StepError::Lost);
+        for _ in 0..LOOKS {
+            let booking = self.owned(customer, id).await?;
+            if booking.status() == BookingStatus::Cancelled {
+                return Ok(booking);
+            }
+            outcome = self.step(TripStep::Cancel, None).take(&self.store, &self.bus, &booking).await;
+            // Changed in between (accepted, released, picked up, cancelled): look again.
+            if !matches!(outcome, Err(StepError::Lost)) {
+                break;
+            }
+        }
+        outcome.map_err(step_refused)
+    }
+
+    /// `GET /v1/bookings/{id}/location`: where the assigned transporter was last seen.
+    pub async fn location(&self, customer: &Customer, id: &str) -> Result<Position, ServiceError> {
+        let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
+        let booking = self.owned(customer, id).await?;
+        let transporter = booking.trip.accepted_by.ok_or(not_found("position"))?;
+        self.store.latest_position(&transporter).await?.ok_or(not_found("position"))
+    }
+
+    fn step<'a>(&'a self, step: TripStep, transporter: Option<&'a UserId>) -> BookingStep<'a> {
+        BookingStep { step, transporter, times: &self.times, source: API_EVENT_SOURCE }
+    }
+
+    /// The booking if `customer` owns it; 404 for anyone else, as for a booking that does not exist.
+    async fn owned(&self, customer: &Customer, id: BookingId) -> Result<Booking, ServiceError> {
+        let booking = self.store.get_booking(id).await?;
+        booking.filter(|b| &b.customer_id == customer.id()).ok_or(not_found("booking"))
+    }
+
+    async fn visible(&self, caller: &Caller, id: &str) -> Result<Booking, ServiceError> {
+        let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
+        let booking = self.store.get_booking(id).await?.ok_or(not_found("booking"))?;
+        let visible = match caller.role {
+            Role::Customer => booking.customer_id == caller.user_id,
+            Role::Transporter => {
+                booking.trip.accepted_by.as_ref() == Some(&caller.user_id)
+                    || self.store.offer_state(OfferSubject::Booking(id), &caller.user_id).await?.is_some()
+            }
+        };
+        if visible { Ok(booking) } else { Err(not_found("booking")) }
+    }
+}
+
+/// A step the booking's state refused, as the client sees it: 409 with the current status.
+fn step_refused(error: StepError) -> ServiceError {
+    match error {
+        StepError::Illegal(status) => unavailable(status),
+        // Only reached after the caller looked again; the booking keeps changing under it.
+        StepError::Lost => ServiceError::Conflict {
+            code: "booking_changed",
+            message: "the booking changed meanwhile; read it and try again".into(),
+            current_status: None,
+        },
+        StepError::TransporterUnavailable => ServiceError::Conflict {
+            code: "transporter_busy",
+            message: "you are on another trip, or have no transporter profile yet".into(),
+            current_status: None,
+        },
+        StepError::Store(error) => error.into(),
+    }
+}
+
+fn unavailable(status: BookingStatus) -> ServiceError {
+    ServiceError::Conflict {
+        code: "booking_unavailable",
+        message: format!("the booking is {status}"),
+        current_status: Some(status.as_str()),
+    }
+}

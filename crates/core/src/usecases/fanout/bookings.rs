@@ -1,0 +1,146 @@
+//! Bookings: offer a booking when it is open, again to the others when its transporter releases
+//! it, in the rings beyond when its first search found nobody in time; take the offers back when
+//! it is accepted, cancelled or expired.
+
+use super::notifications::{Notice, offer_record, withdrawal_record};
+use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
+use crate::contract::events::{BookingChanged, EventRecord};
+use crate::model::booking::Booking;
+use crate::model::ids::{EventId, UserId};
+use crate::model::trip::{TripStatus, TripStep};
+use crate::ports::{EventBus, OfferSubject};
+use crate::usecases::fanout::matching::{Reach, Search, find_candidates};
+use crate::usecases::trips::{BookingStep, StepError};
+use chrono::Utc;
+
+impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
+    pub(super) async fn on_booking_created(
+        &self,
+        cause: EventId,
+        booking: &Booking,
+    ) -> Result<FanoutReport, FanoutError> {
+        match booking.trip.status {
+            TripStatus::Searching => self.offer_booking(cause, booking, Reach::First).await,
+            // Scheduled: offered when its deadline opens it.
+            _ => Ok(FanoutReport::default()),
+        }
+    }
+
+    pub(super) async fn on_booking_changed(
+        &self,
+        cause: EventId,
+        changed: &BookingChanged,
+    ) -> Result<FanoutReport, FanoutError> {
+        let booking = &changed.booking;
+        let subject = OfferSubject::Booking(booking.booking_id);
+        match changed.step {
+            TripStep::Open => self.offer_booking(cause, booking, Reach::First).await,
+            TripStep::Widen => self.offer_booking(cause, booking, Reach::Wider).await,
+            TripStep::Release => {
+                // The releaser can no longer accept it; everyone else near may.
+                self.store.withdraw_offers(subject, changed.transporter_id.as_slice()).await?;
+                self.offer_booking(cause, booking, Reach::First).await
+            }
+            TripStep::Accept => self.withdraw(cause, booking, "accepted", booking.trip.accepted_by.as_ref()).await,
+            TripStep::Expire => self.withdraw(cause, booking, "expired", None).await,
+            TripStep::Cancel => {
+                let assignee = changed.transporter_id.as_ref().filter(|_| changed.previous_status.is_assigned());
+                let mut report = self.withdraw(cause, booking, "cancelled", assignee).await?;
+                if let Some(assignee) = assignee {
+                    let notice = Notice {
+                        kind: "booking.cancelled",
+                        title: "Trip cancelled",
+                        body: "The customer cancelled this booking; you are free for other work".into(),
+                        data: vec![("bookingId", booking.booking_id.to_string())],
+                    };
+                    self.bus.publish(&[offer_record(cause, assignee, assignee.as_str(), notice)]).await?;
+                    self.store.withdraw_offers(subject, std::slice::from_ref(assignee)).await?;
+                    report.notifications += 1;
+                }
+                Ok(report)
+            }
+            TripStep::Arrive | TripStep::PickUp | TripStep::Deliver => Ok(FanoutReport::default()),
+        }
+    }
+
+    /// Offers `booking` to the transporters `reach` finds, never to those who released it. When
+    /// the first search finds nobody the wider one starts at once; when that finds nobody and
+    /// nobody holds an offer, the booking expires at once.
+    async fn offer_booking(
+        &self,
+        cause: EventId,
+        booking: &Booking,
+        reach: Reach,
+    ) -> Result<FanoutReport, FanoutError> {
+        let (grid, policy) = (&self.settings.grid, &self.settings.policy);
+        let search = Search { pickup: booking.pickup.point(), reach, exclude: &booking.trip.released_by };
+        let candidates =
+            find_candidates(&self.store, grid, policy, search, booking.vehicle_type, policy.max_candidates).await?;
+        let subject = OfferSubject::Booking(booking.booking_id);
+        if candidates.is_empty() {
+            let next = match reach {
+                Reach::First => TripStep::Widen,
+                Reach::Wider if self.store.offered_to(subject).await?.is_empty() => TripStep::Expire,
+                Reach::Wider => return Ok(FanoutReport::default()),
+            };
+            self.step_if_unchanged(booking, next).await?;
+            return Ok(FanoutReport::default());
+        }
+        let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
+        self.store.put_offers(subject, &recipients, Utc::now()).await?;
+        let notifications: Vec<EventRecord> = candidates
+            .iter()
+            .map(|c| {
+                let vehicle = booking.vehicle_type.as_str();
+                let notice = Notice {
+                    kind: "booking.offered",
+                    title: "New booking near you",
+                    body: format!("A {vehicle} truck is needed {:.1} km from you", c.distance_m / 1000.0),
+                    data: vec![
+                        ("bookingId", booking.booking_id.to_string()),
+                        ("vehicleType", vehicle.to_owned()),
+                        ("distanceM", format!("{:.0}", c.distance_m)),
+                    ],
+                };
+                offer_record(cause, &c.transporter_id, c.transporter_id.as_str(), notice)
+            })
+            .collect();
+        self.bus.publish(&notifications).await?;
+        Ok(FanoutReport { offers: recipients.len(), notifications: notifications.len(), ..FanoutReport::default() })
+    }
+
+    /// Takes `step` on the booking if nothing happened to it since `seen` (a redelivered or
+    /// overtaken event changes nothing).
+    async fn step_if_unchanged(&self, seen: &Booking, step: TripStep) -> Result<(), FanoutError> {
+        let Some(stored) = self.store.get_booking(seen.booking_id).await? else { return Ok(()) };
+        if stored.trip.revision != seen.trip.revision {
+            return Ok(());
+        }
+        let times = &self.settings.times;
+        let taken = BookingStep { step, transporter: None, times, source: FANOUT_EVENT_SOURCE };
+        match taken.take(&self.store, &self.bus, &stored).await {
+            Ok(_) | Err(StepError::Lost | StepError::Illegal(_) | StepError::TransporterUnavailable) => Ok(()),
+            Err(StepError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    /// Tells every offered transporter but `keep` to drop the offer (one data-only push each),
+    /// then takes the offers back. Pushed first: a redelivery after a crash in between finds the
+    /// same transporters and the same notification ids.
+    async fn withdraw(
+        &self,
+        cause: EventId,
+        booking: &Booking,
+        reason: &str,
+        keep: Option<&UserId>,
+    ) -> Result<FanoutReport, FanoutError> {
+        let subject = OfferSubject::Booking(booking.booking_id);
+        let others: Vec<UserId> =
+            self.store.offered_to(subject).await?.into_iter().filter(|t| Some(t) != keep).collect();
+        let notifications: Vec<EventRecord> =
+            others.iter().map(|t| withdrawal_record(cause, t, booking.booking_id, reason)).collect();
+        self.bus.publish(&notifications).await?;
+        self.store.withdraw_offers(subject, &others).await?;
+        Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })
+    }
+}

@@ -1,0 +1,196 @@
+//! Offers after the fact: withdrawn once when a booking is accepted, offered again to the others
+//! when it is released, widened at once when nobody is near, never offered to a busy transporter.
+
+use crate::support::*;
+use chrono::{Duration, Utc};
+use std::collections::BTreeSet;
+use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification};
+use weelo_core::contract::pushes::conforms;
+use weelo_core::model::geo::GeoGrid;
+use weelo_core::model::ids::{BookingId, EventId};
+use weelo_core::model::transporter::TransporterProfile;
+use weelo_core::model::trip::{OfferTimes, TripStatus, TripStep};
+use weelo_core::model::vehicle::VehicleType;
+use weelo_core::ports::{BookingStore, OfferState, OfferStore, OfferSubject, TransporterStore};
+use weelo_core::testing::{MemoryStore, RecordingBus};
+use weelo_core::usecases::api::Bookings;
+use weelo_core::usecases::fanout::matching::MatchPolicy;
+use weelo_core::usecases::fanout::{Fanout, FanoutSettings};
+use weelo_core::usecases::locations::LocationProcessing;
+
+struct World {
+    store: MemoryStore,
+    /// What the api publishes (booking events).
+    api_bus: RecordingBus,
+    /// What the fan-out publishes (notifications).
+    fanout_bus: RecordingBus,
+    bookings: Bookings<MemoryStore, RecordingBus>,
+    fanout: Fanout<MemoryStore, RecordingBus>,
+}
+
+impl World {
+    fn new() -> Self {
+        let (store, api_bus, fanout_bus) = (MemoryStore::new(), RecordingBus::default(), RecordingBus::default());
+        let times = OfferTimes::default();
+        let policy = MatchPolicy { max_rings: 2, wider_rings: 4, ..MatchPolicy::default() };
+        let settings = FanoutSettings { grid: GeoGrid::default(), policy, times, candidates_per_truck: 20 };
+        Self {
+            bookings: Bookings::new(store.clone(), api_bus.clone(), times),
+            fanout: Fanout::new(store.clone(), fanout_bus.clone(), settings),
+            store,
+            api_bus,
+            fanout_bus,
+        }
+    }
+
+    /// A tipper driver with a fresh point `metres` north of the pickup.
+    async fn driver(&self, id: &str, metres: f64) {
+        on_the_road(&self.store, &[id]).await;
+        let locations = LocationProcessing::new(self.store.clone(), GeoGrid::default(), Duration::seconds(60));
+        locations.on_batch(&[point(id, north_of_pickup(metres), Utc::now())]).await.unwrap();
+    }
+
+    /// Hands the fan-out every booking event of CloudEvents type `ty` the api or the fan-out
+    /// itself published (as the topic would).
+    async fn deliver(&self, ty: &str) {
+        for (id, event) in self.api_bus.of_type(ty).into_iter().chain(self.fanout_bus.of_type(ty)) {
+            self.fanout.on_event(id, &event).await.unwrap();
+        }
+    }
+
+    /// Creates Asha's booking and delivers its `created` event.
+    async fn book(&self) -> BookingId {
+        let id = self.bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap();
+        self.deliver("com.weelo.booking.created.v1").await;
+        id.value.booking_id
+    }
+
+    fn notifications(&self, kind: &str) -> Vec<(EventId, FcmNotification)> {
+        notifications(&self.fanout_bus.on("notification.fcm"), kind)
+    }
+}
+
+fn notifications(records: &[EventRecord], kind: &str) -> Vec<(EventId, FcmNotification)> {
+    records
+        .iter()
+        .filter_map(|r| match DomainEvent::from_payload(r.payload.as_bytes()).ok()? {
+            (id, DomainEvent::NotificationFcm(n)) => {
+                // Every push is one the README lists, with exactly its data keys.
+                assert_eq!(conforms(&n), Ok(()));
+                (n.kind == kind).then_some((id, n))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn recipients(notifications: &[(EventId, FcmNotification)]) -> BTreeSet<String> {
+    notifications.iter().map(|(_, n)| n.recipient_id.to_string()).collect()
+}
+
+#[tokio::test]
+async fn an_accepted_booking_is_withdrawn_once_from_every_other_offered_transporter() {
+    // GIVEN a booking offered to three drivers
+    let world = World::new();
+    for (id, metres) in [("kiran", 100.0), ("meera", 200.0), ("vijay", 300.0)] {
+        world.driver(id, metres).await;
+    }
+    let booking = world.book().await;
+    assert_eq!(recipients(&world.notifications("booking.offered")).len(), 3);
+
+    // WHEN Kiran accepts, and the accepted event reaches the fan-out twice
+    world.bookings.accept(&transporter("kiran"), &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.accepted.v1").await;
+    world.deliver("com.weelo.booking.accepted.v1").await;
+
+    // THEN Meera and Vijay get one data-only withdrawal each (the same ids both times), Kiran none
+    let withdrawn = world.notifications("booking.withdrawn");
+    assert_eq!(recipients(&withdrawn), BTreeSet::from(["meera".to_owned(), "vijay".to_owned()]));
+    assert_eq!(withdrawn.iter().map(|(id, _)| *id).collect::<BTreeSet<_>>().len(), 2, "one id per transporter");
+    assert!(withdrawn.iter().all(|(_, n)| n.data_only && n.data["reason"] == "accepted"));
+    // AND their offers are withdrawn: they still see it taken, and an accept is refused with its status
+    let offered = world.store.offered_to(OfferSubject::Booking(booking)).await.unwrap();
+    assert_eq!(offered, [user("kiran")]);
+    let meera = world.store.offer_state(OfferSubject::Booking(booking), &user("meera")).await.unwrap();
+    assert_eq!(meera, Some(OfferState::Withdrawn));
+    let late = world.bookings.accept(&transporter("meera"), &booking.to_string()).await;
+    assert!(matches!(late, Err(weelo_core::ServiceError::Conflict { current_status: Some("accepted"), .. })));
+}
+
+#[tokio::test]
+async fn a_released_booking_is_offered_again_to_the_others_and_never_to_the_releaser() {
+    // GIVEN Kiran accepted a booking offered to him and Meera
+    let world = World::new();
+    world.driver("kiran", 100.0).await;
+    world.driver("meera", 200.0).await;
+    let booking = world.book().await;
+    let kiran = transporter("kiran");
+    world.bookings.accept(&kiran, &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.accepted.v1").await;
+
+    // WHEN he releases it
+    world.bookings.advance(&kiran, &booking.to_string(), TripStep::Release).await.unwrap();
+    world.deliver("com.weelo.booking.released.v1").await;
+
+    // THEN Meera is offered it again (a second offer push) and Kiran is not, nor can he accept it
+    let offers = world.notifications("booking.offered");
+    let to_meera = offers.iter().filter(|(_, n)| n.recipient_id == user("meera")).count();
+    let to_kiran = offers.iter().filter(|(_, n)| n.recipient_id == user("kiran")).count();
+    assert_eq!((to_meera, to_kiran), (2, 1));
+    let offered = world.store.offered_to(OfferSubject::Booking(booking)).await.unwrap();
+    assert_eq!(offered, [user("meera")]);
+}
+
+#[tokio::test]
+async fn nobody_near_widens_the_search_at_once_and_nobody_there_either_expires_it_at_once() {
+    // GIVEN one driver beyond the first search's rings but within the wider search's
+    let world = World::new();
+    world.driver("far", 8_000.0).await;
+
+    // WHEN a booking is made nearby and its events reach the fan-out
+    let booking = world.book().await;
+    world.deliver("com.weelo.booking.widened.v1").await;
+
+    // THEN it is widened at once and offered to the far driver, and stays searching
+    assert_eq!(recipients(&world.notifications("booking.offered")), BTreeSet::from(["far".to_owned()]));
+    let widened = world.store.get_booking(booking).await.unwrap().unwrap();
+    assert_eq!((widened.trip.status, widened.trip.search_round), (TripStatus::Searching, 1));
+
+    // AND a booking made where nobody is at all expires at once
+    let lonely = World::new();
+    let nobody = lonely.book().await;
+    lonely.deliver("com.weelo.booking.widened.v1").await;
+    let expired = lonely.store.get_booking(nobody).await.unwrap().unwrap();
+    assert_eq!(expired.trip.status, TripStatus::Expired);
+    assert_eq!(lonely.api_bus.of_type("com.weelo.booking.expired.v1").len(), 0, "the fan-out published it");
+    assert_eq!(lonely.fanout_bus.of_type("com.weelo.booking.expired.v1").len(), 1);
+}
+
+#[tokio::test]
+async fn a_transporter_on_a_trip_is_not_offered_a_second_booking_until_it_is_delivered() {
+    // GIVEN Kiran on a trip, and Meera free, both near
+    let world = World::new();
+    world.driver("kiran", 100.0).await;
+    world.driver("meera", 200.0).await;
+    let mut profile: TransporterProfile = world.store.get_profile(&user("kiran")).await.unwrap().unwrap();
+    let first = world.book().await;
+    let kiran = transporter("kiran");
+    world.bookings.accept(&kiran, &first.to_string()).await.unwrap();
+
+    // WHEN a second booking is made nearby THEN only Meera is offered it
+    let before = world.notifications("booking.offered").len();
+    let second = world.book().await;
+    let offered_second: Vec<_> = world.notifications("booking.offered").split_off(before);
+    assert_eq!(recipients(&offered_second), BTreeSet::from(["meera".to_owned()]));
+    assert_eq!(world.store.offer_state(OfferSubject::Booking(second), &user("kiran")).await.unwrap(), None);
+
+    // AND a profile update while on the trip keeps him busy; after delivery a third booking reaches him
+    profile.available = true;
+    assert!(world.store.put_profile(&profile).await.unwrap().active_trip.is_some());
+    for step in [TripStep::Arrive, TripStep::PickUp, TripStep::Deliver] {
+        world.bookings.advance(&kiran, &first.to_string(), step).await.unwrap();
+    }
+    let third = world.book().await;
+    let offer = world.store.offer_state(OfferSubject::Booking(third), &user("kiran")).await.unwrap();
+    assert_eq!(offer, Some(OfferState::Live));
+}

@@ -1,0 +1,88 @@
+//! The `deadline-sweeper` function: on a schedule (EventBridge every minute in AWS, `weelo-local
+//! schedule` locally) fires the booking deadlines that have passed: scheduled bookings are
+//! offered, searches widened, unaccepted bookings expired (`weelo_core::usecases::deadlines`).
+//! One invocation sweeps every `DEADLINE_SWEEP_EVERY_SECS` for `DEADLINE_SWEEP_FOR_SECS`, so a
+//! deadline is met within one sweep interval although EventBridge fires at most once a minute.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent};
+use std::time::Duration;
+use weelo_aws::{Timeouts, parsed_or};
+use weelo_core::model::trip::OfferTimes;
+use weelo_core::usecases::deadlines::{Deadlines, SweepReport};
+use weelo_dynamo::{DynamoStore, Tables};
+use weelo_kafka::{KafkaConfig, KafkaEventBus};
+
+/// Due bookings read per page.
+const PAGE_SIZE: usize = 100;
+
+/// The sweeper's settings, read once from the environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub sdk: Timeouts,
+    /// `TABLE_*` (bookings, the transporters it frees, the outbox).
+    pub tables: Tables,
+    /// `KAFKA_*`.
+    pub kafka: KafkaConfig,
+    /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`.
+    pub times: OfferTimes,
+    /// `DEADLINE_SWEEP_EVERY_SECS` (default 10): the sweep interval within an invocation.
+    pub every: Duration,
+    /// `DEADLINE_SWEEP_FOR_SECS` (default 50, under the schedule's minute): how long an invocation
+    /// keeps sweeping; 0 sweeps once.
+    pub sweep_for: Duration,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            sdk: Timeouts::from_env()?,
+            tables: Tables::from_env()?,
+            kafka: KafkaConfig::from_env()?,
+            times: OfferTimes::from_secs(
+                parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
+                parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
+            ),
+            every: Duration::from_secs(parsed_or("DEADLINE_SWEEP_EVERY_SECS", 10)?),
+            sweep_for: Duration::from_secs(parsed_or("DEADLINE_SWEEP_FOR_SECS", 50)?),
+        })
+    }
+}
+
+/// The sweeper and how long each invocation sweeps.
+pub struct Sweeper {
+    pub deadlines: Deadlines<DynamoStore, KafkaEventBus>,
+    every: Duration,
+    sweep_for: Duration,
+}
+
+/// The sweeper with clients built from `settings`.
+pub async fn connect(settings: &Settings) -> anyhow::Result<Sweeper> {
+    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let bus = KafkaEventBus::connect(&settings.kafka).await?;
+    let deadlines = Deadlines::new(store, bus, settings.times, PAGE_SIZE);
+    Ok(Sweeper { deadlines, every: settings.every.max(Duration::from_secs(1)), sweep_for: settings.sweep_for })
+}
+
+/// Sweeps until `sweep_for` has passed (at least once). A store failure fails the invocation;
+/// every deadline it left is still due and the next sweep fires it.
+pub async fn handle(
+    sweeper: &Sweeper,
+    _event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+) -> Result<SweepReport, Error> {
+    let started = tokio::time::Instant::now();
+    let mut total = SweepReport::default();
+    loop {
+        let report = sweeper.deadlines.sweep(chrono::Utc::now()).await?;
+        if report.fired() > 0 || report.failed > 0 {
+            tracing::info!(?report, "deadline sweep");
+        }
+        total += report;
+        let next = tokio::time::Instant::now() + sweeper.every;
+        if next.duration_since(started) > sweeper.sweep_for {
+            return Ok(total);
+        }
+        tokio::time::sleep_until(next).await;
+    }
+}
