@@ -12,8 +12,9 @@
 locals {
   # The topics of the events written to the outbox in a transaction with their entity: by the api,
   # and by order-fanout and deadline-sweeper when they take a step of a booking. booking.events
-  # carries every step of a booking (created, opened, accepted, released, ...), keyed by its id.
-  kafka_outbox_topics = ["booking.events", "order.created", "order.truck-request-accepted"]
+  # carries every step of a booking (created, opened, accepted, released, ...), keyed by its id;
+  # order.events every step of an order and its trucks, keyed by the order's id.
+  kafka_outbox_topics = ["booking.events", "order.events"]
 
   # Memory (MB) and timeout (s) per function, by name.
   function_definitions = { for f in jsondecode(file("${local.definitions}/functions.json")).functions : f.name => f }
@@ -25,8 +26,10 @@ locals {
       uses_tables = true
       dynamodb = {
         bookings = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        orders   = ["dynamodb:Query", "dynamodb:PutItem"]
-        offers   = ["dynamodb:GetItem"]
+        # PutItem: orders and truck steps; UpdateItem: a cancel; ConditionCheckItem: an accept
+        # is written only while its order is not cancelled.
+        orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+        offers = ["dynamodb:GetItem"]
         # GetItem: why an accept was refused (no profile, another trip). UpdateItem: PUT
         # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
         transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
@@ -56,9 +59,10 @@ locals {
       sns_publish         = false
       audit_write         = false
     }
-    # Runs the scheduled sweep of booking deadlines (schedule below): opens scheduled bookings,
-    # widens searches, expires the unaccepted. Each step is a transaction like the api's: the
-    # booking (Put, conditional on its revision) and the event (outbox Put); the event is then
+    # Runs the scheduled sweep of deadlines (schedule below), of bookings and of order trucks:
+    # opens scheduled bookings, widens searches, expires the unaccepted. Each step is a
+    # transaction like the api's: the booking or truck (Put, conditional on its revision; a truck
+    # only while its order is not cancelled) and the event (outbox Put); the event is then
     # published and marked sent. Its steps never start or end a trip, so it never touches a
     # transporter's profile.
     deadline-sweeper = {
@@ -68,9 +72,11 @@ locals {
       dynamodb = {
         "bookings/index/deadlines" = ["dynamodb:Query"]
         bookings                   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        "orders/index/deadlines"   = ["dynamodb:Query"]
+        orders                     = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem"]
         outbox                     = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       }
-      kafka_write         = ["booking.events"]
+      kafka_write         = local.kafka_outbox_topics
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false
@@ -80,18 +86,20 @@ locals {
       memory      = local.function_definitions["order-fanout"].memoryMb
       timeout     = local.function_definitions["order-fanout"].timeoutSeconds
       uses_tables = true
-      # Offers are written and taken back (BatchWriteItem puts and deletes); a search that finds
-      # nobody widens or expires its booking with the same transaction as the api's trip steps.
+      # Offers are written and taken back (BatchWriteItem puts, withdrawn offers rewritten); a
+      # search that finds nobody widens or expires its booking, and a cancelled order's trucks are
+      # cancelled, with the same transaction as the api's trip steps (a truck on its trip frees its
+      # transporter: UpdateItem on transporters). Orders are read whole (Query).
       dynamodb = {
         geo-cells    = ["dynamodb:Query"]
-        transporters = ["dynamodb:BatchGetItem"]
+        transporters = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
         offers       = ["dynamodb:BatchWriteItem", "dynamodb:Query"]
-        orders       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        orders       = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"]
         bookings     = ["dynamodb:GetItem", "dynamodb:PutItem"]
         outbox       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       }
-      # Offers and withdrawals to transporters; the steps it takes on bookings.
-      kafka_write         = ["notification.fcm", "booking.events"]
+      # Offers and withdrawals to transporters; the steps it takes on bookings and trucks.
+      kafka_write         = concat(["notification.fcm"], local.kafka_outbox_topics)
       kafka_admin         = false
       sns_create_endpoint = false
       sns_publish         = false

@@ -24,21 +24,26 @@ locals {
   # Every operation of docs/openapi.yaml (tested by infra/checks/test_drift.py). `public` routes are
   # those whose operation says `security: []`; all others go through the Cognito JWT authorizer.
   api_routes = {
-    "GET /v1/health"                                                   = { public = true }
-    "POST /v1/devices"                                                 = { public = false }
-    "PUT /v1/transporters/me"                                          = { public = false }
-    "POST /v1/tracking/location"                                       = { public = false }
-    "POST /v1/bookings"                                                = { public = false }
-    "GET /v1/bookings/{bookingId}"                                     = { public = false }
-    "POST /v1/bookings/{bookingId}/accept"                             = { public = false }
-    "POST /v1/bookings/{bookingId}/cancel"                             = { public = false }
-    "POST /v1/bookings/{bookingId}/arrive"                             = { public = false }
-    "POST /v1/bookings/{bookingId}/pickup"                             = { public = false }
-    "POST /v1/bookings/{bookingId}/deliver"                            = { public = false }
-    "POST /v1/bookings/{bookingId}/release"                            = { public = false }
-    "GET /v1/bookings/{bookingId}/location"                            = { public = false }
-    "POST /v1/orders"                                                  = { public = false }
-    "GET /v1/orders/{orderId}"                                         = { public = false }
-    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/accept" = { public = false }
+    "GET /v1/health"                                                    = { public = true }
+    "POST /v1/devices"                                                  = { public = false }
+    "PUT /v1/transporters/me"                                           = { public = false }
+    "POST /v1/tracking/location"                                        = { public = false }
+    "POST /v1/bookings"                                                 = { public = false }
+    "GET /v1/bookings/{bookingId}"                                      = { public = false }
+    "POST /v1/bookings/{bookingId}/accept"                              = { public = false }
+    "POST /v1/bookings/{bookingId}/cancel"                              = { public = false }
+    "POST /v1/bookings/{bookingId}/arrive"                              = { public = false }
+    "POST /v1/bookings/{bookingId}/pickup"                              = { public = false }
+    "POST /v1/bookings/{bookingId}/deliver"                             = { public = false }
+    "POST /v1/bookings/{bookingId}/release"                             = { public = false }
+    "GET /v1/bookings/{bookingId}/location"                             = { public = false }
+    "POST /v1/orders"                                                   = { public = false }
+    "GET /v1/orders/{orderId}"                                          = { public = false }
+    "POST /v1/orders/{orderId}/cancel"                                  = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/accept"  = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/arrive"  = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/pickup"  = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver" = { public = false }
+    "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/release" = { public = false }
   }
 }

@@ -7,7 +7,7 @@ use crate::model::booking::Booking;
 use crate::model::device::{Device, Platform};
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
-use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
+use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
 use crate::model::trip::TripRef;
 use async_trait::async_trait;
@@ -129,13 +129,22 @@ pub trait OrderStore: Send + Sync {
         expected: OrderStatus,
         status: OrderStatus,
     ) -> Result<bool, StoreError>;
-    /// Stores `request` (already moved to its new state) if the stored status is still `expected`.
+    /// Marks the order cancelled, with `events`, if it is still `processing` or `open` as stored
+    /// ([`TransitionError::Conflict`] if not).
+    async fn cancel_order(&self, id: OrderId, events: &[EventRecord]) -> Result<(), TransitionError>;
+    /// Stores `request` (already moved to its new state) if the stored one is still at revision
+    /// `expected`, together with `events` and `assignment`, in one transaction; with `order_open`,
+    /// only while its order is not cancelled (else [`TransitionError::Conflict`]).
     async fn transition_truck_request(
         &self,
         request: &TruckRequest,
-        expected: TruckRequestStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
+        order_open: bool,
     ) -> Result<(), TransitionError>;
+    /// Up to `limit` truck requests whose `dueAt` is at or before `now`, most overdue first.
+    async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError>;
 }
 
 /// Where an offer stands. A withdrawn offer is kept: its transporter still sees the booking (as

@@ -37,32 +37,22 @@ impl BookingStore for DynamoStore {
         events: &[EventRecord],
         assignment: &Assignment,
     ) -> Result<(), TransitionError> {
-        let item = to_item(&BookingItem::new(booking))?;
-        let guard = Guard::Revision { key_attribute: "bookingId", expected };
-        let extra = self.assignment_write(assignment)?.into_iter().collect();
-        self.transition(&self.tables.bookings, item, guard, events, extra).await
+        self.transition(Transition {
+            table: &self.tables.bookings,
+            item: to_item(&BookingItem::new(booking))?,
+            key_attribute: "bookingId",
+            expected,
+            events,
+            assignment: self.assignment_write(assignment)?,
+            check: None,
+        })
+        .await
     }
 
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
-        let limit_i32 = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
-        let shards = (0..DUE_SHARDS).map(|shard| async move {
-            self.client
-                .query()
-                .table_name(&self.tables.bookings)
-                .index_name("deadlines")
-                .key_condition_expression("dueShard = :shard AND dueAtMs <= :now")
-                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
-                .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
-                .limit(limit_i32)
-                .send()
-                .await
-                .map_err(classify)
-        });
         let mut due: Vec<Booking> = Vec::new();
-        for output in futures::future::try_join_all(shards).await? {
-            for item in output.items.unwrap_or_default() {
-                due.push(from_item::<BookingItem>(item)?.booking);
-            }
+        for item in self.due_items(&self.tables.bookings, now, limit).await? {
+            due.push(from_item::<BookingItem>(item)?.booking);
         }
         due.sort_by_key(|b| b.trip.due_at);
         due.truncate(limit);
@@ -71,6 +61,31 @@ impl BookingStore for DynamoStore {
 }
 
 impl DynamoStore {
+    /// Up to `limit` items of each shard of `table`'s `deadlines` index due at `now`.
+    pub(crate) async fn due_items(
+        &self,
+        table: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
+        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        let shards = (0..DUE_SHARDS).map(|shard| async move {
+            self.client
+                .query()
+                .table_name(table)
+                .index_name("deadlines")
+                .key_condition_expression("dueShard = :shard AND dueAtMs <= :now")
+                .expression_attribute_values(":shard", AttributeValue::S(shard.to_string()))
+                .expression_attribute_values(":now", AttributeValue::N(now.timestamp_millis().to_string()))
+                .limit(limit)
+                .send()
+                .await
+                .map_err(classify)
+        });
+        let outputs = futures::future::try_join_all(shards).await?;
+        Ok(outputs.into_iter().flat_map(|output| output.items.unwrap_or_default()).collect())
+    }
+
     /// The profile write of a transition: a trip starts only for a transporter with a profile and
     /// no other trip; it ends only on the profile that holds it (or holds none, as before trips
     /// were recorded there).

@@ -31,13 +31,15 @@ pub struct BookingItem {
 
 impl BookingItem {
     pub fn new(booking: &Booking) -> Self {
-        let due_at = booking.trip.due_at;
-        Self {
-            booking: booking.clone(),
-            due_shard: due_at.map(|_| (booking.booking_id.as_uuid().as_u128() % crate::DUE_SHARDS).to_string()),
-            due_at_ms: due_at.map(|at| at.timestamp_millis()),
-        }
+        let (due_shard, due_at_ms) = due(booking.booking_id.as_uuid(), booking.trip.due_at);
+        Self { booking: booking.clone(), due_shard, due_at_ms }
     }
+}
+
+/// The `deadlines` index attributes of an item due at `due_at` (none when it has no deadline).
+fn due(id: &uuid::Uuid, due_at: Option<chrono::DateTime<chrono::Utc>>) -> (Option<String>, Option<i64>) {
+    let shard = due_at.map(|_| (id.as_u128() % crate::DUE_SHARDS).to_string());
+    (shard, due_at.map(|at| at.timestamp_millis()))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -54,6 +56,23 @@ pub struct TruckRequestItem {
     pub item_id: String,
     #[serde(flatten)]
     pub request: TruckRequest,
+    /// While it has a deadline, its place in the orders table's sparse `deadlines` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_shard: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_at_ms: Option<i64>,
+}
+
+impl TruckRequestItem {
+    pub fn new(request: &TruckRequest) -> Self {
+        let (due_shard, due_at_ms) = due(request.truck_request_id.as_uuid(), request.trip.due_at);
+        Self {
+            item_id: truck_request_item_id(request.truck_request_id),
+            request: request.clone(),
+            due_shard,
+            due_at_ms,
+        }
+    }
 }
 
 /// A position, plus `recordedAtMs` so "only newer points overwrite" is a numeric condition

@@ -1,15 +1,17 @@
 //! [`OrderStore`]: an order and its truck requests share a partition (`orderId`), the order under
-//! `itemId = order` and each truck request under `tr#<id>`, so one query reads the whole order.
+//! `itemId = order` and each truck request under `tr#<id>`, so one query reads the whole order. A
+//! truck request with a deadline is in the table's sparse `deadlines` index, as a booking is.
 
 use crate::DynamoStore;
 use crate::items::*;
 use crate::requests::*;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use weelo_core::contract::events::EventRecord;
 use weelo_core::model::ids::OrderId;
-use weelo_core::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
-use weelo_core::ports::{CreateError, IdempotencyRecord, OrderStore, StoreError, TransitionError};
+use weelo_core::model::order::{Order, OrderStatus, OrderView, TruckRequest};
+use weelo_core::ports::{Assignment, CreateError, IdempotencyRecord, OrderStore, StoreError, TransitionError};
 
 #[async_trait]
 impl OrderStore for DynamoStore {
@@ -42,7 +44,7 @@ impl OrderStore for DynamoStore {
                 _ => {}
             }
         }
-        Ok(order.map(|order| OrderView { order, truck_requests }))
+        Ok(order.map(|order| OrderView::assemble(order, truck_requests)))
     }
 
     async fn set_order_status(
@@ -51,48 +53,97 @@ impl OrderStore for DynamoStore {
         expected: OrderStatus,
         status: OrderStatus,
     ) -> Result<bool, StoreError> {
-        let text = |s: OrderStatus| {
-            serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-        };
-        let mut order_key = key("orderId", order_key(id));
-        order_key.insert("itemId".into(), AttributeValue::S(ORDER_ITEM_ID.to_owned()));
         let result = self
             .client
             .update_item()
             .table_name(&self.tables.orders)
-            .set_key(Some(order_key))
+            .set_key(Some(self.order_item_key(id)))
             .update_expression("SET #status = :status")
             .condition_expression("#status = :expected")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":status", AttributeValue::S(text(status)))
-            .expression_attribute_values(":expected", AttributeValue::S(text(expected)))
+            .expression_attribute_values(":status", AttributeValue::S(status.as_str().into()))
+            .expression_attribute_values(":expected", AttributeValue::S(expected.as_str().into()))
             .send()
             .await;
         conditional(result)
     }
 
     async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError> {
-        let items = requests
-            .iter()
-            .map(|r| {
-                to_item(&TruckRequestItem { item_id: truck_request_item_id(r.truck_request_id), request: r.clone() })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = requests.iter().map(|r| to_item(&TruckRequestItem::new(r))).collect::<Result<Vec<_>, _>>()?;
         self.put_all_if_absent(&self.tables.orders, "itemId", items).await
+    }
+
+    async fn cancel_order(&self, id: OrderId, events: &[EventRecord]) -> Result<(), TransitionError> {
+        let update = Update::builder()
+            .table_name(&self.tables.orders)
+            .set_key(Some(self.order_item_key(id)))
+            .update_expression("SET #status = :cancelled")
+            .condition_expression("#status IN (:processing, :open)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":cancelled", AttributeValue::S(OrderStatus::Cancelled.as_str().into()))
+            .expression_attribute_values(":processing", AttributeValue::S(OrderStatus::Processing.as_str().into()))
+            .expression_attribute_values(":open", AttributeValue::S(OrderStatus::Open.as_str().into()))
+            .build()
+            .map_err(internal)?;
+        let mut writes = vec![TransactWriteItem::builder().update(update).build()];
+        writes.extend(self.outbox_puts(events, Utc::now().timestamp_millis())?);
+        match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match canceled_reasons(&error) {
+                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => Err(TransitionError::Conflict),
+                _ => Err(TransitionError::Store(classify(error))),
+            },
+        }
     }
 
     async fn transition_truck_request(
         &self,
         request: &TruckRequest,
-        expected: TruckRequestStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
+        order_open: bool,
     ) -> Result<(), TransitionError> {
-        let item = to_item(&TruckRequestItem {
-            item_id: truck_request_item_id(request.truck_request_id),
-            request: request.clone(),
-        })?;
-        let expected = serde_json::to_value(expected).map_err(internal)?;
-        let guard = Guard::Status(expected.as_str().unwrap_or_default());
-        self.transition(&self.tables.orders, item, guard, events, Vec::new()).await
+        let check = if order_open {
+            let check = ConditionCheck::builder()
+                .table_name(&self.tables.orders)
+                .set_key(Some(self.order_item_key(request.order_id)))
+                .condition_expression("#status <> :cancelled")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":cancelled", AttributeValue::S(OrderStatus::Cancelled.as_str().into()))
+                .build()
+                .map_err(internal)?;
+            Some(TransactWriteItem::builder().condition_check(check).build())
+        } else {
+            None
+        };
+        self.transition(Transition {
+            table: &self.tables.orders,
+            item: to_item(&TruckRequestItem::new(request))?,
+            key_attribute: "orderId",
+            expected,
+            events,
+            assignment: self.assignment_write(assignment)?,
+            check,
+        })
+        .await
+    }
+
+    async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError> {
+        let mut due: Vec<TruckRequest> = Vec::new();
+        for item in self.due_items(&self.tables.orders, now, limit).await? {
+            due.push(from_item::<TruckRequestItem>(item)?.request);
+        }
+        due.sort_by_key(|r| r.trip.due_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+}
+
+impl DynamoStore {
+    fn order_item_key(&self, id: OrderId) -> Item {
+        let mut key = key("orderId", order_key(id));
+        key.insert("itemId".into(), AttributeValue::S(ORDER_ITEM_ID.to_owned()));
+        key
     }
 }

@@ -121,48 +121,44 @@ impl DynamoStore {
         }
     }
 
-    /// Replaces an aggregate item if `guard` still holds, with its events and `extra` writes (a
-    /// transporter's profile), all or nothing. A failed `extra` condition is
-    /// [`TransitionError::TransporterUnavailable`].
-    pub(crate) async fn transition(
-        &self,
-        table: &str,
-        item: Item,
-        guard: Guard<'_>,
-        events: &[EventRecord],
-        extra: Vec<TransactWriteItem>,
-    ) -> Result<(), TransitionError> {
+    /// Replaces an aggregate item if it is still at the expected revision, with its events, the
+    /// transporter's profile write and a condition on another item, all or nothing. A failed
+    /// profile condition is [`TransitionError::TransporterUnavailable`]; a failed revision or
+    /// check, [`TransitionError::Conflict`].
+    pub(crate) async fn transition(&self, change: Transition<'_>) -> Result<(), TransitionError> {
         let now_ms = Utc::now().timestamp_millis();
-        let entity = match guard {
-            Guard::Status(expected) => Put::builder()
-                .condition_expression("#field = :expected")
-                .expression_attribute_names("#field", "status")
-                .expression_attribute_values(":expected", AttributeValue::S(expected.to_owned())),
+        let Transition { table, item, key_attribute, expected, events, assignment, check } = change;
+        let entity = if expected == 0 {
             // Items written before revisions existed count as revision 0.
-            Guard::Revision { key_attribute, expected: 0 } => Put::builder()
+            Put::builder()
                 .condition_expression("attribute_exists(#key) AND (attribute_not_exists(#field) OR #field = :expected)")
                 .expression_attribute_names("#key", key_attribute)
-                .expression_attribute_names("#field", "revision")
-                .expression_attribute_values(":expected", AttributeValue::N("0".into())),
-            Guard::Revision { expected, .. } => Put::builder()
-                .condition_expression("#field = :expected")
-                .expression_attribute_names("#field", "revision")
-                .expression_attribute_values(":expected", AttributeValue::N(expected.to_string())),
+        } else {
+            Put::builder().condition_expression("#field = :expected")
         };
-        let entity = entity.table_name(table).set_item(Some(item)).build().map_err(internal)?;
+        let entity = entity
+            .expression_attribute_names("#field", "revision")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .table_name(table)
+            .set_item(Some(item))
+            .build()
+            .map_err(internal)?;
         let mut writes = vec![TransactWriteItem::builder().put(entity).build()];
-        let extra_from = writes.len();
-        let extra_count = extra.len();
-        writes.extend(extra);
+        let assignment_at = assignment.is_some().then_some(writes.len());
+        writes.extend(assignment);
+        writes.extend(check);
         writes.extend(self.outbox_puts(events, now_ms)?);
         match self.client.transact_write_items().set_transact_items(Some(writes)).send().await {
             Ok(_) => Ok(()),
             Err(error) => match canceled_reasons(&error) {
-                Some(reasons) if failed_at(&reasons, 0).unwrap_or(true) => Err(TransitionError::Conflict),
-                Some(reasons)
-                    if (extra_from..extra_from + extra_count).any(|i| failed_at(&reasons, i) == Some(true)) =>
-                {
+                Some(reasons) if assignment_at.is_some_and(|at| failed_at(&reasons, at) == Some(true)) => {
                     Err(TransitionError::TransporterUnavailable)
+                }
+                // A failed revision or check; no reasons given: as likely the revision as anything.
+                Some(reasons)
+                    if reasons.is_empty() || reasons.iter().any(|r| r.as_deref() == Some("ConditionalCheckFailed")) =>
+                {
+                    Err(TransitionError::Conflict)
                 }
                 _ => Err(TransitionError::Store(classify(error))),
             },
@@ -240,13 +236,19 @@ impl DynamoStore {
     }
 }
 
-/// What a transition's write is conditional on.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Guard<'a> {
-    /// The stored `status` is still this.
-    Status(&'a str),
-    /// The stored `revision` is still `expected` (the item has the hash key `key_attribute`).
-    Revision { key_attribute: &'a str, expected: u32 },
+/// One write of an aggregate to its next revision (see [`DynamoStore::transition`]).
+pub(crate) struct Transition<'a> {
+    pub table: &'a str,
+    pub item: Item,
+    /// The table's hash key attribute (the item must exist).
+    pub key_attribute: &'a str,
+    /// The revision the stored item must still be at.
+    pub expected: u32,
+    pub events: &'a [EventRecord],
+    /// The transporter's profile write, if the step starts or ends a trip.
+    pub assignment: Option<TransactWriteItem>,
+    /// A condition on another item (the order a truck belongs to is not cancelled).
+    pub check: Option<TransactWriteItem>,
 }
 
 pub(crate) fn key(name: &str, value: String) -> Item {

@@ -57,7 +57,7 @@ impl EventBus for KafkaEventBus {
         let failures: Vec<String> =
             results.into_iter().filter_map(|r| r.err().map(|(error, _)| error.to_string())).collect();
         // One latency sample per call: the records of a call are acknowledged together.
-        metrics::histogram!(weelo_telemetry::PUBLISH_LATENCY).record(started.elapsed().as_secs_f64() * 1000.0);
+        weelo_telemetry::record_latency(weelo_telemetry::PUBLISH_LATENCY, started.elapsed().as_secs_f64() * 1000.0);
         metrics::counter!(weelo_telemetry::PUBLISHED).increment((records.len() - failures.len()) as u64);
         metrics::counter!(weelo_telemetry::PUBLISH_FAILED).increment(failures.len() as u64);
         match failures.first() {

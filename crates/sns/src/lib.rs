@@ -112,7 +112,7 @@ impl PushSender for SnsPushSender {
             .message(fcm_message(id, notification))
             .send()
             .await;
-        metrics::histogram!(weelo_telemetry::PUSH_LATENCY).record(started.elapsed().as_secs_f64() * 1000.0);
+        weelo_telemetry::record_latency(weelo_telemetry::PUSH_LATENCY, started.elapsed().as_secs_f64() * 1000.0);
         let counter = if result.is_ok() { weelo_telemetry::PUSHED } else { weelo_telemetry::PUSH_FAILED };
         metrics::counter!(counter).increment(1);
         match result {

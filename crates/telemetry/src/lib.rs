@@ -21,6 +21,8 @@
 pub use metrics_cloudwatch_embedded::Collector;
 /// Run the Lambda runtime with the metrics flushed after each invocation (`run_http` for the api).
 pub use metrics_cloudwatch_embedded::lambda::handler::{run, run_http};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const PUBLISHED: &str = "Published";
 pub const PUBLISH_FAILED: &str = "PublishFailed";
@@ -30,6 +32,16 @@ pub const FAILED: &str = "Failed";
 pub const PUSHED: &str = "Pushed";
 pub const PUSH_FAILED: &str = "PushFailed";
 pub const PUSH_LATENCY: &str = "PushLatency";
+
+/// The installed recorder, for the early flushes of [`record_latency`].
+static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
+/// Latency samples recorded since the last early flush, per histogram.
+static PUBLISH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
+static PUSH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
+/// EMF carries at most 100 values of a metric per document, and the recorder drops any value past
+/// that until the next flush. Flushing at 64 leaves room for the samples other tasks record while
+/// the flush runs.
+pub const EARLY_FLUSH_AT: usize = 64;
 
 /// Starts tracing and installs the EMF recorder for `function`; call once, first thing in `main`.
 pub fn init(function: &'static str) -> Result<&'static Collector, lambda_runtime::Error> {
@@ -42,7 +54,32 @@ pub fn init(function: &'static str) -> Result<&'static Collector, lambda_runtime
         .with_lambda_request_id("RequestId")
         .init()?;
     describe();
+    let _ = COLLECTOR.set(collector);
     Ok(collector)
+}
+
+/// Records one sample (milliseconds) of [`PUBLISH_LATENCY`] or [`PUSH_LATENCY`]. The recorder is
+/// flushed after each invocation, but one invocation may publish or push far more than 100 times
+/// (the deadline sweeper, fcm-consumer on a large batch): every [`EARLY_FLUSH_AT`] samples of a
+/// histogram an EMF document is written early, so no sample is dropped. Counters are sent as
+/// deltas, so an early document never counts anything twice.
+pub fn record_latency(histogram: &'static str, milliseconds: f64) {
+    metrics::histogram!(histogram).record(milliseconds);
+    let samples = match histogram {
+        PUBLISH_LATENCY => &PUBLISH_SAMPLES,
+        PUSH_LATENCY => &PUSH_SAMPLES,
+        _ => return,
+    };
+    if samples.fetch_add(1, Ordering::Relaxed) + 1 >= EARLY_FLUSH_AT {
+        samples.store(0, Ordering::Relaxed);
+        if let Some(collector) = COLLECTOR.get() {
+            let mut document = Vec::new();
+            if collector.flush(&mut document).is_ok() {
+                // Through print! (one locked write of whole lines), as the end-of-invocation flush.
+                print!("{}", String::from_utf8_lossy(&document));
+            }
+        }
+    }
 }
 
 fn describe() {

@@ -31,7 +31,7 @@ impl UseCases {
     pub(crate) fn new(store: &DynamoStore, bus: &KafkaEventBus, push: SnsPushRegistry, times: OfferTimes) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), bus.clone(), times),
-            orders: Orders::new(store.clone(), bus.clone()),
+            orders: Orders::new(store.clone(), bus.clone(), times),
             devices: Devices::new(store.clone(), push),
             profiles: Profiles::new(store.clone()),
             tracking: TrackingIngest::new(bus.clone()),
@@ -83,9 +83,14 @@ pub(crate) async fn handle(
             created_or_ok(app.orders.create(&customer, order, key()?.as_ref()).await?, 201, 201)
         }
         Route::GetOrder(id) => respond::json(200, &app.orders.get(caller, id).await?),
+        Route::CancelOrder(id) => respond::json(200, &app.orders.cancel(&caller.customer()?, id).await?),
         Route::AcceptTruckRequest { order, truck_request } => {
             let transporter = caller.transporter()?;
             respond::json(200, &app.orders.accept_truck_request(&transporter, order, truck_request).await?)
+        }
+        Route::TruckStep { order, truck_request, step } => {
+            let transporter = caller.transporter()?;
+            respond::json(200, &app.orders.advance_truck(&transporter, order, truck_request, step).await?)
         }
     })
 }

@@ -3,7 +3,6 @@
 
 use http::Method;
 use weelo_core::model::trip::TripStep;
-use weelo_core::usecases::api::TRANSPORTER_STEPS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
@@ -20,9 +19,16 @@ pub enum Route<'a> {
     BookingLocation(&'a str),
     CreateOrder,
     GetOrder(&'a str),
+    CancelOrder(&'a str),
     AcceptTruckRequest {
         order: &'a str,
         truck_request: &'a str,
+    },
+    /// `arrive`, `pickup`, `deliver` or `release`: a step by the transporter holding the truck.
+    TruckStep {
+        order: &'a str,
+        truck_request: &'a str,
+        step: TripStep,
     },
 }
 
@@ -45,7 +51,7 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 16] = [
+pub const ROUTES: [(&str, &str); 21] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
     ("PUT", "/v1/transporters/me"),
@@ -61,7 +67,12 @@ pub const ROUTES: [(&str, &str); 16] = [
     ("GET", "/v1/bookings/{bookingId}/location"),
     ("POST", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
+    ("POST", "/v1/orders/{orderId}/cancel"),
     ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept"),
+    ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/arrive"),
+    ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/pickup"),
+    ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver"),
+    ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/release"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,14 +94,21 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         ["v1", "bookings", id, "accept"] => (on(method, Method::POST, Route::AcceptBooking(id)), "POST"),
         ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
         ["v1", "bookings", id, "location"] => (on(method, Method::GET, Route::BookingLocation(id)), "GET"),
-        ["v1", "bookings", id, verb] => match TRANSPORTER_STEPS.into_iter().find(|step| step.verb() == *verb) {
+        ["v1", "bookings", id, verb] => match TripStep::BY_HOLDER.into_iter().find(|step| step.verb() == *verb) {
             Some(step) => (on(method, Method::POST, Route::BookingStep(id, step)), "POST"),
             None => return Err(RouteError::NotFound),
         },
         ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
+        ["v1", "orders", id, "cancel"] => (on(method, Method::POST, Route::CancelOrder(id)), "POST"),
         ["v1", "orders", order, "truck-requests", truck_request, "accept"] => {
             (on(method, Method::POST, Route::AcceptTruckRequest { order, truck_request }), "POST")
+        }
+        ["v1", "orders", order, "truck-requests", truck_request, verb] => {
+            match TripStep::BY_HOLDER.into_iter().find(|step| step.verb() == *verb) {
+                Some(step) => (on(method, Method::POST, Route::TruckStep { order, truck_request, step }), "POST"),
+                None => return Err(RouteError::NotFound),
+            }
         }
         _ => return Err(RouteError::NotFound),
     };

@@ -1,6 +1,6 @@
-//! The `fcm-consumer` function: consumes `notification.fcm` (and `booking.events`
-//! and `order.truck-request-accepted`, to tell the customer of each step of their trip) and pushes to every device of the
-//! recipient through SNS mobile push (`weelo_core::usecases::push`). A transient failure reports
+//! The `fcm-consumer` function: consumes `notification.fcm` (and `booking.events` and
+//! `order.events`, to tell the customer of each step of their trips) and pushes to every device of
+//! the recipient through SNS mobile push (`weelo_core::usecases::push`). A transient failure reports
 //! only that record as failed; devices already reached are not pushed again on the retry.
 
 use aws_lambda_events::kafka::KafkaEvent;

@@ -1,6 +1,6 @@
-//! The `order-fanout` function: consumes `booking.events` and `order.created` from its MSK
-//! event-source mappings; matches, offers, withdraws offers and publishes one `notification.fcm`
-//! per recipient (`weelo_core::usecases::fanout`).
+//! The `order-fanout` function: consumes `booking.events` and `order.events` from its MSK
+//! event-source mappings; matches, offers, withdraws offers, cancels a cancelled order's trucks and
+//! publishes one `notification.fcm` per recipient (`weelo_core::usecases::fanout`).
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};

@@ -3,7 +3,11 @@
 //! schedule, as `make run` runs them. The shared functions of `localstack/e2e.sh` run no sweeper,
 //! so these tests' deadlines are fired only by their own.
 
-use crate::{ApiClient, Bridge, PrivateFunctions, eventually};
+use crate::{
+    Answer, ApiClient, Bridge, PrivateFunctions, User, booking_at, eventually, pushed_messages, wait_until_located,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 use weelo_testkit::unique;
 
@@ -56,4 +60,62 @@ impl TripStack {
         let sweeper = Some(Schedule::start("deadline-sweeper", 1, &functions.url));
         Self { api, sweeper, _bridge: bridge, functions }
     }
+}
+
+/// The FCM messages `phone` received about `subject` (a booking or order id), as `(kind, message)`.
+pub async fn pushes_about(phone: &str, subject: &str) -> Vec<(String, Value)> {
+    pushed_messages(phone, subject)
+        .await
+        .iter()
+        .filter_map(|raw| {
+            let outer: Value = serde_json::from_str(raw).ok()?;
+            let inner: Value = serde_json::from_str(outer["GCM"].as_str()?).ok()?;
+            let message = inner["fcmV1Message"]["message"].clone();
+            Some((message["data"]["kind"].as_str()?.to_owned(), message))
+        })
+        .collect()
+}
+
+/// How many pushes of each kind `phone` received about `subject` (a booking or order id).
+pub async fn kinds(phone: &str, subject: &str) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for (kind, _) in pushes_about(phone, subject).await {
+        *counts.entry(kind).or_default() += 1;
+    }
+    counts
+}
+
+pub async fn has_push(phone: &str, subject: &str, kind: &str) -> bool {
+    kinds(phone, subject).await.contains_key(kind)
+}
+
+/// Transporters with phones, each driving a tipper at its place.
+pub async fn drivers(api: &ApiClient, at: &[(f64, f64)]) -> Vec<User> {
+    let mut people = Vec::new();
+    for place in at {
+        let driver = User::with_phone(api, "transporter").await;
+        api.drive(&driver, "tipper", true, *place).await;
+        people.push(driver);
+    }
+    wait_until_located(&people).await;
+    people
+}
+
+pub async fn book(api: &ApiClient, customer: &User, at: (f64, f64)) -> String {
+    let booked = api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(at, "tipper"))).await;
+    assert_eq!(booked.status, 201, "{booked:?}");
+    booked.body["bookingId"].as_str().unwrap().to_owned()
+}
+
+pub async fn step(api: &ApiClient, who: &User, booking: &str, verb: &str) -> Answer {
+    api.call("POST", &format!("/v1/bookings/{booking}/{verb}"), Some(who), None).await
+}
+
+pub async fn status(api: &ApiClient, customer: &User, booking: &str) -> Value {
+    api.call("GET", &format!("/v1/bookings/{booking}"), Some(customer), None).await.body
+}
+
+/// About 1 km north of `at` per `km`.
+pub fn north(at: (f64, f64), km: f64) -> (f64, f64) {
+    (at.0 + km / 111.0, at.1)
 }

@@ -5,11 +5,10 @@
 //! outside the payload too (the outbox is keyed by it).
 
 use crate::model::booking::{Booking, BookingStatus};
-use crate::model::ids::{EventId, OrderId, TruckRequestId, UserId};
+use crate::model::ids::{EventId, OrderId, UserId};
 use crate::model::location::LocationPoint;
-use crate::model::order::Order;
+use crate::model::order::{Order, TruckRequest, TruckRequestStatus};
 use crate::model::trip::TripStep;
-use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
 use serde::{Deserialize, Serialize};
@@ -22,26 +21,20 @@ pub enum Topic {
     /// Every event of every booking, keyed by booking: one partition sees a booking's whole life
     /// in order (created, accepted, released, accepted again, …).
     BookingEvents,
-    OrderCreated,
-    TruckRequestAccepted,
+    /// Every event of every order and its truck requests, keyed by order.
+    OrderEvents,
     LocationUpdated,
     NotificationFcm,
 }
 
 impl Topic {
-    pub const ALL: [Topic; 5] = [
-        Topic::BookingEvents,
-        Topic::OrderCreated,
-        Topic::TruckRequestAccepted,
-        Topic::LocationUpdated,
-        Topic::NotificationFcm,
-    ];
+    pub const ALL: [Topic; 4] =
+        [Topic::BookingEvents, Topic::OrderEvents, Topic::LocationUpdated, Topic::NotificationFcm];
 
     pub fn name(self) -> &'static str {
         match self {
             Topic::BookingEvents => "booking.events",
-            Topic::OrderCreated => "order.created",
-            Topic::TruckRequestAccepted => "order.truck-request-accepted",
+            Topic::OrderEvents => "order.events",
             Topic::LocationUpdated => "location.updated",
             Topic::NotificationFcm => "notification.fcm",
         }
@@ -50,17 +43,6 @@ impl Topic {
     pub fn from_name(name: &str) -> Option<Topic> {
         Topic::ALL.into_iter().find(|t| t.name() == name)
     }
-}
-
-/// Who accepted a truck for whom, and when: what every acceptance event carries (flattened into
-/// the event's data).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Acceptance {
-    pub customer_id: UserId,
-    pub transporter_id: UserId,
-    pub vehicle_type: VehicleType,
-    pub accepted_at: DateTime<Utc>,
 }
 
 /// A booking took a step of its trip (accepted, arrived, …, expired): the step, and the booking
@@ -95,13 +77,45 @@ impl BookingChanged {
     }
 }
 
+/// A truck request took a step of its trip: the step, and the truck request as it is after it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TruckRequestAccepted {
-    pub order_id: OrderId,
-    pub truck_request_id: TruckRequestId,
+pub struct TruckRequestChanged {
+    pub step: TripStep,
+    pub previous_status: TruckRequestStatus,
+    /// The order's customer, who hears of the step.
+    pub customer_id: UserId,
+    /// The transporter the step concerns (as in [`BookingChanged`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transporter_id: Option<UserId>,
     #[serde(flatten)]
-    pub acceptance: Acceptance,
+    pub request: TruckRequest,
+}
+
+impl TruckRequestChanged {
+    /// CloudEvents `type` of the step.
+    pub fn event_type(step: TripStep) -> &'static str {
+        match step {
+            TripStep::Open => "com.weelo.order.truck-request-opened.v1",
+            TripStep::Accept => "com.weelo.order.truck-request-accepted.v1",
+            TripStep::Arrive => "com.weelo.order.truck-request-arrived.v1",
+            TripStep::PickUp => "com.weelo.order.truck-request-picked-up.v1",
+            TripStep::Deliver => "com.weelo.order.truck-request-delivered.v1",
+            TripStep::Release => "com.weelo.order.truck-request-released.v1",
+            TripStep::Cancel => "com.weelo.order.truck-request-cancelled.v1",
+            TripStep::Widen => "com.weelo.order.truck-request-widened.v1",
+            TripStep::Expire => "com.weelo.order.truck-request-expired.v1",
+        }
+    }
+}
+
+/// The customer cancelled the order; order-fanout cancels its truck requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderCancelled {
+    pub order_id: OrderId,
+    pub customer_id: UserId,
+    pub cancelled_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,7 +150,8 @@ pub enum DomainEvent {
     BookingCreated(Booking),
     BookingChanged(BookingChanged),
     OrderCreated(Order),
-    TruckRequestAccepted(TruckRequestAccepted),
+    OrderCancelled(OrderCancelled),
+    TruckRequestChanged(TruckRequestChanged),
     LocationUpdated(LocationUpdated),
     NotificationFcm(FcmNotification),
 }
@@ -172,7 +187,8 @@ impl DomainEvent {
             DomainEvent::BookingCreated(_) => "com.weelo.booking.created.v1",
             DomainEvent::BookingChanged(e) => BookingChanged::event_type(e.step),
             DomainEvent::OrderCreated(_) => "com.weelo.order.created.v1",
-            DomainEvent::TruckRequestAccepted(_) => "com.weelo.order.truck-request-accepted.v1",
+            DomainEvent::OrderCancelled(_) => "com.weelo.order.cancelled.v1",
+            DomainEvent::TruckRequestChanged(e) => TruckRequestChanged::event_type(e.step),
             DomainEvent::LocationUpdated(_) => "com.weelo.location.updated.v1",
             DomainEvent::NotificationFcm(_) => "com.weelo.notification.fcm.v1",
         }
@@ -181,8 +197,9 @@ impl DomainEvent {
     pub fn topic(&self) -> Topic {
         match self {
             DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => Topic::BookingEvents,
-            DomainEvent::OrderCreated(_) => Topic::OrderCreated,
-            DomainEvent::TruckRequestAccepted(_) => Topic::TruckRequestAccepted,
+            DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
+                Topic::OrderEvents
+            }
             DomainEvent::LocationUpdated(_) => Topic::LocationUpdated,
             DomainEvent::NotificationFcm(_) => Topic::NotificationFcm,
         }
@@ -195,7 +212,8 @@ impl DomainEvent {
             DomainEvent::BookingCreated(b) => b.booking_id.to_string(),
             DomainEvent::BookingChanged(e) => e.booking.booking_id.to_string(),
             DomainEvent::OrderCreated(o) => o.order_id.to_string(),
-            DomainEvent::TruckRequestAccepted(e) => e.order_id.to_string(),
+            DomainEvent::OrderCancelled(e) => e.order_id.to_string(),
+            DomainEvent::TruckRequestChanged(e) => e.request.order_id.to_string(),
             DomainEvent::LocationUpdated(e) => e.transporter_id.to_string(),
             DomainEvent::NotificationFcm(n) => n.recipient_id.to_string(),
         }
@@ -205,7 +223,9 @@ impl DomainEvent {
     pub fn subject(&self) -> String {
         let kind = match self {
             DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => "booking",
-            DomainEvent::OrderCreated(_) | DomainEvent::TruckRequestAccepted(_) => "order",
+            DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
+                "order"
+            }
             DomainEvent::LocationUpdated(_) => "transporter",
             DomainEvent::NotificationFcm(_) => "user",
         };
@@ -217,7 +237,8 @@ impl DomainEvent {
             DomainEvent::BookingCreated(v) => serde_json::to_value(v),
             DomainEvent::BookingChanged(v) => serde_json::to_value(v),
             DomainEvent::OrderCreated(v) => serde_json::to_value(v),
-            DomainEvent::TruckRequestAccepted(v) => serde_json::to_value(v),
+            DomainEvent::OrderCancelled(v) => serde_json::to_value(v),
+            DomainEvent::TruckRequestChanged(v) => serde_json::to_value(v),
             DomainEvent::LocationUpdated(v) => serde_json::to_value(v),
             DomainEvent::NotificationFcm(v) => serde_json::to_value(v),
         }
@@ -270,7 +291,15 @@ impl DomainEvent {
                 DomainEvent::BookingChanged(changed)
             }
             "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
-            "com.weelo.order.truck-request-accepted.v1" => DomainEvent::TruckRequestAccepted(parse(&ty, data)?),
+            "com.weelo.order.cancelled.v1" => DomainEvent::OrderCancelled(parse(&ty, data)?),
+            step_type if TripStep::ALL.iter().any(|step| TruckRequestChanged::event_type(*step) == step_type) => {
+                let changed: TruckRequestChanged = parse(&ty, data)?;
+                if TruckRequestChanged::event_type(changed.step) != ty {
+                    let reason = format!("its step is {:?}", changed.step);
+                    return Err(DecodeError::BadData { ty, reason });
+                }
+                DomainEvent::TruckRequestChanged(changed)
+            }
             "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
             "com.weelo.notification.fcm.v1" => DomainEvent::NotificationFcm(parse(&ty, data)?),
             _ => return Err(DecodeError::UnknownType(ty)),
@@ -285,6 +314,7 @@ mod tests {
     use crate::model::geo::Place;
     use crate::model::ids::BookingId;
     use crate::model::trip::{OfferTimes, Trip};
+    use crate::model::vehicle::VehicleType;
 
     fn booking() -> Booking {
         Booking {

@@ -18,8 +18,9 @@ pub struct PushSpec {
 }
 
 const STEP: &[&str] = &["bookingId", "status", "transporterId"];
+const TRUCK: &[&str] = &["orderId", "truckRequestId", "line", "status", "transporterId"];
 
-pub const PUSHES: [PushSpec; 11] = [
+pub const PUSHES: [PushSpec; 18] = [
     PushSpec {
         kind: "booking.offered",
         to: "each matched transporter (again after a release; the next ring after the first window)",
@@ -67,17 +68,48 @@ pub const PUSHES: [PushSpec; 11] = [
     },
     PushSpec {
         kind: "order.offered",
-        to: "each matched transporter, once per order line",
+        to: "each matched transporter, once per order line (again after a release; the next ring after the first window)",
         data: &["orderId", "line", "vehicleType", "trucks"],
         shown: true,
         then: "`GET /orders/{id}` (the truck requests of its offered lines), then accept one of them",
     },
     PushSpec {
-        kind: "order.truck-accepted",
+        kind: "order.withdrawn",
+        to: "each transporter offered a line, once nothing on it searches or the order is cancelled",
+        data: &["orderId", "line", "reason"],
+        shown: false,
+        then: "drops the line's offer (`reason`: `accepted`, `expired`, `cancelled`)",
+    },
+    PushSpec {
+        kind: "order.truck-cancelled",
+        to: "the transporter on a truck's trip, when the customer cancels the order",
+        data: &["orderId", "truckRequestId"],
+        shown: true,
+        then: "ends the trip; they are offered work again",
+    },
+    PushSpec { kind: "order.truck-accepted", to: "the customer", data: TRUCK, shown: true, then: "`GET /orders/{id}`" },
+    PushSpec { kind: "order.truck-arrived", to: "the customer", data: TRUCK, shown: true, then: "meets the truck" },
+    PushSpec { kind: "order.truck-picked-up", to: "the customer", data: TRUCK, shown: true, then: "follows the truck" },
+    PushSpec {
+        kind: "order.truck-delivered",
         to: "the customer",
-        data: &["orderId", "truckRequestId", "transporterId"],
+        data: TRUCK,
         shown: true,
         then: "`GET /orders/{id}`",
+    },
+    PushSpec {
+        kind: "order.truck-released",
+        to: "the customer",
+        data: TRUCK,
+        shown: true,
+        then: "waits: the truck is offered again (`transporterId` is who released it)",
+    },
+    PushSpec {
+        kind: "order.line-expired",
+        to: "the customer, once per line",
+        data: &["orderId", "line", "vehicleType"],
+        shown: true,
+        then: "orders those trucks again (`line` counts from 1)",
     },
 ];
 

@@ -9,7 +9,7 @@ use crate::model::booking::Booking;
 use crate::model::device::Device;
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
-use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest, TruckRequestStatus};
+use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
 use crate::ports::*;
 use async_trait::async_trait;
@@ -209,14 +209,9 @@ impl OrderStore for MemoryStore {
 
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
         let tables = self.lock();
-        Ok(tables.orders.get(&id).map(|order| OrderView {
-            order: order.clone(),
-            truck_requests: tables
-                .truck_requests
-                .range((id, String::new())..)
-                .take_while(|((o, _), _)| *o == id)
-                .map(|(_, r)| r.clone())
-                .collect(),
+        Ok(tables.orders.get(&id).map(|order| {
+            let requests = tables.truck_requests.range((id, String::new())..).take_while(|((o, _), _)| *o == id);
+            OrderView::assemble(order.clone(), requests.map(|(_, r)| r.clone()).collect())
         }))
     }
 
@@ -245,22 +240,51 @@ impl OrderStore for MemoryStore {
         }
     }
 
+    async fn cancel_order(&self, id: OrderId, events: &[EventRecord]) -> Result<(), TransitionError> {
+        let mut tables = self.lock();
+        match tables.orders.get_mut(&id) {
+            None => return Err(TransitionError::NotFound),
+            Some(order) if !matches!(order.status, OrderStatus::Processing | OrderStatus::Open) => {
+                return Err(TransitionError::Conflict);
+            }
+            Some(order) => order.status = OrderStatus::Cancelled,
+        }
+        Self::write_outbox(&mut tables, events);
+        Ok(())
+    }
+
     async fn transition_truck_request(
         &self,
         request: &TruckRequest,
-        expected: TruckRequestStatus,
+        expected: u32,
         events: &[EventRecord],
+        assignment: &Assignment,
+        order_open: bool,
     ) -> Result<(), TransitionError> {
         let mut tables = self.lock();
         let key = (request.order_id, request.truck_request_id.to_string());
         match tables.truck_requests.get(&key) {
             None => return Err(TransitionError::NotFound),
-            Some(stored) if stored.status != expected => return Err(TransitionError::Conflict),
+            Some(stored) if stored.trip.revision != expected => return Err(TransitionError::Conflict),
             Some(_) => {}
         }
+        let cancelled = tables.orders.get(&request.order_id).is_none_or(|o| o.status == OrderStatus::Cancelled);
+        if order_open && cancelled {
+            return Err(TransitionError::Conflict);
+        }
+        Self::assign(&mut tables, assignment)?;
         tables.truck_requests.insert(key, request.clone());
         Self::write_outbox(&mut tables, events);
         Ok(())
+    }
+
+    async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError> {
+        let tables = self.lock();
+        let mut due: Vec<TruckRequest> =
+            tables.truck_requests.values().filter(|r| r.trip.due_at.is_some_and(|at| at <= now)).cloned().collect();
+        due.sort_by_key(|r| r.trip.due_at);
+        due.truncate(limit);
+        Ok(due)
     }
 }
 

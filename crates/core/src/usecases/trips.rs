@@ -1,25 +1,26 @@
-//! Taking a step of a booking's trip, whoever takes it: the api (for the customer and the
-//! transporter), the deadline sweeper and the fan-out. The step, its event and what it does to the
-//! transporter's availability are written in one transaction, conditional on the revision that was
-//! read, and the event is then published (or left in the outbox for the relay). Of two racing
-//! steps exactly one is written; the other finds the revision moved on.
+//! Taking a step of a trip, a booking's or a truck request's, whoever takes it: the api (for the
+//! customer and the transporter), the deadline sweeper and the fan-out. The step, its event and
+//! what it does to the transporter's availability are written in one transaction, conditional on
+//! the revision that was read, and the event is then published (or left in the outbox for the
+//! relay). Of two racing steps exactly one is written; the other finds the revision moved on.
 
-use crate::contract::events::{BookingChanged, DomainEvent, EventRecord};
+use crate::contract::events::{BookingChanged, DomainEvent, TruckRequestChanged};
 use crate::model::booking::Booking;
 use crate::model::ids::{EventId, UserId};
-use crate::model::trip::{OfferTimes, TripRef, TripStatus, TripStep};
-use crate::ports::{Assignment, BookingStore, EventBus, Outbox, StoreError, TransitionError};
+use crate::model::order::TruckRequest;
+use crate::model::trip::{OfferTimes, Trip, TripRef, TripStatus, TripStep};
+use crate::ports::{Assignment, BookingStore, EventBus, OrderStore, Outbox, StoreError, TransitionError};
 use crate::usecases::outbox_relay::publish_committed;
 use chrono::Utc;
 
 /// Why a step was not taken.
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
-    /// The step is not legal from the booking's status, which is given.
+    /// The step is not legal from the trip's status, which is given.
     #[error("illegal from {0}")]
     Illegal(TripStatus),
-    /// Another change was written since the booking was read.
-    #[error("the booking changed meanwhile")]
+    /// Another change was written since the trip was read (or its order was cancelled).
+    #[error("the trip changed meanwhile")]
     Lost,
     /// The accepting transporter holds another trip or has no profile.
     #[error("the transporter cannot take the trip")]
@@ -28,41 +29,119 @@ pub enum StepError {
     Store(#[from] StoreError),
 }
 
-/// One step taken on one booking, by whoever drives it.
-pub(crate) struct BookingStep<'a> {
+impl From<TransitionError> for StepError {
+    fn from(error: TransitionError) -> Self {
+        match error {
+            TransitionError::NotFound | TransitionError::Conflict => StepError::Lost,
+            TransitionError::TransporterUnavailable => StepError::TransporterUnavailable,
+            TransitionError::Store(error) => StepError::Store(error),
+        }
+    }
+}
+
+/// What has a trip: a booking, or one truck of an order.
+pub(crate) trait Tripped: Clone {
+    fn trip(&self) -> &Trip;
+    fn trip_mut(&mut self) -> &mut Trip;
+    fn trip_ref(&self) -> TripRef;
+}
+
+impl Tripped for Booking {
+    fn trip(&self) -> &Trip {
+        &self.trip
+    }
+    fn trip_mut(&mut self) -> &mut Trip {
+        &mut self.trip
+    }
+    fn trip_ref(&self) -> TripRef {
+        TripRef::Booking(self.booking_id)
+    }
+}
+
+impl Tripped for TruckRequest {
+    fn trip(&self) -> &Trip {
+        &self.trip
+    }
+    fn trip_mut(&mut self) -> &mut Trip {
+        &mut self.trip
+    }
+    fn trip_ref(&self) -> TripRef {
+        TripRef::TruckRequest(self.order_id, self.truck_request_id)
+    }
+}
+
+/// One step taken on one trip, by whoever drives it.
+pub(crate) struct Step<'a> {
     pub step: TripStep,
-    /// Who accepts (for the other steps, the transporter who holds the trip is on the booking).
+    /// Who accepts (for the other steps, the transporter who holds the trip is on the trip).
     pub transporter: Option<&'a UserId>,
     pub times: &'a OfferTimes,
     /// CloudEvents `source` of the event.
     pub source: &'static str,
 }
 
-impl BookingStep<'_> {
+/// A step worked out before it is written.
+struct Planned<T> {
+    after: T,
+    assignment: Assignment,
+    /// The transporter the step concerns.
+    concerned: Option<UserId>,
+}
+
+impl Step<'_> {
     /// Takes the step on `booking` as it was read, and answers the booking after it.
-    pub(crate) async fn take<S, B>(&self, store: &S, bus: &B, booking: &Booking) -> Result<Booking, StepError>
+    pub(crate) async fn take_booking<S, B>(&self, store: &S, bus: &B, booking: &Booking) -> Result<Booking, StepError>
     where
         S: BookingStore + Outbox,
         B: EventBus,
     {
-        let (after, events, assignment) = self.prepare(booking)?;
-        match store.transition_booking(&after, booking.trip.revision, &events, &assignment).await {
-            Ok(()) => {}
-            Err(TransitionError::NotFound | TransitionError::Conflict) => return Err(StepError::Lost),
-            Err(TransitionError::TransporterUnavailable) => return Err(StepError::TransporterUnavailable),
-            Err(TransitionError::Store(error)) => return Err(error.into()),
-        }
+        let Planned { after, assignment, concerned } = self.plan(booking)?;
+        let event = DomainEvent::BookingChanged(BookingChanged {
+            step: self.step,
+            previous_status: booking.trip.status,
+            transporter_id: concerned,
+            booking: after.clone(),
+        });
+        let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
+        store.transition_booking(&after, booking.trip.revision, &events, &assignment).await?;
         publish_committed(store, bus, &events).await;
         Ok(after)
     }
 
-    /// The booking after the step, its event, and what it does to the transporter's availability.
-    fn prepare(&self, booking: &Booking) -> Result<(Booking, [EventRecord; 1], Assignment), StepError> {
-        let now = Utc::now();
-        let mut after = booking.clone();
-        after.trip.take(self.step, self.transporter, now, self.times).map_err(StepError::Illegal)?;
-        let concerned = self.transporter.cloned().or_else(|| booking.trip.accepted_by.clone());
-        let trip = TripRef::Booking(booking.booking_id);
+    /// Takes the step on a truck request of `customer`'s order, as it was read; with
+    /// `order_open`, only while the order is not cancelled.
+    pub(crate) async fn take_truck_request<S, B>(
+        &self,
+        store: &S,
+        bus: &B,
+        request: &TruckRequest,
+        customer: &UserId,
+        order_open: bool,
+    ) -> Result<TruckRequest, StepError>
+    where
+        S: OrderStore + Outbox,
+        B: EventBus,
+    {
+        let Planned { after, assignment, concerned } = self.plan(request)?;
+        let event = DomainEvent::TruckRequestChanged(TruckRequestChanged {
+            step: self.step,
+            previous_status: request.trip.status,
+            customer_id: customer.clone(),
+            transporter_id: concerned,
+            request: after.clone(),
+        });
+        let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
+        store.transition_truck_request(&after, request.trip.revision, &events, &assignment, order_open).await?;
+        publish_committed(store, bus, &events).await;
+        Ok(after)
+    }
+
+    /// The trip after the step, and what it does to the transporter's availability.
+    fn plan<T: Tripped>(&self, item: &T) -> Result<Planned<T>, StepError> {
+        let mut after = item.clone();
+        after.trip_mut().take(self.step, self.transporter, Utc::now(), self.times).map_err(StepError::Illegal)?;
+        let concerned = self.transporter.cloned().or_else(|| item.trip().accepted_by.clone());
+        let trip = item.trip_ref();
         let assignment = match (self.step, &concerned) {
             (TripStep::Accept, Some(transporter)) => Assignment::Start { transporter: transporter.clone(), trip },
             (TripStep::Deliver | TripStep::Release | TripStep::Cancel, Some(transporter)) => {
@@ -70,12 +149,6 @@ impl BookingStep<'_> {
             }
             _ => Assignment::Keep,
         };
-        let event = DomainEvent::BookingChanged(BookingChanged {
-            step: self.step,
-            previous_status: booking.trip.status,
-            transporter_id: concerned,
-            booking: after.clone(),
-        });
-        Ok((after, [event.to_record(EventId::generate(), self.source, now)], assignment))
+        Ok(Planned { after, assignment, concerned })
     }
 }

@@ -2,91 +2,11 @@
 //! when it is released, widened at once when nobody is near, never offered to a busy transporter.
 
 use crate::support::*;
-use chrono::{Duration, Utc};
+use crate::world::{World, recipients};
 use std::collections::BTreeSet;
-use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification};
-use weelo_core::contract::pushes::conforms;
-use weelo_core::model::geo::GeoGrid;
-use weelo_core::model::ids::{BookingId, EventId};
 use weelo_core::model::transporter::TransporterProfile;
-use weelo_core::model::trip::{OfferTimes, TripStatus, TripStep};
-use weelo_core::model::vehicle::VehicleType;
+use weelo_core::model::trip::{TripStatus, TripStep};
 use weelo_core::ports::{BookingStore, OfferState, OfferStore, OfferSubject, TransporterStore};
-use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Bookings;
-use weelo_core::usecases::fanout::matching::MatchPolicy;
-use weelo_core::usecases::fanout::{Fanout, FanoutSettings};
-use weelo_core::usecases::locations::LocationProcessing;
-
-struct World {
-    store: MemoryStore,
-    /// What the api publishes (booking events).
-    api_bus: RecordingBus,
-    /// What the fan-out publishes (notifications).
-    fanout_bus: RecordingBus,
-    bookings: Bookings<MemoryStore, RecordingBus>,
-    fanout: Fanout<MemoryStore, RecordingBus>,
-}
-
-impl World {
-    fn new() -> Self {
-        let (store, api_bus, fanout_bus) = (MemoryStore::new(), RecordingBus::default(), RecordingBus::default());
-        let times = OfferTimes::default();
-        let policy = MatchPolicy { max_rings: 2, wider_rings: 4, ..MatchPolicy::default() };
-        let settings = FanoutSettings { grid: GeoGrid::default(), policy, times, candidates_per_truck: 20 };
-        Self {
-            bookings: Bookings::new(store.clone(), api_bus.clone(), times),
-            fanout: Fanout::new(store.clone(), fanout_bus.clone(), settings),
-            store,
-            api_bus,
-            fanout_bus,
-        }
-    }
-
-    /// A tipper driver with a fresh point `metres` north of the pickup.
-    async fn driver(&self, id: &str, metres: f64) {
-        on_the_road(&self.store, &[id]).await;
-        let locations = LocationProcessing::new(self.store.clone(), GeoGrid::default(), Duration::seconds(60));
-        locations.on_batch(&[point(id, north_of_pickup(metres), Utc::now())]).await.unwrap();
-    }
-
-    /// Hands the fan-out every booking event of CloudEvents type `ty` the api or the fan-out
-    /// itself published (as the topic would).
-    async fn deliver(&self, ty: &str) {
-        for (id, event) in self.api_bus.of_type(ty).into_iter().chain(self.fanout_bus.of_type(ty)) {
-            self.fanout.on_event(id, &event).await.unwrap();
-        }
-    }
-
-    /// Creates Asha's booking and delivers its `created` event.
-    async fn book(&self) -> BookingId {
-        let id = self.bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap();
-        self.deliver("com.weelo.booking.created.v1").await;
-        id.value.booking_id
-    }
-
-    fn notifications(&self, kind: &str) -> Vec<(EventId, FcmNotification)> {
-        notifications(&self.fanout_bus.on("notification.fcm"), kind)
-    }
-}
-
-fn notifications(records: &[EventRecord], kind: &str) -> Vec<(EventId, FcmNotification)> {
-    records
-        .iter()
-        .filter_map(|r| match DomainEvent::from_payload(r.payload.as_bytes()).ok()? {
-            (id, DomainEvent::NotificationFcm(n)) => {
-                // Every push is one the README lists, with exactly its data keys.
-                assert_eq!(conforms(&n), Ok(()));
-                (n.kind == kind).then_some((id, n))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn recipients(notifications: &[(EventId, FcmNotification)]) -> BTreeSet<String> {
-    notifications.iter().map(|(_, n)| n.recipient_id.to_string()).collect()
-}
 
 #[tokio::test]
 async fn an_accepted_booking_is_withdrawn_once_from_every_other_offered_transporter() {

@@ -6,6 +6,7 @@ use weelo_core::ServiceError;
 use weelo_core::contract::requests::NewOrder;
 use weelo_core::model::caller::Role;
 use weelo_core::model::order::{TruckLine, TruckRequestStatus};
+use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
@@ -21,7 +22,7 @@ async fn tipper_and_container_order(orders: &Orders<MemoryStore, RecordingBus>, 
     let request = NewOrder { pickup: place(PICKUP), drop: place((18.52, 73.85)), trucks };
     let receipt = orders.create(&customer("asha"), request, None).await.unwrap().value;
     let order = store.get_order(receipt.order_id).await.unwrap().unwrap().order;
-    store.put_truck_requests(&order.truck_requests(order.created_at)).await.unwrap();
+    store.put_truck_requests(&order.truck_requests(order.created_at, &OfferTimes::default())).await.unwrap();
     receipt.order_id.to_string()
 }
 
@@ -29,7 +30,8 @@ async fn tipper_and_container_order(orders: &Orders<MemoryStore, RecordingBus>, 
 async fn a_transporter_sees_the_lines_offered_to_them_and_not_who_won_the_others_trucks() {
     // GIVEN an order whose tipper line is offered to Kiran and Meera, and Meera won one tipper
     let (store, bus) = (MemoryStore::new(), RecordingBus::default());
-    let orders = Orders::new(store.clone(), bus);
+    on_the_road(&store, &["kiran", "meera"]).await;
+    let orders = Orders::new(store.clone(), bus, OfferTimes::default());
     let id = tipper_and_container_order(&orders, &store).await;
     let order_id = weelo_core::model::ids::OrderId::parse(&id).unwrap();
     store.put_offers(OfferSubject::OrderLine(order_id, 0), &[user("kiran"), user("meera")], Utc::now()).await.unwrap();
@@ -40,15 +42,15 @@ async fn a_transporter_sees_the_lines_offered_to_them_and_not_who_won_the_others
     // THEN the owner sees all three truck requests, and who won one
     let owners = orders.get(&caller("asha", Role::Customer), &id).await.unwrap();
     assert_eq!(owners.truck_requests.len(), 3);
-    assert!(owners.truck_requests.iter().any(|r| r.accepted_by == Some(user("meera"))));
+    assert!(owners.truck_requests.iter().any(|r| r.trip.accepted_by == Some(user("meera"))));
     // AND Kiran sees the two tipper requests, one taken, without by whom
     let kirans = orders.get(&caller("kiran", Role::Transporter), &id).await.unwrap();
     assert_eq!(kirans.truck_requests.len(), 2);
-    assert!(kirans.truck_requests.iter().all(|r| r.line == 0 && r.accepted_by.is_none()));
-    assert_eq!(kirans.truck_requests.iter().filter(|r| r.status == TruckRequestStatus::Accepted).count(), 1);
+    assert!(kirans.truck_requests.iter().all(|r| r.line == 0 && r.trip.accepted_by.is_none()));
+    assert_eq!(kirans.truck_requests.iter().filter(|r| r.status() == TruckRequestStatus::Accepted).count(), 1);
     // AND Meera sees her own win
     let meeras = orders.get(&caller("meera", Role::Transporter), &id).await.unwrap();
-    assert!(meeras.truck_requests.iter().any(|r| r.accepted_by == Some(user("meera"))));
+    assert!(meeras.truck_requests.iter().any(|r| r.trip.accepted_by == Some(user("meera"))));
     // AND a transporter offered nothing, and another customer, are told it does not exist
     for (who, role) in [("vijay", Role::Transporter), ("ravi", Role::Customer)] {
         let seen = orders.get(&caller(who, role), &id).await;
@@ -59,7 +61,8 @@ async fn a_transporter_sees_the_lines_offered_to_them_and_not_who_won_the_others
 #[tokio::test]
 async fn a_truck_request_of_a_line_not_offered_cannot_be_accepted_and_a_taken_one_is_a_conflict() {
     let (store, bus) = (MemoryStore::new(), RecordingBus::default());
-    let orders = Orders::new(store.clone(), bus.clone());
+    on_the_road(&store, &["kiran", "meera"]).await;
+    let orders = Orders::new(store.clone(), bus.clone(), OfferTimes::default());
     let id = tipper_and_container_order(&orders, &store).await;
     let order_id = weelo_core::model::ids::OrderId::parse(&id).unwrap();
     store.put_offers(OfferSubject::OrderLine(order_id, 0), &[user("kiran"), user("meera")], Utc::now()).await.unwrap();
@@ -74,5 +77,5 @@ async fn a_truck_request_of_a_line_not_offered_cannot_be_accepted_and_a_taken_on
     // THEN the first is "not found", the last a conflict, and one acceptance was published
     assert!(matches!(container, Err(ServiceError::NotFound { what: "truck request" })), "{container:?}");
     assert!(matches!(taken, Err(ServiceError::Conflict { code: "truck_request_unavailable", .. })), "{taken:?}");
-    assert_eq!(bus.on("order.truck-request-accepted").len(), 1);
+    assert_eq!(bus.of_type("com.weelo.order.truck-request-accepted.v1").len(), 1);
 }

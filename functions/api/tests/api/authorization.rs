@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use weelo_api::router::ROUTES;
 use weelo_core::contract::events::Topic;
 use weelo_core::model::ids::{OrderId, TruckRequestId};
+use weelo_core::model::trip::OfferTimes;
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore};
 
 /// Who a route is for, and whether it names a resource that belongs to someone.
@@ -28,11 +29,16 @@ fn rule(method: &str, template: &str) -> RouteRule {
         | ("POST", "/v1/bookings/{bookingId}/pickup")
         | ("POST", "/v1/bookings/{bookingId}/deliver")
         | ("POST", "/v1/bookings/{bookingId}/release")
-        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept") => Some("transporter"),
+        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept")
+        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/arrive")
+        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/pickup")
+        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver")
+        | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/release") => Some("transporter"),
         ("POST", "/v1/bookings")
         | ("POST", "/v1/bookings/{bookingId}/cancel")
         | ("GET", "/v1/bookings/{bookingId}/location")
-        | ("POST", "/v1/orders") => Some("customer"),
+        | ("POST", "/v1/orders")
+        | ("POST", "/v1/orders/{orderId}/cancel") => Some("customer"),
         ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") | ("GET", "/v1/orders/{orderId}") => None,
         other => panic!("the authorization matrix has no rule for {other:?}: add one"),
     };
@@ -78,7 +84,7 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
     let order_id = OrderId::parse(order.body["orderId"].as_str().unwrap()).unwrap();
     let store = &app.app().store;
     let view = store.get_order(order_id).await.unwrap().unwrap();
-    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    store.put_truck_requests(&view.order.truck_requests(Utc::now(), &OfferTimes::default())).await.unwrap();
     let truck_request = TruckRequestId::derive(order_id, 0, 1);
     let booking_key = weelo_core::model::ids::BookingId::parse(&booking_id).unwrap();
     store.put_offers(OfferSubject::Booking(booking_key), &[offered.user_id()], Utc::now()).await.unwrap();
@@ -144,9 +150,9 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         }
     }
 
-    // THEN 69 requests were refused, and nothing names the owner, the offered transporter, any
+    // THEN 94 requests were refused, and nothing names the owner, the offered transporter, any
     // stranger, the booking, the order or the truck request in a write since the mark
-    assert_eq!(refusals, 69);
+    assert_eq!(refusals, 94);
     let mut names: Vec<String> = vec![
         owner.id.clone(),
         offered.id.clone(),

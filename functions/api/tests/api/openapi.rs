@@ -67,14 +67,18 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
 }
 
 #[test]
-fn the_documented_booking_statuses_are_the_code_s() {
+fn the_documented_statuses_are_the_code_s() {
+    use weelo_core::model::order::OrderStatus;
+    use weelo_core::model::trip::TripStatus;
     let spec = spec();
-    let documented: Vec<&str> = spec["components"]["schemas"]["BookingStatus"]["enum"]
-        .as_sequence()
-        .expect("BookingStatus enum")
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let code: Vec<&str> = weelo_core::model::trip::TripStatus::ALL.iter().map(|s| s.as_str()).collect();
-    assert_eq!(documented, code);
+    let documented = |schema: &str| -> Vec<String> {
+        let values = spec["components"]["schemas"][schema]["enum"].as_sequence().expect("an enum");
+        values.iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    };
+    let trips: Vec<String> = TripStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    assert_eq!(documented("BookingStatus"), trips);
+    let trucks: Vec<String> = trips.iter().filter(|s| *s != "scheduled").cloned().collect();
+    assert_eq!(documented("TruckRequestStatus"), trucks);
+    let orders: Vec<String> = OrderStatus::ALL.iter().map(|s| s.as_str().to_owned()).collect();
+    assert_eq!(documented("OrderStatus"), orders);
 }

@@ -5,8 +5,8 @@ use crate::support::*;
 use chrono::Utc;
 use serde_json::json;
 use weelo_core::model::ids::{OrderId, TruckRequestId};
-use weelo_core::model::order::TruckRequestStatus;
-use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
+use weelo_core::model::trip::{OfferTimes, TripStep};
+use weelo_core::ports::{Assignment, OfferStore, OfferSubject, OrderStore};
 
 #[tokio::test]
 async fn a_customer_orders_several_trucks_and_order_created_is_published() {
@@ -23,7 +23,7 @@ async fn a_customer_orders_several_trucks_and_order_created_is_published() {
     assert_eq!(response.body["status"], "processing");
     assert_eq!(response.body["trucksRequested"], 3);
     let order_id = response.body["orderId"].as_str().unwrap().to_owned();
-    let records = records_with_key("order.created", &order_id, since, 1).await;
+    let records = records_of_type("order.events", &order_id, "com.weelo.order.created.v1", since, 1).await;
     assert_eq!(records.len(), 1);
     assert_eq!(cloud_event(&records[0])["data"]["trucks"][0], json!({"vehicleType": "tipper", "quantity": 2}));
     let read = app.call("GET", &format!("/v1/orders/{order_id}"), Some(&customer), None).await;
@@ -107,7 +107,7 @@ async fn the_owner_reads_an_order_and_an_offered_transporter_sees_only_the_lines
     let order_id = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
     let store = &app.app().store;
     let view = store.get_order(order_id).await.unwrap().unwrap();
-    let stored_requests = view.order.truck_requests(Utc::now());
+    let stored_requests = view.order.truck_requests(Utc::now(), &OfferTimes::default());
     store.put_truck_requests(&stored_requests).await.unwrap();
     store.put_offers(OfferSubject::OrderLine(order_id, 1), &[offered.user_id()], Utc::now()).await.unwrap();
     let path = format!("/v1/orders/{order_id}");
@@ -134,10 +134,8 @@ async fn the_owner_reads_an_order_and_an_offered_transporter_sees_only_the_lines
     let (winner, rival) = (User::transporter(), User::transporter());
     store.put_offers(OfferSubject::OrderLine(order_id, 0), &[rival.user_id()], Utc::now()).await.unwrap();
     let mut won = stored_requests.into_iter().find(|r| r.line == 0).unwrap();
-    won.status = TruckRequestStatus::Accepted;
-    won.accepted_by = Some(winner.user_id());
-    won.accepted_at = Some(Utc::now());
-    store.transition_truck_request(&won, TruckRequestStatus::Open, &[]).await.unwrap();
+    won.trip.take(TripStep::Accept, Some(&winner.user_id()), Utc::now(), &OfferTimes::default()).unwrap();
+    store.transition_truck_request(&won, 0, &[], &Assignment::Keep, true).await.unwrap();
     let seen_by_rival = app.call("GET", &path, Some(&rival), None).await;
 
     // THEN the rival sees the truck taken but not by whom, and the winner still sees their truck
@@ -167,12 +165,16 @@ async fn one_truck_request_is_accepted_by_the_first_offered_transporter() {
     let order_id = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
     let store = &app.app().store;
     let view = store.get_order(order_id).await.unwrap().unwrap();
-    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    store.put_truck_requests(&view.order.truck_requests(Utc::now(), &OfferTimes::default())).await.unwrap();
     let target = TruckRequestId::derive(order_id, 0, 1);
     let tipper_line = OfferSubject::OrderLine(order_id, 0);
     store.put_offers(tipper_line, &[first.user_id(), second.user_id()], Utc::now()).await.unwrap();
     let container_line = OfferSubject::OrderLine(order_id, 1);
     store.put_offers(container_line, &[container_driver.user_id()], Utc::now()).await.unwrap();
+    for transporter in [&first, &second] {
+        let profile = json!({ "vehicleTypes": ["tipper"], "available": true });
+        assert_eq!(app.call("PUT", "/v1/transporters/me", Some(transporter), Some(profile)).await.status, 200);
+    }
     let since = Utc::now();
     let accept = format!("/v1/orders/{order_id}/truck-requests/{target}/accept");
 
@@ -194,12 +196,13 @@ async fn one_truck_request_is_accepted_by_the_first_offered_transporter() {
     let requests = read.body["truckRequests"].as_array().unwrap();
     assert_eq!(requests.len(), 3);
     assert_eq!(requests.iter().filter(|r| r["status"] == "accepted").count(), 1);
-    let records = records_with_key("order.truck-request-accepted", &order_id.to_string(), since, 1).await;
+    let ty = "com.weelo.order.truck-request-accepted.v1";
+    let records = records_of_type("order.events", &order_id.to_string(), ty, since, 1).await;
     assert_eq!(records.len(), 1);
     assert_eq!(cloud_event(&records[0])["data"]["truckRequestId"], target.to_string());
 
     // AND writing the truck requests again (a redelivered order.created) changes nothing
-    store.put_truck_requests(&view.order.truck_requests(Utc::now())).await.unwrap();
+    store.put_truck_requests(&view.order.truck_requests(Utc::now(), &OfferTimes::default())).await.unwrap();
     let reread = store.get_order(order_id).await.unwrap().unwrap();
-    assert_eq!(reread.truck_requests.iter().filter(|r| r.accepted_by.is_some()).count(), 1);
+    assert_eq!(reread.truck_requests.iter().filter(|r| r.trip.accepted_by.is_some()).count(), 1);
 }

@@ -77,7 +77,7 @@ async fn bookings_and_orders_made_while_kafka_is_down_are_published_exactly_once
 
     // THEN every booking's and order's event is on its topic exactly once per event id
     let created =
-        booking_ids.iter().map(|id| ("booking.events", id)).chain(order_ids.iter().map(|id| ("order.created", id)));
+        booking_ids.iter().map(|id| ("booking.events", id)).chain(order_ids.iter().map(|id| ("order.events", id)));
     for (topic, aggregate_id) in created {
         let records = records_with_key(topic, aggregate_id, since, 1).await;
         let mut per_event: BTreeMap<String, usize> = BTreeMap::new();

@@ -8,6 +8,7 @@
 //! - [`local_run`]: the local runs themselves: `make run` after a backlog, a function process
 //!   killed, an invocation past its timeout;
 //! - [`operations`]: `weelo-ops` against the running system;
+//! - [`order_trips`]: orders through their trucks' trips: cancelled, completed, a line expiring;
 //! - [`trips`]: the trip lifecycle: expiry, every step, withdrawals, release, busy transporters,
 //!   a cancel racing a pickup, scheduled bookings, the deadline sweeper down and doubled.
 
@@ -15,5 +16,6 @@ mod faults;
 mod flows;
 mod local_run;
 mod operations;
+mod order_trips;
 mod tracking;
 mod trips;

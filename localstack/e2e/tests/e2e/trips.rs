@@ -7,64 +7,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use weelo_e2e::*;
 
-/// The FCM messages `phone` received about `booking`, as `(kind, message)`.
-async fn pushes_about(phone: &str, booking: &str) -> Vec<(String, Value)> {
-    pushed_messages(phone, booking)
-        .await
-        .iter()
-        .filter_map(|raw| {
-            let outer: Value = serde_json::from_str(raw).ok()?;
-            let inner: Value = serde_json::from_str(outer["GCM"].as_str()?).ok()?;
-            let message = inner["fcmV1Message"]["message"].clone();
-            Some((message["data"]["kind"].as_str()?.to_owned(), message))
-        })
-        .collect()
-}
-
-/// How many pushes of each kind `phone` received about `booking`.
-async fn kinds(phone: &str, booking: &str) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for (kind, _) in pushes_about(phone, booking).await {
-        *counts.entry(kind).or_default() += 1;
-    }
-    counts
-}
-
-async fn has_push(phone: &str, booking: &str, kind: &str) -> bool {
-    kinds(phone, booking).await.contains_key(kind)
-}
-
-/// Transporters with phones, each driving a tipper at its place.
-async fn drivers(api: &ApiClient, at: &[(f64, f64)]) -> Vec<User> {
-    let mut people = Vec::new();
-    for place in at {
-        let driver = User::with_phone(api, "transporter").await;
-        api.drive(&driver, "tipper", true, *place).await;
-        people.push(driver);
-    }
-    wait_until_located(&people).await;
-    people
-}
-
-async fn book(api: &ApiClient, customer: &User, at: (f64, f64)) -> String {
-    let booked = api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(at, "tipper"))).await;
-    assert_eq!(booked.status, 201, "{booked:?}");
-    booked.body["bookingId"].as_str().unwrap().to_owned()
-}
-
-async fn step(api: &ApiClient, who: &User, booking: &str, verb: &str) -> Answer {
-    api.call("POST", &format!("/v1/bookings/{booking}/{verb}"), Some(who), None).await
-}
-
-async fn status(api: &ApiClient, customer: &User, booking: &str) -> Value {
-    api.call("GET", &format!("/v1/bookings/{booking}"), Some(customer), None).await.body
-}
-
-/// About 1 km north of `at` per `km`.
-fn north(at: (f64, f64), km: f64) -> (f64, f64) {
-    (at.0 + km / 111.0, at.1)
-}
-
 #[tokio::test]
 async fn a_booking_nobody_accepts_is_offered_wider_then_expires_and_the_customer_hears_once() {
     // GIVEN a 4 s offer window, a first search of one ring and a wider one of three more; one

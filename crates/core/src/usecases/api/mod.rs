@@ -7,9 +7,10 @@ mod bookings;
 mod devices;
 mod idempotency;
 mod orders;
+mod refusals;
 mod tracking;
 
-pub use bookings::{Bookings, TRANSPORTER_STEPS};
+pub use bookings::Bookings;
 pub use devices::{Devices, Profiles};
 pub use orders::Orders;
 pub use tracking::TrackingIngest;

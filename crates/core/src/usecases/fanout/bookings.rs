@@ -10,7 +10,7 @@ use crate::model::ids::{EventId, UserId};
 use crate::model::trip::{TripStatus, TripStep};
 use crate::ports::{EventBus, OfferSubject};
 use crate::usecases::fanout::matching::{Reach, Search, find_candidates};
-use crate::usecases::trips::{BookingStep, StepError};
+use crate::usecases::trips::{Step, StepError};
 use chrono::Utc;
 
 impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
@@ -117,8 +117,8 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             return Ok(());
         }
         let times = &self.settings.times;
-        let taken = BookingStep { step, transporter: None, times, source: FANOUT_EVENT_SOURCE };
-        match taken.take(&self.store, &self.bus, &stored).await {
+        let taken = Step { step, transporter: None, times, source: FANOUT_EVENT_SOURCE };
+        match taken.take_booking(&self.store, &self.bus, &stored).await {
             Ok(_) | Err(StepError::Lost | StepError::Illegal(_) | StepError::TransporterUnavailable) => Ok(()),
             Err(StepError::Store(error)) => Err(error.into()),
         }

@@ -1,9 +1,10 @@
 //! [`Fanout`] (the order-fanout function): offers bookings and order lines to the transporters
-//! matched near their pickup, and takes offers back when they are over. A booking is offered when
-//! it is created (or, if scheduled, opened), offered again to the others when its transporter
-//! releases it, and offered in the rings beyond when its first search found nobody in time. When
-//! it is accepted, cancelled or expires, every other offered transporter gets one data-only push
-//! telling their app to drop the offer. Every write is idempotent and every notification has an id
+//! matched near their pickup, and takes offers back when they are over. A booking (an order line)
+//! is offered when it is created (or, if scheduled, opened), offered again to the others when its
+//! transporter releases it, and offered in the rings beyond when its first search found nobody in
+//! time. When it is accepted, cancelled or expires, every other offered transporter gets one
+//! data-only push telling their app to drop the offer. A cancelled order's trucks are cancelled
+//! here, one step each. Every write is idempotent and every notification has an id
 //! derived from its cause, so a redelivered event creates nothing new and pushes nothing twice.
 
 mod bookings;
@@ -40,6 +41,15 @@ pub struct FanoutReport {
     pub withdrawn: usize,
 }
 
+impl FanoutReport {
+    pub fn add(&mut self, other: FanoutReport) {
+        self.offers += other.offers;
+        self.truck_requests += other.truck_requests;
+        self.notifications += other.notifications;
+        self.withdrawn += other.withdrawn;
+    }
+}
+
 /// How the fan-out matches: the grid of the geo index, the matching policy, the offer clock,
 /// and for orders how many transporters to offer each line per truck it asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,12 +83,14 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         &self.store
     }
 
-    /// Handles one consumed event: a booking created or moved on, or an order created.
+    /// Handles one consumed event: a booking or an order created, moved on or cancelled.
     pub async fn on_event(&self, cause: EventId, event: &DomainEvent) -> Result<FanoutReport, FanoutError> {
         match event {
             DomainEvent::BookingCreated(booking) => self.on_booking_created(cause, booking).await,
             DomainEvent::BookingChanged(changed) => self.on_booking_changed(cause, changed).await,
             DomainEvent::OrderCreated(order) => self.offer_order(cause, order).await,
+            DomainEvent::OrderCancelled(cancelled) => self.cancel_order(cause, cancelled).await,
+            DomainEvent::TruckRequestChanged(changed) => self.on_truck_changed(cause, changed).await,
             // Not ours: this function's mappings deliver only the topics of the events above.
             _ => Ok(FanoutReport::default()),
         }

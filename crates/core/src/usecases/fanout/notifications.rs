@@ -4,7 +4,7 @@
 
 use super::FANOUT_EVENT_SOURCE;
 use crate::contract::events::{DomainEvent, EventRecord, FcmNotification};
-use crate::model::ids::{BookingId, EventId, UserId};
+use crate::model::ids::{BookingId, EventId, OrderId, UserId};
 use chrono::Utc;
 use std::collections::BTreeMap;
 
@@ -34,6 +34,23 @@ pub(super) fn withdrawal_record(cause: EventId, recipient: &UserId, booking: Boo
         data: vec![("bookingId", booking.to_string()), ("reason", reason.to_owned())],
     };
     record(cause, recipient, recipient.as_str(), notice, true)
+}
+
+/// The data-only push telling `recipient`'s app to drop its offer of line `line` of `order`.
+pub(super) fn order_withdrawal_record(
+    cause: EventId,
+    recipient: &UserId,
+    order: OrderId,
+    line: u32,
+    reason: &str,
+) -> EventRecord {
+    let notice = Notice {
+        kind: "order.withdrawn",
+        title: "Offer withdrawn",
+        body: format!("The order's trucks are no longer available: {reason}"),
+        data: vec![("orderId", order.to_string()), ("line", line.to_string()), ("reason", reason.to_owned())],
+    };
+    record(cause, recipient, &format!("{recipient}/line/{line}"), notice, true)
 }
 
 fn record(cause: EventId, recipient: &UserId, key: &str, notice: Notice, data_only: bool) -> EventRecord {

@@ -70,9 +70,10 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
                 Some(notification) => self.deliver(customer::derived(id), &notification).await,
                 None => Ok(DeliveryReport::default()),
             },
-            DomainEvent::TruckRequestAccepted(accepted) => {
-                self.deliver(customer::derived(id), &customer::truck_accepted(accepted)).await
-            }
+            DomainEvent::TruckRequestChanged(changed) => match customer::truck_changed(id, changed) {
+                Some((notification_id, notification)) => self.deliver(notification_id, &notification).await,
+                None => Ok(DeliveryReport::default()),
+            },
             _ => Ok(DeliveryReport::default()),
         }
     }

@@ -15,12 +15,9 @@ use crate::model::ids::{BookingId, UserId};
 use crate::model::location::Position;
 use crate::model::trip::{OfferTimes, Trip, TripStep};
 use crate::ports::{BookingStore, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransporterStore};
-use crate::usecases::trips::{BookingStep, StepError};
+use crate::usecases::api::refusals::{BOOKING, LOOKS};
+use crate::usecases::trips::{Step, StepError};
 use chrono::Utc;
-pub use trip::TRANSPORTER_STEPS;
-
-/// How many times a step that lost a race reads the booking again before giving up with 409.
-const LOOKS: usize = 3;
 
 /// The booking use cases over a store and an event bus.
 pub struct Bookings<S, B> {
@@ -85,13 +82,13 @@ where
             if booking.status() == BookingStatus::Cancelled {
                 return Ok(booking);
             }
-            outcome = self.step(TripStep::Cancel, None).take(&self.store, &self.bus, &booking).await;
+            outcome = self.step(TripStep::Cancel, None).take_booking(&self.store, &self.bus, &booking).await;
             // Changed in between (accepted, released, picked up, cancelled): look again.
             if !matches!(outcome, Err(StepError::Lost)) {
                 break;
             }
         }
-        outcome.map_err(step_refused)
+        outcome.map_err(|error| BOOKING.refused(error))
     }
 
     /// `GET /v1/bookings/{id}/location`: where the assigned transporter was last seen.
@@ -102,8 +99,8 @@ where
         self.store.latest_position(&transporter).await?.ok_or(not_found("position"))
     }
 
-    fn step<'a>(&'a self, step: TripStep, transporter: Option<&'a UserId>) -> BookingStep<'a> {
-        BookingStep { step, transporter, times: &self.times, source: API_EVENT_SOURCE }
+    fn step<'a>(&'a self, step: TripStep, transporter: Option<&'a UserId>) -> Step<'a> {
+        Step { step, transporter, times: &self.times, source: API_EVENT_SOURCE }
     }
 
     /// The booking if `customer` owns it; 404 for anyone else, as for a booking that does not exist.
@@ -123,32 +120,5 @@ where
             }
         };
         if visible { Ok(booking) } else { Err(not_found("booking")) }
-    }
-}
-
-/// A step the booking's state refused, as the client sees it: 409 with the current status.
-fn step_refused(error: StepError) -> ServiceError {
-    match error {
-        StepError::Illegal(status) => unavailable(status),
-        // Only reached after the caller looked again; the booking keeps changing under it.
-        StepError::Lost => ServiceError::Conflict {
-            code: "booking_changed",
-            message: "the booking changed meanwhile; read it and try again".into(),
-            current_status: None,
-        },
-        StepError::TransporterUnavailable => ServiceError::Conflict {
-            code: "transporter_busy",
-            message: "you are on another trip, or have no transporter profile yet".into(),
-            current_status: None,
-        },
-        StepError::Store(error) => error.into(),
-    }
-}
-
-fn unavailable(status: BookingStatus) -> ServiceError {
-    ServiceError::Conflict {
-        code: "booking_unavailable",
-        message: format!("the booking is {status}"),
-        current_status: Some(status.as_str()),
     }
 }

@@ -3,7 +3,7 @@
 //! unchanged (a retried request is harmless); any other step out of order answers 409 with the
 //! current status.
 
-use super::{Bookings, LOOKS, step_refused, unavailable};
+use super::Bookings;
 use crate::error::ServiceError;
 use crate::model::booking::Booking;
 use crate::model::caller::Transporter;
@@ -13,10 +13,8 @@ use crate::ports::{
     BookingStore, EventBus, IdempotencyStore, OfferState, OfferStore, OfferSubject, Outbox, TransporterStore,
 };
 use crate::usecases::api::not_found;
+use crate::usecases::api::refusals::{BOOKING, LOOKS, why_unavailable};
 use crate::usecases::trips::StepError;
-
-/// The steps the assigned transporter takes (`POST /v1/bookings/{id}/{arrive|pickup|deliver|release}`).
-pub const TRANSPORTER_STEPS: [TripStep; 4] = [TripStep::Arrive, TripStep::PickUp, TripStep::Deliver, TripStep::Release];
 
 impl<S, B> Bookings<S, B>
 where
@@ -40,28 +38,24 @@ where
             return Ok(booking);
         }
         if booking.trip.status != TripStatus::Searching {
-            return Err(unavailable(booking.trip.status));
+            return Err(BOOKING.unavailable(booking.trip.status));
         }
         if offer == OfferState::Withdrawn {
             // Taken back when someone else accepted; offered again only if matched again.
-            return Err(ServiceError::Conflict {
-                code: "offer_withdrawn",
-                message: "this offer was withdrawn; you will be told if it is offered to you again".into(),
-                current_status: Some(booking.trip.status.as_str()),
-            });
+            return Err(BOOKING.offer_withdrawn(booking.trip.status));
         }
-        match self.step(TripStep::Accept, Some(me)).take(&self.store, &self.bus, &booking).await {
+        match self.step(TripStep::Accept, Some(me)).take_booking(&self.store, &self.bus, &booking).await {
             Ok(accepted) => Ok(accepted),
             Err(StepError::Lost) => Err(self.current_conflict(id).await),
-            Err(StepError::TransporterUnavailable) => Err(self.why_unavailable(transporter).await),
-            Err(error) => Err(step_refused(error)),
+            Err(StepError::TransporterUnavailable) => Err(why_unavailable(&self.store, transporter).await),
+            Err(error) => Err(BOOKING.refused(error)),
         }
     }
 
     /// `POST /v1/bookings/{id}/{arrive|pickup|deliver|release}`: a step of the trip by the
     /// transporter who holds it; 404 for anyone else.
     pub async fn advance(&self, transporter: &Transporter, id: &str, step: TripStep) -> Result<Booking, ServiceError> {
-        debug_assert!(TRANSPORTER_STEPS.contains(&step), "{step:?} is not the transporter's");
+        debug_assert!(TripStep::BY_HOLDER.contains(&step), "{step:?} is not the transporter's");
         let me = transporter.id();
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
         let mut outcome = Err(StepError::Lost);
@@ -78,38 +72,18 @@ where
             if step != TripStep::Release && booking.trip.status == step.transition().to {
                 return Ok(booking);
             }
-            outcome = self.step(step, None).take(&self.store, &self.bus, &booking).await;
+            outcome = self.step(step, None).take_booking(&self.store, &self.bus, &booking).await;
             if !matches!(outcome, Err(StepError::Lost)) {
                 break;
             }
         }
-        outcome.map_err(step_refused)
+        outcome.map_err(|error| BOOKING.refused(error))
     }
 
     async fn current_conflict(&self, id: BookingId) -> ServiceError {
         match self.store.get_booking(id).await {
-            Ok(Some(booking)) => unavailable(booking.status()),
+            Ok(Some(booking)) => BOOKING.unavailable(booking.status()),
             Ok(None) => not_found("booking"),
-            Err(error) => error.into(),
-        }
-    }
-
-    /// Why an accept could not assign the transporter: no profile yet, or another trip.
-    async fn why_unavailable(&self, transporter: &Transporter) -> ServiceError {
-        match self.store.get_profile(transporter.id()).await {
-            Ok(Some(profile)) => ServiceError::Conflict {
-                code: "transporter_busy",
-                message: match profile.active_trip {
-                    Some(trip) => format!("you are on another trip ({trip}); finish or release it first"),
-                    None => "you are on another trip; finish or release it first".into(),
-                },
-                current_status: None,
-            },
-            Ok(None) => ServiceError::Conflict {
-                code: "profile_required",
-                message: "set your transporter profile (PUT /v1/transporters/me) before accepting".into(),
-                current_status: None,
-            },
             Err(error) => error.into(),
         }
     }
