@@ -32,6 +32,8 @@ JWT_ROLE_CLAIM=custom:role
 JWT_DEV_PRIVATE_KEY=$LOCAL/dev-jwt/private.pem
 JWT_DEV_KEY_ID=weelo-local-1
 WEELO_TABLE_PREFIX=weelo-local-
+# The api's list cursors are sealed with this; a new one each start (cursors do not outlive a stack).
+CURSOR_KEY=$(head -c 32 /dev/urandom | base64 -w0)
 ENV
 }
 

@@ -1,14 +1,16 @@
-//! Any bytes as the body of every api operation that reads one, and as an Idempotency-Key: decoding
-//! and validation must answer Ok or a ValidationError (a 400), never panic; and whatever passes
-//! validation must be storable (finite numbers, none too small for DynamoDB).
+//! Any bytes as the body of every api operation that reads one, as an Idempotency-Key and as a list
+//! route's query string: decoding and validation must answer Ok or a ValidationError (a 400), never
+//! panic; whatever passes validation must be storable (finite numbers, none too small for
+//! DynamoDB), and a parsed query must be within its limits.
 #![no_main]
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
-    IdempotencyKey, parse_location_body,
+    IdempotencyKey, ListQuery, PageLimit, parse_location_body,
 };
+use weelo_core::model::trip::TripStatus;
 
 fn storable(value: f64) -> bool {
     value.is_finite() && (value == 0.0 || value.abs() >= 1e-130)
@@ -43,5 +45,10 @@ fuzz_target!(|body: &[u8]| {
     }
     if let Ok(text) = std::str::from_utf8(body) {
         let _ = IdempotencyKey::parse(text);
+        if let Ok(query) = ListQuery::parse(text, &TripStatus::ALL) {
+            let limit = query.limit.get();
+            assert!((1..=usize::from(PageLimit::MAX)).contains(&limit), "{limit}");
+            assert!(query.cursor.is_none_or(|c| !c.is_empty() && c.len() <= ListQuery::<TripStatus>::MAX_CURSOR_CHARS));
+        }
     }
 });

@@ -147,6 +147,7 @@ def test_every_table_key_gsi_and_ttl_is_mapped():
     assert content["hash_key"] == "${global_secondary_index.value.hashKey.name}"
     assert content["range_key"] == "${try(global_secondary_index.value.rangeKey.name, null)}"
     assert content["projection_type"] == "${global_secondary_index.value.projection}"
+    assert content["non_key_attributes"] == "${try(global_secondary_index.value.nonKeyAttributes, null)}"
 
     ttl = dynamic(table, "ttl")
     assert "each.value.ttlAttribute" in ttl["for_each"]
@@ -161,6 +162,12 @@ def test_table_definitions_are_deployable():
         for index in t["globalSecondaryIndexes"]:
             keys += [index["hashKey"], *([index["rangeKey"]] if "rangeKey" in index else [])]
             assert index["projection"] in {"ALL", "KEYS_ONLY", "INCLUDE"}
+            # nonKeyAttributes exactly when INCLUDE, as DynamoDB requires; never a key of its own.
+            assert ("nonKeyAttributes" in index) == (index["projection"] == "INCLUDE"), index["name"]
+            assert not set(index.get("nonKeyAttributes", [])) & {k["name"] for k in keys}, index["name"]
+            assert set(index) <= {"$comment", "name", "hashKey", "rangeKey", "projection", "nonKeyAttributes"}, (
+                f"{index['name']}: a field Terraform does not map"
+            )
         for key in keys:
             assert key["type"] in {"S", "N", "B"}, (t["name"], key)
         assert set(t) <= {"$comment", "name", "env", "hashKey", "rangeKey", "ttlAttribute", "globalSecondaryIndexes"}, (

@@ -28,10 +28,11 @@ resource "aws_dynamodb_table" "this" {
   dynamic "global_secondary_index" {
     for_each = each.value.globalSecondaryIndexes
     content {
-      name            = global_secondary_index.value.name
-      hash_key        = global_secondary_index.value.hashKey.name
-      range_key       = try(global_secondary_index.value.rangeKey.name, null)
-      projection_type = global_secondary_index.value.projection
+      name               = global_secondary_index.value.name
+      hash_key           = global_secondary_index.value.hashKey.name
+      range_key          = try(global_secondary_index.value.rangeKey.name, null)
+      projection_type    = global_secondary_index.value.projection
+      non_key_attributes = try(global_secondary_index.value.nonKeyAttributes, null)
     }
   }
 

@@ -4,7 +4,7 @@
 # the file the local function runner (weelo-local functions) reads too.
 #
 # `functions` below is the one place that says what each function touches. It was read off the
-# code (crates/dynamo/src/store.rs for the DynamoDB calls, crates/core for which store methods each
+# code (crates/dynamo/src/<port>.rs for the DynamoDB calls, crates/core for which store methods each
 # use case calls); the roles are generated from it, so a permission exists only if listed here.
 # TransactWriteItems is authorised per item as PutItem/UpdateItem, hence no separate action;
 # BatchWriteItem and BatchGetItem are authorised as themselves, for puts and deletes alike.
@@ -26,6 +26,8 @@ locals {
       uses_tables = true
       dynamodb = {
         bookings = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        # GET /v1/bookings: a customer's bookings, a page at a time.
+        "bookings/index/by-customer" = ["dynamodb:Query"]
         # PutItem: orders and truck steps; UpdateItem: a cancel; ConditionCheckItem: an accept
         # is written only while its order is not cancelled.
         orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
@@ -34,9 +36,10 @@ locals {
         # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
         transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
         positions    = ["dynamodb:GetItem"]
-        devices      = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        idempotency  = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        outbox       = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        # DeleteItem: DELETE /v1/devices/{deviceId} (logout).
+        devices     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+        idempotency = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        outbox      = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
       }
       # Outbox events, plus GPS points, which skip the outbox.
       kafka_write         = concat(local.kafka_outbox_topics, ["location.updated"])
@@ -179,6 +182,7 @@ locals {
       JWT_ROLE_CLAIM               = local.jwt_role_claim
       OFFER_WINDOW_SECS            = tostring(var.offer_window_secs)
       SCHEDULE_LEAD_SECS           = tostring(var.schedule_lead_secs)
+      CURSOR_KEY                   = var.cursor_key
     }
     outbox-relay = {
       METRICS_NAMESPACE        = local.metrics_namespace
@@ -430,6 +434,16 @@ data "aws_iam_policy_document" "function" {
       sid       = "RegisterDevices"
       actions   = ["sns:CreatePlatformEndpoint"]
       resources = [aws_sns_platform_application.fcm.arn]
+    }
+  }
+
+  # A device's logout deletes its endpoint: the same function that registers devices.
+  dynamic "statement" {
+    for_each = each.value.sns_create_endpoint ? [1] : []
+    content {
+      sid       = "UnregisterDevices"
+      actions   = ["sns:DeleteEndpoint"]
+      resources = ["arn:${local.partition}:sns:${var.region}:${local.account_id}:endpoint/GCM/${aws_sns_platform_application.fcm.name}/*"]
     }
   }
 

@@ -26,9 +26,11 @@ locals {
   api_routes = {
     "GET /v1/health"                                                    = { public = true }
     "POST /v1/devices"                                                  = { public = false }
+    "DELETE /v1/devices/{deviceId}"                                     = { public = false }
     "PUT /v1/transporters/me"                                           = { public = false }
     "POST /v1/tracking/location"                                        = { public = false }
     "POST /v1/bookings"                                                 = { public = false }
+    "GET /v1/bookings"                                                  = { public = false }
     "GET /v1/bookings/{bookingId}"                                      = { public = false }
     "POST /v1/bookings/{bookingId}/accept"                              = { public = false }
     "POST /v1/bookings/{bookingId}/cancel"                              = { public = false }

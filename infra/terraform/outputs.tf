@@ -27,7 +27,8 @@ output "audit_bucket" {
 }
 
 output "stack_env" {
-  description = "The deployment's values under the names of .local/stack.env (write them as KEY=value lines)."
+  description = "The deployment's values under the names of .local/stack.env (write them as KEY=value lines). Sensitive: it carries the api's CURSOR_KEY, which the in-process api of the tests needs too."
+  sensitive   = true
   value = merge(local.table_env, {
     AWS_REGION                   = var.region
     KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
@@ -42,6 +43,7 @@ output "stack_env" {
     WEELO_QUEUE_PREFIX           = local.name_prefix
     BASE_URL                     = aws_apigatewayv2_api.main.api_endpoint
     AUDIT_BUCKET                 = aws_s3_bucket.audit.id
+    CURSOR_KEY                   = var.cursor_key
   })
 }
 

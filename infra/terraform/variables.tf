@@ -225,6 +225,17 @@ variable "deadline_sweep_for_secs" {
   }
 }
 
+variable "cursor_key" {
+  description = "CURSOR_KEY of the api: the secret list cursors are sealed with (HMAC-SHA256), base64 of at least 32 random bytes, e.g. `export TF_VAR_cursor_key=$(openssl rand -base64 32)`. Never commit it. Changing it makes the cursors clients hold answer 400 once (they list from the first page again)."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = can(base64decode(var.cursor_key)) && length(var.cursor_key) >= 44
+    error_message = "cursor_key must be base64 of at least 32 bytes (openssl rand -base64 32)."
+  }
+}
+
 variable "offer_window_secs" {
   description = "OFFER_WINDOW_SECS of api, order-fanout and deadline-sweeper: how long each search round of a booking lasts before it is widened, then expired."
   type        = number

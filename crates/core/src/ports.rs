@@ -3,7 +3,7 @@
 //! transactional outbox), so the store and the stream can never disagree.
 
 use crate::contract::events::EventRecord;
-use crate::model::booking::Booking;
+use crate::model::booking::{Booking, BookingStatus, BookingSummary};
 use crate::model::device::{Device, Platform};
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
@@ -88,6 +88,28 @@ pub enum Assignment {
     End { transporter: UserId, trip: TripRef },
 }
 
+/// Where a page of a list ended, in the store's own terms (for DynamoDB, the index key of the
+/// last item): opaque to everyone else, and handed to clients only sealed (`contract::cursor`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagePosition(String);
+
+impl PagePosition {
+    pub fn new(position: String) -> Self {
+        Self(position)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One page of a list, and where the next one starts (`None`: this was the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<PagePosition>,
+}
+
 #[async_trait]
 pub trait BookingStore: Send + Sync {
     /// Writes a new booking, its events and (if given) the idempotency record in one transaction.
@@ -109,6 +131,15 @@ pub trait BookingStore: Send + Sync {
     ) -> Result<(), TransitionError>;
     /// Up to `limit` bookings whose `dueAt` is at or before `now`, most overdue first.
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
+    /// Up to `limit` of `customer`'s bookings in one of `statuses` (any when empty), newest
+    /// first, starting after `after`: a query on an index, never a scan.
+    async fn customer_bookings(
+        &self,
+        customer: &UserId,
+        statuses: &[BookingStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<BookingSummary>, StoreError>;
 }
 
 #[async_trait]
@@ -348,4 +379,6 @@ pub trait PushRegistry: Send + Sync {
         token: &str,
         owner: &UserId,
     ) -> Result<String, PushRegistrationError>;
+    /// Deletes the endpoint at `endpoint_arn` (a logout); an endpoint already gone is no error.
+    async fn delete_endpoint(&self, endpoint_arn: &str) -> Result<(), PushRegistrationError>;
 }

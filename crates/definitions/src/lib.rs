@@ -83,6 +83,9 @@ pub struct IndexDefinition {
     pub hash_key: KeyAttribute,
     pub range_key: Option<KeyAttribute>,
     pub projection: String,
+    /// With projection `INCLUDE`: the attributes copied into the index besides the keys.
+    #[serde(default)]
+    pub non_key_attributes: Vec<String>,
 }
 
 /// One entry of `tables.json`.

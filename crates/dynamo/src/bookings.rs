@@ -1,17 +1,22 @@
 //! [`BookingStore`]: one item per booking; every change a transaction with its events (and the
 //! transporter's profile when a trip starts or ends). A booking with a deadline carries `dueShard`
-//! and `dueAtMs`, which put it in the sparse `deadlines` index the deadline sweeper reads.
+//! and `dueAtMs`, which put it in the sparse `deadlines` index the deadline sweeper reads. The
+//! `by-customer` index (customerId, bookingId: ids are time-ordered) lists a customer's bookings
+//! newest first, projecting only what a list shows.
 
 use crate::items::BookingItem;
+use crate::pages::NewestFirst;
 use crate::requests::*;
 use crate::{DUE_SHARDS, DynamoStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use weelo_core::contract::events::EventRecord;
-use weelo_core::model::booking::Booking;
-use weelo_core::model::ids::BookingId;
-use weelo_core::ports::{Assignment, BookingStore, CreateError, IdempotencyRecord, StoreError, TransitionError};
+use weelo_core::model::booking::{Booking, BookingStatus, BookingSummary};
+use weelo_core::model::ids::{BookingId, UserId};
+use weelo_core::ports::{
+    Assignment, BookingStore, CreateError, IdempotencyRecord, Page, PagePosition, StoreError, TransitionError,
+};
 
 #[async_trait]
 impl BookingStore for DynamoStore {
@@ -47,6 +52,28 @@ impl BookingStore for DynamoStore {
             check: None,
         })
         .await
+    }
+
+    async fn customer_bookings(
+        &self,
+        customer: &UserId,
+        statuses: &[BookingStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<BookingSummary>, StoreError> {
+        let (items, next) = self
+            .newest_first(NewestFirst {
+                table: &self.tables.bookings,
+                index: "by-customer",
+                hash: ("customerId", customer.to_string()),
+                key_attributes: &["customerId", "bookingId"],
+                statuses: statuses.iter().map(ToString::to_string).collect(),
+                limit,
+                after,
+            })
+            .await?;
+        let items = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
+        Ok(Page { items, next })
     }
 
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
@@ -104,5 +131,26 @@ impl DynamoStore {
             )
             .expression_attribute_values(":trip", AttributeValue::S(trip.to_string()));
         Ok(Some(TransactWriteItem::builder().update(update.build().map_err(internal)?).build()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_list_index_projects_every_field_a_summary_is_read_from() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions/tables.json");
+        let tables: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let bookings = tables["tables"].as_array().unwrap().iter().find(|t| t["name"] == "bookings").unwrap();
+        let indexes = bookings["globalSecondaryIndexes"].as_array().unwrap();
+        let index = indexes.iter().find(|i| i["name"] == "by-customer").expect("the by-customer index");
+        let mut projected: BTreeSet<&str> =
+            index["nonKeyAttributes"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+        projected.extend([bookings["hashKey"]["name"].as_str().unwrap(), index["hashKey"]["name"].as_str().unwrap()]);
+        let read: BTreeSet<&str> = BookingSummary::FIELDS.into_iter().collect();
+        assert_eq!(read, projected.into_iter().filter(|a| *a != "customerId").collect());
     }
 }

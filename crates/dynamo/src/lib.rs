@@ -6,7 +6,8 @@
 //! One module per port of `weelo_core::ports`: `bookings`, `orders`, `offers`, `transporters` (with
 //! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`. `items` lays each
 //! value out in its table; `requests` holds what they all do (reads, queries, concurrent and batch
-//! writes, conditional writes, the create and transition transactions, error classification).
+//! writes, conditional writes, the create and transition transactions, error classification);
+//! `pages` reads a list a page at a time from an index, with the position the next page starts at.
 
 mod bookings;
 mod devices;
@@ -16,6 +17,7 @@ mod items;
 mod offers;
 mod orders;
 mod outbox;
+mod pages;
 mod push_log;
 mod requests;
 mod transporters;

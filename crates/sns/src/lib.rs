@@ -55,6 +55,15 @@ impl PushRegistry for SnsPushRegistry {
             Err(error) => Err(PushRegistrationError::Unavailable(error.to_string())),
         }
     }
+
+    async fn delete_endpoint(&self, endpoint_arn: &str) -> Result<(), PushRegistrationError> {
+        // DeleteEndpoint succeeds for an endpoint already deleted, so a retried logout is fine.
+        match self.client.delete_endpoint().endpoint_arn(endpoint_arn).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(error)) if error.err().code() == Some("NotFound") => Ok(()),
+            Err(error) => Err(PushRegistrationError::Unavailable(error.to_string())),
+        }
+    }
 }
 
 /// Publishes notifications to device endpoints as FCM HTTP v1 messages.

@@ -30,7 +30,8 @@ impl App {
         let bus = KafkaEventBus::connect(&settings.kafka).await?;
         let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
         let verifier = TokenVerifier::load(&settings.jwt).await?;
-        Ok(Self { use_cases: UseCases::new(&store, &bus, push, settings.times), store, bus, verifier })
+        let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.cursor_key.clone());
+        Ok(Self { use_cases, store, bus, verifier })
     }
 
     /// [`App::connect`] with the settings of the environment.
@@ -74,7 +75,8 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
         return respond::error(415, "unsupported_media_type", "send the body as application/json");
     }
     let idempotency_key = request.headers().get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}"));
-    handlers::handle(&app.use_cases, route, &caller, body, idempotency_key)
+    let query = request.uri().query().unwrap_or_default();
+    handlers::handle(&app.use_cases, route, &caller, handlers::Input { body, query, idempotency_key })
         .await
         .unwrap_or_else(|failure| respond::service_error(&failure))
 }

@@ -10,15 +10,16 @@ pub fn http_api_request(method: &str, path: &str, headers: &[(String, String)], 
     lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
 }
 
-/// The same request as the JSON event Lambda hands the function.
+/// The same request as the JSON event Lambda hands the function (`path` may end in `?query`).
 pub fn http_api_event(method: &str, path: &str, headers: &[(String, String)], body: &str) -> Value {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let headers: Map<String, Value> =
         headers.iter().map(|(k, v)| (k.to_lowercase(), Value::String(v.clone()))).collect();
     json!({
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012", "apiId": "local", "domainName": "api.weelo.local", "domainPrefix": "api",

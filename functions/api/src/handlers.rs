@@ -1,5 +1,5 @@
-//! The edge of each route: the role it needs, its body decoded and validated into the use case's
-//! command (in that order: 403 before 400), the use case, and the answer's status.
+//! The edge of each route: the role it needs, its body or query string decoded and validated into
+//! the use case's command (in that order: 403 before 400), the use case, and the answer's status.
 
 use crate::respond;
 use crate::router::Route;
@@ -7,13 +7,14 @@ use chrono::Utc;
 use lambda_http::{Body, Response};
 use serde::Serialize;
 use weelo_core::ServiceError;
+use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::{
-    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, RegisterDeviceRequest, TransporterProfileRequest, decode,
-    parse_location_body,
+    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, RegisterDeviceRequest,
+    TransporterProfileRequest, decode, parse_location_body,
 };
 use weelo_core::model::caller::Caller;
-use weelo_core::model::trip::OfferTimes;
-use weelo_core::usecases::api::{Bookings, Created, Devices, Orders, Profiles, TrackingIngest};
+use weelo_core::model::trip::{OfferTimes, TripStatus};
+use weelo_core::usecases::api::{Bookings, Created, Devices, Lists, Orders, Profiles, TrackingIngest};
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
@@ -25,34 +26,54 @@ pub(crate) struct UseCases {
     pub(crate) devices: Devices<DynamoStore, SnsPushRegistry>,
     pub(crate) profiles: Profiles<DynamoStore>,
     pub(crate) tracking: TrackingIngest<KafkaEventBus>,
+    pub(crate) lists: Lists<DynamoStore>,
 }
 
 impl UseCases {
-    pub(crate) fn new(store: &DynamoStore, bus: &KafkaEventBus, push: SnsPushRegistry, times: OfferTimes) -> Self {
+    pub(crate) fn new(
+        store: &DynamoStore,
+        bus: &KafkaEventBus,
+        push: SnsPushRegistry,
+        times: OfferTimes,
+        cursor_key: CursorKey,
+    ) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), bus.clone(), times),
             orders: Orders::new(store.clone(), bus.clone(), times),
             devices: Devices::new(store.clone(), push),
             profiles: Profiles::new(store.clone()),
             tracking: TrackingIngest::new(bus.clone()),
+            lists: Lists::new(store.clone(), cursor_key),
         }
     }
 }
 
-/// Runs `route` for `caller` with this body and `Idempotency-Key` header.
+/// What a request carries besides its route and caller.
+pub(crate) struct Input<'a> {
+    pub(crate) body: &'a [u8],
+    /// The query string, without `?` (empty when none).
+    pub(crate) query: &'a str,
+    pub(crate) idempotency_key: Option<&'a str>,
+}
+
+/// Runs `route` for `caller` with this input.
 pub(crate) async fn handle(
     app: &UseCases,
     route: Route<'_>,
     caller: &Caller,
-    body: &[u8],
-    idempotency_key: Option<&str>,
+    input: Input<'_>,
 ) -> Result<Response<Body>, ServiceError> {
+    let Input { body, query, idempotency_key } = input;
     let key = || idempotency_key.map(IdempotencyKey::parse).transpose();
     Ok(match route {
         Route::Health => respond::json(200, &serde_json::json!({ "status": "ok" })),
         Route::RegisterDevice => {
             let device = decode::<RegisterDeviceRequest>(body)?.validate()?;
             created_or_ok(app.devices.register(caller, device).await?, 201, 200)
+        }
+        Route::DeleteDevice(id) => {
+            app.devices.delete(caller, id).await?;
+            respond::no_content()
         }
         Route::PutTransporterProfile => {
             let transporter = caller.transporter()?;
@@ -69,6 +90,11 @@ pub(crate) async fn handle(
             let customer = caller.customer()?;
             let booking = decode::<CreateBookingRequest>(body)?.validate(Utc::now())?;
             created_or_ok(app.bookings.create(&customer, booking, key()?.as_ref()).await?, 201, 201)
+        }
+        Route::ListBookings => {
+            let customer = caller.customer()?;
+            let query = ListQuery::parse(query, &TripStatus::ALL)?;
+            respond::json(200, &app.lists.bookings(&customer, query).await?)
         }
         Route::GetBooking(id) => respond::json(200, &app.bookings.get(caller, id).await?),
         Route::AcceptBooking(id) => respond::json(200, &app.bookings.accept(&caller.transporter()?, id).await?),

@@ -15,6 +15,11 @@ pub fn json(status: u16, value: &impl Serialize) -> Response<Body> {
         .expect("a response with valid status and headers")
 }
 
+/// 204: done, nothing to say.
+pub fn no_content() -> Response<Body> {
+    Response::builder().status(204).body(Body::Empty).expect("a response with a valid status")
+}
+
 #[derive(Serialize)]
 struct ErrorEnvelope<'a> {
     error: ErrorBody<'a>,

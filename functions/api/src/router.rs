@@ -8,9 +8,11 @@ use weelo_core::model::trip::TripStep;
 pub enum Route<'a> {
     Health,
     RegisterDevice,
+    DeleteDevice(&'a str),
     PutTransporterProfile,
     IngestLocation,
     CreateBooking,
+    ListBookings,
     GetBooking(&'a str),
     AcceptBooking(&'a str),
     CancelBooking(&'a str),
@@ -51,12 +53,14 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 21] = [
+pub const ROUTES: [(&str, &str); 23] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
+    ("DELETE", "/v1/devices/{deviceId}"),
     ("PUT", "/v1/transporters/me"),
     ("POST", "/v1/tracking/location"),
     ("POST", "/v1/bookings"),
+    ("GET", "/v1/bookings"),
     ("GET", "/v1/bookings/{bookingId}"),
     ("POST", "/v1/bookings/{bookingId}/accept"),
     ("POST", "/v1/bookings/{bookingId}/cancel"),
@@ -87,9 +91,13 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
     let (route, allowed) = match segments.as_slice() {
         ["v1", "health"] => (on(method, Method::GET, Route::Health), "GET"),
         ["v1", "devices"] => (on(method, Method::POST, Route::RegisterDevice), "POST"),
+        ["v1", "devices", id] => (on(method, Method::DELETE, Route::DeleteDevice(id)), "DELETE"),
         ["v1", "transporters", "me"] => (on(method, Method::PUT, Route::PutTransporterProfile), "PUT"),
         ["v1", "tracking", "location"] => (on(method, Method::POST, Route::IngestLocation), "POST"),
-        ["v1", "bookings"] => (on(method, Method::POST, Route::CreateBooking), "POST"),
+        ["v1", "bookings"] => {
+            let route = on(method, Method::POST, Route::CreateBooking).or(on(method, Method::GET, Route::ListBookings));
+            (route, "GET, POST")
+        }
         ["v1", "bookings", id] => (on(method, Method::GET, Route::GetBooking(id)), "GET"),
         ["v1", "bookings", id, "accept"] => (on(method, Method::POST, Route::AcceptBooking(id)), "POST"),
         ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
@@ -126,7 +134,11 @@ mod tests {
     #[test]
     fn every_listed_route_is_served_by_its_method() {
         for (method, template) in ROUTES {
-            let path = template.replace("{bookingId}", "b").replace("{orderId}", "o").replace("{truckRequestId}", "t");
+            let path = template
+                .replace("{bookingId}", "b")
+                .replace("{orderId}", "o")
+                .replace("{truckRequestId}", "t")
+                .replace("{deviceId}", "d");
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             assert!(route(&method, &path).is_ok(), "{method} {path}");
         }

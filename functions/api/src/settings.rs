@@ -3,6 +3,7 @@
 
 use weelo_auth::VerifierConfig;
 use weelo_aws::{Timeouts, parsed_or};
+use weelo_core::contract::cursor::CursorKey;
 use weelo_core::model::trip::OfferTimes;
 use weelo_dynamo::Tables;
 use weelo_kafka::KafkaConfig;
@@ -22,6 +23,8 @@ pub struct Settings {
     /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`: when a new or released booking's search ends
     /// and when a scheduled one is offered.
     pub times: OfferTimes,
+    /// `CURSOR_KEY`: the secret list cursors are sealed with (base64, at least 32 bytes).
+    pub cursor_key: CursorKey,
 }
 
 impl Settings {
@@ -36,6 +39,8 @@ impl Settings {
                 parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
                 parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
             ),
+            cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
+                .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
         })
     }
 }

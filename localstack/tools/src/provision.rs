@@ -29,7 +29,10 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition
     let schema = key_schema(&table.hash_key, table.range_key.as_ref(), &mut attributes)?;
     let mut indexes = Vec::new();
     for index in &table.global_secondary_indexes {
-        let projection = Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build();
+        let projection = Projection::builder()
+            .projection_type(ProjectionType::from(index.projection.as_str()))
+            .set_non_key_attributes((!index.non_key_attributes.is_empty()).then(|| index.non_key_attributes.clone()))
+            .build();
         indexes.push(
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)

@@ -1,7 +1,9 @@
 //! The contracts with the outside: the events on the Kafka topics (CloudEvents, both ways) and
 //! the JSON request bodies of the HTTP API, decoded and validated into the use cases' commands;
-//! and the catalogue of push notifications the phones receive.
+//! and the query strings of the list routes; the cursors those lists hand out; and the catalogue
+//! of push notifications the phones receive.
 
+pub mod cursor;
 pub mod events;
 pub mod pushes;
 pub mod requests;

@@ -35,6 +35,44 @@ impl Booking {
 }
 
 /// The answer to `POST /v1/bookings`; replayed as-is for a repeated idempotency key.
+/// What a booking's card in a list shows (`GET /v1/bookings`); the booking itself has the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingSummary {
+    pub booking_id: BookingId,
+    pub status: BookingStatus,
+    pub pickup: Place,
+    pub drop: Place,
+    pub vehicle_type: VehicleType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// The transporter who holds (or held) it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_by: Option<UserId>,
+}
+
+impl BookingSummary {
+    /// The attributes a summary is read from: what the store's list index projects.
+    pub const FIELDS: [&'static str; 8] =
+        ["bookingId", "status", "pickup", "drop", "vehicleType", "scheduledAt", "createdAt", "acceptedBy"];
+}
+
+impl From<&Booking> for BookingSummary {
+    fn from(booking: &Booking) -> Self {
+        Self {
+            booking_id: booking.booking_id,
+            status: booking.status(),
+            pickup: booking.pickup.clone(),
+            drop: booking.drop.clone(),
+            vehicle_type: booking.vehicle_type,
+            scheduled_at: booking.scheduled_at,
+            created_at: booking.created_at,
+            accepted_by: booking.trip.accepted_by.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingReceipt {

@@ -120,4 +120,8 @@ impl PushRegistry for FakeRegistry {
         }
         Ok(format!("endpoint/{token}"))
     }
+
+    async fn delete_endpoint(&self, _endpoint_arn: &str) -> Result<(), PushRegistrationError> {
+        Ok(())
+    }
 }

@@ -5,7 +5,7 @@
 //! rules can be tested without a stack. The adapter itself is tested against the emulator.
 
 use crate::contract::events::EventRecord;
-use crate::model::booking::Booking;
+use crate::model::booking::{Booking, BookingStatus, BookingSummary};
 use crate::model::device::Device;
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
@@ -186,6 +186,26 @@ impl BookingStore for MemoryStore {
         due.sort_by_key(|b| b.trip.due_at);
         due.truncate(limit);
         Ok(due)
+    }
+
+    /// Newest first by id (ids are time-ordered), as the adapter's index; the position is the id.
+    async fn customer_bookings(
+        &self,
+        customer: &UserId,
+        statuses: &[BookingStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<BookingSummary>, StoreError> {
+        let (tables, limit) = (self.lock(), limit.max(1));
+        let mut mine: Vec<&Booking> = tables
+            .bookings
+            .values()
+            .filter(|b| &b.customer_id == customer && (statuses.is_empty() || statuses.contains(&b.status())))
+            .filter(|b| after.is_none_or(|after| b.booking_id.to_string().as_str() < after.as_str()))
+            .collect();
+        mine.sort_by_key(|b| std::cmp::Reverse(b.booking_id.to_string()));
+        let next = (mine.len() > limit).then(|| PagePosition::new(mine[limit - 1].booking_id.to_string()));
+        Ok(Page { items: mine.into_iter().take(limit).map(BookingSummary::from).collect(), next })
     }
 }
 

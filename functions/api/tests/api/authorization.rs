@@ -12,7 +12,7 @@ use weelo_api::router::ROUTES;
 use weelo_core::contract::events::Topic;
 use weelo_core::model::ids::{OrderId, TruckRequestId};
 use weelo_core::model::trip::OfferTimes;
-use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore};
+use weelo_core::ports::{BookingStore, DeviceStore, OfferStore, OfferSubject, OrderStore};
 
 /// Who a route is for, and whether it names a resource that belongs to someone.
 struct RouteRule {
@@ -35,11 +35,15 @@ fn rule(method: &str, template: &str) -> RouteRule {
         | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver")
         | ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/release") => Some("transporter"),
         ("POST", "/v1/bookings")
+        | ("GET", "/v1/bookings")
         | ("POST", "/v1/bookings/{bookingId}/cancel")
         | ("GET", "/v1/bookings/{bookingId}/location")
         | ("POST", "/v1/orders")
         | ("POST", "/v1/orders/{orderId}/cancel") => Some("customer"),
-        ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") | ("GET", "/v1/orders/{orderId}") => None,
+        ("POST", "/v1/devices")
+        | ("DELETE", "/v1/devices/{deviceId}")
+        | ("GET", "/v1/bookings/{bookingId}")
+        | ("GET", "/v1/orders/{orderId}") => None,
         other => panic!("the authorization matrix has no rule for {other:?}: add one"),
     };
     RouteRule { role, owned_resource: template.contains('{') }
@@ -72,10 +76,14 @@ async fn sns_endpoints_with_token(token: &str) -> usize {
 
 #[tokio::test]
 async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
-    // GIVEN a customer's booking offered to one transporter, and their order whose first line
-    // (holding the truck request below) is offered to the same transporter
+    // GIVEN a customer with a registered phone, their booking offered to one transporter, and
+    // their order whose first line (holding the truck request below) is offered to the same one
     let app = spawn_app().await;
     let (owner, offered) = (User::customer(), User::transporter());
+    let phone = json!({ "platform": "android", "token": owner.phone_token });
+    let device = app.call("POST", "/v1/devices", Some(&owner), Some(phone)).await;
+    assert_eq!(device.status, 201, "{}", device.body);
+    let device_id = weelo_core::model::ids::DeviceId::parse(device.body["deviceId"].as_str().unwrap()).unwrap();
     let booking = app.call("POST", "/v1/bookings", Some(&owner), Some(booking_body())).await;
     assert_eq!(booking.status, 201, "{}", booking.body);
     let booking_id = booking.body["bookingId"].as_str().unwrap().to_owned();
@@ -107,7 +115,8 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         let path = template
             .replace("{bookingId}", &booking_id)
             .replace("{orderId}", &order_id.to_string())
-            .replace("{truckRequestId}", &truck_request.to_string());
+            .replace("{truckRequestId}", &truck_request.to_string())
+            .replace("{deviceId}", &device_id.to_string());
         let body = match *template {
             "/v1/devices" => json!({ "platform": "android", "token": device_token }),
             "/v1/transporters/me" => json!({ "vehicleTypes": ["tipper"], "available": true }),
@@ -150,9 +159,9 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         }
     }
 
-    // THEN 94 requests were refused, and nothing names the owner, the offered transporter, any
-    // stranger, the booking, the order or the truck request in a write since the mark
-    assert_eq!(refusals, 94);
+    // THEN 103 requests were refused, and nothing names the owner, the offered transporter, any
+    // stranger, the booking, the order, the truck request or the device in a write since the mark
+    assert_eq!(refusals, 103);
     let mut names: Vec<String> = vec![
         owner.id.clone(),
         offered.id.clone(),
@@ -160,6 +169,7 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         order_id.to_string(),
         truck_request.to_string(),
         device_token.clone(),
+        device_id.to_string(),
     ];
     names.extend(strangers);
     for name in &names {
@@ -177,4 +187,7 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         assert!(events.is_empty(), "a refused request published on {}: {:?}", topic.name(), events[0].value_text());
     }
     assert_eq!(sns_endpoints_with_token(&device_token).await, 0);
+    // AND the owner's phone is still registered, its endpoint still there
+    assert!(store.get_device(&owner.user_id(), device_id).await.unwrap().is_some());
+    assert_eq!(sns_endpoints_with_token(&owner.phone_token).await, 1);
 }

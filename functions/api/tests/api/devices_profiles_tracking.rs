@@ -139,3 +139,41 @@ async fn gps_ingest_rejects_bad_points_and_other_roles() {
     let forbidden = app.call("POST", "/v1/tracking/location", Some(&User::customer()), Some(point(json!({})))).await;
     assert_eq!(forbidden.status, 403);
 }
+
+#[tokio::test]
+async fn logging_a_phone_out_deletes_its_endpoint_and_device_and_only_its_owner_may() {
+    // GIVEN a customer with a registered phone
+    let app = spawn_app().await;
+    let owner = User::customer();
+    let token = unique("fcm-token");
+    let registered =
+        app.call("POST", "/v1/devices", Some(&owner), Some(json!({ "platform": "android", "token": token }))).await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let device_id = DeviceId::parse(registered.body["deviceId"].as_str().unwrap()).unwrap();
+    let path = format!("/v1/devices/{device_id}");
+    let endpoint_arn = app.app().store.get_device(&owner.user_id(), device_id).await.unwrap().unwrap().endpoint_arn;
+    let sns = aws_sdk_sns::Client::new(&aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await);
+    // moto's data dump keeps deleted endpoints, so ask SNS itself.
+    let endpoint_exists = async || sns.get_endpoint_attributes().endpoint_arn(&endpoint_arn).send().await.is_ok();
+    assert!(endpoint_exists().await);
+
+    // WHEN someone else tries to log it out
+    let stranger = app.call("DELETE", &path, Some(&User::customer()), None).await;
+
+    // THEN it is not found for them, and the phone is still registered
+    assert_eq!(stranger.status, 404, "{}", stranger.body);
+    assert!(app.app().store.get_device(&owner.user_id(), device_id).await.unwrap().is_some());
+    assert!(endpoint_exists().await);
+
+    // WHEN the owner logs it out, and again
+    let logout = app.call("DELETE", &path, Some(&owner), None).await;
+    let again = app.call("DELETE", &path, Some(&owner), None).await;
+
+    // THEN 204 with no body, its SNS endpoint and its device are gone, and the second is a 404
+    assert_eq!((logout.status, &logout.body), (204, &serde_json::Value::Null));
+    assert!(!endpoint_exists().await, "the endpoint is still in SNS");
+    assert!(app.app().store.list_devices(&owner.user_id()).await.unwrap().is_empty());
+    assert_eq!(again.status, 404, "{}", again.body);
+    let malformed = app.call("DELETE", "/v1/devices/not-a-uuid", Some(&owner), None).await;
+    assert_eq!(malformed.status, 404, "{}", malformed.body);
+}

@@ -48,7 +48,10 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
         // Devices are for both roles, and a booking's or order's visibility answers 404: no 403 there.
         let role_restricted = !matches!(
             (method.as_str(), path.as_str()),
-            ("POST", "/v1/devices") | ("GET", "/v1/bookings/{bookingId}") | ("GET", "/v1/orders/{orderId}")
+            ("POST", "/v1/devices")
+                | ("DELETE", "/v1/devices/{deviceId}")
+                | ("GET", "/v1/bookings/{bookingId}")
+                | ("GET", "/v1/orders/{orderId}")
         );
         assert_eq!(
             statuses.contains("403"),

@@ -172,3 +172,35 @@ async fn an_order_for_fifty_trucks_is_offered_by_type_and_a_truck_request_goes_t
     let told = eventually(60, async || pushes_by_phone(&order_id).await.contains_key(&customer.phone_token)).await;
     assert!(told, "the customer was not told who accepted");
 }
+
+#[tokio::test]
+async fn a_phone_logged_out_gets_no_more_offers_while_the_phone_still_logged_in_does() {
+    // GIVEN two transporters with phones near one city, one of whom logs their phone out
+    let api = e2e_api();
+    let _bridge = Bridge::start(&unique("-e2e")).await;
+    let centre = private_city();
+    let stays = User::with_phone(&api, "transporter").await;
+    let leaves = User::with_phone(&api, "transporter").await;
+    for driver in [&stays, &leaves] {
+        api.drive(driver, "tipper", true, centre).await;
+    }
+    wait_until_located(&[stays.clone(), leaves.clone()]).await;
+    let phone = json!({"platform": "android", "token": leaves.phone_token});
+    let registered = api.call("POST", "/v1/devices", Some(&leaves), Some(phone)).await;
+    let device_id = registered.body["deviceId"].as_str().expect("the phone's device id").to_owned();
+    let logout = api.call("DELETE", &format!("/v1/devices/{device_id}"), Some(&leaves), None).await;
+    assert_eq!(logout.status, 204, "{logout:?}");
+
+    // WHEN a customer books a tipper there
+    let customer = User::with_phone(&api, "customer").await;
+    let booked = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre, "tipper"))).await;
+    assert_eq!(booked.status, 201, "{booked:?}");
+    let booking_id = booked.body["bookingId"].as_str().unwrap().to_owned();
+
+    // THEN the phone still logged in gets the offer, and the logged-out phone gets nothing
+    let arrived = eventually(120, async || pushes_by_phone(&booking_id).await.contains_key(&stays.phone_token)).await;
+    assert!(arrived, "the logged-in phone got no offer");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let counts = pushes_by_phone(&booking_id).await;
+    assert!(!counts.contains_key(&leaves.phone_token), "a logged-out phone was pushed: {counts:?}");
+}

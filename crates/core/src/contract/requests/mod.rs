@@ -8,11 +8,13 @@ mod bookings;
 mod devices;
 mod location;
 mod orders;
+mod queries;
 
 pub use bookings::{CreateBookingRequest, NewBooking};
 pub use devices::{NewDevice, ProfileUpdate, RegisterDeviceRequest, TransporterProfileRequest};
 pub use location::{LocationPointInput, parse_location_body};
 pub use orders::{CreateOrderRequest, NewOrder, TruckLineInput};
+pub use queries::{ListQuery, PageLimit};
 
 use crate::error::ValidationError;
 use crate::model::geo::{GeoPoint, Place};

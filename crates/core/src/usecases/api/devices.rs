@@ -1,4 +1,4 @@
-//! [`Devices`]: a user registers a phone for pushes. [`Profiles`]: a transporter says which trucks
+//! [`Devices`]: a user registers a phone for pushes, and logs it out. [`Profiles`]: a transporter says which trucks
 //! they run and whether they take work now.
 
 use super::Created;
@@ -50,6 +50,21 @@ impl<S: DeviceStore, P: PushRegistry> Devices<S, P> {
         };
         let created = self.store.put_device_if_absent(&device).await?;
         Ok(Created { value: DeviceReceipt { device_id }, replayed: !created })
+    }
+
+    /// `DELETE /v1/devices/{deviceId}`: the endpoint first, then the device, so a failure in
+    /// between leaves a device whose pushes fail as "endpoint gone" (and which fcm-consumer then
+    /// forgets) rather than a live endpoint nobody can reach. Another user's device is not found.
+    pub async fn delete(&self, caller: &Caller, device_id: &str) -> Result<(), ServiceError> {
+        let not_found = ServiceError::NotFound { what: "device" };
+        let Ok(device_id) = DeviceId::parse(device_id) else { return Err(not_found) };
+        let owner = &caller.user_id;
+        let Some(device) = self.store.get_device(owner, device_id).await? else { return Err(not_found) };
+        self.push.delete_endpoint(&device.endpoint_arn).await.map_err(|error| {
+            tracing::warn!(%error, "push registry unavailable");
+            ServiceError::Unavailable { what: "the push service" }
+        })?;
+        Ok(self.store.delete_device(owner, device_id).await?)
     }
 }
 

@@ -6,12 +6,14 @@
 mod bookings;
 mod devices;
 mod idempotency;
+mod lists;
 mod orders;
 mod refusals;
 mod tracking;
 
 pub use bookings::Bookings;
 pub use devices::{Devices, Profiles};
+pub use lists::{Listing, Lists};
 pub use orders::Orders;
 pub use tracking::TrackingIngest;
 

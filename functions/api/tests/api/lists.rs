@@ -1,0 +1,160 @@
+//! What the apps read back: a customer's bookings page by page, and the cursors that carry a
+//! listing from one page to the next (sealed: a forged, cut, borrowed or re-used one is a 400).
+
+use crate::support::*;
+use serde_json::Value;
+use std::collections::HashSet;
+
+async fn create_booking(app: &ApiClient, customer: &User) -> String {
+    let response = app.call("POST", "/v1/bookings", Some(customer), Some(booking_body())).await;
+    assert_eq!(response.status, 201, "{}", response.body);
+    response.body["bookingId"].as_str().unwrap().to_owned()
+}
+
+async fn create_bookings(app: &ApiClient, customer: &User, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        ids.push(create_booking(app, customer).await);
+    }
+    ids
+}
+
+/// One page of `GET /v1/bookings?{query}` as `who`: its ids and its next cursor.
+async fn page(app: &ApiClient, who: &User, query: &str) -> (Vec<String>, Option<String>) {
+    let answer = app.call("GET", &format!("/v1/bookings?{query}"), Some(who), None).await;
+    assert_eq!(answer.status, 200, "{query}: {}", answer.body);
+    let ids = answer.body["items"].as_array().unwrap().iter().map(|b| b["bookingId"].as_str().unwrap().to_owned());
+    (ids.collect(), answer.body["nextCursor"].as_str().map(str::to_owned))
+}
+
+fn encoded(cursor: &str) -> String {
+    form_urlencoded::byte_serialize(cursor.as_bytes()).collect()
+}
+
+#[tokio::test]
+async fn two_hundred_fifty_bookings_read_seven_at_a_time_come_back_once_each_newest_first_while_more_are_made() {
+    // GIVEN a customer with 250 bookings
+    let app = spawn_app().await;
+    let customer = User::customer();
+    let made = create_bookings(&app, &customer, 250).await;
+
+    // WHEN they read them seven at a time, booking again between pages
+    let (mut read, mut cursor) = page(&app, &customer, "limit=7").await;
+    let mut made_while_reading = Vec::new();
+    let mut pages = 1;
+    while let Some(next) = cursor {
+        if pages % 6 == 0 {
+            made_while_reading.push(create_booking(&app, &customer).await);
+        }
+        let (ids, after) = page(&app, &customer, &format!("limit=7&cursor={}", encoded(&next))).await;
+        assert!(ids.len() <= 7);
+        read.extend(ids);
+        cursor = after;
+        pages += 1;
+    }
+
+    // THEN every booking made before the first page comes back exactly once, newest first, and
+    // none made while reading (they are newer than the first page)
+    assert_eq!(pages, 36, "250 bookings in pages of 7");
+    let expected: Vec<String> = made.iter().rev().cloned().collect();
+    assert_eq!(read, expected);
+    assert!(made_while_reading.iter().all(|id| !read.contains(id)));
+
+    // AND a new first page starts with the newest of them
+    let (first, _) = page(&app, &customer, "limit=7").await;
+    assert_eq!(first[0], *made_while_reading.last().unwrap());
+}
+
+#[tokio::test]
+async fn a_status_filter_lists_only_those_bookings_and_another_customer_sees_none_of_them() {
+    // GIVEN a customer with five bookings, two of them cancelled
+    let app = spawn_app().await;
+    let customer = User::customer();
+    let ids = create_bookings(&app, &customer, 5).await;
+    for id in &ids[1..3] {
+        let answer = app.call("POST", &format!("/v1/bookings/{id}/cancel"), Some(&customer), None).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+
+    // WHEN they list by status, and someone else lists theirs
+    let (cancelled, _) = page(&app, &customer, "status=cancelled").await;
+    let (searching, _) = page(&app, &customer, "status=searching&limit=100").await;
+    let (both, _) = page(&app, &customer, "status=searching,cancelled").await;
+    let (others, next) = page(&app, &User::customer(), "").await;
+
+    // THEN each list holds exactly the bookings in those statuses
+    assert_eq!(cancelled, vec![ids[2].clone(), ids[1].clone()]);
+    assert_eq!(searching, vec![ids[4].clone(), ids[3].clone(), ids[0].clone()]);
+    assert_eq!(both.iter().collect::<HashSet<_>>(), ids.iter().collect::<HashSet<_>>());
+    assert_eq!((others.len(), next), (0, None));
+}
+
+#[tokio::test]
+async fn a_page_answer_carries_what_the_booking_card_shows() {
+    // GIVEN a booking
+    let app = spawn_app().await;
+    let customer = User::customer();
+    let id = create_booking(&app, &customer).await;
+
+    // WHEN the customer lists their bookings
+    let answer = app.call("GET", "/v1/bookings", Some(&customer), None).await;
+
+    // THEN the item has the card's fields, and the last page says there is no next one
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let item = &answer.body["items"][0];
+    assert_eq!(item["bookingId"], id.as_str());
+    assert_eq!(item["status"], "searching");
+    assert_eq!(item["vehicleType"], "tipper");
+    assert_eq!(item["pickup"]["address"], "Andheri East, Mumbai");
+    assert!(item["createdAt"].is_string() && item["drop"]["lat"].is_number());
+    assert_eq!(answer.body["nextCursor"], Value::Null);
+}
+
+#[tokio::test]
+async fn forged_cut_borrowed_and_other_query_cursors_are_refused_with_400() {
+    // GIVEN a customer part-way through their bookings, and another customer
+    let app = spawn_app().await;
+    let (customer, other) = (User::customer(), User::customer());
+    create_bookings(&app, &customer, 3).await;
+    create_bookings(&app, &other, 3).await;
+    let (_, cursor) = page(&app, &customer, "limit=1").await;
+    let cursor = cursor.expect("a next page");
+    let (body, tag) = cursor.split_once('.').unwrap();
+    let forged_body = format!("eyJib29raW5nSWQiOnsiUyI6IngifX0.{tag}");
+    let altered_tag = format!("{body}.{}{}", if tag.starts_with('A') { 'B' } else { 'A' }, &tag[1..]);
+
+    for (why, who, query) in [
+        ("forged", &customer, format!("limit=1&cursor={}", encoded(&forged_body))),
+        ("altered", &customer, format!("limit=1&cursor={}", encoded(&altered_tag))),
+        ("truncated", &customer, format!("limit=1&cursor={}", encoded(&cursor[..cursor.len() - 4]))),
+        ("another user's", &other, format!("limit=1&cursor={}", encoded(&cursor))),
+        ("another query's", &customer, format!("limit=1&status=cancelled&cursor={}", encoded(&cursor))),
+    ] {
+        // WHEN the cursor comes back changed, from someone else, or with another filter
+        let answer = app.call("GET", &format!("/v1/bookings?{query}"), Some(who), None).await;
+
+        // THEN it is a 400 naming the cursor, and no items
+        assert_eq!(answer.status, 400, "{why}: {}", answer.body);
+        assert_eq!(answer.body["error"]["details"][0]["field"], "cursor", "{why}");
+        assert!(answer.body.get("items").is_none(), "{why}");
+    }
+
+    // AND the genuine cursor still works, with another limit too
+    let (next, _) = page(&app, &customer, &format!("limit=2&cursor={}", encoded(&cursor))).await;
+    assert_eq!(next.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_list_parameters_answer_400_naming_each_and_a_transporter_may_not_list_bookings() {
+    let app = spawn_app().await;
+    let customer = User::customer();
+    for (query, field) in
+        [("limit=0", "limit"), ("limit=101", "limit"), ("status=lost", "status"), ("sort=new", "sort")]
+    {
+        let answer = app.call("GET", &format!("/v1/bookings?{query}"), Some(&customer), None).await;
+        assert_eq!(answer.status, 400, "{query}: {}", answer.body);
+        assert_eq!(answer.body["error"]["details"][0]["field"], field, "{query}");
+    }
+    let answer = app.call("GET", "/v1/bookings", Some(&User::transporter()), None).await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+}
