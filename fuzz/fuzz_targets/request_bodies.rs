@@ -1,5 +1,5 @@
 //! Any bytes as the body of every api operation that reads one, as an Idempotency-Key and as a list
-//! route's query string: decoding and validation must answer Ok or a ValidationError (a 400), never
+//! read route's query string (lists and tracks): decoding and validation must answer Ok or a ValidationError (a 400), never
 //! panic; whatever passes validation must be storable (finite numbers, none too small for
 //! DynamoDB), and a parsed query must be within its limits.
 #![no_main]
@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
-    IdempotencyKey, ListQuery, PageLimit, parse_location_body,
+    IdempotencyKey, ListQuery, MAX_CURSOR_CHARS, PageLimit, TrackQuery, parse_location_body,
 };
 use weelo_core::model::trip::TripStatus;
 
@@ -48,7 +48,19 @@ fuzz_target!(|body: &[u8]| {
         if let Ok(query) = ListQuery::parse(text, &TripStatus::ALL) {
             let limit = query.limit.get();
             assert!((1..=usize::from(PageLimit::MAX)).contains(&limit), "{limit}");
-            assert!(query.cursor.is_none_or(|c| !c.is_empty() && c.len() <= ListQuery::<TripStatus>::MAX_CURSOR_CHARS));
+            assert!(query.cursor.is_none_or(|c| !c.is_empty() && c.len() <= MAX_CURSOR_CHARS));
+        }
+        // A list without statuses (`GET /v1/trips`) takes none.
+        if let Ok(query) = ListQuery::<TripStatus>::parse(text, &[]) {
+            assert!(query.statuses.is_empty());
+        }
+        if let Ok(query) = TrackQuery::parse(text) {
+            let limit = query.limit.get();
+            assert!((1..=usize::from(TrackQuery::MAX_POINTS)).contains(&limit), "{limit}");
+            assert!(query.cursor.is_none_or(|c| !c.is_empty() && c.len() <= MAX_CURSOR_CHARS));
+            if let (Some(since), Some(until)) = (query.since, query.until) {
+                assert!(since <= until, "{since} > {until}");
+            }
         }
     }
 });

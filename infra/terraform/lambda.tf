@@ -28,14 +28,20 @@ locals {
         bookings = ["dynamodb:GetItem", "dynamodb:PutItem"]
         # GET /v1/bookings: a customer's bookings, a page at a time.
         "bookings/index/by-customer" = ["dynamodb:Query"]
+        # GET /v1/trips: a transporter's bookings and truck requests (whose orders' places are
+        # read with BatchGetItem).
+        "bookings/index/by-transporter" = ["dynamodb:Query"]
+        "orders/index/by-transporter"   = ["dynamodb:Query"]
         # PutItem: orders and truck steps; UpdateItem: a cancel; ConditionCheckItem: an accept
         # is written only while its order is not cancelled.
-        orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"]
+        orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"]
         offers = ["dynamodb:GetItem"]
         # GetItem: why an accept was refused (no profile, another trip). UpdateItem: PUT
         # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
         transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
         positions    = ["dynamodb:GetItem"]
+        # A trip's track: a range of the truck's points, a page at a time.
+        location-history = ["dynamodb:Query"]
         # DeleteItem: DELETE /v1/devices/{deviceId} (logout).
         devices     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
         idempotency = ["dynamodb:GetItem", "dynamodb:PutItem"]

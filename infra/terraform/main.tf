@@ -39,6 +39,8 @@ locals {
     "POST /v1/bookings/{bookingId}/deliver"                             = { public = false }
     "POST /v1/bookings/{bookingId}/release"                             = { public = false }
     "GET /v1/bookings/{bookingId}/location"                             = { public = false }
+    "GET /v1/bookings/{bookingId}/track"                                = { public = false }
+    "GET /v1/trips"                                                     = { public = false }
     "POST /v1/orders"                                                   = { public = false }
     "GET /v1/orders/{orderId}"                                          = { public = false }
     "POST /v1/orders/{orderId}/cancel"                                  = { public = false }
@@ -47,5 +49,6 @@ locals {
     "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/pickup"  = { public = false }
     "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver" = { public = false }
     "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/release" = { public = false }
+    "GET /v1/orders/{orderId}/truck-requests/{truckRequestId}/track"    = { public = false }
   }
 }

@@ -5,7 +5,7 @@
 //! # Layout
 //!
 //! - [`model`]: domain values and entities (ids, places and the H3 grid, vehicles, callers,
-//!   bookings, orders, devices, profiles, GPS points).
+//!   bookings, orders and their trips, devices, profiles, GPS points).
 //! - [`contract`]: the event contract on Kafka (CloudEvents, both ways) and the HTTP request
 //!   bodies, decoded and validated into commands.
 //! - [`ports`]: what the use cases need from the outside (stores, the event bus, push), as traits.

@@ -9,7 +9,7 @@ use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
 use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
-use crate::model::trip::TripRef;
+use crate::model::trip::{TripRef, TripSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -255,6 +255,21 @@ pub trait GeoIndexStore: Send + Sync {
     async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError>;
 }
 
+/// The trips transporters won, across bookings and orders.
+#[async_trait]
+pub trait TripStore: Send + Sync {
+    /// Up to `limit` of the trips `transporter` holds or held to the end (bookings and truck
+    /// requests; not those they released), the latest accepted first, starting after `after`:
+    /// queries on indexes, never a scan. A transporter holds one trip at a time and accepts
+    /// another only once it ended, so the trip they hold comes first.
+    async fn transporter_trips(
+        &self,
+        transporter: &UserId,
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<TripSummary>, StoreError>;
+}
+
 /// Every GPS point, kept for 7 days.
 #[async_trait]
 pub trait LocationHistoryStore: Send + Sync {
@@ -263,6 +278,16 @@ pub trait LocationHistoryStore: Send + Sync {
         &self,
         points: &[(EventId, crate::contract::events::LocationUpdated)],
     ) -> Result<(), StoreError>;
+    /// Up to `limit` of `transporter`'s points recorded from `from` to `until` (both inclusive),
+    /// oldest first, starting after `after`: a query on the history's key, never a scan.
+    async fn track(
+        &self,
+        transporter: &UserId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<crate::model::location::LocationPoint>, StoreError>;
 }
 
 /// The right to push one (notification, device) pair, held by one delivery.
@@ -316,11 +341,27 @@ pub trait Outbox: Send + Sync {
 
 /// All the storage the api needs.
 pub trait Store:
-    BookingStore + OrderStore + OfferStore + IdempotencyStore + TransporterStore + DeviceStore + Outbox
+    BookingStore
+    + OrderStore
+    + OfferStore
+    + IdempotencyStore
+    + TransporterStore
+    + DeviceStore
+    + LocationHistoryStore
+    + TripStore
+    + Outbox
 {
 }
-impl<T: BookingStore + OrderStore + OfferStore + IdempotencyStore + TransporterStore + DeviceStore + Outbox> Store
-    for T
+impl<T> Store for T where
+    T: BookingStore
+        + OrderStore
+        + OfferStore
+        + IdempotencyStore
+        + TransporterStore
+        + DeviceStore
+        + LocationHistoryStore
+        + TripStore
+        + Outbox
 {
 }
 

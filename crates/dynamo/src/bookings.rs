@@ -5,7 +5,7 @@
 //! newest first, projecting only what a list shows.
 
 use crate::items::BookingItem;
-use crate::pages::NewestFirst;
+use crate::pages::KeyPage;
 use crate::requests::*;
 use crate::{DUE_SHARDS, DynamoStore};
 use async_trait::async_trait;
@@ -62,10 +62,12 @@ impl BookingStore for DynamoStore {
         after: Option<&PagePosition>,
     ) -> Result<Page<BookingSummary>, StoreError> {
         let (items, next) = self
-            .newest_first(NewestFirst {
+            .page(KeyPage {
                 table: &self.tables.bookings,
-                index: "by-customer",
+                index: Some("by-customer"),
                 hash: ("customerId", customer.to_string()),
+                range: None,
+                newest_first: true,
                 key_attributes: &["customerId", "bookingId"],
                 statuses: statuses.iter().map(ToString::to_string).collect(),
                 limit,

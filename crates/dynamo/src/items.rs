@@ -8,6 +8,7 @@ use weelo_core::model::booking::Booking;
 use weelo_core::model::ids::{EventId, OrderId, TruckRequestId};
 use weelo_core::model::location::Position;
 use weelo_core::model::order::{Order, TruckRequest};
+use weelo_core::model::trip::Trip;
 use weelo_core::ports::{IdempotencyRecord, OfferSubject};
 
 pub const ORDER_ITEM_ID: &str = "order";
@@ -17,7 +18,8 @@ pub fn truck_request_item_id(id: TruckRequestId) -> String {
     format!("{TRUCK_REQUEST_PREFIX}{id}")
 }
 
-/// A booking, and while it has a deadline, its place in the sparse `deadlines` index.
+/// A booking; while it has a deadline, its place in the sparse `deadlines` index; while someone
+/// holds it (or held it to the end), its place in their `by-transporter` index.
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingItem {
@@ -27,13 +29,22 @@ pub struct BookingItem {
     pub due_shard: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at_ms: Option<i64>,
 }
 
 impl BookingItem {
     pub fn new(booking: &Booking) -> Self {
         let (due_shard, due_at_ms) = due(booking.booking_id.as_uuid(), booking.trip.due_at);
-        Self { booking: booking.clone(), due_shard, due_at_ms }
+        Self { booking: booking.clone(), due_shard, due_at_ms, accepted_at_ms: accepted_at_ms(&booking.trip) }
     }
+}
+
+/// The `by-transporter` indexes' sort key: when the holder accepted (a number: RFC 3339 strings
+/// with varying fractional digits do not sort as text). None while nobody holds the trip, so a
+/// released trip leaves its releaser's list.
+fn accepted_at_ms(trip: &Trip) -> Option<i64> {
+    trip.accepted_by.as_ref().and(trip.accepted_at).map(|at| at.timestamp_millis())
 }
 
 /// The `deadlines` index attributes of an item due at `due_at` (none when it has no deadline).
@@ -61,6 +72,9 @@ pub struct TruckRequestItem {
     pub due_shard: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at_ms: Option<i64>,
+    /// While someone holds it (or held it to the end), its place in their `by-transporter` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted_at_ms: Option<i64>,
 }
 
 impl TruckRequestItem {
@@ -71,6 +85,7 @@ impl TruckRequestItem {
             request: request.clone(),
             due_shard,
             due_at_ms,
+            accepted_at_ms: accepted_at_ms(&request.trip),
         }
     }
 }

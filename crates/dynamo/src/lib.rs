@@ -21,6 +21,7 @@ mod pages;
 mod push_log;
 mod requests;
 mod transporters;
+mod trips;
 
 use aws_sdk_dynamodb::Client;
 
@@ -90,7 +91,7 @@ pub const OFFER_TTL_SECS: i64 = 30 * 24 * 3600;
 /// Geo-index entries expire a day after their point.
 pub const GEO_ENTRY_TTL_SECS: i64 = 24 * 3600;
 /// GPS history is kept 7 days.
-pub const HISTORY_TTL_SECS: i64 = 7 * 24 * 3600;
+pub const HISTORY_TTL_SECS: i64 = weelo_core::model::location::HISTORY_RETENTION_DAYS * 24 * 3600;
 /// Push-log entries outlive any redelivery of a notification (Kafka keeps 7 days).
 pub const PUSH_LOG_TTL_SECS: i64 = 8 * 24 * 3600;
 /// Shards of the sparse `pending` index of the outbox (see tables.json).

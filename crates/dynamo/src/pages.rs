@@ -1,7 +1,8 @@
-//! Pages of an index, newest first, optionally filtered by status, each with the position the next
-//! page starts from. The position is the index key of the last item the page returns (or, when the
-//! read budget ran out first, of the last item DynamoDB evaluated), so an item added between two
-//! pages (newer, hence before the position) is never read twice and none after it is skipped.
+//! Pages of a partition (of a table or an index), newest or oldest first, optionally within a range
+//! of sort keys and filtered by status, each with the position the next page starts from. The
+//! position is the key of the last item the page returns (or, when the read budget ran out first,
+//! of the last item DynamoDB evaluated), so an item added between two pages before the position is
+//! never read twice and none after it is skipped.
 
 use crate::DynamoStore;
 use crate::requests::{Item, classify, internal};
@@ -13,11 +14,15 @@ use weelo_core::ports::{PagePosition, StoreError};
 /// whole partition (the page then ends early, with a cursor, as DynamoDB's own 1 MB pages do).
 const READS_PER_PAGE: usize = 4;
 
-/// One page of `index` on `table` for the partition `hash = value`, newest first.
-pub(crate) struct NewestFirst<'a> {
+/// One page of the partition `hash = value` of `table` (or of its `index`).
+pub(crate) struct KeyPage<'a> {
     pub table: &'a str,
-    pub index: &'a str,
+    pub index: Option<&'a str>,
     pub hash: (&'a str, String),
+    /// Only items whose sort key (named first) is from the second to the third value, inclusive.
+    pub range: Option<(&'a str, String, String)>,
+    /// Descending sort keys (newest first for time-ordered keys), or ascending.
+    pub newest_first: bool,
     /// Every attribute of the position: the table's key and the index's key.
     pub key_attributes: &'a [&'a str],
     /// Only items whose `status` is one of these (all items when empty).
@@ -28,10 +33,7 @@ pub(crate) struct NewestFirst<'a> {
 
 impl DynamoStore {
     /// Up to `page.limit` items and the position after the last of them, or `None` at the end.
-    pub(crate) async fn newest_first(
-        &self,
-        page: NewestFirst<'_>,
-    ) -> Result<(Vec<Item>, Option<PagePosition>), StoreError> {
+    pub(crate) async fn page(&self, page: KeyPage<'_>) -> Result<(Vec<Item>, Option<PagePosition>), StoreError> {
         let mut start = page.after.map(|p| start_key(p, page.key_attributes)).transpose()?;
         let mut items: Vec<Item> = Vec::new();
         for _ in 0..READS_PER_PAGE {
@@ -41,13 +43,20 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(page.table)
-                .index_name(page.index)
+                .set_index_name(page.index.map(str::to_owned))
                 .key_condition_expression("#hash = :hash")
                 .expression_attribute_names("#hash", page.hash.0)
                 .expression_attribute_values(":hash", AttributeValue::S(page.hash.1.clone()))
-                .scan_index_forward(false)
+                .scan_index_forward(!page.newest_first)
                 .limit(wanted)
                 .set_exclusive_start_key(start.take());
+            if let Some((name, low, high)) = &page.range {
+                query = query
+                    .key_condition_expression("#hash = :hash AND #range BETWEEN :low AND :high")
+                    .expression_attribute_names("#range", *name)
+                    .expression_attribute_values(":low", AttributeValue::S(low.clone()))
+                    .expression_attribute_values(":high", AttributeValue::S(high.clone()));
+            }
             if !page.statuses.is_empty() {
                 let names: Vec<String> = (0..page.statuses.len()).map(|i| format!(":status{i}")).collect();
                 query = query.filter_expression(format!("#status IN ({})", names.join(", ")));
@@ -74,7 +83,7 @@ impl DynamoStore {
 }
 
 /// The position of `item`: its key attributes, as JSON (`{"bookingId": {"S": "…"}, …}`).
-fn position(item: &Item, key_attributes: &[&str]) -> Result<PagePosition, StoreError> {
+pub(crate) fn position(item: &Item, key_attributes: &[&str]) -> Result<PagePosition, StoreError> {
     let mut key = Map::new();
     for name in key_attributes {
         let value = match item.get(*name) {

@@ -1,4 +1,4 @@
-//! The requests every port module makes, in one place: single-item reads, every page of a query,
+//! The requests every port module makes, in one place: single-item and batch reads, every page of a query,
 //! writes at most [`REQUEST_CONCURRENCY`] at a time, batch writes retried until DynamoDB processed
 //! them, conditional writes, and the two transactions that write an aggregate together with its
 //! events (and idempotency record): create and transition. Also how SDK errors become
@@ -9,7 +9,7 @@ use crate::{DynamoStore, IDEMPOTENCY_TTL_SECS};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
@@ -176,6 +176,43 @@ impl DynamoStore {
             .await
             .map_err(classify)?;
         output.item.map(from_item).transpose()
+    }
+
+    /// One `BatchGetItem` of at most 100 `keys` of `table` (only the `projection`'s attributes,
+    /// when given), retrying the keys DynamoDB leaves unprocessed. Items come in any order.
+    pub(crate) async fn batch_get(
+        &self,
+        table: &str,
+        keys: Vec<Item>,
+        projection: Option<&[&str]>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut request = KeysAndAttributes::builder().set_keys(Some(keys));
+        if let Some(attributes) = projection {
+            // As `#a0, #a1, …`: some attribute names (`drop`) are reserved words.
+            let names: Vec<String> = (0..attributes.len()).map(|i| format!("#a{i}")).collect();
+            request = request.projection_expression(names.join(", "));
+            for (name, attribute) in names.into_iter().zip(attributes) {
+                request = request.expression_attribute_names(name, *attribute);
+            }
+        }
+        let mut pending = Some(request.build().map_err(internal)?);
+        let (mut items, mut attempt) = (Vec::new(), 0u32);
+        while let Some(request) = pending.take() {
+            let output = self.client.batch_get_item().request_items(table, request).send().await.map_err(classify)?;
+            items.extend(output.responses.and_then(|mut r| r.remove(table)).unwrap_or_default());
+            pending = output.unprocessed_keys.and_then(|mut u| u.remove(table));
+            if pending.is_some() {
+                attempt += 1;
+                if attempt > 8 {
+                    return Err(StoreError::new(
+                        true,
+                        anyhow::anyhow!("{table}: keys left unread after {attempt} attempts"),
+                    ));
+                }
+                backoff(attempt).await;
+            }
+        }
+        Ok(items)
     }
 
     /// Writes items in `BatchWriteItem` calls of 25, retrying what DynamoDB leaves unprocessed.

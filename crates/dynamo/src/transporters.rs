@@ -7,7 +7,7 @@ use crate::items::*;
 use crate::requests::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, ReturnValue};
+use aws_sdk_dynamodb::types::ReturnValue;
 use chrono::DateTime;
 use futures::{StreamExt, TryStreamExt, stream};
 use weelo_core::model::ids::UserId;
@@ -19,36 +19,11 @@ use weelo_core::ports::{CellEntry, GeoIndexStore, PositionWrite, StoreError, Tra
 const BATCH_GET_KEYS: usize = 100;
 
 impl DynamoStore {
-    /// One `BatchGetItem` of at most [`BATCH_GET_KEYS`] profiles, retrying unprocessed keys.
+    /// One `BatchGetItem` of at most [`BATCH_GET_KEYS`] profiles.
     async fn get_profile_batch(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {
-        let mut profiles = Vec::with_capacity(transporters.len());
         let keys: Vec<Item> = transporters.iter().map(|t| key("transporterId", t.to_string())).collect();
-        let mut pending = Some(KeysAndAttributes::builder().set_keys(Some(keys)).build().map_err(internal)?);
-        let mut attempt = 0u32;
-        while let Some(request) = pending.take() {
-            let output = self
-                .client
-                .batch_get_item()
-                .request_items(&self.tables.transporters, request)
-                .send()
-                .await
-                .map_err(classify)?;
-            for item in output.responses.and_then(|mut r| r.remove(&self.tables.transporters)).unwrap_or_default() {
-                profiles.push(from_item(item)?);
-            }
-            pending = output.unprocessed_keys.and_then(|mut u| u.remove(&self.tables.transporters));
-            if pending.is_some() {
-                attempt += 1;
-                if attempt > 8 {
-                    return Err(StoreError::new(
-                        true,
-                        anyhow::anyhow!("profiles left unread after {attempt} attempts"),
-                    ));
-                }
-                backoff(attempt).await;
-            }
-        }
-        Ok(profiles)
+        let items = self.batch_get(&self.tables.transporters, keys, None).await?;
+        items.into_iter().map(from_item).collect()
     }
 }
 

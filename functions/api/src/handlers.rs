@@ -9,7 +9,7 @@ use serde::Serialize;
 use weelo_core::ServiceError;
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::{
-    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, RegisterDeviceRequest,
+    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, RegisterDeviceRequest, TrackQuery,
     TransporterProfileRequest, decode, parse_location_body,
 };
 use weelo_core::model::caller::Caller;
@@ -103,6 +103,16 @@ pub(crate) async fn handle(
             respond::json(200, &app.bookings.advance(&caller.transporter()?, id, step).await?)
         }
         Route::BookingLocation(id) => respond::json(200, &app.bookings.location(&caller.customer()?, id).await?),
+        Route::BookingTrack(id) => {
+            let query = TrackQuery::parse(query)?;
+            respond::json(200, &app.lists.booking_track(caller, id, query).await?)
+        }
+        Route::ListTrips => {
+            let transporter = caller.transporter()?;
+            // No `status` parameter: a transporter's trips are few, and the one they hold is first.
+            let query = ListQuery::parse(query, &[])?;
+            respond::json(200, &app.lists.trips(&transporter, query).await?)
+        }
         Route::CreateOrder => {
             let customer = caller.customer()?;
             let order = decode::<CreateOrderRequest>(body)?.validate()?;
@@ -113,6 +123,10 @@ pub(crate) async fn handle(
         Route::AcceptTruckRequest { order, truck_request } => {
             let transporter = caller.transporter()?;
             respond::json(200, &app.orders.accept_truck_request(&transporter, order, truck_request).await?)
+        }
+        Route::TruckTrack { order, truck_request } => {
+            let query = TrackQuery::parse(query)?;
+            respond::json(200, &app.lists.truck_track(caller, order, truck_request, query).await?)
         }
         Route::TruckStep { order, truck_request, step } => {
             let transporter = caller.transporter()?;

@@ -19,10 +19,19 @@ pub enum Route<'a> {
     /// `arrive`, `pickup`, `deliver` or `release`: a step by the booking's transporter.
     BookingStep(&'a str, TripStep),
     BookingLocation(&'a str),
+    /// The booking's trip as GPS points, a page at a time.
+    BookingTrack(&'a str),
+    /// The transporter's trips, the one they hold first.
+    ListTrips,
     CreateOrder,
     GetOrder(&'a str),
     CancelOrder(&'a str),
     AcceptTruckRequest {
+        order: &'a str,
+        truck_request: &'a str,
+    },
+    /// One truck's trip as GPS points, a page at a time.
+    TruckTrack {
         order: &'a str,
         truck_request: &'a str,
     },
@@ -53,7 +62,7 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 23] = [
+pub const ROUTES: [(&str, &str); 26] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
     ("DELETE", "/v1/devices/{deviceId}"),
@@ -69,6 +78,8 @@ pub const ROUTES: [(&str, &str); 23] = [
     ("POST", "/v1/bookings/{bookingId}/deliver"),
     ("POST", "/v1/bookings/{bookingId}/release"),
     ("GET", "/v1/bookings/{bookingId}/location"),
+    ("GET", "/v1/bookings/{bookingId}/track"),
+    ("GET", "/v1/trips"),
     ("POST", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
     ("POST", "/v1/orders/{orderId}/cancel"),
@@ -77,6 +88,7 @@ pub const ROUTES: [(&str, &str); 23] = [
     ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/pickup"),
     ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/deliver"),
     ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/release"),
+    ("GET", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/track"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,15 +114,20 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         ["v1", "bookings", id, "accept"] => (on(method, Method::POST, Route::AcceptBooking(id)), "POST"),
         ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
         ["v1", "bookings", id, "location"] => (on(method, Method::GET, Route::BookingLocation(id)), "GET"),
+        ["v1", "bookings", id, "track"] => (on(method, Method::GET, Route::BookingTrack(id)), "GET"),
         ["v1", "bookings", id, verb] => match TripStep::BY_HOLDER.into_iter().find(|step| step.verb() == *verb) {
             Some(step) => (on(method, Method::POST, Route::BookingStep(id, step)), "POST"),
             None => return Err(RouteError::NotFound),
         },
+        ["v1", "trips"] => (on(method, Method::GET, Route::ListTrips), "GET"),
         ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
         ["v1", "orders", id, "cancel"] => (on(method, Method::POST, Route::CancelOrder(id)), "POST"),
         ["v1", "orders", order, "truck-requests", truck_request, "accept"] => {
             (on(method, Method::POST, Route::AcceptTruckRequest { order, truck_request }), "POST")
+        }
+        ["v1", "orders", order, "truck-requests", truck_request, "track"] => {
+            (on(method, Method::GET, Route::TruckTrack { order, truck_request }), "GET")
         }
         ["v1", "orders", order, "truck-requests", truck_request, verb] => {
             match TripStep::BY_HOLDER.into_iter().find(|step| step.verb() == *verb) {

@@ -4,6 +4,10 @@ use crate::model::ids::UserId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// How long every GPS point is kept (the history store's retention): a trip's track can be read
+/// back for this long.
+pub const HISTORY_RETENTION_DAYS: i64 = 7;
+
 /// One validated GPS fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,6 +6,7 @@
 mod delivery;
 mod store;
 mod tracking;
+mod trips;
 
 pub use store::MemoryStore;
 

@@ -7,14 +7,14 @@
 use crate::contract::events::EventRecord;
 use crate::model::booking::{Booking, BookingStatus, BookingSummary};
 use crate::model::device::Device;
-use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
+use crate::model::ids::{BookingId, DeviceId, OrderId, UserId};
 use crate::model::location::Position;
 use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
 use crate::ports::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How long an idempotency record holds, as the adapter's TTL.
@@ -34,7 +34,8 @@ pub(super) struct Tables {
     pub(super) profiles: HashMap<UserId, TransporterProfile>,
     pub(super) positions: HashMap<UserId, StoredPosition>,
     pub(super) cells: HashMap<String, BTreeMap<UserId, CellEntry>>,
-    pub(super) history: HashMap<UserId, BTreeSet<(DateTime<Utc>, EventId)>>,
+    /// transporter → point key (`<recorded at, ms, 13 digits>#<event id>`, as the adapter's) → point
+    pub(super) history: HashMap<UserId, BTreeMap<String, crate::model::location::LocationPoint>>,
     /// key → (claim id, confirmed, claimed at)
     pub(super) push_log: HashMap<String, (String, bool, DateTime<Utc>)>,
     pub(super) devices: HashMap<UserId, BTreeMap<DeviceId, Device>>,
@@ -71,7 +72,7 @@ impl MemoryStore {
 
     /// How many history points `transporter` has.
     pub fn history_len(&self, transporter: &UserId) -> usize {
-        self.lock().history.get(transporter).map_or(0, BTreeSet::len)
+        self.lock().history.get(transporter).map_or(0, BTreeMap::len)
     }
 
     /// The geo-index entries of `cell`.

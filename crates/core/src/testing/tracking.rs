@@ -3,10 +3,11 @@
 use super::store::MemoryStore;
 use crate::contract::events::LocationUpdated;
 use crate::model::ids::{EventId, UserId};
-use crate::model::location::Position;
+use crate::model::location::{LocationPoint, Position};
 use crate::model::transporter::TransporterProfile;
 use crate::ports::*;
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 #[async_trait]
 impl TransporterStore for MemoryStore {
@@ -81,8 +82,33 @@ impl LocationHistoryStore for MemoryStore {
     async fn append_points(&self, points: &[(EventId, LocationUpdated)]) -> Result<(), StoreError> {
         let mut tables = self.lock();
         for (id, update) in points {
-            tables.history.entry(update.transporter_id.clone()).or_default().insert((update.point.recorded_at, *id));
+            let key = format!("{:013}#{id}", update.point.recorded_at.timestamp_millis());
+            tables.history.entry(update.transporter_id.clone()).or_default().insert(key, update.point.clone());
         }
         Ok(())
+    }
+
+    async fn track(
+        &self,
+        transporter: &UserId,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<LocationPoint>, StoreError> {
+        let tables = self.lock();
+        let Some(points) = tables.history.get(transporter) else { return Ok(Page { items: Vec::new(), next: None }) };
+        // `$` sorts after `#`: the upper bound takes every point of the last millisecond.
+        let (low, high) = (format!("{:013}", from.timestamp_millis()), format!("{:013}$", until.timestamp_millis()));
+        let mut page: Vec<(&String, &LocationPoint)> = points
+            .range(low..=high)
+            .filter(|(key, _)| after.is_none_or(|after| key.as_str() > after.as_str()))
+            .take(limit + 1)
+            .collect();
+        let next = (page.len() > limit).then(|| {
+            page.truncate(limit);
+            PagePosition::new(page[limit - 1].0.clone())
+        });
+        Ok(Page { items: page.into_iter().map(|(_, point)| point.clone()).collect(), next })
     }
 }

@@ -12,5 +12,7 @@ mod order_trips;
 mod orders;
 mod push;
 mod support;
+mod tracks;
 mod trips;
+mod trips_list;
 mod world;

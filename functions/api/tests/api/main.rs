@@ -10,3 +10,5 @@ mod openapi;
 mod orders;
 mod outbox;
 mod support;
+mod tracks;
+mod trips_list;

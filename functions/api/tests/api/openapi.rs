@@ -45,13 +45,16 @@ fn every_protected_operation_documents_auth_and_error_statuses() {
         for status in ["401", "413", "500"] {
             assert!(statuses.contains(status), "{method} {path} does not document {status}");
         }
-        // Devices are for both roles, and a booking's or order's visibility answers 404: no 403 there.
+        // Devices are for both roles, and a booking's or order's visibility (and its trip's track)
+        // answers 404: no 403 there.
         let role_restricted = !matches!(
             (method.as_str(), path.as_str()),
             ("POST", "/v1/devices")
                 | ("DELETE", "/v1/devices/{deviceId}")
                 | ("GET", "/v1/bookings/{bookingId}")
+                | ("GET", "/v1/bookings/{bookingId}/track")
                 | ("GET", "/v1/orders/{orderId}")
+                | ("GET", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/track")
         );
         assert_eq!(
             statuses.contains("403"),

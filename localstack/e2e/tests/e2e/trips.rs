@@ -56,8 +56,10 @@ async fn a_trip_goes_accepted_arrived_picked_up_delivered_and_the_customer_hears
     let booking = book(api, &customer, centre).await;
     assert!(eventually(60, async || has_push(&driver.phone_token, &booking, "booking.offered").await).await);
 
-    // WHEN the driver accepts and then takes each step; every step out of order on the way is refused
+    // WHEN the driver accepts, sends three GPS points on the way, and then takes each step;
+    // every step out of order on the way is refused
     assert_eq!(step(api, &driver, &booking, "accept").await.status, 200);
+    let on_the_way = send_points(api, &driver, centre, 3).await;
     let early = step(api, &driver, &booking, "pickup").await;
     assert_eq!((early.status, early.body["error"]["currentStatus"].as_str()), (409, Some("accepted")));
     assert_eq!(step(api, &driver, &booking, "arrive").await.status, 200);
@@ -68,6 +70,7 @@ async fn a_trip_goes_accepted_arrived_picked_up_delivered_and_the_customer_hears
     let late = step(api, &driver, &booking, "arrive").await;
     assert_eq!((late.status, late.body["error"]["currentStatus"].as_str()), (409, Some("picked_up")));
     assert_eq!(step(api, &driver, &booking, "deliver").await.status, 200);
+    let after_delivery = send_points(api, &driver, centre, 1).await;
 
     // THEN it is delivered, and the customer got exactly one push per step
     let done = status(api, &customer, &booking).await;
@@ -80,6 +83,39 @@ async fn a_trip_goes_accepted_arrived_picked_up_delivered_and_the_customer_hears
     assert!(eventually(60, async || kinds(&customer.phone_token, &booking).await.len() == 4).await);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(kinds(&customer.phone_token, &booking).await, expected);
+    // AND once location-consumer stored every point (the one from before the trip, the three on
+    // the way, the one after), the trip's track is exactly the three, in order
+    assert!(eventually(60, async || history_len(&driver).await >= 5).await, "{}", history_len(&driver).await);
+    let track = api.call("GET", &format!("/v1/bookings/{booking}/track"), Some(&customer), None).await;
+    assert_eq!(track.status, 200, "{track:?}");
+    let times: Vec<&str> =
+        track.body["items"].as_array().unwrap().iter().map(|p| p["recordedAt"].as_str().unwrap()).collect();
+    let millis = |t: &str| t.parse::<chrono::DateTime<chrono::Utc>>().unwrap().timestamp_millis();
+    assert_eq!(times.iter().map(|t| millis(t)).collect::<Vec<_>>(), on_the_way, "{track:?}");
+    assert!(after_delivery.iter().all(|after| on_the_way.iter().all(|during| during < after)));
+}
+
+/// Sends `n` GPS points near `at` in one request, recorded a few milliseconds apart from now on;
+/// their times in milliseconds.
+async fn send_points(api: &ApiClient, driver: &User, at: (f64, f64), n: usize) -> Vec<i64> {
+    let start = chrono::Utc::now();
+    let times: Vec<_> = (0..n).map(|i| start + chrono::Duration::milliseconds(5 * i as i64)).collect();
+    let points: Vec<Value> = times
+        .iter()
+        .map(|t| serde_json::json!({"lat": at.0, "lng": at.1, "recordedAt": t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}))
+        .collect();
+    let sent =
+        api.call("POST", "/v1/tracking/location", Some(driver), Some(serde_json::json!({ "points": points }))).await;
+    assert_eq!(sent.status, 202, "{sent:?}");
+    times.iter().map(chrono::DateTime::timestamp_millis).collect()
+}
+
+/// How many of `driver`'s points the history holds (read as a track of the last day).
+async fn history_len(driver: &User) -> usize {
+    use weelo_core::ports::LocationHistoryStore;
+    let now = chrono::Utc::now();
+    let day = store().await.track(&driver.user_id(), now - chrono::Duration::days(1), now, 1000, None).await;
+    day.map_or(0, |page| page.items.len())
 }
 
 #[tokio::test]

@@ -10,8 +10,10 @@
 //! ```
 
 mod state;
+mod summary;
 
-pub use state::{OfferTimes, Trip, TripRef, WIDER_SEARCHES};
+pub use state::{OfferTimes, TrackWindow, Trip, TripRef, WIDER_SEARCHES};
+pub use summary::TripSummary;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -161,6 +161,15 @@ impl Trip {
         }
     }
 
+    /// Who drove the trip and when: from the acceptance by its holder until it was delivered or
+    /// cancelled, or until `now` while it runs. `None` while nobody holds it (scheduled, searching
+    /// or released, expired): there is no truck to follow.
+    pub fn track_window(&self, now: DateTime<Utc>) -> Option<TrackWindow> {
+        let (transporter, started) = (self.accepted_by.clone()?, self.accepted_at?);
+        let ended = self.delivered_at.or(self.cancelled_at).unwrap_or(now);
+        Some(TrackWindow { transporter, started, ended })
+    }
+
     /// What a transporter who does not hold the trip may see: that it is taken, not by whom, nor
     /// who released it before.
     pub fn hide_assignee(&mut self) {
@@ -168,6 +177,14 @@ impl Trip {
         self.accepted_at = None;
         self.released_by.clear();
     }
+}
+
+/// The stretch of a truck's GPS history that is a trip's track.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackWindow {
+    pub transporter: UserId,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
 }
 
 /// What a busy transporter is busy with: the trip they accepted, stored on their profile.
@@ -258,6 +275,35 @@ mod tests {
         assert_eq!(trip.released_by, vec![user("ravi")]);
         assert_eq!(trip.arrived_at, None);
         assert_eq!(trip.due_at, Some(now + times.window));
+    }
+
+    #[test]
+    fn a_track_runs_from_the_holders_acceptance_to_delivery_and_a_released_trip_has_none() {
+        let (start, times) = (Utc::now(), OfferTimes::default());
+        let minutes = |n| start + Duration::minutes(n);
+        let mut trip = Trip::new(start, None, &times);
+        assert_eq!(trip.track_window(minutes(1)), None, "searching: no truck yet");
+        trip.take(TripStep::Accept, Some(&user("ravi")), minutes(1), &times).unwrap();
+        trip.take(TripStep::Release, None, minutes(2), &times).unwrap();
+        assert_eq!(trip.track_window(minutes(3)), None, "released: not ravi's trip any more");
+        trip.take(TripStep::Accept, Some(&user("asha")), minutes(3), &times).unwrap();
+        let running = TrackWindow { transporter: user("asha"), started: minutes(3), ended: minutes(9) };
+        assert_eq!(trip.track_window(minutes(9)), Some(running), "running: until now");
+        trip.take(TripStep::PickUp, None, minutes(10), &times).unwrap_err();
+        trip.take(TripStep::Arrive, None, minutes(10), &times).unwrap();
+        trip.take(TripStep::PickUp, None, minutes(11), &times).unwrap();
+        trip.take(TripStep::Deliver, None, minutes(40), &times).unwrap();
+        assert_eq!(trip.track_window(minutes(90)).map(|w| (w.started, w.ended)), Some((minutes(3), minutes(40))));
+    }
+
+    #[test]
+    fn a_trip_cancelled_on_the_way_to_the_pickup_ends_its_track_at_the_cancel() {
+        let (start, times) = (Utc::now(), OfferTimes::default());
+        let mut trip = Trip::new(start, None, &times);
+        trip.take(TripStep::Accept, Some(&user("ravi")), start, &times).unwrap();
+        trip.take(TripStep::Cancel, None, start + Duration::minutes(5), &times).unwrap();
+        let window = trip.track_window(start + Duration::hours(1)).unwrap();
+        assert_eq!((window.started, window.ended), (start, start + Duration::minutes(5)));
     }
 
     #[test]

@@ -1,13 +1,15 @@
-//! [`Lists`]: what the apps read back a page at a time. Each list is a query on an index, never a
-//! scan; the page's end goes back to the client as a cursor sealed for the caller and the filter
-//! (`contract::cursor`), so a cursor cannot be made, changed or borrowed.
+//! [`Lists`]: what the apps read back a page at a time: a customer's bookings, a transporter's
+//! trips. Each list is a query on an index, never a scan; the page's end goes back to the client
+//! as a cursor sealed for the caller and the filter (`contract::cursor`), so a cursor cannot be
+//! made, changed or borrowed. A trip's track is read the same way (`tracks.rs`).
 
 use crate::contract::cursor::CursorKey;
 use crate::contract::requests::ListQuery;
 use crate::error::ServiceError;
 use crate::model::booking::{BookingStatus, BookingSummary};
-use crate::model::caller::Customer;
-use crate::ports::{BookingStore, Page, PagePosition};
+use crate::model::caller::{Customer, Transporter};
+use crate::model::trip::{TripStatus, TripSummary};
+use crate::ports::{BookingStore, Page, PagePosition, TripStore};
 use serde::Serialize;
 
 /// One page of a list as the api answers it.
@@ -25,11 +27,26 @@ pub struct Lists<S> {
     key: CursorKey,
 }
 
-impl<S: BookingStore> Lists<S> {
+impl<S> Lists<S> {
     pub fn new(store: S, key: CursorKey) -> Self {
         Self { store, key }
     }
 
+    pub(super) fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The position `cursor` stands for, if it was sealed for `scope`; else a 400 naming `cursor`.
+    pub(super) fn opened(&self, scope: &str, cursor: Option<&str>) -> Result<Option<PagePosition>, ServiceError> {
+        Ok(cursor.map(|cursor| self.key.open(scope, cursor)).transpose()?)
+    }
+
+    pub(super) fn listing<T>(&self, scope: &str, page: Page<T>) -> Listing<T> {
+        Listing { items: page.items, next_cursor: page.next.map(|position| self.key.seal(scope, &position)) }
+    }
+}
+
+impl<S: BookingStore> Lists<S> {
     /// `GET /v1/bookings`: the customer's own bookings, newest first.
     pub async fn bookings(
         &self,
@@ -42,12 +59,19 @@ impl<S: BookingStore> Lists<S> {
         let page = self.store.customer_bookings(customer.id(), &statuses, query.limit.get(), after.as_ref()).await?;
         Ok(self.listing(&scope, page))
     }
+}
 
-    fn opened(&self, scope: &str, cursor: Option<&str>) -> Result<Option<PagePosition>, ServiceError> {
-        Ok(cursor.map(|cursor| self.key.open(scope, cursor)).transpose()?)
-    }
-
-    fn listing<T>(&self, scope: &str, page: Page<T>) -> Listing<T> {
-        Listing { items: page.items, next_cursor: page.next.map(|position| self.key.seal(scope, &position)) }
+impl<S: TripStore> Lists<S> {
+    /// `GET /v1/trips`: the bookings and order trucks the transporter won (and did not release),
+    /// the one they hold first, then the others, latest accepted first.
+    pub async fn trips(
+        &self,
+        transporter: &Transporter,
+        query: ListQuery<TripStatus>,
+    ) -> Result<Listing<TripSummary>, ServiceError> {
+        let scope = format!("{}\nGET /v1/trips\n{}", transporter.id(), query.scope());
+        let after = self.opened(&scope, query.cursor.as_deref())?;
+        let page = self.store.transporter_trips(transporter.id(), query.limit.get(), after.as_ref()).await?;
+        Ok(self.listing(&scope, page))
     }
 }

@@ -1,7 +1,8 @@
-//! The api's use cases, by aggregate: [`Bookings`], [`Orders`], [`Devices`] and [`Profiles`], and
-//! [`TrackingIngest`]. Each validates nothing itself (the api edge hands it a validated command), writes
-//! state and events in one transaction, then publishes the events right away; what cannot be
-//! published now is left in the outbox for the relay (`super::outbox_relay`).
+//! The api's use cases, by aggregate: [`Bookings`], [`Orders`], [`Devices`] and [`Profiles`],
+//! [`TrackingIngest`], and the read side, [`Lists`] (lists, and trips' tracks). Each validates
+//! nothing itself (the api edge hands it a validated command), writes state and events in one
+//! transaction, then publishes the events right away; what cannot be published now is left in the
+//! outbox for the relay (`super::outbox_relay`).
 
 mod bookings;
 mod devices;
@@ -10,6 +11,7 @@ mod lists;
 mod orders;
 mod refusals;
 mod tracking;
+mod tracks;
 
 pub use bookings::Bookings;
 pub use devices::{Devices, Profiles};

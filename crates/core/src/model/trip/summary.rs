@@ -1,0 +1,113 @@
+//! [`TripSummary`]: a trip as a transporter's list of their trips shows it (`GET /v1/trips`): a
+//! booking or one truck of an order that they won and did not release.
+
+use super::TripStatus;
+use crate::model::booking::Booking;
+use crate::model::geo::Place;
+use crate::model::ids::{BookingId, OrderId, TruckRequestId};
+use crate::model::order::{Order, TruckRequest};
+use crate::model::vehicle::VehicleType;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A trip's card: what it is (a booking, or a truck request of an order), where from and to,
+/// where it stands and when each step happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TripSummary {
+    /// Set for a booking.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_id: Option<BookingId>,
+    /// Set, with `truckRequestId`, for one truck of an order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truck_request_id: Option<TruckRequestId>,
+    pub status: TripStatus,
+    pub vehicle_type: VehicleType,
+    pub pickup: Place,
+    pub drop: Place,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub accepted_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrived_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picked_up_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl TripSummary {
+    /// The attributes a booking's card is read from (what the store's index of a transporter's
+    /// bookings projects).
+    pub const BOOKING_FIELDS: [&'static str; 11] = [
+        "bookingId",
+        "status",
+        "vehicleType",
+        "pickup",
+        "drop",
+        "scheduledAt",
+        "acceptedAt",
+        "arrivedAt",
+        "pickedUpAt",
+        "deliveredAt",
+        "cancelledAt",
+    ];
+    /// The attributes a truck request's card is read from; its places are its order's.
+    pub const TRUCK_FIELDS: [&'static str; 9] = [
+        "orderId",
+        "truckRequestId",
+        "status",
+        "vehicleType",
+        "acceptedAt",
+        "arrivedAt",
+        "pickedUpAt",
+        "deliveredAt",
+        "cancelledAt",
+    ];
+
+    /// The card of a booking someone holds (or held to the end); `None` if nobody does.
+    pub fn of_booking(booking: &Booking) -> Option<Self> {
+        let trip = &booking.trip;
+        trip.accepted_by.as_ref()?;
+        Some(Self {
+            booking_id: Some(booking.booking_id),
+            order_id: None,
+            truck_request_id: None,
+            status: trip.status,
+            vehicle_type: booking.vehicle_type,
+            pickup: booking.pickup.clone(),
+            drop: booking.drop.clone(),
+            scheduled_at: booking.scheduled_at,
+            accepted_at: trip.accepted_at?,
+            arrived_at: trip.arrived_at,
+            picked_up_at: trip.picked_up_at,
+            delivered_at: trip.delivered_at,
+            cancelled_at: trip.cancelled_at,
+        })
+    }
+
+    /// The card of one truck of `order` someone holds (or held to the end); `None` if nobody does.
+    pub fn of_truck(request: &TruckRequest, order: &Order) -> Option<Self> {
+        let trip = &request.trip;
+        trip.accepted_by.as_ref()?;
+        Some(Self {
+            booking_id: None,
+            order_id: Some(request.order_id),
+            truck_request_id: Some(request.truck_request_id),
+            status: trip.status,
+            vehicle_type: request.vehicle_type,
+            pickup: order.pickup.clone(),
+            drop: order.drop.clone(),
+            scheduled_at: None,
+            accepted_at: trip.accepted_at?,
+            arrived_at: trip.arrived_at,
+            picked_up_at: trip.picked_up_at,
+            delivered_at: trip.delivered_at,
+            cancelled_at: trip.cancelled_at,
+        })
+    }
+}
