@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
-    IdempotencyKey, ListQuery, MAX_CURSOR_CHARS, PageLimit, TrackQuery, parse_location_body,
+    IdempotencyKey, ListQuery, MAX_CURSOR_CHARS, OfferQuery, PageLimit, TrackQuery, parse_location_body,
 };
 use weelo_core::model::trip::TripStatus;
 
@@ -53,6 +53,9 @@ fuzz_target!(|body: &[u8]| {
         // A list without statuses (`GET /v1/trips`) takes none.
         if let Ok(query) = ListQuery::<TripStatus>::parse(text, &[]) {
             assert!(query.statuses.is_empty());
+        }
+        if let Ok(query) = OfferQuery::parse(text) {
+            assert!((1..=usize::from(PageLimit::MAX)).contains(&query.limit.get()));
         }
         if let Ok(query) = TrackQuery::parse(text) {
             let limit = query.limit.get();

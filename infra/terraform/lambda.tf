@@ -36,6 +36,8 @@ locals {
         # is written only while its order is not cancelled.
         orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"]
         offers = ["dynamodb:GetItem"]
+        # GET /v1/offers: a transporter's live offers (then each one's booking or order).
+        "offers/index/live-by-transporter" = ["dynamodb:Query"]
         # GetItem: why an accept was refused (no profile, another trip). UpdateItem: PUT
         # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
         transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]

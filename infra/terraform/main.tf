@@ -40,6 +40,7 @@ locals {
     "POST /v1/bookings/{bookingId}/release"                             = { public = false }
     "GET /v1/bookings/{bookingId}/location"                             = { public = false }
     "GET /v1/bookings/{bookingId}/track"                                = { public = false }
+    "GET /v1/offers"                                                    = { public = false }
     "GET /v1/trips"                                                     = { public = false }
     "POST /v1/orders"                                                   = { public = false }
     "GET /v1/orders/{orderId}"                                          = { public = false }

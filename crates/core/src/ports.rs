@@ -201,6 +201,13 @@ pub trait OfferStore: Send + Sync {
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError>;
     /// Takes the offers back: those transporters can no longer accept `subject` (idempotent).
     async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError>;
+    /// What is offered to `transporter` and not taken back, with when it was offered: at most
+    /// `limit`, newest first. A query on an index, never a scan.
+    async fn live_offers(
+        &self,
+        transporter: &UserId,
+        limit: usize,
+    ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError>;
 }
 
 #[async_trait]

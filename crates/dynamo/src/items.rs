@@ -154,6 +154,15 @@ pub fn offer_subject_key(subject: OfferSubject) -> String {
     }
 }
 
+/// The subject an [`offer_subject_key`] was made from.
+pub fn parse_offer_subject_key(key: &str) -> Option<OfferSubject> {
+    match key.split('#').collect::<Vec<_>>().as_slice() {
+        ["booking", id] => weelo_core::model::ids::BookingId::parse(id).ok().map(OfferSubject::Booking),
+        ["order-line", order, line] => Some(OfferSubject::OrderLine(OrderId::parse(order).ok()?, line.parse().ok()?)),
+        _ => None,
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfferItem {
@@ -165,6 +174,12 @@ pub struct OfferItem {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub withdrawn: bool,
     pub expires_at: i64,
+    /// While the offer is live: its transporter and when it was made, so that it is in the sparse
+    /// `live-by-transporter` index (the inbox), and leaves it when withdrawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_for: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offered_at_ms: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! [`OfferStore`]: one item per (booking or order line, transporter) offered; a withdrawn offer is
-//! kept, marked `withdrawn`, so its transporter still sees what became of it.
+//! kept, marked `withdrawn`, so its transporter still sees what became of it. A live offer is also
+//! in the sparse `live-by-transporter` index, which the inbox reads.
 
 use crate::DynamoStore;
 use crate::OFFER_TTL_SECS;
@@ -60,6 +61,31 @@ impl OfferStore for DynamoStore {
         // Withdrawing twice writes the same item twice.
         self.write_offers(subject, transporters, Utc::now(), true).await
     }
+
+    async fn live_offers(
+        &self,
+        transporter: &UserId,
+        limit: usize,
+    ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.tables.offers)
+            .index_name("live-by-transporter")
+            .key_condition_expression("openFor = :transporter")
+            .expression_attribute_values(":transporter", AttributeValue::S(transporter.to_string()))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(classify)?;
+        let live = output.items.unwrap_or_default().into_iter().filter_map(|item| {
+            let subject = parse_offer_subject_key(item.get("subject")?.as_s().ok()?)?;
+            let at = item.get("offeredAtMs")?.as_n().ok()?.parse().ok()?;
+            Some((subject, DateTime::from_timestamp_millis(at)?))
+        });
+        Ok(live.collect())
+    }
 }
 
 impl DynamoStore {
@@ -80,6 +106,8 @@ impl DynamoStore {
                     at: at.to_rfc3339(),
                     withdrawn,
                     expires_at: at.timestamp() + OFFER_TTL_SECS,
+                    open_for: (!withdrawn).then(|| t.to_string()),
+                    offered_at_ms: (!withdrawn).then(|| at.timestamp_millis()),
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

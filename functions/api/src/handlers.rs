@@ -9,7 +9,7 @@ use serde::Serialize;
 use weelo_core::ServiceError;
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::{
-    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, RegisterDeviceRequest, TrackQuery,
+    CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, OfferQuery, RegisterDeviceRequest, TrackQuery,
     TransporterProfileRequest, decode, parse_location_body,
 };
 use weelo_core::model::caller::Caller;
@@ -106,6 +106,11 @@ pub(crate) async fn handle(
         Route::BookingTrack(id) => {
             let query = TrackQuery::parse(query)?;
             respond::json(200, &app.lists.booking_track(caller, id, query).await?)
+        }
+        Route::ListOffers => {
+            let transporter = caller.transporter()?;
+            let query = OfferQuery::parse(query)?;
+            respond::json(200, &app.lists.offers(&transporter, query).await?)
         }
         Route::ListTrips => {
             let transporter = caller.transporter()?;

@@ -23,6 +23,8 @@ pub enum Route<'a> {
     BookingTrack(&'a str),
     /// The transporter's trips, the one they hold first.
     ListTrips,
+    /// The transporter's live offers.
+    ListOffers,
     CreateOrder,
     GetOrder(&'a str),
     CancelOrder(&'a str),
@@ -62,7 +64,7 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 26] = [
+pub const ROUTES: [(&str, &str); 27] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
     ("DELETE", "/v1/devices/{deviceId}"),
@@ -79,6 +81,7 @@ pub const ROUTES: [(&str, &str); 26] = [
     ("POST", "/v1/bookings/{bookingId}/release"),
     ("GET", "/v1/bookings/{bookingId}/location"),
     ("GET", "/v1/bookings/{bookingId}/track"),
+    ("GET", "/v1/offers"),
     ("GET", "/v1/trips"),
     ("POST", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
@@ -119,6 +122,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
             Some(step) => (on(method, Method::POST, Route::BookingStep(id, step)), "POST"),
             None => return Err(RouteError::NotFound),
         },
+        ["v1", "offers"] => (on(method, Method::GET, Route::ListOffers), "GET"),
         ["v1", "trips"] => (on(method, Method::GET, Route::ListTrips), "GET"),
         ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),

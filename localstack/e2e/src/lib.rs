@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-pub use trips::{Schedule, TripStack, book, drivers, has_push, kinds, north, pushes_about, status, step};
+pub use trips::{Schedule, TripStack, book, drivers, has_push, in_inbox, kinds, north, pushes_about, status, step};
 use weelo_local::bridge::{self, HttpInvoker, Invoke, InvokeError};
 pub use weelo_testkit::private_city;
 use weelo_testkit::unique;

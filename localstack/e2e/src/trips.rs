@@ -111,6 +111,13 @@ pub async fn step(api: &ApiClient, who: &User, booking: &str, verb: &str) -> Ans
     api.call("POST", &format!("/v1/bookings/{booking}/{verb}"), Some(who), None).await
 }
 
+/// Whether `driver`'s inbox (`GET /v1/offers`) holds `booking`.
+pub async fn in_inbox(api: &ApiClient, driver: &User, booking: &str) -> bool {
+    let page = api.call("GET", "/v1/offers?limit=100", Some(driver), None).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    page.body["items"].as_array().unwrap().iter().any(|offer| offer["bookingId"] == booking)
+}
+
 pub async fn status(api: &ApiClient, customer: &User, booking: &str) -> Value {
     api.call("GET", &format!("/v1/bookings/{booking}"), Some(customer), None).await.body
 }

@@ -8,6 +8,7 @@ pub mod device;
 pub mod geo;
 pub mod ids;
 pub mod location;
+pub mod offer;
 pub mod order;
 pub mod transporter;
 pub mod trip;

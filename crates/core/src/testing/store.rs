@@ -347,6 +347,25 @@ impl OfferStore for MemoryStore {
         }
         Ok(())
     }
+
+    async fn live_offers(
+        &self,
+        transporter: &UserId,
+        limit: usize,
+    ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
+        let tables = self.lock();
+        let mut live: Vec<(OfferSubject, DateTime<Utc>)> = tables
+            .offers
+            .iter()
+            .filter_map(|(subject, offered)| match offered.get(transporter) {
+                Some((at, false)) => Some((*subject, *at)),
+                _ => None,
+            })
+            .collect();
+        live.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
+        live.truncate(limit);
+        Ok(live)
+    }
 }
 
 #[async_trait]

@@ -5,6 +5,7 @@
 mod bookings;
 mod deadlines;
 mod fanout;
+mod inbox;
 mod lists;
 mod locations;
 mod offers;

@@ -25,6 +25,7 @@ fn rule(method: &str, template: &str) -> RouteRule {
         ("PUT", "/v1/transporters/me")
         | ("POST", "/v1/tracking/location")
         | ("GET", "/v1/trips")
+        | ("GET", "/v1/offers")
         | ("POST", "/v1/bookings/{bookingId}/accept")
         | ("POST", "/v1/bookings/{bookingId}/arrive")
         | ("POST", "/v1/bookings/{bookingId}/pickup")
@@ -162,9 +163,9 @@ async fn every_route_refuses_every_wrong_caller_and_nothing_is_written() {
         }
     }
 
-    // THEN 117 requests were refused, and nothing names the owner, the offered transporter, any
+    // THEN 121 requests were refused, and nothing names the owner, the offered transporter, any
     // stranger, the booking, the order, the truck request or the device in a write since the mark
-    assert_eq!(refusals, 117);
+    assert_eq!(refusals, 121);
     let mut names: Vec<String> = vec![
         owner.id.clone(),
         offered.id.clone(),

@@ -5,6 +5,7 @@ mod authorization;
 mod bookings;
 mod devices_profiles_tracking;
 mod http_errors;
+mod inbox;
 mod lists;
 mod openapi;
 mod orders;

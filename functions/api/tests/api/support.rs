@@ -40,6 +40,29 @@ pub fn order_body() -> Value {
     })
 }
 
+/// An order of `owner`'s (`body`) expanded into its truck requests, as order-fanout does, with its
+/// first line offered to `driver`.
+pub async fn order_offered_to(
+    app: &ApiClient,
+    owner: &User,
+    body: Value,
+    driver: &User,
+) -> weelo_core::model::ids::OrderId {
+    use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
+    let created = app.call("POST", "/v1/orders", Some(owner), Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let order = weelo_core::model::ids::OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
+    let store = &app.app().store;
+    let view = store.get_order(order).await.unwrap().unwrap();
+    let now = chrono::Utc::now();
+    store
+        .put_truck_requests(&view.order.truck_requests(now, &weelo_core::model::trip::OfferTimes::default()))
+        .await
+        .unwrap();
+    store.put_offers(OfferSubject::OrderLine(order, 0), &[driver.user_id()], now).await.unwrap();
+    order
+}
+
 /// The CloudEvents `id` of a record.
 pub fn event_id(record: &weelo_msk::ConsumedRecord) -> String {
     cloud_event(record)["id"].as_str().expect("an id").to_owned()

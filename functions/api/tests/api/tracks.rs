@@ -7,10 +7,9 @@ use crate::support::*;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use weelo_core::contract::events::LocationUpdated;
-use weelo_core::model::ids::{BookingId, EventId, OrderId, TruckRequestId};
+use weelo_core::model::ids::{BookingId, EventId, TruckRequestId};
 use weelo_core::model::location::LocationPoint;
-use weelo_core::model::trip::OfferTimes;
-use weelo_core::ports::{LocationHistoryStore, OfferStore, OfferSubject, OrderStore};
+use weelo_core::ports::{LocationHistoryStore, OfferStore, OfferSubject};
 
 /// Stores `driver`'s points recorded at `at`, as location-consumer does.
 async fn history(app: &ApiClient, driver: &User, at: &[DateTime<Utc>]) {
@@ -111,12 +110,7 @@ async fn an_order_trucks_track_follows_that_truck_and_a_cursor_is_bound_to_its_r
     let (owner, driver) = (User::customer(), User::transporter());
     let mut body = order_body();
     body["trucks"] = json!([{ "vehicleType": "tipper", "quantity": 1 }]);
-    let created = app.call("POST", "/v1/orders", Some(&owner), Some(body)).await;
-    let order = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
-    let store = &app.app().store;
-    let view = store.get_order(order).await.unwrap().unwrap();
-    store.put_truck_requests(&view.order.truck_requests(Utc::now(), &OfferTimes::default())).await.unwrap();
-    store.put_offers(OfferSubject::OrderLine(order, 0), &[driver.user_id()], Utc::now()).await.unwrap();
+    let order = order_offered_to(&app, &owner, body, &driver).await;
     let profile = json!({ "vehicleTypes": ["tipper"], "available": true });
     assert_eq!(app.call("PUT", "/v1/transporters/me", Some(&driver), Some(profile)).await.status, 200);
     let truck = TruckRequestId::derive(order, 0, 0);

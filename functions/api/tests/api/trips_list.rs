@@ -4,9 +4,8 @@
 use crate::support::*;
 use chrono::Utc;
 use serde_json::{Value, json};
-use weelo_core::model::ids::{BookingId, OrderId, TruckRequestId};
-use weelo_core::model::trip::OfferTimes;
-use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
+use weelo_core::model::ids::{BookingId, TruckRequestId};
+use weelo_core::ports::{OfferStore, OfferSubject};
 
 async fn on_duty(app: &ApiClient, driver: &User) {
     let profile = json!({ "vehicleTypes": ["tipper"], "available": true });
@@ -30,12 +29,7 @@ async fn accepted_truck(app: &ApiClient, owner: &User, driver: &User) -> (String
     let mut body = order_body();
     body["trucks"] = json!([{ "vehicleType": "tipper", "quantity": 1 }]);
     body["pickup"] = json!({ "lat": 19.2, "lng": 72.95 });
-    let created = app.call("POST", "/v1/orders", Some(owner), Some(body)).await;
-    let order = OrderId::parse(created.body["orderId"].as_str().unwrap()).unwrap();
-    let store = &app.app().store;
-    let view = store.get_order(order).await.unwrap().unwrap();
-    store.put_truck_requests(&view.order.truck_requests(Utc::now(), &OfferTimes::default())).await.unwrap();
-    store.put_offers(OfferSubject::OrderLine(order, 0), &[driver.user_id()], Utc::now()).await.unwrap();
+    let order = order_offered_to(app, owner, body, driver).await;
     let truck = TruckRequestId::derive(order, 0, 0);
     let answer =
         app.call("POST", &format!("/v1/orders/{order}/truck-requests/{truck}/accept"), Some(driver), None).await;

@@ -21,13 +21,16 @@ async fn a_booking_nobody_accepts_is_offered_wider_then_expires_and_the_customer
     // WHEN the customer books at the pickup
     let booking = book(api, &customer, centre).await;
 
-    // THEN the near driver is offered it first, the far one once the window passed
+    // THEN the near driver is offered it first, the far one once the window passed; both find it
+    // in their inbox
     assert!(eventually(60, async || has_push(&near.phone_token, &booking, "booking.offered").await).await);
     assert!(eventually(60, async || has_push(&far.phone_token, &booking, "booking.offered").await).await);
+    assert!(in_inbox(api, near, &booking).await && in_inbox(api, far, &booking).await);
     // AND after the next window it expires: the customer is told once, both drivers drop the offer
     let expired = eventually(60, async || status(api, &customer, &booking).await["status"] == "expired").await;
     assert!(expired, "{}", status(api, &customer, &booking).await);
     assert!(eventually(30, async || has_push(&far.phone_token, &booking, "booking.withdrawn").await).await);
+    assert!(!in_inbox(api, near, &booking).await && !in_inbox(api, far, &booking).await, "expired: out of the inboxes");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(kinds(&customer.phone_token, &booking).await, BTreeMap::from([("booking.expired".into(), 1)]));
     for driver in [near, far] {
@@ -131,10 +134,15 @@ async fn the_losers_of_an_accept_drop_the_offer_once_even_when_the_events_are_re
     for driver in &people {
         let offered = eventually(60, async || has_push(&driver.phone_token, &booking, "booking.offered").await).await;
         assert!(offered, "{} was not offered the booking", driver.id);
+        assert!(in_inbox(api, driver, &booking).await, "{} does not find it in the inbox", driver.id);
     }
 
     // WHEN the first accepts
     assert_eq!(step(api, &people[0], &booking, "accept").await.status, 200);
+    // THEN it leaves every inbox
+    for driver in &people {
+        assert!(!in_inbox(api, driver, &booking).await, "{} still finds the taken booking", driver.id);
+    }
 
     // THEN each of the four others gets one data-only withdrawal, and the winner none
     for driver in &people[1..] {

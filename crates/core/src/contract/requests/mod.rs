@@ -14,7 +14,7 @@ pub use bookings::{CreateBookingRequest, NewBooking};
 pub use devices::{NewDevice, ProfileUpdate, RegisterDeviceRequest, TransporterProfileRequest};
 pub use location::{LocationPointInput, parse_location_body};
 pub use orders::{CreateOrderRequest, NewOrder, TruckLineInput};
-pub use queries::{ListQuery, MAX_CURSOR_CHARS, PageLimit, TrackQuery};
+pub use queries::{ListQuery, MAX_CURSOR_CHARS, OfferQuery, OfferSort, PageLimit, TrackQuery};
 
 use crate::error::ValidationError;
 use crate::model::geo::{GeoPoint, Place};

@@ -97,6 +97,57 @@ impl<S: Copy + Ord + Display> ListQuery<S> {
     }
 }
 
+/// The order of the offer inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OfferSort {
+    /// Newest offered first (the default).
+    #[default]
+    Newest,
+    /// Nearest pickup first, from the transporter's latest position.
+    Nearest,
+}
+
+/// `GET /v1/offers?sort=nearest&limit=…&cursor=…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferQuery {
+    pub sort: OfferSort,
+    pub limit: PageLimit,
+    pub cursor: Option<String>,
+}
+
+impl OfferQuery {
+    /// Parses `raw` (the query string without `?`): each parameter at most once.
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let mut problems = ValidationError::default();
+        let (mut sort, mut limit, mut cursor) = (None, None, None);
+        for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+            match name.as_ref() {
+                "sort" => {
+                    let parsed = match value.as_ref() {
+                        "newest" => Ok(OfferSort::Newest),
+                        "nearest" => Ok(OfferSort::Nearest),
+                        _ => Err(ValidationError::single("sort", "must be newest or nearest")),
+                    };
+                    once(&mut sort, "sort", parsed, &mut problems)
+                }
+                "limit" => once(&mut limit, "limit", PageLimit::parse(&value), &mut problems),
+                "cursor" => once(&mut cursor, "cursor", parse_cursor(value), &mut problems),
+                other => problems.push(truncated(other), "is not a parameter of this list"),
+            }
+        }
+        problems.into_result(|| Self {
+            sort: sort.flatten().unwrap_or_default(),
+            limit: limit.flatten().unwrap_or_default(),
+            cursor: cursor.flatten(),
+        })
+    }
+
+    /// The query a cursor is bound to: the sort (not the limit).
+    pub fn scope(&self) -> String {
+        format!("sort={}", if self.sort == OfferSort::Nearest { "nearest" } else { "newest" })
+    }
+}
+
 /// A trip's track query: the points recorded from `since` to `until` (both optional, both
 /// inclusive, and always within the trip), `limit` points a page, in time order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -264,5 +315,17 @@ mod tests {
         assert_eq!(track_fields("limit=1001"), ["limit"]);
         assert_eq!(track_fields("until=2026-11-30T08:00:00Z&until=2026-11-30T08:00:00Z"), ["until"]);
         assert_eq!(track_fields("status=accepted"), ["status"]);
+    }
+
+    #[test]
+    fn the_inbox_sorts_newest_first_unless_told_nearest_and_names_a_bad_sort() {
+        let plain = OfferQuery::parse("").unwrap();
+        assert_eq!((plain.sort, plain.limit.get(), plain.scope()), (OfferSort::Newest, 20, "sort=newest".to_owned()));
+        assert_eq!(OfferQuery::parse("sort=nearest&limit=5").unwrap().sort, OfferSort::Nearest);
+        let fields =
+            |raw: &str| OfferQuery::parse(raw).unwrap_err().details.into_iter().map(|d| d.field).collect::<Vec<_>>();
+        assert_eq!(fields("sort=closest"), ["sort"]);
+        assert_eq!(fields("sort=newest&sort=nearest"), ["sort"]);
+        assert_eq!(fields("status=searching"), ["status"]);
     }
 }

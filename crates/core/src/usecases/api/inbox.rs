@@ -1,0 +1,94 @@
+//! The transporter's inbox, `GET /v1/offers`: the offers they can still accept (a booking that
+//! still searches, an order line with a truck that still searches, and the offer not taken back),
+//! newest or nearest first, each with everything its push carried. Offers live for a search window
+//! or two, so a transporter holds few at a time: the inbox reads their live offers (at most
+//! [`MAX_OPEN_OFFERS`], newest first) and each one's booking or order, and sorts and pages them
+//! here. A cursor is the sort key of the last offer shown, sealed for the caller and the sort.
+
+use super::lists::{Listing, Lists};
+use crate::contract::requests::{OfferQuery, OfferSort};
+use crate::error::ServiceError;
+use crate::model::caller::Transporter;
+use crate::model::geo::GeoPoint;
+use crate::model::offer::OpenOffer;
+use crate::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, PagePosition, StoreError, TransporterStore};
+use chrono::{DateTime, Utc};
+use futures::{StreamExt, TryStreamExt};
+
+/// The most live offers one inbox read considers, newest first.
+pub const MAX_OPEN_OFFERS: usize = 100;
+
+/// Reads of bookings and orders in flight for one inbox page.
+const CARD_READS: usize = 16;
+
+impl<S: OfferStore + BookingStore + OrderStore + TransporterStore> Lists<S> {
+    /// `GET /v1/offers`.
+    pub async fn offers(
+        &self,
+        transporter: &Transporter,
+        query: OfferQuery,
+    ) -> Result<Listing<OpenOffer>, ServiceError> {
+        let scope = format!("{}\nGET /v1/offers\n{}", transporter.id(), query.scope());
+        let after = self.opened(&scope, query.cursor.as_deref())?.map(|p| SortKey::parse(&p)).transpose()?;
+        let live = self.store().live_offers(transporter.id(), MAX_OPEN_OFFERS).await?;
+        let here = self.store().latest_position(transporter.id()).await?;
+        let from = here.map(|p| GeoPoint { lat: p.point.lat, lng: p.point.lng });
+        let cards: Vec<Option<OpenOffer>> = futures::stream::iter(live)
+            .map(|(subject, at)| self.card(subject, at, from))
+            .buffered(CARD_READS)
+            .try_collect()
+            .await?;
+        let mut cards: Vec<(SortKey, OpenOffer)> =
+            cards.into_iter().flatten().map(|card| (SortKey::of(query.sort, &card), card)).collect();
+        cards.retain(|(key, _)| after.as_ref().is_none_or(|after| key > after));
+        cards.sort_by(|a, b| a.0.cmp(&b.0));
+        let limit = query.limit.get();
+        let next = (cards.len() > limit).then(|| cards[limit - 1].0.position());
+        cards.truncate(limit);
+        let page = crate::ports::Page { items: cards.into_iter().map(|(_, card)| card).collect(), next };
+        Ok(self.listing(&scope, page))
+    }
+
+    /// The card of one live offer, if it can still be accepted.
+    async fn card(
+        &self,
+        subject: OfferSubject,
+        offered_at: DateTime<Utc>,
+        from: Option<GeoPoint>,
+    ) -> Result<Option<OpenOffer>, StoreError> {
+        Ok(match subject {
+            OfferSubject::Booking(id) => {
+                self.store().get_booking(id).await?.and_then(|b| OpenOffer::of_booking(&b, offered_at, from))
+            }
+            OfferSubject::OrderLine(id, line) => {
+                self.store().get_order(id).await?.and_then(|v| OpenOffer::of_line(&v, line, offered_at, from))
+            }
+        })
+    }
+}
+
+/// Where an offer sorts: nearest first (an offer with no distance last), or newest first; ties
+/// by what is offered, so the order is total and a position is exact.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct SortKey(i64, String);
+
+impl SortKey {
+    fn of(sort: OfferSort, card: &OpenOffer) -> Self {
+        let first = match sort {
+            OfferSort::Nearest => card.distance_m.map_or(i64::MAX, i64::from),
+            OfferSort::Newest => -card.offered_at.timestamp_millis(),
+        };
+        Self(first, card.subject_key())
+    }
+
+    fn position(&self) -> PagePosition {
+        PagePosition::new(format!("{}|{}", self.0, self.1))
+    }
+
+    /// A position this use case made (its cursor's MAC held), read back.
+    fn parse(position: &PagePosition) -> Result<Self, ServiceError> {
+        let unreadable = || ServiceError::internal(anyhow::anyhow!("an inbox position that is not ours"));
+        let (first, subject) = position.as_str().split_once('|').ok_or_else(unreadable)?;
+        Ok(Self(first.parse().map_err(|_| unreadable())?, subject.to_owned()))
+    }
+}

@@ -1,0 +1,161 @@
+//! The offer inbox: the offers a transporter can still accept, newest or nearest first, page by
+//! page, with everything the push carried; taken, cancelled and withdrawn offers drop out.
+
+use crate::support::*;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use weelo_core::contract::cursor::CursorKey;
+use weelo_core::contract::requests::OfferQuery;
+use weelo_core::model::geo::GeoGrid;
+use weelo_core::model::ids::OrderId;
+use weelo_core::model::location::{LocationPoint, Position};
+use weelo_core::model::offer::OpenOffer;
+use weelo_core::model::order::{Order, OrderStatus, TruckLine};
+use weelo_core::model::trip::{OfferTimes, TripStep};
+use weelo_core::model::vehicle::VehicleType;
+use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, TransporterStore};
+use weelo_core::testing::MemoryStore;
+use weelo_core::usecases::api::Lists;
+
+fn lists(store: &MemoryStore) -> Lists<MemoryStore> {
+    let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([3u8; 32])).unwrap();
+    Lists::new(store.clone(), key)
+}
+
+/// Kiran's latest position: at the pickup.
+async fn kiran_at_the_pickup(store: &MemoryStore) {
+    let point = LocationPoint {
+        lat: PICKUP.0,
+        lng: PICKUP.1,
+        recorded_at: Utc::now(),
+        speed_kmh: None,
+        heading_deg: None,
+        accuracy_m: None,
+    };
+    let cell = GeoGrid::default().cell(place(PICKUP).point());
+    store.record_position(&Position { transporter_id: user("kiran"), point }, &cell).await.unwrap();
+}
+
+/// A booking of Asha's picked up `metres` north of the pickup, offered to `to` at `at`; its id.
+async fn offered_booking(store: &MemoryStore, metres: f64, to: &[&str], at: DateTime<Utc>) -> String {
+    let mut booking = booking_of("asha");
+    booking.pickup = place(north_of_pickup(metres));
+    store.create_booking(&booking, &[], None).await.unwrap();
+    let to: Vec<_> = to.iter().map(|t| user(t)).collect();
+    store.put_offers(OfferSubject::Booking(booking.booking_id), &to, at).await.unwrap();
+    booking.booking_id.to_string()
+}
+
+/// An order of Asha's, 3 tippers picked up `metres` north, its line offered to Kiran at `at`.
+async fn offered_line(store: &MemoryStore, metres: f64, at: DateTime<Utc>) -> OrderId {
+    let order = Order {
+        order_id: OrderId::generate(),
+        customer_id: user("asha"),
+        status: OrderStatus::Open,
+        pickup: place(north_of_pickup(metres)),
+        drop: place((18.52, 73.85)),
+        trucks: vec![TruckLine { vehicle_type: VehicleType::Tipper, quantity: 3 }],
+        trucks_requested: 3,
+        created_at: at,
+    };
+    store.create_order(&order, &[], None).await.unwrap();
+    let mut trucks = order.truck_requests(at, &OfferTimes::default());
+    // One of the three is taken already: two still search.
+    trucks[0].trip.take(TripStep::Accept, Some(&user("ravi")), at, &OfferTimes::default()).unwrap();
+    store.put_truck_requests(&trucks).await.unwrap();
+    store.put_offers(OfferSubject::OrderLine(order.order_id, 0), &[user("kiran")], at).await.unwrap();
+    order.order_id
+}
+
+/// Every page of Kiran's inbox, `limit` a page, as what each offer is.
+async fn inbox(lists: &Lists<MemoryStore>, query: &str, limit: usize) -> Vec<OpenOffer> {
+    let (mut offers, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let mut raw = format!("{query}&limit={limit}");
+        if let Some(c) = &cursor {
+            raw.push_str(&format!("&cursor={}", form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>()));
+        }
+        let page = lists.offers(&transporter("kiran"), OfferQuery::parse(&raw).unwrap()).await.unwrap();
+        assert!(page.items.len() <= limit);
+        offers.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return offers,
+        }
+    }
+}
+
+fn subjects(offers: &[OpenOffer]) -> Vec<String> {
+    offers.iter().map(OpenOffer::subject_key).collect()
+}
+
+#[tokio::test]
+async fn the_inbox_holds_only_what_can_still_be_accepted_newest_or_nearest_first() {
+    // GIVEN Kiran at the pickup, offered three bookings and an order line at different distances
+    // and times; and offers that can no longer be accepted: one withdrawn, one whose booking
+    // another transporter took (its withdrawal not yet made), one of a cancelled booking; and one
+    // offered to Ravi only
+    let store = MemoryStore::new();
+    kiran_at_the_pickup(&store).await;
+    let start = Utc::now() - Duration::minutes(10);
+    let minutes = |n| start + Duration::minutes(n);
+    let near = offered_booking(&store, 500.0, &["kiran"], minutes(1)).await;
+    let far = offered_booking(&store, 3000.0, &["kiran"], minutes(2)).await;
+    let line = offered_line(&store, 1500.0, minutes(3)).await;
+    let middle = offered_booking(&store, 2000.0, &["kiran"], minutes(4)).await;
+    let withdrawn = offered_booking(&store, 100.0, &["kiran"], minutes(5)).await;
+    let subject = OfferSubject::Booking(weelo_core::model::ids::BookingId::parse(&withdrawn).unwrap());
+    store.withdraw_offers(subject, &[user("kiran")]).await.unwrap();
+    let taken_id = offered_booking(&store, 200.0, &["kiran", "ravi"], minutes(6)).await;
+    let mut taken =
+        store.get_booking(weelo_core::model::ids::BookingId::parse(&taken_id).unwrap()).await.unwrap().unwrap();
+    let revision = taken.trip.revision;
+    taken.trip.take(TripStep::Accept, Some(&user("ravi")), minutes(7), &OfferTimes::default()).unwrap();
+    store.transition_booking(&taken, revision, &[], &weelo_core::ports::Assignment::Keep).await.unwrap();
+    offered_booking(&store, 300.0, &["ravi"], minutes(8)).await;
+
+    // WHEN Kiran reads the inbox newest first and nearest first, one offer a page and all at once
+    let lists = lists(&store);
+    let newest = inbox(&lists, "sort=newest", 1).await;
+    let nearest = inbox(&lists, "sort=nearest", 1).await;
+
+    // THEN newest first: the middle booking, the order line, the far one, the near one
+    let line_key = format!("order/{line}/line/0");
+    let booking_key = |id: &str| format!("booking/{id}");
+    assert_eq!(subjects(&newest), [booking_key(&middle), line_key.clone(), booking_key(&far), booking_key(&near)]);
+    assert_eq!(subjects(&inbox(&lists, "sort=newest", 20).await), subjects(&newest));
+    // AND nearest first by the distance from where Kiran is
+    assert_eq!(subjects(&nearest), [booking_key(&near), line_key, booking_key(&middle), booking_key(&far)]);
+    // AND the cards carry what the pushes carried: the line's trucks, the distance, the vehicle
+    let card = nearest.iter().find(|o| o.order_id == Some(line)).unwrap();
+    assert_eq!(
+        (card.line, card.trucks, card.open_trucks, card.vehicle_type),
+        (Some(0), Some(3), Some(2), VehicleType::Tipper)
+    );
+    assert!((1450..=1550).contains(&card.distance_m.unwrap()), "{card:?}");
+    assert_eq!(nearest[0].offered_at, minutes(1));
+}
+
+#[tokio::test]
+async fn a_transporter_without_a_position_sees_their_offers_without_distances_and_a_cursor_is_bound_to_its_sort() {
+    // GIVEN Kiran, who never sent a position, offered two bookings
+    let store = MemoryStore::new();
+    offered_booking(&store, 500.0, &["kiran"], Utc::now() - Duration::minutes(2)).await;
+    offered_booking(&store, 900.0, &["kiran"], Utc::now() - Duration::minutes(1)).await;
+    let lists = lists(&store);
+
+    // WHEN he reads the nearest first
+    let first = lists.offers(&transporter("kiran"), OfferQuery::parse("sort=nearest&limit=1").unwrap()).await.unwrap();
+
+    // THEN there are no distances (such offers sort after any with one, in a fixed order)
+    assert!(first.items.iter().all(|o| o.distance_m.is_none()));
+    // AND the first page's cursor is refused with the other sort, and to Ravi
+    let cursor: String = form_urlencoded::byte_serialize(first.next_cursor.unwrap().as_bytes()).collect();
+    let other_sort = OfferQuery::parse(&format!("sort=newest&cursor={cursor}")).unwrap();
+    assert!(matches!(
+        lists.offers(&transporter("kiran"), other_sort).await,
+        Err(weelo_core::ServiceError::Validation(_))
+    ));
+    let by_ravi = OfferQuery::parse(&format!("sort=nearest&cursor={cursor}")).unwrap();
+    assert!(matches!(lists.offers(&transporter("ravi"), by_ravi).await, Err(weelo_core::ServiceError::Validation(_))));
+}
