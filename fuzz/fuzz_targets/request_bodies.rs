@@ -10,6 +10,7 @@ use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, RegisterDeviceRequest, TransporterProfileRequest, decode,
     IdempotencyKey, ListQuery, MAX_CURSOR_CHARS, OfferQuery, PageLimit, TrackQuery, parse_location_body,
 };
+use weelo_core::model::order::OrderStatus;
 use weelo_core::model::trip::TripStatus;
 
 fn storable(value: f64) -> bool {
@@ -49,6 +50,10 @@ fuzz_target!(|body: &[u8]| {
             let limit = query.limit.get();
             assert!((1..=usize::from(PageLimit::MAX)).contains(&limit), "{limit}");
             assert!(query.cursor.is_none_or(|c| !c.is_empty() && c.len() <= MAX_CURSOR_CHARS));
+        }
+        // The orders list parses its own statuses.
+        if let Ok(query) = ListQuery::parse(text, &OrderStatus::ALL) {
+            assert!(query.statuses.len() <= OrderStatus::ALL.len());
         }
         // A list without statuses (`GET /v1/trips`) takes none.
         if let Ok(query) = ListQuery::<TripStatus>::parse(text, &[]) {

@@ -32,6 +32,8 @@ locals {
         # read with BatchGetItem).
         "bookings/index/by-transporter" = ["dynamodb:Query"]
         "orders/index/by-transporter"   = ["dynamodb:Query"]
+        # GET /v1/orders: a customer's orders (an open one's truck statuses: Query on orders).
+        "orders/index/by-customer" = ["dynamodb:Query"]
         # PutItem: orders and truck steps; UpdateItem: a cancel; ConditionCheckItem: an accept
         # is written only while its order is not cancelled.
         orders = ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:BatchGetItem"]

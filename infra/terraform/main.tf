@@ -43,6 +43,7 @@ locals {
     "GET /v1/offers"                                                    = { public = false }
     "GET /v1/trips"                                                     = { public = false }
     "POST /v1/orders"                                                   = { public = false }
+    "GET /v1/orders"                                                    = { public = false }
     "GET /v1/orders/{orderId}"                                          = { public = false }
     "POST /v1/orders/{orderId}/cancel"                                  = { public = false }
     "POST /v1/orders/{orderId}/truck-requests/{truckRequestId}/accept"  = { public = false }

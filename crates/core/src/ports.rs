@@ -7,7 +7,7 @@ use crate::model::booking::{Booking, BookingStatus, BookingSummary};
 use crate::model::device::{Device, Platform};
 use crate::model::ids::{BookingId, DeviceId, EventId, OrderId, UserId};
 use crate::model::location::Position;
-use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
+use crate::model::order::{Order, OrderStatus, OrderSummary, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
 use crate::model::trip::{TripRef, TripSummary};
 use async_trait::async_trait;
@@ -176,6 +176,16 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<(), TransitionError>;
     /// Up to `limit` truck requests whose `dueAt` is at or before `now`, most overdue first.
     async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError>;
+    /// Up to `limit` of `customer`'s orders whose status (as derived from their trucks) is one of
+    /// `statuses` (any when empty), newest first, starting after `after`: a query on an index,
+    /// never a scan. A page may hold fewer than `limit` and still have a next one.
+    async fn customer_orders(
+        &self,
+        customer: &UserId,
+        statuses: &[OrderStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<OrderSummary>, StoreError>;
 }
 
 /// Where an offer stands. A withdrawn offer is kept: its transporter still sees the booking (as

@@ -129,3 +129,18 @@ impl DynamoStore {
         &self.tables
     }
 }
+
+/// What index `index` of table `table` holds of an item, per `infra/definitions/tables.json`: its
+/// projected attributes and the table's and the index's keys. For the tests that keep each index
+/// projecting what its reader reads.
+#[cfg(test)]
+pub(crate) fn projected(table: &str, index: &str) -> std::collections::BTreeSet<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions/tables.json");
+    let tables: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let table = tables["tables"].as_array().unwrap().iter().find(|t| t["name"] == table).unwrap();
+    let indexes = table["globalSecondaryIndexes"].as_array().unwrap();
+    let index = indexes.iter().find(|i| i["name"] == index).expect("the index");
+    let names = index["nonKeyAttributes"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned());
+    let keys = [&table["hashKey"], &table["rangeKey"], &index["hashKey"], &index["rangeKey"]];
+    names.chain(keys.into_iter().filter_map(|k| k["name"].as_str().map(str::to_owned))).collect()
+}

@@ -1,17 +1,22 @@
 //! [`OrderStore`]: an order and its truck requests share a partition (`orderId`), the order under
 //! `itemId = order` and each truck request under `tr#<id>`, so one query reads the whole order. A
-//! truck request with a deadline is in the table's sparse `deadlines` index, as a booking is.
+//! truck request with a deadline is in the table's sparse `deadlines` index, as a booking is. The
+//! order items (only they carry `customerId`) are in the `by-customer` index, newest first.
 
 use crate::DynamoStore;
 use crate::items::*;
+use crate::pages::{self, KeyPage, READS_PER_PAGE};
 use crate::requests::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use weelo_core::contract::events::EventRecord;
-use weelo_core::model::ids::OrderId;
-use weelo_core::model::order::{Order, OrderStatus, OrderView, TruckRequest};
-use weelo_core::ports::{Assignment, CreateError, IdempotencyRecord, OrderStore, StoreError, TransitionError};
+use weelo_core::model::ids::{OrderId, UserId};
+use weelo_core::model::order::{Order, OrderStatus, OrderSummary, OrderView, TruckRequest};
+use weelo_core::model::trip::TripStatus;
+use weelo_core::ports::{
+    Assignment, CreateError, IdempotencyRecord, OrderStore, Page, PagePosition, StoreError, TransitionError,
+};
 
 #[async_trait]
 impl OrderStore for DynamoStore {
@@ -138,12 +143,92 @@ impl OrderStore for DynamoStore {
         due.truncate(limit);
         Ok(due)
     }
+
+    async fn customer_orders(
+        &self,
+        customer: &UserId,
+        statuses: &[OrderStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<OrderSummary>, StoreError> {
+        let mut position = after.cloned();
+        let mut listed = Vec::new();
+        // As a bookings page with a status filter: a bounded number of reads, then a short page.
+        for _ in 0..READS_PER_PAGE {
+            let (roots, next) = self
+                .page(KeyPage {
+                    table: &self.tables.orders,
+                    index: Some("by-customer"),
+                    hash: ("customerId", customer.to_string()),
+                    range: None,
+                    newest_first: true,
+                    key_attributes: &["orderId", "itemId", "customerId"],
+                    statuses: Vec::new(),
+                    limit: limit - listed.len(),
+                    after: position.as_ref(),
+                })
+                .await?;
+            if let Some(last) = roots.last() {
+                position = Some(pages::position(last, &["orderId", "itemId", "customerId"])?);
+            }
+            let mut summaries = concurrently(roots.into_iter().enumerate(), |(at, root)| async move {
+                Ok((at, self.derived_summary(from_item::<OrderSummary>(root)?).await?))
+            })
+            .await?;
+            summaries.sort_by_key(|(at, _)| *at);
+            listed.extend(
+                summaries.into_iter().map(|(_, s)| s).filter(|s| statuses.is_empty() || statuses.contains(&s.status)),
+            );
+            if next.is_none() {
+                return Ok(Page { items: listed, next: None });
+            }
+            if listed.len() == limit {
+                break;
+            }
+        }
+        Ok(Page { items: listed, next: position })
+    }
 }
 
 impl DynamoStore {
+    /// `summary` with its status derived from its trucks' (one query of the order's truck
+    /// requests, their statuses only), as `OrderView::assemble` derives it; only an open order's
+    /// status depends on its trucks.
+    async fn derived_summary(&self, mut summary: OrderSummary) -> Result<OrderSummary, StoreError> {
+        if summary.status != OrderStatus::Open {
+            return Ok(summary);
+        }
+        let query = self
+            .client
+            .query()
+            .table_name(&self.tables.orders)
+            .key_condition_expression("orderId = :id AND begins_with(itemId, :trucks)")
+            .expression_attribute_values(":id", AttributeValue::S(order_key(summary.order_id)))
+            .expression_attribute_values(":trucks", AttributeValue::S(TRUCK_REQUEST_PREFIX.to_owned()))
+            .projection_expression("#status")
+            .expression_attribute_names("#status", "status");
+        let statuses = query_all(query).await?.into_iter().map(|item| {
+            let status = item.get("status").and_then(|s| s.as_s().ok()).cloned().unwrap_or_default();
+            serde_json::from_value::<TripStatus>(serde_json::Value::String(status)).map_err(internal)
+        });
+        summary.status = OrderStatus::of_trucks(&statuses.collect::<Result<Vec<_>, _>>()?);
+        Ok(summary)
+    }
+
     fn order_item_key(&self, id: OrderId) -> Item {
         let mut key = key("orderId", order_key(id));
         key.insert("itemId".into(), AttributeValue::S(ORDER_ITEM_ID.to_owned()));
         key
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_customers_index_projects_every_field_an_order_summary_is_read_from() {
+        let read = OrderSummary::FIELDS.into_iter().chain(["itemId", "customerId"]).map(str::to_owned).collect();
+        assert_eq!(crate::projected("orders", "by-customer"), read);
     }
 }

@@ -12,7 +12,7 @@ use weelo_core::ports::{PagePosition, StoreError};
 
 /// Queries one page may make: a status filter that matches little cannot make one request read a
 /// whole partition (the page then ends early, with a cursor, as DynamoDB's own 1 MB pages do).
-const READS_PER_PAGE: usize = 4;
+pub(crate) const READS_PER_PAGE: usize = 4;
 
 /// One page of the partition `hash = value` of `table` (or of its `index`).
 pub(crate) struct KeyPage<'a> {

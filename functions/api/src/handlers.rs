@@ -13,6 +13,7 @@ use weelo_core::contract::requests::{
     TransporterProfileRequest, decode, parse_location_body,
 };
 use weelo_core::model::caller::Caller;
+use weelo_core::model::order::OrderStatus;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
 use weelo_core::usecases::api::{Bookings, Created, Devices, Lists, Orders, Profiles, TrackingIngest};
 use weelo_dynamo::DynamoStore;
@@ -122,6 +123,11 @@ pub(crate) async fn handle(
             let customer = caller.customer()?;
             let order = decode::<CreateOrderRequest>(body)?.validate()?;
             created_or_ok(app.orders.create(&customer, order, key()?.as_ref()).await?, 201, 201)
+        }
+        Route::ListOrders => {
+            let customer = caller.customer()?;
+            let query = ListQuery::parse(query, &OrderStatus::ALL)?;
+            respond::json(200, &app.lists.orders(&customer, query).await?)
         }
         Route::GetOrder(id) => respond::json(200, &app.orders.get(caller, id).await?),
         Route::CancelOrder(id) => respond::json(200, &app.orders.cancel(&caller.customer()?, id).await?),

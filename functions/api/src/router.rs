@@ -26,6 +26,7 @@ pub enum Route<'a> {
     /// The transporter's live offers.
     ListOffers,
     CreateOrder,
+    ListOrders,
     GetOrder(&'a str),
     CancelOrder(&'a str),
     AcceptTruckRequest {
@@ -64,7 +65,7 @@ impl Route<'_> {
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 27] = [
+pub const ROUTES: [(&str, &str); 28] = [
     ("GET", "/v1/health"),
     ("POST", "/v1/devices"),
     ("DELETE", "/v1/devices/{deviceId}"),
@@ -84,6 +85,7 @@ pub const ROUTES: [(&str, &str); 27] = [
     ("GET", "/v1/offers"),
     ("GET", "/v1/trips"),
     ("POST", "/v1/orders"),
+    ("GET", "/v1/orders"),
     ("GET", "/v1/orders/{orderId}"),
     ("POST", "/v1/orders/{orderId}/cancel"),
     ("POST", "/v1/orders/{orderId}/truck-requests/{truckRequestId}/accept"),
@@ -124,7 +126,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         },
         ["v1", "offers"] => (on(method, Method::GET, Route::ListOffers), "GET"),
         ["v1", "trips"] => (on(method, Method::GET, Route::ListTrips), "GET"),
-        ["v1", "orders"] => (on(method, Method::POST, Route::CreateOrder), "POST"),
+        ["v1", "orders"] => {
+            let route = on(method, Method::POST, Route::CreateOrder).or(on(method, Method::GET, Route::ListOrders));
+            (route, "GET, POST")
+        }
         ["v1", "orders", id] => (on(method, Method::GET, Route::GetOrder(id)), "GET"),
         ["v1", "orders", id, "cancel"] => (on(method, Method::POST, Route::CancelOrder(id)), "POST"),
         ["v1", "orders", order, "truck-requests", truck_request, "accept"] => {

@@ -70,6 +70,12 @@ impl OrderStatus {
     }
 }
 
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 use OrderStatus as O;
 
 /// How an order's status moves as its truck requests move (and when its customer cancels), with
@@ -151,6 +157,41 @@ impl Order {
                 })
             })
             .collect()
+    }
+}
+
+/// What an order's card in a list shows (`GET /v1/orders`); the order itself has its trucks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    pub order_id: OrderId,
+    /// As [`OrderView::assemble`] derives it from the trucks.
+    pub status: OrderStatus,
+    pub pickup: Place,
+    pub drop: Place,
+    pub trucks: Vec<TruckLine>,
+    pub trucks_requested: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrderSummary {
+    /// The attributes a summary is read from: what the store's list index projects.
+    pub const FIELDS: [&'static str; 7] =
+        ["orderId", "status", "pickup", "drop", "trucks", "trucksRequested", "createdAt"];
+}
+
+impl From<&OrderView> for OrderSummary {
+    fn from(view: &OrderView) -> Self {
+        let order = &view.order;
+        Self {
+            order_id: order.order_id,
+            status: order.status,
+            pickup: order.pickup.clone(),
+            drop: order.drop.clone(),
+            trucks: order.trucks.clone(),
+            trucks_requested: order.trucks_requested,
+            created_at: order.created_at,
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 //! tested against the real local stack, and these never stand in for it.
 
 mod delivery;
+mod lists;
 mod store;
 mod tracking;
-mod trips;
 
 pub use store::MemoryStore;
 

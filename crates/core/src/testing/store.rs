@@ -307,6 +307,16 @@ impl OrderStore for MemoryStore {
         due.truncate(limit);
         Ok(due)
     }
+
+    async fn customer_orders(
+        &self,
+        customer: &UserId,
+        statuses: &[OrderStatus],
+        limit: usize,
+        after: Option<&PagePosition>,
+    ) -> Result<Page<crate::model::order::OrderSummary>, StoreError> {
+        Ok(super::lists::customer_orders(&self.lock(), customer, statuses, limit, after))
+    }
 }
 
 #[async_trait]

@@ -76,3 +76,102 @@ async fn a_cursor_answers_only_the_customer_and_the_filter_it_was_given_for() {
     }
     assert_eq!(list(&lists, &asha, &with_cursor("limit=1&status=searching", &cursor)).await.unwrap().items.len(), 1);
 }
+
+mod orders {
+    use crate::support::*;
+    use base64::Engine;
+    use chrono::{Duration, Utc};
+    use weelo_core::contract::cursor::CursorKey;
+    use weelo_core::contract::requests::ListQuery;
+    use weelo_core::model::ids::OrderId;
+    use weelo_core::model::order::{Order, OrderStatus, TruckLine};
+    use weelo_core::model::trip::{OfferTimes, TripStep};
+    use weelo_core::model::vehicle::VehicleType;
+    use weelo_core::ports::OrderStore;
+    use weelo_core::testing::MemoryStore;
+    use weelo_core::usecases::api::Lists;
+
+    /// An order of `customer`'s for two tippers, created `minutes_ago`, stored `status`, whose
+    /// trucks `accepted` of the two were accepted (none expanded when `None`).
+    async fn order(
+        store: &MemoryStore,
+        customer: &str,
+        minutes_ago: i64,
+        status: OrderStatus,
+        accepted: Option<usize>,
+    ) -> OrderId {
+        let at = Utc::now() - Duration::minutes(minutes_ago);
+        let order = Order {
+            order_id: OrderId::generate(),
+            customer_id: user(customer),
+            status,
+            pickup: place(PICKUP),
+            drop: place((18.52, 73.85)),
+            trucks: vec![TruckLine { vehicle_type: VehicleType::Tipper, quantity: 2 }],
+            trucks_requested: 2,
+            created_at: at,
+        };
+        store.create_order(&order, &[], None).await.unwrap();
+        if let Some(accepted) = accepted {
+            let mut trucks = order.truck_requests(at, &OfferTimes::default());
+            for (n, truck) in trucks.iter_mut().take(accepted).enumerate() {
+                truck
+                    .trip
+                    .take(TripStep::Accept, Some(&user(&format!("driver-{n}"))), at, &OfferTimes::default())
+                    .unwrap();
+            }
+            store.put_truck_requests(&trucks).await.unwrap();
+        }
+        order.order_id
+    }
+
+    async fn ids(lists: &Lists<MemoryStore>, who: &str, query: &str) -> Vec<(OrderId, OrderStatus)> {
+        let (mut read, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let raw = match &cursor {
+                Some(c) => {
+                    format!("{query}&cursor={}", form_urlencoded::byte_serialize(c.as_bytes()).collect::<String>())
+                }
+                None => query.to_owned(),
+            };
+            let page = lists.orders(&customer(who), ListQuery::parse(&raw, &OrderStatus::ALL).unwrap()).await.unwrap();
+            read.extend(page.items.iter().map(|o| (o.order_id, o.status)));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return read,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_customers_orders_come_newest_first_with_the_status_their_trucks_give_them() {
+        // GIVEN Asha's orders: one still processing, one open (a truck of two taken), one
+        // fulfilled (both taken), one cancelled; and one of Ravi's
+        let store = MemoryStore::new();
+        let open = order(&store, "asha", 40, OrderStatus::Open, Some(1)).await;
+        let fulfilled = order(&store, "asha", 30, OrderStatus::Open, Some(2)).await;
+        let cancelled = order(&store, "asha", 20, OrderStatus::Cancelled, Some(0)).await;
+        let processing = order(&store, "asha", 10, OrderStatus::Processing, None).await;
+        order(&store, "ravi", 5, OrderStatus::Open, Some(0)).await;
+        let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([4u8; 32])).unwrap();
+        let lists = Lists::new(store, key);
+
+        // WHEN she lists them one a page, and by status
+        let all = ids(&lists, "asha", "limit=1").await;
+        let on_the_road = ids(&lists, "asha", "status=fulfilled").await;
+        let still_open = ids(&lists, "asha", "status=open,processing&limit=1").await;
+
+        // THEN all four newest first, each with its derived status, and each filter keeps its own
+        assert_eq!(
+            all,
+            [
+                (processing, OrderStatus::Processing),
+                (cancelled, OrderStatus::Cancelled),
+                (fulfilled, OrderStatus::Fulfilled),
+                (open, OrderStatus::Open)
+            ]
+        );
+        assert_eq!(on_the_road, [(fulfilled, OrderStatus::Fulfilled)]);
+        assert_eq!(still_open, [(processing, OrderStatus::Processing), (open, OrderStatus::Open)]);
+    }
+}

@@ -40,14 +40,15 @@ pub fn order_body() -> Value {
     })
 }
 
-/// An order of `owner`'s (`body`) expanded into its truck requests, as order-fanout does, with its
-/// first line offered to `driver`.
+/// An order of `owner`'s (`body`) expanded into its truck requests and marked open, as
+/// order-fanout does, with its first line offered to `driver`.
 pub async fn order_offered_to(
     app: &ApiClient,
     owner: &User,
     body: Value,
     driver: &User,
 ) -> weelo_core::model::ids::OrderId {
+    use weelo_core::model::order::OrderStatus;
     use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
     let created = app.call("POST", "/v1/orders", Some(owner), Some(body)).await;
     assert_eq!(created.status, 201, "{}", created.body);
@@ -60,6 +61,7 @@ pub async fn order_offered_to(
         .await
         .unwrap();
     store.put_offers(OfferSubject::OrderLine(order, 0), &[driver.user_id()], now).await.unwrap();
+    assert!(store.set_order_status(order, OrderStatus::Processing, OrderStatus::Open).await.unwrap());
     order
 }
 

@@ -1,5 +1,5 @@
-//! [`Lists`]: what the apps read back a page at a time: a customer's bookings, a transporter's
-//! trips. Each list is a query on an index, never a scan; the page's end goes back to the client
+//! [`Lists`]: what the apps read back a page at a time: a customer's bookings and orders, a
+//! transporter's trips. Each list is a query on an index, never a scan; the page's end goes back to the client
 //! as a cursor sealed for the caller and the filter (`contract::cursor`), so a cursor cannot be
 //! made, changed or borrowed. A trip's track is read the same way (`tracks.rs`).
 
@@ -8,8 +8,9 @@ use crate::contract::requests::ListQuery;
 use crate::error::ServiceError;
 use crate::model::booking::{BookingStatus, BookingSummary};
 use crate::model::caller::{Customer, Transporter};
+use crate::model::order::{OrderStatus, OrderSummary};
 use crate::model::trip::{TripStatus, TripSummary};
-use crate::ports::{BookingStore, Page, PagePosition, TripStore};
+use crate::ports::{BookingStore, OrderStore, Page, PagePosition, TripStore};
 use serde::Serialize;
 
 /// One page of a list as the api answers it.
@@ -57,6 +58,21 @@ impl<S: BookingStore> Lists<S> {
         let after = self.opened(&scope, query.cursor.as_deref())?;
         let statuses: Vec<BookingStatus> = query.statuses.into_iter().collect();
         let page = self.store.customer_bookings(customer.id(), &statuses, query.limit.get(), after.as_ref()).await?;
+        Ok(self.listing(&scope, page))
+    }
+}
+
+impl<S: OrderStore> Lists<S> {
+    /// `GET /v1/orders`: the customer's own orders, newest first.
+    pub async fn orders(
+        &self,
+        customer: &Customer,
+        query: ListQuery<OrderStatus>,
+    ) -> Result<Listing<OrderSummary>, ServiceError> {
+        let scope = format!("{}\nGET /v1/orders\n{}", customer.id(), query.scope());
+        let after = self.opened(&scope, query.cursor.as_deref())?;
+        let statuses: Vec<OrderStatus> = query.statuses.into_iter().collect();
+        let page = self.store.customer_orders(customer.id(), &statuses, query.limit.get(), after.as_ref()).await?;
         Ok(self.listing(&scope, page))
     }
 }

@@ -1,8 +1,9 @@
-//! The in-memory list of a transporter's trips: every booking and truck request they hold or held
-//! to the end, latest accepted first, as the adapter reads its two indexes.
+//! The in-memory lists the adapter reads from indexes: a transporter's trips (every booking and
+//! truck request they hold or held to the end, latest accepted first) and a customer's orders.
 
-use super::store::MemoryStore;
+use super::store::{MemoryStore, Tables};
 use crate::model::ids::UserId;
+use crate::model::order::{OrderStatus, OrderSummary, OrderView};
 use crate::model::trip::TripSummary;
 use crate::ports::*;
 use async_trait::async_trait;
@@ -44,4 +45,30 @@ impl TripStore for MemoryStore {
 fn position(trip: &TripSummary) -> String {
     let id = trip.booking_id.map(|id| id.to_string()).or(trip.truck_request_id.map(|id| id.to_string()));
     format!("{:013}#{}", trip.accepted_at.timestamp_millis(), id.unwrap_or_default())
+}
+
+/// `customer`'s orders newest first (order ids are time-ordered), their status derived from their
+/// trucks, after `after` (an order id), as `OrderStore::customer_orders` reads them.
+pub(super) fn customer_orders(
+    tables: &Tables,
+    customer: &UserId,
+    statuses: &[OrderStatus],
+    limit: usize,
+    after: Option<&PagePosition>,
+) -> Page<OrderSummary> {
+    let mut orders: Vec<OrderSummary> = tables
+        .orders
+        .values()
+        .filter(|order| &order.customer_id == customer)
+        .filter(|order| after.is_none_or(|after| order.order_id.to_string().as_str() < after.as_str()))
+        .map(|order| {
+            let trucks = tables.truck_requests.values().filter(|r| r.order_id == order.order_id).cloned().collect();
+            OrderSummary::from(&OrderView::assemble(order.clone(), trucks))
+        })
+        .filter(|summary| statuses.is_empty() || statuses.contains(&summary.status))
+        .collect();
+    orders.sort_by_key(|order| std::cmp::Reverse(order.order_id.to_string()));
+    let next = (orders.len() > limit).then(|| PagePosition::new(orders[limit - 1].order_id.to_string()));
+    orders.truncate(limit);
+    Page { items: orders, next }
 }
