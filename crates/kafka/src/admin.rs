@@ -3,9 +3,11 @@
 //! that file and applying is how partitions are added and retention is changed in every
 //! environment.
 
+use crate::access::AccessDenied;
 use crate::{KafkaConfig, KafkaContext};
 use anyhow::Context;
 use rdkafka::admin::{AdminClient, AdminOptions, NewPartitions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,7 +27,8 @@ pub struct TopicChanges {
 }
 
 /// Creates every missing topic, adds partitions to topics that have fewer than their definition,
-/// and sets `retention.ms` where it differs.
+/// and sets `retention.ms` where it differs. A failure because the cluster refused this client's
+/// identity or permissions is an [`AccessDenied`] (see `anyhow::Error::downcast_ref`).
 ///
 /// A definition with fewer partitions than its topic has is refused (Kafka cannot remove
 /// partitions; recreating the topic would drop its records), and then nothing is changed at all:
@@ -40,8 +43,19 @@ pub async fn ensure_topics(
     replication: i32,
 ) -> anyhow::Result<TopicChanges> {
     let context = KafkaContext::for_config(config).await;
+    let authentication = context.authentication_failures();
     let admin: Arc<AdminClient<KafkaContext>> = Arc::new(config.client_config().create_with_context(context)?);
-    let existing = partition_counts(&admin).await.context("listing the cluster's topics")?;
+    apply(&admin, topics, replication).await.map_err(|error| AccessDenied::classify(error, authentication.seen()))
+}
+
+/// [`ensure_topics`] once the client is made. A refusal keeps its [`KafkaError`] in the chain of
+/// causes, so [`AccessDenied::classify`] can tell an access refused from any other failure.
+async fn apply(
+    admin: &Arc<AdminClient<KafkaContext>>,
+    topics: &[TopicDefinition],
+    replication: i32,
+) -> anyhow::Result<TopicChanges> {
+    let existing = partition_counts(admin).await.context("listing the cluster's topics")?;
     let shrinking: Vec<String> = topics
         .iter()
         .filter_map(|t| {
@@ -56,10 +70,15 @@ pub async fn ensure_topics(
     );
     let (new, old): (Vec<&TopicDefinition>, Vec<&TopicDefinition>) =
         topics.iter().partition(|t| !existing.contains_key(&t.name));
-    let mut changes = TopicChanges { created: create(&admin, &new, replication).await?, updated: Vec::new() };
-    changes.updated.extend(add_partitions(&admin, &old, &existing).await?);
-    changes.updated.extend(set_retention(&admin, &old).await?);
+    let mut changes = TopicChanges { created: create(admin, &new, replication).await?, updated: Vec::new() };
+    changes.updated.extend(add_partitions(admin, &old, &existing).await?);
+    changes.updated.extend(set_retention(admin, &old).await?);
     Ok(changes)
+}
+
+/// A refusal of one topic's operation, its code kept in the chain of causes.
+fn refused(what: String, code: RDKafkaErrorCode) -> anyhow::Error {
+    anyhow::Error::new(KafkaError::AdminOp(code)).context(what)
 }
 
 /// Every topic on the cluster with its number of partitions.
@@ -100,7 +119,7 @@ async fn create(
             Ok(name) => created.push(name),
             // Created meanwhile by another run; as it was just made from the same file, it matches.
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((name, code)) => anyhow::bail!("creating topic {name} failed: {code}"),
+            Err((name, code)) => return Err(refused(format!("creating topic {name} failed"), code)),
         }
     }
     Ok(created)
@@ -123,7 +142,7 @@ async fn add_partitions(
     for ((topic, had), result) in growing.iter().zip(results) {
         match result {
             Ok(_) => updated.push(format!("{}: partitions {had} → {}", topic.name, topic.partitions)),
-            Err((name, code)) => anyhow::bail!("adding partitions to {name} failed: {code}"),
+            Err((name, code)) => return Err(refused(format!("adding partitions to {name} failed"), code)),
         }
     }
     Ok(updated)
@@ -142,7 +161,7 @@ async fn set_retention(
     let mut updated = Vec::new();
     for (topic, resource) in topics.iter().zip(described) {
         let resource =
-            resource.map_err(|code| anyhow::anyhow!("reading the configuration of {} failed: {code}", topic.name))?;
+            resource.map_err(|code| refused(format!("reading the configuration of {} failed", topic.name), code))?;
         let wanted = topic.retention_ms.to_string();
         let current = resource.get(RETENTION).and_then(|entry| entry.value.clone()).unwrap_or_default();
         if current == wanted {

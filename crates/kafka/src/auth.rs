@@ -1,6 +1,8 @@
-//! The rdkafka client context: routes librdkafka's logs to `tracing` and, for Amazon MSK, answers
-//! its OAUTHBEARER token refreshes with SigV4-signed tokens (aws-msk-iam-sasl-signer).
+//! The rdkafka client context: routes librdkafka's logs to `tracing`, notes failed SASL
+//! authentications ([`AuthenticationFailures`]) and, for Amazon MSK, answers its OAUTHBEARER token
+//! refreshes with SigV4-signed tokens (aws-msk-iam-sasl-signer).
 
+use crate::access::AuthenticationFailures;
 use crate::{KafkaAuth, KafkaConfig};
 use aws_config::Region;
 use aws_config::SdkConfig;
@@ -8,6 +10,7 @@ use rdkafka::ClientContext;
 use rdkafka::client::OAuthToken;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
 use rdkafka::producer::ProducerContext;
 use std::error::Error;
 use std::time::Duration;
@@ -23,20 +26,27 @@ struct MskIamSigner {
 #[derive(Clone, Default)]
 pub struct KafkaContext {
     signer: Option<MskIamSigner>,
+    authentication: AuthenticationFailures,
 }
 
 impl KafkaContext {
     /// For IAM auth this loads the default AWS credential chain; call it inside the Tokio runtime.
     pub async fn for_config(config: &KafkaConfig) -> Self {
         match &config.auth {
-            KafkaAuth::None => Self { signer: None },
+            KafkaAuth::None => Self::default(),
             KafkaAuth::AwsMskIam { region } => {
                 let region = Region::new(region.clone());
                 let sdk =
                     aws_config::defaults(aws_config::BehaviorVersion::latest()).region(region.clone()).load().await;
-                Self { signer: Some(MskIamSigner { region, sdk, runtime: tokio::runtime::Handle::current() }) }
+                let signer = MskIamSigner { region, sdk, runtime: tokio::runtime::Handle::current() };
+                Self { signer: Some(signer), authentication: AuthenticationFailures::default() }
             }
         }
+    }
+
+    /// The flag raised when a client made with this context fails its SASL authentication.
+    pub fn authentication_failures(&self) -> AuthenticationFailures {
+        self.authentication.clone()
     }
 }
 
@@ -53,6 +63,11 @@ impl ClientContext for KafkaContext {
             }
             _ => tracing::debug!(target: "librdkafka", facility = fac, "{log_message}"),
         }
+    }
+
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.authentication.observe(&error);
+        tracing::error!(target: "librdkafka", "{error}: {reason}");
     }
 
     fn generate_oauth_token(&self, _config: Option<&str>) -> Result<OAuthToken, Box<dyn Error>> {

@@ -2,6 +2,7 @@
 //! for tools and tests. The same code talks to a local plaintext broker and to Amazon MSK with IAM
 //! authentication; which one is a matter of configuration ([`KafkaConfig::from_env`]).
 
+mod access;
 mod admin;
 mod auth;
 mod bus;
@@ -9,6 +10,7 @@ pub mod lag;
 mod reader;
 mod topic_config;
 
+pub use access::{ACCESS_DENIED_CODES, AccessDenied, AuthenticationFailures};
 pub use admin::{TopicChanges, ensure_topics};
 pub use auth::KafkaContext;
 pub use bus::KafkaEventBus;

@@ -13,6 +13,7 @@ use crate::KafkaContext;
 use anyhow::{Context, anyhow, bail};
 use rdkafka::admin::AdminClient;
 use rdkafka::bindings as rd;
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 use std::ffi::{CStr, CString, c_char};
 use std::sync::Arc;
@@ -128,7 +129,8 @@ unsafe fn outcome(queue: &Owned<rd::rd_kafka_queue_t>, timeout_ms: i32, timeout:
         }
         let code = rd::rd_kafka_event_error(event.0);
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            bail!("IncrementalAlterConfigs failed: {}", text(rd::rd_kafka_event_error_string(event.0)));
+            let detail = text(rd::rd_kafka_event_error_string(event.0));
+            return Err(refusal(code, format!("IncrementalAlterConfigs failed: {detail}")));
         }
         let result = rd::rd_kafka_event_IncrementalAlterConfigs_result(event.0);
         let mut count = 0;
@@ -140,10 +142,15 @@ unsafe fn outcome(queue: &Owned<rd::rd_kafka_queue_t>, timeout_ms: i32, timeout:
         let code = rd::rd_kafka_ConfigResource_error(outcome);
         if code != rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             let detail = text(rd::rd_kafka_ConfigResource_error_string(outcome));
-            bail!("{} ({detail})", RDKafkaErrorCode::from(code));
+            return Err(refusal(code, format!("{} ({detail})", RDKafkaErrorCode::from(code))));
         }
         Ok(())
     }
+}
+
+/// A refusal with its code kept in the chain of causes (see `crate::access`).
+fn refusal(code: rd::rd_kafka_resp_err_t, what: String) -> anyhow::Error {
+    anyhow::Error::new(KafkaError::AdminOp(RDKafkaErrorCode::from(code))).context(what)
 }
 
 /// A librdkafka object freed by its destructor when dropped.

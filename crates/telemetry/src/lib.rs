@@ -14,9 +14,12 @@
 //! | `Consumed`, `Failed` | count | every consumer, per record handled / failed (a failed record is redelivered) |
 //! | `Pushed`, `PushFailed` | count | fcm-consumer, per SNS publish |
 //! | `PushLatency` | ms | fcm-consumer, per SNS publish |
+//! | `TopicsCreated`, `TopicsUpdated` | count | kafka-topics, per topic created / change to an existing topic |
+//! | `AccessRetried` | count | kafka-topics, per attempt Kafka refused access to and that is tried again |
 //!
-//! Dead-lettering is done by the event-source mapping, not by a function: its measure is the depth
-//! of each dead-letter queue (an SQS metric, alarmed in Terraform), and locally `weelo-ops redrive`.
+//! Dead-lettering is done by the event-source mapping, not by a function: its measure is AWS's own
+//! (a dead-letter queue's depth; for an S3 on-failure destination, the mapping's on-failure
+//! deliveries), alarmed in Terraform; `weelo-ops redrive` sends either back.
 
 pub use metrics_cloudwatch_embedded::Collector;
 /// Run the Lambda runtime with the metrics flushed after each invocation (`run_http` for the api).
@@ -32,6 +35,9 @@ pub const FAILED: &str = "Failed";
 pub const PUSHED: &str = "Pushed";
 pub const PUSH_FAILED: &str = "PushFailed";
 pub const PUSH_LATENCY: &str = "PushLatency";
+pub const TOPICS_CREATED: &str = "TopicsCreated";
+pub const TOPICS_UPDATED: &str = "TopicsUpdated";
+pub const ACCESS_RETRIED: &str = "AccessRetried";
 
 /// The installed recorder, for the early flushes of [`record_latency`].
 static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
@@ -84,7 +90,17 @@ pub fn record_latency(histogram: &'static str, milliseconds: f64) {
 
 fn describe() {
     use metrics::Unit;
-    for counter in [PUBLISHED, PUBLISH_FAILED, CONSUMED, FAILED, PUSHED, PUSH_FAILED] {
+    for counter in [
+        PUBLISHED,
+        PUBLISH_FAILED,
+        CONSUMED,
+        FAILED,
+        PUSHED,
+        PUSH_FAILED,
+        TOPICS_CREATED,
+        TOPICS_UPDATED,
+        ACCESS_RETRIED,
+    ] {
         metrics::describe_counter!(counter, Unit::Count, "");
     }
     for latency in [PUBLISH_LATENCY, PUSH_LATENCY] {

@@ -1,10 +1,10 @@
 //! Lambda entry point of the `kafka-topics` function: settings → run the handler.
 
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    let metrics = weelo_telemetry::init("kafka-topics")?;
     let settings = weelo_kafka_topics::Settings::from_env()?;
-    run(service_fn(|event| weelo_kafka_topics::handle(&settings, event))).await
+    weelo_telemetry::run(metrics, |event| weelo_kafka_topics::handle(&settings, event)).await
 }
