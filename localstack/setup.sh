@@ -3,6 +3,10 @@
 # a Python venv (moto server, cargo-lambda, the infra-check tools), checkov in a venv of its own,
 # tflint and gitleaks built from the Go module proxy, Apache Kafka's jars from Maven Central, and
 # the development JWT key pair. Idempotent and quiet when there is nothing to do.
+#
+#   setup.sh --with-plan-tools   also builds OpenTofu and the AWS provider (localstack/plan-tools.sh)
+#                                into a cache outside the repository: `make test` needs them, `make run`
+#                                and `make bench` do not (the provider's first build takes ~50 min).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -82,3 +86,7 @@ if [ ! -f "$KAFKA_VERSION_DIR/libs/.complete" ] || ! cmp -s "$pom" "$KAFKA_VERSI
 fi
 
 "$VENV/bin/python" "$ROOT/localstack/devkeys.py" "$LOCAL/dev-jwt"
+
+if [ "${1:-}" = "--with-plan-tools" ]; then
+  "$ROOT/localstack/plan-tools.sh"
+fi

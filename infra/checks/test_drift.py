@@ -144,8 +144,12 @@ def test_every_table_key_gsi_and_ttl_is_mapped():
     assert gsi["for_each"] == "${each.value.globalSecondaryIndexes}"
     content = one(gsi["content"])
     assert content["name"] == "${global_secondary_index.value.name}"
-    assert content["hash_key"] == "${global_secondary_index.value.hashKey.name}"
-    assert content["range_key"] == "${try(global_secondary_index.value.rangeKey.name, null)}"
+    # key_schema, HASH first (the provider deprecates an index's hash_key/range_key).
+    assert "hash_key" not in content and "range_key" not in content
+    assert content["key_schema"] == [{"attribute_name": "${global_secondary_index.value.hashKey.name}", "key_type": "HASH"}]
+    range_key = dynamic(content, "key_schema")
+    assert range_key["for_each"] == "${try([global_secondary_index.value.rangeKey], [])}"
+    assert one(range_key["content"]) == {"attribute_name": "${key_schema.value.name}", "key_type": "RANGE"}
     assert content["projection_type"] == "${global_secondary_index.value.projection}"
     assert content["non_key_attributes"] == "${try(global_secondary_index.value.nonKeyAttributes, null)}"
 
@@ -291,7 +295,7 @@ MAPPING_FIELDS = {
     "maximumBatchingWindowSeconds": (("maximum_batching_window_in_seconds",), "${each.value.maximumBatchingWindowSeconds}"),
     "maximumRetryAttempts": (("maximum_retry_attempts",), "${each.value.maximumRetryAttempts}"),
     "bisectBatchOnFunctionError": (("bisect_batch_on_function_error",), "${each.value.bisectBatchOnFunctionError}"),
-    "onFailure": (("destination_config", "on_failure", "destination_arn"), "${aws_sqs_queue.dlq[each.value.onFailure].arn}"),
+    "onFailure": (("destination_config", "on_failure", "destination_arn"), "${local.on_failure_arn[each.key]}"),
     "provisionedPollers": (("provisioned_poller_config",), {"minimum_pollers": "${each.value.provisionedPollers.min}", "maximum_pollers": "${each.value.provisionedPollers.max}"}),
 }
 
@@ -316,8 +320,18 @@ def test_every_mapping_setting_reaches_terraform():
         assert argument(esm, path) == expected, field
     for kind in ("amazon_managed_kafka_event_source_config", "self_managed_kafka_event_source_config"):
         assert one(dynamic(esm, kind)["content"])["consumer_group_id"] == "${local.consumer_groups[each.key]}"
-    assert resource("aws_sqs_queue", "dlq")["for_each"] == "${toset([for m in values(local.mappings) : m.onFailure])}"
+    # onFailure names a queue, or with onFailureKind "s3" a bucket (esm.tf, failures.tf).
+    assert squash(local("on_failure_kind")) == squash('${{for key, m in local.mappings : key => try(m.onFailureKind, "sqs")}}')
+    assert squash(local("on_failure_arn")) == squash(
+        '${merge({for key, m in local.mappings : key => "${local.arn_prefix.sqs}${aws_sqs_queue.dlq[m.onFailure].name}" if local.on_failure_kind[key] != "s3"},'
+        ' {for key, m in local.mappings : key => "${local.arn_prefix.s3}${aws_s3_bucket.failures[m.onFailure].bucket}" if local.on_failure_kind[key] == "s3"})}'
+    )
+    assert squash(local("dlq_names")) == squash('${toset([for key, m in local.mappings : m.onFailure if local.on_failure_kind[key] != "s3"])}')
+    assert squash(local("failure_buckets")) == squash('${toset([for key, m in local.mappings : m.onFailure if local.on_failure_kind[key] == "s3"])}')
+    assert resource("aws_sqs_queue", "dlq")["for_each"] == "${local.dlq_names}"
     assert resource("aws_sqs_queue", "dlq")["name"] == "${local.name_prefix}${each.key}"
+    assert resource("aws_s3_bucket", "failures")["for_each"] == "${local.failure_buckets}"
+    assert resource("aws_s3_bucket", "failures")["bucket"] == "${local.name_prefix}${each.key}"
 
 
 def test_consumer_groups_are_named_as_the_local_bridge_names_them():
@@ -328,9 +342,17 @@ def test_consumer_groups_are_named_as_the_local_bridge_names_them():
 
 def test_mapping_values_are_ones_aws_accepts():
     known = set(MAPPING_FIELDS)
+    # Optional, read through try(m.onFailureKind, "sqs") (esm.tf) and by crates/definitions.
+    optional = {"onFailureKind"}
+    kinds: dict[str, str] = {}
     for m in definitions("event-source-mappings.json")["mappings"]:
         where = f"{m['function']}/{m['topic']}"
-        assert set(m) == known, f"{where}: fields Terraform does not map: {set(m) - known}"
+        assert known <= set(m) <= known | optional, f"{where}: fields Terraform does not map: {set(m) - known - optional}"
+        kind = m.get("onFailureKind", "sqs")
+        assert kind in {"sqs", "s3"}, f"{where}: onFailureKind {kind!r} is neither sqs nor s3"
+        assert kinds.setdefault(m["onFailure"], kind) == kind, f"{where}: {m['onFailure']} is both a queue and a bucket"
+        if kind == "s3":
+            assert re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", m["onFailure"]), f"{where}: {m['onFailure']!r} cannot end an S3 bucket name (lowercase letters, digits, hyphens)"
         assert 1 <= m["batchSize"] <= 10_000, where
         assert 0 <= m["maximumBatchingWindowSeconds"] <= 300, where
         assert m["startingPosition"] in {"TRIM_HORIZON", "LATEST"}, where

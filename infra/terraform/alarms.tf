@@ -1,5 +1,6 @@
 # Alarms, all to one SNS topic: consumers falling behind (OffsetLag), poison records
-# (dead-letter queue depth), function errors and throttles, API 5xx and p99 latency, and the
+# (dead-letter queue depth, batches sent to an S3 on-failure destination), each mapping stopped,
+# failing or losing records, function errors and throttles, API 5xx and p99 latency, and the
 # functions' own metrics (failed records, failed Kafka publishes, FCM push failure rate).
 
 resource "aws_sns_topic" "alarms" {
@@ -87,6 +88,136 @@ resource "aws_cloudwatch_metric_alarm" "dlq_depth" {
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions
 }
+
+# --- Event-source mappings (their metrics_config, esm.tf) -------------------------------------------
+
+locals {
+  # Alarm names cannot hold the mapping key's "/".
+  mapping_alarm_name = { for key, m in local.mappings : key => "${local.name_prefix}${m.function}-${m.topic}" }
+}
+
+# Stopped: a disabled, deleted or broken mapping reports no metrics at all, which every alarm that
+# treats missing data as fine (OffsetLag, errors) would take for a quiet topic. PolledEventCount is
+# the one metric a healthy mapping keeps reporting while idle: Lambda emits 0 for an empty poll
+# (Lambda guide, "Event source mapping metrics"), whereas its error metrics exist only when errors
+# happen and OffsetLag and the invocation metrics need records. So here, and only here, missing
+# data is breaching: 15 minutes without a single PolledEventCount datapoint means the mapping has
+# stopped polling. SampleCount < 1 can only be missing data; any datapoint, 0 included, is OK.
+# Disabling a mapping on purpose sets this off too, and so may a new mapping until its first polls
+# are reported.
+resource "aws_cloudwatch_metric_alarm" "mapping_stopped" {
+  for_each = local.mappings
+
+  alarm_name          = "${local.mapping_alarm_name[each.key]}-stopped"
+  alarm_description   = "The ${each.key} event-source mapping reported no poll for 15 minutes: it is disabled, deleted or cannot run. Check its State and StateTransitionReason (aws lambda get-event-source-mapping)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "PolledEventCount"
+  dimensions          = { EventSourceMappingUUID = aws_lambda_event_source_mapping.this[each.key].uuid }
+  statistic           = "SampleCount"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = 1
+  comparison_operator = "LessThanThreshold"
+  treat_missing_data  = "breaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# Failing: the mapping cannot poll the brokers, invoke its function or commit offsets (ErrorCount
+# group; emitted only when an error happens, so missing data is fine). Three 5-minute windows in a
+# row, so a broker restart or a rebalance does not page.
+resource "aws_cloudwatch_metric_alarm" "mapping_errors" {
+  for_each = local.mappings
+
+  alarm_name          = "${local.mapping_alarm_name[each.key]}-mapping-errors"
+  alarm_description   = "The ${each.key} event-source mapping failed to poll, invoke or commit in each of 3 consecutive 5-minute windows: read its system log and the function's."
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "errors"
+    label       = "Polling, invoke and commit errors"
+    expression  = "FILL(polling, 0) + FILL(invoke, 0) + FILL(commit, 0)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { polling = "PollingErrorCount", invoke = "InvokeErrorCount", commit = "CommitErrorCount" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/Lambda"
+        metric_name = metric_query.value
+        dimensions  = { EventSourceMappingUUID = aws_lambda_event_source_mapping.this[each.key].uuid }
+        stat        = "Sum"
+        period      = 300
+      }
+    }
+  }
+}
+
+# Lost: records dropped after their retries without reaching the on-failure destination, or whose
+# delivery to it failed. They are in neither the function's results nor the destination: one is
+# enough to page (replay them from Kafka within its retention).
+resource "aws_cloudwatch_metric_alarm" "mapping_records_lost" {
+  for_each = local.mappings
+
+  alarm_name          = "${local.mapping_alarm_name[each.key]}-records-lost"
+  alarm_description   = "The ${each.key} event-source mapping dropped records or could not deliver them to its on-failure destination: replay them from Kafka before its retention ends."
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "lost"
+    label       = "Dropped records and on-failure delivery errors"
+    expression  = "FILL(dropped, 0) + FILL(undelivered, 0)"
+    return_data = true
+  }
+
+  dynamic "metric_query" {
+    for_each = { dropped = "DroppedEventCount", undelivered = "OnFailureDestinationDeliveryErrorCount" }
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/Lambda"
+        metric_name = metric_query.value
+        dimensions  = { EventSourceMappingUUID = aws_lambda_event_source_mapping.this[each.key].uuid }
+        stat        = "Sum"
+        period      = 300
+      }
+    }
+  }
+}
+
+# The S3 on-failure destinations' counterpart of dlq_depth: a failed batch arrived in the bucket.
+resource "aws_cloudwatch_metric_alarm" "mapping_sent_to_bucket" {
+  for_each = { for key, m in local.mappings : key => m if local.on_failure_kind[key] == "s3" }
+
+  alarm_name          = "${local.mapping_alarm_name[each.key]}-sent-to-bucket"
+  alarm_description   = "The ${each.key} event-source mapping sent a failed batch to s3://${local.name_prefix}${each.value.onFailure}: inspect and replay it."
+  namespace           = "AWS/Lambda"
+  metric_name         = "OnFailureDestinationDeliveredEventCount"
+  dimensions          = { EventSourceMappingUUID = aws_lambda_event_source_mapping.this[each.key].uuid }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- Functions ------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "function_errors" {
   for_each = local.alarmed_functions

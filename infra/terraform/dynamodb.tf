@@ -25,12 +25,24 @@ resource "aws_dynamodb_table" "this" {
     }
   }
 
+  # An index's keys as key_schema blocks, HASH first: the provider deprecates an index's hash_key and
+  # range_key (6.29). The table's own hash_key and range_key above are not deprecated and have no
+  # key_schema equivalent (provider 6.47.1).
   dynamic "global_secondary_index" {
     for_each = each.value.globalSecondaryIndexes
     content {
-      name               = global_secondary_index.value.name
-      hash_key           = global_secondary_index.value.hashKey.name
-      range_key          = try(global_secondary_index.value.rangeKey.name, null)
+      name = global_secondary_index.value.name
+      key_schema {
+        attribute_name = global_secondary_index.value.hashKey.name
+        key_type       = "HASH"
+      }
+      dynamic "key_schema" {
+        for_each = try([global_secondary_index.value.rangeKey], [])
+        content {
+          attribute_name = key_schema.value.name
+          key_type       = "RANGE"
+        }
+      }
       projection_type    = global_secondary_index.value.projection
       non_key_attributes = try(global_secondary_index.value.nonKeyAttributes, null)
     }

@@ -1,5 +1,6 @@
 # Event-source mappings: one per entry of infra/definitions/event-source-mappings.json, the file
-# the local bridge (weelo-local bridge) reads, and the SQS dead-letter queues they name.
+# the local bridge (weelo-local bridge) reads, and the on-failure destinations they name: an SQS
+# dead-letter queue (onFailureKind "sqs", the default) or an S3 bucket (onFailureKind "s3").
 #
 # Retries, bisection and ReportBatchItemFailures on Kafka sources: the provider documents
 # maximum_retry_attempts, bisect_batch_on_function_error and function_response_types as "stream
@@ -9,8 +10,20 @@
 # sources"). Every mapping here is in provisioned mode (provisioned_poller_config), so they apply.
 # Not checked against a real account (no AWS access where this was written).
 
+locals {
+  # "sqs" when the mapping does not say; the mapping's precondition refuses any other kind.
+  on_failure_kind = { for key, m in local.mappings : key => try(m.onFailureKind, "sqs") }
+  dlq_names       = toset([for key, m in local.mappings : m.onFailure if local.on_failure_kind[key] != "s3"])
+  failure_buckets = toset([for key, m in local.mappings : m.onFailure if local.on_failure_kind[key] == "s3"])
+  on_failure_arn = merge(
+    { for key, m in local.mappings : key => "${local.arn_prefix.sqs}${aws_sqs_queue.dlq[m.onFailure].name}" if local.on_failure_kind[key] != "s3" },
+    { for key, m in local.mappings : key => "${local.arn_prefix.s3}${aws_s3_bucket.failures[m.onFailure].bucket}" if local.on_failure_kind[key] == "s3" },
+  )
+}
+
+# A queue receives the failed batch's metadata only (topic, partition, offsets): replay from Kafka.
 resource "aws_sqs_queue" "dlq" {
-  for_each = toset([for m in values(local.mappings) : m.onFailure])
+  for_each = local.dlq_names
 
   name                              = "${local.name_prefix}${each.key}"
   message_retention_seconds         = 1209600 # 14 days, the SQS maximum: time to look at a poison record.
@@ -32,6 +45,13 @@ resource "aws_lambda_event_source_mapping" "this" {
   bisect_batch_on_function_error     = each.value.bisectBatchOnFunctionError
   function_response_types            = ["ReportBatchItemFailures"]
 
+  # Per mapping (dimension EventSourceMappingUUID): EventCount (PolledEventCount, ...), ErrorCount
+  # (polling, invoke, commit and on-failure delivery errors) and KafkaMetrics (MaxOffsetLag,
+  # SumOffsetLag); the last two are Kafka-only groups. The mapping alarms (alarms.tf) read them.
+  metrics_config {
+    metrics = ["EventCount", "ErrorCount", "KafkaMetrics"]
+  }
+
   # Each consumer scales on its own: its pollers, not a shared pool.
   provisioned_poller_config {
     minimum_pollers = each.value.provisionedPollers.min
@@ -40,7 +60,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   destination_config {
     on_failure {
-      destination_arn = aws_sqs_queue.dlq[each.value.onFailure].arn
+      destination_arn = local.on_failure_arn[each.key]
     }
   }
 
@@ -76,11 +96,19 @@ resource "aws_lambda_event_source_mapping" "this" {
     }
   }
 
+  lifecycle {
+    precondition {
+      condition     = contains(["sqs", "s3"], local.on_failure_kind[each.key])
+      error_message = "${each.key}: onFailureKind must be \"sqs\" or \"s3\" (event-source-mappings.json)."
+    }
+  }
+
   # Topics must exist, and the role must allow reading them, before a mapping starts polling; the
-  # pollers (ENIs in the kafka group) need their broker and endpoint rules and the Lambda, STS and
-  # SQS endpoints (network.tf), which nothing else orders before the mappings. audit-consumer's
-  # first batches (from TRIM_HORIZON) need the way to S3 and the bucket's encryption and lock in
-  # place, or they would be retried into the dead-letter queue or archived unlocked.
+  # pollers (ENIs in the kafka group) need their broker rules, the SQS endpoint and, for an S3
+  # destination, the way to S3 and the bucket's encryption and policy (network.tf, failures.tf),
+  # which nothing else orders before the mappings. audit-consumer's first batches (from
+  # TRIM_HORIZON) need the way to S3 and the bucket's encryption and lock in place, or they would
+  # be retried into the on-failure destination or archived unlocked.
   depends_on = [
     aws_lambda_invocation.topics,
     aws_iam_role_policy.function,
@@ -90,9 +118,12 @@ resource "aws_lambda_event_source_mapping" "this" {
     aws_s3_bucket_server_side_encryption_configuration.audit,
     aws_s3_bucket_object_lock_configuration.audit,
     aws_s3_bucket_policy.audit,
+    aws_s3_bucket_server_side_encryption_configuration.failures,
+    aws_s3_bucket_policy.failures,
     aws_vpc_security_group_ingress_rule.kafka_from_itself,
     aws_vpc_security_group_egress_rule.kafka_to_itself,
     aws_vpc_security_group_egress_rule.kafka_to_endpoints,
+    aws_vpc_security_group_egress_rule.kafka_to_s3,
     aws_vpc_security_group_ingress_rule.endpoints_from_kafka,
   ]
 }

@@ -265,9 +265,15 @@ locals {
     for f in keys(local.functions) :
     f => [for key, m in local.mappings : local.consumer_groups[key] if m.function == f]
   }
+  # The on-failure destinations of each function's mappings, by kind (esm.tf): a mapping writes to
+  # its destination with its function's role.
   dlq_of = {
     for f in keys(local.functions) :
-    f => distinct([for m in values(local.mappings) : m.onFailure if m.function == f])
+    f => distinct([for key, m in local.mappings : m.onFailure if m.function == f && local.on_failure_kind[key] != "s3"])
+  }
+  failure_buckets_of = {
+    for f in keys(local.functions) :
+    f => distinct([for key, m in local.mappings : m.onFailure if m.function == f && local.on_failure_kind[key] == "s3"])
   }
 }
 
@@ -278,201 +284,6 @@ resource "aws_cloudwatch_log_group" "function" {
   name              = "/aws/lambda/${local.name_prefix}${each.key}"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
-}
-
-resource "aws_iam_role" "function" {
-  for_each = local.functions
-
-  name               = "${local.name_prefix}${each.key}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-}
-
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-# ENIs in the VPC: Lambda and the MSK event pollers create them with the function's role. These EC2
-# actions are the ones AWSLambdaVPCAccessExecutionRole and AWSLambdaMSKExecutionRole grant, on "*"
-# as there: Describe* cannot be scoped, and Lambda picks the ENI ids itself.
-data "aws_iam_policy_document" "vpc_access" {
-  #checkov:skip=CKV_AWS_111:ENI management by Lambda needs Resource "*" (as in AWS's managed AWSLambdaVPCAccessExecutionRole).
-  #checkov:skip=CKV_AWS_356:ENI management by Lambda needs Resource "*" (as in AWS's managed AWSLambdaVPCAccessExecutionRole).
-  statement {
-    sid = "VpcNetworkInterfaces"
-    actions = [
-      "ec2:CreateNetworkInterface",
-      "ec2:DeleteNetworkInterface",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DescribeSubnets",
-      "ec2:DescribeSecurityGroups",
-      "ec2:DescribeVpcs",
-      "ec2:AssignPrivateIpAddresses",
-      "ec2:UnassignPrivateIpAddresses",
-    ]
-    resources = ["*"]
-  }
-}
-
-data "aws_iam_policy_document" "function" {
-  for_each = local.functions
-
-  source_policy_documents = [data.aws_iam_policy_document.vpc_access.json]
-
-  statement {
-    sid       = "OwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
-  }
-
-  # Lambda decrypts the environment with the stack key; consumers also encrypt what they put in
-  # their (KMS-encrypted) dead-letter queue, and S3 asks for a data key with the caller's rights
-  # when audit-consumer writes to the SSE-KMS audit bucket (GenerateDataKey is all a single-part
-  # PUT needs; kms:Encrypt is never called).
-  statement {
-    sid       = "StackKey"
-    actions   = length(local.dlq_of[each.key]) > 0 || each.value.audit_write ? ["kms:Decrypt", "kms:GenerateDataKey"] : ["kms:Decrypt"]
-    resources = [aws_kms_key.main.arn]
-  }
-
-  dynamic "statement" {
-    for_each = each.value.dynamodb
-    content {
-      sid     = "Dynamo${replace(title(replace(statement.key, "/[-/]/", " ")), " ", "")}"
-      actions = statement.value
-      # "table/index/name" entries grant on that index only.
-      resources = [
-        "${aws_dynamodb_table.this[split("/", statement.key)[0]].arn}${trimprefix(statement.key, split("/", statement.key)[0])}",
-      ]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.msk ? [1] : []
-    content {
-      sid       = "KafkaConnect"
-      actions   = length(each.value.kafka_write) > 0 ? ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"] : ["kafka-cluster:Connect"]
-      resources = [local.kafka_cluster_arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.msk && length(each.value.kafka_write) > 0 ? [1] : []
-    content {
-      sid       = "KafkaProduce"
-      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
-      resources = [for t in each.value.kafka_write : "${local.kafka_topic_arn}/${t}"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.msk && each.value.kafka_admin ? [1] : []
-    content {
-      sid = "KafkaManageTopics"
-      # Create the defined topics, add partitions to them (AlterTopic) and set their retention
-      # (AlterTopicDynamicConfiguration) when topics.json changes; never delete.
-      actions = [
-        "kafka-cluster:CreateTopic", "kafka-cluster:DescribeTopic", "kafka-cluster:AlterTopic",
-        "kafka-cluster:DescribeTopicDynamicConfiguration", "kafka-cluster:AlterTopicDynamicConfiguration",
-      ]
-      resources = [for t in local.topic_defs : "${local.kafka_topic_arn}/${t.name}"]
-    }
-  }
-
-  # What an MSK event-source mapping does with the function's role: find the brokers, read its
-  # topics, and commit offsets in its own consumer groups.
-  dynamic "statement" {
-    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
-    content {
-      sid       = "MskMappingCluster"
-      actions   = ["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers", "kafka-cluster:DescribeClusterDynamicConfiguration"]
-      resources = [local.kafka_cluster_arn]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
-    content {
-      sid       = "MskMappingTopics"
-      actions   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
-      resources = [for t in local.consumer_topics[each.key] : "${local.kafka_topic_arn}/${t}"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = local.msk && length(local.consumer_topics[each.key]) > 0 ? [1] : []
-    content {
-      sid       = "MskMappingGroups"
-      actions   = ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"]
-      resources = [for g in local.consumer_groups_of[each.key] : "${local.kafka_group_arn}/${g}"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = length(local.dlq_of[each.key]) > 0 ? [1] : []
-    content {
-      sid       = "OwnDeadLetterQueue"
-      actions   = ["sqs:SendMessage"]
-      resources = [for q in local.dlq_of[each.key] : aws_sqs_queue.dlq[q].arn]
-    }
-  }
-
-  # Writes archive objects and nothing else: no read, no delete, no retention or version calls
-  # (the bucket's default retention locks each object without any).
-  dynamic "statement" {
-    for_each = each.value.audit_write ? [1] : []
-    content {
-      sid       = "AuditArchiveWrite"
-      actions   = ["s3:PutObject"]
-      resources = ["${aws_s3_bucket.audit.arn}/events/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = each.value.sns_create_endpoint ? [1] : []
-    content {
-      sid       = "RegisterDevices"
-      actions   = ["sns:CreatePlatformEndpoint"]
-      resources = [aws_sns_platform_application.fcm.arn]
-    }
-  }
-
-  # A device's logout deletes its endpoint: the same function that registers devices.
-  dynamic "statement" {
-    for_each = each.value.sns_create_endpoint ? [1] : []
-    content {
-      sid       = "UnregisterDevices"
-      actions   = ["sns:DeleteEndpoint"]
-      resources = ["arn:${local.partition}:sns:${var.region}:${local.account_id}:endpoint/GCM/${aws_sns_platform_application.fcm.name}/*"]
-    }
-  }
-
-  dynamic "statement" {
-    for_each = each.value.sns_publish ? [1] : []
-    content {
-      sid       = "PushToDevices"
-      actions   = ["sns:Publish"]
-      resources = ["arn:${local.partition}:sns:${var.region}:${local.account_id}:endpoint/GCM/${aws_sns_platform_application.fcm.name}/*"]
-    }
-  }
-}
-
-resource "aws_iam_role_policy" "function" {
-  for_each = local.functions
-
-  name   = "least-privilege"
-  role   = aws_iam_role.function[each.key].id
-  policy = data.aws_iam_policy_document.function[each.key].json
 }
 
 resource "aws_lambda_function" "this" {

@@ -21,6 +21,17 @@ locals {
 
   msk = var.kafka_mode == "msk"
 
+  # ARN prefixes for the named resources: "${prefix}${resource.name}" is the resource's ARN as AWS
+  # documents it, known at plan time (unlike `.arn`), so `plan` shows every role's policy in full
+  # and infra/terraform/tests can assert it, while the reference to the resource still orders it
+  # first. The KMS key, the MSK cluster and the SNS application carry ids AWS picks: their `.arn`.
+  arn_prefix = {
+    dynamodb = "arn:${local.partition}:dynamodb:${var.region}:${local.account_id}:table/"
+    sqs      = "arn:${local.partition}:sqs:${var.region}:${local.account_id}:"
+    logs     = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:"
+    s3       = "arn:${local.partition}:s3:::"
+  }
+
   # Every operation of docs/openapi.yaml (tested by infra/checks/test_drift.py). `public` routes are
   # those whose operation says `security: []`; all others go through the Cognito JWT authorizer.
   api_routes = {

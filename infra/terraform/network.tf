@@ -5,29 +5,47 @@
 # - every dependency is an AWS service: DynamoDB (gateway endpoint, free, and it carries almost all
 #   of the traffic: GPS history, positions, geo cells), SNS (push), SQS (the mappings' dead-letter
 #   queues: AWS requires an endpoint for a Kafka mapping's on-failure destination, a NAT is not
-#   enough), STS and Lambda (used by MSK event pollers), cognito-idp (the api loads the user
-#   pool's JWKS at cold start), and S3 (gateway endpoint, free: audit-consumer writes the audit
-#   archive, audit.tf);
+#   enough), cognito-idp (the api loads the user pool's JWKS at cold start), and S3 (gateway
+#   endpoint, free: audit-consumer writes the audit archive, audit.tf, and S3 on-failure
+#   destinations receive failed batches, esm.tf);
+# - no STS or Lambda endpoint: only on-demand mappings invoke their function through this VPC;
+#   provisioned-mode mappings (all of them here) need no endpoint or NAT for that (Lambda guide,
+#   "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda"), and no function calls
+#   STS or Lambda;
 # - no route to the internet means a compromised function cannot exfiltrate anywhere else;
-# - per month, 5 interface endpoints x 2 AZs cost about what 2 NAT gateways (one per AZ, for the
-#   same availability) cost before their per-GB processing charge, which endpoints avoid for DynamoDB.
+# - per month, 3 interface endpoints x 2 AZs cost less than 2 NAT gateways (one per AZ, for the
+#   same availability) before their per-GB processing charge, which endpoints avoid for DynamoDB.
 # Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
 # `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf). It also drops the
 # cognito-idp endpoint: with private DNS on, cognito-idp.<region>.amazonaws.com resolves to the
 # endpoint whether or not a NAT exists, so the JWKS fetch would never take the NAT otherwise.
 
-# Pinned to the a/b/c zones (every region has them): the subnets must not move when AWS adds a zone.
+# Zones by ID, not name: names are shuffled per account (one account's "a" is another's "c"), IDs
+# name the same physical zone in every account. Pinned to the IDs <region-code>-az1 to -az3 (EC2
+# filter wildcards; Local and Wavelength Zones excluded by type), lowest first, so the subnets do
+# not move when AWS adds a zone.
 data "aws_availability_zones" "available" {
   state = "available"
   filter {
-    name   = "zone-name"
-    values = ["${var.region}a", "${var.region}b", "${var.region}c"]
+    name   = "zone-id"
+    values = ["*-az1", "*-az2", "*-az3"]
+  }
+  filter {
+    name   = "zone-type"
+    values = ["availability-zone"]
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.zone_ids) >= var.az_count
+      error_message = "${var.region} has fewer than az_count = ${var.az_count} available zones among its zone IDs *-az1 to *-az3: lower az_count (at least 2) or extend the zone-id filter in network.tf."
+    }
   }
 }
 
 locals {
-  azs                 = slice(sort(data.aws_availability_zones.available.names), 0, var.az_count)
-  interface_endpoints = toset(concat(["sns", "sqs", "sts", "lambda"], var.nat_gateway ? [] : ["cognito-idp"]))
+  az_ids              = slice(sort(data.aws_availability_zones.available.zone_ids), 0, var.az_count)
+  interface_endpoints = toset(concat(["sns", "sqs"], var.nat_gateway ? [] : ["cognito-idp"]))
 }
 
 resource "aws_vpc" "main" {
@@ -42,11 +60,11 @@ resource "aws_vpc" "main" {
 resource "aws_subnet" "private" {
   count = var.az_count
 
-  vpc_id            = aws_vpc.main.id
-  availability_zone = local.azs[count.index]
-  cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
+  vpc_id               = aws_vpc.main.id
+  availability_zone_id = local.az_ids[count.index]
+  cidr_block           = cidrsubnet(var.vpc_cidr, 4, count.index)
 
-  tags = { Name = "weelo-${var.environment}-private-${local.azs[count.index]}" }
+  tags = { Name = "weelo-${var.environment}-private-${local.az_ids[count.index]}" }
 }
 
 resource "aws_route_table" "private" {
@@ -75,8 +93,9 @@ resource "aws_vpc_endpoint" "dynamodb" {
   tags = { Name = "weelo-${var.environment}-dynamodb" }
 }
 
-# Only audit-consumer's archive writes may pass: S3 is the easiest place to carry data out to, and
-# nothing else in the VPC has a use for it. Widening this policy is a deliberate change.
+# Only audit-consumer's archive writes, and the failed batches mappings write to their S3 on-failure
+# destinations (esm.tf), may pass: S3 is the easiest place to carry data out to, and nothing else in
+# the VPC has a use for it. Widening this policy is a deliberate change.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.main.id
   service_name      = "com.amazonaws.${var.region}.s3"
@@ -95,6 +114,20 @@ data "aws_iam_policy_document" "s3_endpoint" {
     principals {
       type        = "AWS"
       identifiers = [for name, f in local.functions : aws_iam_role.function[name].arn if f.audit_write]
+    }
+  }
+
+  # A mapping writes its failed batches with its function's role (pollers in the kafka group).
+  dynamic "statement" {
+    for_each = length(local.failure_buckets) > 0 ? [1] : []
+    content {
+      sid       = "OnFailureDestinationWrites"
+      actions   = ["s3:PutObject", "s3:ListBucket"]
+      resources = flatten([for b in aws_s3_bucket.failures : ["${local.arn_prefix.s3}${b.bucket}", "${local.arn_prefix.s3}${b.bucket}/*"]])
+      principals {
+        type        = "AWS"
+        identifiers = [for name, buckets in local.failure_buckets_of : aws_iam_role.function[name].arn if length(buckets) > 0]
+      }
     }
   }
 }
@@ -145,7 +178,7 @@ resource "aws_vpc_security_group_egress_rule" "functions_to_kafka" {
 
 resource "aws_vpc_security_group_egress_rule" "functions_to_endpoints" {
   security_group_id            = aws_security_group.functions.id
-  description                  = "HTTPS to the interface endpoints (SNS, SQS, STS, Lambda, Cognito)"
+  description                  = "HTTPS to the interface endpoints (SNS, SQS, Cognito)"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
@@ -201,11 +234,22 @@ resource "aws_vpc_security_group_egress_rule" "kafka_to_itself" {
 
 resource "aws_vpc_security_group_egress_rule" "kafka_to_endpoints" {
   security_group_id            = aws_security_group.kafka.id
-  description                  = "Pollers to Lambda, STS and the SQS dead-letter queues"
+  description                  = "Pollers to the SQS dead-letter queues"
   ip_protocol                  = "tcp"
   from_port                    = 443
   to_port                      = 443
   referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+# Only with an S3 on-failure destination (esm.tf): the pollers write failed batches to it.
+resource "aws_vpc_security_group_egress_rule" "kafka_to_s3" {
+  count             = length(local.failure_buckets) > 0 ? 1 : 0
+  security_group_id = aws_security_group.kafka.id
+  description       = "Pollers to the S3 on-failure destinations through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "endpoints_from_functions" {
@@ -287,9 +331,9 @@ resource "aws_internet_gateway" "main" {
 resource "aws_subnet" "public" {
   count = var.nat_gateway ? 1 : 0
 
-  vpc_id            = aws_vpc.main.id
-  availability_zone = local.azs[0]
-  cidr_block        = cidrsubnet(var.vpc_cidr, 4, 15)
+  vpc_id               = aws_vpc.main.id
+  availability_zone_id = local.az_ids[0]
+  cidr_block           = cidrsubnet(var.vpc_cidr, 4, 15)
 
   tags = { Name = "weelo-${var.environment}-public-nat" }
 }

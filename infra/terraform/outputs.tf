@@ -53,8 +53,13 @@ output "kafka_topics_bootstrap" {
 }
 
 output "dead_letter_queues" {
-  description = "URL of each SQS dead-letter queue named by event-source-mappings.json (onFailure)."
+  description = "URL of each SQS dead-letter queue named by event-source-mappings.json (onFailure, onFailureKind \"sqs\" or absent)."
   value       = { for name, q in aws_sqs_queue.dlq : name => q.url }
+}
+
+output "failure_buckets" {
+  description = "S3 bucket of each on-failure destination named by event-source-mappings.json (onFailure, onFailureKind \"s3\"): the failed batches, records included."
+  value       = { for name, b in aws_s3_bucket.failures : name => b.id }
 }
 
 output "table_environment" {

@@ -49,6 +49,21 @@ resource "aws_cognito_user_pool" "main" {
       max_length = 32
     }
   }
+
+  # A user pool with a domain (managed login, hosted UI, or a custom domain) refuses every request
+  # that comes through a cognito-idp VPC endpoint (Cognito guide, "Access Amazon Cognito using an
+  # interface endpoint"): the api's JWKS fetch, the only call to Cognito from the VPC, would then
+  # fail at every cold start. Checked on every plan after refresh, so a domain added outside
+  # Terraform stops the next plan too. With nat_gateway = true there is no cognito-idp endpoint and
+  # the JWKS comes through the NAT, so a domain is allowed.
+  lifecycle {
+    postcondition {
+      condition = !contains(local.interface_endpoints, "cognito-idp") || (
+        (self.domain == null || self.domain == "") && (self.custom_domain == null || self.custom_domain == "")
+      )
+      error_message = "The user pool has a domain, which Cognito refuses through the cognito-idp VPC endpoint the api loads its JWKS through: remove the domain, or set nat_gateway = true (drops that endpoint; the JWKS then comes through the NAT)."
+    }
+  }
 }
 
 resource "aws_cognito_user_pool_client" "app" {

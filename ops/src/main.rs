@@ -50,9 +50,13 @@ enum Command {
     },
     /// Send dead-lettered records back to their function and report each outcome.
     Redrive {
-        /// The dead-letter queue's name.
+        /// The dead-letter queue's name (a mapping's SQS on-failure destination).
+        #[arg(long, conflicts_with = "bucket", required_unless_present = "bucket")]
+        dlq: Option<String>,
+        /// The bucket's name (a mapping's S3 on-failure destination: one object per failed batch,
+        /// with its records, so nothing is read back from Kafka).
         #[arg(long)]
-        dlq: String,
+        bucket: Option<String>,
         /// Invoke this function instead of the one named in each message.
         #[arg(long)]
         function: Option<String>,
@@ -99,7 +103,14 @@ async fn main() -> anyhow::Result<()> {
             };
             run_replay(&topic, from, to, target).await
         }
-        Command::Redrive { dlq, function, max } => run_redrive(&dlq, function.as_deref(), max).await,
+        Command::Redrive { dlq, bucket, function, max } => {
+            let source = match (dlq, bucket) {
+                (Some(queue), _) => redrive::Source::Queue(queue),
+                (None, Some(bucket)) => redrive::Source::Bucket(bucket),
+                (None, None) => unreachable!("clap requires one source"),
+            };
+            run_redrive(&source, function.as_deref(), max).await
+        }
         Command::Audit { command: AuditCommand::Query { booking, days, include_locations } } => {
             run_audit_query(&booking, days, include_locations).await
         }
@@ -145,8 +156,8 @@ async fn run_replay(
     Ok(())
 }
 
-async fn run_redrive(dlq: &str, function: Option<&str>, max: usize) -> anyhow::Result<()> {
-    let outcomes = redrive::redrive(dlq, function, max).await?;
+async fn run_redrive(source: &redrive::Source, function: Option<&str>, max: usize) -> anyhow::Result<()> {
+    let outcomes = redrive::redrive(source, function, max).await?;
     let mut failed = 0;
     for outcome in &outcomes {
         match outcome {
@@ -159,12 +170,13 @@ async fn run_redrive(dlq: &str, function: Option<&str>, max: usize) -> anyhow::R
             }
             redrive::Redriven::NotRedrivable { reason } => {
                 failed += 1;
-                println!("left in queue {reason}")
+                println!("left in place {reason}")
             }
         }
     }
-    println!("{} messages: {} processed, {failed} left in {dlq}", outcomes.len(), outcomes.len() - failed);
-    anyhow::ensure!(failed == 0, "{failed} messages are still dead-lettered");
+    let items = source.items();
+    println!("{} {items}: {} processed, {failed} left in {source}", outcomes.len(), outcomes.len() - failed);
+    anyhow::ensure!(failed == 0, "{failed} {items} are still dead-lettered");
     Ok(())
 }
 

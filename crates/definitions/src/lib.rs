@@ -46,10 +46,28 @@ pub struct Mapping {
     /// answered by then has failed.
     #[serde(skip)]
     pub function_timeout_seconds: u64,
+    /// The name, after the stack's prefix, of where a batch that still fails after its retries
+    /// goes: an SQS queue or an S3 bucket, as [`Mapping::on_failure_kind`] says.
     pub on_failure: String,
+    /// `onFailureKind` (absent: `sqs`).
+    #[serde(default)]
+    pub on_failure_kind: OnFailureKind,
     /// Local only: appended to the consumer group (see `weelo-local bridge --group-suffix`).
     #[serde(skip)]
     pub group_suffix: String,
+}
+
+/// The kind of a mapping's on-failure destination.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnFailureKind {
+    /// An SQS queue. For a Kafka mapping AWS sends it metadata only (the failed batch's offsets per
+    /// partition), so the records must be read back from Kafka within its retention.
+    #[default]
+    Sqs,
+    /// An S3 bucket. AWS writes one object per failed batch holding the same metadata and, in
+    /// `payload`, the whole invocation event: the records outlive Kafka's retention.
+    S3,
 }
 
 impl Mapping {
@@ -216,6 +234,40 @@ mod tests {
         for function in functions {
             assert!(mappings.iter().any(|m| m.function == function), "{function} has no mapping");
         }
+    }
+
+    #[test]
+    fn audit_consumer_batches_fail_to_s3_and_the_other_consumers_to_sqs() {
+        // GIVEN the mappings  WHEN their on-failure destinations are read
+        let mappings = load_mappings(&dir()).unwrap();
+        // THEN audit-consumer's (whose records must outlive Kafka's retention) are one S3 bucket,
+        // every other consumer's its SQS queue
+        for mapping in &mappings {
+            let expected = if mapping.function == "audit-consumer" {
+                (OnFailureKind::S3, "audit-consumer-failures".to_owned())
+            } else {
+                (OnFailureKind::Sqs, format!("{}-dlq", mapping.function))
+            };
+            assert_eq!((mapping.on_failure_kind, mapping.on_failure.clone()), expected, "{}", mapping.topic);
+        }
+    }
+
+    #[test]
+    fn an_absent_on_failure_kind_is_sqs_and_an_unknown_one_is_refused() {
+        // GIVEN mappings without a kind, with s3, and with a kind AWS has no such destination for
+        let mapping = |kind: &str| {
+            format!(
+                r#"{{"function": "f", "topic": "t", "batchSize": 1, "maximumBatchingWindowSeconds": 1,
+                   "startingPosition": "LATEST", "maximumRetryAttempts": 1, "bisectBatchOnFunctionError": true,
+                   "onFailure": "f-dlq"{kind}}}"#
+            )
+        };
+        // WHEN they are read
+        let read = |kind: &str| serde_json::from_str::<Mapping>(&mapping(kind)).map(|m| m.on_failure_kind);
+        // THEN absent is SQS, "s3" is S3, and anything else is an error
+        assert_eq!(read("").unwrap(), OnFailureKind::Sqs);
+        assert_eq!(read(r#", "onFailureKind": "s3""#).unwrap(), OnFailureKind::S3);
+        assert!(read(r#", "onFailureKind": "lambda""#).is_err());
     }
 
     #[test]

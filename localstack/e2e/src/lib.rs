@@ -99,13 +99,16 @@ impl Drop for Bridge {
 }
 
 /// The bridge for one mapping of `infra/definitions/event-source-mappings.json`, run inside the
-/// test through `invoker`, with consumer groups of its own starting at the end of the topic and a
-/// dead-letter queue of its own. Stopped when dropped.
+/// test through `invoker`, with consumer groups of its own starting at the end of the topic and an
+/// on-failure destination of its own (a queue or a bucket, as the mapping's kind says). Stopped
+/// when dropped.
 pub struct InProcessBridge {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    /// The dead-letter queue's URL.
-    pub dead_letter_queue: String,
+    /// The on-failure destination: the queue's URL, or the bucket's name.
+    pub on_failure: String,
     pub mapping: bridge::Mapping,
+    /// Clients of the destination, to read it.
+    destinations: bridge::DeadLetters,
 }
 
 impl InProcessBridge {
@@ -119,11 +122,21 @@ impl InProcessBridge {
         mapping.group_suffix = unique("-e2e");
         mapping.starting_position = "LATEST".into();
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let sqs = aws_sdk_sqs::Client::new(&aws);
-        let queue_prefix = unique("e2e-");
-        let created = sqs.create_queue().queue_name(format!("{queue_prefix}{}", mapping.on_failure)).send().await;
-        let dead_letter_queue = created.expect("creating the dead-letter queue").queue_url.unwrap_or_default();
-        let dead_letters = bridge::DeadLetters { sqs, queue_prefix };
+        let prefix = unique("e2e-");
+        let destinations = bridge::DeadLetters::new(&aws, prefix.clone());
+        let name = format!("{prefix}{}", mapping.on_failure);
+        let on_failure = match mapping.on_failure_kind {
+            bridge::OnFailureKind::Sqs => {
+                let created = destinations.sqs.create_queue().queue_name(&name).send().await;
+                created.expect("creating the dead-letter queue").queue_url.unwrap_or_default()
+            }
+            bridge::OnFailureKind::S3 => {
+                let region = aws.region().map(ToString::to_string).unwrap_or_default();
+                weelo_local::provision::bucket(&destinations.s3, &name, &region).await.expect("creating the bucket");
+                name
+            }
+        };
+        let dead_letters = bridge::DeadLetters::new(&aws, prefix);
         let kafka = weelo_kafka::KafkaConfig::from_env().expect("KAFKA_* settings");
         // Pinned before anything is published, so the test's records are all delivered.
         let consumer =
@@ -138,22 +151,39 @@ impl InProcessBridge {
                 panic!("the in-process bridge stopped: {error:#}");
             }
         });
-        Self { stop: Some(stop), dead_letter_queue, mapping }
+        Self { stop: Some(stop), on_failure, mapping, destinations }
     }
 
-    /// The bodies of the messages in this bridge's dead-letter queue.
+    /// What this bridge's on-failure destination holds: the bodies of the queue's messages, or the
+    /// bucket's objects.
     pub async fn dead_letters(&self) -> Vec<Value> {
-        let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let sqs = aws_sdk_sqs::Client::new(&aws);
-        let received = sqs
+        if self.mapping.on_failure_kind == bridge::OnFailureKind::S3 {
+            return self.failed_batches().await.into_iter().map(|(_, body)| body).collect();
+        }
+        let received = self
+            .destinations
+            .sqs
             .receive_message()
-            .queue_url(&self.dead_letter_queue)
+            .queue_url(&self.on_failure)
             .max_number_of_messages(10)
             .visibility_timeout(0)
             .send()
             .await
             .expect("reading the dead-letter queue");
         received.messages().iter().filter_map(|m| m.body()).filter_map(|b| serde_json::from_str(b).ok()).collect()
+    }
+
+    /// The objects of this bridge's bucket (an S3 destination), key and JSON body, in key order.
+    pub async fn failed_batches(&self) -> Vec<(String, Value)> {
+        let s3 = &self.destinations.s3;
+        let listed = s3.list_objects_v2().bucket(&self.on_failure).send().await.expect("listing the bucket");
+        let mut found = Vec::new();
+        for key in listed.contents().iter().filter_map(|o| o.key()) {
+            let object = s3.get_object().bucket(&self.on_failure).key(key).send().await.expect("reading an object");
+            let body = object.body.collect().await.expect("an object's body").into_bytes();
+            found.push((key.to_owned(), serde_json::from_slice(&body).expect("a JSON object")));
+        }
+        found
     }
 }
 

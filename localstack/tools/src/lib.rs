@@ -2,7 +2,8 @@
 //! end-to-end tests run the MSK bridge in-process (with fault-injecting invokers) from it.
 //!
 //! # Layout
-//! - [`provision`]: tables, topics, queues, bucket and SNS application from `infra/definitions/`.
+//! - [`provision`]: tables, topics, on-failure queues and buckets, the audit bucket and the SNS
+//!   application from `infra/definitions/`.
 //! - [`runner`]: the local Lambda service (`weelo-local functions`): Invoke API, function URLs,
 //!   the Runtime API of the function processes, timeouts and restarts as Lambda does them.
 //! - [`bridge`]: the local MSK event-source mappings (`weelo-local bridge`).

@@ -74,6 +74,7 @@ enum Command {
         definitions: PathBuf,
         #[arg(long, default_value = "http://127.0.0.1:9000")]
         invoke_url: String,
+        /// Prefix of the mappings' on-failure queues and buckets (`<prefix><onFailure>`).
         #[arg(long, env = "WEELO_QUEUE_PREFIX", default_value = "weelo-local-")]
         queue_prefix: String,
         /// Start consumer groups that have no committed offset at the end of their topic instead of
@@ -148,14 +149,13 @@ async fn run_provision(definitions: PathBuf, table_prefix: String, platform_appl
     println!("SNS_PLATFORM_APPLICATION_ARN={arn}");
     let bucket = format!("{table_prefix}audit");
     let region = aws.region().map(|r| r.to_string()).unwrap_or_default();
-    provision::audit_bucket(&weelo_audit::s3_client(&aws), &bucket, &region)
-        .await
-        .context("creating the audit bucket")?;
+    let s3 = weelo_audit::s3_client(&aws);
+    provision::bucket(&s3, &bucket, &region).await.context("creating the audit bucket")?;
     println!("AUDIT_BUCKET={bucket}");
-    let queue_prefix = std::env::var("WEELO_QUEUE_PREFIX").unwrap_or_else(|_| "weelo-local-".into());
-    provision::dead_letter_queues(&aws_sdk_sqs::Client::new(&aws), &definitions, &queue_prefix)
+    let prefix = std::env::var("WEELO_QUEUE_PREFIX").unwrap_or_else(|_| "weelo-local-".into());
+    provision::on_failure_destinations(&aws_sdk_sqs::Client::new(&aws), &s3, &definitions, &prefix, &region)
         .await
-        .context("creating the dead-letter queues")
+        .context("creating the mappings' on-failure queues and buckets")
 }
 
 fn run_token(sub: &str, role: &str, ttl: i64) -> anyhow::Result<()> {
@@ -212,7 +212,7 @@ async fn run_bridge(
 ) -> anyhow::Result<()> {
     let kafka = KafkaConfig::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dead_letters = bridge::DeadLetters { sqs: aws_sdk_sqs::Client::new(&aws), queue_prefix };
+    let dead_letters = bridge::DeadLetters::new(&aws, queue_prefix);
     let invoker = bridge::HttpInvoker { client: reqwest::Client::new(), base_url: invoke_url };
     let mut mappings = bridge::load_mappings(&definitions)?;
     for mapping in &mut mappings {

@@ -1,13 +1,15 @@
 //! Creates the local resources from the shared definitions: DynamoDB tables (keys, GSIs, TTL),
-//! Kafka topics (partitions, retention) and the SNS platform application for FCM. Idempotent.
+//! Kafka topics (partitions, retention), the SNS platform application for FCM, the audit bucket and
+//! the mappings' on-failure queues and buckets. Idempotent.
 
+use anyhow::Context;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
-use weelo_definitions::{KeyAttribute, TableDefinition, load_tables, load_topics};
+use weelo_definitions::{KeyAttribute, OnFailureKind, TableDefinition, load_tables, load_topics};
 use weelo_kafka::KafkaConfig;
 
 pub async fn tables(
@@ -95,19 +97,33 @@ pub async fn topics(
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
 
-/// The mappings' dead-letter queues (`<prefix><onFailure>`), as Terraform creates them in AWS.
-pub async fn dead_letter_queues(client: &aws_sdk_sqs::Client, definitions: &Path, prefix: &str) -> anyhow::Result<()> {
+/// The mappings' on-failure destinations (`<prefix><onFailure>`), as Terraform creates them in AWS:
+/// an SQS queue for each of kind `sqs`, an S3 bucket for each of kind `s3`.
+pub async fn on_failure_destinations(
+    sqs: &aws_sdk_sqs::Client,
+    s3: &aws_sdk_s3::Client,
+    definitions: &Path,
+    prefix: &str,
+    region: &str,
+) -> anyhow::Result<()> {
     let mappings = weelo_definitions::load_mappings(definitions)?;
-    let queues: std::collections::BTreeSet<&str> = mappings.iter().map(|m| m.on_failure.as_str()).collect();
-    for queue in queues {
-        // CreateQueue is idempotent for a queue with the same attributes.
-        client.create_queue().queue_name(format!("{prefix}{queue}")).send().await?;
+    let destinations: std::collections::BTreeSet<(&str, OnFailureKind)> =
+        mappings.iter().map(|m| (m.on_failure.as_str(), m.on_failure_kind)).collect();
+    for (name, kind) in destinations {
+        let name = format!("{prefix}{name}");
+        match kind {
+            // CreateQueue is idempotent for a queue with the same attributes.
+            OnFailureKind::Sqs => {
+                sqs.create_queue().queue_name(&name).send().await?;
+            }
+            OnFailureKind::S3 => bucket(s3, &name, region).await.with_context(|| format!("creating bucket {name}"))?,
+        }
     }
     Ok(())
 }
 
-/// The audit archive's bucket (idempotent: a bucket this account already owns is fine).
-pub async fn audit_bucket(client: &aws_sdk_s3::Client, name: &str, region: &str) -> anyhow::Result<()> {
+/// A bucket (idempotent: a bucket this account already owns is fine).
+pub async fn bucket(client: &aws_sdk_s3::Client, name: &str, region: &str) -> anyhow::Result<()> {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
     let location =
         CreateBucketConfiguration::builder().location_constraint(BucketLocationConstraint::from(region)).build();

@@ -1,11 +1,43 @@
 //! The operator's tool against the running system: the audit archive holds a booking's whole
-//! history, a replayed time range changes nothing, dead letters are redriven one by one, consumer
-//! lag is visible, and the functions' metrics add up. Run by `localstack/e2e.sh`, one test at a time.
+//! history, a replayed time range changes nothing, dead letters are redriven one by one (from a
+//! queue, and a failed audit batch from its S3 bucket), consumer lag is visible, and the functions'
+//! metrics add up. Run by `localstack/e2e.sh`, one test at a time.
 
 use base64::Engine;
 use serde_json::json;
 use weelo_e2e::*;
+use weelo_local::bridge::{HttpInvoker, Invoke, InvokeError, OnFailureKind};
 use weelo_testkit::unique;
+
+/// Invokes the real function, except that every batch holding a record whose value contains
+/// `needle` fails without reaching it (as a function that crashes on that record would).
+struct FailingOn {
+    inner: HttpInvoker,
+    needle: String,
+}
+
+impl Invoke for FailingOn {
+    async fn invoke(&self, function: &str, payload: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        let event: serde_json::Value = serde_json::from_slice(&payload).expect("the bridge sends MSK events");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let values = event["records"].as_object().into_iter().flat_map(|p| p.values()).flat_map(|r| r.as_array());
+        let holds_needle = values
+            .flatten()
+            .filter_map(|record| b64.decode(record["value"].as_str()?).ok())
+            .any(|value| String::from_utf8_lossy(&value).contains(&self.needle));
+        if holds_needle {
+            return Err(InvokeError::Function(format!("crashed on purpose on {}", self.needle)));
+        }
+        self.inner.invoke(function, payload).await
+    }
+}
+
+/// The audit archive's lines that name `id`, as `weelo-ops audit query` prints them.
+fn archived(id: &str) -> String {
+    let (ok, out) = weelo_ops(&["audit", "query", "--booking", id, "--days", "2"]);
+    assert!(ok, "{out}");
+    out
+}
 
 #[tokio::test]
 async fn a_booking_s_whole_history_is_in_the_audit_archive() {
@@ -149,6 +181,46 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
     assert_eq!(pushes_by_phone(&format!("{run} named")).await.get(&user.phone_token), Some(&1));
     assert_eq!(pushes_by_phone(&format!("{run} aws")).await.get(&user.phone_token), Some(&1));
     sqs.delete_queue().queue_url(&url).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_failed_audit_batch_is_kept_whole_in_s3_and_redriven_from_there_into_the_archive() {
+    // GIVEN audit-consumer's mapping on notification.fcm, whose function fails every batch holding
+    // this test's record
+    let run = unique("s3-failure");
+    let invoker = FailingOn { inner: real_functions(), needle: run.clone() };
+    let bridge = InProcessBridge::start("audit-consumer", "notification.fcm", invoker).await;
+    assert_eq!(bridge.mapping.on_failure_kind, OnFailureKind::S3);
+
+    // WHEN the record is published, and the mapping gives up on it after its retries
+    let value = json!({"test": run}).to_string();
+    let (partition, offset) = publish_raw("notification.fcm", &run, value.as_bytes()).await;
+    let landed = eventually(120, async || !bridge.failed_batches().await.is_empty()).await;
+
+    // THEN one object in the mapping's bucket, under AWS's key layout, holds its offsets and the
+    // whole event it was delivered in; the archive does not have it
+    assert!(landed, "nothing reached the bucket");
+    let failed = bridge.failed_batches().await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    let (key, record) = &failed[0];
+    let batch = format!("notification.fcm-{partition}");
+    assert!(key.starts_with("aws/lambda/") && key.contains(&format!("/{batch}/")), "{key}");
+    assert_eq!(record["KafkaBatchInfo"]["recordsInfo"][&batch]["firstRecordOffset"], offset.to_string());
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert!(record["payload"].as_str().is_some_and(|p| p.contains(&b64.encode(&value))), "{record}");
+    let archive_line = format!("{batch}@{offset} ");
+    assert!(!archived(&run).contains(&archive_line));
+
+    // WHEN an operator redrives the bucket (the function is reached directly, not through the
+    // failing mapping)
+    let (ok, out) = weelo_ops(&["redrive", "--bucket", &bridge.on_failure]);
+
+    // THEN the record went back to audit-consumer from the object alone, is archived, and the
+    // object is gone
+    assert!(ok && out.contains("1 processed, 0 left"), "{out}");
+    assert!(out.contains(&format!("processed     notification.fcm@{offset} by audit-consumer")), "{out}");
+    assert!(bridge.failed_batches().await.is_empty());
+    assert!(archived(&run).contains(&archive_line), "not archived");
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Delivering one partition's batch as an MSK event-source mapping does: the invocation, the
 //! partial batch response honoured, retries with backoff, bisection of a batch that makes the
-//! function fail, and then the dead-letter queue.
+//! function fail, and then the mapping's on-failure destination.
 
 use super::{DeadLetters, Invoke, InvokeError, Mapping};
 use aws_lambda_events::kafka::KafkaEvent;
@@ -15,7 +15,7 @@ pub struct BatchOutcome {
     pub dead_lettered: usize,
 }
 
-/// Delivers one partition's records until each is processed or dead-lettered.
+/// Delivers one partition's records until each is processed or sent to the on-failure destination.
 pub async fn deliver<I: Invoke>(
     mapping: &Mapping,
     invoker: &I,

@@ -3,10 +3,10 @@
 //! `infra/definitions/event-source-mappings.json` it consumes the topic with the mapping's own
 //! consumer group, batches by size and window, invokes the function with the event exactly as
 //! Lambda delivers it, honours partial batch responses, retries with backoff, bisects batches that
-//! make the function fail, dead-letters what still fails to the mapping's SQS queue, and commits
-//! offsets only after success or dead-lettering.
+//! make the function fail, sends what still fails to the mapping's on-failure destination (an SQS
+//! queue, or an S3 bucket in AWS's own format: see [`destination`]), and commits offsets only after
+//! success or dead-lettering.
 
-use base64::Engine;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Message, OwnedMessage};
 use rdkafka::{Offset, TopicPartitionList};
@@ -17,10 +17,12 @@ use std::time::Duration;
 use weelo_kafka::{KafkaConfig, KafkaContext};
 
 mod deliver;
+pub mod destination;
 
 use deliver::backoff;
 pub use deliver::{BatchOutcome, deliver, msk_event};
-pub use weelo_definitions::{Mapping, load_mappings};
+pub use destination::DeadLetters;
+pub use weelo_definitions::{Mapping, OnFailureKind, load_mappings};
 
 /// Why an invocation did not produce a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -57,43 +59,6 @@ impl Invoke for HttpInvoker {
         let failed = !response.status().is_success() || response.headers().contains_key("x-amz-function-error");
         let body = response.bytes().await.map_err(|e| InvokeError::Function(e.to_string()))?.to_vec();
         if failed { Err(InvokeError::Function(String::from_utf8_lossy(&body).into_owned())) } else { Ok(body) }
-    }
-}
-
-const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
-
-/// Where records that keep failing go: the mapping's SQS queue.
-pub struct DeadLetters {
-    pub sqs: aws_sdk_sqs::Client,
-    pub queue_prefix: String,
-}
-
-impl DeadLetters {
-    async fn send(&self, mapping: &Mapping, records: &[OwnedMessage], error: &str) -> anyhow::Result<()> {
-        let queue = format!("{}{}", self.queue_prefix, mapping.on_failure);
-        let url = self.sqs.get_queue_url().queue_name(&queue).send().await?.queue_url.unwrap_or_default();
-        for record in records {
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let mut body = serde_json::json!({
-                "function": mapping.function,
-                "topic": record.topic(),
-                "partition": record.partition(),
-                "offset": record.offset(),
-                "key": record.key().map(|k| b64.encode(k)),
-                "value": record.payload().map(|v| b64.encode(v)),
-                "error": error,
-                "failedAt": chrono::Utc::now().to_rfc3339(),
-            });
-            // An SQS message holds at most 256 KiB: a bigger record is named by its offsets only
-            // (as AWS's own destination records always are) and stays readable in Kafka.
-            if body.to_string().len() > SQS_MAX_MESSAGE_BYTES {
-                body["value"] = serde_json::Value::Null;
-                body["valueBytes"] = record.payload().map_or(0, <[u8]>::len).into();
-            }
-            self.sqs.send_message().queue_url(&url).message_body(body.to_string()).send().await?;
-        }
-        tracing::warn!(function = %mapping.function, topic = %mapping.topic, count = records.len(), %error, "dead-lettered");
-        Ok(())
     }
 }
 

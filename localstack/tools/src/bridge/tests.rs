@@ -1,4 +1,4 @@
-//! The bridge against the real local broker and moto's SQS, with scripted functions that
+//! The bridge against the real local broker and moto's SQS and S3, with scripted functions that
 //! crash, time out, return garbage, or report a poison record.
 use super::*;
 use aws_lambda_events::kafka::KafkaEvent;
@@ -90,9 +90,9 @@ async fn setup(values: &[&str]) -> Setup {
         producer.send(FutureRecord::to(&topic).key("k").payload(*value), Duration::from_secs(10)).await.unwrap();
     }
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sqs = aws_sdk_sqs::Client::new(&aws);
+    let dead_letters = DeadLetters::new(&aws, String::new());
     let queue = format!("bridge-test-dlq-{suffix}");
-    let queue_url = sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
+    let queue_url = dead_letters.sqs.create_queue().queue_name(&queue).send().await.unwrap().queue_url.unwrap();
     let mapping = Mapping {
         function: "scripted".into(),
         topic,
@@ -103,9 +103,32 @@ async fn setup(values: &[&str]) -> Setup {
         bisect_batch_on_function_error: true,
         function_timeout_seconds: 1,
         on_failure: queue,
+        on_failure_kind: OnFailureKind::Sqs,
         group_suffix: String::new(),
     };
-    Setup { kafka, mapping, dead_letters: DeadLetters { sqs, queue_prefix: String::new() }, queue_url }
+    Setup { kafka, mapping, dead_letters, queue_url }
+}
+
+/// [`setup`] with the mapping's failed batches going to a fresh S3 bucket instead; its name.
+async fn setup_with_bucket(values: &[&str]) -> (Setup, String) {
+    let mut setup = setup(values).await;
+    let bucket = format!("bridge-test-failures-{}", uuid_suffix());
+    let region = std::env::var("AWS_REGION").unwrap_or_else(|_| "us-east-1".into());
+    crate::provision::bucket(&setup.dead_letters.s3, &bucket, &region).await.unwrap();
+    setup.mapping.on_failure = bucket.clone();
+    setup.mapping.on_failure_kind = OnFailureKind::S3;
+    (setup, bucket)
+}
+
+/// Every object of `bucket`: (key, body as JSON).
+async fn objects(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<(String, serde_json::Value)> {
+    let listed = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    let mut found = Vec::new();
+    for key in listed.contents().iter().filter_map(|o| o.key()) {
+        let body = s3.get_object().bucket(bucket).key(key).send().await.unwrap().body.collect().await.unwrap();
+        found.push((key.to_owned(), serde_json::from_slice(&body.into_bytes()).unwrap()));
+    }
+    found
 }
 
 fn uuid_suffix() -> String {
@@ -249,4 +272,38 @@ async fn a_record_that_always_crashes_the_function_is_isolated_by_bisection() {
     let processed: BTreeSet<String> = function.processed.lock().unwrap().iter().map(|p| p.1.clone()).collect();
     assert_eq!(processed, ["a", "b", "c"].iter().map(|s| s.to_string()).collect());
     assert_eq!(committed(&setup).await, 4);
+}
+
+#[tokio::test]
+async fn a_batch_that_keeps_failing_is_written_to_an_s3_destination_whole_in_aws_s_format() {
+    // GIVEN a mapping with an S3 on-failure destination and a function that crashes on "bad"
+    let (setup, bucket) = setup_with_bucket(&["a", "bad", "c"]).await;
+    let function = ScriptedFunction {
+        calls: AtomicUsize::new(0),
+        script: Box::new(
+            |_, values| if values.iter().any(|v| v == "bad") { Behaviour::Crash } else { Behaviour::Succeed },
+        ),
+        processed: Mutex::new(Vec::new()),
+    };
+
+    // WHEN the bridge runs
+    run_until(&setup, &function, 3, || function.processed.lock().unwrap().len() >= 2).await;
+
+    // THEN nothing went to a queue, and one object, under AWS's key layout, holds the failed
+    // record's metadata and the whole event it was delivered in
+    assert!(dead_lettered(&setup).await.is_empty());
+    let written = objects(&setup.dead_letters.s3, &bucket).await;
+    assert_eq!(written.len(), 1, "{written:?}");
+    let (key, record) = &written[0];
+    let partition = format!("{}-0", setup.mapping.topic);
+    assert!(
+        key.starts_with(&format!("aws/lambda/{}/{partition}/", destination::mapping_uuid(&setup.mapping))),
+        "{key}"
+    );
+    assert_eq!(record["requestContext"]["condition"], "RetryAttemptsExhausted");
+    assert_eq!(record["KafkaBatchInfo"]["recordsInfo"][&partition]["firstRecordOffset"], "1");
+    let event: KafkaEvent = serde_json::from_str(record["payload"].as_str().unwrap()).unwrap();
+    let carried = weelo_msk::decode(&event).remove(&partition).unwrap();
+    assert_eq!(carried.iter().map(|r| (r.offset, r.value_text())).collect::<Vec<_>>(), [(1, "bad".to_owned())]);
+    assert_eq!(committed(&setup).await, 3);
 }

@@ -1,0 +1,277 @@
+# Plan-level tests of who may do what: each function role's policy as planned, in the default
+# deployment, in a second region and environment, and with a self-managed Kafka. The set-up is
+# plan.tftest.hcl's (each test file configures its own provider). Nothing here changes what a user
+# applies: the provider block, the overrides and the variables below exist only in this test run.
+#
+# No AWS is called: static dummy credentials with every start-up check skipped, and the data
+# sources that would call AWS at plan time answered by override_data. The KMS key, the MSK
+# cluster and the SNS application get known ARNs from override_resource (their ARNs hold ids AWS
+# picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
+# arn_prefix) and the policies are plain JSON (iam.tf), so every role's policy is known at plan
+# time and can be asserted.
+
+provider "aws" {
+  region                      = var.region
+  access_key                  = "plan-test"
+  secret_key                  = "plan-test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+variables {
+  # base64 of 32 bytes of zeroes: a syntactically valid key that protects nothing.
+  cursor_key                     = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+  fcm_service_account_secret_arn = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:weelo/fcm-plan-test"
+  alarm_email                    = "oncall@example.com"
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+override_data {
+  target = data.aws_availability_zones.available
+  values = {
+    names    = ["ap-south-1a", "ap-south-1b", "ap-south-1c"]
+    zone_ids = ["aps1-az1", "aps1-az3", "aps1-az2"]
+  }
+}
+
+override_data {
+  target = data.aws_secretsmanager_secret_version.fcm
+  values = { secret_string = "{\"type\":\"service_account\",\"project_id\":\"plan-test\"}" }
+}
+
+override_data {
+  target = data.aws_msk_bootstrap_brokers.main
+  values = { bootstrap_brokers_sasl_iam = "b-1.plan-test.kafka-serverless.ap-south-1.amazonaws.com:9098" }
+}
+
+override_resource {
+  target = aws_kms_key.main
+  values = { arn = "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
+}
+
+override_resource {
+  target = aws_msk_serverless_cluster.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1" }
+}
+
+override_resource {
+  target = aws_sns_platform_application.fcm
+  values = { arn = "arn:aws:sns:ap-south-1:123456789012:app/GCM/weelo-prod-fcm" }
+}
+
+# --- Each role grants what its function needs, and nothing more ----------------------------------
+# The matrices below are the security contract, written down on purpose rather than read back from
+# lambda.tf: a grant added there without being added here fails this test.
+
+run "each_role_writes_only_its_own_tables" {
+  command = plan
+
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(distinct(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : regex("table/weelo-prod-([^/]+)$", r)[0]
+          if can(regex("table/weelo-prod-([^/]+)$", r)) && length(setintersection(toset(flatten([s.Action])), toset([
+            "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+          ]))) > 0
+        ]
+      ])))
+      }) == jsonencode({
+      api               = ["bookings", "devices", "idempotency", "orders", "outbox", "transporters"]
+      audit-consumer    = []
+      deadline-sweeper  = ["bookings", "orders", "outbox"]
+      fcm-consumer      = ["devices", "push-log"]
+      kafka-topics      = []
+      location-consumer = ["geo-cells", "location-history", "positions"]
+      order-fanout      = ["bookings", "offers", "orders", "outbox", "transporters"]
+      outbox-relay      = ["outbox"]
+    })
+    error_message = "a role may write tables it should not (or lost one it needs)"
+  }
+
+  # Every DynamoDB grant names a table of this stack, in this account and region, or one of its indexes.
+  assert {
+    condition = alltrue(flatten([
+      for f, p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : can(regex("^arn:aws:dynamodb:ap-south-1:123456789012:table/weelo-prod-[a-z-]+(/index/[a-z-]+)?$", r))
+        ] if length([for a in flatten([s.Action]) : a if startswith(a, "dynamodb:")]) > 0
+      ]
+    ]))
+    error_message = "a DynamoDB grant names something other than this stack's tables and indexes"
+  }
+}
+
+run "no_role_has_a_wildcard_and_only_the_archiver_touches_s3" {
+  command = plan
+
+  # "*" as a resource only where AWS requires it (Lambda's ENI management, as in its managed
+  # AWSLambdaVPCAccessExecutionRole); "*" in an action nowhere, kafka-cluster:* included.
+  assert {
+    condition = alltrue(flatten([
+      for f, p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement :
+        alltrue([for a in flatten([s.Action]) : !strcontains(a, "*")]) &&
+        (s.Sid == "VpcNetworkInterfaces" || !contains(flatten([s.Resource]), "*"))
+      ]
+    ]))
+    error_message = "a role has a wildcard action, or a wildcard resource outside the ENI statement"
+  }
+
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for pair in setproduct(flatten([s.Action]), flatten([s.Resource])) : "${pair[0]} ${pair[1]}"
+          if startswith(pair[0], "s3:")
+        ]
+      ]))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => sort(concat(
+        f == "audit-consumer" ? ["s3:PutObject arn:aws:s3:::weelo-prod-audit-123456789012-ap-south-1/events/*"] : [],
+        flatten([
+          for q in distinct([
+            for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings : m.onFailure
+            if m.function == f && try(m.onFailureKind, "sqs") == "s3"
+          ]) : ["s3:PutObject arn:aws:s3:::weelo-prod-${q}/*", "s3:ListBucket arn:aws:s3:::weelo-prod-${q}"]
+        ]),
+      ))
+    })
+    error_message = "S3 grants must be: audit-consumer writes archive objects, a mapping writes (and lists) its own failure bucket; nobody reads or deletes (the api cannot read the archive)"
+  }
+
+  # The dead-letter queues: each consumer sends to its own (those its mappings name), nobody else.
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for pair in setproduct(flatten([s.Action]), flatten([s.Resource])) : "${pair[0]} ${pair[1]}"
+          if startswith(pair[0], "sqs:")
+        ]
+      ]))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => sort(distinct([
+        for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+        "sqs:SendMessage arn:aws:sqs:ap-south-1:123456789012:weelo-prod-${m.onFailure}"
+        if m.function == f && try(m.onFailureKind, "sqs") == "sqs"
+      ]))
+    })
+    error_message = "SQS grants must be each consumer's SendMessage to its own dead-letter queues"
+  }
+}
+
+run "each_role_reads_and_writes_only_its_own_topics_and_groups" {
+  command = plan
+
+  # Producers: written down here (the outbox topics and GPS for the api, pushes for order-fanout).
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(distinct(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : regex(":topic/weelo-prod/[^/]+/(.+)$", r)[0]
+          if contains(flatten([s.Action]), "kafka-cluster:WriteData")
+        ]
+      ])))
+      }) == jsonencode({
+      api               = ["booking.events", "location.updated", "order.events"]
+      audit-consumer    = []
+      deadline-sweeper  = ["booking.events", "order.events"]
+      fcm-consumer      = []
+      kafka-topics      = []
+      location-consumer = []
+      order-fanout      = ["booking.events", "notification.fcm", "order.events"]
+      outbox-relay      = ["booking.events", "order.events"]
+    })
+    error_message = "a role may write to topics it should not (or lost one it needs)"
+  }
+
+  # Consumers: exactly the topics and consumer groups of their mappings in the definitions.
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(distinct(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : regex(":topic/weelo-prod/[^/]+/(.+)$", r)[0]
+          if contains(flatten([s.Action]), "kafka-cluster:ReadData")
+        ]
+      ])))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => sort(distinct([
+        for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings : m.topic if m.function == f
+      ]))
+    })
+    error_message = "a role reads topics other than its mappings' (event-source-mappings.json)"
+  }
+
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(distinct(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : regex(":group/weelo-prod/[^/]+/(.+)$", r)[0]
+          if contains(flatten([s.Action]), "kafka-cluster:AlterGroup")
+        ]
+      ])))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => sort([
+        for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+        "weelo-${m.function}-${m.topic}" if m.function == f
+      ])
+    })
+    error_message = "a role commits offsets in consumer groups other than its own mappings'"
+  }
+
+  # Only kafka-topics manages topics, and only the defined ones.
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(distinct(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : regex(":topic/weelo-prod/[^/]+/(.+)$", r)[0]
+          if contains(flatten([s.Action]), "kafka-cluster:CreateTopic")
+        ]
+      ]))) if f != "kafka-topics"
+      }) == jsonencode({ for f in keys(aws_iam_role_policy.function) : f => [] if f != "kafka-topics" }) && jsonencode(sort(distinct(flatten([
+        for s in jsondecode(aws_iam_role_policy.function["kafka-topics"].policy).Statement : [
+          for r in flatten([s.Resource]) : regex(":topic/weelo-prod/[^/]+/(.+)$", r)[0]
+          if contains(flatten([s.Action]), "kafka-cluster:CreateTopic")
+        ]
+    ])))) == jsonencode(sort([for t in jsondecode(file("../definitions/topics.json")).topics : t.name]))
+    error_message = "only kafka-topics may create topics, and only those of topics.json"
+  }
+}
+
+run "a_self_managed_kafka_needs_no_cluster_and_no_kafka_iam" {
+  command = plan
+
+  variables {
+    kafka_mode                     = "self_managed"
+    self_managed_bootstrap_servers = "broker-1.internal:9092,broker-2.internal:9092"
+  }
+
+  assert {
+    condition     = length(aws_msk_serverless_cluster.main) == 0
+    error_message = "self_managed mode must not create an MSK cluster"
+  }
+
+  assert {
+    condition = alltrue([
+      for k, m in aws_lambda_event_source_mapping.this :
+      m.self_managed_kafka_event_source_config[0].consumer_group_id == "weelo-${replace(k, "/", "-")}" &&
+      m.self_managed_event_source[0].endpoints["KAFKA_BOOTSTRAP_SERVERS"] == "broker-1.internal:9092,broker-2.internal:9092"
+    ])
+    error_message = "self-managed mappings must read the given brokers with the same consumer groups"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement : [for a in flatten([s.Action]) : !startswith(a, "kafka")]
+      ]
+    ]))
+    error_message = "without MSK no role needs kafka or kafka-cluster actions"
+  }
+}

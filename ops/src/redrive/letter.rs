@@ -1,0 +1,309 @@
+//! Reading a dead letter of any kind into the records it names or carries (see the parent module).
+
+use crate::replay::PartitionRange;
+use base64::Engine;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use weelo_msk::ConsumedRecord;
+
+/// A dead letter as the local bridge writes it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub function: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub error: String,
+}
+
+/// What AWS Lambda sends to an MSK event-source mapping's on-failure destination: to an SQS queue or
+/// an SNS topic the metadata only, to an S3 bucket the metadata and the whole event (`payload`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsDestinationRecord {
+    request_context: AwsRequestContext,
+    #[serde(rename = "KafkaBatchInfo")]
+    kafka_batch_info: AwsKafkaBatchInfo,
+    /// The whole invocation event as a JSON string: only in an S3 destination's record.
+    #[serde(default)]
+    payload: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsRequestContext {
+    function_arn: String,
+    condition: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsKafkaBatchInfo {
+    records_info: BTreeMap<String, AwsRecordsInfo>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AwsRecordsInfo {
+    first_record_offset: String,
+    last_record_offset: String,
+}
+
+/// The records one message names, and which function they go back to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Letter {
+    pub function: String,
+    /// Why it was dead-lettered.
+    pub error: String,
+    /// (topic, offsets) to read back from Kafka.
+    pub ranges: Vec<(String, PartitionRange)>,
+    /// The records the message itself carries (a bridge dead letter's, an S3 record's payload).
+    pub carried: Vec<ConsumedRecord>,
+}
+
+impl Letter {
+    /// Reads a queue message of either kind.
+    pub fn parse(body: &str) -> Result<Self, String> {
+        if let Ok(letter) = serde_json::from_str::<DeadLetter>(body) {
+            return Ok(letter.into());
+        }
+        match serde_json::from_str::<AwsDestinationRecord>(body) {
+            Ok(record) => record.try_into(),
+            Err(error) => Err(format!("neither a bridge dead letter nor an AWS destination record: {error}")),
+        }
+    }
+
+    /// The first topic and offset it names, for the report.
+    pub fn first(&self) -> (String, i64) {
+        self.carried
+            .first()
+            .map(|c| (c.topic.clone(), c.offset))
+            .or_else(|| self.ranges.first().map(|(topic, range)| (topic.clone(), range.start)))
+            .unwrap_or_default()
+    }
+
+    /// Its records: carried ones as they are, the others read back from Kafka.
+    pub(super) async fn records(&self) -> anyhow::Result<Vec<ConsumedRecord>> {
+        let mut records = self.carried.clone();
+        for (topic, range) in &self.ranges {
+            let config = weelo_kafka::KafkaConfig::from_env()?;
+            let (topic, range) = (topic.clone(), *range);
+            let found = tokio::task::spawn_blocking(move || {
+                let mut found = Vec::new();
+                crate::replay::read_range(&config, &topic, range, 500, |chunk| {
+                    found.extend(chunk);
+                    Ok(())
+                })?;
+                if (found.len() as u64) < range.len() {
+                    anyhow::bail!(
+                        "{topic}-{}@{}..{} is no longer (entirely) in Kafka: {} of {} records found",
+                        range.partition,
+                        range.start,
+                        range.end,
+                        found.len(),
+                        range.len()
+                    );
+                }
+                Ok(found)
+            })
+            .await??;
+            records.extend(found.iter().map(weelo_kafka::consumed));
+        }
+        Ok(records)
+    }
+}
+
+impl From<DeadLetter> for Letter {
+    fn from(letter: DeadLetter) -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let decode = |text: &Option<String>| text.as_deref().and_then(|t| b64.decode(t).ok());
+        let (ranges, carried) = if letter.value.is_none() {
+            let range = PartitionRange { partition: letter.partition, start: letter.offset, end: letter.offset + 1 };
+            (vec![(letter.topic, range)], vec![])
+        } else {
+            let record = ConsumedRecord {
+                topic: letter.topic,
+                partition: letter.partition,
+                offset: letter.offset,
+                timestamp_ms: 0,
+                key: decode(&letter.key),
+                value: decode(&letter.value),
+                headers: vec![],
+            };
+            (vec![], vec![record])
+        };
+        Letter { function: letter.function, error: letter.error, ranges, carried }
+    }
+}
+
+impl TryFrom<AwsDestinationRecord> for Letter {
+    type Error = String;
+
+    fn try_from(record: AwsDestinationRecord) -> Result<Self, String> {
+        // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        let function = record
+            .request_context
+            .function_arn
+            .split(':')
+            .nth(6)
+            .filter(|name| !name.is_empty())
+            .ok_or_else(|| format!("no function name in {:?}", record.request_context.function_arn))?
+            .to_owned();
+        let error = record.request_context.condition;
+        if let Some(payload) = record.payload {
+            let event: aws_lambda_events::kafka::KafkaEvent =
+                serde_json::from_str(&payload).map_err(|e| format!("the payload is not an aws:kafka event: {e}"))?;
+            let carried: Vec<ConsumedRecord> = weelo_msk::decode(&event).into_values().flatten().collect();
+            if carried.is_empty() {
+                return Err("the payload holds no records".into());
+            }
+            return Ok(Letter { function, error, ranges: vec![], carried });
+        }
+        let mut ranges = Vec::new();
+        for (topic_partition, info) in record.kafka_batch_info.records_info {
+            let (topic, partition) = topic_partition
+                .rsplit_once('-')
+                .and_then(|(topic, partition)| Some((topic.to_owned(), partition.parse::<i32>().ok()?)))
+                .ok_or_else(|| format!("{topic_partition:?} is not TOPIC-PARTITION"))?;
+            let offset = |text: &str| text.parse::<i64>().map_err(|_| format!("offset {text:?} is not a number"));
+            let (first, last) = (offset(&info.first_record_offset)?, offset(&info.last_record_offset)?);
+            if last < first {
+                return Err(format!("{topic_partition}: last offset {last} before first {first}"));
+            }
+            ranges.push((topic, PartitionRange { partition, start: first, end: last + 1 }));
+        }
+        if ranges.is_empty() {
+            return Err("the destination record names no records".into());
+        }
+        Ok(Letter { function, error, ranges, carried: vec![] })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_aws_destination_record_names_every_offset_of_the_failed_batch_for_its_function() {
+        // GIVEN what Lambda sends to an MSK mapping's SQS destination (shape from the Lambda guide)
+        let body = r#"{
+            "requestContext": {"requestId": "316aa6d0", "functionArn": "arn:aws:lambda:ap-south-1:123456789012:function:weelo-prod-fcm-consumer:$LATEST",
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0", "timestamp": "2026-11-14T00:38:06.021Z",
+            "KafkaBatchInfo": {"batchSize": 5, "eventSourceArn": "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo/x",
+                               "bootstrapServers": "b-1:9098", "payloadSize": 2039,
+                               "recordsInfo": {"notification.fcm-0": {"firstRecordOffset": "40", "lastRecordOffset": "42",
+                                                                     "firstRecordTimestamp": "2026-11-14T00:38:04.835Z", "lastRecordTimestamp": "2026-11-14T00:38:05.580Z"},
+                                               "notification.fcm-11": {"firstRecordOffset": "7", "lastRecordOffset": "8",
+                                                                      "firstRecordTimestamp": "2026-11-14T00:38:04.835Z", "lastRecordTimestamp": "2026-11-14T00:38:05.580Z"}}}
+        }"#;
+
+        // WHEN it is read
+        let letter = Letter::parse(body).unwrap();
+
+        // THEN it goes back to the function the ARN names, for offsets 40..=42 and 7..=8
+        assert_eq!(letter.function, "weelo-prod-fcm-consumer");
+        assert_eq!(letter.error, "RetryAttemptsExhausted");
+        assert!(letter.carried.is_empty());
+        assert_eq!(
+            letter.ranges,
+            vec![
+                ("notification.fcm".to_owned(), PartitionRange { partition: 0, start: 40, end: 43 }),
+                ("notification.fcm".to_owned(), PartitionRange { partition: 11, start: 7, end: 9 }),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_s3_destination_record_carries_its_whole_batch_in_the_payload() {
+        // GIVEN what Lambda writes to an MSK mapping's S3 destination: the metadata and the event
+        let record = ConsumedRecord {
+            topic: "order.events".into(),
+            partition: 2,
+            offset: 70,
+            timestamp_ms: 1_800_000_000_000,
+            key: Some(b"order-1".to_vec()),
+            value: Some(br#"{"id":"e1"}"#.to_vec()),
+            headers: vec![("h".into(), vec![1])],
+        };
+        let event = weelo_msk::encode(
+            "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo/x",
+            None,
+            std::slice::from_ref(&record),
+        );
+        let body = serde_json::json!({
+            "requestContext": {"requestId": "r", "functionArn": "arn:aws:lambda:ap-south-1:123456789012:function:weelo-prod-audit-consumer",
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 11},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0", "timestamp": "2027-01-15T08:00:01.000Z",
+            "KafkaBatchInfo": {"batchSize": 1, "eventSourceArn": "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo/x",
+                               "bootstrapServers": "b-1:9098", "payloadSize": 1,
+                               "recordsInfo": {"order.events-2": {"firstRecordOffset": "70", "lastRecordOffset": "70",
+                                   "firstRecordTimestamp": "2027-01-15T08:00:00.000Z", "lastRecordTimestamp": "2027-01-15T08:00:00.000Z"}}},
+            "payload": serde_json::to_string(&event).unwrap(),
+        });
+
+        // WHEN it is read
+        let letter = Letter::parse(&body.to_string()).unwrap();
+
+        // THEN its records come from the payload, byte for byte, and nothing is read back from Kafka
+        assert_eq!(letter.function, "weelo-prod-audit-consumer");
+        assert_eq!(letter.carried, vec![record]);
+        assert!(letter.ranges.is_empty());
+        assert_eq!(letter.first(), ("order.events".to_owned(), 70));
+    }
+
+    #[test]
+    fn an_s3_record_whose_payload_is_not_a_kafka_event_is_refused() {
+        for payload in ["not json", r#"{"eventSource":"aws:kafka","records":{}}"#] {
+            let body = serde_json::json!({
+                "requestContext": {"functionArn": "arn:aws:lambda:r:1:function:f", "condition": "RetryAttemptsExhausted"},
+                "KafkaBatchInfo": {"recordsInfo": {"t-0": {"firstRecordOffset": "1", "lastRecordOffset": "1"}}},
+                "payload": payload,
+            });
+            assert!(Letter::parse(&body.to_string()).is_err(), "{payload}");
+        }
+    }
+
+    #[test]
+    fn a_bridge_letter_carries_its_record_unless_it_was_too_big() {
+        let carried = r#"{"function":"fcm-consumer","topic":"notification.fcm","partition":3,"offset":9,
+                          "key":"aw==","value":"dg==","error":"boom","failedAt":"2026-11-26T00:00:00Z"}"#;
+        let letter = Letter::parse(carried).unwrap();
+        let record = ConsumedRecord {
+            topic: "notification.fcm".into(),
+            partition: 3,
+            offset: 9,
+            timestamp_ms: 0,
+            key: Some(b"k".to_vec()),
+            value: Some(b"v".to_vec()),
+            headers: vec![],
+        };
+        assert_eq!(letter.carried, vec![record]);
+        assert!(letter.ranges.is_empty());
+
+        let named = r#"{"function":"fcm-consumer","topic":"notification.fcm","partition":3,"offset":9,
+                        "key":null,"value":null,"valueBytes":300000,"error":"boom","failedAt":"2026-11-26T00:00:00Z"}"#;
+        let letter = Letter::parse(named).unwrap();
+        assert_eq!(
+            letter.ranges,
+            vec![("notification.fcm".into(), PartitionRange { partition: 3, start: 9, end: 10 })]
+        );
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_a_reason() {
+        for body in [
+            "not json",
+            "{}",
+            r#"{"requestContext":{"functionArn":"arn:aws:lambda:r:1:function:f","condition":"x"},"KafkaBatchInfo":{"recordsInfo":{}}}"#,
+            r#"{"requestContext":{"functionArn":"arn:aws:lambda:r:1:function:f","condition":"x"},"KafkaBatchInfo":{"recordsInfo":{"t-0":{"firstRecordOffset":"9","lastRecordOffset":"3"}}}}"#,
+        ] {
+            assert!(Letter::parse(body).is_err(), "{body}");
+        }
+    }
+}
