@@ -128,20 +128,26 @@ resource "aws_s3_bucket_lifecycle_configuration" "audit" {
 
 resource "aws_s3_bucket_policy" "audit" {
   bucket = aws_s3_bucket.audit.id
-  policy = data.aws_iam_policy_document.audit_bucket.json
+  policy = data.aws_iam_policy_document.tls_only["audit"].json
 
   # S3 refuses some policies while the public access block is being applied.
   depends_on = [aws_s3_bucket_public_access_block.audit]
 }
 
-# Who may read and write is said by IAM (lambda.tf for the writer, README.md for operators); the
-# bucket policy only refuses what no one may do.
-data "aws_iam_policy_document" "audit_bucket" {
+# The bucket policies of the archive and of the failure buckets (failures.tf). Who may read and
+# write is said by IAM (iam.tf for the writers, README.md for operators); a bucket policy only
+# refuses what no one may do: plain HTTP, or TLS older than 1.2.
+data "aws_iam_policy_document" "tls_only" {
+  for_each = merge(
+    { audit = aws_s3_bucket.audit.arn },
+    { for name, bucket in aws_s3_bucket.failures : "failures/${name}" => bucket.arn },
+  )
+
   statement {
     sid       = "TlsOnly"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.audit.arn, "${aws_s3_bucket.audit.arn}/*"]
+    resources = [each.value, "${each.value}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]
@@ -157,7 +163,7 @@ data "aws_iam_policy_document" "audit_bucket" {
     sid       = "Tls12OrNewer"
     effect    = "Deny"
     actions   = ["s3:*"]
-    resources = [aws_s3_bucket.audit.arn, "${aws_s3_bucket.audit.arn}/*"]
+    resources = [each.value, "${each.value}/*"]
     principals {
       type        = "*"
       identifiers = ["*"]

@@ -70,6 +70,6 @@ resource "aws_dynamodb_table" "this" {
 
 locals {
   # TABLE_* for every function that links weelo-dynamo: Tables::from_env requires all eleven names
-  # even in a function that touches two tables. IAM (lambda.tf) is still scoped per table.
+  # even in a function that touches two tables. IAM (iam.tf) is still scoped per table.
   table_env = { for name, t in local.table_defs : t.env => aws_dynamodb_table.this[name].name }
 }

@@ -5,7 +5,7 @@
 # after Kafka's retention has dropped it.
 #
 # - Lambda writes with the consuming function's execution role (s3:PutObject, s3:ListBucket and,
-#   for SSE-KMS, kms:GenerateDataKey on the key: lambda.tf), through the S3 gateway endpoint
+#   for SSE-KMS, kms:GenerateDataKey on the key: iam.tf), through the S3 gateway endpoint
 #   (network.tf), from the pollers in the kafka security group.
 # - As the audit archive (audit.tf): SSE-KMS with the stack key and a Bucket Key, all public access
 #   blocked, ACLs disabled, TLS 1.2+ only, versioning. No Object Lock and no Glacier transition: an
@@ -104,45 +104,8 @@ resource "aws_s3_bucket_policy" "failures" {
   for_each = aws_s3_bucket.failures
 
   bucket = each.value.id
-  policy = data.aws_iam_policy_document.failures_bucket[each.key].json
+  policy = data.aws_iam_policy_document.tls_only["failures/${each.key}"].json
 
   # S3 refuses some policies while the public access block is being applied.
   depends_on = [aws_s3_bucket_public_access_block.failures]
-}
-
-# Who may write is said by IAM (lambda.tf); the bucket policy only refuses what no one may do.
-data "aws_iam_policy_document" "failures_bucket" {
-  for_each = aws_s3_bucket.failures
-
-  statement {
-    sid       = "TlsOnly"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "Tls12OrNewer"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
-    }
-  }
 }
