@@ -7,8 +7,33 @@
 #   setup.sh --with-plan-tools   also builds OpenTofu and the AWS provider (localstack/plan-tools.sh)
 #                                into a cache outside the repository: `make test` needs them, `make run`
 #                                and `make bench` do not (the provider's first build takes ~50 min).
+#   setup.sh --with-browser      also installs Debian's chromium (apt-get, as root) when `chromium` is
+#                                not on PATH: localstack/browser_check.py drives it headless to test the
+#                                tracking page (`GET /track`); `make test` needs it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+
+with_plan_tools=false
+with_browser=false
+for option in "$@"; do
+  case "$option" in
+    --with-plan-tools) with_plan_tools=true ;;
+    --with-browser) with_browser=true ;;
+    *) die "unknown option $option (setup.sh [--with-plan-tools] [--with-browser])" ;;
+  esac
+done
+
+# Debian's chromium package, nothing downloaded from elsewhere (no browser builds of its own).
+install_browser() {
+  command -v chromium >/dev/null && return 0
+  [ "$(id -u)" = 0 ] || die "chromium is missing: run \`apt-get install chromium\` as root (localstack/browser_check.py needs it)"
+  command -v apt-get >/dev/null || die "chromium is missing and there is no apt-get: install Debian's chromium package"
+  say "installing Debian's chromium (apt-get) for the tracking page's browser check"
+  mkdir -p "$LOGS"
+  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } >"$LOGS/apt-chromium.log" 2>&1 \
+    || { tail -n 20 "$LOGS/apt-chromium.log" >&2; die "apt-get install chromium failed"; }
+  command -v chromium >/dev/null || die "apt-get installed chromium but \`chromium\` is not on PATH"
+}
 
 mkdir -p "$LOCAL"
 command -v java >/dev/null || die "java (17+) is required"
@@ -87,6 +112,9 @@ fi
 
 "$VENV/bin/python" "$ROOT/localstack/devkeys.py" "$LOCAL/dev-jwt"
 
-if [ "${1:-}" = "--with-plan-tools" ]; then
+if $with_browser; then
+  install_browser
+fi
+if $with_plan_tools; then
   "$ROOT/localstack/plan-tools.sh"
 fi

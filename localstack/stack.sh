@@ -34,6 +34,11 @@ JWT_DEV_KEY_ID=weelo-local-1
 WEELO_TABLE_PREFIX=weelo-local-
 # The api's list cursors are sealed with this; a new one each start (cursors do not outlive a stack).
 CURSOR_KEY=$(head -c 32 /dev/urandom | base64 -w0)
+# Live tracking's addresses (docs/live-tracking.md) for what runs outside weelo-local functions
+# (tests that build the api in-process); the functions it runs get its own port's instead.
+LIVE_CONNECTIONS_URL=http://127.0.0.1:9000/websocket
+LIVE_SOCKET_URL=ws://127.0.0.1:9000/websocket
+SHARE_PAGE_URL=http://127.0.0.1:9000/lambda-url/api/track
 ENV
 }
 

@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$ROOT/localstack/setup.sh" --with-plan-tools
+"$ROOT/localstack/setup.sh" --with-plan-tools --with-browser
 "$ROOT/localstack/secret-scan.sh"
 
 say "cargo fmt --check"

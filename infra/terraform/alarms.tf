@@ -1,7 +1,10 @@
 # Alarms, all to one SNS topic: consumers falling behind (OffsetLag), poison records
 # (dead-letter queue depth, batches sent to an S3 on-failure destination), each mapping stopped,
-# failing or losing records, function errors and throttles, API 5xx and p99 latency, and the
-# functions' own metrics (failed records, failed Kafka publishes, FCM push failure rate).
+# failing or losing records, function errors and throttles, API 5xx and p99 latency, the
+# live-tracking WebSocket API's execution and integration errors, and the functions' own metrics
+# (failed records, failed Kafka publishes, FCM push failure rate). Every function, consumer and
+# mapping gets its alarms from `functions` and event-source-mappings.json (for_each), so
+# live-socket and live-tracking need nothing of their own here.
 
 resource "aws_sns_topic" "alarms" {
   name              = "${local.name_prefix}alarms"
@@ -282,6 +285,49 @@ resource "aws_cloudwatch_metric_alarm" "api_latency_p99" {
   evaluation_periods  = 3
   threshold           = var.alarm_api_p99_latency_ms
   comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- Live-tracking WebSocket API (websocket.tf) ----------------------------------------------------
+# WebSocket APIs report no 4xx/5xx metrics; their errors are ExecutionError (API Gateway could not
+# call the integration: live-socket throttled, missing permission, timeout) and IntegrationError (the
+# integration answered 4xx/5xx, a refused $connect included). ClientError (a 4xx before the
+# integration, an authorizer's refusal included) is not alarmed: expired and revoked share links and
+# stale tokens are refused there in normal operation. Dimensions ApiId and Stage ("Monitoring
+# WebSocket API execution with CloudWatch metrics").
+
+resource "aws_cloudwatch_metric_alarm" "live_execution_errors" {
+  alarm_name          = "${local.name_prefix}live-execution-errors"
+  alarm_description   = "The live-tracking WebSocket API could not invoke live-socket (throttled, permission, timeout): connects and subscriptions are failing."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "ExecutionError"
+  dimensions          = { ApiId = aws_apigatewayv2_api.live.id, Stage = aws_apigatewayv2_stage.live.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 5
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# A 4xx that live-socket itself answers to a request it refuses counts here too, so a few are
+# normal: three 5-minute windows in a row at or above the threshold.
+resource "aws_cloudwatch_metric_alarm" "live_integration_errors" {
+  alarm_name          = "${local.name_prefix}live-integration-errors"
+  alarm_description   = "live-socket answered 4xx/5xx to at least 10 WebSocket requests in each of 3 consecutive 5-minute windows: read its log."
+  namespace           = "AWS/ApiGateway"
+  metric_name         = "IntegrationError"
+  dimensions          = { ApiId = aws_apigatewayv2_api.live.id, Stage = aws_apigatewayv2_stage.live.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

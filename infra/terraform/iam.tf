@@ -1,7 +1,8 @@
 # One IAM role per function, with one inline policy generated from `functions` (lambda.tf), so a
 # permission exists only if listed there. infra/terraform/tests/access.tftest.hcl asserts the
-# planned policies: who writes which table, topic, queue and bucket, and that no action or
-# resource is a wildcard except the ENI management Lambda requires.
+# planned policies: who writes which table, topic, queue and bucket, who may post to WebSocket
+# connections, and that no action or resource is a wildcard except the ENI management Lambda
+# requires.
 
 resource "aws_iam_role" "function" {
   for_each = local.functions
@@ -25,7 +26,8 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
-# ENIs in the VPC: Lambda and the MSK event pollers create them with the function's role. These EC2
+# ENIs in the VPC: Lambda and the MSK event pollers create them with the function's role (the
+# pollers of live-tracking too, which itself runs outside the VPC: lambda.tf). These EC2
 # actions are the ones AWSLambdaVPCAccessExecutionRole and AWSLambdaMSKExecutionRole grant, on "*"
 # as there: Describe* cannot be scoped, and Lambda picks the ENI ids itself.
 data "aws_iam_policy_document" "vpc_access" {
@@ -80,7 +82,9 @@ locals {
         Action   = actions
         Resource = ["${local.arn_prefix.dynamodb}${aws_dynamodb_table.this[split("/", entry)[0]].name}${trimprefix(entry, split("/", entry)[0])}"]
       }],
-      local.msk ? [{
+      # Only functions that touch Kafka connect to it: producers, the topic bootstrap, and the
+      # consumers, whose mappings connect with their role (live-socket has none of the three).
+      local.msk && (length(fn.kafka_write) > 0 || fn.kafka_admin || length(local.consumer_topics[f]) > 0) ? [{
         Sid      = "KafkaConnect"
         Action   = length(fn.kafka_write) > 0 ? ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"] : ["kafka-cluster:Connect"]
         Resource = [local.kafka_cluster_arn]
@@ -152,6 +156,13 @@ locals {
         { Sid = "UnregisterDevices", Action = ["sns:DeleteEndpoint"], Resource = [local.sns_endpoints_arn] },
       ] : [],
       fn.sns_publish ? [{ Sid = "PushToDevices", Action = ["sns:Publish"], Resource = [local.sns_endpoints_arn] }] : [],
+      # PostToConnection on the live-tracking WebSocket stage's connections, and nothing else of
+      # API Gateway (websocket.tf, local.live_manage_connections_arn).
+      fn.manage_connections ? [{
+        Sid      = "PostToLiveConnections"
+        Action   = ["execute-api:ManageConnections"]
+        Resource = [local.live_manage_connections_arn]
+      }] : [],
     )
   }
 }

@@ -1,7 +1,9 @@
-# The eight Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
+# The ten Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
 # build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
 # role, log group and environment. Memory and timeout come from infra/definitions/functions.json,
-# the file the local function runner (weelo-local functions) reads too.
+# the file the local function runner (weelo-local functions) reads too. Every function runs in the
+# VPC's private subnets except those whose `vpc` is false (live-tracking, see "Outside the VPC"
+# below).
 #
 # `functions` below is the one place that says what each function touches. It was read off the
 # code (crates/dynamo/src/<port>.rs for the DynamoDB calls, crates/core for which store methods each
@@ -50,6 +52,9 @@ locals {
         devices     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
         idempotency = ["dynamodb:GetItem", "dynamodb:PutItem"]
         outbox      = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+        # Shared tracking links (docs/live-tracking.md): POST /v1/bookings/{id}/share writes one,
+        # DELETE .../share/{shareId} reads it (whose booking) and deletes it.
+        shares = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
       }
       # Outbox events, plus GPS points, which skip the outbox.
       kafka_write         = concat(local.kafka_outbox_topics, ["location.updated"])
@@ -57,6 +62,8 @@ locals {
       sns_create_endpoint = true
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
     outbox-relay = {
       memory      = local.function_definitions["outbox-relay"].memoryMb
@@ -71,6 +78,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
     # Runs the scheduled sweep of deadlines (schedule below), of bookings and of order trucks:
     # opens scheduled bookings, widens searches, expires the unaccepted. Each step is a
@@ -94,6 +103,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
     order-fanout = {
       memory      = local.function_definitions["order-fanout"].memoryMb
@@ -117,6 +128,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
     fcm-consumer = {
       memory      = local.function_definitions["fcm-consumer"].memoryMb
@@ -131,6 +144,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = true
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
     location-consumer = {
       memory      = local.function_definitions["location-consumer"].memoryMb
@@ -146,6 +161,61 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
+    }
+    # The WebSocket API's REQUEST authorizer and its route integration (websocket.tf,
+    # docs/live-tracking.md; crates/core/src/usecases/live/socket.rs). The authorizer admits a
+    # share token if its share exists (GetItem) and its booking's trip has not ended (GetItem).
+    # $connect writes the connection (PutItem), $disconnect reads its items (Query on its key)
+    # and deletes them (BatchWriteItem). A message reads the connection (GetItem); subscribe reads
+    # the booking (GetItem) or the order with its trucks (Query) to check the caller may watch
+    # it, writes the watch (UpdateItem: watch, assign_watch, mark_sent) and reads the truck's
+    # newest position for the snapshot; unsubscribe deletes the watch (DeleteItem). No index, no
+    # Kafka, no execute-api: what a route returns reaches the client as the route response.
+    live-socket = {
+      memory      = local.function_definitions["live-socket"].memoryMb
+      timeout     = local.function_definitions["live-socket"].timeoutSeconds
+      uses_tables = true
+      dynamodb = {
+        shares           = ["dynamodb:GetItem"]
+        bookings         = ["dynamodb:GetItem"]
+        orders           = ["dynamodb:Query"]
+        positions        = ["dynamodb:GetItem"]
+        live-connections = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
+      }
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+      audit_write         = false
+      vpc                 = true
+      manage_connections  = false
+    }
+    # Consumer of location.updated, booking.events and order.events (its own mappings and groups,
+    # event-source-mappings.json; crates/core/src/usecases/live/broadcast.rs): finds who watches a
+    # truck (Query on by-transporter) or a trip (Query on by-trip), posts to those connections
+    # (execute-api:ManageConnections on this API's @connections only, iam.tf), records what each
+    # watch was sent and moves watches to a trip's new truck (UpdateItem), and forgets a
+    # connection whose post answered 410 Gone (Query on its key, BatchWriteItem). The trip steps'
+    # events carry the trip, so it reads no booking or order. Outside the VPC (`vpc = false`, see
+    # "Outside the VPC" below).
+    live-tracking = {
+      memory      = local.function_definitions["live-tracking"].memoryMb
+      timeout     = local.function_definitions["live-tracking"].timeoutSeconds
+      uses_tables = true
+      dynamodb = {
+        live-connections                        = ["dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"]
+        "live-connections/index/by-trip"        = ["dynamodb:Query"]
+        "live-connections/index/by-transporter" = ["dynamodb:Query"]
+      }
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+      audit_write         = false
+      vpc                 = false
+      manage_connections  = true
     }
     # Archives every topic to S3 (audit.tf). 256 MB (functions.json): it holds at most one 6 MB
     # batch (10,000 records) and its JSON Lines copy; it only writes objects, so more CPU would buy
@@ -160,6 +230,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = true
+      vpc                 = true
+      manage_connections  = false
     }
     # Invoked by `apply` only (msk.tf): creates the topics of topics.json.
     kafka-topics = {
@@ -172,6 +244,8 @@ locals {
       sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
+      vpc                 = true
+      manage_connections  = false
     }
   }
 
@@ -193,6 +267,12 @@ locals {
       OFFER_WINDOW_SECS            = tostring(var.offer_window_secs)
       SCHEDULE_LEAD_SECS           = tostring(var.schedule_lead_secs)
       CURSOR_KEY                   = var.cursor_key
+      # Shared tracking links (docs/live-tracking.md): the socket the page connects to, the page
+      # itself (GET /track on this HTTP API, whose $default stage has no path segment; a link is
+      # SHARE_PAGE_URL#<token>), and how long a link works while the trip goes on.
+      LIVE_SOCKET_URL  = aws_apigatewayv2_stage.live.invoke_url
+      SHARE_PAGE_URL   = "${aws_apigatewayv2_api.main.api_endpoint}/track"
+      SHARE_LINK_HOURS = tostring(var.share_link_hours)
     }
     outbox-relay = {
       METRICS_NAMESPACE        = local.metrics_namespace
@@ -243,6 +323,21 @@ locals {
       # (one DynamoDB write a minute instead of one per point); 0 rewrites it with every point.
       GEO_INDEX_REFRESH_SECS = tostring(var.geo_index_refresh_secs)
     }
+    # The authorizer verifies the HTTP API's JWTs (the api's JWT_*) and share tokens, which are
+    # sealed with the api's CURSOR_KEY under their own scope.
+    live-socket = {
+      METRICS_NAMESPACE = local.metrics_namespace
+      JWT_JWKS_URL      = local.jwt_jwks_url
+      JWT_ISSUER        = local.jwt_issuer
+      JWT_AUDIENCE      = aws_cognito_user_pool_client.app.id
+      JWT_ROLE_CLAIM    = local.jwt_role_claim
+      CURSOR_KEY        = var.cursor_key
+    }
+    live-tracking = {
+      METRICS_NAMESPACE = local.metrics_namespace
+      # The @connections management endpoint of the WebSocket stage (websocket.tf).
+      LIVE_CONNECTIONS_URL = local.live_connections_url
+    }
     audit-consumer = {
       METRICS_NAMESPACE = local.metrics_namespace
       AUDIT_BUCKET      = aws_s3_bucket.audit.id
@@ -286,6 +381,35 @@ resource "aws_cloudwatch_log_group" "function" {
   kms_key_id        = aws_kms_key.main.arn
 }
 
+# --- Outside the VPC ------------------------------------------------------------------------------
+# live-tracking (`vpc = false` in `functions`) runs without vpc_config, in Lambda's own network,
+# so it reaches the public execute-api endpoint of the WebSocket API (PostToConnection) and
+# DynamoDB directly, with no NAT gateway and no new endpoint. Why that is safe and why the VPC
+# would not work (issue 17):
+# - Its MSK mappings do not depend on where the function runs. The Lambda guide ("Configuring your
+#   Amazon MSK cluster and Amazon VPC network for Lambda",
+#   https://docs.aws.amazon.com/lambda/latest/dg/with-msk-cluster-network.html) puts the
+#   cluster, the function and the event-source mapping in three different VPCs: the mapping polls
+#   the cluster and then invokes the function. Its pollers get a hyperplane ENI in the cluster's
+#   subnets that "uses the subnet and security group configuration of your MSK cluster, not your
+#   Lambda function" ("Creating a Lambda event source mapping for an Amazon MSK event source",
+#   https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-create.html). So the role keeps the ENI
+#   permissions (iam.tf, VpcNetworkInterfaces) and the mappings keep the kafka security group.
+# - The @connections API is only on the API's public execute-api host name. In this VPC (no NAT,
+#   endpoints only) the function could reach it only through an execute-api interface endpoint,
+#   and with private DNS such an endpoint captures *.execute-api.<region>.amazonaws.com for the
+#   whole VPC while it can only reach private APIs: "you cannot access public APIs from a VPC by
+#   using an API Gateway VPC endpoint with private DNS enabled" (API Gateway guide, "Private REST
+#   APIs", https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-apis.html;
+#   the 403 it causes: https://aws.amazon.com/premiumsupport/knowledge-center/api-gateway-vpc-connections/).
+#   WebSocket APIs cannot be private, so no execute-api endpoint is created (network.tf); the
+#   alternative, a NAT gateway, adds a fixed monthly cost and a route to the internet to the whole
+#   VPC (network.tf says why it has none).
+# - It calls nothing else in the VPC: DynamoDB (IAM-authorised over TLS, like from the VPC's gateway
+#   endpoint) and @connections; its DLQ is written by the mapping, not by the function.
+
+# checkov's CKV_AWS_117 (a function outside a VPC) passes this resource because it does not
+# evaluate the dynamic vpc_config; live-tracking is outside on purpose (above).
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_115:No reserved concurrency: a new account's unreserved pool must stay >= 100, and the MSK pollers' maximum already bounds each consumer.
   #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay and deadline-sweeper (EventBridge schedules), whose failed run is simply retried by the next schedule (undone work stays in the outbox or the deadlines index); the consumers' failures go to their mapping's SQS DLQ.
@@ -310,9 +434,12 @@ resource "aws_lambda_function" "this" {
     variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])
   }
 
-  vpc_config {
-    subnet_ids         = aws_subnet.private[*].id
-    security_group_ids = [aws_security_group.functions.id]
+  dynamic "vpc_config" {
+    for_each = each.value.vpc ? [1] : []
+    content {
+      subnet_ids         = aws_subnet.private[*].id
+      security_group_ids = [aws_security_group.functions.id]
+    }
   }
 
   # JSON logs: lambda_runtime's tracing subscriber follows AWS_LAMBDA_LOG_FORMAT/LEVEL, which

@@ -30,12 +30,17 @@ locals {
     sqs      = "arn:${local.partition}:sqs:${var.region}:${local.account_id}:"
     logs     = "arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:"
     s3       = "arn:${local.partition}:s3:::"
+    # + "<api id>/<stage>/<method>/<path>": API Gateway's execute-api resources (websocket.tf).
+    execute_api = "arn:${local.partition}:execute-api:${var.region}:${local.account_id}:"
   }
 
   # Every operation of docs/openapi.yaml (tested by infra/checks/test_drift.py). `public` routes are
   # those whose operation says `security: []`; all others go through the Cognito JWT authorizer.
+  # Public: the liveness check, and GET /track, the static tracking page of shared links (issue 17;
+  # its token is in the URL fragment, which browsers never send).
   api_routes = {
     "GET /v1/health"                                                    = { public = true }
+    "GET /track"                                                        = { public = true }
     "POST /v1/devices"                                                  = { public = false }
     "DELETE /v1/devices/{deviceId}"                                     = { public = false }
     "PUT /v1/transporters/me"                                           = { public = false }
@@ -51,6 +56,8 @@ locals {
     "POST /v1/bookings/{bookingId}/release"                             = { public = false }
     "GET /v1/bookings/{bookingId}/location"                             = { public = false }
     "GET /v1/bookings/{bookingId}/track"                                = { public = false }
+    "POST /v1/bookings/{bookingId}/share"                               = { public = false }
+    "DELETE /v1/bookings/{bookingId}/share/{shareId}"                   = { public = false }
     "GET /v1/offers"                                                    = { public = false }
     "GET /v1/trips"                                                     = { public = false }
     "POST /v1/orders"                                                   = { public = false }

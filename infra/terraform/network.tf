@@ -1,5 +1,7 @@
-# Network: one VPC, a private subnet per AZ for MSK Serverless, the functions and the event-source
-# pollers, and VPC endpoints for every AWS service they call.
+# Network: one VPC, a private subnet per AZ for MSK Serverless, the functions (all but
+# live-tracking, see "Outside the VPC" in lambda.tf) and the event-source pollers, and VPC
+# endpoints for every AWS service they call. No execute-api endpoint: with private DNS it would
+# capture the public WebSocket and HTTP APIs' host names for the whole VPC and answer 403.
 #
 # Endpoints rather than a NAT gateway, because:
 # - every dependency is an AWS service: DynamoDB (gateway endpoint, free, and it carries almost all

@@ -1,9 +1,20 @@
-# Outputs: the API URL and the AWS equivalents of what the local stack writes to .local/stack.env
-# and .local/tokens.env, so tools and tests can be pointed at a deployment by configuration.
+# Outputs: the API and live-tracking URLs and the AWS equivalents of what the local stack writes
+# to .local/stack.env and .local/tokens.env, so tools and tests can be pointed at a deployment by
+# configuration.
 
 output "api_url" {
   description = "Base URL of the API (the $default stage: paths are /v1/... directly)."
   value       = aws_apigatewayv2_api.main.api_endpoint
+}
+
+output "live_url" {
+  description = "WebSocket URL of live tracking (wss://.../live): what the apps and the tracking page connect to, with ?token=<JWT or share token> or the token in Sec-WebSocket-Protocol (docs/live-tracking.md)."
+  value       = aws_apigatewayv2_stage.live.invoke_url
+}
+
+output "live_connections_url" {
+  description = "The WebSocket stage's @connections management endpoint (https://.../live): live-tracking's LIVE_CONNECTIONS_URL, where PostToConnection is called (IAM-signed)."
+  value       = local.live_connections_url
 }
 
 output "cognito_user_pool_id" {
@@ -44,6 +55,9 @@ output "stack_env" {
     BASE_URL                     = aws_apigatewayv2_api.main.api_endpoint
     AUDIT_BUCKET                 = aws_s3_bucket.audit.id
     CURSOR_KEY                   = var.cursor_key
+    LIVE_SOCKET_URL              = aws_apigatewayv2_stage.live.invoke_url
+    SHARE_PAGE_URL               = "${aws_apigatewayv2_api.main.api_endpoint}/track"
+    LIVE_CONNECTIONS_URL         = local.live_connections_url
   })
 }
 

@@ -149,7 +149,7 @@ variable "log_level" {
 }
 
 variable "function_memory_mb" {
-  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, audit-consumer, kafka-topics)."
+  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, live-socket, live-tracking, audit-consumer, kafka-topics)."
   type        = map(number)
   default     = {}
 
@@ -258,6 +258,17 @@ variable "schedule_lead_secs" {
   }
 }
 
+variable "share_link_hours" {
+  description = "SHARE_LINK_HOURS of the api: how long a shared tracking link (POST /v1/bookings/{bookingId}/share) works while its trip goes on; it stops earlier when revoked or when the trip ends."
+  type        = number
+  default     = 12
+
+  validation {
+    condition     = var.share_link_hours >= 1 && var.share_link_hours <= 72 && floor(var.share_link_hours) == var.share_link_hours
+    error_message = "share_link_hours must be a whole number of hours, 1-72 (the api refuses anything else at start)."
+  }
+}
+
 variable "geo_index_refresh_secs" {
   description = "location-consumer: how often (seconds) a transporter who stays in one H3 cell has its geo-index entry rewritten (GEO_INDEX_REFRESH_SECS); 0 rewrites it with every GPS point. Must stay well under matching.max_position_age_secs."
   type        = number
@@ -312,6 +323,34 @@ variable "api_throttle_burst_limit" {
     condition     = var.api_throttle_burst_limit > 0
     error_message = "api_throttle_burst_limit must be positive."
   }
+}
+
+variable "live_throttle_rate_limit" {
+  description = "Default steady-state rate (connects and messages per second) of the live-tracking WebSocket stage (websocket.tf); the account's own WebSocket quotas (e.g. 500 new connections per second per region) still apply."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.live_throttle_rate_limit > 0
+    error_message = "live_throttle_rate_limit must be positive."
+  }
+}
+
+variable "live_throttle_burst_limit" {
+  description = "Default burst of the live-tracking WebSocket stage."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.live_throttle_burst_limit > 0 && floor(var.live_throttle_burst_limit) == var.live_throttle_burst_limit
+    error_message = "live_throttle_burst_limit must be a positive whole number."
+  }
+}
+
+variable "manage_api_gateway_account" {
+  description = "Set this region's API Gateway account setting (one per account and region) to a CloudWatch Logs role this stack creates: a WebSocket stage's access log is refused without one (websocket.tf). false when something else already sets it in this account and region (another environment of this stack, an organisation baseline); destroying the stack with true clears the setting for every API in the region."
+  type        = bool
+  default     = true
 }
 
 variable "cors_allowed_origins" {

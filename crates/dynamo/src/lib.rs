@@ -4,7 +4,7 @@
 //!
 //! # Layout
 //! One module per port of `weelo_core::ports`: `bookings`, `orders`, `offers`, `transporters` (with
-//! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`. `items` lays each
+//! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`, `live` (live tracking's connections and shared links). `items` lays each
 //! value out in its table; `requests` holds what they all do (reads, queries, concurrent and batch
 //! writes, conditional writes, the create and transition transactions, error classification);
 //! `pages` reads a list a page at a time from an index, with the position the next page starts at.
@@ -14,6 +14,7 @@ mod devices;
 mod history;
 mod idempotency;
 mod items;
+mod live;
 mod offers;
 mod orders;
 mod outbox;
@@ -42,6 +43,8 @@ pub struct Tables {
     pub geo_cells: String,
     pub location_history: String,
     pub push_log: String,
+    pub live_connections: String,
+    pub shares: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +53,7 @@ pub struct MissingTable(pub &'static str);
 
 impl Tables {
     /// `(environment variable, logical name)` of every table, as in the definitions file.
-    pub const ENV: [(&'static str, &'static str); 11] = [
+    pub const ENV: [(&'static str, &'static str); 13] = [
         ("TABLE_BOOKINGS", "bookings"),
         ("TABLE_ORDERS", "orders"),
         ("TABLE_OFFERS", "offers"),
@@ -62,6 +65,8 @@ impl Tables {
         ("TABLE_GEO_CELLS", "geo-cells"),
         ("TABLE_LOCATION_HISTORY", "location-history"),
         ("TABLE_PUSH_LOG", "push-log"),
+        ("TABLE_LIVE_CONNECTIONS", "live-connections"),
+        ("TABLE_SHARES", "shares"),
     ];
 
     pub fn from_env() -> Result<Self, MissingTable> {
@@ -78,6 +83,8 @@ impl Tables {
             geo_cells: var("TABLE_GEO_CELLS")?,
             location_history: var("TABLE_LOCATION_HISTORY")?,
             push_log: var("TABLE_PUSH_LOG")?,
+            live_connections: var("TABLE_LIVE_CONNECTIONS")?,
+            shares: var("TABLE_SHARES")?,
         })
     }
 }

@@ -227,7 +227,7 @@ impl DynamoStore {
         self.batch_write(table, requests).await
     }
 
-    async fn batch_write(&self, table: &str, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
+    pub(crate) async fn batch_write(&self, table: &str, writes: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in writes.chunks(25) {
             let mut requests = chunk.to_vec();
             let mut attempt = 0u32;

@@ -134,9 +134,14 @@ impl ApiClient {
                     Body::Binary(bytes) => bytes,
                     _ => Vec::new(),
                 };
-                // Every answer of the api is JSON or empty: anything else fails the test.
-                let body =
-                    if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("a JSON body") };
+                // Every answer of the api is JSON or empty, but the tracking page's HTML (as a
+                // string): anything else fails the test.
+                let html = parts.headers.get("content-type").is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+                let body = match () {
+                    _ if bytes.is_empty() => Value::Null,
+                    _ if html => Value::String(String::from_utf8(bytes).expect("UTF-8 HTML")),
+                    _ => serde_json::from_slice(&bytes).expect("a JSON body"),
+                };
                 Answer { status: parts.status.as_u16(), headers: parts.headers, body }
             }
             Transport::Http { client, base } => {

@@ -2,6 +2,7 @@
 //! (route → size → token → content type → handler → response).
 
 use crate::handlers::{self, UseCases};
+use crate::page::TrackPage;
 use crate::respond;
 use crate::router::{self, Route, RouteError};
 use crate::settings::Settings;
@@ -20,6 +21,7 @@ pub struct App {
     pub bus: KafkaEventBus,
     use_cases: UseCases,
     verifier: TokenVerifier,
+    page: TrackPage,
 }
 
 impl App {
@@ -30,8 +32,10 @@ impl App {
         let bus = KafkaEventBus::connect(&settings.kafka).await?;
         let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
         let verifier = TokenVerifier::load(&settings.jwt).await?;
-        let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.cursor_key.clone());
-        Ok(Self { use_cases, store, bus, verifier })
+        let shares = (settings.share_page_url.clone(), settings.share_lifetime);
+        let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.cursor_key.clone(), shares);
+        let page = TrackPage::new(&settings.live_socket_url);
+        Ok(Self { use_cases, store, bus, verifier, page })
     }
 
     /// [`App::connect`] with the settings of the environment.
@@ -66,6 +70,9 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
     }
     if route == Route::Health {
         return respond::json(200, &serde_json::json!({ "status": "ok" }));
+    }
+    if route == Route::TrackPage {
+        return app.page.response();
     }
     let caller = match authenticate(app, request) {
         Ok(caller) => caller,

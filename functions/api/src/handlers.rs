@@ -15,7 +15,7 @@ use weelo_core::contract::requests::{
 use weelo_core::model::caller::Caller;
 use weelo_core::model::order::OrderStatus;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
-use weelo_core::usecases::api::{Bookings, Created, Devices, Lists, Orders, Profiles, TrackingIngest};
+use weelo_core::usecases::api::{Bookings, Created, Devices, Lists, Orders, Profiles, Shares, TrackingIngest};
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
@@ -28,6 +28,7 @@ pub(crate) struct UseCases {
     pub(crate) profiles: Profiles<DynamoStore>,
     pub(crate) tracking: TrackingIngest<KafkaEventBus>,
     pub(crate) lists: Lists<DynamoStore>,
+    pub(crate) shares: Shares<DynamoStore>,
 }
 
 impl UseCases {
@@ -37,6 +38,7 @@ impl UseCases {
         push: SnsPushRegistry,
         times: OfferTimes,
         cursor_key: CursorKey,
+        shares: (String, chrono::Duration),
     ) -> Self {
         Self {
             bookings: Bookings::new(store.clone(), bus.clone(), times),
@@ -44,6 +46,7 @@ impl UseCases {
             devices: Devices::new(store.clone(), push),
             profiles: Profiles::new(store.clone()),
             tracking: TrackingIngest::new(bus.clone()),
+            shares: Shares::new(store.clone(), cursor_key.clone(), shares.0, shares.1),
             lists: Lists::new(store.clone(), cursor_key),
         }
     }
@@ -67,7 +70,8 @@ pub(crate) async fn handle(
     let Input { body, query, idempotency_key } = input;
     let key = || idempotency_key.map(IdempotencyKey::parse).transpose();
     Ok(match route {
-        Route::Health => respond::json(200, &serde_json::json!({ "status": "ok" })),
+        // Answered before authentication (app.rs); here for completeness.
+        Route::Health | Route::TrackPage => respond::json(200, &serde_json::json!({ "status": "ok" })),
         Route::RegisterDevice => {
             let device = decode::<RegisterDeviceRequest>(body)?.validate()?;
             created_or_ok(app.devices.register(caller, device).await?, 201, 200)
@@ -107,6 +111,11 @@ pub(crate) async fn handle(
         Route::BookingTrack(id) => {
             let query = TrackQuery::parse(query)?;
             respond::json(200, &app.lists.booking_track(caller, id, query).await?)
+        }
+        Route::ShareBooking(id) => respond::json(201, &app.shares.create(&caller.customer()?, id).await?),
+        Route::RevokeShare { booking, share } => {
+            app.shares.revoke(&caller.customer()?, booking, share).await?;
+            respond::no_content()
         }
         Route::ListOffers => {
             let transporter = caller.transporter()?;

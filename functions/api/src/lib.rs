@@ -8,12 +8,14 @@
 //! - `app`: the adapters and use cases, built once; [`serve`] answers one request.
 //! - [`router`]: method and path → route.
 //! - `handlers`: per route, the role, the body decoded into a command, the use case, the status.
+//! - `page`: the shared-link tracking page (`GET /track`).
 //! - `respond`: JSON bodies, and the one place where errors become HTTP statuses.
 //! - [`gateway_event`]: API Gateway v2 requests built in code, for the tests and the benchmark.
 
 mod app;
 pub mod gateway_event;
 mod handlers;
+mod page;
 mod respond;
 pub mod router;
 mod settings;

@@ -7,6 +7,15 @@ use weelo_core::model::trip::TripStep;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
     Health,
+    /// The shared-link tracking page (static; public, its token in the URL fragment).
+    TrackPage,
+    /// A new shared link to the booking's live track.
+    ShareBooking(&'a str),
+    /// Revoke one of the booking's shared links.
+    RevokeShare {
+        booking: &'a str,
+        share: &'a str,
+    },
     RegisterDevice,
     DeleteDevice(&'a str),
     PutTransporterProfile,
@@ -60,13 +69,14 @@ impl Route<'_> {
     }
 
     pub fn needs_token(&self) -> bool {
-        !matches!(self, Route::Health)
+        !matches!(self, Route::Health | Route::TrackPage)
     }
 }
 
 /// Every route served: `(method, OpenAPI path template)`.
-pub const ROUTES: [(&str, &str); 28] = [
+pub const ROUTES: [(&str, &str); 31] = [
     ("GET", "/v1/health"),
+    ("GET", "/track"),
     ("POST", "/v1/devices"),
     ("DELETE", "/v1/devices/{deviceId}"),
     ("PUT", "/v1/transporters/me"),
@@ -82,6 +92,8 @@ pub const ROUTES: [(&str, &str); 28] = [
     ("POST", "/v1/bookings/{bookingId}/release"),
     ("GET", "/v1/bookings/{bookingId}/location"),
     ("GET", "/v1/bookings/{bookingId}/track"),
+    ("POST", "/v1/bookings/{bookingId}/share"),
+    ("DELETE", "/v1/bookings/{bookingId}/share/{shareId}"),
     ("GET", "/v1/offers"),
     ("GET", "/v1/trips"),
     ("POST", "/v1/orders"),
@@ -107,6 +119,7 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let (route, allowed) = match segments.as_slice() {
         ["v1", "health"] => (on(method, Method::GET, Route::Health), "GET"),
+        ["track"] => (on(method, Method::GET, Route::TrackPage), "GET"),
         ["v1", "devices"] => (on(method, Method::POST, Route::RegisterDevice), "POST"),
         ["v1", "devices", id] => (on(method, Method::DELETE, Route::DeleteDevice(id)), "DELETE"),
         ["v1", "transporters", "me"] => (on(method, Method::PUT, Route::PutTransporterProfile), "PUT"),
@@ -120,6 +133,10 @@ pub fn route<'a>(method: &Method, path: &'a str) -> Result<Route<'a>, RouteError
         ["v1", "bookings", id, "cancel"] => (on(method, Method::POST, Route::CancelBooking(id)), "POST"),
         ["v1", "bookings", id, "location"] => (on(method, Method::GET, Route::BookingLocation(id)), "GET"),
         ["v1", "bookings", id, "track"] => (on(method, Method::GET, Route::BookingTrack(id)), "GET"),
+        ["v1", "bookings", id, "share"] => (on(method, Method::POST, Route::ShareBooking(id)), "POST"),
+        ["v1", "bookings", booking, "share", share] => {
+            (on(method, Method::DELETE, Route::RevokeShare { booking, share }), "DELETE")
+        }
         ["v1", "bookings", id, verb] => match TripStep::BY_HOLDER.into_iter().find(|step| step.verb() == *verb) {
             Some(step) => (on(method, Method::POST, Route::BookingStep(id, step)), "POST"),
             None => return Err(RouteError::NotFound),
@@ -164,7 +181,8 @@ mod tests {
                 .replace("{bookingId}", "b")
                 .replace("{orderId}", "o")
                 .replace("{truckRequestId}", "t")
-                .replace("{deviceId}", "d");
+                .replace("{deviceId}", "d")
+                .replace("{shareId}", "s");
             let method = Method::from_bytes(method.as_bytes()).unwrap();
             assert!(route(&method, &path).is_ok(), "{method} {path}");
         }

@@ -23,8 +23,15 @@ pub struct Settings {
     /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`: when a new or released booking's search ends
     /// and when a scheduled one is offered.
     pub times: OfferTimes,
-    /// `CURSOR_KEY`: the secret list cursors are sealed with (base64, at least 32 bytes).
+    /// `CURSOR_KEY`: the secret list cursors and shared links' tokens are sealed with (base64, at
+    /// least 32 bytes).
     pub cursor_key: CursorKey,
+    /// `SHARE_PAGE_URL`: the tracking page a shared link opens (this api's `GET /track`).
+    pub share_page_url: String,
+    /// `SHARE_LINK_HOURS` (12, at most 72): how long a shared link works if the trip goes on.
+    pub share_lifetime: chrono::Duration,
+    /// `LIVE_SOCKET_URL`: the live-tracking WebSocket (`wss://…`), which the page connects to.
+    pub live_socket_url: String,
 }
 
 impl Settings {
@@ -41,6 +48,14 @@ impl Settings {
             ),
             cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
                 .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
+            share_page_url: weelo_aws::required("SHARE_PAGE_URL")?,
+            share_lifetime: share_lifetime(parsed_or("SHARE_LINK_HOURS", 12)?)?,
+            live_socket_url: weelo_aws::required("LIVE_SOCKET_URL")?,
         })
     }
+}
+
+fn share_lifetime(hours: i64) -> anyhow::Result<chrono::Duration> {
+    anyhow::ensure!((1..=72).contains(&hours), "environment variable SHARE_LINK_HOURS must be 1 to 72");
+    Ok(chrono::Duration::hours(hours))
 }

@@ -5,8 +5,8 @@
 #
 # No AWS is called: static dummy credentials with every start-up check skipped, and the data
 # sources that would call AWS at plan time answered by override_data. The KMS key, the MSK
-# cluster and the SNS application get known ARNs from override_resource (their ARNs hold ids AWS
-# picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
+# cluster, the SNS application and the WebSocket API get known ARNs (and id) from override_resource
+# (their ARNs hold ids AWS picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
 # arn_prefix) and the policies are plain JSON (iam.tf), so every role's policy is known at plan
 # time and can be asserted.
 
@@ -65,6 +65,18 @@ override_resource {
   values = { arn = "arn:aws:sns:ap-south-1:123456789012:app/GCM/weelo-prod-fcm" }
 }
 
+# The live-tracking WebSocket API's id is AWS's pick too; live-tracking's policy and environment
+# name it (websocket.tf).
+override_resource {
+  target = aws_apigatewayv2_api.live
+  values = {
+    id            = "live0api01"
+    execution_arn = "arn:aws:execute-api:ap-south-1:123456789012:live0api01"
+    api_endpoint  = "wss://live0api01.execute-api.ap-south-1.amazonaws.com"
+  }
+}
+
+
 # --- Each role grants what its function needs, and nothing more ----------------------------------
 # The matrices below are the security contract, written down on purpose rather than read back from
 # lambda.tf: a grant added there without being added here fails this test.
@@ -83,16 +95,72 @@ run "each_role_writes_only_its_own_tables" {
         ]
       ])))
       }) == jsonencode({
-      api               = ["bookings", "devices", "idempotency", "orders", "outbox", "transporters"]
+      api               = ["bookings", "devices", "idempotency", "orders", "outbox", "shares", "transporters"]
       audit-consumer    = []
       deadline-sweeper  = ["bookings", "orders", "outbox"]
       fcm-consumer      = ["devices", "push-log"]
       kafka-topics      = []
+      live-socket       = ["live-connections"]
+      live-tracking     = ["live-connections"]
       location-consumer = ["geo-cells", "location-history", "positions"]
       order-fanout      = ["bookings", "offers", "orders", "outbox", "transporters"]
       outbox-relay      = ["outbox"]
     })
     error_message = "a role may write tables it should not (or lost one it needs)"
+  }
+
+  # Live tracking (issue 17): every DynamoDB action of the two new functions, on which table or
+  # index, as their code calls them (lambda.tf). live-socket reads only what it checks an admission
+  # or a subscription against (share, booking, order) and the snapshot's position, and queries no
+  # index; live-tracking touches nothing but live-connections (the events carry the trip).
+  assert {
+    condition = jsonencode({
+      for f in ["live-socket", "live-tracking"] : f => sort(flatten([
+        for s in jsondecode(aws_iam_role_policy.function[f].policy).Statement : [
+          for pair in setproduct(flatten([s.Action]), flatten([s.Resource])) :
+          "${pair[0]} ${regex("table/weelo-prod-(.+)$", pair[1])[0]}" if startswith(pair[0], "dynamodb:")
+        ]
+      ]))
+      }) == jsonencode({
+      live-socket = sort([
+        "dynamodb:GetItem shares",
+        "dynamodb:GetItem bookings",
+        "dynamodb:Query orders",
+        "dynamodb:GetItem positions",
+        "dynamodb:PutItem live-connections",
+        "dynamodb:GetItem live-connections",
+        "dynamodb:UpdateItem live-connections",
+        "dynamodb:DeleteItem live-connections",
+        "dynamodb:Query live-connections",
+        "dynamodb:BatchWriteItem live-connections",
+      ])
+      live-tracking = sort([
+        "dynamodb:Query live-connections",
+        "dynamodb:UpdateItem live-connections",
+        "dynamodb:BatchWriteItem live-connections",
+        "dynamodb:Query live-connections/index/by-trip",
+        "dynamodb:Query live-connections/index/by-transporter",
+      ])
+    })
+    error_message = "live-socket's or live-tracking's DynamoDB grants differ from what their code calls: ${jsonencode({ for f in ["live-socket", "live-tracking"] : f => [for s in jsondecode(aws_iam_role_policy.function[f].policy).Statement : s if length([for a in flatten([s.Action]) : a if startswith(a, "dynamodb:")]) > 0] })}"
+  }
+
+  # Shared links: the api creates, reads and revokes them; live-socket only reads them; nobody else
+  # touches the table.
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for pair in setproduct(flatten([s.Action]), flatten([s.Resource])) : pair[0]
+          if can(regex("table/weelo-prod-shares(/|$)", pair[1]))
+        ]
+      ]))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => (
+        f == "api" ? ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"] : f == "live-socket" ? ["dynamodb:GetItem"] : []
+      )
+    })
+    error_message = "only the api may write shares (PutItem, GetItem, DeleteItem) and only live-socket may read them besides"
   }
 
   # Every DynamoDB grant names a table of this stack, in this account and region, or one of its indexes.
@@ -184,11 +252,39 @@ run "each_role_reads_and_writes_only_its_own_topics_and_groups" {
       deadline-sweeper  = ["booking.events", "order.events"]
       fcm-consumer      = []
       kafka-topics      = []
+      live-socket       = []
+      live-tracking     = []
       location-consumer = []
       order-fanout      = ["booking.events", "notification.fcm", "order.events"]
       outbox-relay      = ["booking.events", "order.events"]
     })
     error_message = "a role may write to topics it should not (or lost one it needs)"
+  }
+
+  # Live tracking, written down: live-tracking reads exactly the three topics it relays, in its own
+  # groups; live-socket has no Kafka access at all (it never reads or writes a topic).
+  assert {
+    condition = jsonencode(sort(distinct(flatten([
+      for s in jsondecode(aws_iam_role_policy.function["live-tracking"].policy).Statement : [
+        for r in flatten([s.Resource]) : regex(":topic/weelo-prod/[^/]+/(.+)$", r)[0]
+        if contains(flatten([s.Action]), "kafka-cluster:ReadData")
+      ]
+      ])))) == jsonencode(["booking.events", "location.updated", "order.events"]) && jsonencode(sort(distinct(flatten([
+      for s in jsondecode(aws_iam_role_policy.function["live-tracking"].policy).Statement : [
+        for r in flatten([s.Resource]) : regex(":group/weelo-prod/[^/]+/(.+)$", r)[0]
+        if contains(flatten([s.Action]), "kafka-cluster:AlterGroup")
+      ]
+    ])))) == jsonencode(["weelo-live-tracking-booking.events", "weelo-live-tracking-location.updated", "weelo-live-tracking-order.events"])
+    error_message = "live-tracking must read location.updated, booking.events and order.events in its own consumer groups"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.function["live-socket"].policy).Statement : [
+        for a in flatten([s.Action]) : !startswith(a, "kafka")
+      ]
+    ]))
+    error_message = "live-socket must have no kafka or kafka-cluster action"
   }
 
   # Consumers: exactly the topics and consumer groups of their mappings in the definitions.
@@ -241,6 +337,40 @@ run "each_role_reads_and_writes_only_its_own_topics_and_groups" {
         ]
     ])))) == jsonencode(sort([for t in jsondecode(file("../definitions/topics.json")).topics : t.name]))
     error_message = "only kafka-topics may create topics, and only those of topics.json"
+  }
+}
+
+run "only_live_tracking_posts_to_websocket_connections_and_only_on_this_api" {
+  command = plan
+
+  # execute-api:ManageConnections lets a role post to (or close) any connection of the APIs it
+  # names: live-tracking alone has it, on POST @connections of this API's live stage only.
+  assert {
+    condition = jsonencode({
+      for f, p in aws_iam_role_policy.function : f => sort(flatten([
+        for s in jsondecode(p.policy).Statement : [
+          for pair in setproduct(flatten([s.Action]), flatten([s.Resource])) : "${pair[0]} ${pair[1]}"
+          if startswith(pair[0], "execute-api:")
+        ]
+      ]))
+      }) == jsonencode({
+      for f in keys(aws_iam_role_policy.function) : f => (
+        f == "live-tracking" ? ["execute-api:ManageConnections arn:aws:execute-api:ap-south-1:123456789012:live0api01/live/POST/@connections/*"] : []
+      )
+    })
+    error_message = "only live-tracking may use execute-api, and only ManageConnections on POST @connections of this WebSocket API's live stage"
+  }
+
+  # No function calls API Gateway's control plane or any other API's @connections.
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement : [
+          for a in flatten([s.Action]) : !startswith(a, "apigateway:")
+        ]
+      ]
+    ]))
+    error_message = "no function may manage API Gateway (apigateway:*)"
   }
 }
 

@@ -6,8 +6,8 @@
 #
 # No AWS is called: static dummy credentials with every start-up check skipped, and the data
 # sources that would call AWS at plan time answered by override_data. The KMS key, the MSK
-# cluster and the SNS application get known ARNs from override_resource (their ARNs hold ids AWS
-# picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
+# cluster, the SNS application and the WebSocket API get known ARNs (and id) from override_resource
+# (their ARNs hold ids AWS picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
 # arn_prefix) and the policies are plain JSON (iam.tf), so every role's policy is known at plan
 # time and can be asserted.
 
@@ -65,6 +65,18 @@ override_resource {
   target = aws_sns_platform_application.fcm
   values = { arn = "arn:aws:sns:ap-south-1:123456789012:app/GCM/weelo-prod-fcm" }
 }
+
+# The live-tracking WebSocket API's id is AWS's pick too; live-tracking's policy and environment
+# name it (websocket.tf).
+override_resource {
+  target = aws_apigatewayv2_api.live
+  values = {
+    id            = "live0api01"
+    execution_arn = "arn:aws:execute-api:ap-south-1:123456789012:live0api01"
+    api_endpoint  = "wss://live0api01.execute-api.ap-south-1.amazonaws.com"
+  }
+}
+
 
 # --- Event-source mappings = infra/definitions/event-source-mappings.json --------------------------
 
@@ -224,15 +236,16 @@ run "every_contract_operation_is_a_route_behind_the_jwt_authorizer_but_health" {
     error_message = "the API's routes are not docs/openapi.yaml's operations: ${jsonencode(sort(concat(keys(aws_apigatewayv2_route.authenticated), keys(aws_apigatewayv2_route.public))))}"
   }
 
-  # Public = the operations whose `security` is empty; today only the liveness check.
+  # Public = the operations whose `security` is empty: the liveness check, and the static tracking
+  # page of shared links (issue 17: its token is in the URL fragment, never sent).
   assert {
     condition = toset(keys(aws_apigatewayv2_route.public)) == toset(flatten([
       for path, operations in yamldecode(file("../../docs/openapi.yaml")).paths : [
         for method, operation in operations : "${upper(method)} ${path}"
         if contains(["get", "put", "post", "delete", "patch"], method) && try(length(operation.security) == 0, false)
       ]
-    ])) && toset(keys(aws_apigatewayv2_route.public)) == toset(["GET /v1/health"])
-    error_message = "only GET /v1/health may be public: ${jsonencode(keys(aws_apigatewayv2_route.public))}"
+    ])) && toset(keys(aws_apigatewayv2_route.public)) == toset(["GET /v1/health", "GET /track"])
+    error_message = "only GET /v1/health and GET /track may be public: ${jsonencode(keys(aws_apigatewayv2_route.public))}"
   }
 
   assert {
@@ -240,11 +253,278 @@ run "every_contract_operation_is_a_route_behind_the_jwt_authorizer_but_health" {
       for r in concat(values(aws_apigatewayv2_route.authenticated), [aws_apigatewayv2_route.fallback]) :
       r.authorization_type == "JWT"
     ]) && alltrue([for r in values(aws_apigatewayv2_route.public) : r.authorization_type == "NONE"])
-    error_message = "every route but GET /v1/health (the $default fallback included) must use the JWT authorizer"
+    error_message = "every route but GET /v1/health and GET /track (the $default fallback included) must use the JWT authorizer"
+  }
+
+  # The shared-link operations exist and need a JWT (only the booking's customer shares or revokes).
+  assert {
+    condition = alltrue([
+      for key in ["POST /v1/bookings/{bookingId}/share", "DELETE /v1/bookings/{bookingId}/share/{shareId}"] :
+      try(aws_apigatewayv2_route.authenticated[key].authorization_type == "JWT", false)
+    ])
+    error_message = "POST /v1/bookings/{bookingId}/share and DELETE /v1/bookings/{bookingId}/share/{shareId} must be routes behind the JWT authorizer: ${jsonencode(sort(keys(aws_apigatewayv2_route.authenticated)))}"
   }
 
   assert {
     condition     = aws_apigatewayv2_authorizer.jwt.authorizer_type == "JWT" && aws_apigatewayv2_authorizer.jwt.identity_sources == toset(["$request.header.Authorization"])
     error_message = "the authorizer must be the JWT one reading the Authorization header"
+  }
+}
+
+# --- Live tracking: the WebSocket API (websocket.tf, docs/live-tracking.md) ----------------------
+
+run "the_live_websocket_api_authorizes_at_connect_only_and_logs_no_token" {
+  command = plan
+
+  # Known ids for the authorizer and the integration, which the routes and permissions name.
+  override_resource {
+    target = aws_apigatewayv2_authorizer.live
+    values = { id = "liveauth" }
+  }
+
+  override_resource {
+    target = aws_apigatewayv2_integration.live
+    values = { id = "liveint" }
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.live.protocol_type == "WEBSOCKET" && aws_apigatewayv2_api.live.route_selection_expression == "$request.body.action"
+    error_message = "the live API must be a WebSocket API selecting routes by $request.body.action"
+  }
+
+  assert {
+    condition     = toset(keys(aws_apigatewayv2_route.live)) == toset(["$connect", "$disconnect", "subscribe", "unsubscribe", "$default"])
+    error_message = "the WebSocket routes must be $connect, $disconnect, subscribe, unsubscribe and $default: ${jsonencode(sort(keys(aws_apigatewayv2_route.live)))}"
+  }
+
+  # Every route goes to the one live-socket integration, a Lambda proxy.
+  assert {
+    condition = alltrue([
+      for r in values(aws_apigatewayv2_route.live) : r.target == "integrations/liveint"
+    ]) && aws_apigatewayv2_integration.live.integration_type == "AWS_PROXY"
+    error_message = "every WebSocket route must target the live-socket AWS_PROXY integration"
+  }
+
+  # The authorizer on $connect, and on nothing else (API Gateway authorizes WebSocket connections
+  # only there).
+  assert {
+    condition = jsonencode({
+      for k, r in aws_apigatewayv2_route.live : k => [r.authorization_type, r.authorizer_id]
+      }) == jsonencode({
+      "$connect"    = ["CUSTOM", "liveauth"]
+      "$default"    = ["NONE", null]
+      "$disconnect" = ["NONE", null]
+      "subscribe"   = ["NONE", null]
+      "unsubscribe" = ["NONE", null]
+    })
+    error_message = "only $connect may use the authorizer (CUSTOM), every other route NONE: ${jsonencode({ for k, r in aws_apigatewayv2_route.live : k => [r.authorization_type, r.authorizer_id] })}"
+  }
+
+  # REQUEST, and no identity sources: the token may come in the query string or in
+  # Sec-WebSocket-Protocol, and API Gateway refuses a connect lacking any listed source.
+  assert {
+    condition     = aws_apigatewayv2_authorizer.live.authorizer_type == "REQUEST" && try(length(aws_apigatewayv2_authorizer.live.identity_sources), 0) == 0
+    error_message = "the WebSocket authorizer must be a REQUEST authorizer without identity sources"
+  }
+
+  # Two-way routes: the function's answer reaches the client through a $default route response.
+  assert {
+    condition = jsonencode({
+      for k, r in aws_apigatewayv2_route.live : k => r.route_response_selection_expression
+      }) == jsonencode({
+      "$connect"    = null
+      "$default"    = "$default"
+      "$disconnect" = null
+      "subscribe"   = "$default"
+      "unsubscribe" = "$default"
+      }) && toset(keys(aws_apigatewayv2_route_response.live)) == toset(["subscribe", "unsubscribe", "$default"]) && alltrue([
+      for r in values(aws_apigatewayv2_route_response.live) : r.route_response_key == "$default"
+    ])
+    error_message = "subscribe, unsubscribe and $default must be two-way (route response $default), $connect and $disconnect one-way"
+  }
+
+  assert {
+    condition = (
+      aws_apigatewayv2_stage.live.auto_deploy &&
+      aws_apigatewayv2_stage.live.default_route_settings[0].throttling_burst_limit == 500 &&
+      aws_apigatewayv2_stage.live.default_route_settings[0].throttling_rate_limit == 1000 &&
+      aws_apigatewayv2_stage.live.default_route_settings[0].logging_level == "OFF" &&
+      !aws_apigatewayv2_stage.live.default_route_settings[0].data_trace_enabled
+    )
+    error_message = "the live stage must auto-deploy, throttle (burst 500, rate 1000 by default) and write no execution log (it would hold the token)"
+  }
+
+  # The access log: the fields an operator needs, and nothing from the query string or a header
+  # (the token travels in either): every field is a $context variable, none of them a request
+  # parameter, the user agent or an error message that could echo the request.
+  assert {
+    condition = alltrue([
+      for v in values(jsondecode(aws_apigatewayv2_stage.live.access_log_settings[0].format)) :
+      startswith(v, "$context.") && length(regexall("(?i)querystring|header|useragent|request\\.|input|path|messageString|validationErrorString", v)) == 0
+      ]) && length(setsubtract([
+        "$context.requestId", "$context.identity.sourceIp", "$context.connectionId", "$context.routeKey",
+        "$context.eventType", "$context.status", "$context.integration.error", "$context.authorizer.error",
+    ], values(jsondecode(aws_apigatewayv2_stage.live.access_log_settings[0].format)))) == 0
+    error_message = "the live access log must hold requestId, sourceIp, connectionId, routeKey, eventType, status, the integration and authorizer errors, and no query string or header: ${aws_apigatewayv2_stage.live.access_log_settings[0].format}"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.live_access.kms_key_id == "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000" &&
+      aws_cloudwatch_log_group.live_access.retention_in_days == var.log_retention_days
+    )
+    error_message = "the live access log group must be encrypted with the stack key and keep log_retention_days"
+  }
+
+  # A WebSocket stage's access log needs the region's API Gateway CloudWatch role.
+  assert {
+    condition     = length(aws_api_gateway_account.cloudwatch) == 1 && aws_iam_role_policy_attachment.api_gateway_cloudwatch[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    error_message = "the stack must set API Gateway's CloudWatch Logs role (manage_api_gateway_account defaults to true)"
+  }
+
+  # API Gateway may invoke live-socket as this API's authorizer and as its routes' integration on
+  # the live stage, and from nowhere else.
+  assert {
+    condition = (
+      aws_lambda_permission.live_authorizer.function_name == "weelo-prod-live-socket" &&
+      aws_lambda_permission.live_authorizer.principal == "apigateway.amazonaws.com" &&
+      aws_lambda_permission.live_authorizer.source_arn == "arn:aws:execute-api:ap-south-1:123456789012:live0api01/authorizers/liveauth" &&
+      aws_lambda_permission.live_routes.function_name == "weelo-prod-live-socket" &&
+      aws_lambda_permission.live_routes.principal == "apigateway.amazonaws.com" &&
+      aws_lambda_permission.live_routes.source_arn == "arn:aws:execute-api:ap-south-1:123456789012:live0api01/live/*"
+    )
+    error_message = "API Gateway must invoke live-socket only as this API's authorizer and on its live stage"
+  }
+}
+
+run "a_second_manager_of_the_api_gateway_account_setting_can_opt_out" {
+  command = plan
+
+  variables {
+    manage_api_gateway_account = false
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_account.cloudwatch) == 0 && length(aws_iam_role.api_gateway_cloudwatch) == 0
+    error_message = "manage_api_gateway_account = false must leave the region's API Gateway account setting alone"
+  }
+}
+
+run "live_tracking_runs_outside_the_vpc_and_knows_where_to_post" {
+  command = plan
+
+  # The HTTP API's endpoint, the WebSocket stage's URL and the user pool's endpoint and client id
+  # are AWS's to give: known ones here, so the api's and live-socket's environment can be read. So
+  # are MSK's brokers (read only once the cluster exists): a self-managed Kafka's are given.
+  variables {
+    kafka_mode                     = "self_managed"
+    self_managed_bootstrap_servers = "broker-1.internal:9092"
+  }
+
+  override_resource {
+    target = aws_cognito_user_pool.main
+    # No domain (the postcondition of sns_cognito.tf would refuse a generated one).
+    values = { endpoint = "cognito-idp.ap-south-1.amazonaws.com/ap-south-1_plantest", domain = "", custom_domain = "" }
+  }
+
+  override_resource {
+    target = aws_cognito_user_pool_client.app
+    values = { id = "plantestclient" }
+  }
+  override_resource {
+    target = aws_apigatewayv2_api.main
+    values = {
+      id            = "http0api01"
+      execution_arn = "arn:aws:execute-api:ap-south-1:123456789012:http0api01"
+      api_endpoint  = "https://http0api01.execute-api.ap-south-1.amazonaws.com"
+    }
+  }
+
+  override_resource {
+    target = aws_apigatewayv2_stage.live
+    values = { invoke_url = "wss://live0api01.execute-api.ap-south-1.amazonaws.com/live" }
+  }
+
+  # live-tracking alone has no vpc_config (lambda.tf, "Outside the VPC"); every other function is in
+  # the private subnets with the functions' security group.
+  assert {
+    condition = jsonencode({
+      for f, fn in aws_lambda_function.this : f => length(fn.vpc_config)
+      }) == jsonencode({
+      for f in keys(aws_lambda_function.this) : f => f == "live-tracking" ? 0 : 1
+    })
+    error_message = "live-tracking must run outside the VPC and every other function inside it: ${jsonencode({ for f, fn in aws_lambda_function.this : f => length(fn.vpc_config) })}"
+  }
+
+  assert {
+    condition     = nonsensitive(aws_lambda_function.this["live-tracking"].environment[0].variables["LIVE_CONNECTIONS_URL"]) == "https://live0api01.execute-api.ap-south-1.amazonaws.com/live"
+    error_message = "live-tracking's LIVE_CONNECTIONS_URL must be the live stage's @connections endpoint"
+  }
+
+  assert {
+    condition     = output.live_connections_url == "https://live0api01.execute-api.ap-south-1.amazonaws.com/live"
+    error_message = "the live_connections_url output must be the live stage's @connections endpoint"
+  }
+
+  # The api hands out shared links: the page on the HTTP API, the socket it connects to.
+  assert {
+    condition = (
+      nonsensitive(aws_lambda_function.this["api"].environment[0].variables["SHARE_PAGE_URL"]) == "https://http0api01.execute-api.ap-south-1.amazonaws.com/track" &&
+      nonsensitive(aws_lambda_function.this["api"].environment[0].variables["LIVE_SOCKET_URL"]) == "wss://live0api01.execute-api.ap-south-1.amazonaws.com/live" &&
+      output.live_url == "wss://live0api01.execute-api.ap-south-1.amazonaws.com/live"
+    )
+    error_message = "the api's SHARE_PAGE_URL must be the HTTP API's /track and its LIVE_SOCKET_URL (and the live_url output) the WebSocket stage's URL"
+  }
+
+  # Share tokens are sealed with the api's CURSOR_KEY: live-socket checks them with the same key.
+  assert {
+    condition = alltrue([
+      for f in ["api", "live-socket"] :
+      nonsensitive(aws_lambda_function.this[f].environment[0].variables["CURSOR_KEY"] == var.cursor_key)
+    ])
+    error_message = "the api and live-socket must share CURSOR_KEY"
+  }
+
+  # Both new functions link weelo-dynamo: every TABLE_* name, the new tables included.
+  assert {
+    condition = alltrue(flatten([
+      for f in ["api", "live-socket", "live-tracking"] : [
+        for t in jsondecode(file("../definitions/tables.json")).tables :
+        nonsensitive(aws_lambda_function.this[f].environment[0].variables[t.env]) == "weelo-prod-${t.name}"
+      ]
+    ]))
+    error_message = "api, live-socket and live-tracking must receive every TABLE_* name (TABLE_LIVE_CONNECTIONS and TABLE_SHARES included)"
+  }
+}
+
+run "live_tracking_is_alarmed_like_every_consumer" {
+  command = plan
+
+  # Function errors and throttles cover both new functions; OffsetLag, failed records and the
+  # mapping alarms cover live-tracking's mappings as event-source-mappings.json lists them.
+  assert {
+    condition = alltrue([
+      for f in ["live-socket", "live-tracking"] :
+      contains(keys(aws_cloudwatch_metric_alarm.function_errors), f) && contains(keys(aws_cloudwatch_metric_alarm.function_throttles), f)
+    ]) && contains(keys(aws_cloudwatch_metric_alarm.offset_lag), "live-tracking") && contains(keys(aws_cloudwatch_metric_alarm.consumer_failed_records), "live-tracking")
+    error_message = "live-socket and live-tracking must have error and throttle alarms, live-tracking OffsetLag and failed-records alarms"
+  }
+
+  assert {
+    condition = alltrue([
+      for alarms in [aws_cloudwatch_metric_alarm.mapping_stopped, aws_cloudwatch_metric_alarm.mapping_errors, aws_cloudwatch_metric_alarm.mapping_records_lost] :
+      toset(keys(alarms)) == toset([
+        for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings : "${m.function}/${m.topic}"
+      ])
+    ]) && contains(keys(aws_cloudwatch_metric_alarm.dlq_depth), "live-tracking-dlq")
+    error_message = "every mapping of event-source-mappings.json (live-tracking's included) must have its stopped, errors and records-lost alarms, and live-tracking-dlq its depth alarm"
+  }
+
+  assert {
+    condition = alltrue([
+      for a in [aws_cloudwatch_metric_alarm.live_execution_errors, aws_cloudwatch_metric_alarm.live_integration_errors] :
+      a.namespace == "AWS/ApiGateway" && a.dimensions == tomap({ ApiId = "live0api01", Stage = "live" })
+    ]) && aws_cloudwatch_metric_alarm.live_execution_errors.metric_name == "ExecutionError" && aws_cloudwatch_metric_alarm.live_integration_errors.metric_name == "IntegrationError"
+    error_message = "the WebSocket API's ExecutionError and IntegrationError must be alarmed on its live stage"
   }
 }

@@ -5,8 +5,8 @@
 #
 # No AWS is called: static dummy credentials with every start-up check skipped, and the data
 # sources that would call AWS at plan time answered by override_data. The KMS key, the MSK
-# cluster and the SNS application get known ARNs from override_resource (their ARNs hold ids AWS
-# picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
+# cluster, the SNS application and the WebSocket API get known ARNs (and id) from override_resource
+# (their ARNs hold ids AWS picks); tables, queues, buckets and log groups have ARNs built from their names (main.tf,
 # arn_prefix) and the policies are plain JSON (iam.tf), so every role's policy is known at plan
 # time and can be asserted.
 
@@ -67,6 +67,18 @@ override_resource {
   values = { arn = "arn:aws:sns:eu-west-1:123456789012:app/GCM/weelo-staging-fcm" }
 }
 
+# The live-tracking WebSocket API's id is AWS's pick too; live-tracking's policy and environment
+# name it (websocket.tf).
+override_resource {
+  target = aws_apigatewayv2_api.live
+  values = {
+    id            = "live0api01"
+    execution_arn = "arn:aws:execute-api:eu-west-1:123456789012:live0api01"
+    api_endpoint  = "wss://live0api01.execute-api.eu-west-1.amazonaws.com"
+  }
+}
+
+
 run "a_second_region_and_environment_names_everything_after_them" {
   command = plan
 
@@ -80,11 +92,16 @@ run "a_second_region_and_environment_names_everything_after_them" {
       for p in aws_iam_role_policy.function : [
         for s in jsondecode(p.policy).Statement : [
           for r in flatten([s.Resource]) : strcontains(r, ":eu-west-1:") && !strcontains(r, "weelo-prod")
-          if startswith(r, "arn:aws:dynamodb:") || startswith(r, "arn:aws:sqs:") || startswith(r, "arn:aws:logs:")
+          if startswith(r, "arn:aws:dynamodb:") || startswith(r, "arn:aws:sqs:") || startswith(r, "arn:aws:logs:") || startswith(r, "arn:aws:execute-api:")
         ]
       ]
     ]))
-    error_message = "every table, queue and log-group grant must name the second region and environment"
+    error_message = "every table, queue, log-group and @connections grant must name the second region and environment"
+  }
+
+  assert {
+    condition     = nonsensitive(aws_lambda_function.this["live-tracking"].environment[0].variables["LIVE_CONNECTIONS_URL"]) == "https://live0api01.execute-api.eu-west-1.amazonaws.com/live" && aws_apigatewayv2_api.live.name == "weelo-staging-live"
+    error_message = "the WebSocket API and live-tracking's @connections endpoint must be the second region's and environment's"
   }
 
   assert {

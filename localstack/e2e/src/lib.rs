@@ -3,9 +3,11 @@
 //! consumer groups starting at the end of each topic), an in-process bridge for one mapping when a
 //! test puts faults between the bridge and a real function, and moto's record of pushes.
 
+mod live;
 mod local_runs;
 mod trips;
 
+pub use live::{Carry, LiveClient, socket_url};
 pub use local_runs::{MakeRun, PrivateFunctions, functions_status, kill_processes};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};

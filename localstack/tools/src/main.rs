@@ -190,10 +190,18 @@ async fn run_functions(
     timeouts: Vec<(String, Duration)>,
 ) -> anyhow::Result<()> {
     let configs = runner::configs_from_definitions(&definitions, &bin_dir, concurrency, &timeouts)?;
-    let env = runner::read_env_file(&env_file).with_context(|| format!("reading {}", env_file.display()))?;
+    let mut env = runner::read_env_file(&env_file).with_context(|| format!("reading {}", env_file.display()))?;
     let region = env.iter().find(|(k, _)| k == "AWS_REGION").map_or("local".to_owned(), |(_, v)| v.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.context("binding the port")?;
     let base_url = format!("http://127.0.0.1:{port}");
+    // What Terraform sets in AWS: the addresses of this service's own WebSocket API and page.
+    let own = [
+        ("LIVE_CONNECTIONS_URL", format!("{base_url}/websocket")),
+        ("LIVE_SOCKET_URL", format!("ws://127.0.0.1:{port}/websocket")),
+        ("SHARE_PAGE_URL", format!("{base_url}/lambda-url/api/track")),
+    ];
+    env.retain(|(key, _)| !own.iter().any(|(name, _)| name == key));
+    env.extend(own.into_iter().map(|(name, value)| (name.to_owned(), value)));
     let count = configs.len();
     let host = runner::Host { base_url: base_url.clone(), env, region, logs: Default::default() };
     let service = runner::Service::new(configs, host);

@@ -52,6 +52,10 @@ uuid_id!(
     BookingId
 );
 uuid_id!(
+    /// A shared tracking link of a booking (`POST /v1/bookings/{id}/share`).
+    ShareId
+);
+uuid_id!(
     /// A multi-truck order.
     OrderId
 );

@@ -1,12 +1,13 @@
 //! Domain values and entities: identifiers, places and the H3 grid, vehicle types, who is calling,
 //! and the aggregates (bookings, orders and their truck requests, devices, transporter profiles,
-//! GPS points and positions). Plain data with the rules that need no I/O.
+//! GPS points and positions, live-tracking connections and shared links). Plain data with the rules that need no I/O.
 
 pub mod booking;
 pub mod caller;
 pub mod device;
 pub mod geo;
 pub mod ids;
+pub mod live;
 pub mod location;
 pub mod offer;
 pub mod order;

@@ -17,10 +17,14 @@
 //! | [`deadlines::Deadlines`] | deadline-sweeper (schedule) | open scheduled bookings, widen searches, expire bookings |
 //! | [`push::Push`] | fcm-consumer | push each notification once per device; tell the customer each trip step |
 //! | [`locations::LocationProcessing`] | location-consumer | positions, geo index, 7-day history |
+//! | [`api::Shares`] | api | share a booking's live track, revoke the link |
+//! | [`live::LiveSocket`] | live-socket (WebSocket API) | admit a shared link, connect, subscribe, unsubscribe, disconnect |
+//! | [`live::LiveBroadcast`] | live-tracking | post each truck's newest point and each status change to its watchers |
 
 pub mod api;
 pub mod deadlines;
 pub mod fanout;
+pub mod live;
 pub mod locations;
 pub mod outbox_relay;
 pub mod push;

@@ -6,7 +6,11 @@ use weelo_api::router::ROUTES;
 
 fn concrete(template: &str) -> String {
     let id = uuid::Uuid::now_v7().to_string();
-    template.replace("{bookingId}", &id).replace("{orderId}", &id).replace("{truckRequestId}", &id)
+    template
+        .replace("{bookingId}", &id)
+        .replace("{orderId}", &id)
+        .replace("{truckRequestId}", &id)
+        .replace("{shareId}", &id)
 }
 
 #[tokio::test]
@@ -15,6 +19,21 @@ async fn health_needs_no_token() {
     let response = app.call("GET", "/v1/health", None, None).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.body, json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn the_tracking_page_needs_no_token_and_allows_only_its_own_script_and_the_socket() {
+    // WHEN anyone asks for the page a shared link opens
+    let app = spawn_app().await;
+    let page = app.call("GET", "/track", None, None).await;
+    // THEN it is HTML naming the live socket, and its policy allows that socket and no other origin
+    assert_eq!(page.status, 200);
+    let socket = std::env::var("LIVE_SOCKET_URL").unwrap();
+    assert!(page.body.as_str().unwrap().contains(&socket), "the page does not name the socket");
+    let policy = page.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(policy.starts_with("default-src 'none'; script-src 'sha256-"), "{policy}");
+    assert!(policy.contains(&format!("connect-src {socket};")), "{policy}");
+    assert_eq!(page.headers.get("referrer-policy").unwrap(), "no-referrer");
 }
 
 #[tokio::test]
@@ -58,7 +77,7 @@ async fn every_other_route_refuses_missing_expired_forged_and_foreign_tokens() {
         })
         .unwrap()
     };
-    for (method, template) in ROUTES.iter().filter(|(_, path)| *path != "/v1/health") {
+    for (method, template) in ROUTES.iter().filter(|(_, path)| !["/v1/health", "/track"].contains(path)) {
         let path = concrete(template);
         let cases: [(Option<String>, &str); 6] = [
             (None, "unauthorized"),

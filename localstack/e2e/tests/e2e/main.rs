@@ -5,6 +5,8 @@
 //! - [`faults`]: the bridge killed, the broker restarted, answers lost, poison records, a redeploy,
 //!   a disabled phone;
 //! - [`tracking`]: GPS under DynamoDB throttling and an outage;
+//! - [`live`]: live tracking over WebSockets: in order, refused to others, a gone connection,
+//!   the consumer killed, a shared link in headless Chromium;
 //! - [`local_run`]: the local runs themselves: `make run` after a backlog, a function process
 //!   killed, an invocation past its timeout;
 //! - [`operations`]: `weelo-ops` against the running system;
@@ -14,6 +16,7 @@
 
 mod faults;
 mod flows;
+mod live;
 mod local_run;
 mod operations;
 mod order_trips;

@@ -29,6 +29,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route(&format!("{RUNTIME}/invocation/{{request}}/error"), post(report_error))
         .route(&format!("{RUNTIME}/init/error"), post(init_error))
         .route("/_weelo/status", get(status))
+        .merge(super::websocket::routes())
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
         .with_state(service)
 }

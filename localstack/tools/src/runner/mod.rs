@@ -6,6 +6,8 @@
 //! - **Function URLs**, `/lambda-url/{name}/{path}`: an HTTP request becomes the API Gateway HTTP
 //!   API event (payload 2.0) and the function's answer becomes the HTTP response ([`gateway`]).
 //! - **Runtime API**, `/rt/{name}/{instance}/2018-06-01/runtime/...`, polled by each process.
+//! - **WebSocket API**, `/websocket` and its Management API `/websocket/@connections/{id}`: what
+//!   API Gateway does for the live-tracking socket ([`websocket`]).
 //! - **Status**, `GET /_weelo/status`: processes, outcomes and the warnings the functions logged,
 //!   which `weelo-local status` shows under `make run`.
 //!
@@ -26,6 +28,7 @@ mod logs;
 mod pool;
 mod process;
 pub mod status;
+pub mod websocket;
 
 pub use logs::Notable;
 pub use pool::{Function, Outcome};
@@ -59,10 +62,11 @@ pub struct Host {
     pub logs: logs::Logs,
 }
 
-/// Every function of the service, by name.
+/// Every function of the service, by name, and the WebSocket connections it holds.
 pub struct Service {
     pub functions: BTreeMap<String, Arc<Function>>,
     pub host: Arc<Host>,
+    pub sockets: websocket::Connections,
 }
 
 impl Service {
@@ -70,7 +74,7 @@ impl Service {
         let host = Arc::new(host);
         let functions =
             configs.into_iter().map(|config| (config.name.clone(), Function::new(config, host.clone()))).collect();
-        Arc::new(Self { functions, host })
+        Arc::new(Self { functions, host, sockets: Default::default() })
     }
 
     /// The function an Invoke API call or a URL names: a plain name, a partial or full ARN.

@@ -1,5 +1,5 @@
 //! The api's use cases, by aggregate: [`Bookings`], [`Orders`], [`Devices`] and [`Profiles`],
-//! [`TrackingIngest`], and the read side, [`Lists`] (lists, the offer inbox, and trips' tracks). Each validates
+//! [`TrackingIngest`], [`Shares`] (links to a live track), and the read side, [`Lists`] (lists, the offer inbox, and trips' tracks). Each validates
 //! nothing itself (the api edge hands it a validated command), writes state and events in one
 //! transaction, then publishes the events right away; what cannot be published now is left in the
 //! outbox for the relay (`super::outbox_relay`).
@@ -11,14 +11,16 @@ mod inbox;
 mod lists;
 mod orders;
 mod refusals;
+mod shares;
 mod tracking;
-mod tracks;
+pub(crate) mod tracks;
 
 pub use bookings::Bookings;
 pub use devices::{Devices, Profiles};
 pub use inbox::MAX_OPEN_OFFERS;
 pub use lists::{Listing, Lists};
 pub use orders::Orders;
+pub use shares::{ShareCreated, Shares};
 pub use tracking::TrackingIngest;
 
 use crate::contract::events::{DomainEvent, EventRecord};

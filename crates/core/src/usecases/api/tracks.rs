@@ -84,7 +84,7 @@ impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
 }
 
 /// The customer who owns the trip, or the transporter who holds it (or held it to the end).
-fn may_follow(caller: &Caller, owner: &UserId, trip: &Trip) -> bool {
+pub(crate) fn may_follow(caller: &Caller, owner: &UserId, trip: &Trip) -> bool {
     match caller.role {
         Role::Customer => &caller.user_id == owner,
         Role::Transporter => trip.accepted_by.as_ref() == Some(&caller.user_id),

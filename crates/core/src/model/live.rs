@@ -1,0 +1,157 @@
+//! Live tracking (docs/live-tracking.md): WebSocket connections, who is behind each, the trips
+//! they watch, what they are sent, and the links a customer shares.
+
+use crate::model::caller::Caller;
+use crate::model::geo::Place;
+use crate::model::ids::{BookingId, MalformedId, ShareId, UserId};
+use crate::model::location::LocationPoint;
+use crate::model::trip::{TripRef, TripStatus};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How long a connection's records are kept at most: API Gateway closes a WebSocket after two
+/// hours, and a lost `$disconnect` leaves records the table's TTL then removes.
+pub const CONNECTION_LIFETIME_SECS: i64 = 2 * 60 * 60;
+
+/// An API Gateway connection id (`requestContext.connectionId`), as it came: an opaque printable
+/// string (API Gateway's are base64, e.g. `L0SM9cOFvHcCIhw=`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ConnectionId(String);
+
+impl ConnectionId {
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(text: &str) -> Result<Self, MalformedId> {
+        let valid = !text.is_empty()
+            && text.len() <= Self::MAX_LEN
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=_-.".contains(&b));
+        if valid { Ok(Self(text.to_owned())) } else { Err(MalformedId) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ConnectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who is behind a connection, as the authorizer established it at `$connect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Watcher {
+    /// A signed-in customer or transporter (the HTTP API's JWT).
+    User(Caller),
+    /// Whoever holds a shared link: that booking only, read-only.
+    Viewer { share: ShareId, booking: BookingId },
+}
+
+/// A connection as stored at `$connect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveConnection {
+    pub id: ConnectionId,
+    pub watcher: Watcher,
+    /// When its records may be forgotten (the table's TTL).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One connection watching one trip: what the consumer reads to post a point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub connection: ConnectionId,
+    pub trip: TripRef,
+    /// `recordedAt` (ms) of the newest point this connection was sent for the trip.
+    pub last_sent_ms: Option<i64>,
+}
+
+/// What a client asks to watch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Booking(BookingId),
+    /// Every truck of an order.
+    Order(crate::model::ids::OrderId),
+    /// The booking of the shared link the connection was opened with.
+    Shared,
+}
+
+/// A trip as a subscriber first sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TripSnapshot {
+    pub trip: TripRef,
+    pub status: TripStatus,
+    pub pickup: Place,
+    pub drop: Place,
+    /// The truck's newest point, while a truck drives the trip.
+    pub position: Option<LocationPoint>,
+}
+
+/// Everything the server sends over a live-tracking WebSocket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum LiveMessage {
+    Subscribed {
+        trips: Vec<TripSnapshot>,
+    },
+    Unsubscribed {
+        trips: Vec<TripRef>,
+    },
+    Position {
+        trip: TripRef,
+        #[serde(flatten)]
+        point: LocationPoint,
+    },
+    Status {
+        trip: TripRef,
+        status: TripStatus,
+    },
+    Error {
+        message: String,
+    },
+}
+
+impl LiveMessage {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("live messages serialise")
+    }
+}
+
+/// A booking's shared tracking link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLink {
+    pub share_id: ShareId,
+    pub booking_id: BookingId,
+    pub customer_id: UserId,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_ids_are_what_api_gateway_hands_out_and_nothing_that_breaks_a_key() {
+        assert!(ConnectionId::parse("L0SM9cOFvHcCIhw=").is_ok());
+        assert!(ConnectionId::parse("").is_err());
+        assert!(ConnectionId::parse("a#b").is_err());
+        assert!(ConnectionId::parse(&"a".repeat(129)).is_err());
+    }
+
+    #[test]
+    fn a_position_message_carries_the_trip_and_the_point_flat() {
+        let trip = TripRef::Booking(BookingId::generate());
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let point =
+            LocationPoint { lat: 1.5, lng: 2.5, recorded_at: at, speed_kmh: None, heading_deg: None, accuracy_m: None };
+        let json: serde_json::Value = serde_json::from_str(&LiveMessage::Position { trip, point }.to_json()).unwrap();
+        assert_eq!(json["type"], "position");
+        assert_eq!(json["trip"], trip.to_string());
+        assert_eq!((json["lat"].as_f64(), json["lng"].as_f64()), (Some(1.5), Some(2.5)));
+        assert_eq!(json["recordedAt"], "2027-01-15T08:00:00Z");
+    }
+}
