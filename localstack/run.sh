@@ -52,6 +52,16 @@ CUSTOMER_TOKEN=$("$BIN/weelo-local" token --sub demo-customer --role customer)
 TRANSPORTER_TOKEN=$("$BIN/weelo-local" token --sub demo-transporter --role transporter)
 printf 'CUSTOMER_TOKEN=%s\nTRANSPORTER_TOKEN=%s\nBASE_URL=%s\n' "$CUSTOMER_TOKEN" "$TRANSPORTER_TOKEN" "$BASE_URL" \
   >"$LOCAL/tokens.env"
+# A sample shared tracking link: a booking of the demo customer, shared as a customer shares one
+# (docs/live-tracking.md). It shows "Finding a truck" until a transporter accepts the booking.
+demo_booking=$(curl -fsS -X POST "$BASE_URL/v1/bookings" -H "Authorization: Bearer $CUSTOMER_TOKEN" \
+  -H 'Content-Type: application/json' \
+  -d '{"pickup":{"lat":19.076,"lng":72.8777},"drop":{"lat":19.2183,"lng":72.9781},"vehicleType":"tipper"}' |
+  "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["bookingId"])') ||
+  die "the api did not create the demo booking (see .local/logs/functions.log)"
+TRACK_URL=$(curl -fsS -X POST "$BASE_URL/v1/bookings/$demo_booking/share" -H "Authorization: Bearer $CUSTOMER_TOKEN" |
+  "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["url"])') ||
+  die "the api did not share the demo booking (see .local/logs/functions.log)"
 cat <<INFO
 
   Weelo is running locally: a demo of now. The consumers start at the end of every topic on every
@@ -59,6 +69,9 @@ cat <<INFO
 
   Base URL   $BASE_URL
   Tokens     CUSTOMER_TOKEN and TRANSPORTER_TOKEN (12 h) in .local/tokens.env, with BASE_URL
+  Live       ws://127.0.0.1:$PORT/websocket  (token in ?token= or Sec-WebSocket-Protocol; docs/live-tracking.md)
+  Tracking page of a demo booking (shared link):
+    $TRACK_URL
 
   Book a truck:
     . .local/tokens.env; curl -s -X POST \$BASE_URL/v1/bookings \\

@@ -7,6 +7,7 @@
 use crate::DynamoStore;
 use crate::requests::*;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,20 @@ fn connection_key(connection: &ConnectionId, sk: String) -> Item {
     ])
 }
 
+/// `update` with `set` (`SET …` or empty) and the watch's truck: set to `transporter`, or removed
+/// (which takes the watch out of the sparse `by-transporter` index).
+fn with_truck(update: UpdateItemFluentBuilder, set: &str, transporter: Option<&UserId>) -> UpdateItemFluentBuilder {
+    match transporter {
+        Some(truck) => {
+            let set = if set.is_empty() { "SET ".to_owned() } else { format!("{set}, ") };
+            update
+                .update_expression(format!("{set}transporterId = :truck"))
+                .expression_attribute_values(":truck", AttributeValue::S(truck.as_str().to_owned()))
+        }
+        None => update.update_expression(format!("{set} REMOVE transporterId").trim_start().to_owned()),
+    }
+}
+
 fn text(item: &Item, name: &str) -> Option<String> {
     item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
@@ -107,20 +122,14 @@ impl LiveStore for DynamoStore {
         trip: &TripRef,
         transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
-        let mut update = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.tables.live_connections)
             .set_key(Some(connection_key(&connection.id, watch_sk(trip))))
             .expression_attribute_values(":trip", AttributeValue::S(trip.to_string()))
             .expression_attribute_values(":expires", AttributeValue::N(connection.expires_at.timestamp().to_string()));
-        update = match transporter {
-            Some(truck) => update
-                .update_expression("SET trip = :trip, expiresAt = :expires, transporterId = :truck")
-                .expression_attribute_values(":truck", AttributeValue::S(truck.as_str().to_owned())),
-            None => update.update_expression("SET trip = :trip, expiresAt = :expires REMOVE transporterId"),
-        };
-        update.send().await.map_err(classify)?;
+        with_truck(update, "SET trip = :trip, expiresAt = :expires", transporter).send().await.map_err(classify)?;
         Ok(())
     }
 
@@ -198,19 +207,13 @@ impl LiveStore for DynamoStore {
         trip: &TripRef,
         transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
-        let mut update = self
+        let update = self
             .client
             .update_item()
             .table_name(&self.tables.live_connections)
             .set_key(Some(connection_key(connection, watch_sk(trip))))
             .condition_expression("attribute_exists(connectionId)");
-        update = match transporter {
-            Some(truck) => update
-                .update_expression("SET transporterId = :truck")
-                .expression_attribute_values(":truck", AttributeValue::S(truck.as_str().to_owned())),
-            None => update.update_expression("REMOVE transporterId"),
-        };
-        conditional(update.send().await).map(|_| ())
+        conditional(with_truck(update, "", transporter).send().await).map(|_| ())
     }
 
     async fn mark_sent(&self, connection: &ConnectionId, trip: &TripRef, recorded_ms: i64) -> Result<(), StoreError> {

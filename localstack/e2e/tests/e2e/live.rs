@@ -3,8 +3,10 @@
 //! page in headless Chromium (`localstack/browser_check.py`).
 
 use serde_json::{Value, json};
+use weelo_core::contract::cursor::CursorKey;
+use weelo_core::contract::live::seal_share_token;
 use weelo_core::model::caller::{Caller, Role};
-use weelo_core::model::ids::BookingId;
+use weelo_core::model::ids::{BookingId, ShareId};
 use weelo_core::model::live::{ConnectionId, LiveConnection, Watcher};
 use weelo_core::model::trip::TripRef;
 use weelo_core::ports::LiveStore;
@@ -212,17 +214,48 @@ async fn a_shared_link_shows_the_truck_on_the_page_until_it_is_revoked() {
     // THEN it no longer connects, and the page says the link expired or was revoked
     assert_eq!(LiveClient::connect(&url, &token, Carry::Subprotocol).await.err(), Some(403));
     browser_check(&link, &["--expect-state", "expired"], None, "track-page-expired").expect("the page says expired");
-    // AND once delivered, the trip can no longer be shared
+    // AND a token of a live link whose time is up does not connect either (sealed here with the
+    // stack's key: links last at least an hour)
+    let second = api.call("POST", &format!("/v1/bookings/{booking}/share"), Some(&customer), None).await;
+    assert_eq!(second.status, 201, "{second:?}");
+    let key = CursorKey::from_base64(&std::env::var("CURSOR_KEY").unwrap()).unwrap();
+    let share = ShareId::parse(second.body["shareId"].as_str().unwrap()).unwrap();
+    let timed_out = seal_share_token(&key, share, chrono::Utc::now() - chrono::Duration::minutes(1));
+    assert_eq!(LiveClient::connect(&url, &timed_out, Carry::Subprotocol).await.err(), Some(403));
+    let page = shared.body["url"].as_str().unwrap().split_once('#').unwrap().0.to_owned();
+    browser_check(&format!("{page}#{timed_out}"), &["--expect-state", "expired"], None, "track-page-timed-out")
+        .expect("the page says a timed-out link expired");
+
+    // WHEN the page is open on the second link while the driver delivers
+    let open_page = browser_start(
+        second.body["url"].as_str().unwrap(),
+        &["--expect-state", "ended", "--expect-status", "delivered", "--timeout", "120"],
+        "track-page-ended",
+    );
+    let trip = TripRef::Booking(BookingId::parse(&booking).unwrap());
+    let store = store().await;
+    let watching = eventually(60, async || store.watchers_of_trip(&trip).await.unwrap().len() >= 2).await;
+    assert!(watching, "the page never subscribed");
     for verb in ["arrive", "pickup", "deliver"] {
         assert_eq!(step(&api, &driver, &booking, verb).await.status, 200);
     }
+
+    // THEN the open page says the trip ended
+    let output = open_page.wait_with_output().expect("browser_check.py ends");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // AND once delivered, the trip can no longer be shared
     let late = api.call("POST", &format!("/v1/bookings/{booking}/share"), Some(&customer), None).await;
     assert_eq!((late.status, late.error_code()), (409, "trip_ended"), "{late:?}");
 }
 
-/// Runs `localstack/browser_check.py` on `url` with `expect` (and the truck at `at`), keeping a
-/// screenshot as `.local/artifacts/<name>.png`; its complaint when the page did not get there.
-fn browser_check(url: &str, expect: &[&str], at: Option<(f64, f64)>, name: &str) -> Result<(), String> {
+/// `localstack/browser_check.py` on `url` with `expect` (and the truck at `at`), keeping a
+/// screenshot as `.local/artifacts/<name>.png`.
+fn browser_command(url: &str, expect: &[&str], at: Option<(f64, f64)>, name: &str) -> std::process::Command {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let mut args: Vec<String> = vec![format!("{root}/localstack/browser_check.py"), "--url".into(), url.into()];
     args.extend(expect.iter().map(|a| a.to_string()));
@@ -230,10 +263,112 @@ fn browser_check(url: &str, expect: &[&str], at: Option<(f64, f64)>, name: &str)
         args.extend(["--expect-lat".to_owned(), lat.to_string(), "--expect-lng".to_owned(), lng.to_string()]);
     }
     args.extend(["--screenshot".to_owned(), format!("{root}/.local/artifacts/{name}.png")]);
-    let output = std::process::Command::new("python3").args(&args).output().expect("running browser_check.py");
+    let mut command = std::process::Command::new("python3");
+    command.args(&args);
+    command
+}
+
+/// [`browser_command`] started in the background, its output captured.
+fn browser_start(url: &str, expect: &[&str], name: &str) -> std::process::Child {
+    let mut command = browser_command(url, expect, None, name);
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    command.spawn().expect("starting browser_check.py")
+}
+
+/// [`browser_command`] run to its end: its complaint when the page did not get there.
+fn browser_check(url: &str, expect: &[&str], at: Option<(f64, f64)>, name: &str) -> Result<(), String> {
+    let output = browser_command(url, expect, at, name).output().expect("running browser_check.py");
     if output.status.success() {
         Ok(())
     } else {
         Err(format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)))
     }
+}
+
+#[tokio::test]
+async fn an_orders_customer_watches_every_truck_each_driver_only_their_own_until_unsubscribed() {
+    // GIVEN a 2-tipper order, each truck accepted by another driver
+    let api = e2e_api();
+    let _bridge = Bridge::start(&unique("-live-order")).await;
+    let url = socket_url(&invoke_url());
+    let centre = private_city();
+    let people = drivers(&api, &[centre, north(centre, 0.5)]).await;
+    let customer = User::with_phone(&api, "customer").await;
+    let body = json!({"pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
+        "trucks": [{"vehicleType": "tipper", "quantity": 2}]});
+    let created = api.call("POST", "/v1/orders", Some(&customer), Some(body)).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let order = created.body["orderId"].as_str().unwrap().to_owned();
+    let read = async || api.call("GET", &format!("/v1/orders/{order}"), Some(&customer), None).await.body;
+    assert!(eventually(60, async || read().await["truckRequests"].as_array().map(Vec::len) == Some(2)).await);
+    let view = read().await;
+    let trucks: Vec<String> = view["truckRequests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["truckRequestId"].as_str().unwrap().to_owned())
+        .collect();
+    for (driver, truck) in people.iter().zip(&trucks) {
+        assert!(eventually(60, async || has_push(&driver.phone_token, &order, "order.offered").await).await);
+        let path = format!("/v1/orders/{order}/truck-requests/{truck}/accept");
+        assert_eq!(api.call("POST", &path, Some(driver), None).await.status, 200);
+    }
+
+    // WHEN the customer and the first driver subscribe to the order
+    let mut owner = LiveClient::connect(&url, &customer.token, Carry::Query).await.expect("the customer connects");
+    owner.send(json!({"action": "subscribe", "order": order})).await;
+    let owner_sees = owner.next_of("subscribed", 30).await.expect("subscribed");
+    let mut first = LiveClient::connect(&url, &people[0].token, Carry::Query).await.expect("the driver connects");
+    first.send(json!({"action": "subscribe", "order": order})).await;
+    let first_sees = first.next_of("subscribed", 30).await.expect("subscribed");
+
+    // THEN the customer watches both trucks, the driver only the one they hold
+    let trip = |truck: &str| format!("order/{order}/truck-request/{truck}");
+    let watched = |answer: &Value| -> Vec<String> {
+        answer["trips"].as_array().unwrap().iter().map(|t| t["trip"].as_str().unwrap().to_owned()).collect()
+    };
+    let mut both = vec![trip(&trucks[0]), trip(&trucks[1])];
+    both.sort();
+    let mut owner_trips = watched(&owner_sees);
+    owner_trips.sort();
+    assert_eq!(owner_trips, both);
+    assert_eq!(watched(&first_sees), vec![trip(&trucks[0])]);
+
+    // WHEN each driver sends a point
+    let now = chrono::Utc::now().timestamp_millis();
+    for (i, driver) in people.iter().enumerate() {
+        post_points(&api, driver, centre.1, &[(centre.0, now + i as i64)]).await;
+    }
+    // THEN the customer gets a point of each truck, the first driver only their own
+    let trips_of = |client: &LiveClient| -> Vec<String> {
+        let positions = client.received.iter().filter(|m| m["type"] == "position");
+        let mut trips: Vec<String> = positions.map(|m| m["trip"].as_str().unwrap().to_owned()).collect();
+        trips.sort();
+        trips
+    };
+    let both_arrived = eventually(60, async || {
+        owner.drain(1).await;
+        trips_of(&owner) == both
+    })
+    .await;
+    assert!(both_arrived, "the customer got {:?}", trips_of(&owner));
+    first.drain(2).await;
+    assert_eq!(trips_of(&first), vec![trip(&trucks[0])]);
+
+    // WHEN the customer unsubscribes and the drivers send newer points
+    owner.send(json!({"action": "unsubscribe", "order": order})).await;
+    let left = owner.next_of("unsubscribed", 30).await.expect("unsubscribed");
+    assert_eq!(left["trips"].as_array().unwrap().len(), 2);
+    for (i, driver) in people.iter().enumerate() {
+        post_points(&api, driver, centre.1, &[(centre.0, now + 1000 + i as i64)]).await;
+    }
+    // THEN the first driver still gets their newer point, and the customer nothing more
+    let newer = eventually(60, async || {
+        first.drain(1).await;
+        trips_of(&first).len() == 2
+    })
+    .await;
+    assert!(newer, "the driver stopped getting their own truck's points");
+    owner.drain(2).await;
+    assert_eq!(trips_of(&owner), both, "points came after unsubscribing");
 }

@@ -117,6 +117,11 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     let old_position = store().await.latest_position(&old_truck).await.expect("the positions table answers");
     assert_eq!(old_position, None, "the run worked through the backlog's GPS points");
     assert!(run.printed("not replayed"), "the banner does not say the run starts at the end of the topics");
+    // AND it printed a sample tracking link, whose page the api serves
+    let link = run.lines_with("/track#s1.").first().map(|l| l.trim().to_owned()).expect("a sample tracking link");
+    let page = reqwest::get(link.split_once('#').unwrap().0).await.expect("the page answers");
+    assert_eq!(page.status(), 200, "{link}");
+    assert!(page.text().await.unwrap().contains("ws://127.0.0.1:9040/websocket"), "the page names another socket");
     // AND the status lines say every part is up: at once, or once the run has done the work it
     // found waiting (deadlines earlier tests left due fire when its sweeper starts, and a batch
     // that takes longer than 30 s shows as NOT MOVING until it is done)
