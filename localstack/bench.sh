@@ -15,6 +15,7 @@ build_local --release
 # Leave the stack as it was found: stopped again at the end (or on a failure) if this run started it.
 started_stack=false
 cleanup() {
+  stop_bg bench-bridge
   stop_bg bench-functions
   if $started_stack; then "$ROOT/localstack/stack.sh" stop; fi
 }
@@ -39,6 +40,19 @@ for i in $(seq 1 20); do "$CARGO_TARGET_DIR/release/weelo-local" token --sub "be
 say "over HTTP: 30 trucks (a point every 5 s) + 2 bookings/s for 30 s through weelo-local functions"
 "$CARGO_TARGET_DIR/release/weelo-bench" remote --api-url "$API_URL" --transporter-tokens "$LOCAL/bench-trucks.txt" \
   --customer-tokens "$LOCAL/bench-customers.txt" --bookings-per-sec 2 --duration-secs 30 --append-to docs/BENCHMARKS.md
+
+# Live tracking over the same functions, with a bridge to the consumers (docs/live-tracking.md): a
+# truck of its own each run, so an earlier run's trip does not keep it busy.
+start_bg bench-bridge "$CARGO_TARGET_DIR/release/weelo-local" bridge --invoke-url "http://127.0.0.1:$PORT" --from-now
+wait_for_log_line bench-bridge "bridge: ready" 120
+live_truck="bench-live-truck-$(date +%s)"
+say "live tracking: 500 points to a subscribed client, then one invocation to 1,000 subscribers"
+"$CARGO_TARGET_DIR/release/weelo-bench" live --api-url "$API_URL" --socket-url "ws://127.0.0.1:$PORT/websocket" \
+  --connections-url "http://127.0.0.1:$PORT/websocket" --transporter-id "$live_truck" \
+  --transporter-token "$("$CARGO_TARGET_DIR/release/weelo-local" token --sub "$live_truck" --role transporter)" \
+  --customer-token "$("$CARGO_TARGET_DIR/release/weelo-local" token --sub "bench-live-customer-$live_truck" --role customer)" \
+  --append-to docs/BENCHMARKS.md
+stop_bg bench-bridge
 
 BENCH_VENV="$LOCAL/venv-bench"
 requirements="$ROOT/localstack/requirements-bench.txt"

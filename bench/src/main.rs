@@ -22,6 +22,14 @@ enum Command {
         #[arg(long)]
         append_to: Option<std::path::PathBuf>,
     },
+    /// Live tracking over a running local stack with a bridge: point → client latency and one
+    /// invocation's fan-out (appended to --append-to if given).
+    Live {
+        #[command(flatten)]
+        settings: weelo_bench::live::LiveSettings,
+        #[arg(long)]
+        append_to: Option<std::path::PathBuf>,
+    },
     /// Run one hot path in rounds, printing each round's rate: for a profiler (`localstack/profile.sh`).
     Profile(weelo_bench::profile::ProfileSettings),
 }
@@ -41,6 +49,14 @@ async fn main() -> anyhow::Result<()> {
                 std::fs::OpenOptions::new().append(true).open(path)?.write_all(summary.as_bytes())?;
             }
             println!("{summary}");
+        }
+        Command::Live { settings, append_to } => {
+            let section = weelo_bench::live::run(&settings).await?;
+            if let Some(path) = append_to {
+                use std::io::Write as _;
+                std::fs::OpenOptions::new().append(true).open(path)?.write_all(section.as_bytes())?;
+            }
+            println!("{section}");
         }
         Command::Profile(settings) => {
             weelo_bench::profile::run(&settings).await?;
