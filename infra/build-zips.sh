@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the ten Lambda functions for arm64 (provided.al2023) into target/lambda/<function>/bootstrap.zip,
+# Builds the eleven Lambda functions for arm64 (provided.al2023) into target/lambda/<function>/bootstrap.zip,
 # where Terraform's artifacts_dir expects them, and prints each zip's size.
 #
 # cargo lambda cross-compiles the Rust code with Zig, but librdkafka (rdkafka-sys) is built by its
@@ -30,7 +30,8 @@ chmod +x "$wrappers"/*
 CC="$wrappers/cc" CXX="$wrappers/c++" AR="$wrappers/ar" HOST_CC=cc HOST_CXX=c++ LDFLAGS="-Wl,--undefined-version" \
   "$CARGO_LAMBDA" lambda build --release --arm64 --output-format zip \
   -p weelo-api -p weelo-outbox-relay -p weelo-deadline-sweeper -p weelo-order-fanout -p weelo-fcm-consumer \
-  -p weelo-location-consumer -p weelo-audit-consumer -p weelo-kafka-topics -p weelo-live-socket -p weelo-live-tracking
+  -p weelo-location-consumer -p weelo-audit-consumer -p weelo-kafka-topics -p weelo-live-socket -p weelo-live-tracking \
+  -p weelo-analytics
 for zip in target/lambda/*/bootstrap.zip; do
   printf '%-20s %s bytes\n' "$(basename "$(dirname "$zip")")" "$(stat -c %s "$zip")"
 done

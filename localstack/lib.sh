@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 # What the local runs start (`weelo-local functions` runs the function binaries of <profile dir>).
 LOCAL_PACKAGES=(weelo-api weelo-outbox-relay weelo-deadline-sweeper weelo-order-fanout weelo-fcm-consumer weelo-location-consumer
-  weelo-audit-consumer weelo-kafka-topics weelo-live-socket weelo-live-tracking weelo-local weelo-ops)
+  weelo-audit-consumer weelo-kafka-topics weelo-live-socket weelo-live-tracking weelo-analytics weelo-local weelo-ops)
 build_local() { # [cargo build options...] : the functions, weelo-local and weelo-ops
   cargo build --quiet --locked "$@" "${LOCAL_PACKAGES[@]/#/--package=}"
 }

@@ -224,7 +224,8 @@ mod tests {
     #[test]
     fn every_mapping_names_a_known_topic_and_a_consumer_function() {
         let mappings = load_mappings(&dir()).unwrap();
-        let functions = ["order-fanout", "fcm-consumer", "location-consumer", "audit-consumer", "live-tracking"];
+        let functions =
+            ["order-fanout", "fcm-consumer", "location-consumer", "audit-consumer", "live-tracking", "analytics"];
         for mapping in &mappings {
             assert!(Topic::from_name(&mapping.topic).is_some(), "{}", mapping.topic);
             assert!(functions.contains(&mapping.function.as_str()), "{}", mapping.function);

@@ -4,7 +4,8 @@
 //!
 //! # Layout
 //! One module per port of `weelo_core::ports`: `bookings`, `orders`, `offers`, `transporters` (with
-//! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`, `live` (live tracking's connections and shared links). `items` lays each
+//! the geo index), `history`, `devices`, `outbox`, `idempotency`, `push_log`, `live` (live tracking's connections and shared links), `progress` (analytics'
+//! counted-once marks). `items` lays each
 //! value out in its table; `requests` holds what they all do (reads, queries, concurrent and batch
 //! writes, conditional writes, the create and transition transactions, error classification);
 //! `pages` reads a list a page at a time from an index, with the position the next page starts at.
@@ -19,6 +20,7 @@ mod offers;
 mod orders;
 mod outbox;
 mod pages;
+mod progress;
 mod push_log;
 mod requests;
 mod transporters;
@@ -45,6 +47,7 @@ pub struct Tables {
     pub push_log: String,
     pub live_connections: String,
     pub shares: String,
+    pub analytics_progress: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +56,7 @@ pub struct MissingTable(pub &'static str);
 
 impl Tables {
     /// `(environment variable, logical name)` of every table, as in the definitions file.
-    pub const ENV: [(&'static str, &'static str); 13] = [
+    pub const ENV: [(&'static str, &'static str); 14] = [
         ("TABLE_BOOKINGS", "bookings"),
         ("TABLE_ORDERS", "orders"),
         ("TABLE_OFFERS", "offers"),
@@ -67,6 +70,7 @@ impl Tables {
         ("TABLE_PUSH_LOG", "push-log"),
         ("TABLE_LIVE_CONNECTIONS", "live-connections"),
         ("TABLE_SHARES", "shares"),
+        ("TABLE_ANALYTICS_PROGRESS", "analytics-progress"),
     ];
 
     pub fn from_env() -> Result<Self, MissingTable> {
@@ -85,6 +89,7 @@ impl Tables {
             push_log: var("TABLE_PUSH_LOG")?,
             live_connections: var("TABLE_LIVE_CONNECTIONS")?,
             shares: var("TABLE_SHARES")?,
+            analytics_progress: var("TABLE_ANALYTICS_PROGRESS")?,
         })
     }
 }

@@ -81,6 +81,7 @@ async fn process_partition(consumer: &LiveTracking, records: Vec<ConsumedRecord>
                 report += consumer.on_trip_step(trip, change.step, &change.request.trip).await.map_err(failed)?;
             }
             DomainEvent::BookingCreated(_)
+            | DomainEvent::BookingOffered(_)
             | DomainEvent::OrderCreated(_)
             | DomainEvent::OrderCancelled(_)
             | DomainEvent::NotificationFcm(_) => {}

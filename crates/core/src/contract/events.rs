@@ -5,10 +5,12 @@
 //! outside the payload too (the outbox is keyed by it).
 
 use crate::model::booking::{Booking, BookingStatus};
-use crate::model::ids::{EventId, OrderId, UserId};
+use crate::model::geo::Place;
+use crate::model::ids::{BookingId, EventId, OrderId, UserId};
 use crate::model::location::LocationPoint;
 use crate::model::order::{Order, TruckRequest, TruckRequestStatus};
 use crate::model::trip::TripStep;
+use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,36 @@ impl BookingChanged {
             TripStep::Expire => "com.weelo.booking.expired.v1",
         }
     }
+}
+
+/// Which search offered a booking: the first (when it is created or opened), again after its
+/// transporter released it, or the wider rings after the first found nobody in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferRound {
+    First,
+    Again,
+    Wider,
+}
+
+/// The fan-out offered a booking to `transporters` transporters (one push each): what analytics
+/// counts as "offered" and "transporters reached", and times from `createdAt`. Published by
+/// order-fanout on `booking.events` (keyed by the booking, so after its `created`), with an id
+/// derived from its cause like the pushes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BookingOffered {
+    pub booking_id: BookingId,
+    pub vehicle_type: VehicleType,
+    pub pickup: Place,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub round: OfferRound,
+    /// Nobody had been offered the booking before: its first offer (the first round, or the
+    /// wider one when the first found nobody).
+    pub first_offer: bool,
+    pub transporters: u32,
 }
 
 /// A truck request took a step of its trip: the step, and the truck request as it is after it.
@@ -149,6 +181,7 @@ pub struct FcmNotification {
 pub enum DomainEvent {
     BookingCreated(Booking),
     BookingChanged(BookingChanged),
+    BookingOffered(BookingOffered),
     OrderCreated(Order),
     OrderCancelled(OrderCancelled),
     TruckRequestChanged(TruckRequestChanged),
@@ -165,6 +198,14 @@ pub struct EventRecord {
     pub key: String,
     /// The CloudEvent, structured-mode JSON.
     pub payload: String,
+}
+
+/// A decoded event with its id and its CloudEvents `time`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent {
+    pub id: EventId,
+    pub time: DateTime<Utc>,
+    pub event: DomainEvent,
 }
 
 /// Why a Kafka record could not be turned back into a domain event.
@@ -186,6 +227,7 @@ impl DomainEvent {
         match self {
             DomainEvent::BookingCreated(_) => "com.weelo.booking.created.v1",
             DomainEvent::BookingChanged(e) => BookingChanged::event_type(e.step),
+            DomainEvent::BookingOffered(_) => "com.weelo.booking.offered.v1",
             DomainEvent::OrderCreated(_) => "com.weelo.order.created.v1",
             DomainEvent::OrderCancelled(_) => "com.weelo.order.cancelled.v1",
             DomainEvent::TruckRequestChanged(e) => TruckRequestChanged::event_type(e.step),
@@ -196,7 +238,9 @@ impl DomainEvent {
 
     pub fn topic(&self) -> Topic {
         match self {
-            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => Topic::BookingEvents,
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) | DomainEvent::BookingOffered(_) => {
+                Topic::BookingEvents
+            }
             DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
                 Topic::OrderEvents
             }
@@ -211,6 +255,7 @@ impl DomainEvent {
         match self {
             DomainEvent::BookingCreated(b) => b.booking_id.to_string(),
             DomainEvent::BookingChanged(e) => e.booking.booking_id.to_string(),
+            DomainEvent::BookingOffered(e) => e.booking_id.to_string(),
             DomainEvent::OrderCreated(o) => o.order_id.to_string(),
             DomainEvent::OrderCancelled(e) => e.order_id.to_string(),
             DomainEvent::TruckRequestChanged(e) => e.request.order_id.to_string(),
@@ -222,7 +267,9 @@ impl DomainEvent {
     /// CloudEvents `subject`: the aggregate, typed, e.g. `booking/0190…`.
     pub fn subject(&self) -> String {
         let kind = match self {
-            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) => "booking",
+            DomainEvent::BookingCreated(_) | DomainEvent::BookingChanged(_) | DomainEvent::BookingOffered(_) => {
+                "booking"
+            }
             DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
                 "order"
             }
@@ -236,6 +283,7 @@ impl DomainEvent {
         match self {
             DomainEvent::BookingCreated(v) => serde_json::to_value(v),
             DomainEvent::BookingChanged(v) => serde_json::to_value(v),
+            DomainEvent::BookingOffered(v) => serde_json::to_value(v),
             DomainEvent::OrderCreated(v) => serde_json::to_value(v),
             DomainEvent::OrderCancelled(v) => serde_json::to_value(v),
             DomainEvent::TruckRequestChanged(v) => serde_json::to_value(v),
@@ -268,9 +316,16 @@ impl DomainEvent {
 
     /// Decodes a record value (CloudEvents structured JSON) back into the event and its id.
     pub fn from_payload(payload: &[u8]) -> Result<(EventId, DomainEvent), DecodeError> {
+        Self::from_payload_timed(payload).map(|timed| (timed.id, timed.event))
+    }
+
+    /// [`DomainEvent::from_payload`] with the CloudEvents `time`: when it happened, which is not
+    /// when it reached Kafka (the outbox relay may publish it later).
+    pub fn from_payload_timed(payload: &[u8]) -> Result<TimedEvent, DecodeError> {
         let event: cloudevents::Event =
             serde_json::from_slice(payload).map_err(|e| DecodeError::NotCloudEvent(e.to_string()))?;
         let id = EventId::parse(event.id()).map_err(|_| DecodeError::NotCloudEvent("id is not a UUID".into()))?;
+        let time = event.time().copied().ok_or_else(|| DecodeError::NotCloudEvent("no time".into()))?;
         let ty = event.ty().to_owned();
         let data = match event.data() {
             Some(Data::Json(value)) => value.clone(),
@@ -290,6 +345,7 @@ impl DomainEvent {
                 }
                 DomainEvent::BookingChanged(changed)
             }
+            "com.weelo.booking.offered.v1" => DomainEvent::BookingOffered(parse(&ty, data)?),
             "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
             "com.weelo.order.cancelled.v1" => DomainEvent::OrderCancelled(parse(&ty, data)?),
             step_type if TripStep::ALL.iter().any(|step| TruckRequestChanged::event_type(*step) == step_type) => {
@@ -304,87 +360,10 @@ impl DomainEvent {
             "com.weelo.notification.fcm.v1" => DomainEvent::NotificationFcm(parse(&ty, data)?),
             _ => return Err(DecodeError::UnknownType(ty)),
         };
-        Ok((id, domain))
+        Ok(TimedEvent { id, time, event: domain })
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::geo::Place;
-    use crate::model::ids::BookingId;
-    use crate::model::trip::{OfferTimes, Trip};
-    use crate::model::vehicle::VehicleType;
-
-    fn booking() -> Booking {
-        Booking {
-            booking_id: BookingId::generate(),
-            customer_id: UserId::parse("customer-1").unwrap(),
-            pickup: Place { lat: 19.0, lng: 72.8, address: Some("Dock 4".into()) },
-            drop: Place { lat: 18.5, lng: 73.8, address: None },
-            vehicle_type: VehicleType::Tipper,
-            scheduled_at: None,
-            created_at: Utc::now(),
-            trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
-        }
-    }
-
-    #[test]
-    fn a_record_is_a_structured_cloudevent_that_decodes_to_the_same_event() {
-        let event = DomainEvent::BookingCreated(booking());
-        let id = EventId::generate();
-        let record = event.to_record(id, "/weelo/api", Utc::now());
-        assert_eq!(record.topic, "booking.events");
-        assert_eq!(record.key, event.key());
-        let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
-        assert_eq!(json["specversion"], "1.0");
-        assert_eq!(json["type"], "com.weelo.booking.created.v1");
-        assert_eq!(json["source"], "/weelo/api");
-        assert_eq!(json["subject"], format!("booking/{}", record.key));
-        assert_eq!(json["data"]["vehicleType"], "tipper");
-        assert_eq!(DomainEvent::from_payload(record.payload.as_bytes()).unwrap(), (id, event));
-    }
-
-    #[test]
-    fn garbage_unknown_types_and_wrong_data_are_told_apart() {
-        assert!(matches!(DomainEvent::from_payload(b"not json"), Err(DecodeError::NotCloudEvent(_))));
-        let record = DomainEvent::BookingCreated(booking()).to_record(EventId::generate(), "/t", Utc::now());
-        let renamed = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.created.v9");
-        assert!(matches!(DomainEvent::from_payload(renamed.as_bytes()), Err(DecodeError::UnknownType(_))));
-        let retyped = record.payload.replace("com.weelo.booking.created.v1", "com.weelo.booking.accepted.v1");
-        assert!(matches!(DomainEvent::from_payload(retyped.as_bytes()), Err(DecodeError::BadData { .. })));
-    }
-
-    #[test]
-    fn a_trip_step_travels_under_its_own_type_and_decodes_only_under_it() {
-        let mut after = booking();
-        let driver = UserId::parse("driver-1").unwrap();
-        after.trip.take(TripStep::Accept, Some(&driver), Utc::now(), &OfferTimes::default()).unwrap();
-        let changed = BookingChanged {
-            step: TripStep::Accept,
-            previous_status: BookingStatus::Searching,
-            transporter_id: Some(driver),
-            booking: after,
-        };
-        let event = DomainEvent::BookingChanged(changed);
-        let id = EventId::generate();
-        let record = event.to_record(id, "/weelo/api", Utc::now());
-        assert_eq!(record.topic, "booking.events");
-        let json: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
-        assert_eq!(json["type"], "com.weelo.booking.accepted.v1");
-        assert_eq!(
-            (json["data"]["status"].as_str(), json["data"]["transporterId"].as_str()),
-            (Some("accepted"), Some("driver-1"))
-        );
-        assert_eq!(DomainEvent::from_payload(record.payload.as_bytes()).unwrap(), (id, event));
-        let mislabelled = record.payload.replace("com.weelo.booking.accepted.v1", "com.weelo.booking.delivered.v1");
-        assert!(matches!(DomainEvent::from_payload(mislabelled.as_bytes()), Err(DecodeError::BadData { .. })));
-    }
-
-    #[test]
-    fn topic_names_round_trip() {
-        for topic in Topic::ALL {
-            assert_eq!(Topic::from_name(topic.name()), Some(topic));
-        }
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;

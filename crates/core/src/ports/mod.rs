@@ -5,14 +5,17 @@
 //! Here: the errors and values every port shares. `aggregates.rs`: bookings, orders, offers, trips,
 //! idempotency, devices and the outbox. `tracking.rs`: profiles, positions, the geo index and the
 //! GPS history. `messaging.rs`: the event bus, the push log and push delivery. `live.rs`: live
-//! tracking's connections, shared links and posts to connections.
+//! tracking's connections, shared links and posts to connections. `analytics.rs`: the
+//! counted-once mark and the figures' sink.
 
 mod aggregates;
+mod analytics;
 mod live;
 mod messaging;
 mod tracking;
 
 pub use aggregates::*;
+pub use analytics::*;
 pub use live::*;
 pub use messaging::*;
 pub use tracking::*;

@@ -3,11 +3,13 @@
 //! so a use case's own logic is tested in milliseconds; every adapter and every flow is still
 //! tested against the real local stack, and these never stand in for it.
 
+mod analytics;
 mod delivery;
 mod lists;
 mod store;
 mod tracking;
 
+pub use analytics::{MemoryProgress, RecordingFigures};
 pub use store::MemoryStore;
 
 use crate::contract::events::{DomainEvent, EventRecord, FcmNotification};

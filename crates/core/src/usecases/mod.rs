@@ -20,7 +20,9 @@
 //! | [`api::Shares`] | api | share a booking's live track, revoke the link |
 //! | [`live::LiveSocket`] | live-socket (WebSocket API) | admit a shared link, connect, subscribe, unsubscribe, disconnect |
 //! | [`live::LiveBroadcast`] | live-tracking | post each truck's newest point and each status change to its watchers |
+//! | [`analytics::Analytics`] | analytics | count the booking funnel, delays and GPS per minute, once |
 
+pub mod analytics;
 pub mod api;
 pub mod deadlines;
 pub mod fanout;

@@ -2,6 +2,7 @@
 //! use case owns, in milliseconds and with no stack. Every adapter and flow is tested against the
 //! real local stack elsewhere; these never stand in for those tests.
 
+mod analytics;
 mod bookings;
 mod deadlines;
 mod fanout;

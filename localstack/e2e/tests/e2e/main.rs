@@ -1,6 +1,7 @@
 //! The end-to-end flows, one test binary (run by `localstack/e2e.sh`, one test at a time, as each
 //! runs a bridge of its own over the shared topics):
 //!
+//! - [`analytics`]: an hour of bookings counted once, redelivered and replayed;
 //! - [`flows`]: a booking, an order, an accept race and 10,000 GPS points, over HTTP end to end;
 //! - [`faults`]: the bridge killed, the broker restarted, answers lost, poison records, a redeploy,
 //!   a disabled phone;
@@ -14,6 +15,7 @@
 //! - [`trips`]: the trip lifecycle: expiry, every step, withdrawals, release, busy transporters,
 //!   a cancel racing a pickup, scheduled bookings, the deadline sweeper down and doubled.
 
+mod analytics;
 mod faults;
 mod flows;
 mod live;

@@ -4,7 +4,7 @@
 
 use super::notifications::{Notice, offer_record, withdrawal_record};
 use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
-use crate::contract::events::{BookingChanged, EventRecord};
+use crate::contract::events::{BookingChanged, BookingOffered, DomainEvent, EventRecord, OfferRound};
 use crate::model::booking::Booking;
 use crate::model::ids::{EventId, UserId};
 use crate::model::trip::{TripStatus, TripStep};
@@ -20,7 +20,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         booking: &Booking,
     ) -> Result<FanoutReport, FanoutError> {
         match booking.trip.status {
-            TripStatus::Searching => self.offer_booking(cause, booking, Reach::First).await,
+            TripStatus::Searching => self.offer_booking(cause, booking, OfferRound::First).await,
             // Scheduled: offered when its deadline opens it.
             _ => Ok(FanoutReport::default()),
         }
@@ -34,12 +34,12 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         let booking = &changed.booking;
         let subject = OfferSubject::Booking(booking.booking_id);
         match changed.step {
-            TripStep::Open => self.offer_booking(cause, booking, Reach::First).await,
-            TripStep::Widen => self.offer_booking(cause, booking, Reach::Wider).await,
+            TripStep::Open => self.offer_booking(cause, booking, OfferRound::First).await,
+            TripStep::Widen => self.offer_booking(cause, booking, OfferRound::Wider).await,
             TripStep::Release => {
                 // The releaser can no longer accept it; everyone else near may.
                 self.store.withdraw_offers(subject, changed.transporter_id.as_slice()).await?;
-                self.offer_booking(cause, booking, Reach::First).await
+                self.offer_booking(cause, booking, OfferRound::Again).await
             }
             TripStep::Accept => self.withdraw(cause, booking, "accepted", booking.trip.accepted_by.as_ref()).await,
             TripStep::Expire => self.withdraw(cause, booking, "expired", None).await,
@@ -63,15 +63,17 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         }
     }
 
-    /// Offers `booking` to the transporters `reach` finds, never to those who released it. When
-    /// the first search finds nobody the wider one starts at once; when that finds nobody and
-    /// nobody holds an offer, the booking expires at once.
+    /// Offers `booking` to the transporters its `round` of search finds, never to those who
+    /// released it, and says so on `booking.events` ([`BookingOffered`]). When the first search
+    /// finds nobody the wider one starts at once; when that finds nobody and nobody holds an
+    /// offer, the booking expires at once.
     async fn offer_booking(
         &self,
         cause: EventId,
         booking: &Booking,
-        reach: Reach,
+        round: OfferRound,
     ) -> Result<FanoutReport, FanoutError> {
+        let reach = if round == OfferRound::Wider { Reach::Wider } else { Reach::First };
         let (grid, policy) = (&self.settings.grid, &self.settings.policy);
         let search = Search { pickup: booking.pickup.point(), reach, exclude: &booking.trip.released_by };
         let candidates =
@@ -86,6 +88,11 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             self.step_if_unchanged(booking, next).await?;
             return Ok(FanoutReport::default());
         }
+        let first_offer = match round {
+            OfferRound::First => true,
+            OfferRound::Again => false,
+            OfferRound::Wider => self.store.offered_to(subject).await?.is_empty(),
+        };
         let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
         self.store.put_offers(subject, &recipients, Utc::now()).await?;
         let notifications: Vec<EventRecord> = candidates
@@ -105,8 +112,22 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
                 offer_record(cause, &c.transporter_id, c.transporter_id.as_str(), notice)
             })
             .collect();
-        self.bus.publish(&notifications).await?;
-        Ok(FanoutReport { offers: recipients.len(), notifications: notifications.len(), ..FanoutReport::default() })
+        let pushes = notifications.len();
+        let offered = BookingOffered {
+            booking_id: booking.booking_id,
+            vehicle_type: booking.vehicle_type,
+            pickup: booking.pickup.clone(),
+            created_at: booking.created_at,
+            scheduled_at: booking.scheduled_at,
+            round,
+            first_offer,
+            transporters: u32::try_from(recipients.len()).unwrap_or(u32::MAX),
+        };
+        let id = EventId::derive(&format!("{cause}/booking.offered"));
+        let records =
+            [notifications, vec![DomainEvent::BookingOffered(offered).to_record(id, FANOUT_EVENT_SOURCE, Utc::now())]];
+        self.bus.publish(&records.concat()).await?;
+        Ok(FanoutReport { offers: recipients.len(), notifications: pushes, ..FanoutReport::default() })
     }
 
     /// Takes `step` on the booking if nothing happened to it since `seen` (a redelivered or

@@ -1,0 +1,10 @@
+//! Lambda entry point of the `analytics` function: settings → clients → run the handler.
+
+use lambda_runtime::Error;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let metrics = weelo_telemetry::init("analytics")?;
+    let consumer = weelo_analytics::connect(&weelo_analytics::Settings::from_env()?, weelo_analytics::stdout()).await?;
+    weelo_telemetry::run(metrics, |event| weelo_analytics::handle(&consumer, event)).await
+}
