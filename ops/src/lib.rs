@@ -4,6 +4,7 @@
 //! `AWS_ENDPOINT_URL_LAMBDA` points the Lambda client at the local Lambda service (`weelo-local functions`).
 
 pub mod audit;
+pub mod funnel;
 pub mod invoke;
 pub mod lag;
 pub mod metrics;

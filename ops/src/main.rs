@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use weelo_kafka::KafkaConfig;
-use weelo_ops::{audit, lag, metrics, redrive, replay};
+use weelo_ops::{audit, funnel, lag, metrics, redrive, replay};
 
 #[derive(Parser)]
 #[command(version, about = "Operate Weelo's event backbone: lag, replay, redrive, audit, metrics")]
@@ -71,6 +71,19 @@ enum Command {
     },
     /// Sum the Embedded Metric Format lines in function logs (files, or stdin when none).
     Metrics { files: Vec<PathBuf> },
+    /// The booking funnel per day, city and vehicle type from the audit archive, as the analytics
+    /// consumer counts it; optionally drawn as a PNG chart.
+    Funnel {
+        /// How many days back, today included.
+        #[arg(long, default_value_t = 1)]
+        days: i64,
+        /// The cities told apart (`Name:lat,lng,radiusKm;…`), as the analytics function's setting.
+        #[arg(long, env = "ANALYTICS_CITIES", default_value = "")]
+        cities: String,
+        /// Write the funnel and the time to accept as a PNG chart here.
+        #[arg(long)]
+        chart: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -115,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
             run_audit_query(&booking, days, include_locations).await
         }
         Command::Metrics { files } => run_metrics(&files),
+        Command::Funnel { days, cities, chart } => run_funnel(days, &cities, chart.as_deref()).await,
     }
 }
 
@@ -186,6 +200,19 @@ async fn run_audit_query(booking: &str, days: i64, include_locations: bool) -> a
         println!("{}", audit::line(record));
     }
     eprintln!("{} archived events mention {booking}", records.len());
+    Ok(())
+}
+
+async fn run_funnel(days: i64, cities: &str, chart: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let cities =
+        weelo_core::usecases::analytics::cities::Cities::parse(cities).map_err(|e| anyhow::anyhow!("--cities: {e}"))?;
+    let counted = funnel::read(days, &cities).await.context("reading the audit archive")?;
+    print!("{}", funnel::table(&counted));
+    if let Some(path) = chart {
+        let title = format!("Weelo booking funnel, last {days} day(s), from the audit archive");
+        funnel::chart(&counted, &title, path).with_context(|| format!("drawing {}", path.display()))?;
+        eprintln!("chart written to {}", path.display());
+    }
     Ok(())
 }
 

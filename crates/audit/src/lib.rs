@@ -162,6 +162,54 @@ impl AuditArchive {
         Ok(records)
     }
 
+    /// Every record archived on the days `from..=to` on `topic`, once each (by topic, partition
+    /// and offset), in no particular order; `on_object` is called with the number of objects
+    /// first and then once per object read (for a progress bar).
+    pub async fn records_of(
+        &self,
+        topic: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+        on_object: impl Fn(Option<u64>),
+    ) -> Result<Vec<ArchivedRecord>, ArchiveError> {
+        use futures::StreamExt;
+        let others = self.topics().await?;
+        let skip: Vec<&str> = others.iter().map(String::as_str).filter(|t| *t != topic).collect();
+        let keys = self.keys_between(from, to, &skip).await?;
+        on_object(Some(keys.len() as u64));
+        let mut objects = futures::stream::iter(keys)
+            .map(|key| async move {
+                let object = self.s3.get_object().bucket(&self.bucket).key(&key).send().await.map_err(read_error)?;
+                let bytes = object.body.collect().await.map_err(|e| ArchiveError::Read(e.to_string()))?;
+                Ok::<_, ArchiveError>((key, bytes.into_bytes()))
+            })
+            .buffer_unordered(16);
+        let mut found: BTreeMap<(String, i64, i64), ArchivedRecord> = BTreeMap::new();
+        while let Some(object) = objects.next().await {
+            let (key, bytes) = object?;
+            for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                let record: ArchivedRecord =
+                    serde_json::from_slice(line).map_err(|e| ArchiveError::Read(format!("{key}: {e}")))?;
+                found.insert((record.topic.clone(), record.partition, record.offset), record);
+            }
+            on_object(None);
+        }
+        Ok(found.into_values().collect())
+    }
+
+    /// The topics the archive holds.
+    async fn topics(&self) -> Result<Vec<String>, ArchiveError> {
+        let mut topics = Vec::new();
+        let mut pages =
+            self.s3.list_objects_v2().bucket(&self.bucket).prefix(PREFIX).delimiter("/").into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(read_error)?;
+            let prefixes = page.common_prefixes().iter().filter_map(|p| p.prefix());
+            topics.extend(prefixes.map(|p| p.trim_start_matches(PREFIX).trim_end_matches('/').to_owned()));
+        }
+        Ok(topics)
+    }
+
     /// The keys of every object archived on the days `from..=to`, all topics but those in `skip`.
     pub async fn keys_between(
         &self,
@@ -169,18 +217,12 @@ impl AuditArchive {
         to: NaiveDate,
         skip: &[&str],
     ) -> Result<Vec<String>, ArchiveError> {
-        let mut topics = Vec::new();
-        let mut pages =
-            self.s3.list_objects_v2().bucket(&self.bucket).prefix(PREFIX).delimiter("/").into_paginator().send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(read_error)?;
-            topics.extend(page.common_prefixes().iter().filter_map(|p| p.prefix().map(str::to_owned)));
-        }
-        topics.retain(|prefix| !skip.iter().any(|topic| *prefix == format!("{PREFIX}{topic}/")));
+        let mut topics = self.topics().await?;
+        topics.retain(|topic| !skip.contains(&topic.as_str()));
         let mut keys = Vec::new();
         for topic in topics {
             for day in from.iter_days().take_while(|d| *d <= to) {
-                let prefix = format!("{topic}{}/", day.format("%Y/%m/%d"));
+                let prefix = format!("{PREFIX}{topic}/{}/", day.format("%Y/%m/%d"));
                 let mut pages = self.s3.list_objects_v2().bucket(&self.bucket).prefix(prefix).into_paginator().send();
                 while let Some(page) = pages.next().await {
                     keys.extend(page.map_err(read_error)?.contents().iter().filter_map(|o| o.key().map(str::to_owned)));

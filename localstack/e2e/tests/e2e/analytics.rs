@@ -1,7 +1,8 @@
 //! Analytics end to end: a scripted hour of bookings in two cities of the test's own, counted by
 //! the real analytics function (run by a local Lambda service of the test's own, so its log holds
 //! this test's metric documents only) behind a bridge that delivers every batch twice, then the
-//! hour replayed through it with `weelo-ops replay`: the documents count each booking once.
+//! hour replayed through it with `weelo-ops replay`: the documents count each booking once. The
+//! same hour, archived by the audit consumer, gives the same funnel in `weelo-ops funnel`.
 
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
 use serde_json::Value;
@@ -179,13 +180,14 @@ async fn an_hour_of_bookings_is_counted_once_though_every_batch_comes_twice_and_
     let cities = [unique("North"), unique("South")];
     let centres = [private_city(), private_city()];
     let list = format!(
-        "\"{}:{},{},20;{}:{},{},20\"",
+        "{}:{},{},20;{}:{},{},20",
         cities[0], centres[0].0, centres[0].1, cities[1], centres[1].0, centres[1].1
     );
-    let env = [("ANALYTICS_CITIES", list), ("ANALYTICS_SCOPE", unique("e2e"))];
+    let env = [("ANALYTICS_CITIES", format!("\"{list}\"")), ("ANALYTICS_SCOPE", unique("e2e"))];
     let service = PrivateFunctions::start(9033, &env, &[]).await;
     let invoker = Twice(HttpInvoker { client: reqwest::Client::new(), base_url: service.url.clone() });
     let bridge = InProcessBridge::start("analytics", "booking.events", invoker).await;
+    let _archiving = InProcessBridge::start("audit-consumer", "booking.events", real_functions()).await;
 
     // WHEN a scripted hour of bookings is published: accepted, expired and cancelled, across two
     // vehicle types and two cities, with known delays to the offer and to the acceptance
@@ -217,4 +219,54 @@ async fn an_hour_of_bookings_is_counted_once_though_every_batch_comes_twice_and_
     assert!(replayed >= records.len() as u64, "{out}");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(counted(&service.log, &cities), want);
+
+    // AND `weelo-ops funnel` over the audit archive prints the same counts for those cities, and
+    // draws them
+    let chart = std::env::temp_dir().join(format!("{}.png", unique("funnel")));
+    let chart_arg = chart.to_string_lossy().to_string();
+    let mut printed = String::new();
+    let archived = eventually(120, async || {
+        let (ok, out) = weelo_ops(&["funnel", "--days", "2", "--cities", &list, "--chart", &chart_arg]);
+        printed = out;
+        ok && funnel_rows(&printed, &cities) == funnel_wanted(&want)
+    })
+    .await;
+    assert!(archived, "weelo-ops funnel printed:\n{printed}\nwanted {:?}", funnel_wanted(&want));
+    assert_eq!(&std::fs::read(&chart).expect("the chart")[..4], b"\x89PNG");
+    let _ = std::fs::remove_file(chart);
+}
+
+/// The columns of `weelo-ops funnel` after day, city and vehicle type.
+const FUNNEL_COLUMNS: [&str; 8] = [
+    "BookingsCreated",
+    "BookingsOffered",
+    "TransportersReached",
+    "BookingsAccepted",
+    "BookingsExpired",
+    "BookingsCancelled",
+    "BookingsReleased",
+    "BookingsDelivered",
+];
+
+/// `(metric, city, vehicle) → count` from the rows of `cities` in `weelo-ops funnel`'s table,
+/// summed over the days; zeros left out.
+fn funnel_rows(printed: &str, cities: &[String]) -> BTreeMap<(String, String, String), u64> {
+    let mut rows = BTreeMap::new();
+    for line in printed.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 11 || !cities.iter().any(|c| c == fields[1]) {
+            continue;
+        }
+        for (metric, value) in FUNNEL_COLUMNS.iter().zip(&fields[3..11]) {
+            let count: u64 = value.parse().unwrap_or(0);
+            if count > 0 {
+                *rows.entry((metric.to_string(), fields[1].to_owned(), fields[2].to_owned())).or_default() += count;
+            }
+        }
+    }
+    rows
+}
+
+fn funnel_wanted(want: &Counted) -> BTreeMap<(String, String, String), u64> {
+    want.counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.clone(), *n)).collect()
 }

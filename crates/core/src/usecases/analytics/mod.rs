@@ -21,7 +21,7 @@ use cities::Cities;
 use metrics::{ACTIVE_TRUCKS, Figures, Group};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
-use tally::Tally;
+pub use tally::Tally;
 
 /// How analytics counts.
 #[derive(Debug, Clone, PartialEq)]

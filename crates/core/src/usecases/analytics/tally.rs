@@ -1,4 +1,5 @@
-//! Adds up the events of one batch into [`Figures`] per minute and group.
+//! Adds up events into [`Figures`] per minute and group: the one set of counting rules, used by
+//! the analytics consumer on each batch and by `weelo-ops funnel` over the audit archive.
 
 use super::cities::Cities;
 use super::metrics::*;
@@ -8,11 +9,11 @@ use crate::model::trip::TripStep;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The figures of a batch, and the trucks seen sending points per minute.
+/// The figures of some events, and the trucks seen sending points per minute.
 #[derive(Debug, Default)]
-pub(super) struct Tally {
-    pub figures: BTreeMap<(DateTime<Utc>, Group), Figures>,
-    pub trucks: BTreeMap<DateTime<Utc>, BTreeSet<String>>,
+pub struct Tally {
+    pub(super) figures: BTreeMap<(DateTime<Utc>, Group), Figures>,
+    pub(super) trucks: BTreeMap<DateTime<Utc>, BTreeSet<String>>,
 }
 
 fn minute_of(time: DateTime<Utc>) -> DateTime<Utc> {
@@ -34,6 +35,12 @@ impl Tally {
         let figures = self.at(time, group);
         figures.subjects.insert(booking.booking_id.to_string());
         figures
+    }
+
+    /// The figures, by minute and group ([`ACTIVE_TRUCKS`] is left to the caller: it needs
+    /// what was seen before).
+    pub fn into_figures(self) -> Vec<Figures> {
+        self.figures.into_values().collect()
     }
 
     /// Counts one event at its CloudEvents time.
