@@ -118,13 +118,16 @@ async fn a_batch_delivered_again_or_overlapping_is_counted_once() {
         (0..5).map(|_| timed(DomainEvent::BookingCreated(booked(MUMBAI, VehicleType::Open, noon())), noon())).collect();
     analytics.count(partition(created[..3].to_vec(), 10)).await.unwrap();
 
-    // WHEN the same batch comes again, then one that overlaps it and goes two records further
+    // WHEN the same batch comes again, then one that overlaps it and goes two records further,
+    // one of which is the same event published twice
     let again = analytics.count(partition(created[..3].to_vec(), 10)).await.unwrap();
-    let overlapping = analytics.count(partition(created[1..].to_vec(), 11)).await.unwrap();
+    let mut overlapping = created[1..].to_vec();
+    overlapping.push(created[4].clone());
+    let overlapping = analytics.count(partition(overlapping, 11)).await.unwrap();
 
     // THEN each booking counts once
     assert_eq!((again.counted, again.already_counted), (0, 3));
-    assert_eq!((overlapping.counted, overlapping.already_counted), (2, 2));
+    assert_eq!((overlapping.counted, overlapping.already_counted), (2, 3));
     assert_eq!(figures.total(BOOKINGS_CREATED, in_city("Mumbai")), 5);
 }
 

@@ -9,6 +9,11 @@
 //! publish once, and a crash between the write and the publish loses that batch's figures rather
 //! than counting them twice. To count old data again on purpose, delete the mark (its `scope`
 //! is part of the key, so a second scope counts everything afresh).
+//!
+//! The mark is per Kafka record. The same event published twice (a producer retry after a lost
+//! acknowledgement, the outbox relay publishing what the api had published a moment before) is
+//! two records: counted once when both are in one batch, twice otherwise. That is rare and
+//! bounded; the archive (Athena, `weelo-ops funnel`) counts each event id once.
 
 pub mod cities;
 pub mod metrics;
@@ -71,6 +76,7 @@ impl<P: ProgressStore, S: FigureSink> Analytics<P, S> {
         let mark = self.progress.counted_up_to(&stream).await?;
         let mut report = CountReport::default();
         let mut tally = Tally::default();
+        let mut ids = BTreeSet::new();
         let mut last = None;
         for (offset, event) in &batch.records {
             if mark.is_some_and(|mark| *offset <= mark) {
@@ -79,6 +85,8 @@ impl<P: ProgressStore, S: FigureSink> Analytics<P, S> {
             }
             last = Some(*offset);
             match event {
+                // The same event twice in a batch (a publisher that retried): counted once.
+                Some(timed) if !ids.insert(timed.id) => report.already_counted += 1,
                 Some(timed) => {
                     tally.add(&self.settings.cities, timed);
                     report.counted += 1;
