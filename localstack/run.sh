@@ -52,15 +52,45 @@ CUSTOMER_TOKEN=$("$BIN/weelo-local" token --sub demo-customer --role customer)
 TRANSPORTER_TOKEN=$("$BIN/weelo-local" token --sub demo-transporter --role transporter)
 printf 'CUSTOMER_TOKEN=%s\nTRANSPORTER_TOKEN=%s\nBASE_URL=%s\n' "$CUSTOMER_TOKEN" "$TRANSPORTER_TOKEN" "$BASE_URL" \
   >"$LOCAL/tokens.env"
-# A sample shared tracking link: a booking of the demo customer, shared as a customer shares one
-# (docs/live-tracking.md). It shows "Finding a truck" until a transporter accepts the booking.
-demo_booking=$(curl -fsS -X POST "$BASE_URL/v1/bookings" -H "Authorization: Bearer $CUSTOMER_TOKEN" \
-  -H 'Content-Type: application/json' \
-  -d '{"pickup":{"lat":19.076,"lng":72.8777},"drop":{"lat":19.2183,"lng":72.9781},"vehicleType":"tipper"}' |
-  "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["bookingId"])') ||
-  die "the api did not create the demo booking (see .local/logs/functions.log)"
-TRACK_URL=$(curl -fsS -X POST "$BASE_URL/v1/bookings/$demo_booking/share" -H "Authorization: Bearer $CUSTOMER_TOKEN" |
-  "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["url"])') ||
+# A sample shared tracking link (docs/live-tracking.md): a driver of this run's own (so the
+# README's demo-transporter stays free) sends a point in Bengaluru, demo-customer books there, the
+# driver accepts once offered, and demo-customer shares the booking. Without a truck nearby a
+# booking expires at once, and so would the link. The point reaches the geo index through the
+# bridge and location-consumer, which can take a while on a cold start: a booking that expired
+# before it got there is booked again, with a fresh point (three tries).
+api() { # token curl-args...
+  curl -fsS -H "Authorization: Bearer $1" -H 'Content-Type: application/json' "${@:2}"
+}
+json_field() { "$VENV/bin/python" -c "import json, sys; print(json.load(sys.stdin)['$1'])"; }
+demo_driver=$("$BIN/weelo-local" token --sub "demo-driver-$(date +%s)" --role transporter)
+api "$demo_driver" -X PUT "$BASE_URL/v1/transporters/me" -d '{"vehicleTypes":["tipper"],"available":true}' >/dev/null ||
+  die "the api did not take the demo driver's profile (see .local/logs/functions.log)"
+demo_trip() { # prints the demo booking's id; returns 1 if no try got it accepted
+  local booking status
+  for _ in 1 2 3; do
+    api "$demo_driver" -X POST "$BASE_URL/v1/tracking/location" \
+      -d "{\"lat\":12.9721,\"lng\":77.5933,\"recordedAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >/dev/null ||
+      die "the api did not take the demo driver's point (see .local/logs/functions.log)"
+    sleep 2
+    booking=$(api "$CUSTOMER_TOKEN" -X POST "$BASE_URL/v1/bookings" \
+      -d '{"pickup":{"lat":12.9716,"lng":77.5946},"drop":{"lat":13.1986,"lng":77.7066},"vehicleType":"tipper"}' |
+      json_field bookingId) || die "the api did not create the demo booking (see .local/logs/functions.log)"
+    for _ in $(seq 1 30); do
+      if api "$demo_driver" -X POST "$BASE_URL/v1/bookings/$booking/accept" >/dev/null 2>&1; then
+        echo "$booking"
+        return 0
+      fi
+      status=$(api "$CUSTOMER_TOKEN" "$BASE_URL/v1/bookings/$booking" | json_field status) || status=unknown
+      [ "$status" = expired ] && break
+      sleep 1
+    done
+  done
+  echo "$booking"
+  return 1
+}
+demo_booking=$(demo_trip) ||
+  say "warning: the demo booking was not offered to the demo driver in three tries; its link may show it expired"
+TRACK_URL=$(api "$CUSTOMER_TOKEN" -X POST "$BASE_URL/v1/bookings/$demo_booking/share" | json_field url) ||
   die "the api did not share the demo booking (see .local/logs/functions.log)"
 cat <<INFO
 
@@ -70,7 +100,7 @@ cat <<INFO
   Base URL   $BASE_URL
   Tokens     CUSTOMER_TOKEN and TRANSPORTER_TOKEN (12 h) in .local/tokens.env, with BASE_URL
   Live       ws://127.0.0.1:$PORT/websocket  (token in ?token= or Sec-WebSocket-Protocol; docs/live-tracking.md)
-  Tracking page of a demo booking (shared link):
+  Tracking page of a demo trip (a shared link; the truck moves as its driver posts points):
     $TRACK_URL
 
   Book a truck:
