@@ -134,12 +134,12 @@ resource "aws_s3_bucket_policy" "audit" {
   depends_on = [aws_s3_bucket_public_access_block.audit]
 }
 
-# The bucket policies of the archive and of the failure buckets (failures.tf). Who may read and
-# write is said by IAM (iam.tf for the writers, README.md for operators); a bucket policy only
-# refuses what no one may do: plain HTTP, or TLS older than 1.2.
+# The bucket policies of the archive, of the failure buckets (failures.tf) and of the Athena results
+# (athena.tf). Who may read and write is said by IAM (iam.tf for the writers, README.md for
+# operators); a bucket policy only refuses what no one may do: plain HTTP, or TLS older than 1.2.
 data "aws_iam_policy_document" "tls_only" {
   for_each = merge(
-    { audit = aws_s3_bucket.audit.arn },
+    { audit = aws_s3_bucket.audit.arn, athena-results = aws_s3_bucket.athena_results.arn },
     { for name, bucket in aws_s3_bucket.failures : "failures/${name}" => bucket.arn },
   )
 

@@ -48,8 +48,9 @@ resource "aws_dynamodb_table" "this" {
     }
   }
 
+  # No TTL when ttlAttribute is null or absent (as crates/definitions reads it: an Option).
   dynamic "ttl" {
-    for_each = each.value.ttlAttribute == null ? [] : [each.value.ttlAttribute]
+    for_each = try(each.value.ttlAttribute, null) == null ? [] : [each.value.ttlAttribute]
     content {
       attribute_name = ttl.value
       enabled        = true

@@ -1,4 +1,4 @@
-# The ten Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
+# The eleven Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
 # build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
 # role, log group and environment. Memory and timeout come from infra/definitions/functions.json,
 # the file the local function runner (weelo-local functions) reads too. Every function runs in the
@@ -233,6 +233,27 @@ locals {
       vpc                 = true
       manage_connections  = false
     }
+    # Counts the booking funnel, its delays, order trucks and GPS activity of booking.events,
+    # order.events and location.updated (its own mappings and groups) into CloudWatch EMF metrics
+    # (namespace METRICS_NAMESPACE/Analytics: analytics.tf, dashboard.tf). Its counted-once mark
+    # per topic and partition is one item of analytics-progress, read (GetItem) and moved forward
+    # with a conditional write (PutItem) before the batch's metrics are written
+    # (crates/dynamo/src/progress.rs). No SNS, no S3, no other API.
+    analytics = {
+      memory      = local.function_definitions["analytics"].memoryMb
+      timeout     = local.function_definitions["analytics"].timeoutSeconds
+      uses_tables = true
+      dynamodb = {
+        analytics-progress = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      }
+      kafka_write         = []
+      kafka_admin         = false
+      sns_create_endpoint = false
+      sns_publish         = false
+      audit_write         = false
+      vpc                 = true
+      manage_connections  = false
+    }
     # Invoked by `apply` only (msk.tf): creates the topics of topics.json.
     kafka-topics = {
       memory              = local.function_definitions["kafka-topics"].memoryMb
@@ -341,6 +362,15 @@ locals {
     audit-consumer = {
       METRICS_NAMESPACE = local.metrics_namespace
       AUDIT_BUCKET      = aws_s3_bucket.audit.id
+    }
+    # Its metrics go to METRICS_NAMESPACE + "/Analytics" (the code appends it). ANALYTICS_CITIES:
+    # name:lat,lng,radiusKm;... (var.analytics_cities), the City dimension's values besides its
+    # catch-all "other". ANALYTICS_SCOPE names its marks in analytics-progress (the code's
+    # default, stated here): a new scope counts everything again from the mappings' positions.
+    analytics = {
+      METRICS_NAMESPACE = local.metrics_namespace
+      ANALYTICS_CITIES  = var.analytics_cities
+      ANALYTICS_SCOPE   = "analytics"
     }
     kafka-topics = {
       METRICS_NAMESPACE        = local.metrics_namespace

@@ -80,3 +80,21 @@ output "table_environment" {
   description = "The TABLE_* environment variables every function receives (same names as .local/stack.env)."
   value       = local.table_env
 }
+
+output "analytics_dashboard" {
+  description = "The analytics CloudWatch dashboard (booking funnel, delays, order trucks, pushes, GPS, every consumer's lag and errors): its name and console URL."
+  value = {
+    name = aws_cloudwatch_dashboard.analytics.dashboard_name
+    url  = "https://console.aws.amazon.com/cloudwatch/home?region=${var.region}#dashboards:name=${aws_cloudwatch_dashboard.analytics.dashboard_name}"
+  }
+}
+
+output "athena_workgroup" {
+  description = "Athena workgroup for SQL over the audit archive (results encrypted in their own bucket, bytes scanned per query capped); its saved queries: daily-booking-funnel, booking-history, transporter-acceptance-record."
+  value       = aws_athena_workgroup.audit.name
+}
+
+output "audit_glue_database" {
+  description = "Glue database holding the audit archive's table `events` (partition projection over topic and dt = yyyy/MM/dd)."
+  value       = aws_glue_catalog_database.audit.name
+}

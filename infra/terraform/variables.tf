@@ -149,7 +149,7 @@ variable "log_level" {
 }
 
 variable "function_memory_mb" {
-  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, live-socket, live-tracking, audit-consumer, kafka-topics)."
+  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, live-socket, live-tracking, audit-consumer, analytics, kafka-topics)."
   type        = map(number)
   default     = {}
 
@@ -437,5 +437,104 @@ variable "alarm_push_failure_rate_percent" {
   validation {
     condition     = var.alarm_push_failure_rate_percent > 0 && var.alarm_push_failure_rate_percent < 100
     error_message = "alarm_push_failure_rate_percent must be between 0 and 100 (exclusive)."
+  }
+}
+
+# --- Analytics (analytics.tf, dashboard.tf) ----------------------------------------------------
+
+variable "analytics_cities" {
+  description = "ANALYTICS_CITIES of the analytics function: the cities its City dimension tells apart, as name:lat,lng,radiusKm separated by ';' (at most 10; a pickup in none of them counts as \"other\"; empty: every pickup is \"other\"). Names as the code accepts them: 1-40 letters, digits, spaces, - or _. Each city adds 10 metric series, about $3 a month (README.md, \"Analytics\")."
+  type        = string
+  default     = "Mumbai:19.076,72.8777,40;Delhi:28.6139,77.209,45;Bengaluru:12.9716,77.5946,35;Chennai:13.0827,80.2707,30"
+
+  validation {
+    condition     = length(compact(split(";", var.analytics_cities))) <= 10
+    error_message = "analytics_cities holds at most 10 cities."
+  }
+
+  validation {
+    condition = alltrue([
+      for c in compact(split(";", var.analytics_cities)) :
+      can(regex("^[A-Za-z0-9_-]([A-Za-z0-9 _-]{0,38}[A-Za-z0-9_-])?:-?[0-9]{1,3}(\\.[0-9]+)?,-?[0-9]{1,3}(\\.[0-9]+)?,[0-9]+(\\.[0-9]+)?$", c))
+    ])
+    error_message = "each entry of analytics_cities must be name:lat,lng,radiusKm (e.g. Mumbai:19.076,72.8777,40), entries separated by ';' without spaces around them; a name is 1-40 letters, digits, spaces, - or _."
+  }
+
+  validation {
+    condition = alltrue([
+      # An entry of another shape is the validation above's to refuse (try: true here).
+      for c in compact(split(";", var.analytics_cities)) : try(
+        abs(tonumber(regex("^[^:]+:([^,]+),([^,]+),(.+)$", c)[0])) <= 90 &&
+        abs(tonumber(regex("^[^:]+:([^,]+),([^,]+),(.+)$", c)[1])) <= 180 &&
+        tonumber(regex("^[^:]+:([^,]+),([^,]+),(.+)$", c)[2]) > 0,
+        true
+      )
+    ])
+    error_message = "in analytics_cities, lat must be within ±90, lng within ±180 and the radius (km) above 0."
+  }
+
+  validation {
+    condition = (
+      !contains([for c in compact(split(";", var.analytics_cities)) : lower(split(":", c)[0])], "other") &&
+      length(distinct([for c in compact(split(";", var.analytics_cities)) : lower(split(":", c)[0])])) == length(compact(split(";", var.analytics_cities)))
+    )
+    error_message = "analytics_cities names a city twice, or one \"other\" (the catch-all's name)."
+  }
+}
+
+variable "analytics_min_acceptance_rate_percent" {
+  description = "Alarm when the accepts in a 15-minute window are fewer than this percentage of the bookings created in it (BookingsAccepted / BookingsCreated), in two consecutive windows; windows with fewer than 10 bookings created are not judged."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.analytics_min_acceptance_rate_percent > 0 && var.analytics_min_acceptance_rate_percent < 100
+    error_message = "analytics_min_acceptance_rate_percent must be between 0 and 100 (exclusive)."
+  }
+}
+
+variable "analytics_max_time_to_accept_seconds" {
+  description = "Alarm when the p90 of TimeToAccept (a booking's creation to its first accept) stays above this many seconds for 15 minutes. Keep it under the offer rounds' length (offer_window_secs, twice with the wider search), past which a booking expires instead."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.analytics_max_time_to_accept_seconds >= 1 && var.analytics_max_time_to_accept_seconds <= 3600
+    error_message = "analytics_max_time_to_accept_seconds must be 1-3600."
+  }
+}
+
+# --- SQL over the audit archive (athena.tf, athena_queries.tf) ---------------------------------
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Bytes a query of the Athena workgroup may scan before Athena cancels it (enforced by the workgroup; Athena bills per TB scanned, ~$5). Default 50 GB: about half a day of location.updated at the cost estimate's load, or years of booking.events."
+  type        = number
+  default     = 53687091200
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query
+    error_message = "athena_bytes_scanned_cutoff_per_query must be a whole number of bytes, at least 10485760 (10 MB, Athena's minimum)."
+  }
+}
+
+variable "athena_results_expire_days" {
+  description = "Days after which query results (and their replaced versions) are deleted from the Athena results bucket."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.athena_results_expire_days >= 1 && var.athena_results_expire_days <= 3650 && floor(var.athena_results_expire_days) == var.athena_results_expire_days
+    error_message = "athena_results_expire_days must be a whole number of days, 1-3650."
+  }
+}
+
+variable "audit_query_start_date" {
+  description = "First day (yyyy/MM/dd) the audit table's partition projection knows: days before it cannot be queried, days after it up to today can. Set it to the day the archive began."
+  type        = string
+  default     = "2025/01/01"
+
+  validation {
+    condition     = can(regex("^20[0-9]{2}/(0[1-9]|1[0-2])/(0[1-9]|[12][0-9]|3[01])$", var.audit_query_start_date))
+    error_message = "audit_query_start_date must be a date written yyyy/MM/dd (e.g. 2025/01/01)."
   }
 }

@@ -95,6 +95,7 @@ run "each_role_writes_only_its_own_tables" {
         ]
       ])))
       }) == jsonencode({
+      analytics         = ["analytics-progress"]
       api               = ["bookings", "devices", "idempotency", "orders", "outbox", "shares", "transporters"]
       audit-consumer    = []
       deadline-sweeper  = ["bookings", "orders", "outbox"]
@@ -247,6 +248,7 @@ run "each_role_reads_and_writes_only_its_own_topics_and_groups" {
         ]
       ])))
       }) == jsonencode({
+      analytics         = []
       api               = ["booking.events", "location.updated", "order.events"]
       audit-consumer    = []
       deadline-sweeper  = ["booking.events", "order.events"]

@@ -211,7 +211,7 @@ run "every_table_is_planned_as_its_definition_says" {
   assert {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      (t.ttlAttribute == null
+      (try(t.ttlAttribute, null) == null
         ? length(aws_dynamodb_table.this[t.name].ttl) == 0 || !aws_dynamodb_table.this[t.name].ttl[0].enabled
       : aws_dynamodb_table.this[t.name].ttl[0].enabled && aws_dynamodb_table.this[t.name].ttl[0].attribute_name == t.ttlAttribute) &&
       aws_dynamodb_table.this[t.name].point_in_time_recovery[0].enabled &&
