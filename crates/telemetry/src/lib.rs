@@ -16,6 +16,7 @@
 //! | `PushLatency` | ms | fcm-consumer, per SNS publish |
 //! | `TopicsCreated`, `TopicsUpdated` | count | kafka-topics, per topic created / change to an existing topic |
 //! | `AccessRetried` | count | kafka-topics, per attempt Kafka refused access to and that is tried again |
+//! | `LivePosted`, `LiveGone`, `LiveDropped` | count | live-tracking, per post to a WebSocket connection: sent, the client had left (410, forgotten), given up (throttled every try, or refused) |
 //!
 //! Dead-lettering is done by the event-source mapping, not by a function: its measure is AWS's own
 //! (a dead-letter queue's depth; for an S3 on-failure destination, the mapping's on-failure
@@ -38,6 +39,9 @@ pub const PUSH_LATENCY: &str = "PushLatency";
 pub const TOPICS_CREATED: &str = "TopicsCreated";
 pub const TOPICS_UPDATED: &str = "TopicsUpdated";
 pub const ACCESS_RETRIED: &str = "AccessRetried";
+pub const LIVE_POSTED: &str = "LivePosted";
+pub const LIVE_GONE: &str = "LiveGone";
+pub const LIVE_DROPPED: &str = "LiveDropped";
 
 /// The installed recorder, for the early flushes of [`record_latency`].
 static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
@@ -100,12 +104,21 @@ fn describe() {
         TOPICS_CREATED,
         TOPICS_UPDATED,
         ACCESS_RETRIED,
+        LIVE_POSTED,
+        LIVE_GONE,
+        LIVE_DROPPED,
     ] {
         metrics::describe_counter!(counter, Unit::Count, "");
     }
     for latency in [PUBLISH_LATENCY, PUSH_LATENCY] {
         metrics::describe_histogram!(latency, Unit::Milliseconds, "");
     }
+}
+
+/// Adds `by` to counter `name` (one of the constants above), for functions that count outcomes
+/// their use case reports rather than calls an adapter makes.
+pub fn count(name: &'static str, by: u64) {
+    metrics::counter!(name).increment(by);
 }
 
 /// Logs of the command-line tools (`weelo-local`, `weelo-ops`): on stderr, at the level of

@@ -89,5 +89,8 @@ async fn process_partition(consumer: &LiveTracking, records: Vec<ConsumedRecord>
     }
     report += consumer.on_points(&points).await.map_err(failed)?;
     tracing::debug!(?report, "live batch");
+    weelo_telemetry::count(weelo_telemetry::LIVE_POSTED, report.posts as u64);
+    weelo_telemetry::count(weelo_telemetry::LIVE_GONE, report.gone as u64);
+    weelo_telemetry::count(weelo_telemetry::LIVE_DROPPED, report.dropped as u64);
     stop.map_or(Ok(()), Err)
 }

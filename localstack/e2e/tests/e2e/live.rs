@@ -120,6 +120,7 @@ async fn a_connection_gone_without_a_disconnect_is_forgotten_at_the_next_post() 
     let trip = TripRef::Booking(BookingId::parse(&booking).unwrap());
     store.watch(&connection, &trip, Some(&driver.user_id())).await.unwrap();
     assert!(store.watchers_of_trip(&trip).await.unwrap().contains(&ghost));
+    let gone_before = live_tracking_metric("LiveGone");
 
     // WHEN the driver sends a point
     post_points(&api, &driver, centre.1, &[(centre.0, chrono::Utc::now().timestamp_millis())]).await;
@@ -128,6 +129,21 @@ async fn a_connection_gone_without_a_disconnect_is_forgotten_at_the_next_post() 
     let forgotten = eventually(60, async || store.get_connection(&ghost).await.unwrap().is_none()).await;
     assert!(forgotten, "the gone connection is still stored");
     assert!(!store.watchers_of_trip(&trip).await.unwrap().contains(&ghost));
+    // AND live-tracking's metrics count the gone connection (flushed after the invocation)
+    let counted = eventually(10, async || live_tracking_metric("LiveGone") >= gone_before + 1.0).await;
+    assert!(counted, "LiveGone stayed at {gone_before}");
+}
+
+/// live-tracking's `metric` summed by `weelo-ops metrics` over the e2e functions' log.
+fn live_tracking_metric(metric: &str) -> f64 {
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.local/logs/e2e-functions.log");
+    let (ok, summary) = weelo_ops(&["metrics", log]);
+    assert!(ok, "{summary}");
+    summary
+        .lines()
+        .find(|l| l.starts_with("live-tracking") && l.split_whitespace().nth(1) == Some(metric))
+        .and_then(|l| l.split_whitespace().nth(2)?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 #[tokio::test]
@@ -180,7 +196,9 @@ async fn a_shared_link_shows_the_truck_on_the_page_until_it_is_revoked() {
         (0..3).map(|i| (on_grid(centre.0 + 0.01 * (i + 1) as f64), start + i * 1000)).collect();
     post_points(&api, &driver, centre.1, &points).await;
     let newest = points[2];
-    let positioned = eventually(60, async || {
+    // 90 s, as the other waits on a consumer: on a loaded machine a store call can time out and the
+    // bridge retry the batch.
+    let positioned = eventually(90, async || {
         let location = api.call("GET", &format!("/v1/bookings/{booking}/location"), Some(&customer), None).await;
         location.body["lat"].as_f64() == Some(newest.0)
     })
