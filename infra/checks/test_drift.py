@@ -252,7 +252,7 @@ def test_every_function_is_deployed():
     assert function["architectures"] == ["arm64"]
     assert function["filename"] == "${var.artifacts_dir}/${each.key}/bootstrap.zip"
     assert one(function["logging_config"])["log_format"] == "JSON"
-    assert resource("aws_cloudwatch_log_group", "function")["retention_in_days"] == "${var.log_retention_days}"
+    assert resource("aws_cloudwatch_log_group", "function")["retention_in_days"] == "${local.log_retention_days}"
     assert resource("aws_iam_role", "function")["for_each"] == "${local.functions}"
 
 
@@ -302,7 +302,16 @@ MAPPING_FIELDS = {
     "maximumRetryAttempts": (("maximum_retry_attempts",), "${each.value.maximumRetryAttempts}"),
     "bisectBatchOnFunctionError": (("bisect_batch_on_function_error",), "${each.value.bisectBatchOnFunctionError}"),
     "onFailure": (("destination_config", "on_failure", "destination_arn"), "${local.on_failure_arn[each.key]}"),
-    "provisionedPollers": (("provisioned_poller_config",), {"minimum_pollers": "${each.value.provisionedPollers.min}", "maximum_pollers": "${each.value.provisionedPollers.max}"}),
+    # The small deployment profile caps each mapping's pollers and groups them (profile.tf); the
+    # standard one takes the definition as it is.
+    "provisionedPollers": (
+        ("provisioned_poller_config",),
+        {
+            "minimum_pollers": "${local.small ? 1 : each.value.provisionedPollers.min}",
+            "maximum_pollers": "${local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max}",
+            "poller_group_name": "${local.poller_group}",
+        },
+    ),
 }
 
 

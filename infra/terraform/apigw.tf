@@ -74,9 +74,9 @@ resource "aws_apigatewayv2_route" "fallback" {
 }
 
 resource "aws_cloudwatch_log_group" "api_access" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days, for cost); set 365 where compliance asks for a year.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (profile default 30 or 7 days, for cost); set 365 where compliance asks for a year.
   name              = "/weelo/${var.environment}/api-access"
-  retention_in_days = var.log_retention_days
+  retention_in_days = local.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
 }
 

@@ -7,8 +7,9 @@
 # sources only", but it does not restrict them by source type and passes them to
 # CreateEventSourceMapping, which accepts them for MSK and self-managed Kafka when the mapping is in
 # provisioned mode (AWS Lambda guide, "Configuring error handling controls for Kafka event
-# sources"). Every mapping here is in provisioned mode (provisioned_poller_config), so they apply.
-# Not checked against a real account (no AWS access where this was written).
+# sources"). Every mapping here is in provisioned mode (provisioned_poller_config), in both
+# deployment profiles, so they apply. Not checked against a real account (no AWS access where this
+# was written).
 
 locals {
   # "sqs" when the mapping does not say; the mapping's precondition refuses any other kind.
@@ -35,7 +36,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   for_each = local.mappings
 
   function_name     = aws_lambda_function.this[each.value.function].arn
-  event_source_arn  = local.msk ? aws_msk_serverless_cluster.main[0].arn : null
+  event_source_arn  = local.msk ? local.kafka_cluster_arn : null
   topics            = [each.value.topic]
   starting_position = each.value.startingPosition
 
@@ -52,10 +53,14 @@ resource "aws_lambda_event_source_mapping" "this" {
     metrics = ["EventCount", "ErrorCount", "KafkaMetrics"]
   }
 
-  # Each consumer scales on its own: its pollers, not a shared pool.
+  # Standard profile: each mapping scales on its own pollers, as its definition says, and is billed
+  # at least one Event Poller Unit. Small profile (profile.tf): every mapping in one poller group,
+  # sharing EPUs (a default of 10 pollers per EPU), with one poller at least and small_max_pollers
+  # at most (never above its definition's maximum).
   provisioned_poller_config {
-    minimum_pollers = each.value.provisionedPollers.min
-    maximum_pollers = each.value.provisionedPollers.max
+    minimum_pollers   = local.small ? 1 : each.value.provisionedPollers.min
+    maximum_pollers   = local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max
+    poller_group_name = local.poller_group
   }
 
   destination_config {

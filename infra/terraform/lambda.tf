@@ -377,7 +377,9 @@ locals {
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
       KAFKA_AUTH               = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
-      # The cluster's default: MSK Serverless always keeps three copies, Redpanda its configured one.
+      # The cluster's default: MSK Serverless always keeps three copies, the small profile's
+      # provisioned cluster two (default.replication.factor, msk_provisioned.tf), Redpanda its
+      # configured one.
       KAFKA_TOPIC_REPLICATION = "-1"
     }
   }
@@ -403,11 +405,11 @@ locals {
 }
 
 resource "aws_cloudwatch_log_group" "function" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days, for cost); set 365 where compliance asks for a year.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (profile default 30 or 7 days, for cost); set 365 where compliance asks for a year.
   for_each = local.functions
 
   name              = "/aws/lambda/${local.name_prefix}${each.key}"
-  retention_in_days = var.log_retention_days
+  retention_in_days = local.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
 }
 

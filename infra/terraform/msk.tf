@@ -1,7 +1,10 @@
-# Kafka: Amazon MSK Serverless with IAM client authentication, and its topics.
+# Kafka: Amazon MSK with IAM client authentication, and its topics. The standard profile runs MSK
+# Serverless (here); the small one an MSK provisioned cluster of two brokers (msk_provisioned.tf).
+# Whichever exists, everything else reads the locals below: the bootstrap brokers, the cluster ARN
+# and the IAM topic and group ARNs built from it (the same shape for both kinds of cluster).
 #
-# The AWS provider has no topic resource for MSK Serverless, so `apply` invokes the kafka-topics
-# function (Kafka admin API with IAM auth, from inside the VPC) with the topics of
+# The AWS provider has no topic resource for MSK, so `apply` invokes the kafka-topics function
+# (Kafka admin API with IAM auth, from inside the VPC) with the topics of
 # infra/definitions/topics.json; it creates the missing ones, adds partitions and sets retention
 # where the file asks for more or other, and refuses (failing the apply, changing nothing) to
 # shrink a topic. It is invoked again whenever the file, the function or the brokers change.
@@ -10,7 +13,7 @@
 # mappings use var.self_managed_bootstrap_servers in plaintext.
 
 resource "aws_msk_serverless_cluster" "main" {
-  count = local.msk ? 1 : 0
+  count = local.msk && !local.small ? 1 : 0
 
   cluster_name = "weelo-${var.environment}"
 
@@ -28,23 +31,25 @@ resource "aws_msk_serverless_cluster" "main" {
   }
 }
 
-data "aws_msk_bootstrap_brokers" "main" {
-  count       = local.msk ? 1 : 0
-  cluster_arn = aws_msk_serverless_cluster.main[0].arn
-}
-
 locals {
-  kafka_bootstrap_servers = local.msk ? data.aws_msk_bootstrap_brokers.main[0].bootstrap_brokers_sasl_iam : var.self_managed_bootstrap_servers
-  kafka_auth              = local.msk ? "aws-msk-iam" : "none"
-
-  # IAM resources of MSK's kafka-cluster actions:
+  # The one cluster of this stack, Serverless or provisioned ("" without MSK). IAM resources of
+  # MSK's kafka-cluster actions, for both kinds:
   #   cluster/<name>/<uuid>, topic/<name>/<uuid>/<topic>, group/<name>/<uuid>/<group>.
-  kafka_cluster_arn = local.msk ? aws_msk_serverless_cluster.main[0].arn : ""
+  kafka_cluster_arn = one(concat(aws_msk_serverless_cluster.main[*].arn, aws_msk_cluster.main[*].arn, local.msk ? [] : [""]))
   kafka_topic_arn   = replace(local.kafka_cluster_arn, ":cluster/", ":topic/")
   kafka_group_arn   = replace(local.kafka_cluster_arn, ":cluster/", ":group/")
 
+  # SASL/IAM on port 9098 (TLS), for both kinds of cluster.
+  kafka_bootstrap_servers = local.msk ? data.aws_msk_bootstrap_brokers.main[0].bootstrap_brokers_sasl_iam : var.self_managed_bootstrap_servers
+  kafka_auth              = local.msk ? "aws-msk-iam" : "none"
+
   # Exactly the shape the kafka-topics function reads: {"topics":[{"name","partitions","retentionMs"}]}.
   topics_request = jsonencode({ topics = local.topic_defs })
+}
+
+data "aws_msk_bootstrap_brokers" "main" {
+  count       = local.msk ? 1 : 0
+  cluster_arn = local.kafka_cluster_arn
 }
 
 resource "aws_lambda_invocation" "topics" {

@@ -1,7 +1,8 @@
-# Network: one VPC, a private subnet per AZ for MSK Serverless, the functions (all but
-# live-tracking, see "Outside the VPC" in lambda.tf) and the event-source pollers, and VPC
-# endpoints for every AWS service they call. No execute-api endpoint: with private DNS it would
-# capture the public WebSocket and HTTP APIs' host names for the whole VPC and answer 403.
+# Network: one VPC, a private subnet per AZ for MSK (Serverless, or the small profile's two brokers
+# in the first two), the functions (all but live-tracking, see "Outside the VPC" in lambda.tf) and
+# the event-source pollers, and VPC endpoints for every AWS service they call. No execute-api
+# endpoint: with private DNS it would capture the public WebSocket and HTTP APIs' host names for the
+# whole VPC and answer 403.
 #
 # Endpoints rather than a NAT gateway, because:
 # - every dependency is an AWS service: DynamoDB (gateway endpoint, free, and it carries almost all
@@ -17,6 +18,13 @@
 # - no route to the internet means a compromised function cannot exfiltrate anywhere else;
 # - per month, 3 interface endpoints x 2 AZs cost less than 2 NAT gateways (one per AZ, for the
 #   same availability) before their per-GB processing charge, which endpoints avoid for DynamoDB.
+# None of the three can go in the small profile either: without SNS the api cannot register devices
+# and fcm-consumer cannot push; without SQS a failing mapping cannot write its dead-letter queue
+# (the records would then count as lost); without cognito-idp the api and live-socket cannot load
+# the JWKS and refuse every token (unless nat_gateway). The small profile keeps all three with one
+# network interface each, in the first subnet (local.profile.endpoint_subnets): half the hourly
+# charge at two zones; calls from the other zone cross zones, and if the first zone fails, so do
+# these three services for the whole VPC.
 # Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
 # `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf). It also drops the
 # cognito-idp endpoint: with private DNS on, cognito-idp.<region>.amazonaws.com resolves to the
@@ -141,7 +149,7 @@ resource "aws_vpc_endpoint" "interface" {
   service_name        = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = aws_subnet.private[*].id
+  subnet_ids          = slice(aws_subnet.private[*].id, 0, local.profile.endpoint_subnets)
   security_group_ids  = [aws_security_group.endpoints.id]
 
   tags = { Name = "weelo-${var.environment}-${each.key}" }
@@ -157,7 +165,7 @@ resource "aws_security_group" "functions" {
 }
 
 resource "aws_security_group" "kafka" {
-  #checkov:skip=CKV2_AWS_5:Attached to the MSK Serverless cluster (msk.tf vpc_config) and, with self_managed Kafka, to the mappings; checkov's graph does not follow those.
+  #checkov:skip=CKV2_AWS_5:Attached to the MSK Serverless cluster (msk.tf vpc_config) or the small profile's brokers (msk_provisioned.tf) and, with self_managed Kafka, to the mappings; checkov's graph does not follow those.
   name        = "${local.name_prefix}kafka"
   description = "MSK Serverless and the event-source-mapping pollers that run in its subnets"
   vpc_id      = aws_vpc.main.id
@@ -284,9 +292,9 @@ resource "aws_flow_log" "vpc" {
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
-  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (default 30 days, for cost); set 365 where compliance asks for a year.
+  #checkov:skip=CKV_AWS_338:Retention is the log_retention_days variable (profile default 30 or 7 days, for cost); set 365 where compliance asks for a year.
   name              = "/weelo/${var.environment}/vpc-flow-logs"
-  retention_in_days = var.log_retention_days
+  retention_in_days = local.log_retention_days
   kms_key_id        = aws_kms_key.main.arn
 }
 

@@ -37,7 +37,7 @@ variable "artifacts_dir" {
 # --- Kafka -------------------------------------------------------------------------------------
 
 variable "kafka_mode" {
-  description = "\"msk\": Amazon MSK Serverless with IAM auth (AWS). \"self_managed\": no MSK; the mappings and functions use self_managed_bootstrap_servers in plaintext (LocalStack + Redpanda)."
+  description = "\"msk\": Amazon MSK with IAM auth (AWS): Serverless, or provisioned in the small deployment_profile. \"self_managed\": no MSK; the mappings and functions use self_managed_bootstrap_servers in plaintext (LocalStack + Redpanda)."
   type        = string
   default     = "msk"
 
@@ -69,6 +69,74 @@ variable "kafka_publish_timeout_ms" {
   }
 }
 
+# --- Deployment profile (profile.tf) ----------------------------------------------------------
+
+variable "deployment_profile" {
+  description = "\"standard\": MSK Serverless, each mapping on its own event pollers, interface endpoints in every zone, 30-day logs. \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  type        = string
+  default     = "standard"
+
+  validation {
+    condition     = contains(["standard", "small"], var.deployment_profile)
+    error_message = "deployment_profile must be \"standard\" or \"small\"."
+  }
+}
+
+variable "msk_broker_instance_type" {
+  description = "Broker type of the small profile's MSK provisioned cluster (two brokers). kafka.t3.small is the smallest MSK offers and supports IAM client authentication, but accepts at most 4 new IAM connections per second per broker (MSK quota)."
+  type        = string
+  default     = "kafka.t3.small"
+
+  validation {
+    condition     = can(regex("^kafka\\.(t3|m5|m7g)\\.[0-9a-z]+$", var.msk_broker_instance_type))
+    error_message = "msk_broker_instance_type must be a Standard broker type (kafka.t3.small, kafka.m5.*, kafka.m7g.*)."
+  }
+}
+
+variable "msk_kafka_version" {
+  description = "Apache Kafka version of the small profile's cluster (ZooKeeper mode; MSK's recommended version when this was written). IAM client authentication for non-Java clients (librdkafka here) needs 2.7.1 or later."
+  type        = string
+  default     = "3.8.x"
+
+  validation {
+    condition     = can(regex("^[3-9]\\.[0-9]+\\.(x|[0-9]+)$", var.msk_kafka_version))
+    error_message = "msk_kafka_version must be an MSK version string of 3.0 or later, e.g. 3.8.x."
+  }
+}
+
+variable "msk_broker_volume_gb" {
+  description = "EBS storage per broker (GiB) the small profile's cluster starts with. Storage auto-scaling (msk_provisioned.tf) grows it up to msk_broker_volume_max_gb; MSK never shrinks it."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.msk_broker_volume_gb >= 1 && var.msk_broker_volume_gb <= 16384 && floor(var.msk_broker_volume_gb) == var.msk_broker_volume_gb
+    error_message = "msk_broker_volume_gb must be a whole number of GiB, 1-16384."
+  }
+}
+
+variable "msk_broker_volume_max_gb" {
+  description = "Ceiling (GiB per broker) of the small profile's storage auto-scaling. Every topic keeps 7 days and each broker holds a copy of every partition, so size it from the week's traffic (docs/deploy.md, section 11)."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.msk_broker_volume_max_gb >= var.msk_broker_volume_gb && var.msk_broker_volume_max_gb <= 16384 && floor(var.msk_broker_volume_max_gb) == var.msk_broker_volume_max_gb
+    error_message = "msk_broker_volume_max_gb must be a whole number of GiB, at least msk_broker_volume_gb and at most 16384."
+  }
+}
+
+variable "small_max_pollers" {
+  description = "Small profile: each mapping's maximum event pollers (at most its definition's maximum, event-source-mappings.json). All mappings share one poller group; its minimum (one poller per mapping) is what is billed while idle."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.small_max_pollers >= 1 && var.small_max_pollers <= 200 && floor(var.small_max_pollers) == var.small_max_pollers
+    error_message = "small_max_pollers must be a whole number, 1-200."
+  }
+}
+
 # --- Network -----------------------------------------------------------------------------------
 
 variable "vpc_cidr" {
@@ -83,7 +151,7 @@ variable "vpc_cidr" {
 }
 
 variable "az_count" {
-  description = "Availability zones (one private subnet each). MSK Serverless needs at least 2."
+  description = "Availability zones (one private subnet each). MSK needs at least 2; the small profile's two brokers use the first two."
   type        = number
   default     = 2
 
@@ -127,12 +195,12 @@ variable "fcm_service_account_json" {
 # --- Functions ---------------------------------------------------------------------------------
 
 variable "log_retention_days" {
-  description = "Retention of the functions', API access and VPC flow log groups."
+  description = "Retention of the functions', API access, VPC flow and (small profile) MSK broker log groups. null: the deployment profile's (standard 30 days, small 7 days; profile.tf)."
   type        = number
-  default     = 30
+  default     = null
 
   validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    condition     = var.log_retention_days == null || contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be one of the values CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)."
   }
 }

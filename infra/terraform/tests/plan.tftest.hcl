@@ -371,7 +371,7 @@ run "the_live_websocket_api_authorizes_at_connect_only_and_logs_no_token" {
   assert {
     condition = (
       aws_cloudwatch_log_group.live_access.kms_key_id == "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000" &&
-      aws_cloudwatch_log_group.live_access.retention_in_days == var.log_retention_days
+      aws_cloudwatch_log_group.live_access.retention_in_days == local.log_retention_days
     )
     error_message = "the live access log group must be encrypted with the stack key and keep log_retention_days"
   }

@@ -1,0 +1,62 @@
+"""Drift tests of the deployment profiles (infra/terraform/profile.tf).
+
+tests/small_profile.tftest.hcl plans both profiles and compares every function's environment
+names with one list written in that file; this checks that the list is lambda.tf's own (the keys
+of `lambda_env`, plus every TABLE_* when `uses_tables`), and that the names cannot depend on the
+profile: each function's environment is an object literal, merged with the tables' names only by
+`uses_tables`. It also checks the wiring a plan cannot show (subnet ids are unknown until apply):
+the interface endpoints take the profile's number of subnets, and the small cluster the first two.
+
+Run by localstack/infra-check.sh with the other drift tests: `python -m pytest infra/checks`.
+"""
+
+from __future__ import annotations
+
+import hcl2
+
+from test_drift import TF, local, resource, squash, unquote
+
+PROFILE_TEST = TF / "tests" / "small_profile.tftest.hcl"
+
+
+def test_profile_test_expects_lambda_tf_environment_names():
+    with PROFILE_TEST.open() as handle:
+        parsed = unquote(hcl2.load(handle))
+    expected = {}
+    for block in parsed["variables"]:
+        expected.update(block.get("expected_env_names", {}))
+    functions = local("functions")
+    written = {}
+    for name, env in local("lambda_env").items():
+        # An object literal: its names are fixed, whatever the profile (only values may differ).
+        assert isinstance(env, dict), f"{name}: lambda_env must be an object literal, not {env!r}"
+        names = set(env)
+        if functions[name]["uses_tables"]:
+            names.add("TABLE_*")
+        written[name] = names
+    assert {f: set(names) for f, names in expected.items()} == written
+
+
+def test_the_environment_does_not_depend_on_the_profile():
+    environment = resource("aws_lambda_function", "this")["environment"][0]
+    assert squash(environment["variables"]) == squash(
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])}"
+    )
+    for name, env in local("lambda_env").items():
+        for key, value in env.items():
+            assert "deployment_profile" not in str(value) and "local.small" not in str(value), f"{name}.{key}"
+
+
+def test_profile_wiring_a_plan_cannot_show():
+    endpoints = resource("aws_vpc_endpoint", "interface")
+    assert endpoints["subnet_ids"] == "${slice(aws_subnet.private[*].id, 0, local.profile.endpoint_subnets)}"
+    assert set(local("profiles")) == {"standard", "small"}
+    assert local("profiles")["small"]["endpoint_subnets"] == 1
+    assert local("profiles")["standard"]["endpoint_subnets"] == "${var.az_count}"
+    cluster = resource("aws_msk_cluster", "main")
+    group = cluster["broker_node_group_info"][0]
+    assert group["client_subnets"] == "${slice(aws_subnet.private[*].id, 0, local.msk_broker_count)}"
+    assert cluster["number_of_broker_nodes"] == "${local.msk_broker_count}"
+    assert local("msk_broker_count") == 2
+    # Every mapping polls whichever cluster exists.
+    assert resource("aws_lambda_event_source_mapping", "this")["event_source_arn"] == "${local.msk ? local.kafka_cluster_arn : null}"

@@ -1,0 +1,374 @@
+# Plan-level tests of the deployment profiles (profile.tf): deployment_profile = "small" planned
+# with the real AWS provider, offline, beside the standard profile that the other files test, and
+# the environment both give every function. The set-up is plan.tftest.hcl's (each test file
+# configures its own provider); the small cluster's ARN and brokers are given here, as AWS would
+# pick them. Nothing here changes what a user applies.
+
+provider "aws" {
+  region                      = "ap-south-1"
+  access_key                  = "plan-test"
+  secret_key                  = "plan-test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+}
+
+variables {
+  # base64 of 32 bytes of zeroes: a syntactically valid key that protects nothing.
+  cursor_key                     = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+  fcm_service_account_secret_arn = "arn:aws:secretsmanager:ap-south-1:123456789012:secret:weelo/fcm-plan-test"
+  alarm_email                    = "oncall@example.com"
+  deployment_profile             = "small"
+
+  # The names of each function's environment, the same in both profiles (only values differ);
+  # "TABLE_*" stands for every TABLE_* of tables.json. infra/checks/test_drift.py checks that this
+  # list is lambda.tf's (lambda_env, and uses_tables for the tables), so it cannot go stale.
+  expected_env_names = {
+    analytics         = ["TABLE_*", "ANALYTICS_CITIES", "ANALYTICS_SCOPE", "METRICS_NAMESPACE"]
+    api               = ["TABLE_*", "CURSOR_KEY", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL", "JWT_ROLE_CLAIM", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "LIVE_SOCKET_URL", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "SCHEDULE_LEAD_SECS", "SHARE_LINK_HOURS", "SHARE_PAGE_URL", "SNS_PLATFORM_APPLICATION_ARN"]
+    audit-consumer    = ["AUDIT_BUCKET", "METRICS_NAMESPACE"]
+    deadline-sweeper  = ["TABLE_*", "DEADLINE_SWEEP_EVERY_SECS", "DEADLINE_SWEEP_FOR_SECS", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "SCHEDULE_LEAD_SECS"]
+    fcm-consumer      = ["TABLE_*", "METRICS_NAMESPACE", "SNS_PLATFORM_APPLICATION_ARN"]
+    kafka-topics      = ["KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "KAFKA_TOPIC_REPLICATION", "METRICS_NAMESPACE"]
+    live-socket       = ["TABLE_*", "CURSOR_KEY", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL", "JWT_ROLE_CLAIM", "METRICS_NAMESPACE"]
+    live-tracking     = ["TABLE_*", "LIVE_CONNECTIONS_URL", "METRICS_NAMESPACE"]
+    location-consumer = ["TABLE_*", "GEO_H3_RESOLUTION", "GEO_INDEX_REFRESH_SECS", "METRICS_NAMESPACE"]
+    order-fanout      = ["TABLE_*", "GEO_H3_RESOLUTION", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "MATCH_MAX_CANDIDATES", "MATCH_MAX_POSITION_AGE_SECS", "MATCH_MAX_RINGS", "MATCH_WIDER_RINGS", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "ORDER_CANDIDATES_PER_TRUCK", "SCHEDULE_LEAD_SECS"]
+    outbox-relay      = ["TABLE_*", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "METRICS_NAMESPACE", "OUTBOX_RELAY_GRACE_SECS"]
+  }
+}
+
+override_data {
+  target = data.aws_caller_identity.current
+  values = { account_id = "123456789012" }
+}
+
+override_data {
+  target = data.aws_availability_zones.available
+  values = {
+    names    = ["ap-south-1a", "ap-south-1b", "ap-south-1c"]
+    zone_ids = ["aps1-az1", "aps1-az3", "aps1-az2"]
+  }
+}
+
+override_data {
+  target = data.aws_secretsmanager_secret_version.fcm
+  values = { secret_string = "{\"type\":\"service_account\",\"project_id\":\"plan-test\"}" }
+}
+
+# The same data source answers for either kind of cluster (SASL/IAM brokers on 9098).
+override_data {
+  target = data.aws_msk_bootstrap_brokers.main
+  values = { bootstrap_brokers_sasl_iam = "b-1.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098" }
+}
+
+override_resource {
+  target = aws_kms_key.main
+  values = { arn = "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000" }
+}
+
+override_resource {
+  target = aws_msk_serverless_cluster.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1" }
+}
+
+override_resource {
+  target = aws_msk_cluster.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/66666666-7777-8888-9999-000000000000-2" }
+}
+
+override_resource {
+  target = aws_msk_configuration.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:configuration/weelo-prod-small/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-2", latest_revision = 1 }
+}
+
+override_resource {
+  target = aws_sns_platform_application.fcm
+  values = { arn = "arn:aws:sns:ap-south-1:123456789012:app/GCM/weelo-prod-fcm" }
+}
+
+override_resource {
+  target = aws_apigatewayv2_api.live
+  values = {
+    id            = "live0api01"
+    execution_arn = "arn:aws:execute-api:ap-south-1:123456789012:live0api01"
+    api_endpoint  = "wss://live0api01.execute-api.ap-south-1.amazonaws.com"
+  }
+}
+
+# The user pool's endpoint and client id, the HTTP API's endpoint, the WebSocket stage's URL and the
+# archive bucket's id are AWS's to give too: known ones here, so that every function's environment
+# is known to the plan.
+override_resource {
+  target = aws_cognito_user_pool.main
+  # No domain (the postcondition of sns_cognito.tf would refuse a generated one).
+  values = { endpoint = "cognito-idp.ap-south-1.amazonaws.com/ap-south-1_plantest", domain = "", custom_domain = "" }
+}
+
+override_resource {
+  target = aws_cognito_user_pool_client.app
+  values = { id = "plantestclient" }
+}
+
+override_resource {
+  target = aws_apigatewayv2_api.main
+  values = {
+    id            = "http0api01"
+    execution_arn = "arn:aws:execute-api:ap-south-1:123456789012:http0api01"
+    api_endpoint  = "https://http0api01.execute-api.ap-south-1.amazonaws.com"
+  }
+}
+
+override_resource {
+  target = aws_apigatewayv2_stage.live
+  values = { invoke_url = "wss://live0api01.execute-api.ap-south-1.amazonaws.com/live" }
+}
+
+# audit-consumer's AUDIT_BUCKET is the bucket's id, which equals its name once created.
+override_resource {
+  target = aws_s3_bucket.audit
+  values = { id = "weelo-prod-audit-123456789012-ap-south-1" }
+}
+
+
+run "the_small_profile_runs_two_small_msk_brokers_with_iam_and_no_serverless_cluster" {
+  command = plan
+
+  assert {
+    condition     = length(aws_msk_serverless_cluster.main) == 0 && length(aws_msk_cluster.main) == 1
+    error_message = "the small profile must have one MSK provisioned cluster and no Serverless cluster"
+  }
+
+  assert {
+    condition = (
+      aws_msk_cluster.main[0].number_of_broker_nodes == 2 &&
+      aws_msk_cluster.main[0].broker_node_group_info[0].instance_type == "kafka.t3.small" &&
+      aws_msk_cluster.main[0].broker_node_group_info[0].storage_info[0].ebs_storage_info[0].volume_size == 20 &&
+      aws_msk_cluster.main[0].kafka_version == "3.8.x"
+    )
+    error_message = "the small cluster must be two kafka.t3.small brokers with 20 GiB each on Kafka 3.8.x"
+  }
+
+  assert {
+    condition = (
+      aws_msk_cluster.main[0].client_authentication[0].sasl[0].iam == true &&
+      aws_msk_cluster.main[0].client_authentication[0].unauthenticated == false &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_in_transit[0].client_broker == "TLS" &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_in_transit[0].in_cluster == true &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_at_rest_kms_key_arn == "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    )
+    error_message = "the small cluster must take IAM clients only, over TLS, with TLS between brokers and its volumes under the stack key"
+  }
+
+  # Two brokers: both hold every partition, writes go on with one of them away, no unclean leader.
+  assert {
+    condition = alltrue([
+      for line in [
+        "auto.create.topics.enable=false", "default.replication.factor=2", "min.insync.replicas=1",
+        "unclean.leader.election.enable=false", "offsets.topic.replication.factor=2",
+        "transaction.state.log.replication.factor=2", "transaction.state.log.min.isr=1",
+      ] : contains(split("\n", aws_msk_configuration.main[0].server_properties), line)
+    ]) && aws_msk_cluster.main[0].configuration_info[0].arn == aws_msk_configuration.main[0].arn
+    error_message = "the small cluster's configuration must set replication 2, min in-sync 1, no unclean election, internal topics on 2 brokers and no topic auto-creation"
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_target.msk_storage[0].scalable_dimension == "kafka:broker-storage:VolumeSize" &&
+      aws_appautoscaling_target.msk_storage[0].resource_id == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/66666666-7777-8888-9999-000000000000-2" &&
+      aws_appautoscaling_target.msk_storage[0].max_capacity == 100 &&
+      aws_appautoscaling_policy.msk_storage[0].target_tracking_scaling_policy_configuration[0].disable_scale_in == true &&
+      length(aws_cloudwatch_metric_alarm.msk_disk_used) == 2
+    )
+    error_message = "the small cluster's storage must grow by itself up to 100 GiB, never shrink, and each broker's disk be alarmed"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.msk_brokers[0].retention_in_days == 7 &&
+      aws_cloudwatch_log_group.msk_brokers[0].kms_key_id == "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000" &&
+      aws_msk_cluster.main[0].logging_info[0].broker_logs[0].cloudwatch_logs[0].enabled == true
+    )
+    error_message = "the brokers must log to their own encrypted log group, kept 7 days"
+  }
+
+  # The functions and the topic bootstrap reach the small cluster's brokers with IAM, and the
+  # topics take the cluster's default replication (2, above).
+  assert {
+    condition = alltrue([
+      for f in ["api", "outbox-relay", "deadline-sweeper", "order-fanout", "kafka-topics"] :
+      nonsensitive(aws_lambda_function.this[f].environment[0].variables["KAFKA_BOOTSTRAP_SERVERS"]) == "b-1.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098" &&
+      nonsensitive(aws_lambda_function.this[f].environment[0].variables["KAFKA_AUTH"]) == "aws-msk-iam"
+    ]) && nonsensitive(aws_lambda_function.this["kafka-topics"].environment[0].variables["KAFKA_TOPIC_REPLICATION"]) == "-1" && aws_lambda_invocation.topics.triggers.brokers == "b-1.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c2.kafka.ap-south-1.amazonaws.com:9098"
+    error_message = "the Kafka clients and the topic bootstrap must use the small cluster's IAM brokers"
+  }
+
+  # The IAM resources are the small cluster's: cluster/, topic/ and group/<name>/<uuid>/...
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : startswith(r, "arn:aws:kafka:ap-south-1:123456789012:") && strcontains(r, "/weelo-prod/66666666-7777-8888-9999-000000000000-2")
+          if startswith(r, "arn:aws:kafka:")
+        ]
+      ]
+    ])) && length(flatten([for p in aws_iam_role_policy.function : [for s in jsondecode(p.policy).Statement : s if startswith(s.Sid, "Kafka") || startswith(s.Sid, "MskMapping")]])) > 0
+    error_message = "every Kafka grant must name the small cluster"
+  }
+
+  # Same names as the standard profile (the last run of this file plans that one).
+  assert {
+    condition = jsonencode({
+      for f, fn in aws_lambda_function.this : f => sort(nonsensitive(keys(fn.environment[0].variables)))
+      }) == jsonencode({
+      for f, names in var.expected_env_names : f => sort(flatten([
+        for n in names : n == "TABLE_*" ? [for t in jsondecode(file("../definitions/tables.json")).tables : t.env] : [n]
+      ]))
+    })
+    error_message = "a function's environment names differ from the expected ones (the same in both profiles)"
+  }
+}
+
+run "every_mapping_polls_the_small_cluster_in_one_poller_group" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for m in aws_lambda_event_source_mapping.this :
+      m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/66666666-7777-8888-9999-000000000000-2"
+    ])
+    error_message = "every mapping must poll the small cluster"
+  }
+
+  # One group, one poller each at least, at most min(definition, small_max_pollers = 2).
+  assert {
+    condition = alltrue([
+      for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod" &&
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].minimum_pollers == 1 &&
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].maximum_pollers == min(m.provisionedPollers.max, 2)
+    ])
+    error_message = "in the small profile every mapping must be in the poller group weelo-prod with 1 to min(its maximum, 2) pollers"
+  }
+
+  # Still provisioned mode, so the error handling the consumers rely on stays as defined.
+  assert {
+    condition = alltrue([
+      for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].maximum_retry_attempts == m.maximumRetryAttempts &&
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].bisect_batch_on_function_error == m.bisectBatchOnFunctionError &&
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].amazon_managed_kafka_event_source_config[0].consumer_group_id == "weelo-${m.function}-${m.topic}" &&
+      toset(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].metrics_config[0].metrics) == toset(["EventCount", "ErrorCount", "KafkaMetrics"])
+    ])
+    error_message = "the small profile must keep every mapping's retries, bisection, partial batch responses, consumer group and metrics"
+  }
+}
+
+run "the_small_profile_keeps_every_endpoint_on_one_interface_and_logs_seven_days" {
+  command = plan
+
+  # Subnet ids are unknown to a plan (and an override gives every subnet the same one), so the
+  # endpoints' subnets are read through the profile; infra/checks/test_drift.py checks that the
+  # endpoints take slice(subnets, 0, endpoint_subnets).
+  assert {
+    condition     = keys(aws_vpc_endpoint.interface) == ["cognito-idp", "sns", "sqs"] && local.profile.endpoint_subnets == 1
+    error_message = "the small profile must keep the SNS, SQS and cognito-idp endpoints, each in the first subnet only"
+  }
+
+  assert {
+    condition = alltrue(concat(
+      [for g in aws_cloudwatch_log_group.function : g.retention_in_days == 7],
+      [aws_cloudwatch_log_group.api_access.retention_in_days == 7, aws_cloudwatch_log_group.live_access.retention_in_days == 7],
+      [aws_cloudwatch_log_group.flow_logs.retention_in_days == 7],
+    ))
+    error_message = "every log group must keep 7 days in the small profile"
+  }
+
+  # EMF metric lines carry no level, so the functions stay at INFO (WARN would drop every metric).
+  assert {
+    condition     = alltrue([for fn in aws_lambda_function.this : fn.logging_config[0].application_log_level == "INFO"])
+    error_message = "the functions must log at INFO in the small profile too"
+  }
+}
+
+run "log_retention_days_still_wins_over_the_profile" {
+  command = plan
+
+  variables {
+    log_retention_days = 30
+  }
+
+  assert {
+    condition     = alltrue([for g in aws_cloudwatch_log_group.function : g.retention_in_days == 30]) && aws_cloudwatch_log_group.msk_brokers[0].retention_in_days == 30
+    error_message = "log_retention_days must override the profile's retention"
+  }
+}
+
+run "a_small_profile_on_self_managed_kafka_groups_its_pollers_and_creates_no_cluster" {
+  command = plan
+
+  variables {
+    kafka_mode                     = "self_managed"
+    self_managed_bootstrap_servers = "broker-1.internal:9092"
+  }
+
+  assert {
+    condition = (
+      length(aws_msk_cluster.main) == 0 && length(aws_msk_serverless_cluster.main) == 0 &&
+      length(aws_msk_configuration.main) == 0 && length(aws_appautoscaling_target.msk_storage) == 0 &&
+      length(aws_cloudwatch_log_group.msk_brokers) == 0 &&
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.provisioned_poller_config[0].poller_group_name == "weelo-prod"])
+    )
+    error_message = "a self-managed Kafka needs no MSK resource; its mappings still share the poller group"
+  }
+}
+
+run "an_unknown_profile_is_refused" {
+  command = plan
+
+  variables {
+    deployment_profile = "tiny"
+  }
+
+  expect_failures = [var.deployment_profile]
+}
+
+# The standard profile, planned from this file too: its cluster and endpoints as the other files
+# test them, and the same environment names as the small profile's above.
+run "the_standard_profile_gives_every_function_the_same_environment_names" {
+  command = plan
+
+  variables {
+    deployment_profile = "standard"
+  }
+
+  assert {
+    condition = (
+      length(aws_msk_serverless_cluster.main) == 1 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0 &&
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"]) &&
+      local.poller_group == null
+    )
+    error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster and no poller group"
+  }
+
+  assert {
+    condition = (
+      keys(aws_vpc_endpoint.interface) == ["cognito-idp", "sns", "sqs"] && local.profile.endpoint_subnets == var.az_count &&
+      alltrue([for g in aws_cloudwatch_log_group.function : g.retention_in_days == 30])
+    )
+    error_message = "the standard profile must keep an endpoint interface in every subnet and 30-day logs"
+  }
+
+  assert {
+    condition = jsonencode({
+      for f, fn in aws_lambda_function.this : f => sort(nonsensitive(keys(fn.environment[0].variables)))
+      }) == jsonencode({
+      for f, names in var.expected_env_names : f => sort(flatten([
+        for n in names : n == "TABLE_*" ? [for t in jsondecode(file("../definitions/tables.json")).tables : t.env] : [n]
+      ]))
+    })
+    error_message = "a function's environment names differ from the expected ones (the same in both profiles)"
+  }
+}
