@@ -122,13 +122,16 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     let page = reqwest::get(link.split_once('#').unwrap().0).await.expect("the page answers");
     assert_eq!(page.status(), 200, "{link}");
     assert!(page.text().await.unwrap().contains("ws://127.0.0.1:9040/websocket"), "the page names another socket");
-    // AND its link connects: the demo trip was accepted, so the link is live
+    // AND its link is live: the demo trip was accepted by the run's own driver, or is still being
+    // offered when the fan-out is busy with what earlier tests left due (never expired at once, as
+    // a booking with no truck near it would be)
     let token = link.split_once('#').unwrap().1;
     let url = "ws://127.0.0.1:9040/websocket";
     let mut viewer = LiveClient::connect(url, token, Carry::Subprotocol).await.expect("the sample link connects");
     viewer.send(serde_json::json!({"action": "subscribe"})).await;
     let snapshot = viewer.next_of("subscribed", 30).await.expect("the sample link subscribes");
-    assert_eq!(snapshot["trips"][0]["status"], "accepted", "{snapshot}");
+    let status = snapshot["trips"][0]["status"].as_str().unwrap_or_default().to_owned();
+    assert!(["accepted", "searching"].contains(&status.as_str()), "{snapshot}");
     // AND the status lines say every part is up: at once, or once the run has done the work it
     // found waiting (deadlines earlier tests left due fire when its sweeper starts, and a batch
     // that takes longer than 30 s shows as NOT MOVING until it is done)
