@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated};
+use weelo_core::contract::events::{DomainEvent, EventRecord, FcmNotification, LocationUpdated, LocationsReported};
 use weelo_core::model::ids::{BookingId, EventId, OrderId, UserId};
 use weelo_core::model::location::LocationPoint;
 use weelo_core::ports::{BookingStore, EventBus, OrderStore, PublishError};
@@ -269,8 +269,9 @@ pub fn location_records(trucks: usize, points_per_truck: usize) -> anyhow::Resul
                 heading_deg: None,
                 accuracy_m: None,
             };
-            let update = LocationUpdated { transporter_id: transporter.clone(), point };
-            records.push(DomainEvent::LocationUpdated(update).to_record(EventId::generate(), "/weelo/bench", now));
+            // One point per record, as the api publishes a truck app's 5-second single points.
+            let reported = LocationsReported { transporter_id: transporter.clone(), points: vec![point] };
+            records.push(DomainEvent::LocationsReported(reported).to_record(EventId::generate(), "/weelo/bench", now));
         }
     }
     Ok(records)

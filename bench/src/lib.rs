@@ -5,6 +5,7 @@
 pub mod baseline;
 pub mod coldstart;
 pub mod figures;
+pub mod kept;
 pub mod live;
 pub mod profile;
 pub mod remote;

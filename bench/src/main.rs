@@ -38,7 +38,12 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Local(settings) => {
-            let report = weelo_bench::report::run(&settings).await?;
+            let previous = std::fs::read_to_string(&settings.report).unwrap_or_default();
+            let mut report = weelo_bench::report::run(&settings).await?;
+            let kept = weelo_bench::kept::kept_part(&previous);
+            if !kept.is_empty() {
+                report.push_str(&format!("\n{kept}\n"));
+            }
             std::fs::write(&settings.report, &report)?;
             println!("{report}");
         }

@@ -7,7 +7,7 @@ use futures::{StreamExt, stream};
 use indicatif::ProgressBar;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
-use weelo_core::contract::events::{DomainEvent, LocationUpdated};
+use weelo_core::contract::events::{DomainEvent, LocationsReported};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
 use weelo_location_consumer::LocationConsumer;
@@ -61,8 +61,9 @@ pub async fn seed_transporters(
                 heading_deg: None,
                 accuracy_m: None,
             };
-            let update = LocationUpdated { transporter_id: UserId::parse(&person.id).expect("a valid id"), point };
-            DomainEvent::LocationUpdated(update).to_record(EventId::generate(), "/weelo/bench", now)
+            let transporter_id = UserId::parse(&person.id).expect("a valid id");
+            let reported = LocationsReported { transporter_id, points: vec![point] };
+            DomainEvent::LocationsReported(reported).to_record(EventId::generate(), "/weelo/bench", now)
         })
         .collect();
     let event = LambdaEvent::new(msk_event(&records, 0), Context::default());

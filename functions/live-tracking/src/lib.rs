@@ -63,15 +63,18 @@ async fn process_partition(consumer: &LiveTracking, records: Vec<ConsumedRecord>
     let mut report = BroadcastReport::default();
     let mut stop = None;
     for record in &records {
-        let event = match record.event() {
-            Ok((_, event)) => event,
+        let (id, event) = match record.event() {
+            Ok(decoded) => decoded,
             Err(reason) => {
                 stop = Some(PartitionFailure { offset: record.offset, reason });
                 break;
             }
         };
+        if let Some(updates) = event.location_updates(id) {
+            points.extend(updates.into_iter().map(|(_, update)| update));
+            continue;
+        }
         match event {
-            DomainEvent::LocationUpdated(update) => points.push(update),
             DomainEvent::BookingChanged(change) => {
                 let trip = TripRef::Booking(change.booking.booking_id);
                 report += consumer.on_trip_step(trip, change.step, &change.booking.trip).await.map_err(failed)?;
@@ -84,7 +87,9 @@ async fn process_partition(consumer: &LiveTracking, records: Vec<ConsumedRecord>
             | DomainEvent::BookingOffered(_)
             | DomainEvent::OrderCreated(_)
             | DomainEvent::OrderCancelled(_)
-            | DomainEvent::NotificationFcm(_) => {}
+            | DomainEvent::NotificationFcm(_)
+            | DomainEvent::LocationUpdated(_)
+            | DomainEvent::LocationsReported(_) => {}
         }
     }
     report += consumer.on_points(&points).await.map_err(failed)?;

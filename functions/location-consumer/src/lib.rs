@@ -10,7 +10,7 @@
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use weelo_aws::{Timeouts, parsed_or};
-use weelo_core::contract::events::{DomainEvent, LocationUpdated};
+use weelo_core::contract::events::LocationUpdated;
 use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::ids::EventId;
 use weelo_core::usecases::locations::LocationProcessing;
@@ -69,9 +69,9 @@ async fn process_partition(consumer: &LocationConsumer, records: Vec<ConsumedRec
     let mut updates: Vec<(EventId, LocationUpdated)> = Vec::with_capacity(records.len());
     let mut stop = None;
     for record in &records {
-        match record.event() {
-            Ok((id, DomainEvent::LocationUpdated(update))) => updates.push((id, update)),
-            Ok((id, other)) => {
+        match record.event().map(|(id, event)| (id, event.location_updates(id), event)) {
+            Ok((_, Some(points), _)) => updates.extend(points),
+            Ok((id, None, other)) => {
                 let reason = format!("event {id} is a {}, not a location update", other.event_type());
                 stop = Some(PartitionFailure { offset: record.offset, reason });
                 break;

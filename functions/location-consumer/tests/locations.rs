@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use lambda_runtime::{Context, LambdaEvent};
-use weelo_core::contract::events::{DomainEvent, EventRecord, LocationUpdated};
+use weelo_core::contract::events::{DomainEvent, EventRecord, LocationUpdated, LocationsReported};
 use weelo_core::model::geo::{GeoGrid, GeoPoint};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
@@ -137,4 +137,37 @@ async fn a_poison_record_fails_alone_and_the_points_before_it_are_kept() {
     assert_eq!(response.batch_item_failures[0].item_identifier.partition, "location.updated-0");
     // the point before the poison is stored; the one after waits for the redelivery from offset 41
     assert_eq!(consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat, 19.0);
+}
+
+#[tokio::test]
+async fn a_request_of_points_is_stored_point_by_point_and_its_redelivery_adds_none() {
+    // GIVEN a driver's 5-point request as the api publishes it (one record), after a single point
+    // of the form published before
+    weelo_testkit::init();
+    let consumer = weelo_location_consumer::from_env().await.unwrap();
+    let driver = UserId::parse(&unique("driver")).unwrap();
+    let points: Vec<LocationPoint> = (0..5)
+        .map(|n| LocationPoint {
+            lat: 19.0 + f64::from(n) / 1000.0,
+            lng: 72.8,
+            recorded_at: Utc::now() - Duration::seconds(50 - 5 * i64::from(n)),
+            speed_kmh: None,
+            heading_deg: None,
+            accuracy_m: None,
+        })
+        .collect();
+    let reported = LocationsReported { transporter_id: driver.clone(), points };
+    let request = DomainEvent::LocationsReported(reported).to_record(EventId::generate(), "/weelo/api", Utc::now());
+    let batch = [update(&driver, 18.9, 72.8, 120), request];
+
+    // WHEN the batch is handled, then delivered again
+    for _ in 0..2 {
+        let event = LambdaEvent::new(msk_event(&batch, 0), Context::default());
+        let response = weelo_location_consumer::handle(&consumer, event).await.unwrap();
+        assert!(response.is_success(), "{response:?}");
+    }
+
+    // THEN the history holds the six points once each, and the position is the request's newest
+    assert_eq!(history_count(&driver).await, 6);
+    assert!((consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat - 19.004).abs() < 1e-9);
 }

@@ -7,7 +7,6 @@
 use crate::model::booking::{Booking, BookingStatus};
 use crate::model::geo::Place;
 use crate::model::ids::{BookingId, EventId, OrderId, UserId};
-use crate::model::location::LocationPoint;
 use crate::model::order::{Order, TruckRequest, TruckRequestStatus};
 use crate::model::trip::TripStep;
 use crate::model::vehicle::VehicleType;
@@ -15,6 +14,8 @@ use chrono::{DateTime, Utc};
 use cloudevents::{AttributesReader, Data, EventBuilder, EventBuilderV10};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use super::locations::{LocationUpdated, LocationsReported};
 
 /// The Kafka topics. Their partitions and retention live in `infra/definitions/topics.json`,
 /// which the local provisioner and Terraform both read; a test keeps this list and that file equal.
@@ -150,14 +151,6 @@ pub struct OrderCancelled {
     pub cancelled_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LocationUpdated {
-    pub transporter_id: UserId,
-    #[serde(flatten)]
-    pub point: LocationPoint,
-}
-
 /// A push notification for one user, on all of their devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -185,7 +178,10 @@ pub enum DomainEvent {
     OrderCreated(Order),
     OrderCancelled(OrderCancelled),
     TruckRequestChanged(TruckRequestChanged),
+    /// One GPS point: what the api published before [`DomainEvent::LocationsReported`].
     LocationUpdated(LocationUpdated),
+    /// The GPS points of one ingest request.
+    LocationsReported(LocationsReported),
     NotificationFcm(FcmNotification),
 }
 
@@ -232,6 +228,7 @@ impl DomainEvent {
             DomainEvent::OrderCancelled(_) => "com.weelo.order.cancelled.v1",
             DomainEvent::TruckRequestChanged(e) => TruckRequestChanged::event_type(e.step),
             DomainEvent::LocationUpdated(_) => "com.weelo.location.updated.v1",
+            DomainEvent::LocationsReported(_) => "com.weelo.location.reported.v1",
             DomainEvent::NotificationFcm(_) => "com.weelo.notification.fcm.v1",
         }
     }
@@ -244,7 +241,7 @@ impl DomainEvent {
             DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
                 Topic::OrderEvents
             }
-            DomainEvent::LocationUpdated(_) => Topic::LocationUpdated,
+            DomainEvent::LocationUpdated(_) | DomainEvent::LocationsReported(_) => Topic::LocationUpdated,
             DomainEvent::NotificationFcm(_) => Topic::NotificationFcm,
         }
     }
@@ -260,6 +257,7 @@ impl DomainEvent {
             DomainEvent::OrderCancelled(e) => e.order_id.to_string(),
             DomainEvent::TruckRequestChanged(e) => e.request.order_id.to_string(),
             DomainEvent::LocationUpdated(e) => e.transporter_id.to_string(),
+            DomainEvent::LocationsReported(e) => e.transporter_id.to_string(),
             DomainEvent::NotificationFcm(n) => n.recipient_id.to_string(),
         }
     }
@@ -273,7 +271,7 @@ impl DomainEvent {
             DomainEvent::OrderCreated(_) | DomainEvent::OrderCancelled(_) | DomainEvent::TruckRequestChanged(_) => {
                 "order"
             }
-            DomainEvent::LocationUpdated(_) => "transporter",
+            DomainEvent::LocationUpdated(_) | DomainEvent::LocationsReported(_) => "transporter",
             DomainEvent::NotificationFcm(_) => "user",
         };
         format!("{kind}/{}", self.key())
@@ -288,6 +286,7 @@ impl DomainEvent {
             DomainEvent::OrderCancelled(v) => serde_json::to_value(v),
             DomainEvent::TruckRequestChanged(v) => serde_json::to_value(v),
             DomainEvent::LocationUpdated(v) => serde_json::to_value(v),
+            DomainEvent::LocationsReported(v) => serde_json::to_value(v),
             DomainEvent::NotificationFcm(v) => serde_json::to_value(v),
         }
     }
@@ -357,6 +356,7 @@ impl DomainEvent {
                 DomainEvent::TruckRequestChanged(changed)
             }
             "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
+            "com.weelo.location.reported.v1" => DomainEvent::LocationsReported(parse(&ty, data)?),
             "com.weelo.notification.fcm.v1" => DomainEvent::NotificationFcm(parse(&ty, data)?),
             _ => return Err(DecodeError::UnknownType(ty)),
         };

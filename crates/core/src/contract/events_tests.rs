@@ -98,3 +98,50 @@ fn an_offer_travels_with_its_booking_and_keeps_its_time() {
     assert_eq!((timed.id, timed.event), (record.event_id, offered));
     assert_eq!(timed.time.timestamp_micros(), at.timestamp_micros());
 }
+
+fn point_at(seconds: i64) -> crate::model::location::LocationPoint {
+    crate::model::location::LocationPoint {
+        lat: 19.0,
+        lng: 72.8,
+        recorded_at: DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap(),
+        speed_kmh: Some(40.0),
+        heading_deg: None,
+        accuracy_m: None,
+    }
+}
+
+#[test]
+fn a_request_of_points_is_one_record_whose_points_come_back_with_stable_ids_of_their_own() {
+    // GIVEN a transporter's request of three points, as the api publishes it
+    let transporter = UserId::parse("truck-1").unwrap();
+    let points = vec![point_at(0), point_at(5), point_at(10)];
+    let event = DomainEvent::LocationsReported(LocationsReported { transporter_id: transporter.clone(), points });
+    let id = EventId::generate();
+    let record = event.to_record(id, "/weelo/api", Utc::now());
+    assert_eq!((record.topic.as_str(), record.key.as_str()), ("location.updated", "truck-1"));
+
+    // WHEN a consumer decodes it into per-point updates, twice (a redelivery)
+    let decode = || DomainEvent::from_payload(record.payload.as_bytes()).unwrap();
+    let (decoded_id, decoded) = decode();
+    let updates = decoded.location_updates(decoded_id).unwrap();
+    let again = decode().1.location_updates(decoded_id).unwrap();
+
+    // THEN the three points in order, each with an id of its own that the redelivery repeats
+    let times: Vec<i64> = updates.iter().map(|(_, u)| u.point.recorded_at.timestamp() - 1_800_000_000).collect();
+    assert_eq!(times, [0, 5, 10]);
+    assert!(updates.iter().all(|(_, u)| u.transporter_id == transporter));
+    let ids: std::collections::BTreeSet<EventId> = updates.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 3);
+    assert!(!ids.contains(&id));
+    assert_eq!(updates, again);
+}
+
+#[test]
+fn a_single_point_event_of_before_still_decodes_to_its_point_under_its_own_id() {
+    let update = LocationUpdated { transporter_id: UserId::parse("truck-1").unwrap(), point: point_at(0) };
+    let id = EventId::generate();
+    let record = DomainEvent::LocationUpdated(update.clone()).to_record(id, "/weelo/api", Utc::now());
+    let (decoded_id, decoded) = DomainEvent::from_payload(record.payload.as_bytes()).unwrap();
+    assert_eq!(decoded.location_updates(decoded_id).unwrap(), vec![(id, update)]);
+    assert_eq!(DomainEvent::BookingCreated(booking()).location_updates(id), None);
+}

@@ -7,5 +7,6 @@
 pub mod cursor;
 pub mod events;
 pub mod live;
+pub mod locations;
 pub mod pushes;
 pub mod requests;

@@ -2,7 +2,9 @@
 
 use crate::support::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use weelo_core::contract::events::{BookingChanged, BookingOffered, DomainEvent, OfferRound, TimedEvent};
+use weelo_core::contract::events::{
+    BookingChanged, BookingOffered, DomainEvent, LocationsReported, OfferRound, TimedEvent,
+};
 use weelo_core::model::booking::{Booking, BookingStatus};
 use weelo_core::model::ids::EventId;
 use weelo_core::model::trip::{OfferTimes, TripStep};
@@ -170,11 +172,18 @@ impl weelo_core::ports::ProgressStore for LoseOnce {
 
 #[tokio::test]
 async fn a_truck_is_active_once_per_minute_however_many_points_and_batches() {
-    // GIVEN two trucks sending points: the first three times in one minute, over two batches
+    // GIVEN two trucks sending points: the first three times in one minute, over two batches, once
+    // a request of three points (the api's form) and otherwise single points (the form of before)
     let (analytics, _, figures) = analytics();
     let at = |transporter: &str, second: i64| {
         let time = noon() + Duration::seconds(second);
         timed(DomainEvent::LocationUpdated(point(transporter, MUMBAI, time).1), time)
+    };
+    let request = |transporter: &str, second: i64| {
+        let time = noon() + Duration::seconds(second);
+        let points = (0..3).map(|_| point(transporter, MUMBAI, time).1.point).collect();
+        let reported = LocationsReported { transporter_id: user(transporter), points };
+        timed(DomainEvent::LocationsReported(reported), time)
     };
     let gps = |records: Vec<Option<TimedEvent>>, first: i64| {
         let records = records.into_iter().enumerate().map(|(n, e)| (first + n as i64, e)).collect();
@@ -182,12 +191,12 @@ async fn a_truck_is_active_once_per_minute_however_many_points_and_batches() {
     };
 
     // WHEN both batches are counted, and a record that is not an event among them
-    analytics.count(gps(vec![at("t1", 1), at("t2", 2), at("t1", 20)], 0)).await.unwrap();
+    analytics.count(gps(vec![at("t1", 1), at("t2", 2), request("t1", 20)], 0)).await.unwrap();
     let report = analytics.count(gps(vec![at("t1", 40), None, at("t1", 61)], 3)).await.unwrap();
 
-    // THEN 5 points in all, 2 trucks active in the first minute and 1 in the next
+    // THEN 7 points in all, 2 trucks active in the first minute and 1 in the next
     assert_eq!(report.not_events, 1);
-    assert_eq!(figures.total(GPS_POINTS, |_| true), 5);
+    assert_eq!(figures.total(GPS_POINTS, |_| true), 7);
     let in_minute = |m: i64| move |f: &Figures| f.minute == noon() + Duration::minutes(m);
     assert_eq!((figures.total(ACTIVE_TRUCKS, in_minute(0)), figures.total(ACTIVE_TRUCKS, in_minute(1))), (2, 1));
 }

@@ -86,7 +86,7 @@ async fn a_transporter_sets_their_profile_and_customers_cannot() {
 }
 
 #[tokio::test]
-async fn gps_points_are_accepted_and_published_keyed_by_transporter() {
+async fn gps_points_are_accepted_and_published_one_record_per_request_keyed_by_transporter() {
     // GIVEN a transporter streaming GPS
     let app = spawn_app().await;
     let driver = User::transporter();
@@ -99,15 +99,29 @@ async fn gps_points_are_accepted_and_published_keyed_by_transporter() {
         .call("POST", "/v1/tracking/location", Some(&driver), Some(json!({ "points": [point(4), point(3), point(2)] })))
         .await;
 
-    // THEN 202 with the counts, and four location.updated events keyed by the transporter
+    // THEN 202 with the counts, and one location.updated record per request keyed by the
+    // transporter, holding that request's points in the order sent
     assert_eq!(single.status, 202, "{}", single.body);
     assert_eq!(single.body, json!({ "accepted": 1 }));
     assert_eq!(batch.status, 202);
     assert_eq!(batch.body, json!({ "accepted": 3 }));
-    let records = records_with_key("location.updated", &driver.id, since, 4).await;
-    assert_eq!(records.len(), 4);
-    assert_eq!(cloud_event(&records[0])["data"]["transporterId"], driver.id.as_str());
-    assert_eq!(cloud_event(&records[0])["data"]["speedKmh"], 40.0);
+    let records = records_with_key("location.updated", &driver.id, since, 2).await;
+    assert_eq!(records.len(), 2);
+    let events: Vec<_> = records.iter().map(cloud_event).collect();
+    for event in &events {
+        assert_eq!(event["type"], "com.weelo.location.reported.v1");
+        assert_eq!(event["data"]["transporterId"], driver.id.as_str());
+    }
+    let sent = |event: &serde_json::Value| event["data"]["points"].as_array().unwrap().len();
+    assert_eq!((sent(&events[0]), sent(&events[1])), (1, 3));
+    assert_eq!(events[0]["data"]["points"][0]["speedKmh"], 40.0);
+    let recorded: Vec<_> = events[1]["data"]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| chrono::DateTime::parse_from_rfc3339(p["recordedAt"].as_str().unwrap()).unwrap())
+        .collect();
+    assert!(recorded.windows(2).all(|w| w[0] < w[1]), "{recorded:?}");
 }
 
 #[tokio::test]

@@ -101,6 +101,10 @@ impl Tally {
                 bump(self.at(time, Group::Gps), GPS_POINTS, 1);
                 self.trucks.entry(minute_of(time)).or_default().insert(update.transporter_id.to_string());
             }
+            DomainEvent::LocationsReported(reported) => {
+                bump(self.at(time, Group::Gps), GPS_POINTS, reported.points.len() as u64);
+                self.trucks.entry(minute_of(time)).or_default().insert(reported.transporter_id.to_string());
+            }
             DomainEvent::OrderCancelled(_) | DomainEvent::NotificationFcm(_) => {}
         }
     }
