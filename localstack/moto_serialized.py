@@ -26,7 +26,13 @@ operation (the X-Amz-Target suffix) fail with that error, as a throttled table w
 Write journal, for the authorization tests' "and nothing was written" checks: every write request
 (PutItem, UpdateItem, DeleteItem, BatchWriteItem, TransactWriteItems) is numbered and its body kept
 (the last 50,000). `GET /_weelo/writes?after=N&containing=TEXT` answers `{"last": <newest number>,
-"matches": [{"seq": .., "operation": ..}]}` for the writes after N whose body contains TEXT."""
+"matches": [{"seq": .., "operation": ..}]}` for the writes after N whose body contains TEXT.
+
+Request counts, for the benchmark's calls-per-operation figures: `GET /_weelo/requests` answers
+`{"<operation>": {"count": .., "seconds": .., "bytes": ..}}` since the server started (or the last
+`DELETE`): how many requests of each operation (the X-Amz-Target suffix, or the HTTP method and
+path's first segment for the other services), the time moto spent on them inside the lock, and
+their request bodies' bytes."""
 
 import argparse
 import collections
@@ -34,6 +40,7 @@ import copy
 import io
 import json
 import threading
+import time
 import urllib.parse
 
 import moto.dynamodb.models as dynamodb_models
@@ -139,6 +146,8 @@ class Serialized:
         # (seq, operation, body) of the latest writes
         self.writes = collections.deque(maxlen=50_000)
         self.write_seq = 0
+        # operation -> [count, seconds, request bytes]
+        self.requests = collections.defaultdict(lambda: [0, 0.0, 0])
 
     def _faults_endpoint(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -173,6 +182,21 @@ class Serialized:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps({"last": self.write_seq, "matches": matches}).encode()]
 
+    def _requests_endpoint(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "DELETE":
+            self.requests.clear()
+        body = {op: {"count": c, "seconds": round(t, 4), "bytes": b} for op, (c, t, b) in self.requests.items()}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    @staticmethod
+    def _operation(environ):
+        target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
+        if target:
+            return target
+        path = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
+        return f"{environ['REQUEST_METHOD']} /{path}"
+
     def _injected(self, environ, start_response):
         operation = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         fault = self.faults.get(operation)
@@ -194,8 +218,16 @@ class Serialized:
             injected = self._injected(environ, start_response)
             if injected is not None:
                 return injected
+            if environ.get("PATH_INFO") == "/_weelo/requests":
+                return self._requests_endpoint(environ, start_response)
+            started = time.perf_counter()
             # Read the whole response inside the lock: WSGI apps may compute it lazily.
-            return list(self.app(environ, start_response))
+            response = list(self.app(environ, start_response))
+            counted = self.requests[self._operation(environ)]
+            counted[0] += 1
+            counted[1] += time.perf_counter() - started
+            counted[2] += int(environ.get("CONTENT_LENGTH") or 0)
+            return response
 
 
 def main() -> None:

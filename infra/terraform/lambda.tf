@@ -152,8 +152,8 @@ locals {
       timeout     = local.function_definitions["location-consumer"].timeoutSeconds
       uses_tables = true
       dynamodb = {
-        positions        = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
-        geo-cells        = ["dynamodb:PutItem", "dynamodb:DeleteItem"]
+        positions        = ["dynamodb:BatchGetItem", "dynamodb:PutItem"]
+        geo-cells        = ["dynamodb:BatchWriteItem"]
         location-history = ["dynamodb:BatchWriteItem"]
       }
       kafka_write         = []

@@ -99,7 +99,7 @@ pub struct PositionItem {
     pub position: Position,
     pub recorded_at_ms: i64,
     /// The geo-index cell the transporter is filed under, so a move can remove the old entry.
-    /// Written only by the index write (`move_in_index`), never with the position.
+    /// Written with the position, once the index write it notes is done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
     /// The time of the point the index entry was written with.

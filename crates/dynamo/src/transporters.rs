@@ -1,5 +1,6 @@
 //! [`TransporterStore`] and [`GeoIndexStore`]: profiles, latest positions, and the H3 geo index
-//! matching reads (a transporter per cell item; the position notes where the index files them).
+//! matching reads (a transporter per cell item; the position notes where the index files them, written
+//! with the position after the index write).
 
 use crate::DynamoStore;
 use crate::GEO_ENTRY_TTL_SECS;
@@ -7,13 +8,13 @@ use crate::items::*;
 use crate::requests::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{DeleteRequest, PutRequest, ReturnValue, WriteRequest};
 use chrono::DateTime;
 use futures::{StreamExt, TryStreamExt, stream};
 use weelo_core::model::ids::UserId;
 use weelo_core::model::location::Position;
 use weelo_core::model::transporter::TransporterProfile;
-use weelo_core::ports::{CellEntry, GeoIndexStore, PositionWrite, StoreError, TransporterStore};
+use weelo_core::ports::{CellEntry, GeoIndexStore, IndexMove, IndexNote, StoreError, StoredPosition, TransporterStore};
 
 /// `BatchGetItem` takes at most 100 keys.
 const BATCH_GET_KEYS: usize = 100;
@@ -70,42 +71,56 @@ impl TransporterStore for DynamoStore {
         Ok(batches.into_iter().flatten().collect())
     }
 
-    async fn record_position(&self, position: &Position, _cell: &str) -> Result<PositionWrite, StoreError> {
+    async fn stored_positions(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError> {
+        let requests: Vec<_> =
+            transporters.chunks(BATCH_GET_KEYS).map(|chunk| self.stored_position_batch(chunk)).collect();
+        let batches: Vec<Vec<StoredPosition>> =
+            stream::iter(requests).buffer_unordered(REQUEST_CONCURRENCY).try_collect().await?;
+        Ok(batches.into_iter().flatten().collect())
+    }
+
+    async fn write_position(&self, position: &Position, filed: Option<&IndexNote>) -> Result<bool, StoreError> {
         let recorded_at_ms = position.point.recorded_at.timestamp_millis();
-        let item =
-            to_item(&PositionItem { position: position.clone(), recorded_at_ms, cell: None, indexed_at_ms: None })?;
-        // An update, not a put: the index attributes (`cell`, `indexedAtMs`) belong to move_in_index
-        // and must survive a new position.
-        let mut update = self
+        let item = PositionItem {
+            position: position.clone(),
+            recorded_at_ms,
+            cell: filed.map(|f| f.cell.clone()),
+            indexed_at_ms: filed.map(|f| f.at.timestamp_millis()),
+        };
+        let put = self
             .client
-            .update_item()
+            .put_item()
             .table_name(&self.tables.positions)
-            .key("transporterId", AttributeValue::S(position.transporter_id.to_string()))
+            .set_item(Some(to_item(&item)?))
             .condition_expression("attribute_not_exists(transporterId) OR recordedAtMs < :new")
             .expression_attribute_values(":new", AttributeValue::N(recorded_at_ms.to_string()))
-            .return_values(ReturnValue::AllOld);
-        let mut assignments = Vec::new();
-        for (n, (name, value)) in item.into_iter().filter(|(name, _)| name != "transporterId").enumerate() {
-            assignments.push(format!("#f{n} = :f{n}"));
-            update = update
-                .expression_attribute_names(format!("#f{n}"), name)
-                .expression_attribute_values(format!(":f{n}"), value);
-        }
-        let result = update.update_expression(format!("SET {}", assignments.join(", "))).send().await;
-        match result {
-            Ok(output) => {
-                let old = output.attributes.unwrap_or_default();
-                let indexed_cell = old.get("cell").and_then(|c| c.as_s().ok().cloned());
-                let indexed_at = old
-                    .get("indexedAtMs")
-                    .and_then(|ms| ms.as_n().ok()?.parse::<i64>().ok())
-                    .and_then(chrono::DateTime::from_timestamp_millis);
-                Ok(PositionWrite::Written { indexed_cell, indexed_at })
-            }
-            // Only a failed condition (a newer point is stored) comes back as Ok here.
-            Err(error) => conditional(Err::<(), _>(error)).map(|_| PositionWrite::Stale),
-        }
+            .send()
+            .await;
+        // A failed condition (a point as new or newer is stored) comes back as Ok(false).
+        conditional(put)
     }
+}
+
+impl DynamoStore {
+    /// One `BatchGetItem` of at most [`BATCH_GET_KEYS`] positions: their time and index note.
+    async fn stored_position_batch(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError> {
+        let keys: Vec<Item> = transporters.iter().map(|t| key("transporterId", t.to_string())).collect();
+        let wanted: &[&str] = &["transporterId", "recordedAtMs", "cell", "indexedAtMs"];
+        let items = self.batch_get(&self.tables.positions, keys, Some(wanted)).await?;
+        items.into_iter().map(stored_position).collect()
+    }
+}
+
+/// A position item's time and index note.
+fn stored_position(item: Item) -> Result<StoredPosition, StoreError> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    let millis = |name: &str| item.get(name).and_then(|v| v.as_n().ok()?.parse::<i64>().ok());
+    let bad = || StoreError::new(false, anyhow::anyhow!("a position item without its key or time"));
+    let transporter_id = UserId::parse(&text("transporterId").ok_or_else(bad)?).map_err(|_| bad())?;
+    let recorded_at = millis("recordedAtMs").and_then(DateTime::from_timestamp_millis).ok_or_else(bad)?;
+    let at = millis("indexedAtMs").and_then(DateTime::from_timestamp_millis);
+    let filed = text("cell").zip(at).map(|(cell, at)| IndexNote { cell, at });
+    Ok(StoredPosition { transporter_id, recorded_at, filed })
 }
 
 #[async_trait]
@@ -134,50 +149,27 @@ impl GeoIndexStore for DynamoStore {
         Ok(per_cell.into_iter().flatten().collect())
     }
 
-    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError> {
-        let recorded_at_ms = entry.recorded_at.timestamp_millis();
-        let item = CellItem {
-            cell: to.to_owned(),
-            transporter_id: entry.transporter_id.to_string(),
-            lat: entry.lat,
-            lng: entry.lng,
-            recorded_at_ms,
-            expires_at: recorded_at_ms / 1000 + GEO_ENTRY_TTL_SECS,
-        };
-        self.client
-            .put_item()
-            .table_name(&self.tables.geo_cells)
-            .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map_err(classify)?;
-        if let Some(old) = from.filter(|old| *old != to) {
-            let mut old_key = key("cell", old.to_owned());
-            old_key.insert("transporterId".into(), AttributeValue::S(entry.transporter_id.to_string()));
-            self.client
-                .delete_item()
-                .table_name(&self.tables.geo_cells)
-                .set_key(Some(old_key))
-                .send()
-                .await
-                .map_err(classify)?;
+    async fn file_in_index(&self, moves: &[IndexMove]) -> Result<(), StoreError> {
+        let mut writes = Vec::with_capacity(moves.len() * 2);
+        for IndexMove { entry, from, to } in moves {
+            let recorded_at_ms = entry.recorded_at.timestamp_millis();
+            let item = CellItem {
+                cell: to.clone(),
+                transporter_id: entry.transporter_id.to_string(),
+                lat: entry.lat,
+                lng: entry.lng,
+                recorded_at_ms,
+                expires_at: recorded_at_ms / 1000 + GEO_ENTRY_TTL_SECS,
+            };
+            let put = PutRequest::builder().set_item(Some(to_item(&item)?)).build().map_err(internal)?;
+            writes.push(WriteRequest::builder().put_request(put).build());
+            if let Some(old) = from.as_ref().filter(|old| *old != to) {
+                let mut old_key = key("cell", old.clone());
+                old_key.insert("transporterId".into(), AttributeValue::S(entry.transporter_id.to_string()));
+                let delete = DeleteRequest::builder().set_key(Some(old_key)).build().map_err(internal)?;
+                writes.push(WriteRequest::builder().delete_request(delete).build());
+            }
         }
-        // Last, so a failure above leaves the position saying "not indexed here yet" and the next
-        // point redoes the move. The condition keeps a late, older batch from winding it back.
-        let marked = self
-            .client
-            .update_item()
-            .table_name(&self.tables.positions)
-            .key("transporterId", AttributeValue::S(entry.transporter_id.to_string()))
-            .update_expression("SET #cell = :cell, indexedAtMs = :at")
-            .condition_expression(
-                "attribute_exists(transporterId) AND (attribute_not_exists(indexedAtMs) OR indexedAtMs < :at)",
-            )
-            .expression_attribute_names("#cell", "cell")
-            .expression_attribute_values(":cell", AttributeValue::S(to.to_owned()))
-            .expression_attribute_values(":at", AttributeValue::N(recorded_at_ms.to_string()))
-            .send()
-            .await;
-        conditional(marked).map(|_| ())
+        self.batch_write(&self.tables.geo_cells, writes).await
     }
 }

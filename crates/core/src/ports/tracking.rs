@@ -11,20 +11,29 @@ pub trait TransporterStore: Send + Sync {
     /// Profiles of the given transporters that exist (in any order).
     async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError>;
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError>;
-    /// Writes `position` (in geo cell `cell`) unless a newer one (by `recordedAt`) is stored.
-    async fn record_position(&self, position: &Position, cell: &str) -> Result<PositionWrite, StoreError>;
+    /// What is stored of each of `transporters`' positions (one read per 100; those with no
+    /// position are absent).
+    async fn stored_positions(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError>;
+    /// Writes `position` with the index note `filed` (where the geo index files the transporter,
+    /// as of which point), unless a point as new or newer is stored; whether it was written.
+    async fn write_position(&self, position: &Position, filed: Option<&IndexNote>) -> Result<bool, StoreError>;
 }
 
-/// The outcome of [`TransporterStore::record_position`].
+/// Where the geo index files a transporter, and the time of the point it was filed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PositionWrite {
-    /// A newer point was already stored; nothing changed.
-    Stale,
-    /// Written. `indexed_cell` and `indexed_at`: where the geo index files the transporter and the
-    /// time of the point it was filed with, as [`GeoIndexStore::move_in_index`] last recorded them
-    /// (none before the first index write). Kept apart from the position itself, so a position
-    /// written while its index write failed is noticed and repaired with the next point.
-    Written { indexed_cell: Option<String>, indexed_at: Option<chrono::DateTime<chrono::Utc>> },
+pub struct IndexNote {
+    pub cell: String,
+    pub at: DateTime<Utc>,
+}
+
+/// What [`TransporterStore::stored_positions`] reads of a stored position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPosition {
+    pub transporter_id: UserId,
+    pub recorded_at: DateTime<Utc>,
+    /// None before the first index write. Written with the position, after the index write it
+    /// notes: a position whose index write failed is not written either, and is redone whole.
+    pub filed: Option<IndexNote>,
 }
 
 /// A transporter's entry in the geo index.
@@ -40,9 +49,17 @@ pub struct CellEntry {
 #[async_trait]
 pub trait GeoIndexStore: Send + Sync {
     async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError>;
-    /// Puts `entry` in cell `to`, removes it from `from` if that is another cell, and then records
-    /// on the transporter's position that the index files them in `to` as of `entry.recorded_at`.
-    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError>;
+    /// Files each move's entry in its cell `to` and takes it out of `from` when that is another
+    /// cell (batched: 25 puts and deletes a request). Idempotent.
+    async fn file_in_index(&self, moves: &[IndexMove]) -> Result<(), StoreError>;
+}
+
+/// One transporter's geo-index write: their entry into cell `to`, out of `from`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexMove {
+    pub entry: CellEntry,
+    pub from: Option<String>,
+    pub to: String,
 }
 
 /// Every GPS point, kept for 7 days.

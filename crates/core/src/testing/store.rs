@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 const IDEMPOTENCY_HOURS: i64 = 24;
 
 /// A position, and where and as of when the geo index files the transporter.
-pub(super) type StoredPosition = (Position, Option<String>, Option<DateTime<Utc>>);
+pub(super) type PositionSlot = (Position, Option<crate::ports::IndexNote>);
 
 #[derive(Default)]
 pub(super) struct Tables {
@@ -32,7 +32,7 @@ pub(super) struct Tables {
     pub(super) offers: HashMap<OfferSubject, BTreeMap<UserId, (DateTime<Utc>, bool)>>,
     pub(super) idempotency: HashMap<String, IdempotencyRecord>,
     pub(super) profiles: HashMap<UserId, TransporterProfile>,
-    pub(super) positions: HashMap<UserId, StoredPosition>,
+    pub(super) positions: HashMap<UserId, PositionSlot>,
     pub(super) cells: HashMap<String, BTreeMap<UserId, CellEntry>>,
     /// transporter → point key (`<recorded at, ms, 13 digits>#<event id>`, as the adapter's) → point
     pub(super) history: HashMap<UserId, BTreeMap<String, crate::model::location::LocationPoint>>,
@@ -42,6 +42,8 @@ pub(super) struct Tables {
     /// event id → (record, sent), in order of writing
     pub(super) outbox: Vec<(EventRecord, DateTime<Utc>, bool)>,
     pub(super) claims: u64,
+    /// Geo-index writes fail while set (as a throttled table would).
+    pub(super) index_down: bool,
 }
 
 /// Every storage port in memory (see the module documentation). Clones share the same tables, so
@@ -73,6 +75,11 @@ impl MemoryStore {
     /// How many history points `transporter` has.
     pub fn history_len(&self, transporter: &UserId) -> usize {
         self.lock().history.get(transporter).map_or(0, BTreeMap::len)
+    }
+
+    /// From now on every geo-index write fails (as a throttled table would), or succeeds again.
+    pub fn fail_index_writes(&self, failing: bool) {
+        self.lock().index_down = failing;
     }
 
     /// The geo-index entries of `cell`.

@@ -29,26 +29,30 @@ impl TransporterStore for MemoryStore {
     }
 
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
-        Ok(self.lock().positions.get(transporter).map(|(p, _, _)| p.clone()))
+        Ok(self.lock().positions.get(transporter).map(|(p, _)| p.clone()))
     }
 
-    async fn record_position(&self, position: &Position, _cell: &str) -> Result<PositionWrite, StoreError> {
+    async fn stored_positions(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError> {
+        let tables = self.lock();
+        Ok(transporters
+            .iter()
+            .filter_map(|t| tables.positions.get(t))
+            .map(|(position, filed)| StoredPosition {
+                transporter_id: position.transporter_id.clone(),
+                recorded_at: position.point.recorded_at,
+                filed: filed.clone(),
+            })
+            .collect())
+    }
+
+    async fn write_position(&self, position: &Position, filed: Option<&IndexNote>) -> Result<bool, StoreError> {
         let mut tables = self.lock();
-        let slot = tables.positions.entry(position.transporter_id.clone());
-        match slot {
-            std::collections::hash_map::Entry::Occupied(mut stored) => {
-                if stored.get().0.point.recorded_at >= position.point.recorded_at {
-                    return Ok(PositionWrite::Stale);
-                }
-                let (_, cell, at) = stored.get().clone();
-                stored.get_mut().0 = position.clone();
-                Ok(PositionWrite::Written { indexed_cell: cell, indexed_at: at })
-            }
-            std::collections::hash_map::Entry::Vacant(empty) => {
-                empty.insert((position.clone(), None, None));
-                Ok(PositionWrite::Written { indexed_cell: None, indexed_at: None })
-            }
+        let stored = tables.positions.get(&position.transporter_id);
+        if stored.is_some_and(|(p, _)| p.point.recorded_at >= position.point.recorded_at) {
+            return Ok(false);
         }
+        tables.positions.insert(position.transporter_id.clone(), (position.clone(), filed.cloned()));
+        Ok(true)
     }
 }
 
@@ -59,19 +63,18 @@ impl GeoIndexStore for MemoryStore {
         Ok(cells.iter().flat_map(|c| tables.cells.get(c).into_iter().flat_map(|m| m.values().cloned())).collect())
     }
 
-    async fn move_in_index(&self, entry: &CellEntry, from: Option<&str>, to: &str) -> Result<(), StoreError> {
+    async fn file_in_index(&self, moves: &[IndexMove]) -> Result<(), StoreError> {
         let mut tables = self.lock();
-        tables.cells.entry(to.to_owned()).or_default().insert(entry.transporter_id.clone(), entry.clone());
-        if let Some(old) = from.filter(|old| *old != to)
-            && let Some(cell) = tables.cells.get_mut(old)
-        {
-            cell.remove(&entry.transporter_id);
+        if tables.index_down {
+            return Err(StoreError::new(true, anyhow::anyhow!("the geo index is throttled")));
         }
-        if let Some((_, cell, at)) = tables.positions.get_mut(&entry.transporter_id)
-            && at.is_none_or(|at| at < entry.recorded_at)
-        {
-            *cell = Some(to.to_owned());
-            *at = Some(entry.recorded_at);
+        for IndexMove { entry, from, to } in moves {
+            tables.cells.entry(to.clone()).or_default().insert(entry.transporter_id.clone(), entry.clone());
+            if let Some(old) = from.as_ref().filter(|old| *old != to)
+                && let Some(cell) = tables.cells.get_mut(old)
+            {
+                cell.remove(&entry.transporter_id);
+            }
         }
         Ok(())
     }

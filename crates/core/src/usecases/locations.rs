@@ -1,12 +1,18 @@
-//! [`LocationProcessing`] (the location-consumer function): a batch of GPS points becomes one latest-position write per
-//! transporter (only if newer than what is stored), a geo-index write when the cell changed or the
-//! entry's refresh window passed, and every point in the 7-day history.
+//! [`LocationProcessing`] (the location-consumer function): a batch of GPS points becomes, per
+//! transporter, one latest-position write (only if newer than what is stored) and a geo-index
+//! write when the cell changed or the entry's refresh window passed; and every point goes into the
+//! 7-day history. The batch's stored positions are read together (one read per 100 transporters),
+//! its index writes go out together (25 a request), and each position is written last, with the
+//! note of where the index files the transporter: a failure before it leaves the position as it
+//! was, so the retry redoes the whole move.
 
 use crate::contract::events::LocationUpdated;
 use crate::model::geo::{GeoGrid, GeoPoint};
 use crate::model::ids::{EventId, UserId};
 use crate::model::location::Position;
-use crate::ports::{CellEntry, GeoIndexStore, LocationHistoryStore, PositionWrite, StoreError, TransporterStore};
+use crate::ports::{
+    CellEntry, GeoIndexStore, IndexMove, IndexNote, LocationHistoryStore, StoreError, StoredPosition, TransporterStore,
+};
 use chrono::{DateTime, Duration, Utc};
 use futures::{StreamExt, TryStreamExt, stream};
 use std::collections::HashMap;
@@ -77,31 +83,45 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
             }
         }
         self.store.append_points(updates).await?;
-        let outcomes: Vec<Written> = stream::iter(newest.values().copied())
-            .map(|update| self.record(update))
+        let transporters: Vec<UserId> = newest.keys().map(|t| (*t).clone()).collect();
+        let stored: HashMap<UserId, StoredPosition> = self
+            .store
+            .stored_positions(&transporters)
+            .await?
+            .into_iter()
+            .map(|s| (s.transporter_id.clone(), s))
+            .collect();
+        let plans: Vec<Plan> =
+            newest.values().filter_map(|update| self.plan(update, stored.get(&update.transporter_id))).collect();
+        let moves: Vec<IndexMove> = plans.iter().filter_map(|plan| plan.index.clone()).collect();
+        self.store.file_in_index(&moves).await?;
+        let written: Vec<bool> = stream::iter(&plans)
+            .map(|plan| self.store.write_position(&plan.position, plan.filed.as_ref()))
             .buffer_unordered(POSITION_CONCURRENCY)
             .try_collect()
             .await?;
         Ok(LocationBatchReport {
             points: updates.len(),
             transporters: newest.len(),
-            positions_written: outcomes.iter().filter(|w| w.position).count(),
-            cell_moves: outcomes.iter().filter(|w| w.moved).count(),
-            index_writes: outcomes.iter().filter(|w| w.indexed).count(),
+            positions_written: written.iter().filter(|w| **w).count(),
+            cell_moves: moves.iter().filter(|m| m.from.as_deref() != Some(m.to.as_str())).count(),
+            index_writes: moves.len(),
         })
     }
 
-    /// One transporter's newest point: their position, then their geo-index entry if it needs it.
-    async fn record(&self, update: &LocationUpdated) -> Result<Written, StoreError> {
+    /// What to write for one transporter's newest point, given what is stored: nothing when a point
+    /// as new is stored; else the position with its index note, and the index write if it needs one.
+    fn plan(&self, update: &LocationUpdated, stored: Option<&StoredPosition>) -> Option<Plan> {
+        let at = update.point.recorded_at;
+        if stored.is_some_and(|s| s.recorded_at >= at) {
+            return None;
+        }
         let position = Position { transporter_id: update.transporter_id.clone(), point: update.point.clone() };
         let cell = self.grid.cell(GeoPoint { lat: update.point.lat, lng: update.point.lng });
-        let PositionWrite::Written { indexed_cell, indexed_at } = self.store.record_position(&position, &cell).await?
-        else {
-            return Ok(Written::default());
-        };
-        let at = update.point.recorded_at;
-        if !index_needs_write(indexed_cell.as_deref(), indexed_at, &cell, at, self.index_refresh) {
-            return Ok(Written { position: true, ..Written::default() });
+        let filed = stored.and_then(|s| s.filed.clone());
+        let (indexed_cell, indexed_at) = (filed.as_ref().map(|f| f.cell.as_str()), filed.as_ref().map(|f| f.at));
+        if !index_needs_write(indexed_cell, indexed_at, &cell, at, self.index_refresh) {
+            return Some(Plan { position, filed, index: None });
         }
         let entry = CellEntry {
             transporter_id: update.transporter_id.clone(),
@@ -109,17 +129,17 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
             lng: update.point.lng,
             recorded_at: at,
         };
-        self.store.move_in_index(&entry, indexed_cell.as_deref(), &cell).await?;
-        Ok(Written { position: true, moved: indexed_cell.as_deref() != Some(cell.as_str()), indexed: true })
+        let index = IndexMove { entry, from: filed.map(|f| f.cell), to: cell.clone() };
+        Some(Plan { position, filed: Some(IndexNote { cell, at }), index: Some(index) })
     }
 }
 
-/// What [`LocationProcessing::record`] wrote for one transporter.
-#[derive(Debug, Default, Clone, Copy)]
-struct Written {
-    position: bool,
-    moved: bool,
-    indexed: bool,
+/// What [`LocationProcessing::plan`] decided for one transporter.
+struct Plan {
+    position: Position,
+    /// The index note written with the position.
+    filed: Option<IndexNote>,
+    index: Option<IndexMove>,
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@ use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::OfferQuery;
-use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::ids::OrderId;
 use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::model::offer::OpenOffer;
@@ -32,8 +31,7 @@ async fn kiran_at_the_pickup(store: &MemoryStore) {
         heading_deg: None,
         accuracy_m: None,
     };
-    let cell = GeoGrid::default().cell(place(PICKUP).point());
-    store.record_position(&Position { transporter_id: user("kiran"), point }, &cell).await.unwrap();
+    store.write_position(&Position { transporter_id: user("kiran"), point }, None).await.unwrap();
 }
 
 /// A booking of Asha's picked up `metres` north of the pickup, offered to `to` at `at`; its id.

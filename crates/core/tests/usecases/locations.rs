@@ -80,3 +80,27 @@ async fn the_geo_index_is_written_on_a_move_and_once_a_minute_within_a_cell() {
     assert!(store.cell(&here).is_empty());
     assert_eq!(store.cell(&there).len(), 1);
 }
+
+#[tokio::test]
+async fn a_failed_index_write_leaves_the_position_as_it_was_and_the_redelivery_does_the_whole_move() {
+    // GIVEN a truck filed at the pickup, then a batch that moves it 20 km while the index is down
+    let store = MemoryStore::new();
+    let grid = GeoGrid::default();
+    processing(&store).on_batch(&[point("t1", PICKUP, at(0))]).await.unwrap();
+    let far = north_of_pickup(20_000.0);
+    let batch = [point("t1", far, at(30))];
+    store.fail_index_writes(true);
+
+    // WHEN the batch fails, and is delivered again once the index is back
+    assert!(processing(&store).on_batch(&batch).await.unwrap_err().retryable);
+    let before = store.latest_position(&user("t1")).await.unwrap().unwrap().point.recorded_at;
+    store.fail_index_writes(false);
+    let again = processing(&store).on_batch(&batch).await.unwrap();
+
+    // THEN the failed try changed no position, and the retry moved the truck: position and index
+    assert_eq!(before, at(0));
+    assert_eq!((again.positions_written, again.cell_moves), (1, 1));
+    assert_eq!(store.latest_position(&user("t1")).await.unwrap().unwrap().point.recorded_at, at(30));
+    assert!(store.cell(&grid.cell(GeoPoint { lat: PICKUP.0, lng: PICKUP.1 })).is_empty());
+    assert_eq!(store.cell(&grid.cell(GeoPoint { lat: far.0, lng: far.1 })).len(), 1);
+}

@@ -4,11 +4,10 @@
 use crate::support::*;
 use chrono::Utc;
 use serde_json::json;
-use weelo_core::model::geo::{GeoGrid, GeoPoint};
 use weelo_core::model::ids::BookingId;
 use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::ports::{
-    BookingStore, CellEntry, GeoIndexStore, IdempotencyRecord, OfferStore, OfferSubject, PositionWrite,
+    BookingStore, CellEntry, GeoIndexStore, IdempotencyRecord, IndexMove, IndexNote, OfferStore, OfferSubject,
     TransporterStore,
 };
 
@@ -352,8 +351,7 @@ async fn the_owner_sees_the_assigned_transporters_latest_position() {
         accuracy_m: None,
     };
     let position = Position { transporter_id: driver.user_id(), point };
-    let cell = GeoGrid::default().cell(GeoPoint { lat: 19.1, lng: 72.9 });
-    assert!(matches!(app.app().store.record_position(&position, &cell).await.unwrap(), PositionWrite::Written { .. }));
+    assert!(app.app().store.write_position(&position, None).await.unwrap());
     let seen = app.call("GET", &path, Some(&owner), None).await;
     assert_eq!(seen.status, 200, "{}", seen.body);
     assert_eq!(seen.body["transporterId"], driver.id.as_str());
@@ -380,23 +378,24 @@ async fn an_older_position_never_overwrites_a_newer_one() {
         },
     };
     let store = &app.app().store;
-    let written = |w: PositionWrite| matches!(w, PositionWrite::Written { .. });
-    assert!(written(store.record_position(&at(10), "cell-a").await.unwrap()));
+    assert!(store.write_position(&at(10), None).await.unwrap());
 
     // WHEN an older point arrives THEN it is ignored; a newer one replaces it
-    assert_eq!(store.record_position(&at(20), "cell-b").await.unwrap(), PositionWrite::Stale);
+    assert!(!store.write_position(&at(20), None).await.unwrap());
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 20.0);
-    assert!(written(store.record_position(&at(1), "cell-b").await.unwrap()));
+    assert!(store.write_position(&at(1), None).await.unwrap());
     assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 11.0);
 }
 
 #[tokio::test]
-async fn a_position_tells_where_the_index_last_filed_the_transporter_so_a_lost_index_write_is_redone() {
-    // GIVEN a transporter filed in the geo index in cell-a as of a point 30 s ago
+async fn a_position_is_read_back_with_where_the_index_files_the_transporter_and_a_move_leaves_one_entry() {
+    // GIVEN a transporter filed in the geo index in cell-a as of a point 30 s ago, its position
+    // written with that note
     let app = spawn_app().await;
     let store = &app.app().store;
     let driver = User::transporter().user_id();
-    let now = Utc::now();
+    // In whole milliseconds, as positions store their times.
+    let now = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
     let at = |seconds_ago: i64| Position {
         transporter_id: driver.clone(),
         point: LocationPoint {
@@ -408,33 +407,41 @@ async fn a_position_tells_where_the_index_last_filed_the_transporter_so_a_lost_i
             accuracy_m: None,
         },
     };
-    let entry = |seconds_ago: i64| CellEntry {
-        transporter_id: driver.clone(),
-        lat: 10.0,
-        lng: 70.0,
-        recorded_at: now - chrono::Duration::seconds(seconds_ago),
+    let moved = |seconds_ago: i64, from: Option<&str>, to: &str| IndexMove {
+        entry: CellEntry {
+            transporter_id: driver.clone(),
+            lat: 10.0,
+            lng: 70.0,
+            recorded_at: at(seconds_ago).point.recorded_at,
+        },
+        from: from.map(str::to_owned),
+        to: to.to_owned(),
     };
-    let filed = |write: PositionWrite| match write {
-        PositionWrite::Written { indexed_cell, indexed_at } => (indexed_cell, indexed_at.map(|t| t.timestamp())),
-        PositionWrite::Stale => panic!("a newer point was not written"),
-    };
-    store.record_position(&at(30), "cell-a").await.unwrap();
-    store.move_in_index(&entry(30), None, "cell-a").await.unwrap();
+    let note =
+        |seconds_ago: i64, cell: &str| IndexNote { cell: cell.to_owned(), at: at(seconds_ago).point.recorded_at };
+    let read = async || store.stored_positions(std::slice::from_ref(&driver)).await.unwrap();
+    assert!(read().await.is_empty(), "no position yet");
+    store.file_in_index(&[moved(30, None, "cell-a")]).await.unwrap();
+    assert!(store.write_position(&at(30), Some(&note(30, "cell-a"))).await.unwrap());
+    let stored = read().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].recorded_at.timestamp_millis(), at(30).point.recorded_at.timestamp_millis());
+    assert_eq!(stored[0].filed, Some(note(30, "cell-a")));
 
-    // WHEN a newer point in cell-b is stored but its index write is lost (the function crashed)
-    let seen = filed(store.record_position(&at(20), "cell-b").await.unwrap());
+    // WHEN a point 10 s ago moves them to cell-b, the move filed first and the position last
+    store.file_in_index(&[moved(10, Some("cell-a"), "cell-b")]).await.unwrap();
+    assert!(store.write_position(&at(10), Some(&note(10, "cell-b"))).await.unwrap());
 
-    // THEN the position still says cell-a, and so does the next point's write, which redoes the move
-    let cell_a = (Some("cell-a".to_owned()), Some((now - chrono::Duration::seconds(30)).timestamp()));
-    assert_eq!(seen, cell_a);
-    assert_eq!(filed(store.record_position(&at(10), "cell-b").await.unwrap()), cell_a);
-    store.move_in_index(&entry(10), Some("cell-a"), "cell-b").await.unwrap();
-
-    // AND once moved, the position says cell-b as of that point, and only cell-b holds the transporter
-    let cell_b = (Some("cell-b".to_owned()), Some((now - chrono::Duration::seconds(10)).timestamp()));
-    assert_eq!(filed(store.record_position(&at(1), "cell-b").await.unwrap()), cell_b);
+    // THEN the position says cell-b as of that point, only cell-b holds the transporter, and the
+    // same move filed again (a redelivery) changes nothing
+    assert_eq!(read().await[0].filed, Some(note(10, "cell-b")));
+    store.file_in_index(&[moved(10, Some("cell-a"), "cell-b")]).await.unwrap();
     let in_a = store.transporters_in_cells(&["cell-a".to_owned()]).await.unwrap();
     let in_b = store.transporters_in_cells(&["cell-b".to_owned()]).await.unwrap();
     assert!(in_a.iter().all(|e| e.transporter_id != driver));
-    assert!(in_b.iter().any(|e| e.transporter_id == driver));
+    assert_eq!(in_b.iter().filter(|e| e.transporter_id == driver).count(), 1);
+    // AND the write replaces the whole item: a position written with no note has none (the use
+    // case passes the stored note on when no index write is due)
+    assert!(store.write_position(&at(1), None).await.unwrap());
+    assert_eq!(read().await[0].filed, None);
 }

@@ -5,7 +5,6 @@
 use crate::support::*;
 use chrono::Utc;
 use serde_json::{Value, json};
-use weelo_core::model::geo::{GeoGrid, GeoPoint};
 use weelo_core::model::ids::BookingId;
 use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
@@ -51,8 +50,7 @@ async fn a_transporters_inbox_lists_their_live_offers_and_drops_one_taken_cancel
         heading_deg: None,
         accuracy_m: None,
     };
-    let cell = GeoGrid::default().cell(GeoPoint { lat: here.0, lng: here.1 });
-    app.app().store.record_position(&Position { transporter_id: driver.user_id(), point }, &cell).await.unwrap();
+    app.app().store.write_position(&Position { transporter_id: driver.user_id(), point }, None).await.unwrap();
     let north = |km: f64| (here.0 + km / 111.0, here.1);
     let one = offered_booking(&app, &owner, north(1.0), &[&driver, &rival]).await;
     let five = offered_booking(&app, &owner, north(5.0), &[&driver]).await;

@@ -122,7 +122,7 @@ async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubl
     let _bridge = InProcessBridge::start("location-consumer", "location.updated", real_functions()).await;
     let centre = private_city();
     let trucks: Vec<User> = (0..3).map(|_| User::new("transporter")).collect();
-    throttle("UpdateItem", 7).await;
+    throttle("PutItem", 7).await;
     throttle("BatchWriteItem", 7).await;
 
     // WHEN each truck sends 20 points in two requests
@@ -165,7 +165,7 @@ async fn throttled_dynamodb_writes_are_retried_and_no_gps_point_is_lost_or_doubl
     }
     let left = faults_left().await;
     assert!(settled, "positions or history never matched what was sent; faults: {left}");
-    assert_eq!(left["UpdateItem"]["remaining"], 0, "{left}");
+    assert_eq!(left["PutItem"]["remaining"], 0, "{left}");
     assert_eq!(left["BatchWriteItem"]["remaining"], 0, "{left}");
 }
 
