@@ -28,11 +28,13 @@ Write journal, for the authorization tests' "and nothing was written" checks: ev
 (the last 50,000). `GET /_weelo/writes?after=N&containing=TEXT` answers `{"last": <newest number>,
 "matches": [{"seq": .., "operation": ..}]}` for the writes after N whose body contains TEXT.
 
-Request counts, for the benchmark's calls-per-operation figures: `GET /_weelo/requests` answers
-`{"<operation>": {"count": .., "seconds": .., "bytes": ..}}` since the server started (or the last
-`DELETE`): how many requests of each operation (the X-Amz-Target suffix, or the HTTP method and
-path's first segment for the other services), the time moto spent on them inside the lock, and
-their request bodies' bytes."""
+Request counts, for the benchmark's per-operation figures: `GET /_weelo/requests` answers
+`{"<operation>": {"count": .., "seconds": .., "bytes": .., "writeUnits": .., "readUnits": ..}}`
+since the server started (or the last `DELETE`): how many requests of each operation (the
+X-Amz-Target suffix; for the query-protocol services, SNS and SQS, their `Action`; else the HTTP
+method and the path's first segment), the time moto spent on them inside the lock, their request
+bodies' bytes, and the DynamoDB capacity units they would bill (moto_units.py; counted only after
+`POST /_weelo/requests {"units": true}`, as it reads every request and answer)."""
 
 import argparse
 import collections
@@ -44,6 +46,7 @@ import time
 import urllib.parse
 
 import moto.dynamodb.models as dynamodb_models
+import moto_units
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.models.table import Table
@@ -146,8 +149,9 @@ class Serialized:
         # (seq, operation, body) of the latest writes
         self.writes = collections.deque(maxlen=50_000)
         self.write_seq = 0
-        # operation -> [count, seconds, request bytes]
-        self.requests = collections.defaultdict(lambda: [0, 0.0, 0])
+        # operation -> [count, seconds, request bytes, write units, read units]
+        self.requests = collections.defaultdict(lambda: [0, 0.0, 0, 0, 0.0])
+        self.count_units = False
 
     def _faults_endpoint(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
@@ -185,15 +189,33 @@ class Serialized:
     def _requests_endpoint(self, environ, start_response):
         if environ["REQUEST_METHOD"] == "DELETE":
             self.requests.clear()
-        body = {op: {"count": c, "seconds": round(t, 4), "bytes": b} for op, (c, t, b) in self.requests.items()}
+        elif environ["REQUEST_METHOD"] == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            self.count_units = bool(json.loads(environ["wsgi.input"].read(length) or b"{}").get("units"))
+        body = {
+            op: {"count": c, "seconds": round(t, 4), "bytes": b, "writeUnits": w, "readUnits": r}
+            for op, (c, t, b, w, r) in self.requests.items()
+        }
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps(body).encode()]
 
     @staticmethod
-    def _operation(environ):
+    def _body(environ):
+        """The request body, left readable for moto."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        return body
+
+    @staticmethod
+    def _operation(environ, body):
         target = environ.get("HTTP_X_AMZ_TARGET", "").rpartition(".")[2]
         if target:
             return target
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action")
+            if action:
+                return action[0]
         path = environ.get("PATH_INFO", "/").strip("/").split("/")[0]
         return f"{environ['REQUEST_METHOD']} /{path}"
 
@@ -220,13 +242,23 @@ class Serialized:
                 return injected
             if environ.get("PATH_INFO") == "/_weelo/requests":
                 return self._requests_endpoint(environ, start_response)
+            body = self._body(environ)
+            operation = self._operation(environ, body)
+            units = None
+            if self.count_units and environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+                units = moto_units.Units(operation, body, environ)
+                units.before()
             started = time.perf_counter()
             # Read the whole response inside the lock: WSGI apps may compute it lazily.
             response = list(self.app(environ, start_response))
-            counted = self.requests[self._operation(environ)]
+            counted = self.requests[operation]
             counted[0] += 1
             counted[1] += time.perf_counter() - started
-            counted[2] += int(environ.get("CONTENT_LENGTH") or 0)
+            counted[2] += len(body)
+            if units is not None:
+                write, read = units.after(response)
+                counted[3] += write
+                counted[4] += read
             return response
 
 

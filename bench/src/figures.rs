@@ -1,6 +1,7 @@
 //! Each figure of the report, measured on the real handlers against the native local stack.
 
 use crate::baseline::{DelayedSender, InlinePushBus};
+use crate::counts::{Emulators, Tally};
 use crate::stats::{Latencies, per_second};
 use crate::world::booking_at;
 use async_trait::async_trait;
@@ -172,11 +173,17 @@ pub async fn booking_fanout(
     push_delay: Duration,
     max_recipients: usize,
 ) -> anyhow::Result<FanoutFigure> {
+    // What the booking, its fan-out and its pushes cost the emulators, without the benchmark's
+    // own read of the booking.
+    let emulators = Emulators::from_env()?;
+    emulators.start().await?;
     let Answer { status, body: answer, .. } =
         api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(centre))).await;
     anyhow::ensure!(status == 201, "booking: {status} {answer}");
+    let mut counted = emulators.read().await?;
     let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
     let booking = api.app().store.get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
+    emulators.start().await?;
     let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
     let bus = RecordingBus { kafka, published: Arc::default() };
     let fanout = fanout_over(bus.clone(), Some(max_recipients)).await?;
@@ -192,7 +199,8 @@ pub async fn booking_fanout(
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     let pushed = started.elapsed();
     anyhow::ensure!(response.is_success(), "pushes failed: {response:?}");
-    Ok(FanoutFigure { recipients: report.notifications, matched, pushed })
+    counted += emulators.read().await?;
+    Ok(FanoutFigure { recipients: report.notifications, matched, pushed, counted })
 }
 
 pub struct FanoutFigure {
@@ -201,29 +209,38 @@ pub struct FanoutFigure {
     pub matched: Duration,
     /// The notifications handled by the fcm-consumer: one push per phone.
     pub pushed: Duration,
+    /// What the booking, the fan-out and the pushes made the emulators do.
+    pub counted: Tally,
 }
 
 /// Figure 4b: a 50-truck order from `order.created` to every truck request written and every line offered;
-/// returns the time and what order-fanout reported doing.
+/// returns the time, what order-fanout reported doing, and what the order's creation and its
+/// fan-out made the emulators do (not the benchmark's own read of the order).
 pub async fn order_fanout(
     api: &ApiClient,
     customer: &User,
     centre: (f64, f64),
-) -> anyhow::Result<(Duration, weelo_core::usecases::fanout::FanoutReport)> {
+) -> anyhow::Result<(Duration, weelo_core::usecases::fanout::FanoutReport, Tally)> {
     let body = json!({
         "pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
         "trucks": [{"vehicleType": "tipper", "quantity": 10}, {"vehicleType": "container", "quantity": 20},
                    {"vehicleType": "open", "quantity": 20}]
     });
+    let emulators = Emulators::from_env()?;
+    emulators.start().await?;
     let Answer { status, body: answer, .. } = api.call("POST", "/v1/orders", Some(customer), Some(body.clone())).await;
     anyhow::ensure!(status == 201, "order: {status} {answer}");
+    let mut counted = emulators.read().await?;
     let id = OrderId::parse(answer["orderId"].as_str().unwrap_or_default())?;
     let view = api.app().store.get_order(id).await?.ok_or_else(|| anyhow::anyhow!("order vanished"))?;
+    emulators.start().await?;
     let kafka = KafkaEventBus::connect(&weelo_kafka::KafkaConfig::from_env()?).await?;
     let fanout = fanout_over(kafka, None).await?;
     let started = Instant::now();
     let report = fanout.on_event(EventId::generate(), &DomainEvent::OrderCreated(view.order)).await?;
-    Ok((started.elapsed(), report))
+    let took = started.elapsed();
+    counted += emulators.read().await?;
+    Ok((took, report, counted))
 }
 
 /// Figure 3a: GPS points through the api's ingest path into Kafka, `per_request` points per
@@ -277,6 +294,29 @@ pub fn location_records(trucks: usize, points_per_truck: usize) -> anyhow::Resul
     Ok(records)
 }
 
+/// The bytes (key and value) of the record the api publishes for a request of `points` GPS
+/// points, each with every optional field, from a transporter with a Cognito-style UUID id.
+pub fn location_request_bytes(points: usize) -> anyhow::Result<usize> {
+    let transporter_id = UserId::parse("0b9c5b6e-1f0e-4c3a-9d52-3c4f5e6a7b8c")?;
+    let now = chrono::Utc::now();
+    let points = (0..points)
+        .map(|n| LocationPoint {
+            lat: 19.012_345_6 + n as f64 / 10_000.0,
+            lng: 72.812_345_6,
+            recorded_at: now - chrono::Duration::seconds(5 * n as i64),
+            speed_kmh: Some(42.5),
+            heading_deg: Some(181.25),
+            accuracy_m: Some(8.0),
+        })
+        .collect();
+    let record = DomainEvent::LocationsReported(LocationsReported { transporter_id, points }).to_record(
+        EventId::generate(),
+        "/weelo/api",
+        now,
+    );
+    Ok(record.key.len() + record.payload.len())
+}
+
 /// Figure 3b: one 10,000-record batch (500 trucks × 20 points) through the location-consumer.
 pub async fn location_consumer(trucks: usize, points_per_truck: usize) -> anyhow::Result<(Duration, usize)> {
     let consumer = weelo_location_consumer::from_env().await?;
@@ -327,7 +367,7 @@ pub async fn booking_created(api: &ApiClient, customer: &User, centre: (f64, f64
 pub async fn location_minute(
     trucks: usize,
     index_refresh: chrono::Duration,
-) -> anyhow::Result<(Duration, usize, usize)> {
+) -> anyhow::Result<(Duration, usize, Tally)> {
     let mut settings = weelo_location_consumer::Settings::from_env()?;
     settings.index_refresh = index_refresh;
     let consumer = weelo_location_consumer::connect(&settings).await?;
@@ -335,7 +375,9 @@ pub async fn location_minute(
         (0..trucks).map(|_| UserId::parse(&weelo_testkit::unique("bench-minute"))).collect::<Result<_, _>>()?;
     let start = chrono::Utc::now() - chrono::Duration::seconds(60);
     let mut took = Duration::ZERO;
-    let (mut points, mut writes) = (0, 0);
+    let mut points = 0;
+    let emulators = Emulators::from_env()?;
+    emulators.start().await?;
     for tick in 0..12 {
         let updates: Vec<(EventId, LocationUpdated)> = ids
             .iter()
@@ -357,9 +399,6 @@ pub async fn location_minute(
         let report = consumer.on_batch(&updates).await?;
         took += started.elapsed();
         points += report.points;
-        // History items, positions, and per index write its put and the note on the position
-        // (the delete of the old cell's entry on a move is not counted).
-        writes += report.points + report.positions_written + 2 * report.index_writes;
     }
-    Ok((took, points, writes))
+    Ok((took, points, emulators.read().await?))
 }

@@ -4,9 +4,11 @@
 
 pub mod baseline;
 pub mod coldstart;
+pub mod counts;
 pub mod figures;
 pub mod kept;
 pub mod live;
+pub mod prices;
 pub mod profile;
 pub mod remote;
 pub mod report;

@@ -67,14 +67,17 @@ pub async fn run(settings: &ProfileSettings) -> anyhow::Result<Vec<String>> {
                     figures::booking_fanout(&api, &customer, city, std::time::Duration::ZERO, FANOUT_RECIPIENTS)
                         .await?;
                 format!(
-                    "round {round}: fan-out to {}: match + offers + notifications {} ms, pushes {} ms",
+                    "round {round}: fan-out to {}: match + offers + notifications {} ms, pushes {} ms; counted: {:.0} write units, {:.1} read units, calls {}",
                     figure.recipients,
                     figure.matched.as_millis(),
-                    figure.pushed.as_millis()
+                    figure.pushed.as_millis(),
+                    figure.counted.write_units(),
+                    figure.counted.read_units(),
+                    figure.counted.calls_per(1.0)
                 )
             }
             HotPath::Order => {
-                let (took, report) = figures::order_fanout(&api, &customer, city).await?;
+                let (took, report, _) = figures::order_fanout(&api, &customer, city).await?;
                 format!(
                     "round {round}: 50-truck order: {} truck requests, {} offers, {} notifications in {} ms",
                     report.truck_requests,

@@ -3,12 +3,15 @@
 
 use crate::baseline::InlinePushBus;
 use crate::coldstart::ProcessFigure;
+use crate::counts::Tally;
 use crate::figures;
 use crate::figures::FanoutFigure;
+use crate::prices::Prices;
 use crate::stats::{Latencies, ms, per_second};
 use crate::world::{private_city, seed_transporters};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 use weelo_core::usecases::fanout::FanoutReport;
 use weelo_testkit::api::{ApiClient, User};
@@ -60,12 +63,13 @@ struct Measured {
     ingest_curve: Vec<(usize, f64)>,
     order_took: Duration,
     order_report: FanoutReport,
+    order_counted: Tally,
     single: f64,
     batched: f64,
     consumer_took: Duration,
     consumer_records: usize,
     /// Figure 3d per geo-index refresh: `(refresh s, took, points, writes)`.
-    minutes: Vec<(i64, Duration, usize, usize)>,
+    minutes: Vec<(i64, Duration, usize, Tally)>,
     peak_rss_mb: Option<f64>,
     processes: Vec<(&'static str, String, ProcessFigure)>,
     zips: Vec<(String, u64)>,
@@ -99,7 +103,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
     let (fanouts, synchronous) = measure_fanouts(settings, &api, &customer, city).await?;
     let (fanout_curve, ingest_curve) = measure_scaling(settings, &api, &customer, city).await?;
     let spinner = step("50-truck order fan-out");
-    let (order_took, order_report) = figures::order_fanout(&api, &customer, city).await?;
+    let (order_took, order_report, order_counted) = figures::order_fanout(&api, &customer, city).await?;
     spinner.finish();
     let (single, batched, consumer_took, consumer_records, minutes) = measure_gps(settings, &api).await?;
     let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
@@ -116,6 +120,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
         ingest_curve,
         order_took,
         order_report,
+        order_counted,
         single,
         batched,
         consumer_took,
@@ -188,7 +193,7 @@ async fn measure_scaling(
     Ok((fanout_curve, ingest_curve))
 }
 
-type Gps = (f64, f64, Duration, usize, Vec<(i64, Duration, usize, usize)>);
+type Gps = (f64, f64, Duration, usize, Vec<(i64, Duration, usize, Tally)>);
 
 /// Figures 3a–3d: ingest with one and with 100 points per request, a 10,000-record batch through
 /// the location-consumer, and one minute of GPS with the geo index rewritten with every point
@@ -204,8 +209,8 @@ async fn measure_gps(settings: &Settings, api: &ApiClient) -> anyhow::Result<Gps
     let mut minutes = Vec::new();
     for refresh_secs in [0, 60] {
         let spinner = step(&format!("location-consumer, one minute of GPS, index refresh {refresh_secs} s"));
-        let (took, points, writes) = figures::location_minute(500, chrono::Duration::seconds(refresh_secs)).await?;
-        minutes.push((refresh_secs, took, points, writes));
+        let (took, points, counted) = figures::location_minute(500, chrono::Duration::seconds(refresh_secs)).await?;
+        minutes.push((refresh_secs, took, points, counted));
         spinner.finish();
     }
     Ok((single, batched, consumer_took, consumer_records, minutes))
@@ -220,14 +225,14 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
     writeln!(out, "benchmark. The handlers run in-process, as the integration tests run them. Figures from this")?;
     writeln!(out, "machine are indications; the ratios are the claim.\n")?;
     writeln!(out, "| figure | result |\n|---|---|")?;
-    writeln!(out, "| 1. `POST /v1/m.bookings`, api handler + I/O | {} |", m.bookings.summary())?;
+    writeln!(out, "| 1. `POST /v1/bookings`, api handler + I/O | {} |", m.bookings.summary())?;
     writeln!(out, "| 1a. of which emulator floor: one DynamoDB read (moto) | {} |", m.dynamo_floor.summary())?;
     writeln!(out, "| 1b. of which emulator floor: one Kafka publish, acks=all | {} |", m.kafka_floor.summary())?;
     for (push_delay, latencies, recipients) in &m.synchronous {
         let ratio = latencies.quantile(0.5).as_secs_f64() / m.bookings.quantile(0.5).as_secs_f64();
         writeln!(
             out,
-            "| 2. m.synchronous baseline, {recipients} pushes inline, push delay {} | {} → **{ratio:.0}×** the async p50 |",
+            "| 2. synchronous baseline, {recipients} pushes inline, push delay {} | {} → **{ratio:.0}×** the async p50 |",
             ms(*push_delay),
             latencies.summary()
         )?;
@@ -235,20 +240,28 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
     for (push_delay, figure) in &m.fanouts {
         writeln!(
             out,
-            "| 4. async fan-out to {} phones, push delay {}: match + offers + notifications / pushes | {} / {} (total {}) |",
+            "| 4. async fan-out to {} phones, push delay {}: match + offers + notifications / pushes | {} / {} (total {}) · counted per recipient, booking included: {:.2} write units, {:.2} read units; calls {} |",
             figure.recipients,
             ms(*push_delay),
             ms(figure.matched),
             ms(figure.pushed),
-            ms(figure.matched + figure.pushed)
+            ms(figure.matched + figure.pushed),
+            figure.counted.write_units() / figure.recipients.max(1) as f64,
+            figure.counted.read_units() / figure.recipients.max(1) as f64,
+            figure.counted.calls_per(figure.recipients.max(1) as f64)
         )?;
     }
     writeln!(
         out,
-        "| 4b. 50-truck order: `order.created` → {} truck requests written, {} offers | {} |",
+        "| 4b. 50-truck order (3 lines): `order.created` → {} truck requests written, {} offers | {} · counted, order created and fanned out: {:.0} write units, {:.1} read units (per line: {:.0} and {:.1}); calls {} |",
         m.order_report.truck_requests,
         m.order_report.offers,
-        ms(m.order_took)
+        ms(m.order_took),
+        m.order_counted.write_units(),
+        m.order_counted.read_units(),
+        m.order_counted.write_units() / 3.0,
+        m.order_counted.read_units() / 3.0,
+        m.order_counted.calls_per(1.0)
     )?;
     writeln!(
         out,
@@ -267,13 +280,16 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
         ms(m.consumer_took),
         per_second(m.consumer_records, m.consumer_took)
     )?;
-    for (refresh_secs, took, points, writes) in &m.minutes {
+    for (refresh_secs, took, points, counted) in &m.minutes {
+        let per_point = *points as f64;
         writeln!(
             out,
-            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · {writes} DynamoDB item writes (history + positions + geo-index puts and their notes on the position) = **{:.2} per point** |",
+            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · counted per point: **{:.2} write units**, {:.2} read units; calls {} |",
             ms(*took),
             per_second(*points, *took),
-            *writes as f64 / *points as f64
+            counted.write_units() / per_point,
+            counted.read_units() / per_point,
+            counted.calls_per(per_point)
         )?;
     }
     for (name, load, figure) in &m.processes {
@@ -291,12 +307,12 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
     for (name, bytes) in &m.zips {
         writeln!(
             out,
-            "| 5. `{name}`: arm64 Lambda zip (`infra/build-m.zips.sh`, as deployed) | {:.1} MB |",
+            "| 5. `{name}`: arm64 Lambda zip (`infra/build-zips.sh`, as deployed) | {:.1} MB |",
             *bytes as f64 / 1_048_576.0
         )?;
     }
     if m.zips.is_empty() {
-        writeln!(out, "| 5. arm64 Lambda m.zips | not measured: run `infra/build-m.zips.sh` first |")?;
+        writeln!(out, "| 5. arm64 Lambda zips | not measured: run `infra/build-zips.sh` first |")?;
     }
     if let Some(mb) = m.peak_rss_mb {
         writeln!(
@@ -407,47 +423,73 @@ fn write_targets(out: &mut String, m: &Measured) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Figure 8: what the measured work costs in AWS, from the durations above and the memory sizes
-/// infra/terraform sets. Emulator-bound durations (everything touching moto) are upper bounds.
+/// Figure 8: what the measured work costs in AWS: measured durations × the memory
+/// infra/definitions gives each function, and the requests and DynamoDB units counted on the
+/// emulators, at the prices of infra/prices.json. Emulator-bound durations are upper bounds.
 fn write_costs(out: &mut String, settings: &Settings, m: &Measured) -> anyhow::Result<()> {
-    let recipients = m.fanouts.last().map(|(_, f)| f.recipients).unwrap_or(settings.recipients) as f64;
-    let (fanout_matched, fanout_pushed) =
-        m.fanouts.first().map(|(_, f)| (f.matched.as_secs_f64(), f.pushed.as_secs_f64())).unwrap_or_default();
+    let prices = Prices::load(Path::new("."))?;
+    let Some((_, fanout)) = m.fanouts.first() else { return Ok(()) };
+    let recipients = fanout.recipients as f64;
     let booking_s = m.bookings.quantile(0.5).as_secs_f64();
+    let counted = &fanout.counted;
+    let million = 1e6;
     let per_million_bookings = [
-        ("api Lambda (512 MB)", 1e6 * (booking_s * 0.5 * LAMBDA_GB_SECOND) + LAMBDA_PER_MILLION_REQUESTS),
+        ("api Lambda, one booking per request".to_owned(), prices.lambda("api", booking_s, million)?),
         (
-            "order-fanout Lambda (1024 MB), one booking per invocation",
-            1e6 * fanout_matched * LAMBDA_GB_SECOND + LAMBDA_PER_MILLION_REQUESTS,
+            "order-fanout Lambda, one booking per invocation".to_owned(),
+            prices.lambda("order-fanout", fanout.matched.as_secs_f64(), million)?,
         ),
-        ("fcm-consumer Lambda (512 MB)", 1e6 * fanout_pushed * 0.5 * LAMBDA_GB_SECOND + LAMBDA_PER_MILLION_REQUESTS),
-        // Transaction: 3 items at 2 WRU; mark sent 1; an offer and a push-log claim per recipient.
-        ("DynamoDB writes (7 + 2 per recipient WRU)", (7.0 + 2.0 * recipients) * DYNAMO_PER_MILLION_WRU),
-        ("SNS mobile push (one per recipient)", recipients * SNS_PER_MILLION_PUSHES),
+        ("fcm-consumer Lambda".to_owned(), prices.lambda("fcm-consumer", fanout.pushed.as_secs_f64(), million)?),
+        (
+            format!("DynamoDB: {:.0} write units a booking, counted", counted.write_units()),
+            counted.write_units() * prices.usd("dynamodbWriteRequestUnitsPerMillion")?,
+        ),
+        (
+            format!("DynamoDB: {:.1} read units a booking, counted", counted.read_units()),
+            counted.read_units() * prices.usd("dynamodbReadRequestUnitsPerMillion")?,
+        ),
+        (
+            format!("SNS mobile push: {} publishes a booking, counted", counted.count("Publish")),
+            counted.count("Publish") as f64 * prices.usd("snsMobilePushPerMillion")?,
+        ),
     ];
-    let (_, _, minute_points, minute_writes) = m.minutes.last().copied().unwrap_or((0, Duration::ZERO, 1, 0));
-    let minute_took = m.minutes.last().map(|m| m.1).unwrap_or_default();
-    let per_request_s = 100.0 / (m.batched / settings.concurrency as f64);
-    let sample = figures::location_records(1, 1)?.remove(0).payload.len() as f64;
+    let (minute_took, minute_points, minute_counted) =
+        m.minutes.last().map(|(_, took, points, counted)| (*took, *points, counted.clone())).unwrap_or_default();
+    let per_point = minute_points.max(1) as f64;
+    let request_s = 100.0 / (m.batched / settings.concurrency as f64);
+    let bytes_per_point = figures::location_request_bytes(100)? as f64 / 100.0;
+    let consumer_invocation_s = minute_took.as_secs_f64() / 12.0;
     let per_million_points = [
+        ("api Lambda, 100 points per request".to_owned(), prices.lambda("api", request_s, million / 100.0)?),
         (
-            "api Lambda (512 MB), 100 points per request",
-            1e4 * per_request_s * 0.5 * LAMBDA_GB_SECOND + LAMBDA_PER_MILLION_REQUESTS / 100.0,
+            "location-consumer Lambda, 500 points per invocation".to_owned(),
+            prices.lambda("location-consumer", consumer_invocation_s, million / 500.0)?,
         ),
-        ("location-consumer Lambda (1024 MB)", 1e6 / per_second(minute_points, minute_took) * LAMBDA_GB_SECOND),
         (
-            "DynamoDB writes (measured per point, figure 3d)",
-            minute_writes as f64 / minute_points as f64 * DYNAMO_PER_MILLION_WRU,
+            format!(
+                "DynamoDB: {:.2} write units a point, counted (figure 3d)",
+                minute_counted.write_units() / per_point
+            ),
+            minute_counted.write_units() / per_point * prices.usd("dynamodbWriteRequestUnitsPerMillion")?,
         ),
-        ("MSK Serverless data in + out (one consumer)", 1e6 * sample / 1e9 * (MSK_PER_GB_IN + MSK_PER_GB_OUT)),
+        (
+            format!("DynamoDB: {:.3} read units a point, counted (figure 3d)", minute_counted.read_units() / per_point),
+            minute_counted.read_units() / per_point * prices.usd("dynamodbReadRequestUnitsPerMillion")?,
+        ),
+        (
+            format!("MSK Serverless: {bytes_per_point:.0} bytes a point in, and out to one consumer group"),
+            million * bytes_per_point / 1e9
+                * (prices.usd("mskServerlessDataInGb")? + prices.usd("mskServerlessDataOutGb")?),
+        ),
     ];
     writeln!(out, "\n## 8. Cost per million, from the measured figures\n")?;
     writeln!(
         out,
-        "List prices (us-east-1, arm64 Lambda; recheck before relying on them): Lambda ${LAMBDA_GB_SECOND}/GB-s + ${LAMBDA_PER_MILLION_REQUESTS}/M requests, DynamoDB on-demand ${DYNAMO_PER_MILLION_WRU}/M WRU, SNS mobile push ${SNS_PER_MILLION_PUSHES}/M, MSK Serverless ${MSK_PER_GB_IN}/GB in + ${MSK_PER_GB_OUT}/GB out (cluster- and partition-hours are fixed costs, in docs/deploy.md). Durations measured against moto are upper bounds. Memory sizes are infra/terraform's: they buy CPU share (Lambda gives CPU in proportion to memory), not RAM — every function peaked under 64 MB above, so 128–256 MB would hold them.\n"
+        "Prices: `infra/prices.json` ({}, as of {}; each with its source). Lambda memory: `infra/definitions/functions.json`. DynamoDB units and SNS publishes are counted on the emulators for the measured operations (`localstack/moto_units.py`); durations measured against them are upper bounds. Fixed monthly costs (brokers, pollers, endpoints) are in docs/deploy.md.\n",
+        prices.region, prices.as_of
     )?;
     for (title, rows) in [
-        (format!("per million m.bookings ({recipients:.0} recipients each)"), &per_million_bookings[..]),
+        (format!("per million bookings ({recipients:.0} recipients each)"), &per_million_bookings[..]),
         ("per million GPS points".to_owned(), &per_million_points[..]),
     ] {
         writeln!(out, "| {title} | USD |\n|---|---|")?;
@@ -458,13 +500,6 @@ fn write_costs(out: &mut String, settings: &Settings, m: &Measured) -> anyhow::R
     }
     Ok(())
 }
-
-const LAMBDA_GB_SECOND: f64 = 0.0000133334;
-const LAMBDA_PER_MILLION_REQUESTS: f64 = 0.20;
-const DYNAMO_PER_MILLION_WRU: f64 = 0.625;
-const SNS_PER_MILLION_PUSHES: f64 = 0.50;
-const MSK_PER_GB_IN: f64 = 0.10;
-const MSK_PER_GB_OUT: f64 = 0.05;
 
 fn peak_rss_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;

@@ -1,0 +1,131 @@
+//! What AWS would bill for an operation, counted on the emulators instead of assumed: the
+//! requests of each kind that moto served, and the DynamoDB write and read units they would
+//! cost (`GET /_weelo/requests` of `localstack/moto_serialized.py`, units by
+//! `localstack/moto_units.py`).
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+
+/// The two moto servers: DynamoDB's, and the one for SNS, SQS and S3.
+pub struct Emulators {
+    urls: [String; 2],
+    http: reqwest::Client,
+}
+
+/// Requests of one operation (`PutItem`, `Publish`, …) and what they bill.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Served {
+    pub count: u64,
+    pub write_units: f64,
+    pub read_units: f64,
+}
+
+/// Everything the emulators served between [`Emulators::start`] and [`Emulators::read`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub operations: BTreeMap<String, Served>,
+}
+
+impl Emulators {
+    /// The emulators of the environment (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`).
+    pub fn from_env() -> anyhow::Result<Self> {
+        let url = |name: &str| std::env::var(name).map_err(|_| anyhow::anyhow!("{name} is not set"));
+        Ok(Self { urls: [url("AWS_ENDPOINT_URL_DYNAMODB")?, url("AWS_ENDPOINT_URL")?], http: reqwest::Client::new() })
+    }
+
+    /// Clears the counts and counts units from now on.
+    pub async fn start(&self) -> anyhow::Result<()> {
+        for url in &self.urls {
+            let requests = format!("{url}/_weelo/requests");
+            self.http.delete(&requests).send().await?.error_for_status()?;
+            let units = serde_json::json!({"units": true});
+            self.http.post(&requests).json(&units).send().await?.error_for_status()?;
+        }
+        Ok(())
+    }
+
+    /// What both served since [`Emulators::start`].
+    pub async fn read(&self) -> anyhow::Result<Tally> {
+        let mut tally = Tally::default();
+        for url in &self.urls {
+            let counts: Value = self.http.get(format!("{url}/_weelo/requests")).send().await?.json().await?;
+            tally += Tally::parse(&counts)?;
+        }
+        Ok(tally)
+    }
+}
+
+impl Tally {
+    fn parse(counts: &Value) -> anyhow::Result<Self> {
+        let operations = counts.as_object().ok_or_else(|| anyhow::anyhow!("request counts: not an object"))?;
+        let number = |served: &Value, field: &str| served[field].as_f64().unwrap_or_default();
+        let operations = operations
+            .iter()
+            .map(|(operation, served)| {
+                let counted = Served {
+                    count: served["count"].as_u64().unwrap_or_default(),
+                    write_units: number(served, "writeUnits"),
+                    read_units: number(served, "readUnits"),
+                };
+                (operation.clone(), counted)
+            })
+            .collect();
+        Ok(Self { operations })
+    }
+
+    pub fn write_units(&self) -> f64 {
+        self.operations.values().map(|s| s.write_units).sum()
+    }
+
+    pub fn read_units(&self) -> f64 {
+        self.operations.values().map(|s| s.read_units).sum()
+    }
+
+    /// Requests of `operation` (e.g. `Publish`: SNS publishes, one per push).
+    pub fn count(&self, operation: &str) -> u64 {
+        self.operations.get(operation).map_or(0, |s| s.count)
+    }
+
+    /// DynamoDB requests of every kind (`PutItem`, `Query`, …; their target names).
+    pub fn dynamodb_calls(&self) -> u64 {
+        self.operations.iter().filter(|(_, s)| s.write_units > 0.0 || s.read_units > 0.0).map(|(_, s)| s.count).sum()
+    }
+
+    /// `calls × operation` for each operation, e.g. `500 PutItem, 20 BatchWriteItem`, per `per`.
+    pub fn calls_per(&self, per: f64) -> String {
+        let parts: Vec<String> =
+            self.operations.iter().map(|(operation, s)| format!("{:.2} {operation}", s.count as f64 / per)).collect();
+        parts.join(", ")
+    }
+}
+
+impl AddAssign for Tally {
+    fn add_assign(&mut self, other: Tally) {
+        for (operation, served) in other.operations {
+            let mine = self.operations.entry(operation).or_default();
+            mine.count += served.count;
+            mine.write_units += served.write_units;
+            mine.read_units += served.read_units;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_of_both_emulators_add_up_per_operation() {
+        let dynamodb = serde_json::json!({"PutItem": {"count": 3, "writeUnits": 4, "readUnits": 0},
+            "Query": {"count": 2, "writeUnits": 0, "readUnits": 1.5}});
+        let others = serde_json::json!({"Publish": {"count": 5, "writeUnits": 0, "readUnits": 0},
+            "PutItem": {"count": 1, "writeUnits": 1, "readUnits": 0}});
+        let mut tally = Tally::parse(&dynamodb).unwrap();
+        tally += Tally::parse(&others).unwrap();
+        assert_eq!((tally.count("PutItem"), tally.count("Publish"), tally.count("GetItem")), (4, 5, 0));
+        assert_eq!((tally.write_units(), tally.read_units()), (5.0, 1.5));
+        assert_eq!(tally.dynamodb_calls(), 6);
+        assert_eq!(tally.calls_per(1.0), "5.00 Publish, 4.00 PutItem, 2.00 Query");
+    }
+}
