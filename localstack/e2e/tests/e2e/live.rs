@@ -198,12 +198,15 @@ async fn a_shared_link_shows_the_truck_on_the_page_until_it_is_revoked() {
     let newest = points[2];
     // 90 s, as the other waits on a consumer: on a loaded machine a store call can time out and the
     // bridge retry the batch.
+    let mut last = None;
     let positioned = eventually(90, async || {
         let location = api.call("GET", &format!("/v1/bookings/{booking}/location"), Some(&customer), None).await;
-        location.body["lat"].as_f64() == Some(newest.0)
+        let stored = location.body["lat"].as_f64() == Some(newest.0);
+        last = Some(location);
+        stored
     })
     .await;
-    assert!(positioned, "location-consumer did not store the newest point");
+    assert!(positioned, "location-consumer did not store the newest point {newest:?}; the last answer: {last:?}");
     let shared = api.call("POST", &format!("/v1/bookings/{booking}/share"), Some(&customer), None).await;
     assert_eq!(shared.status, 201, "{shared:?}");
     let link = shared.body["url"].as_str().unwrap().to_owned();
