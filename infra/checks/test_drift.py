@@ -309,7 +309,7 @@ MAPPING_FIELDS = {
         {
             "minimum_pollers": "${local.small ? 1 : each.value.provisionedPollers.min}",
             "maximum_pollers": "${local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max}",
-            "poller_group_name": "${local.poller_group}",
+            "poller_group_name": "${local.poller_groups[each.value.function]}",
         },
     ),
 }

@@ -53,14 +53,19 @@ resource "aws_lambda_event_source_mapping" "this" {
     metrics = ["EventCount", "ErrorCount", "KafkaMetrics"]
   }
 
-  # Standard profile: each mapping scales on its own pollers, as its definition says, and is billed
-  # at least one Event Poller Unit. Small profile (profile.tf): every mapping in one poller group,
-  # sharing EPUs (a default of 10 pollers per EPU), with one poller at least and small_max_pollers
-  # at most (never above its definition's maximum).
+  # Poller groups (profile.tf): the mappings of a group share Event Poller Units (EPUs, a default
+  # of 10 pollers each) instead of being billed one EPU each at least. Standard: one group per
+  # consumer function, each mapping with its definition's pollers. Small: every mapping in one
+  # group, with one poller at least and small_max_pollers at most (never above its definition's
+  # maximum). Joining a group or moving to another is an update, not a replacement: AWS lets
+  # UpdateEventSourceMapping change PollerGroupName
+  # (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html), and the provider does
+  # not force a new mapping for it (6.28+). Leaving every group takes PollerGroupName "", which the
+  # provider never sends (it keeps the last name when the argument is removed).
   provisioned_poller_config {
     minimum_pollers   = local.small ? 1 : each.value.provisionedPollers.min
     maximum_pollers   = local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max
-    poller_group_name = local.poller_group
+    poller_group_name = local.poller_groups[each.value.function]
   }
 
   destination_config {

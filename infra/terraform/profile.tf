@@ -5,14 +5,18 @@
 # - Kafka: MSK Serverless (standard) or an MSK provisioned cluster of two small brokers (small,
 #   msk_provisioned.tf). Everything that names the cluster reads local.kafka_cluster_arn (msk.tf):
 #   the bootstrap brokers, the IAM cluster/topic/group ARNs, the topic bootstrap, the mappings.
-# - Event pollers: standard gives each mapping its own provisioned pollers, as
-#   event-source-mappings.json says. Small puts every mapping in one poller group
-#   (provisioned_poller_config.poller_group_name), so they share Event Poller Units instead of one
-#   EPU each, with min 1 and at most small_max_pollers per mapping. Provisioned mode itself is kept:
-#   the retries, bisection and partial batch responses (ReportBatchItemFailures) that every
-#   consumer relies on exist for Kafka mappings in provisioned mode only (Lambda guide,
-#   "Configuring error handling controls for Kafka event sources"), and the consumers answer a
-#   failed record with a partial batch response, which an on-demand mapping would read as success.
+# - Event pollers: both profiles put the mappings in poller groups
+#   (provisioned_poller_config.poller_group_name), where they share Event Poller Units (EPUs, 10
+#   pollers each by default) instead of taking one EPU each. Standard: one group per consumer
+#   function, each mapping with the pollers event-source-mappings.json gives it, so a function's
+#   mappings share EPUs (16 mappings, 6 functions: 6 EPUs while idle instead of 16) and different
+#   consumers never share EPU capacity: a busy topic can crowd only the other mappings of its own
+#   function. Small: every mapping in one group, with min 1 and at most small_max_pollers per
+#   mapping. Provisioned mode itself is kept: the retries, bisection and partial batch responses
+#   (ReportBatchItemFailures) that every consumer relies on exist for Kafka mappings in provisioned
+#   mode only (Lambda guide, "Configuring error handling controls for Kafka event sources"), and the
+#   consumers answer a failed record with a partial batch response, which an on-demand mapping
+#   would read as success.
 # - Interface endpoints: the same three (every one has a caller that cannot reach its service
 #   otherwise, network.tf), but in small with one network interface, in the first subnet, instead
 #   of one per zone.
@@ -41,7 +45,14 @@ locals {
 
   log_retention_days = coalesce(var.log_retention_days, local.profile.log_retention_days)
 
-  # Small: every mapping in this poller group (esm.tf). A group is scoped to the event source's VPC,
-  # and each stack has its own VPC; the name says which stack the pollers serve.
-  poller_group = local.small ? "weelo-${var.environment}" : null
+  # Each consumer function's poller group (esm.tf): small, one group for every mapping; standard,
+  # one per function. A group is scoped to the event source's VPC, and each stack has its own VPC;
+  # the name says which stack, and in standard which consumer, the pollers serve. AWS allows up to
+  # 100 mappings per group and 2000 maximum pollers over a group's mappings
+  # (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html): today small's
+  # group has 16 mappings and at most 32 pollers, each of standard's at most 4 mappings and 16.
+  poller_groups = {
+    for f in distinct([for m in local.mappings : m.function]) :
+    f => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${f}"
+  }
 }

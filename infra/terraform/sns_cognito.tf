@@ -25,6 +25,13 @@ resource "aws_cognito_user_pool" "main" {
   auto_verified_attributes = ["email"]
   deletion_protection      = var.table_deletion_protection ? "ACTIVE" : "INACTIVE"
 
+  # Feature plan (variables.tf, cognito_user_pool_tier; default LITE): the pool issues ID tokens
+  # with custom:role and has no pre token generation trigger, domain, MFA, password history or
+  # threat protection, so nothing here needs Essentials or Plus
+  # (https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-sign-in-feature-plans.html).
+  # Not setting it would get AWS's default, Essentials, at about 2.7 times Lite's price per MAU.
+  user_pool_tier = var.cognito_user_pool_tier
+
   # Users are created by an operator with their role (docs/deploy.md): a self-service sign-up
   # would let anyone pick `transporter`. A sign-up flow that sets the role server-side is app work.
   admin_create_user_config {

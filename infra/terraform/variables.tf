@@ -72,7 +72,7 @@ variable "kafka_publish_timeout_ms" {
 # --- Deployment profile (profile.tf) ----------------------------------------------------------
 
 variable "deployment_profile" {
-  description = "\"standard\": MSK Serverless, each mapping on its own event pollers, interface endpoints in every zone, 30-day logs. \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  description = "\"standard\": MSK Serverless, each consumer function's mappings in a poller group of their own, interface endpoints in every zone, 30-day logs. \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs; the idle floor and what it gives up are in docs/deploy.md, section 11."
   type        = string
   default     = "standard"
 
@@ -436,6 +436,19 @@ variable "table_deletion_protection" {
   description = "Deletion protection of the DynamoDB tables and the Cognito user pool; false also lets `destroy` empty the audit bucket, locked objects included. Keep true in AWS; false only for throwaway stacks (LocalStack)."
   type        = bool
   default     = true
+}
+
+# --- Users (sns_cognito.tf) ---------------------------------------------------------------------
+
+variable "cognito_user_pool_tier" {
+  description = "The user pool's feature plan (user_pool_tier), billed per monthly active user above the free 10,000: LITE (from $0.0055), ESSENTIALS ($0.015, AWS's default for new pools) or PLUS. LITE has everything this stack uses (ID tokens with custom:role, SRP and admin password sign-in, token revocation); ESSENTIALS is needed for access-token customisation (a V2 pre token generation trigger), email MFA, password history or managed login, PLUS for threat protection and log export. Changed in place, no new pool."
+  type        = string
+  default     = "LITE"
+
+  validation {
+    condition     = contains(["LITE", "ESSENTIALS", "PLUS"], var.cognito_user_pool_tier)
+    error_message = "cognito_user_pool_tier must be \"LITE\", \"ESSENTIALS\" or \"PLUS\"."
+  }
 }
 
 # --- Audit archive -----------------------------------------------------------------------------

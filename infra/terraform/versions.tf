@@ -4,7 +4,7 @@
 # single range keys in 6.32.1, for GSI removal in 6.37), and metrics_config's ErrorCount and
 # KafkaMetrics (the provider checks them against its AWS SDK, whose Lambda client has them since
 # 2026-01-28). provisioned_poller_config (5.x) and an S3 on-failure ARN need nothing newer; the
-# small profile's poller_group_name (profile.tf, esm.tf) needs 6.28.
+# poller groups' poller_group_name (profile.tf, esm.tf) needs 6.28.
 terraform {
   required_version = ">= 1.10.0, < 2.0.0"
 

@@ -113,6 +113,16 @@ run "every_mapping_is_planned_as_its_definition_says" {
     error_message = "a mapping's provisioned pollers differ from event-source-mappings.json"
   }
 
+  # Standard profile (profile.tf): one poller group per consumer function, so a function's mappings
+  # share Event Poller Units and no two consumers share a group.
+  assert {
+    condition = alltrue([
+      for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.function}"
+    ])
+    error_message = "in the standard profile every mapping must be in its function's poller group weelo-prod-<function>"
+  }
+
   # The consumer group is named as `weelo-local bridge` names it: offsets and IAM group ARNs mean the
   # same thing locally and in AWS.
   assert {
@@ -269,6 +279,29 @@ run "every_contract_operation_is_a_route_behind_the_jwt_authorizer_but_health" {
     condition     = aws_apigatewayv2_authorizer.jwt.authorizer_type == "JWT" && aws_apigatewayv2_authorizer.jwt.identity_sources == toset(["$request.header.Authorization"])
     error_message = "the authorizer must be the JWT one reading the Authorization header"
   }
+}
+
+# --- Users: the Cognito user pool (sns_cognito.tf) ----------------------------------------------
+
+# Nothing the pool uses needs more than Lite (variables.tf, cognito_user_pool_tier), and AWS's own
+# default for a pool that names no plan is Essentials, so the default must reach the plan.
+run "the_user_pool_is_on_the_lite_feature_plan_by_default" {
+  command = plan
+
+  assert {
+    condition     = aws_cognito_user_pool.main.user_pool_tier == "LITE"
+    error_message = "the user pool must be planned on the LITE feature plan by default"
+  }
+}
+
+run "an_unknown_user_pool_tier_is_refused" {
+  command = plan
+
+  variables {
+    cognito_user_pool_tier = "BASIC"
+  }
+
+  expect_failures = [var.cognito_user_pool_tier]
 }
 
 # --- Live tracking: the WebSocket API (websocket.tf, docs/live-tracking.md) ----------------------

@@ -347,10 +347,18 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
   assert {
     condition = (
       length(aws_msk_serverless_cluster.main) == 1 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0 &&
-      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"]) &&
-      local.poller_group == null
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"])
     )
-    error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster and no poller group"
+    error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster"
+  }
+
+  # Not the small profile's single group: each mapping in its own function's group.
+  assert {
+    condition = alltrue([
+      for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.function}"
+    ])
+    error_message = "in the standard profile every mapping must be in its function's poller group weelo-prod-<function>"
   }
 
   assert {
