@@ -41,6 +41,8 @@ LIVE_SOCKET_URL=ws://127.0.0.1:9000/websocket
 SHARE_PAGE_URL=http://127.0.0.1:9000/lambda-url/api/track
 # The cities analytics tells apart (docs/analytics.md); any other pickup counts as "other".
 ANALYTICS_CITIES="Mumbai:19.076,72.8777,40;Delhi:28.6139,77.209,45;Bengaluru:12.9716,77.5946,35;Chennai:13.0827,80.2707,30"
+# The broker's log directory: weelo-bench counts the bytes each topic grows by (MSK bills data in).
+KAFKA_LOG_DIR=$KAFKA_VERSION_DIR/data
 ENV
 }
 

@@ -1,16 +1,22 @@
 //! What AWS would bill for an operation, counted on the emulators instead of assumed: the
 //! requests of each kind that moto served, and the DynamoDB write and read units they would
 //! cost (`GET /_weelo/requests` of `localstack/moto_serialized.py`, units by
-//! `localstack/moto_units.py`).
+//! `localstack/moto_units.py`), and the bytes each Kafka topic grew by (the sizes of the local
+//! broker's log segments, `KAFKA_LOG_DIR`).
 
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-/// The two moto servers: DynamoDB's, and the one for SNS, SQS and S3.
+/// The two moto servers: DynamoDB's, and the one for SNS, SQS and S3; and the broker's log.
 pub struct Emulators {
     urls: [String; 2],
     http: reqwest::Client,
+    kafka_log: PathBuf,
+    /// Each topic's bytes at [`Emulators::start`].
+    kafka_at_start: Mutex<BTreeMap<String, u64>>,
 }
 
 /// Requests of one operation (`PutItem`, `Publish`, …) and what they bill.
@@ -25,13 +31,20 @@ pub struct Served {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
     pub operations: BTreeMap<String, Served>,
+    /// Bytes appended to each Kafka topic (records with their batch headers, as stored).
+    pub kafka_bytes: BTreeMap<String, u64>,
 }
 
 impl Emulators {
     /// The emulators of the environment (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`).
     pub fn from_env() -> anyhow::Result<Self> {
         let url = |name: &str| std::env::var(name).map_err(|_| anyhow::anyhow!("{name} is not set"));
-        Ok(Self { urls: [url("AWS_ENDPOINT_URL_DYNAMODB")?, url("AWS_ENDPOINT_URL")?], http: reqwest::Client::new() })
+        Ok(Self {
+            urls: [url("AWS_ENDPOINT_URL_DYNAMODB")?, url("AWS_ENDPOINT_URL")?],
+            http: reqwest::Client::new(),
+            kafka_log: url("KAFKA_LOG_DIR")?.into(),
+            kafka_at_start: Mutex::default(),
+        })
     }
 
     /// Clears the counts and counts units from now on.
@@ -42,6 +55,7 @@ impl Emulators {
             let units = serde_json::json!({"units": true});
             self.http.post(&requests).json(&units).send().await?.error_for_status()?;
         }
+        *self.kafka_at_start.lock().expect("not poisoned") = topic_bytes(&self.kafka_log)?;
         Ok(())
     }
 
@@ -52,8 +66,40 @@ impl Emulators {
             let counts: Value = self.http.get(format!("{url}/_weelo/requests")).send().await?.json().await?;
             tally += Tally::parse(&counts)?;
         }
+        let at_start = self.kafka_at_start.lock().expect("not poisoned").clone();
+        tally.kafka_bytes = grown(&at_start, &topic_bytes(&self.kafka_log)?);
         Ok(tally)
     }
+}
+
+/// The bytes of each topic's log segments (`<topic>-<partition>/*.log`) under the broker's `dir`.
+fn topic_bytes(dir: &Path) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut bytes = BTreeMap::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((topic, partition)) = name.rsplit_once('-') else { continue };
+        if topic.starts_with("__") || partition.parse::<u32>().is_err() || !entry.file_type()?.is_dir() {
+            continue;
+        }
+        for segment in std::fs::read_dir(entry.path())? {
+            let segment = segment?;
+            if segment.path().extension().is_some_and(|e| e == "log") {
+                *bytes.entry(topic.to_owned()).or_default() += segment.metadata()?.len();
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+/// What each topic grew by from `before` to `after` (topics that did not grow are left out).
+fn grown(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .map(|(topic, now)| (topic.clone(), now.saturating_sub(before.get(topic).copied().unwrap_or_default())))
+        .filter(|(_, grew)| *grew > 0)
+        .collect()
 }
 
 impl Tally {
@@ -71,7 +117,7 @@ impl Tally {
                 (operation.clone(), counted)
             })
             .collect();
-        Ok(Self { operations })
+        Ok(Self { operations, kafka_bytes: BTreeMap::new() })
     }
 
     pub fn write_units(&self) -> f64 {
@@ -108,6 +154,9 @@ impl AddAssign for Tally {
             mine.write_units += served.write_units;
             mine.read_units += served.read_units;
         }
+        for (topic, bytes) in other.kafka_bytes {
+            *self.kafka_bytes.entry(topic).or_default() += bytes;
+        }
     }
 }
 
@@ -127,5 +176,29 @@ mod tests {
         assert_eq!((tally.write_units(), tally.read_units()), (5.0, 1.5));
         assert_eq!(tally.dynamodb_calls(), 6);
         assert_eq!(tally.calls_per(1.0), "5.00 Publish, 4.00 PutItem, 2.00 Query");
+    }
+
+    #[test]
+    fn a_topic_counts_the_bytes_its_segments_grew_by_and_internal_topics_are_left_out() {
+        // GIVEN a broker log with two partitions of one topic, an internal topic and an index file
+        let dir = std::env::temp_dir().join(weelo_testkit::unique("bench-kafka-log"));
+        let write = |path: &str, bytes: usize| {
+            let path = dir.join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, vec![0u8; bytes]).unwrap();
+        };
+        write("location.updated-0/00000000000000000000.log", 100);
+        write("location.updated-1/00000000000000000000.log", 50);
+        write("location.updated-1/00000000000000000000.index", 4096);
+        write("__consumer_offsets-3/00000000000000000000.log", 70);
+        let before = topic_bytes(&dir).unwrap();
+        // WHEN one partition grows and a new segment is rolled in the other
+        write("location.updated-0/00000000000000000000.log", 130);
+        write("location.updated-1/00000000000000000200.log", 20);
+        let after = topic_bytes(&dir).unwrap();
+        // THEN the topic grew by the new bytes, whatever partition or segment took them
+        assert_eq!(before, BTreeMap::from([("location.updated".to_owned(), 150)]));
+        assert_eq!(grown(&before, &after), BTreeMap::from([("location.updated".to_owned(), 50)]));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -180,7 +180,8 @@ pub async fn booking_fanout(
     let Answer { status, body: answer, .. } =
         api.call("POST", "/v1/bookings", Some(customer), Some(booking_at(centre))).await;
     anyhow::ensure!(status == 201, "booking: {status} {answer}");
-    let mut counted = emulators.read().await?;
+    let created = emulators.read().await?;
+    let mut counted = created.clone();
     let id = BookingId::parse(answer["bookingId"].as_str().unwrap_or_default())?;
     let booking = api.app().store.get_booking(id).await?.ok_or_else(|| anyhow::anyhow!("booking vanished"))?;
     emulators.start().await?;
@@ -200,7 +201,7 @@ pub async fn booking_fanout(
     let pushed = started.elapsed();
     anyhow::ensure!(response.is_success(), "pushes failed: {response:?}");
     counted += emulators.read().await?;
-    Ok(FanoutFigure { recipients: report.notifications, matched, pushed, counted })
+    Ok(FanoutFigure { recipients: report.notifications, matched, pushed, created, counted })
 }
 
 pub struct FanoutFigure {
@@ -209,6 +210,8 @@ pub struct FanoutFigure {
     pub matched: Duration,
     /// The notifications handled by the fcm-consumer: one push per phone.
     pub pushed: Duration,
+    /// What the booking's creation made the emulators do (the api's request).
+    pub created: Tally,
     /// What the booking, the fan-out and the pushes made the emulators do.
     pub counted: Tally,
 }
@@ -361,13 +364,20 @@ pub async fn booking_created(api: &ApiClient, customer: &User, centre: (f64, f64
     Ok(DomainEvent::BookingCreated(booking).to_record(EventId::generate(), "/weelo/api", chrono::Utc::now()))
 }
 
-/// Figure 3d: one minute of GPS for `trucks` trucks, a point every 5 s each (12 batches, as the
-/// mapping's 1 s window delivers them), through the location-consumer's use case; returns the time
-/// and the DynamoDB item writes it made (history, latest positions, geo index).
+/// Figure 3d: one minute of GPS for `trucks` trucks, a point every 5 s each, sent
+/// `points_per_request` at a time (1, 2, 3, 4, 6 or 12): each truck's request is one record, and
+/// the 1 s window puts a `1 / points_per_request` share of the trucks' records in each batch. Runs
+/// the location-consumer's use case; returns the time, the points and what the emulators served
+/// (history, latest positions, geo index).
 pub async fn location_minute(
     trucks: usize,
+    points_per_request: usize,
     index_refresh: chrono::Duration,
 ) -> anyhow::Result<(Duration, usize, Tally)> {
+    anyhow::ensure!(
+        12 % points_per_request == 0,
+        "a minute of 5 s points is 12: {points_per_request} does not divide it"
+    );
     let mut settings = weelo_location_consumer::Settings::from_env()?;
     settings.index_refresh = index_refresh;
     let consumer = weelo_location_consumer::connect(&settings).await?;
@@ -378,27 +388,33 @@ pub async fn location_minute(
     let mut points = 0;
     let emulators = Emulators::from_env()?;
     emulators.start().await?;
-    for tick in 0..12 {
-        let updates: Vec<(EventId, LocationUpdated)> = ids
-            .iter()
-            .enumerate()
-            .map(|(truck, id)| {
-                // About 40 km/h north: 55 m per 5 s, so a few trucks change H3 cell during the minute.
-                let point = LocationPoint {
-                    lat: 19.0 + tick as f64 * 0.0005,
-                    lng: 72.8 + truck as f64 / 1000.0,
-                    recorded_at: start + chrono::Duration::seconds(tick * 5),
-                    speed_kmh: Some(40.0),
-                    heading_deg: Some(0.0),
-                    accuracy_m: Some(5.0),
-                };
-                (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
-            })
-            .collect();
-        let started = Instant::now();
-        let report = consumer.on_batch(&updates).await?;
-        took += started.elapsed();
-        points += report.points;
+    for round in 0..12 / points_per_request {
+        for share in 0..points_per_request {
+            let updates: Vec<(EventId, LocationUpdated)> = ids
+                .iter()
+                .enumerate()
+                .filter(|(truck, _)| truck % points_per_request == share)
+                .flat_map(|(truck, id)| {
+                    (0..points_per_request).map(move |n| {
+                        let tick = (round * points_per_request + n) as i64;
+                        // About 40 km/h north: 55 m per 5 s, so a few trucks change H3 cell.
+                        let point = LocationPoint {
+                            lat: 19.0 + tick as f64 * 0.0005,
+                            lng: 72.8 + truck as f64 / 1000.0,
+                            recorded_at: start + chrono::Duration::seconds(tick * 5),
+                            speed_kmh: Some(40.0),
+                            heading_deg: Some(0.0),
+                            accuracy_m: Some(5.0),
+                        };
+                        (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
+                    })
+                })
+                .collect();
+            let started = Instant::now();
+            let report = consumer.on_batch(&updates).await?;
+            took += started.elapsed();
+            points += report.points;
+        }
     }
     Ok((took, points, emulators.read().await?))
 }

@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod coldstart;
+pub mod costs;
 pub mod counts;
 pub mod figures;
 pub mod kept;

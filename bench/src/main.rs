@@ -30,6 +30,9 @@ enum Command {
         #[arg(long)]
         append_to: Option<std::path::PathBuf>,
     },
+    /// Generate the monthly cost table (docs/COSTS.md) and the README's seed total from the counts of
+    /// the last `make bench` (docs/BENCHMARKS.json), infra/prices.json and infra/cost-model.json.
+    Costs,
     /// Run one hot path in rounds, printing each round's rate: for a profiler (`localstack/profile.sh`).
     Profile(weelo_bench::profile::ProfileSettings),
 }
@@ -46,6 +49,11 @@ async fn main() -> anyhow::Result<()> {
             }
             std::fs::write(&settings.report, &report)?;
             println!("{report}");
+            weelo_bench::costs::write(std::path::Path::new("."))?;
+            println!("cost table: {}", weelo_bench::costs::TABLE);
+        }
+        Command::Costs => {
+            println!("{}", weelo_bench::costs::write(std::path::Path::new("."))?);
         }
         Command::Remote { settings, append_to } => {
             let summary = weelo_bench::remote::run(&settings).await?;

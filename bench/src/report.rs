@@ -3,15 +3,14 @@
 
 use crate::baseline::InlinePushBus;
 use crate::coldstart::ProcessFigure;
-use crate::counts::Tally;
+use crate::costs::counted::{BookingCounts, Counted, GpsCounts, Served};
+use crate::counts::{Emulators, Tally};
 use crate::figures;
 use crate::figures::FanoutFigure;
-use crate::prices::Prices;
 use crate::stats::{Latencies, ms, per_second};
 use crate::world::{private_city, seed_transporters};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 use weelo_core::usecases::fanout::FanoutReport;
 use weelo_testkit::api::{ApiClient, User};
@@ -36,6 +35,9 @@ pub struct Settings {
     /// Where the markdown report goes.
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     pub report: std::path::PathBuf,
+    /// GPS points per request of the counted GPS figures (the cost model's scales send 6).
+    #[arg(long, default_value_t = 6)]
+    pub points_per_request: usize,
 }
 
 fn bar(len: usize, what: &str) -> ProgressBar {
@@ -68,8 +70,11 @@ struct Measured {
     batched: f64,
     consumer_took: Duration,
     consumer_records: usize,
-    /// Figure 3d per geo-index refresh: `(refresh s, took, points, writes)`.
-    minutes: Vec<(i64, Duration, usize, Tally)>,
+    /// Figure 3d per geo-index refresh and points a request: `(refresh s, points a request, took,
+    /// points, served)`.
+    minutes: Vec<(i64, usize, Duration, usize, Tally)>,
+    /// What the cost table multiplies (`docs/COSTS.md`).
+    counted: Counted,
     peak_rss_mb: Option<f64>,
     processes: Vec<(&'static str, String, ProcessFigure)>,
     zips: Vec<(String, u64)>,
@@ -82,7 +87,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<String> {
     write_figures(&mut out, settings, &measured)?;
     write_scaling(&mut out, &measured)?;
     write_targets(&mut out, &measured)?;
-    write_costs(&mut out, settings, &measured)?;
+    write_costs(&mut out)?;
     Ok(out)
 }
 
@@ -106,6 +111,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
     let (order_took, order_report, order_counted) = figures::order_fanout(&api, &customer, city).await?;
     spinner.finish();
     let (single, batched, consumer_took, consumer_records, minutes) = measure_gps(settings, &api).await?;
+    let counted = count_operations(settings, &api, &bookings, &fanouts, &minutes).await?;
     let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
     let spinner = step("cold start and peak RSS of each release binary");
     let processes = process_figures(&api, &customer, city, &transporters).await?;
@@ -126,6 +132,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
         consumer_took,
         consumer_records,
         minutes,
+        counted,
         peak_rss_mb,
         processes,
         zips: arm64_zip_sizes(),
@@ -193,7 +200,7 @@ async fn measure_scaling(
     Ok((fanout_curve, ingest_curve))
 }
 
-type Gps = (f64, f64, Duration, usize, Vec<(i64, Duration, usize, Tally)>);
+type Gps = (f64, f64, Duration, usize, Vec<(i64, usize, Duration, usize, Tally)>);
 
 /// Figures 3a–3d: ingest with one and with 100 points per request, a 10,000-record batch through
 /// the location-consumer, and one minute of GPS with the geo index rewritten with every point
@@ -207,10 +214,11 @@ async fn measure_gps(settings: &Settings, api: &ApiClient) -> anyhow::Result<Gps
     let (consumer_took, consumer_records) = figures::location_consumer(500, 20).await?;
     spinner.finish();
     let mut minutes = Vec::new();
-    for refresh_secs in [0, 60] {
-        let spinner = step(&format!("location-consumer, one minute of GPS, index refresh {refresh_secs} s"));
-        let (took, points, counted) = figures::location_minute(500, chrono::Duration::seconds(refresh_secs)).await?;
-        minutes.push((refresh_secs, took, points, counted));
+    for (refresh_secs, per_request) in [(0, 1), (60, 1), (60, settings.points_per_request)] {
+        let spinner = step(&format!("one minute of GPS, index refresh {refresh_secs} s, {per_request} a request"));
+        let refresh = chrono::Duration::seconds(refresh_secs);
+        let (took, points, counted) = figures::location_minute(500, per_request, refresh).await?;
+        minutes.push((refresh_secs, per_request, took, points, counted));
         spinner.finish();
     }
     Ok((single, batched, consumer_took, consumer_records, minutes))
@@ -280,11 +288,11 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
         ms(m.consumer_took),
         per_second(m.consumer_records, m.consumer_took)
     )?;
-    for (refresh_secs, took, points, counted) in &m.minutes {
+    for (refresh_secs, per_request, took, points, counted) in &m.minutes {
         let per_point = *points as f64;
         writeln!(
             out,
-            "| 3d. location-consumer, one minute of GPS for 500 trucks (12 batches of 500, a point every 5 s), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · counted per point: **{:.2} write units**, {:.2} read units; calls {} |",
+            "| 3d. location-consumer, one minute of GPS for 500 trucks (a point every 5 s, {per_request} a request, a record each; 1 s batches), geo-index refresh {refresh_secs} s | {} → {:.0} points/s · counted per point: **{:.2} write units**, {:.2} read units; calls {} |",
             ms(*took),
             per_second(*points, *took),
             counted.write_units() / per_point,
@@ -349,6 +357,7 @@ fn chart_data(m: &Measured) -> serde_json::Value {
         "ingest": m.ingest_curve.iter().map(|(c, r)| serde_json::json!({"concurrency": c, "pointsPerSecond": r})).collect::<Vec<_>>(),
         "asyncBookingP50Ms": m.bookings.quantile(0.5).as_secs_f64() * 1e3,
         "asyncBookingP99Ms": m.bookings.quantile(0.99).as_secs_f64() * 1e3,
+        "counted": m.counted,
         "sync": m.synchronous.iter().map(|(d, l, n)| serde_json::json!({"pushDelayMs": d.as_millis() as u64, "recipients": n, "p50Ms": l.quantile(0.5).as_secs_f64() * 1e3})).collect::<Vec<_>>(),
     })
 }
@@ -423,82 +432,57 @@ fn write_targets(out: &mut String, m: &Measured) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Figure 8: what the measured work costs in AWS: measured durations × the memory
-/// infra/definitions gives each function, and the requests and DynamoDB units counted on the
-/// emulators, at the prices of infra/prices.json. Emulator-bound durations are upper bounds.
-fn write_costs(out: &mut String, settings: &Settings, m: &Measured) -> anyhow::Result<()> {
-    let prices = Prices::load(Path::new("."))?;
-    let Some((_, fanout)) = m.fanouts.first() else { return Ok(()) };
-    let recipients = fanout.recipients as f64;
-    let booking_s = m.bookings.quantile(0.5).as_secs_f64();
-    let counted = &fanout.counted;
-    let million = 1e6;
-    let per_million_bookings = [
-        ("api Lambda, one booking per request".to_owned(), prices.lambda("api", booking_s, million)?),
-        (
-            "order-fanout Lambda, one booking per invocation".to_owned(),
-            prices.lambda("order-fanout", fanout.matched.as_secs_f64(), million)?,
-        ),
-        ("fcm-consumer Lambda".to_owned(), prices.lambda("fcm-consumer", fanout.pushed.as_secs_f64(), million)?),
-        (
-            format!("DynamoDB: {:.0} write units a booking, counted", counted.write_units()),
-            counted.write_units() * prices.usd("dynamodbWriteRequestUnitsPerMillion")?,
-        ),
-        (
-            format!("DynamoDB: {:.1} read units a booking, counted", counted.read_units()),
-            counted.read_units() * prices.usd("dynamodbReadRequestUnitsPerMillion")?,
-        ),
-        (
-            format!("SNS mobile push: {} publishes a booking, counted", counted.count("Publish")),
-            counted.count("Publish") as f64 * prices.usd("snsMobilePushPerMillion")?,
-        ),
-    ];
-    let (minute_took, minute_points, minute_counted) =
-        m.minutes.last().map(|(_, took, points, counted)| (*took, *points, counted.clone())).unwrap_or_default();
-    let per_point = minute_points.max(1) as f64;
-    let request_s = 100.0 / (m.batched / settings.concurrency as f64);
-    let bytes_per_point = figures::location_request_bytes(100)? as f64 / 100.0;
-    let consumer_invocation_s = minute_took.as_secs_f64() / 12.0;
-    let per_million_points = [
-        ("api Lambda, 100 points per request".to_owned(), prices.lambda("api", request_s, million / 100.0)?),
-        (
-            "location-consumer Lambda, 500 points per invocation".to_owned(),
-            prices.lambda("location-consumer", consumer_invocation_s, million / 500.0)?,
-        ),
-        (
-            format!(
-                "DynamoDB: {:.2} write units a point, counted (figure 3d)",
-                minute_counted.write_units() / per_point
-            ),
-            minute_counted.write_units() / per_point * prices.usd("dynamodbWriteRequestUnitsPerMillion")?,
-        ),
-        (
-            format!("DynamoDB: {:.3} read units a point, counted (figure 3d)", minute_counted.read_units() / per_point),
-            minute_counted.read_units() / per_point * prices.usd("dynamodbReadRequestUnitsPerMillion")?,
-        ),
-        (
-            format!("MSK Serverless: {bytes_per_point:.0} bytes a point in, and out to one consumer group"),
-            million * bytes_per_point / 1e9
-                * (prices.usd("mskServerlessDataInGb")? + prices.usd("mskServerlessDataOutGb")?),
-        ),
-    ];
-    writeln!(out, "\n## 8. Cost per million, from the measured figures\n")?;
+/// Section 8: the monthly cost table is generated from this run's counts (`docs/COSTS.md`).
+fn write_costs(out: &mut String) -> anyhow::Result<()> {
+    writeln!(out, "\n## 8. What it costs per month\n")?;
     writeln!(
         out,
-        "Prices: `infra/prices.json` ({}, as of {}; each with its source). Lambda memory: `infra/definitions/functions.json`. DynamoDB units and SNS publishes are counted on the emulators for the measured operations (`localstack/moto_units.py`); durations measured against them are upper bounds. Fixed monthly costs (brokers, pollers, endpoints) are in docs/deploy.md.\n",
-        prices.region, prices.as_of
+        "This run's counts (DynamoDB units, SNS publishes, Kafka bytes, durations: `\"counted\"` in `BENCHMARKS.json`) priced at three scales: [COSTS.md](COSTS.md), generated by `weelo-bench costs` with `infra/prices.json` and `infra/cost-model.json`."
     )?;
-    for (title, rows) in [
-        (format!("per million bookings ({recipients:.0} recipients each)"), &per_million_bookings[..]),
-        ("per million GPS points".to_owned(), &per_million_points[..]),
-    ] {
-        writeln!(out, "| {title} | USD |\n|---|---|")?;
-        for (item, usd) in rows {
-            writeln!(out, "| {item} | {usd:.2} |")?;
-        }
-        writeln!(out, "| **total** | **{:.2}** |\n", rows.iter().map(|(_, usd)| usd).sum::<f64>())?;
-    }
     Ok(())
+}
+
+/// What the cost table multiplies, from this run's figures: the booking of figure 4 (no push
+/// delay), figure 3d in the scale's shape, and an ingest run of such requests counted on Kafka.
+async fn count_operations(
+    settings: &Settings,
+    api: &ApiClient,
+    bookings: &Latencies,
+    fanouts: &[(Duration, FanoutFigure)],
+    minutes: &[(i64, usize, Duration, usize, Tally)],
+) -> anyhow::Result<Counted> {
+    let per_request = settings.points_per_request;
+    let (_, fanout) = fanouts.first().ok_or_else(|| anyhow::anyhow!("no fan-out figure"))?;
+    let (_, _, took, points, served) = minutes
+        .iter()
+        .find(|(refresh, shape, ..)| *refresh == 60 && *shape == per_request)
+        .ok_or_else(|| anyhow::anyhow!("no minute of GPS with {per_request} points a request"))?;
+    let spinner = step(&format!("ingest, {per_request} points a request, counted"));
+    let emulators = Emulators::from_env()?;
+    emulators.start().await?;
+    let requests = 600;
+    let rate = figures::location_ingest(api, per_request, requests, settings.concurrency).await?;
+    let ingested = emulators.read().await?;
+    spinner.finish();
+    let create = Served::from(&fanout.created);
+    Ok(Counted {
+        measured: format!("{}, local stack: moto and Kafka 4.4", chrono::Utc::now().format("%Y-%m-%d")),
+        booking: BookingCounts {
+            recipients: fanout.recipients as f64,
+            fanout: Served::from(&fanout.counted).minus(&create),
+            create,
+            api_seconds: bookings.quantile(0.5).as_secs_f64(),
+            fanout_seconds: fanout.matched.as_secs_f64(),
+            push_seconds: fanout.pushed.as_secs_f64(),
+        },
+        gps: GpsCounts {
+            points_per_request: per_request as u64,
+            consumer: Served::from(served).per(*points as f64),
+            consumer_seconds_per_point: took.as_secs_f64() / (*points).max(1) as f64,
+            ingest: Served::from(&ingested).per((requests * per_request) as f64),
+            api_seconds_per_request: settings.concurrency as f64 * per_request as f64 / rate,
+        },
+    })
 }
 
 fn peak_rss_kb() -> Option<u64> {

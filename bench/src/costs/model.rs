@@ -1,0 +1,562 @@
+//! The monthly bill of one scale: counted quantities per operation × the scale's load × prices,
+//! one row per billed item. Every multiplication of the cost table happens here.
+
+use super::counted::{Counted, Served};
+use crate::prices::Prices;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use weelo_definitions::{Mapping, TopicDefinition};
+
+/// `infra/cost-model.json`: what cannot be counted locally.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CostModel {
+    pub hours_per_month: f64,
+    pub days_per_month: f64,
+    /// How long the GPS history is kept, and what one point takes in the table (key, attributes).
+    pub history_days: f64,
+    pub history_bytes_per_point: f64,
+    /// Requests a booking brings to the api besides GPS: create, the customer's GETs, the
+    /// transporter's accept, cancels.
+    pub api_requests_per_booking: f64,
+    /// One API Gateway access-log line, and one EMF metric document per invocation.
+    pub access_log_bytes_per_request: f64,
+    pub emf_bytes_per_invocation: f64,
+    /// What the audit archive adds to each record (its JSON Lines envelope).
+    pub archive_bytes_per_record: f64,
+    /// Alarm metrics (a metric-math alarm counts each) and custom metric series of the stack.
+    pub alarm_metrics: f64,
+    pub custom_metric_series: f64,
+    pub interface_endpoints: f64,
+    pub free_monthly_active_users: f64,
+    /// The deadline sweeper runs every minute and sweeps for this long.
+    pub sweeper_seconds_per_minute: f64,
+    pub profiles: BTreeMap<String, Profile>,
+    pub scales: Vec<Scale>,
+}
+
+/// A `deployment_profile` of `infra/terraform` (`profile.tf`): what its fixed costs depend on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// `serverless` (MSK Serverless) or `provisioned` (kafka.t3.small brokers).
+    pub kafka: String,
+    pub brokers: f64,
+    pub broker_volume_gb: f64,
+    /// `function` (a poller group per consuming function) or `one` (every mapping in one group).
+    pub poller_groups: String,
+    /// Availability zones each interface endpoint has a network interface in.
+    pub endpoint_zones: f64,
+}
+
+/// A load to price.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scale {
+    pub name: String,
+    pub profile: String,
+    pub drivers: f64,
+    pub point_every_seconds: f64,
+    pub points_per_request: u64,
+    pub bookings_per_day: f64,
+    pub recipients_per_booking: f64,
+    pub monthly_active_users: f64,
+    /// `lite` or `essentials` (`cognito_user_pool_tier`).
+    pub cognito_tier: String,
+}
+
+impl Scale {
+    /// The same deployment with nothing happening: what it costs idle.
+    pub fn idle(&self) -> Scale {
+        Scale { drivers: 0.0, bookings_per_day: 0.0, monthly_active_users: 0.0, ..self.clone() }
+    }
+}
+
+/// One billed item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub part: &'static str,
+    pub item: String,
+    /// The quantity billed and its price, as a reader checks it.
+    pub quantity: String,
+    pub usd: f64,
+}
+
+/// What the rows are computed from besides the scale.
+pub struct Inputs<'a> {
+    pub model: &'a CostModel,
+    pub counted: &'a Counted,
+    pub prices: &'a Prices,
+    pub topics: &'a [TopicDefinition],
+    pub mappings: &'a [Mapping],
+}
+
+/// The load of one month.
+struct Load {
+    seconds: f64,
+    points: f64,
+    gps_requests: f64,
+    bookings: f64,
+    /// The counted fan-out scaled to the scale's recipients.
+    fanout_share: f64,
+    /// Bytes into each topic.
+    kafka_bytes: BTreeMap<String, f64>,
+    /// Records into each topic.
+    records: BTreeMap<String, f64>,
+    api_requests: f64,
+    /// Batches of the location-consumer and of the fcm-consumer.
+    location_batches: f64,
+    push_batches: f64,
+    /// Invocations of the api, order-fanout and those two consumers: one EMF line each.
+    invocations: f64,
+}
+
+impl Inputs<'_> {
+    /// The month's bill of `scale`, one row per item.
+    pub fn rows(&self, scale: &Scale) -> anyhow::Result<Vec<Row>> {
+        anyhow::ensure!(
+            scale.points_per_request == self.counted.gps.points_per_request,
+            "scale {:?} sends {} points a request; GPS was counted with {} (weelo-bench local)",
+            scale.name,
+            scale.points_per_request,
+            self.counted.gps.points_per_request
+        );
+        let profile =
+            self.model.profiles.get(&scale.profile).ok_or_else(|| anyhow::anyhow!("no profile {:?}", scale.profile))?;
+        let load = self.load(scale);
+        let mut rows = self.kafka(profile, &load)?;
+        rows.extend(self.dynamodb(&load)?);
+        rows.extend(self.lambda(scale, profile, &load)?);
+        rows.extend(self.edges(scale, profile, &load)?);
+        rows.extend(self.archive(&load)?);
+        Ok(rows)
+    }
+
+    fn load(&self, scale: &Scale) -> Load {
+        let seconds = self.model.days_per_month * 86_400.0;
+        let points = scale.drivers / scale.point_every_seconds * seconds;
+        let gps_requests = points / scale.points_per_request as f64;
+        let bookings = scale.bookings_per_day * self.model.days_per_month;
+        let booking = &self.counted.booking;
+        let fanout_share = scale.recipients_per_booking / booking.recipients.max(1.0);
+        let mut kafka_bytes: BTreeMap<String, f64> = BTreeMap::new();
+        let mut add = |served: &Served, times: f64| {
+            for (topic, bytes) in &served.kafka_bytes {
+                *kafka_bytes.entry(topic.clone()).or_default() += bytes * times;
+            }
+        };
+        add(&booking.create, bookings);
+        add(&booking.fanout, bookings * fanout_share);
+        add(&self.counted.gps.ingest, points);
+        // One record per GPS request, per booking event and per push.
+        let records = BTreeMap::from([
+            ("location.updated".to_owned(), gps_requests),
+            ("booking.events".to_owned(), bookings),
+            ("notification.fcm".to_owned(), bookings * scale.recipients_per_booking),
+        ]);
+        let api_requests = gps_requests + bookings * self.model.api_requests_per_booking;
+        let location_batches = self.batches("location-consumer", "location.updated", gps_requests, seconds);
+        let pushes = bookings * scale.recipients_per_booking;
+        let push_batches = self.batches("fcm-consumer", "notification.fcm", pushes, seconds);
+        let invocations = api_requests + bookings + location_batches + push_batches;
+        Load {
+            seconds,
+            points,
+            gps_requests,
+            bookings,
+            fanout_share,
+            kafka_bytes,
+            records,
+            api_requests,
+            location_batches,
+            push_batches,
+            invocations,
+        }
+    }
+
+    fn usd(&self, name: &str) -> anyhow::Result<f64> {
+        self.prices.usd(name)
+    }
+
+    /// Consumer groups reading `topic`: one per mapping on it.
+    fn readers(&self, topic: &str) -> f64 {
+        self.mappings.iter().filter(|m| m.topic == topic).count() as f64
+    }
+
+    fn kafka(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let hours = self.model.hours_per_month;
+        if profile.kafka == "provisioned" {
+            let gb = profile.brokers * profile.broker_volume_gb;
+            return Ok(vec![
+                row(
+                    "Kafka",
+                    "MSK provisioned brokers (kafka.t3.small)",
+                    format!("{} × {hours} h", profile.brokers),
+                    profile.brokers * hours * self.usd("mskProvisionedKafkaT3SmallBrokerHour")?,
+                ),
+                row("Kafka", "broker storage", format!("{gb} GB"), gb * self.usd("mskProvisionedStorageGbMonth")?),
+            ]);
+        }
+        let partitions: f64 = self.topics.iter().map(|t| f64::from(t.partitions)).sum();
+        let bytes_in: f64 = load.kafka_bytes.values().sum();
+        let bytes_out: f64 = load.kafka_bytes.iter().map(|(topic, bytes)| bytes * self.readers(topic)).sum();
+        let stored: f64 = load
+            .kafka_bytes
+            .iter()
+            .map(|(topic, bytes)| {
+                let days =
+                    self.topics.iter().find(|t| &t.name == topic).map_or(0.0, |t| t.retention_ms as f64 / 86_400_000.0);
+                bytes * days / self.model.days_per_month
+            })
+            .sum();
+        let per_topic: Vec<String> =
+            load.kafka_bytes.iter().map(|(topic, bytes)| format!("{topic} {:.0} GB", bytes / 1e9)).collect();
+        Ok(vec![
+            row("Kafka", "MSK Serverless cluster", format!("{hours} h"), hours * self.usd("mskServerlessClusterHour")?),
+            row(
+                "Kafka",
+                "partitions (topics.json)",
+                format!("{partitions} × {hours} h"),
+                partitions * hours * self.usd("mskServerlessPartitionHour")?,
+            ),
+            row(
+                "Kafka",
+                "data in (counted bytes)",
+                per_topic.join(", "),
+                bytes_in / 1e9 * self.usd("mskServerlessDataInGb")?,
+            ),
+            row(
+                "Kafka",
+                "data out (each mapping's consumer group reads its topic)",
+                format!("{:.0} GB", bytes_out / 1e9),
+                bytes_out / 1e9 * self.usd("mskServerlessDataOutGb")?,
+            ),
+            row(
+                "Kafka",
+                "storage (topics' retention)",
+                format!("{:.0} GB-months", stored / 1e9),
+                stored / 1e9 * self.usd("mskServerlessStorageGbMonth")?,
+            ),
+        ])
+    }
+
+    fn dynamodb(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let (gps, booking) = (&self.counted.gps.consumer, &self.counted.booking);
+        let (wru, rru) =
+            (self.usd("dynamodbWriteRequestUnitsPerMillion")?, self.usd("dynamodbReadRequestUnitsPerMillion")?);
+        let booking_wu = booking.create.write_units + booking.fanout.write_units * load.fanout_share;
+        let booking_ru = booking.create.read_units + booking.fanout.read_units * load.fanout_share;
+        let history_gb =
+            load.points / self.model.days_per_month * self.model.history_days * self.model.history_bytes_per_point
+                / 1e9;
+        Ok(vec![
+            row(
+                "DynamoDB",
+                "GPS writes (history, latest position, geo index)",
+                format!("{:.2} write units a point (counted) × {:.2} B points", gps.write_units, load.points / 1e9),
+                load.points * gps.write_units / 1e6 * wru,
+            ),
+            row(
+                "DynamoDB",
+                "GPS reads (stored positions)",
+                format!("{:.3} read units a point (counted)", gps.read_units),
+                load.points * gps.read_units / 1e6 * rru,
+            ),
+            row(
+                "DynamoDB",
+                "booking writes (booking, outbox, offers, push log)",
+                format!("{booking_wu:.0} write units a booking (counted) × {:.1} M bookings", load.bookings / 1e6),
+                load.bookings * booking_wu / 1e6 * wru,
+            ),
+            row(
+                "DynamoDB",
+                "booking reads (geo cells, profiles, devices)",
+                format!("{booking_ru:.0} read units a booking (counted)"),
+                load.bookings * booking_ru / 1e6 * rru,
+            ),
+            row(
+                "DynamoDB",
+                "storage and PITR: the GPS history",
+                format!("{history_gb:.0} GB ({} days)", self.model.history_days),
+                history_gb * (self.usd("dynamodbStorageGbMonth")? + self.usd("dynamodbPitrGbMonth")?),
+            ),
+        ])
+    }
+
+    fn lambda(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let (booking, gps) = (&self.counted.booking, &self.counted.gps);
+        let booking_requests = load.bookings * self.model.api_requests_per_booking;
+        let api = self.prices.lambda("api", gps.api_seconds_per_request, load.gps_requests)?
+            + self.prices.lambda("api", booking.api_seconds, booking_requests)?;
+        let (location_batches, push_batches) = (load.location_batches, load.push_batches);
+        let location_seconds = load.points * gps.consumer_seconds_per_point;
+        let push_seconds = load.bookings * booking.push_seconds * load.fanout_share;
+        let sweeps = self.model.hours_per_month * 60.0;
+        let groups = self.poller_groups(profile);
+        let epus: f64 = groups.values().map(|pollers| (pollers / 10.0).ceil()).sum();
+        let hours = self.model.hours_per_month;
+        Ok(vec![
+            row(
+                "Lambda",
+                "api",
+                format!(
+                    "{:.0} M requests ({} GPS points each, or a booking's)",
+                    load.api_requests / 1e6,
+                    scale.points_per_request
+                ),
+                api,
+            ),
+            row(
+                "Lambda",
+                "location-consumer",
+                format!("{:.1} M batches, {location_seconds:.0} s", location_batches / 1e6),
+                self.per_batch("location-consumer", location_seconds, location_batches)?,
+            ),
+            row(
+                "Lambda",
+                "order-fanout",
+                format!("{:.1} M bookings", load.bookings / 1e6),
+                self.prices.lambda("order-fanout", booking.fanout_seconds * load.fanout_share, load.bookings)?,
+            ),
+            row(
+                "Lambda",
+                "fcm-consumer",
+                format!("{:.1} M batches, {push_seconds:.0} s", push_batches / 1e6),
+                self.per_batch("fcm-consumer", push_seconds, push_batches)?,
+            ),
+            row(
+                "Lambda",
+                "deadline sweeper",
+                format!("{sweeps} runs × {} s", self.model.sweeper_seconds_per_minute),
+                self.prices.lambda("deadline-sweeper", self.model.sweeper_seconds_per_minute, sweeps)?,
+            ),
+            row(
+                "Lambda",
+                "event pollers (provisioned mode, one poller a mapping)",
+                format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
+                epus * hours * self.usd("lambdaEventPollerUnitHour")?,
+            ),
+        ])
+    }
+
+    /// Invocations of `function`'s mapping on `topic` for `records` a month: one per partition
+    /// per batching window while records arrive, at most one per record.
+    fn batches(&self, function: &str, topic: &str, records: f64, seconds: f64) -> f64 {
+        let window = self
+            .mappings
+            .iter()
+            .find(|m| m.function == function && m.topic == topic)
+            .map_or(1, |m| m.maximum_batching_window_seconds.max(1)) as f64;
+        let partitions = self.topics.iter().find(|t| t.name == topic).map_or(1.0, |t| f64::from(t.partitions));
+        records.min(partitions * seconds / window)
+    }
+
+    fn per_batch(&self, function: &str, seconds: f64, batches: f64) -> anyhow::Result<f64> {
+        if batches <= 0.0 {
+            return Ok(0.0);
+        }
+        self.prices.lambda(function, seconds / batches, batches)
+    }
+
+    /// Pollers in each poller group (one a mapping, the minimum).
+    fn poller_groups(&self, profile: &Profile) -> BTreeMap<String, f64> {
+        let mut groups = BTreeMap::new();
+        for mapping in self.mappings {
+            let group = if profile.poller_groups == "one" { "all".to_owned() } else { mapping.function.clone() };
+            *groups.entry(group).or_default() += 1.0;
+        }
+        groups
+    }
+
+    fn edges(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let model = self.model;
+        let pushes = load.bookings * self.counted.booking.fanout.publishes / self.counted.booking.recipients.max(1.0)
+            * scale.recipients_per_booking;
+        let endpoint_hours = model.interface_endpoints * profile.endpoint_zones * model.hours_per_month;
+        let log_gb = (load.api_requests * model.access_log_bytes_per_request
+            + load.invocations * model.emf_bytes_per_invocation)
+            / 1e9;
+        let users = (scale.monthly_active_users - model.free_monthly_active_users).max(0.0);
+        let tier = if scale.cognito_tier == "lite" { "cognitoMauLite" } else { "cognitoMauEssentials" };
+        let metrics = if load.bookings > 0.0 { model.custom_metric_series } else { 0.0 };
+        Ok(vec![
+            row(
+                "SNS",
+                "mobile push",
+                format!("{:.0} M publishes (counted: one a recipient)", pushes / 1e6),
+                pushes / 1e6 * self.usd("snsMobilePushPerMillion")?,
+            ),
+            row(
+                "API Gateway",
+                "HTTP API requests",
+                format!("{:.0} M", load.api_requests / 1e6),
+                load.api_requests / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?,
+            ),
+            row(
+                "Cognito",
+                &format!("monthly active users, {} tier", scale.cognito_tier),
+                format!("{users:.0} above the free {}", model.free_monthly_active_users),
+                users * self.usd(tier)?,
+            ),
+            row(
+                "VPC",
+                "interface endpoints (SNS, SQS, cognito-idp)",
+                format!("{endpoint_hours} endpoint-zone hours"),
+                endpoint_hours * self.usd("vpcInterfaceEndpointHour")?,
+            ),
+            row(
+                "CloudWatch",
+                "logs: access logs and one EMF line an invocation",
+                format!("{log_gb:.0} GB"),
+                log_gb * self.usd("cloudwatchLogsIngestionGb")?,
+            ),
+            row(
+                "CloudWatch",
+                "alarms, custom metrics, dashboard",
+                format!("{} alarm metrics, {metrics} series", model.alarm_metrics),
+                model.alarm_metrics * self.usd("cloudwatchAlarmMonth")?
+                    + metrics * self.usd("cloudwatchCustomMetricMonth")?
+                    + self.usd("cloudwatchDashboardMonth")?,
+            ),
+            row("KMS", "the stack's key", "1 key".to_owned(), self.usd("kmsKeyMonth")?),
+        ])
+    }
+
+    fn archive(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let records: f64 = load.records.values().sum();
+        let gb = (load.kafka_bytes.values().sum::<f64>() + records * self.model.archive_bytes_per_record) / 1e9;
+        let objects: f64 = self
+            .mappings
+            .iter()
+            .filter(|m| m.function == "audit-consumer")
+            .map(|m| {
+                self.batches(
+                    "audit-consumer",
+                    &m.topic,
+                    load.records.get(&m.topic).copied().unwrap_or_default(),
+                    load.seconds,
+                )
+            })
+            .sum();
+        Ok(vec![
+            row(
+                "Audit archive",
+                "S3 storage, first month (grows every month: 7 years kept)",
+                format!("{gb:.0} GB"),
+                gb * self.usd("s3StandardGbMonth")?,
+            ),
+            row(
+                "Audit archive",
+                "S3 PUTs (an object a partition a batch)",
+                format!("{:.1} M", objects / 1e6),
+                objects / 1000.0 * self.usd("s3PutPerThousand")?,
+            ),
+        ])
+    }
+}
+
+fn row(part: &'static str, item: &str, quantity: String, usd: f64) -> Row {
+    Row { part, item: item.to_owned(), quantity, usd }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::costs::counted::{BookingCounts, GpsCounts};
+    use std::path::Path;
+
+    fn served(write_units: f64, read_units: f64, topic: &str, bytes: f64) -> Served {
+        Served { write_units, read_units, publishes: 0.0, kafka_bytes: BTreeMap::from([(topic.to_owned(), bytes)]) }
+    }
+
+    fn counted() -> Counted {
+        Counted {
+            measured: "fixture".into(),
+            booking: BookingCounts {
+                recipients: 10.0,
+                create: served(5.0, 0.0, "booking.events", 1000.0),
+                fanout: Served { publishes: 10.0, ..served(30.0, 15.0, "notification.fcm", 5000.0) },
+                api_seconds: 0.01,
+                fanout_seconds: 0.1,
+                push_seconds: 0.2,
+            },
+            gps: GpsCounts {
+                points_per_request: 6,
+                consumer: served(0.5, 0.1, "none", 0.0),
+                consumer_seconds_per_point: 0.001,
+                ingest: served(0.0, 0.0, "location.updated", 100.0),
+                api_seconds_per_request: 0.002,
+            },
+        }
+    }
+
+    fn priced(scale: &Scale) -> Vec<Row> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let model: CostModel =
+            serde_json::from_str(&std::fs::read_to_string(root.join("infra/cost-model.json")).unwrap()).unwrap();
+        let prices = Prices::load(&root).unwrap();
+        let definitions = root.join("infra/definitions");
+        let topics = weelo_definitions::load_topics(&definitions).unwrap();
+        let mappings = weelo_definitions::load_mappings(&definitions).unwrap();
+        let counted = counted();
+        let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &topics, mappings: &mappings };
+        inputs.rows(scale).unwrap()
+    }
+
+    fn scale(drivers: f64, bookings_per_day: f64) -> Scale {
+        Scale {
+            name: "test".into(),
+            profile: "standard".into(),
+            drivers,
+            point_every_seconds: 5.0,
+            points_per_request: 6,
+            bookings_per_day,
+            recipients_per_booking: 20.0,
+            monthly_active_users: 0.0,
+            cognito_tier: "lite".into(),
+        }
+    }
+
+    fn usd(rows: &[Row], item: &str) -> f64 {
+        rows.iter().find(|r| r.item.starts_with(item)).unwrap_or_else(|| panic!("no row {item}")).usd
+    }
+
+    #[test]
+    fn ten_times_the_drivers_cost_ten_times_the_gps_writes_and_the_same_fixed_items() {
+        // GIVEN the same deployment with 1,000 and with 10,000 drivers
+        let (small, large) = (priced(&scale(1000.0, 0.0)), priced(&scale(10_000.0, 0.0)));
+        // THEN GPS writes and Kafka data grow tenfold, the cluster and the pollers do not
+        let ratio = |item| usd(&large, item) / usd(&small, item);
+        assert!((ratio("GPS writes") - 10.0).abs() < 1e-9);
+        assert!((ratio("data in") - 10.0).abs() < 1e-9);
+        assert_eq!(usd(&large, "MSK Serverless cluster"), usd(&small, "MSK Serverless cluster"));
+        assert_eq!(usd(&large, "event pollers"), usd(&small, "event pollers"));
+        // AND 1,000 drivers' points at 0.5 write units each are priced at the file's price
+        let points = 1000.0 / 5.0 * 30.0 * 86_400.0;
+        assert!((usd(&small, "GPS writes") - points * 0.5 / 1e6 * 0.625).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_booking_reaching_twice_the_counted_transporters_costs_twice_its_fanout_and_its_creation_once() {
+        // GIVEN a fan-out counted for 10 recipients (30 write units) and a creation of 5 write units
+        // WHEN a scale's bookings reach 20 transporters each
+        let rows = priced(&scale(0.0, 1000.0));
+        // THEN each booking writes 5 + 60 units, and pushes 20 times
+        let bookings = 1000.0 * 30.0;
+        assert!((usd(&rows, "booking writes") - bookings * 65.0 / 1e6 * 0.625).abs() < 1e-9);
+        assert!((usd(&rows, "mobile push") - bookings * 20.0 / 1e6 * 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_scale_sending_another_request_shape_than_was_counted_is_refused() {
+        let mut other = scale(10.0, 0.0);
+        other.points_per_request = 1;
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let model: CostModel =
+            serde_json::from_str(&std::fs::read_to_string(root.join("infra/cost-model.json")).unwrap()).unwrap();
+        let prices = Prices::load(&root).unwrap();
+        let counted = counted();
+        let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &[], mappings: &[] };
+        assert!(inputs.rows(&other).is_err());
+    }
+}
