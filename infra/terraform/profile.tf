@@ -1,6 +1,6 @@
 # The deployment profile (var.deployment_profile): one variable that chooses between today's stack
 # ("standard") and a small deployment whose idle floor is lower ("small"). What changes, and only
-# this (docs/deploy.md, section 11, prices every line):
+# this (docs/COSTS.md, generated, prices both; docs/deploy.md, section 11, explains it):
 #
 # - Kafka: MSK Serverless (standard) or an MSK provisioned cluster of two small brokers (small,
 #   msk_provisioned.tf). Everything that names the cluster reads local.kafka_cluster_arn (msk.tf):

@@ -1,5 +1,6 @@
-//! [`LocationHistoryStore`]: every GPS point for 7 days, one item each, keyed by time and event id;
-//! a trip's track is a range of those keys, read oldest first.
+//! [`LocationHistoryStore`]: the GPS points of 7 days, one item per segment (a transporter's
+//! points of one batch, `weelo_core::model::history`), keyed by the segment's first point's time
+//! and id; a trip's track is read from a range of those keys, oldest first.
 
 use crate::DynamoStore;
 use crate::HISTORY_TTL_SECS;
@@ -9,22 +10,25 @@ use crate::requests::*;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use weelo_core::contract::events::LocationUpdated;
+use weelo_core::model::history::{self, TrackPage};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
 use weelo_core::ports::{LocationHistoryStore, Page, PagePosition, StoreError};
 
+/// Segments read per query while a track's page is gathered.
+const SEGMENTS_PER_READ: usize = 50;
+
 #[async_trait]
 impl LocationHistoryStore for DynamoStore {
     async fn append_points(&self, points: &[(EventId, LocationUpdated)]) -> Result<(), StoreError> {
-        let items = points
+        let items = history::segments(points)
             .iter()
-            .map(|(id, update)| {
-                let at = update.point.recorded_at;
+            .map(|segment| {
                 to_item(&HistoryItem {
-                    transporter_id: update.transporter_id.to_string(),
-                    point_key: format!("{}#{id}", millis(at)),
-                    point: update.point.clone(),
-                    expires_at: at.timestamp() + HISTORY_TTL_SECS,
+                    transporter_id: segment.transporter_id.to_string(),
+                    point_key: segment.key(),
+                    points: segment.points.iter().map(SegmentPoint::from).collect(),
+                    expires_at: segment.last_at().timestamp() + HISTORY_TTL_SECS,
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -39,29 +43,42 @@ impl LocationHistoryStore for DynamoStore {
         limit: usize,
         after: Option<&PagePosition>,
     ) -> Result<Page<LocationPoint>, StoreError> {
-        // `$` sorts after `#`, and before any digit: the upper bound takes every point of the
-        // last millisecond and none of the next.
-        let range = ("pointKey", millis(from), format!("{}$", millis(until)));
-        let (items, next) = self
-            .page(KeyPage {
-                table: &self.tables.location_history,
-                index: None,
-                hash: ("transporterId", transporter.to_string()),
-                range: Some(range),
-                newest_first: false,
-                key_attributes: &["transporterId", "pointKey"],
-                statuses: Vec::new(),
-                limit,
-                after,
-            })
-            .await?;
-        let points = items.into_iter().map(|item| from_item::<HistoryItem>(item).map(|h| h.point));
-        Ok(Page { items: points.collect::<Result<_, _>>()?, next })
+        let mut page = TrackPage::new(from, until, limit, after);
+        let range = ("pointKey", history::first_key(from, after), history::last_key(until));
+        let mut position: Option<PagePosition> = None;
+        loop {
+            let (items, next) = self
+                .page(KeyPage {
+                    table: &self.tables.location_history,
+                    index: None,
+                    hash: ("transporterId", transporter.to_string()),
+                    range: Some(range.clone()),
+                    newest_first: false,
+                    key_attributes: &["transporterId", "pointKey"],
+                    statuses: Vec::new(),
+                    limit: SEGMENTS_PER_READ,
+                    after: position.as_ref(),
+                })
+                .await?;
+            let mut read_up_to = None;
+            for item in items {
+                let segment = from_item::<HistoryItem>(item)?;
+                read_up_to = history::key_time(&segment.point_key);
+                page.add(segment.points.iter().filter_map(SegmentPoint::point));
+            }
+            // Segments not read yet start at or after the last one read: earlier points are known.
+            let unread = match (&next, read_up_to) {
+                (None, _) => None,
+                (Some(_), Some(at)) => Some(at),
+                (Some(_), None) => {
+                    position = next;
+                    continue;
+                }
+            };
+            if let Some(done) = page.page(unread) {
+                return Ok(done);
+            }
+            position = next;
+        }
     }
-}
-
-/// The start of a point's sort key, `<recorded at, in ms, 13 digits>#<event id>`: 13 digits, so
-/// that text order is time order.
-fn millis(at: DateTime<Utc>) -> String {
-    format!("{:013}", at.timestamp_millis())
 }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use weelo_core::contract::events::EventRecord;
 use weelo_core::model::booking::Booking;
 use weelo_core::model::ids::{EventId, OrderId, TruckRequestId};
-use weelo_core::model::location::Position;
+use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::model::order::{Order, TruckRequest};
 use weelo_core::model::trip::Trip;
 use weelo_core::ports::{IdempotencyRecord, OfferSubject};
@@ -120,15 +120,58 @@ pub struct CellItem {
     pub expires_at: i64,
 }
 
-/// One GPS point of the history. `pointKey` sorts by time and is unique per event.
+/// One segment of the GPS history (`weelo_core::model::history`): a transporter's points of one
+/// consumer batch. `pointKey` is the segment's key (its first point's time and id).
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryItem {
     pub transporter_id: String,
     pub point_key: String,
-    #[serde(flatten)]
-    pub point: weelo_core::model::location::LocationPoint,
+    pub points: Vec<SegmentPoint>,
+    /// The TTL: the segment's last point's time plus the retention.
     pub expires_at: i64,
+}
+
+/// A point of a segment, with one-letter attribute names: DynamoDB bills an item's size, names
+/// included (time in ms, latitude, longitude, speed, heading, accuracy).
+#[derive(Serialize, Deserialize)]
+pub struct SegmentPoint {
+    t: i64,
+    a: f64,
+    o: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    s: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    h: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    c: Option<f64>,
+}
+
+impl From<&LocationPoint> for SegmentPoint {
+    fn from(p: &LocationPoint) -> Self {
+        Self {
+            t: p.recorded_at.timestamp_millis(),
+            a: p.lat,
+            o: p.lng,
+            s: p.speed_kmh,
+            h: p.heading_deg,
+            c: p.accuracy_m,
+        }
+    }
+}
+
+impl SegmentPoint {
+    /// The point, or `None` for a time out of range (never written by this adapter).
+    pub fn point(&self) -> Option<LocationPoint> {
+        Some(LocationPoint {
+            lat: self.a,
+            lng: self.o,
+            recorded_at: chrono::DateTime::from_timestamp_millis(self.t)?,
+            speed_kmh: self.s,
+            heading_deg: self.h,
+            accuracy_m: self.c,
+        })
+    }
 }
 
 #[derive(Serialize, Deserialize)]

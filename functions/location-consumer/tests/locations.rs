@@ -6,7 +6,7 @@ use weelo_core::contract::events::{DomainEvent, EventRecord, LocationUpdated, Lo
 use weelo_core::model::geo::{GeoGrid, GeoPoint};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
-use weelo_core::ports::{GeoIndexStore, TransporterStore};
+use weelo_core::ports::{GeoIndexStore, LocationHistoryStore, TransporterStore};
 use weelo_testkit::{consumed, msk_event, msk_event_of, unique};
 
 fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRecord {
@@ -25,7 +25,15 @@ fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRe
     )
 }
 
-async fn history_count(transporter: &UserId) -> i32 {
+/// How many of `transporter`'s points a track of the last day reads.
+async fn history_points(consumer: &weelo_location_consumer::LocationConsumer, transporter: &UserId) -> usize {
+    let now = Utc::now();
+    let day = consumer.store().track(transporter, now - Duration::days(1), now, 10_000, None).await.unwrap();
+    day.items.len()
+}
+
+/// How many items (segments) `transporter`'s history holds in the table.
+async fn history_items(transporter: &UserId) -> i32 {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = aws_sdk_dynamodb::Client::new(&aws);
     let output = client
@@ -68,11 +76,11 @@ async fn ten_thousand_out_of_order_points_keep_the_newest_position_and_all_histo
     for transporter in transporters.iter().step_by(25) {
         let position = consumer.store().latest_position(transporter).await.unwrap().unwrap();
         assert!((position.point.lat - 19.019).abs() < 1e-9, "{transporter}: {}", position.point.lat);
-        assert_eq!(history_count(transporter).await, 20, "{transporter}");
+        assert_eq!(history_points(&consumer, transporter).await, 20, "{transporter}");
     }
     let mut total = 0;
     for transporter in &transporters {
-        total += history_count(transporter).await;
+        total += history_points(&consumer, transporter).await;
     }
     assert_eq!(total, 10_000);
 
@@ -83,7 +91,7 @@ async fn ten_thousand_out_of_order_points_keep_the_newest_position_and_all_histo
             .await
             .unwrap();
     assert!(response.is_success());
-    assert_eq!(history_count(&transporters[0]).await, 20);
+    assert_eq!(history_points(&consumer, &transporters[0]).await, 20);
 }
 
 #[tokio::test]
@@ -167,7 +175,9 @@ async fn a_request_of_points_is_stored_point_by_point_and_its_redelivery_adds_no
         assert!(response.is_success(), "{response:?}");
     }
 
-    // THEN the history holds the six points once each, and the position is the request's newest
-    assert_eq!(history_count(&driver).await, 6);
+    // THEN the history holds the six points once each, in one item (one segment a transporter
+    // a batch), and the position is the request's newest
+    assert_eq!(history_points(&consumer, &driver).await, 6);
+    assert_eq!(history_items(&driver).await, 1);
     assert!((consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat - 19.004).abs() < 1e-9);
 }

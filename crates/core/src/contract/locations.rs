@@ -35,7 +35,7 @@ pub struct LocationsReported {
 
 impl LocationsReported {
     /// The id of the `index`-th point of the event `id`: derived, so a redelivered record gives
-    /// every point the id it had the first time (the history is keyed by it).
+    /// every point the id it had the first time (a history segment is keyed by its first point's).
     pub fn point_id(id: EventId, index: usize) -> EventId {
         EventId::derive(&format!("{id}/point/{index}"))
     }

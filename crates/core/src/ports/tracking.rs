@@ -62,16 +62,18 @@ pub struct IndexMove {
     pub to: String,
 }
 
-/// Every GPS point, kept for 7 days.
+/// Every GPS point, kept for 7 days, in segments (`model::history`).
 #[async_trait]
 pub trait LocationHistoryStore: Send + Sync {
-    /// Idempotent: a point appended twice (same event id) is stored once.
+    /// One item per segment of `points` (`model::history::segments`). Idempotent: the same points
+    /// appended again are read once.
     async fn append_points(
         &self,
         points: &[(EventId, crate::contract::events::LocationUpdated)],
     ) -> Result<(), StoreError>;
     /// Up to `limit` of `transporter`'s points recorded from `from` to `until` (both inclusive),
-    /// oldest first, starting after `after`: a query on the history's key, never a scan.
+    /// oldest first, one a millisecond, starting after `after`: queries on the history's key
+    /// (`model::history::TrackPage`), never a scan.
     async fn track(
         &self,
         transporter: &UserId,

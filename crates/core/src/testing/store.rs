@@ -34,8 +34,8 @@ pub(super) struct Tables {
     pub(super) profiles: HashMap<UserId, TransporterProfile>,
     pub(super) positions: HashMap<UserId, PositionSlot>,
     pub(super) cells: HashMap<String, BTreeMap<UserId, CellEntry>>,
-    /// transporter → point key (`<recorded at, ms, 13 digits>#<event id>`, as the adapter's) → point
-    pub(super) history: HashMap<UserId, BTreeMap<String, crate::model::location::LocationPoint>>,
+    /// transporter → segment key (`model::history::Segment::key`, as the adapter's) → its points
+    pub(super) history: HashMap<UserId, BTreeMap<String, Vec<crate::model::location::LocationPoint>>>,
     /// key → (claim id, confirmed, claimed at)
     pub(super) push_log: HashMap<String, (String, bool, DateTime<Utc>)>,
     pub(super) devices: HashMap<UserId, BTreeMap<DeviceId, Device>>,
@@ -72,8 +72,17 @@ impl MemoryStore {
         self.lock().outbox.iter().map(|(r, _, _)| r.clone()).collect()
     }
 
-    /// How many history points `transporter` has.
+    /// How many history points `transporter` has (one a millisecond, as a track reads them).
     pub fn history_len(&self, transporter: &UserId) -> usize {
+        let tables = self.lock();
+        let Some(segments) = tables.history.get(transporter) else { return 0 };
+        let times: std::collections::BTreeSet<i64> =
+            segments.values().flatten().map(|p| p.recorded_at.timestamp_millis()).collect();
+        times.len()
+    }
+
+    /// How many history items (segments) `transporter` has.
+    pub fn history_segments(&self, transporter: &UserId) -> usize {
         self.lock().history.get(transporter).map_or(0, BTreeMap::len)
     }
 

@@ -2,6 +2,7 @@
 
 use super::store::MemoryStore;
 use crate::contract::events::LocationUpdated;
+use crate::model::history;
 use crate::model::ids::{EventId, UserId};
 use crate::model::location::{LocationPoint, Position};
 use crate::model::transporter::TransporterProfile;
@@ -84,9 +85,9 @@ impl GeoIndexStore for MemoryStore {
 impl LocationHistoryStore for MemoryStore {
     async fn append_points(&self, points: &[(EventId, LocationUpdated)]) -> Result<(), StoreError> {
         let mut tables = self.lock();
-        for (id, update) in points {
-            let key = format!("{:013}#{id}", update.point.recorded_at.timestamp_millis());
-            tables.history.entry(update.transporter_id.clone()).or_default().insert(key, update.point.clone());
+        for segment in history::segments(points) {
+            let key = segment.key();
+            tables.history.entry(segment.transporter_id).or_default().insert(key, segment.points);
         }
         Ok(())
     }
@@ -100,18 +101,12 @@ impl LocationHistoryStore for MemoryStore {
         after: Option<&PagePosition>,
     ) -> Result<Page<LocationPoint>, StoreError> {
         let tables = self.lock();
-        let Some(points) = tables.history.get(transporter) else { return Ok(Page { items: Vec::new(), next: None }) };
-        // `$` sorts after `#`: the upper bound takes every point of the last millisecond.
-        let (low, high) = (format!("{:013}", from.timestamp_millis()), format!("{:013}$", until.timestamp_millis()));
-        let mut page: Vec<(&String, &LocationPoint)> = points
-            .range(low..=high)
-            .filter(|(key, _)| after.is_none_or(|after| key.as_str() > after.as_str()))
-            .take(limit + 1)
-            .collect();
-        let next = (page.len() > limit).then(|| {
-            page.truncate(limit);
-            PagePosition::new(page[limit - 1].0.clone())
-        });
-        Ok(Page { items: page.into_iter().map(|(_, point)| point.clone()).collect(), next })
+        let mut page = history::TrackPage::new(from, until, limit, after);
+        if let Some(segments) = tables.history.get(transporter) {
+            for points in segments.range(history::first_key(from, after)..=history::last_key(until)).map(|(_, p)| p) {
+                page.add(points.iter().cloned());
+            }
+        }
+        Ok(page.page(None).unwrap_or(Page { items: Vec::new(), next: None }))
     }
 }
