@@ -2,13 +2,14 @@
 //!
 //! # Layout
 //! - [`counted`]: what `make bench` counted per operation (saved in `docs/BENCHMARKS.json`).
-//! - [`model`]: the load of a scale × the counted quantities × `infra/prices.json`, one row per
+//! - [`model`] (and `rows`): the load of a scale × the counted quantities × `infra/prices.json`, one row per
 //!   billed item; the assumptions in `infra/cost-model.json`.
 //! - here: reading those files, writing the markdown, and the test that the committed table is
 //!   what the committed inputs give.
 
 pub mod counted;
 pub mod model;
+mod rows;
 
 use crate::prices::Prices;
 use counted::Counted;

@@ -1,5 +1,6 @@
 //! The monthly bill of one scale: counted quantities per operation × the scale's load × prices,
-//! one row per billed item. Every multiplication of the cost table happens here.
+//! one row per billed item (the rows of each part in `rows`). Every multiplication of the cost
+//! table happens in these two modules.
 
 use super::counted::{Counted, Served};
 use crate::prices::Prices;
@@ -94,23 +95,23 @@ pub struct Inputs<'a> {
 }
 
 /// The load of one month.
-struct Load {
-    seconds: f64,
-    points: f64,
-    gps_requests: f64,
-    bookings: f64,
+pub(super) struct Load {
+    pub(super) seconds: f64,
+    pub(super) points: f64,
+    pub(super) gps_requests: f64,
+    pub(super) bookings: f64,
     /// The counted fan-out scaled to the scale's recipients.
-    fanout_share: f64,
+    pub(super) fanout_share: f64,
     /// Bytes into each topic.
-    kafka_bytes: BTreeMap<String, f64>,
+    pub(super) kafka_bytes: BTreeMap<String, f64>,
     /// Records into each topic.
-    records: BTreeMap<String, f64>,
-    api_requests: f64,
+    pub(super) records: BTreeMap<String, f64>,
+    pub(super) api_requests: f64,
     /// Batches of the location-consumer and of the fcm-consumer.
-    location_batches: f64,
-    push_batches: f64,
+    pub(super) location_batches: f64,
+    pub(super) push_batches: f64,
     /// Invocations of the api, order-fanout and those two consumers: one EMF line each.
-    invocations: f64,
+    pub(super) invocations: f64,
 }
 
 impl Inputs<'_> {
@@ -176,289 +177,14 @@ impl Inputs<'_> {
         }
     }
 
-    fn usd(&self, name: &str) -> anyhow::Result<f64> {
+    pub(super) fn usd(&self, name: &str) -> anyhow::Result<f64> {
         self.prices.usd(name)
     }
 
     /// Consumer groups reading `topic`: one per mapping on it.
-    fn readers(&self, topic: &str) -> f64 {
+    pub(super) fn readers(&self, topic: &str) -> f64 {
         self.mappings.iter().filter(|m| m.topic == topic).count() as f64
     }
-
-    fn kafka(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let hours = self.model.hours_per_month;
-        if profile.kafka == "provisioned" {
-            let gb = profile.brokers * profile.broker_volume_gb;
-            return Ok(vec![
-                row(
-                    "Kafka",
-                    "MSK provisioned brokers (kafka.t3.small)",
-                    format!("{} × {hours} h", profile.brokers),
-                    profile.brokers * hours * self.usd("mskProvisionedKafkaT3SmallBrokerHour")?,
-                ),
-                row("Kafka", "broker storage", format!("{gb} GB"), gb * self.usd("mskProvisionedStorageGbMonth")?),
-            ]);
-        }
-        let partitions: f64 = self.topics.iter().map(|t| f64::from(t.partitions)).sum();
-        let bytes_in: f64 = load.kafka_bytes.values().sum();
-        let bytes_out: f64 = load.kafka_bytes.iter().map(|(topic, bytes)| bytes * self.readers(topic)).sum();
-        let stored: f64 = load
-            .kafka_bytes
-            .iter()
-            .map(|(topic, bytes)| {
-                let days =
-                    self.topics.iter().find(|t| &t.name == topic).map_or(0.0, |t| t.retention_ms as f64 / 86_400_000.0);
-                bytes * days / self.model.days_per_month
-            })
-            .sum();
-        let per_topic: Vec<String> =
-            load.kafka_bytes.iter().map(|(topic, bytes)| format!("{topic} {:.0} GB", bytes / 1e9)).collect();
-        Ok(vec![
-            row("Kafka", "MSK Serverless cluster", format!("{hours} h"), hours * self.usd("mskServerlessClusterHour")?),
-            row(
-                "Kafka",
-                "partitions (topics.json)",
-                format!("{partitions} × {hours} h"),
-                partitions * hours * self.usd("mskServerlessPartitionHour")?,
-            ),
-            row(
-                "Kafka",
-                "data in (counted bytes)",
-                per_topic.join(", "),
-                bytes_in / 1e9 * self.usd("mskServerlessDataInGb")?,
-            ),
-            row(
-                "Kafka",
-                "data out (each mapping's consumer group reads its topic)",
-                format!("{:.0} GB", bytes_out / 1e9),
-                bytes_out / 1e9 * self.usd("mskServerlessDataOutGb")?,
-            ),
-            row(
-                "Kafka",
-                "storage (topics' retention)",
-                format!("{:.0} GB-months", stored / 1e9),
-                stored / 1e9 * self.usd("mskServerlessStorageGbMonth")?,
-            ),
-        ])
-    }
-
-    fn dynamodb(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let (gps, booking) = (&self.counted.gps.consumer, &self.counted.booking);
-        let (wru, rru) =
-            (self.usd("dynamodbWriteRequestUnitsPerMillion")?, self.usd("dynamodbReadRequestUnitsPerMillion")?);
-        let booking_wu = booking.create.write_units + booking.fanout.write_units * load.fanout_share;
-        let booking_ru = booking.create.read_units + booking.fanout.read_units * load.fanout_share;
-        let history_gb =
-            load.points / self.model.days_per_month * self.model.history_days * self.model.history_bytes_per_point
-                / 1e9;
-        Ok(vec![
-            row(
-                "DynamoDB",
-                "GPS writes (history, latest position, geo index)",
-                format!("{:.2} write units a point (counted) × {:.2} B points", gps.write_units, load.points / 1e9),
-                load.points * gps.write_units / 1e6 * wru,
-            ),
-            row(
-                "DynamoDB",
-                "GPS reads (stored positions)",
-                format!("{:.3} read units a point (counted)", gps.read_units),
-                load.points * gps.read_units / 1e6 * rru,
-            ),
-            row(
-                "DynamoDB",
-                "booking writes (booking, outbox, offers, push log)",
-                format!("{booking_wu:.0} write units a booking (counted) × {:.1} M bookings", load.bookings / 1e6),
-                load.bookings * booking_wu / 1e6 * wru,
-            ),
-            row(
-                "DynamoDB",
-                "booking reads (geo cells, profiles, devices)",
-                format!("{booking_ru:.0} read units a booking (counted)"),
-                load.bookings * booking_ru / 1e6 * rru,
-            ),
-            row(
-                "DynamoDB",
-                "storage and PITR: the GPS history",
-                format!("{history_gb:.0} GB ({} days)", self.model.history_days),
-                history_gb * (self.usd("dynamodbStorageGbMonth")? + self.usd("dynamodbPitrGbMonth")?),
-            ),
-        ])
-    }
-
-    fn lambda(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let (booking, gps) = (&self.counted.booking, &self.counted.gps);
-        let booking_requests = load.bookings * self.model.api_requests_per_booking;
-        let api = self.prices.lambda("api", gps.api_seconds_per_request, load.gps_requests)?
-            + self.prices.lambda("api", booking.api_seconds, booking_requests)?;
-        let (location_batches, push_batches) = (load.location_batches, load.push_batches);
-        let location_seconds = load.points * gps.consumer_seconds_per_point;
-        let push_seconds = load.bookings * booking.push_seconds * load.fanout_share;
-        let sweeps = self.model.hours_per_month * 60.0;
-        let groups = self.poller_groups(profile);
-        let epus: f64 = groups.values().map(|pollers| (pollers / 10.0).ceil()).sum();
-        let hours = self.model.hours_per_month;
-        Ok(vec![
-            row(
-                "Lambda",
-                "api",
-                format!(
-                    "{:.0} M requests ({} GPS points each, or a booking's)",
-                    load.api_requests / 1e6,
-                    scale.points_per_request
-                ),
-                api,
-            ),
-            row(
-                "Lambda",
-                "location-consumer",
-                format!("{:.1} M batches, {location_seconds:.0} s", location_batches / 1e6),
-                self.per_batch("location-consumer", location_seconds, location_batches)?,
-            ),
-            row(
-                "Lambda",
-                "order-fanout",
-                format!("{:.1} M bookings", load.bookings / 1e6),
-                self.prices.lambda("order-fanout", booking.fanout_seconds * load.fanout_share, load.bookings)?,
-            ),
-            row(
-                "Lambda",
-                "fcm-consumer",
-                format!("{:.1} M batches, {push_seconds:.0} s", push_batches / 1e6),
-                self.per_batch("fcm-consumer", push_seconds, push_batches)?,
-            ),
-            row(
-                "Lambda",
-                "deadline sweeper",
-                format!("{sweeps} runs × {} s", self.model.sweeper_seconds_per_minute),
-                self.prices.lambda("deadline-sweeper", self.model.sweeper_seconds_per_minute, sweeps)?,
-            ),
-            row(
-                "Lambda",
-                "event pollers (provisioned mode, one poller a mapping)",
-                format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
-                epus * hours * self.usd("lambdaEventPollerUnitHour")?,
-            ),
-        ])
-    }
-
-    /// Invocations of `function`'s mapping on `topic` for `records` a month: one per partition
-    /// per batching window while records arrive, at most one per record.
-    fn batches(&self, function: &str, topic: &str, records: f64, seconds: f64) -> f64 {
-        let window = self
-            .mappings
-            .iter()
-            .find(|m| m.function == function && m.topic == topic)
-            .map_or(1, |m| m.maximum_batching_window_seconds.max(1)) as f64;
-        let partitions = self.topics.iter().find(|t| t.name == topic).map_or(1.0, |t| f64::from(t.partitions));
-        records.min(partitions * seconds / window)
-    }
-
-    fn per_batch(&self, function: &str, seconds: f64, batches: f64) -> anyhow::Result<f64> {
-        if batches <= 0.0 {
-            return Ok(0.0);
-        }
-        self.prices.lambda(function, seconds / batches, batches)
-    }
-
-    /// Pollers in each poller group (one a mapping, the minimum).
-    fn poller_groups(&self, profile: &Profile) -> BTreeMap<String, f64> {
-        let mut groups = BTreeMap::new();
-        for mapping in self.mappings {
-            let group = if profile.poller_groups == "one" { "all".to_owned() } else { mapping.function.clone() };
-            *groups.entry(group).or_default() += 1.0;
-        }
-        groups
-    }
-
-    fn edges(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let model = self.model;
-        let pushes = load.bookings * self.counted.booking.fanout.publishes / self.counted.booking.recipients.max(1.0)
-            * scale.recipients_per_booking;
-        let endpoint_hours = model.interface_endpoints * profile.endpoint_zones * model.hours_per_month;
-        let log_gb = (load.api_requests * model.access_log_bytes_per_request
-            + load.invocations * model.emf_bytes_per_invocation)
-            / 1e9;
-        let users = (scale.monthly_active_users - model.free_monthly_active_users).max(0.0);
-        let tier = if scale.cognito_tier == "lite" { "cognitoMauLite" } else { "cognitoMauEssentials" };
-        let metrics = if load.bookings > 0.0 { model.custom_metric_series } else { 0.0 };
-        Ok(vec![
-            row(
-                "SNS",
-                "mobile push",
-                format!("{:.0} M publishes (counted: one a recipient)", pushes / 1e6),
-                pushes / 1e6 * self.usd("snsMobilePushPerMillion")?,
-            ),
-            row(
-                "API Gateway",
-                "HTTP API requests",
-                format!("{:.0} M", load.api_requests / 1e6),
-                load.api_requests / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?,
-            ),
-            row(
-                "Cognito",
-                &format!("monthly active users, {} tier", scale.cognito_tier),
-                format!("{users:.0} above the free {}", model.free_monthly_active_users),
-                users * self.usd(tier)?,
-            ),
-            row(
-                "VPC",
-                "interface endpoints (SNS, SQS, cognito-idp)",
-                format!("{endpoint_hours} endpoint-zone hours"),
-                endpoint_hours * self.usd("vpcInterfaceEndpointHour")?,
-            ),
-            row(
-                "CloudWatch",
-                "logs: access logs and one EMF line an invocation",
-                format!("{log_gb:.0} GB"),
-                log_gb * self.usd("cloudwatchLogsIngestionGb")?,
-            ),
-            row(
-                "CloudWatch",
-                "alarms, custom metrics, dashboard",
-                format!("{} alarm metrics, {metrics} series", model.alarm_metrics),
-                model.alarm_metrics * self.usd("cloudwatchAlarmMonth")?
-                    + metrics * self.usd("cloudwatchCustomMetricMonth")?
-                    + self.usd("cloudwatchDashboardMonth")?,
-            ),
-            row("KMS", "the stack's key", "1 key".to_owned(), self.usd("kmsKeyMonth")?),
-        ])
-    }
-
-    fn archive(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let records: f64 = load.records.values().sum();
-        let gb = (load.kafka_bytes.values().sum::<f64>() + records * self.model.archive_bytes_per_record) / 1e9;
-        let objects: f64 = self
-            .mappings
-            .iter()
-            .filter(|m| m.function == "audit-consumer")
-            .map(|m| {
-                self.batches(
-                    "audit-consumer",
-                    &m.topic,
-                    load.records.get(&m.topic).copied().unwrap_or_default(),
-                    load.seconds,
-                )
-            })
-            .sum();
-        Ok(vec![
-            row(
-                "Audit archive",
-                "S3 storage, first month (grows every month: 7 years kept)",
-                format!("{gb:.0} GB"),
-                gb * self.usd("s3StandardGbMonth")?,
-            ),
-            row(
-                "Audit archive",
-                "S3 PUTs (an object a partition a batch)",
-                format!("{:.1} M", objects / 1e6),
-                objects / 1000.0 * self.usd("s3PutPerThousand")?,
-            ),
-        ])
-    }
-}
-
-fn row(part: &'static str, item: &str, quantity: String, usd: f64) -> Row {
-    Row { part, item: item.to_owned(), quantity, usd }
 }
 
 #[cfg(test)]
