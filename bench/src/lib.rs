@@ -14,4 +14,5 @@ pub mod profile;
 pub mod remote;
 pub mod report;
 pub mod stats;
+pub mod trip_figure;
 pub mod world;

@@ -3,11 +3,12 @@
 
 use crate::baseline::InlinePushBus;
 use crate::coldstart::ProcessFigure;
-use crate::costs::counted::{BookingCounts, Counted, GpsCounts, Served};
+use crate::costs::counted::{BookingCounts, Counted, GpsCounts, Served, TripCounts};
 use crate::counts::{Emulators, Tally};
 use crate::figures;
 use crate::figures::FanoutFigure;
 use crate::stats::{Latencies, ms, per_second};
+use crate::trip_figure::{STEPS, TripFigure, trip_steps};
 use crate::world::{private_city, seed_transporters};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
@@ -40,6 +41,10 @@ pub struct Settings {
     pub points_per_request: usize,
 }
 
+/// Transporters figure 4c's booking is offered to: the seed scale's assumption
+/// (`infra/cost-model.json`), so its trip is counted as the seed's.
+const TRIP_RECIPIENTS: usize = 100;
+
 fn bar(len: usize, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len as u64).with_message(what.to_owned());
     bar.set_style(ProgressStyle::with_template("{msg:<32} {bar:40} {pos}/{len} {elapsed}").expect("a valid template"));
@@ -66,6 +71,8 @@ struct Measured {
     order_took: Duration,
     order_report: FanoutReport,
     order_counted: Tally,
+    /// Figure 4c: a trip after its offers.
+    trip: TripFigure,
     single: f64,
     batched: f64,
     consumer_took: Duration,
@@ -110,8 +117,11 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
     let spinner = step("50-truck order fan-out");
     let (order_took, order_report, order_counted) = figures::order_fanout(&api, &customer, city).await?;
     spinner.finish();
+    let spinner = step("a trip: accept, arrive, pick up, deliver, counted");
+    let trip = trip_steps(&api, city, &transporters, TRIP_RECIPIENTS).await?;
+    spinner.finish();
     let (single, batched, consumer_took, consumer_records, minutes) = measure_gps(settings, &api).await?;
-    let counted = count_operations(settings, &api, &bookings, &fanouts, &minutes).await?;
+    let counted = count_operations(settings, &api, &bookings, &fanouts, &trip, &minutes).await?;
     let peak_rss_mb = peak_rss_kb().map(|kb| kb as f64 / 1024.0);
     let spinner = step("cold start and peak RSS of each release binary");
     let processes = process_figures(&api, &customer, city, &transporters).await?;
@@ -127,6 +137,7 @@ async fn measure(settings: &Settings) -> anyhow::Result<Measured> {
         order_took,
         order_report,
         order_counted,
+        trip,
         single,
         batched,
         consumer_took,
@@ -270,6 +281,16 @@ fn write_figures(out: &mut String, settings: &Settings, m: &Measured) -> anyhow:
         m.order_counted.write_units() / 3.0,
         m.order_counted.read_units() / 3.0,
         m.order_counted.calls_per(1.0)
+    )?;
+    writeln!(
+        out,
+        "| 4c. a trip after its offers to {} transporters: {} through the api, their events through order-fanout and the fcm-consumer | counted: {:.0} write units, {:.1} read units, {} pushes; calls {} |",
+        m.trip.recipients,
+        STEPS.join(", "),
+        m.trip.counted.write_units(),
+        m.trip.counted.read_units(),
+        m.trip.counted.count("Publish"),
+        m.trip.counted.calls_per(1.0)
     )?;
     writeln!(
         out,
@@ -449,6 +470,7 @@ async fn count_operations(
     api: &ApiClient,
     bookings: &Latencies,
     fanouts: &[(Duration, FanoutFigure)],
+    trip: &TripFigure,
     minutes: &[(i64, usize, Duration, usize, Tally)],
 ) -> anyhow::Result<Counted> {
     let per_request = settings.points_per_request;
@@ -475,6 +497,7 @@ async fn count_operations(
             fanout_seconds: fanout.matched.as_secs_f64(),
             push_seconds: fanout.pushed.as_secs_f64(),
         },
+        trip: TripCounts { recipients: trip.recipients as f64, served: Served::from(&trip.counted) },
         gps: GpsCounts {
             points_per_request: per_request as u64,
             consumer: Served::from(served).per(*points as f64),

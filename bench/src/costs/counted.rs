@@ -63,7 +63,18 @@ pub struct Counted {
     /// When and where it was counted (`2026-11-30, local stack: moto, Kafka 4.4`).
     pub measured: String,
     pub booking: BookingCounts,
+    pub trip: TripCounts,
     pub gps: GpsCounts,
+}
+
+/// A booking's trip after its offers (figure 4c): accept, arrive, pick up, deliver, with what
+/// their events make order-fanout and the fcm-consumer do (offers taken back, pushes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TripCounts {
+    /// Transporters the booking was offered to: all but the winner are told it is taken.
+    pub recipients: f64,
+    pub served: Served,
 }
 
 /// One booking with `recipients` transporters matched (figure 4).

@@ -13,7 +13,7 @@ mod rows;
 
 use crate::prices::Prices;
 use counted::Counted;
-use model::{CostModel, Inputs, Row, Scale};
+use model::{CostModel, Inputs, Profile, Row, Scale};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -50,9 +50,14 @@ pub fn generate(root: &Path) -> anyhow::Result<(String, String)> {
     for scale in &model.scales {
         priced.push((scale, inputs.rows(scale)?, inputs.rows(&scale.idle())?));
     }
-    let table = render(&counted, &prices, &priced)?;
-    let readme = std::fs::read_to_string(root.join(README))?;
     let (seed, rows, idle) = priced.first().ok_or_else(|| anyhow::anyhow!("cost-model.json has no scale"))?;
+    let mut choices = Vec::new();
+    for (choice, model, scale) in choices_at(&model, seed) {
+        let inputs = Inputs { model: &model, ..inputs };
+        choices.push((choice, total(&inputs.rows(&scale)?), total(&inputs.rows(&scale.idle())?)));
+    }
+    let table = render(&counted, &prices, &priced, (total(rows), total(idle)), &choices)?;
+    let readme = std::fs::read_to_string(root.join(README))?;
     let line = format!(
         "{MARK_START}**${} a month** at the seed's scale ({}), **${} idle**{MARK_END}",
         dollars(total(rows)),
@@ -68,6 +73,33 @@ pub fn write(root: &Path) -> anyhow::Result<String> {
     std::fs::write(root.join(TABLE), &table)?;
     std::fs::write(root.join(README), readme)?;
     Ok(table)
+}
+
+/// Choices priced against the seed's scale: the same load with one thing changed.
+fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, Scale)> {
+    let mut one_group = model.clone();
+    let grouped = one_group.profiles.get(&seed.profile).cloned().map(|p| Profile { poller_groups: "one".into(), ..p });
+    one_group.profiles.extend(grouped.map(|p| ("one poller group".to_owned(), p)));
+    vec![
+        (
+            "GPS requests to a Lambda function URL instead of the HTTP API (not built: the api verifies every \
+             token itself, but a function URL has no API Gateway throttling, access logs or custom domain)",
+            model.clone(),
+            Scale { gps_through_function_url: true, ..seed.clone() },
+        ),
+        (
+            "every mapping in one poller group, as the small profile (consumers then share pollers: a busy \
+             topic can slow another consumer's)",
+            one_group,
+            Scale { profile: "one poller group".into(), ..seed.clone() },
+        ),
+        (
+            "Cognito Essentials instead of Lite (`cognito_user_pool_tier`; needed for access-token \
+             customisation, email MFA, managed login)",
+            model.clone(),
+            Scale { cognito_tier: "essentials".into(), ..seed.clone() },
+        ),
+    ]
 }
 
 fn replace_marked(text: &str, line: &str) -> anyhow::Result<String> {
@@ -104,7 +136,16 @@ fn load_text(scale: &Scale) -> String {
     )
 }
 
-fn render(counted: &Counted, prices: &Prices, priced: &[(&Scale, Vec<Row>, Vec<Row>)]) -> anyhow::Result<String> {
+/// A choice, and the seed's month and idle floor with it.
+type Choice = (&'static str, f64, f64);
+
+fn render(
+    counted: &Counted,
+    prices: &Prices,
+    priced: &[(&Scale, Vec<Row>, Vec<Row>)],
+    seed: (f64, f64),
+    choices: &[Choice],
+) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(out, "# What it costs per month (generated)\n")?;
     writeln!(
@@ -142,6 +183,13 @@ fn render(counted: &Counted, prices: &Prices, priced: &[(&Scale, Vec<Row>, Vec<R
         per_recipient.publishes,
         booking.recipients
     )?;
+    let trip = &counted.trip;
+    writeln!(
+        out,
+        "- a trip after its offers (accept, arrive, pick up, deliver; offers taken back, pushes): {:.0} write units, \
+         {:.0} read units, {:.0} SNS publishes (offered to {:.0});",
+        trip.served.write_units, trip.served.read_units, trip.served.publishes, trip.recipients
+    )?;
     writeln!(
         out,
         "- a GPS point, {} a request: {:.3} write units, {:.3} read units in the location-consumer; {:.0} bytes into Kafka.\n",
@@ -158,14 +206,31 @@ fn render(counted: &Counted, prices: &Prices, priced: &[(&Scale, Vec<Row>, Vec<R
         }
         writeln!(out, "| **total** | | | **{:.2}** | **{:.2}** |\n", total(rows), total(idle))?;
     }
+    writeln!(out, "## Choices, priced at the seed's load\n")?;
+    writeln!(out, "| choice | per month | difference | idle floor |\n|---|---|---|---|")?;
+    writeln!(out, "| as deployed (above) | ${} | | ${} |", dollars(seed.0), dollars(seed.1))?;
+    for (choice, month, idle) in choices {
+        let difference = month - seed.0;
+        let sign = if difference < 0.0 { "−" } else { "+" };
+        writeln!(
+            out,
+            "| {choice} | ${} | {sign}${} | ${} |",
+            dollars(*month),
+            dollars(difference.abs()),
+            dollars(*idle)
+        )?;
+    }
+    writeln!(out)?;
     out.push_str(NOT_COUNTED);
     Ok(out)
 }
 
 const NOT_COUNTED: &str = "## What the table leaves out\n\n\
-- Orders of many trucks, trip steps (accept, start, deliver), live tracking (the WebSocket API's minutes and \
-messages, live-tracking's invocations, `live-connections`), analytics' and the audit consumer's invocations and \
-`analytics-progress` writes: not counted per operation yet; their pollers, Kafka reads and alarms are in.\n\
+- Orders of many trucks (figure 4b counts one, the scales have none), live tracking (the WebSocket API's \
+minutes and messages, live-tracking's invocations, `live-connections`), analytics' and the audit consumer's \
+invocations and `analytics-progress` writes, and the Lambda time of the trip steps: not counted per operation \
+yet; their pollers, Kafka reads and alarms are in.\n\
+- Lambda's own log lines (START, END, REPORT) per invocation, and logs beyond one EMF line an invocation.\n\
 - Durations are measured in process against emulators: an upper bound for DynamoDB and SNS calls, without \
 Lambda's own overhead (cold starts: `docs/BENCHMARKS.md` §7).\n\
 - API Gateway's cheaper tier above 300 M requests, Lambda's and DynamoDB's free tiers, data transfer, and the \

@@ -20,8 +20,11 @@ pub struct CostModel {
     pub history_days: f64,
     pub history_bytes_per_point: f64,
     /// Requests a booking brings to the api besides GPS: create, the customer's GETs, the
-    /// transporter's accept, cancels.
+    /// transporter's accept and steps, cancels.
     pub api_requests_per_booking: f64,
+    /// The share of bookings that someone accepts and delivers (the others expire or are
+    /// cancelled): each such trip costs what figure 4c counted.
+    pub trips_per_booking: f64,
     /// One API Gateway access-log line, and one EMF metric document per invocation.
     pub access_log_bytes_per_request: f64,
     pub emf_bytes_per_invocation: f64,
@@ -66,6 +69,10 @@ pub struct Scale {
     pub monthly_active_users: f64,
     /// `lite` or `essentials` (`cognito_user_pool_tier`).
     pub cognito_tier: String,
+    /// GPS requests reach the api through a Lambda function URL instead of the HTTP API (not
+    /// built; priced as a choice in docs/COSTS.md).
+    #[serde(default)]
+    pub gps_through_function_url: bool,
 }
 
 impl Scale {
@@ -102,11 +109,17 @@ pub(super) struct Load {
     pub(super) bookings: f64,
     /// The counted fan-out scaled to the scale's recipients.
     pub(super) fanout_share: f64,
+    /// Trips a month, and the counted trip scaled to the scale's recipients (its offers taken
+    /// back and "taken" pushes grow with them).
+    pub(super) trips: f64,
+    pub(super) trip_share: f64,
     /// Bytes into each topic.
     pub(super) kafka_bytes: BTreeMap<String, f64>,
     /// Records into each topic.
     pub(super) records: BTreeMap<String, f64>,
     pub(super) api_requests: f64,
+    /// Those of them through API Gateway (billed, and an access-log line each).
+    pub(super) gateway_requests: f64,
     /// Batches of the location-consumer and of the fcm-consumer.
     pub(super) location_batches: f64,
     pub(super) push_batches: f64,
@@ -148,16 +161,20 @@ impl Inputs<'_> {
                 *kafka_bytes.entry(topic.clone()).or_default() += bytes * times;
             }
         };
+        let trips = bookings * self.model.trips_per_booking;
+        let trip_share = scale.recipients_per_booking / self.counted.trip.recipients.max(1.0);
         add(&booking.create, bookings);
         add(&booking.fanout, bookings * fanout_share);
+        add(&self.counted.trip.served, trips * trip_share);
         add(&self.counted.gps.ingest, points);
         // One record per GPS request, per booking event and per push.
         let records = BTreeMap::from([
             ("location.updated".to_owned(), gps_requests),
-            ("booking.events".to_owned(), bookings),
-            ("notification.fcm".to_owned(), bookings * scale.recipients_per_booking),
+            ("booking.events".to_owned(), bookings + trips * 4.0),
+            ("notification.fcm".to_owned(), (bookings + trips) * scale.recipients_per_booking),
         ]);
         let api_requests = gps_requests + bookings * self.model.api_requests_per_booking;
+        let gateway_requests = if scale.gps_through_function_url { api_requests - gps_requests } else { api_requests };
         let location_batches = self.batches("location-consumer", "location.updated", gps_requests, seconds);
         let pushes = bookings * scale.recipients_per_booking;
         let push_batches = self.batches("fcm-consumer", "notification.fcm", pushes, seconds);
@@ -168,9 +185,12 @@ impl Inputs<'_> {
             gps_requests,
             bookings,
             fanout_share,
+            trips,
+            trip_share,
             kafka_bytes,
             records,
             api_requests,
+            gateway_requests,
             location_batches,
             push_batches,
             invocations,
@@ -190,7 +210,7 @@ impl Inputs<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::costs::counted::{BookingCounts, GpsCounts};
+    use crate::costs::counted::{BookingCounts, GpsCounts, TripCounts};
     use std::path::Path;
 
     fn served(write_units: f64, read_units: f64, topic: &str, bytes: f64) -> Served {
@@ -208,6 +228,7 @@ mod tests {
                 fanout_seconds: 0.1,
                 push_seconds: 0.2,
             },
+            trip: TripCounts { recipients: 10.0, served: served(40.0, 8.0, "booking.events", 4000.0) },
             gps: GpsCounts {
                 points_per_request: 6,
                 consumer: served(0.5, 0.1, "none", 0.0),
@@ -242,6 +263,7 @@ mod tests {
             recipients_per_booking: 20.0,
             monthly_active_users: 0.0,
             cognito_tier: "lite".into(),
+            gps_through_function_url: false,
         }
     }
 

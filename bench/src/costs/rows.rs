@@ -67,6 +67,8 @@ impl Inputs<'_> {
             (self.usd("dynamodbWriteRequestUnitsPerMillion")?, self.usd("dynamodbReadRequestUnitsPerMillion")?);
         let booking_wu = booking.create.write_units + booking.fanout.write_units * load.fanout_share;
         let booking_ru = booking.create.read_units + booking.fanout.read_units * load.fanout_share;
+        let trip = &self.counted.trip.served;
+        let (trip_wu, trip_ru) = (trip.write_units * load.trip_share, trip.read_units * load.trip_share);
         let history_gb =
             load.points / self.model.days_per_month * self.model.history_days * self.model.history_bytes_per_point
                 / 1e9;
@@ -94,6 +96,18 @@ impl Inputs<'_> {
                 "booking reads (geo cells, profiles, devices)",
                 format!("{booking_ru:.0} read units a booking (counted)"),
                 load.bookings * booking_ru / 1e6 * rru,
+            ),
+            row(
+                "DynamoDB",
+                "trip writes (4 steps, offers taken back, push log)",
+                format!("{trip_wu:.0} write units a trip (counted) × {:.1} M trips", load.trips / 1e6),
+                load.trips * trip_wu / 1e6 * wru,
+            ),
+            row(
+                "DynamoDB",
+                "trip reads",
+                format!("{trip_ru:.0} read units a trip (counted)"),
+                load.trips * trip_ru / 1e6 * rru,
             ),
             row(
                 "DynamoDB",
@@ -192,9 +206,10 @@ impl Inputs<'_> {
     pub(super) fn edges(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
         let model = self.model;
         let pushes = load.bookings * self.counted.booking.fanout.publishes / self.counted.booking.recipients.max(1.0)
-            * scale.recipients_per_booking;
+            * scale.recipients_per_booking
+            + load.trips * self.counted.trip.served.publishes * load.trip_share;
         let endpoint_hours = model.interface_endpoints * profile.endpoint_zones * model.hours_per_month;
-        let log_gb = (load.api_requests * model.access_log_bytes_per_request
+        let log_gb = (load.gateway_requests * model.access_log_bytes_per_request
             + load.invocations * model.emf_bytes_per_invocation)
             / 1e9;
         let users = (scale.monthly_active_users - model.free_monthly_active_users).max(0.0);
@@ -204,14 +219,14 @@ impl Inputs<'_> {
             row(
                 "SNS",
                 "mobile push",
-                format!("{:.0} M publishes (counted: one a recipient)", pushes / 1e6),
+                format!("{:.0} M publishes (counted: offers, trip steps, taken)", pushes / 1e6),
                 pushes / 1e6 * self.usd("snsMobilePushPerMillion")?,
             ),
             row(
                 "API Gateway",
                 "HTTP API requests",
-                format!("{:.0} M", load.api_requests / 1e6),
-                load.api_requests / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?,
+                format!("{:.0} M", load.gateway_requests / 1e6),
+                load.gateway_requests / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?,
             ),
             row(
                 "Cognito",
