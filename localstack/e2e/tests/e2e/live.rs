@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::live::seal_share_token;
 use weelo_core::model::caller::{Caller, Role};
+use weelo_core::model::geo::quantize;
 use weelo_core::model::ids::{BookingId, ShareId};
 use weelo_core::model::live::{ConnectionId, LiveConnection, Watcher};
 use weelo_core::model::trip::TripRef;
@@ -190,8 +191,10 @@ async fn a_shared_link_shows_the_truck_on_the_page_until_it_is_revoked() {
     let url = socket_url(&invoke_url());
     let (customer, driver, booking, centre) = accepted_trip(&api).await;
     let start = chrono::Utc::now().timestamp_millis();
-    // On a 1e-4° grid: the api keeps coordinates to 1e-7°, so these come back exactly as sent.
-    let on_grid = |lat: f64| (lat * 1e4).round() / 1e4;
+    // On a 1e-4° grid, then as the api keeps coordinates (`quantize` to 1e-7°): what comes back is
+    // bit for bit this value. (Without the second step, 7.32 came back as 7.319999999999999 for
+    // some of the random cities, and the wait for the stored point timed out now and then.)
+    let on_grid = |lat: f64| quantize((lat * 1e4).round() / 1e4, 1e-7);
     let points: Vec<(f64, i64)> =
         (0..3).map(|i| (on_grid(centre.0 + 0.01 * (i + 1) as f64), start + i * 1000)).collect();
     post_points(&api, &driver, centre.1, &points).await;
