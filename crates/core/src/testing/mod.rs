@@ -6,6 +6,7 @@
 mod analytics;
 mod delivery;
 mod lists;
+mod offers;
 mod store;
 mod tracking;
 

@@ -4,6 +4,7 @@
 //! never overwrites a newer one, a confirmed push is never claimed again), so the use cases'
 //! rules can be tested without a stack. The adapter itself is tested against the emulator.
 
+use super::offers::IDEMPOTENCY_HOURS;
 use crate::contract::events::EventRecord;
 use crate::model::booking::{Booking, BookingStatus, BookingSummary};
 use crate::model::device::Device;
@@ -16,9 +17,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// How long an idempotency record holds, as the adapter's TTL.
-const IDEMPOTENCY_HOURS: i64 = 24;
 
 /// A position, and where and as of when the geo index files the transporter.
 pub(super) type PositionSlot = (Position, Option<crate::ports::IndexNote>);
@@ -332,77 +330,5 @@ impl OrderStore for MemoryStore {
         after: Option<&PagePosition>,
     ) -> Result<Page<crate::model::order::OrderSummary>, StoreError> {
         Ok(super::lists::customer_orders(&self.lock(), customer, statuses, limit, after))
-    }
-}
-
-#[async_trait]
-impl OfferStore for MemoryStore {
-    async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError> {
-        let tables = self.lock();
-        let offer = tables.offers.get(&subject).and_then(|offered| offered.get(transporter));
-        Ok(offer.map(|(_, withdrawn)| if *withdrawn { OfferState::Withdrawn } else { OfferState::Live }))
-    }
-
-    async fn put_offers(
-        &self,
-        subject: OfferSubject,
-        transporters: &[UserId],
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut tables = self.lock();
-        let offered = tables.offers.entry(subject).or_default();
-        for transporter in transporters {
-            offered.insert(transporter.clone(), (at, false));
-        }
-        Ok(())
-    }
-
-    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
-        let tables = self.lock();
-        let live = tables.offers.get(&subject).into_iter().flatten().filter(|(_, (_, withdrawn))| !withdrawn);
-        Ok(live.map(|(transporter, _)| transporter.clone()).collect())
-    }
-
-    async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError> {
-        if let Some(offered) = self.lock().offers.get_mut(&subject) {
-            for transporter in transporters {
-                if let Some((_, withdrawn)) = offered.get_mut(transporter) {
-                    *withdrawn = true;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn live_offers(
-        &self,
-        transporter: &UserId,
-        limit: usize,
-    ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
-        let tables = self.lock();
-        let mut live: Vec<(OfferSubject, DateTime<Utc>)> = tables
-            .offers
-            .iter()
-            .filter_map(|(subject, offered)| match offered.get(transporter) {
-                Some((at, false)) => Some((*subject, *at)),
-                _ => None,
-            })
-            .collect();
-        live.sort_by_key(|(_, at)| std::cmp::Reverse(*at));
-        live.truncate(limit);
-        Ok(live)
-    }
-}
-
-#[async_trait]
-impl IdempotencyStore for MemoryStore {
-    async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-        valid_at: DateTime<Utc>,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let tables = self.lock();
-        let record = tables.idempotency.get(scoped_key);
-        Ok(record.filter(|r| r.created_at + chrono::Duration::hours(IDEMPOTENCY_HOURS) > valid_at).cloned())
     }
 }
