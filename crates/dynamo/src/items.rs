@@ -20,16 +20,14 @@ pub fn truck_request_item_id(id: TruckRequestId) -> String {
 
 /// A booking; while it has a deadline, its place in the sparse `deadlines` index; while someone
 /// holds it (or held it to the end), its place in their `by-transporter` index.
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingItem {
     #[serde(flatten)]
     pub booking: Booking,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_shard: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at_ms: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at_ms: Option<i64>,
 }
 
@@ -61,6 +59,7 @@ pub struct OrderItem {
     pub order: Order,
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TruckRequestItem {
@@ -68,12 +67,9 @@ pub struct TruckRequestItem {
     #[serde(flatten)]
     pub request: TruckRequest,
     /// While it has a deadline, its place in the orders table's sparse `deadlines` index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_shard: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at_ms: Option<i64>,
     /// While someone holds it (or held it to the end), its place in their `by-transporter` index.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at_ms: Option<i64>,
 }
 
@@ -92,6 +88,7 @@ impl TruckRequestItem {
 
 /// A position, plus `recordedAtMs` so "only newer points overwrite" is a numeric condition
 /// (RFC 3339 strings with varying fractional digits do not compare correctly as strings).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PositionItem {
@@ -100,10 +97,8 @@ pub struct PositionItem {
     pub recorded_at_ms: i64,
     /// The geo-index cell the transporter is filed under, so a move can remove the old entry.
     /// Written with the position, once the index write it notes is done.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
     /// The time of the point the index entry was written with.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub indexed_at_ms: Option<i64>,
 }
 
@@ -134,16 +129,14 @@ pub struct HistoryItem {
 
 /// A point of a segment, with one-letter attribute names: DynamoDB bills an item's size, names
 /// included (time in ms, latitude, longitude, speed, heading, accuracy).
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 pub struct SegmentPoint {
     t: i64,
     a: f64,
     o: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     h: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     c: Option<f64>,
 }
 
@@ -206,6 +199,7 @@ pub fn parse_offer_subject_key(key: &str) -> Option<OfferSubject> {
     }
 }
 
+#[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OfferItem {
@@ -219,9 +213,7 @@ pub struct OfferItem {
     pub expires_at: i64,
     /// While the offer is live: its transporter and when it was made, so that it is in the sparse
     /// `live-by-transporter` index (the inbox), and leaves it when withdrawn.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_for: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered_at_ms: Option<i64>,
 }
 

@@ -22,18 +22,15 @@ const CONNECTION_SK: &str = "connection";
 const BY_TRIP: &str = "by-trip";
 const BY_TRANSPORTER: &str = "by-transporter";
 
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ConnectionItem {
     connection_id: String,
     sk: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     user_id: Option<UserId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     role: Option<Role>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     share_id: Option<ShareId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     booking_id: Option<BookingId>,
     expires_at: i64,
 }
@@ -59,6 +56,12 @@ fn connection_key(connection: &ConnectionId, sk: String) -> Item {
         ("connectionId".to_owned(), AttributeValue::S(connection.as_str().to_owned())),
         ("sk".to_owned(), AttributeValue::S(sk)),
     ])
+}
+
+/// An update of `connection`'s watch of `trip`.
+fn watch_update(store: &DynamoStore, connection: &ConnectionId, trip: &TripRef) -> UpdateItemFluentBuilder {
+    let key = connection_key(connection, watch_sk(trip));
+    store.client.update_item().table_name(&store.tables.live_connections).set_key(Some(key))
 }
 
 /// `update` with `set` (`SET …` or empty) and the watch's truck: set to `transporter`, or removed
@@ -122,11 +125,7 @@ impl LiveStore for DynamoStore {
         trip: &TripRef,
         transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.live_connections)
-            .set_key(Some(connection_key(&connection.id, watch_sk(trip))))
+        let update = watch_update(self, &connection.id, trip)
             .expression_attribute_values(":trip", AttributeValue::S(trip.to_string()))
             .expression_attribute_values(":expires", AttributeValue::N(connection.expires_at.timestamp().to_string()));
         with_truck(update, "SET trip = :trip, expiresAt = :expires", transporter).send().await.map_err(classify)?;
@@ -207,21 +206,12 @@ impl LiveStore for DynamoStore {
         trip: &TripRef,
         transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
-        let update = self
-            .client
-            .update_item()
-            .table_name(&self.tables.live_connections)
-            .set_key(Some(connection_key(connection, watch_sk(trip))))
-            .condition_expression("attribute_exists(connectionId)");
+        let update = watch_update(self, connection, trip).condition_expression("attribute_exists(connectionId)");
         conditional(with_truck(update, "", transporter).send().await).map(|_| ())
     }
 
     async fn mark_sent(&self, connection: &ConnectionId, trip: &TripRef, recorded_ms: i64) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.live_connections)
-            .set_key(Some(connection_key(connection, watch_sk(trip))))
+        let result = watch_update(self, connection, trip)
             .update_expression("SET lastSentMs = :ms")
             .condition_expression(
                 "attribute_exists(connectionId) AND (attribute_not_exists(lastSentMs) OR lastSentMs < :ms)",

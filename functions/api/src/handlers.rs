@@ -60,47 +60,29 @@ pub(crate) struct Input<'a> {
     pub(crate) idempotency_key: Option<&'a str>,
 }
 
-/// Runs `route` for `caller` with this input.
+/// Runs `route` for `caller` with this input: the route table. Routes needing more than the
+/// use case's call get a method of [`Call`], grouped by what they act on.
 pub(crate) async fn handle(
     app: &UseCases,
     route: Route<'_>,
     caller: &Caller,
     input: Input<'_>,
 ) -> Result<Response<Body>, ServiceError> {
-    let Input { body, query, idempotency_key } = input;
-    let key = || idempotency_key.map(IdempotencyKey::parse).transpose();
+    let call = Call { app, caller, input };
     Ok(match route {
         // Answered before authentication (app.rs); here for completeness.
         Route::Health | Route::TrackPage => respond::json(200, &serde_json::json!({ "status": "ok" })),
-        Route::RegisterDevice => {
-            let device = decode::<RegisterDeviceRequest>(body)?.validate()?;
-            created_or_ok(app.devices.register(caller, device).await?, 201, 200)
-        }
+        Route::RegisterDevice => call.register_device().await?,
         Route::DeleteDevice(id) => {
             app.devices.delete(caller, id).await?;
             respond::no_content()
         }
-        Route::PutTransporterProfile => {
-            let transporter = caller.transporter()?;
-            let update = decode::<TransporterProfileRequest>(body)?.validate()?;
-            respond::json(200, &app.profiles.put(&transporter, update).await?)
-        }
-        Route::IngestLocation => {
-            let transporter = caller.transporter()?;
-            let points = parse_location_body(body, Utc::now())?;
-            let accepted = app.tracking.ingest(&transporter, points).await?;
-            respond::json(202, &serde_json::json!({ "accepted": accepted }))
-        }
-        Route::CreateBooking => {
-            let customer = caller.customer()?;
-            let booking = decode::<CreateBookingRequest>(body)?.validate(Utc::now())?;
-            created_or_ok(app.bookings.create(&customer, booking, key()?.as_ref()).await?, 201, 201)
-        }
-        Route::ListBookings => {
-            let customer = caller.customer()?;
-            let query = ListQuery::parse(query, &TripStatus::ALL)?;
-            respond::json(200, &app.lists.bookings(&customer, query).await?)
-        }
+        Route::PutTransporterProfile => call.put_profile().await?,
+        Route::IngestLocation => call.ingest_location().await?,
+        Route::ListOffers => call.list_offers().await?,
+        Route::ListTrips => call.list_trips().await?,
+        Route::CreateBooking => call.create_booking().await?,
+        Route::ListBookings => call.list_bookings().await?,
         Route::GetBooking(id) => respond::json(200, &app.bookings.get(caller, id).await?),
         Route::AcceptBooking(id) => respond::json(200, &app.bookings.accept(&caller.transporter()?, id).await?),
         Route::CancelBooking(id) => respond::json(200, &app.bookings.cancel(&caller.customer()?, id).await?),
@@ -108,51 +90,112 @@ pub(crate) async fn handle(
             respond::json(200, &app.bookings.advance(&caller.transporter()?, id, step).await?)
         }
         Route::BookingLocation(id) => respond::json(200, &app.bookings.location(&caller.customer()?, id).await?),
-        Route::BookingTrack(id) => {
-            let query = TrackQuery::parse(query)?;
-            respond::json(200, &app.lists.booking_track(caller, id, query).await?)
-        }
+        Route::BookingTrack(id) => call.booking_track(id).await?,
         Route::ShareBooking(id) => respond::json(201, &app.shares.create(&caller.customer()?, id).await?),
         Route::RevokeShare { booking, share } => {
             app.shares.revoke(&caller.customer()?, booking, share).await?;
             respond::no_content()
         }
-        Route::ListOffers => {
-            let transporter = caller.transporter()?;
-            let query = OfferQuery::parse(query)?;
-            respond::json(200, &app.lists.offers(&transporter, query).await?)
-        }
-        Route::ListTrips => {
-            let transporter = caller.transporter()?;
-            // No `status` parameter: a transporter's trips are few, and the one they hold is first.
-            let query = ListQuery::parse(query, &[])?;
-            respond::json(200, &app.lists.trips(&transporter, query).await?)
-        }
-        Route::CreateOrder => {
-            let customer = caller.customer()?;
-            let order = decode::<CreateOrderRequest>(body)?.validate()?;
-            created_or_ok(app.orders.create(&customer, order, key()?.as_ref()).await?, 201, 201)
-        }
-        Route::ListOrders => {
-            let customer = caller.customer()?;
-            let query = ListQuery::parse(query, &OrderStatus::ALL)?;
-            respond::json(200, &app.lists.orders(&customer, query).await?)
-        }
+        Route::CreateOrder => call.create_order().await?,
+        Route::ListOrders => call.list_orders().await?,
         Route::GetOrder(id) => respond::json(200, &app.orders.get(caller, id).await?),
         Route::CancelOrder(id) => respond::json(200, &app.orders.cancel(&caller.customer()?, id).await?),
         Route::AcceptTruckRequest { order, truck_request } => {
             let transporter = caller.transporter()?;
             respond::json(200, &app.orders.accept_truck_request(&transporter, order, truck_request).await?)
         }
-        Route::TruckTrack { order, truck_request } => {
-            let query = TrackQuery::parse(query)?;
-            respond::json(200, &app.lists.truck_track(caller, order, truck_request, query).await?)
-        }
+        Route::TruckTrack { order, truck_request } => call.truck_track(order, truck_request).await?,
         Route::TruckStep { order, truck_request, step } => {
             let transporter = caller.transporter()?;
             respond::json(200, &app.orders.advance_truck(&transporter, order, truck_request, step).await?)
         }
     })
+}
+
+/// One request on its way to a use case.
+struct Call<'a> {
+    app: &'a UseCases,
+    caller: &'a Caller,
+    input: Input<'a>,
+}
+
+type Answer = Result<Response<Body>, ServiceError>;
+
+/// The caller's own things: phones, transporter profile, GPS, offers and trips.
+impl Call<'_> {
+    async fn register_device(&self) -> Answer {
+        let device = decode::<RegisterDeviceRequest>(self.input.body)?.validate()?;
+        Ok(created_or_ok(self.app.devices.register(self.caller, device).await?, 201, 200))
+    }
+
+    async fn put_profile(&self) -> Answer {
+        let transporter = self.caller.transporter()?;
+        let update = decode::<TransporterProfileRequest>(self.input.body)?.validate()?;
+        Ok(respond::json(200, &self.app.profiles.put(&transporter, update).await?))
+    }
+
+    async fn ingest_location(&self) -> Answer {
+        let transporter = self.caller.transporter()?;
+        let points = parse_location_body(self.input.body, Utc::now())?;
+        let accepted = self.app.tracking.ingest(&transporter, points).await?;
+        Ok(respond::json(202, &serde_json::json!({ "accepted": accepted })))
+    }
+
+    async fn list_offers(&self) -> Answer {
+        let transporter = self.caller.transporter()?;
+        let query = OfferQuery::parse(self.input.query)?;
+        Ok(respond::json(200, &self.app.lists.offers(&transporter, query).await?))
+    }
+
+    async fn list_trips(&self) -> Answer {
+        let transporter = self.caller.transporter()?;
+        // No `status` parameter: a transporter's trips are few, and the one they hold is first.
+        let query = ListQuery::parse(self.input.query, &[])?;
+        Ok(respond::json(200, &self.app.lists.trips(&transporter, query).await?))
+    }
+
+    fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, ServiceError> {
+        Ok(self.input.idempotency_key.map(IdempotencyKey::parse).transpose()?)
+    }
+}
+
+/// Bookings and orders: creating, listing and tracking them.
+impl Call<'_> {
+    async fn create_booking(&self) -> Answer {
+        let customer = self.caller.customer()?;
+        let booking = decode::<CreateBookingRequest>(self.input.body)?.validate(Utc::now())?;
+        let key = self.idempotency_key()?;
+        Ok(created_or_ok(self.app.bookings.create(&customer, booking, key.as_ref()).await?, 201, 201))
+    }
+
+    async fn list_bookings(&self) -> Answer {
+        let customer = self.caller.customer()?;
+        let query = ListQuery::parse(self.input.query, &TripStatus::ALL)?;
+        Ok(respond::json(200, &self.app.lists.bookings(&customer, query).await?))
+    }
+
+    async fn booking_track(&self, id: &str) -> Answer {
+        let query = TrackQuery::parse(self.input.query)?;
+        Ok(respond::json(200, &self.app.lists.booking_track(self.caller, id, query).await?))
+    }
+
+    async fn create_order(&self) -> Answer {
+        let customer = self.caller.customer()?;
+        let order = decode::<CreateOrderRequest>(self.input.body)?.validate()?;
+        let key = self.idempotency_key()?;
+        Ok(created_or_ok(self.app.orders.create(&customer, order, key.as_ref()).await?, 201, 201))
+    }
+
+    async fn list_orders(&self) -> Answer {
+        let customer = self.caller.customer()?;
+        let query = ListQuery::parse(self.input.query, &OrderStatus::ALL)?;
+        Ok(respond::json(200, &self.app.lists.orders(&customer, query).await?))
+    }
+
+    async fn truck_track(&self, order: &str, truck_request: &str) -> Answer {
+        let query = TrackQuery::parse(self.input.query)?;
+        Ok(respond::json(200, &self.app.lists.truck_track(self.caller, order, truck_request, query).await?))
+    }
 }
 
 /// A created resource answers `created`; a replay (same idempotency key, or a device registered

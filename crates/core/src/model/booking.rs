@@ -36,6 +36,7 @@ impl Booking {
 
 /// The answer to `POST /v1/bookings`; replayed as-is for a repeated idempotency key.
 /// What a booking's card in a list shows (`GET /v1/bookings`); the booking itself has the rest.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BookingSummary {
@@ -44,11 +45,9 @@ pub struct BookingSummary {
     pub pickup: Place,
     pub drop: Place,
     pub vehicle_type: VehicleType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     /// The transporter who holds (or held) it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_by: Option<UserId>,
 }
 

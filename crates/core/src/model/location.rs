@@ -9,17 +9,15 @@ use serde::{Deserialize, Serialize};
 pub const HISTORY_RETENTION_DAYS: i64 = 7;
 
 /// One validated GPS fix.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LocationPoint {
     pub lat: f64,
     pub lng: f64,
     pub recorded_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub speed_kmh: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heading_deg: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy_m: Option<f64>,
 }
 

@@ -12,29 +12,23 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One offer the transporter can still accept.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OpenOffer {
     /// Set for a booking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<BookingId>,
     /// Set, with `line`, for a line of an order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     pub vehicle_type: VehicleType,
     pub pickup: Place,
     pub drop: Place,
     /// For an order line: how many trucks it asks for, and how many of them still search.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trucks: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_trucks: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
     /// From the transporter's latest position to the pickup, in metres; none before their first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distance_m: Option<u32>,
     pub offered_at: DateTime<Utc>,
 }

@@ -127,29 +127,3 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<PagePosition>,
 }
-
-/// All the storage the api needs.
-pub trait Store:
-    BookingStore
-    + OrderStore
-    + OfferStore
-    + IdempotencyStore
-    + TransporterStore
-    + DeviceStore
-    + LocationHistoryStore
-    + TripStore
-    + Outbox
-{
-}
-impl<T> Store for T where
-    T: BookingStore
-        + OrderStore
-        + OfferStore
-        + IdempotencyStore
-        + TransporterStore
-        + DeviceStore
-        + LocationHistoryStore
-        + TripStore
-        + Outbox
-{
-}

@@ -36,34 +36,26 @@ impl Default for OfferTimes {
 
 /// A trip's state: its status, who holds it, when each step happened and its next deadline.
 /// Flattened into the aggregate that has the trip (a booking).
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Trip {
     pub status: TripStatus,
     /// When it was first offered (for a scheduled trip, its lead time before `scheduledAt`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offered_at: Option<DateTime<Utc>>,
     /// When it moves on by itself if nobody acts: a scheduled trip is offered; a searching one
     /// is offered wider, then expires. None while a transporter holds it and once it ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_at: Option<DateTime<Utc>>,
     /// 0 while offered in the first radius, then 1 after the wider search.
     #[serde(default)]
     pub search_round: u32,
     /// The transporter who holds it (from accepted on; kept once delivered).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_by: Option<UserId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accepted_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picked_up_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expired_at: Option<DateTime<Utc>>,
     /// Transporters who accepted and then released it: it is never offered to them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -12,31 +12,24 @@ use serde::{Deserialize, Serialize};
 
 /// A trip's card: what it is (a booking, or a truck request of an order), where from and to,
 /// where it stands and when each step happened.
+#[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TripSummary {
     /// Set for a booking.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_id: Option<BookingId>,
     /// Set, with `truckRequestId`, for one truck of an order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<OrderId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truck_request_id: Option<TruckRequestId>,
     pub status: TripStatus,
     pub vehicle_type: VehicleType,
     pub pickup: Place,
     pub drop: Place,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<DateTime<Utc>>,
     pub accepted_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arrived_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub picked_up_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 

@@ -3,7 +3,7 @@
 
 use super::cities::Cities;
 use super::metrics::*;
-use crate::contract::events::{DomainEvent, TimedEvent};
+use crate::contract::events::{BookingChanged, BookingOffered, DomainEvent, TimedEvent};
 use crate::model::booking::Booking;
 use crate::model::trip::TripStep;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
@@ -48,37 +48,8 @@ impl Tally {
         let time = timed.time;
         match &timed.event {
             DomainEvent::BookingCreated(booking) => bump(self.booking(cities, time, booking), BOOKINGS_CREATED, 1),
-            DomainEvent::BookingOffered(offered) => {
-                let city = cities.of(&offered.pickup).to_owned();
-                let figures = self.at(time, Group::Booking { vehicle: offered.vehicle_type, city });
-                figures.subjects.insert(offered.booking_id.to_string());
-                bump(figures, TRANSPORTERS_REACHED, u64::from(offered.transporters));
-                if offered.first_offer {
-                    bump(figures, BOOKINGS_OFFERED, 1);
-                    // A scheduled booking waits for its time on purpose: not a delay of ours.
-                    if offered.scheduled_at.is_none() {
-                        delay(figures, TIME_TO_FIRST_OFFER, millis(offered.created_at, time));
-                    }
-                }
-            }
-            DomainEvent::BookingChanged(changed) => {
-                let booking = &changed.booking;
-                let metric = match changed.step {
-                    TripStep::Accept => BOOKINGS_ACCEPTED,
-                    TripStep::Expire => BOOKINGS_EXPIRED,
-                    TripStep::Cancel => BOOKINGS_CANCELLED,
-                    TripStep::Release => BOOKINGS_RELEASED,
-                    TripStep::Deliver => BOOKINGS_DELIVERED,
-                    TripStep::Open | TripStep::Arrive | TripStep::PickUp | TripStep::Widen => return,
-                };
-                let figures = self.booking(cities, time, booking);
-                bump(figures, metric, 1);
-                // From booking to the first acceptance, for bookings wanted now.
-                let first_accept = booking.trip.released_by.is_empty() && booking.scheduled_at.is_none();
-                if changed.step == TripStep::Accept && first_accept {
-                    delay(figures, TIME_TO_ACCEPT, millis(booking.created_at, time));
-                }
-            }
+            DomainEvent::BookingOffered(offered) => self.offered(cities, time, offered),
+            DomainEvent::BookingChanged(changed) => self.booking_changed(cities, time, changed),
             DomainEvent::OrderCreated(order) => {
                 for line in &order.trucks {
                     let figures = self.at(time, Group::Truck { vehicle: line.vehicle_type });
@@ -106,6 +77,41 @@ impl Tally {
                 self.trucks.entry(minute_of(time)).or_default().insert(reported.transporter_id.to_string());
             }
             DomainEvent::OrderCancelled(_) | DomainEvent::NotificationFcm(_) => {}
+        }
+    }
+}
+
+impl Tally {
+    fn offered(&mut self, cities: &Cities, time: DateTime<Utc>, offered: &BookingOffered) {
+        let city = cities.of(&offered.pickup).to_owned();
+        let figures = self.at(time, Group::Booking { vehicle: offered.vehicle_type, city });
+        figures.subjects.insert(offered.booking_id.to_string());
+        bump(figures, TRANSPORTERS_REACHED, u64::from(offered.transporters));
+        if offered.first_offer {
+            bump(figures, BOOKINGS_OFFERED, 1);
+            // A scheduled booking waits for its time on purpose: not a delay of ours.
+            if offered.scheduled_at.is_none() {
+                delay(figures, TIME_TO_FIRST_OFFER, millis(offered.created_at, time));
+            }
+        }
+    }
+
+    fn booking_changed(&mut self, cities: &Cities, time: DateTime<Utc>, changed: &BookingChanged) {
+        let booking = &changed.booking;
+        let metric = match changed.step {
+            TripStep::Accept => BOOKINGS_ACCEPTED,
+            TripStep::Expire => BOOKINGS_EXPIRED,
+            TripStep::Cancel => BOOKINGS_CANCELLED,
+            TripStep::Release => BOOKINGS_RELEASED,
+            TripStep::Deliver => BOOKINGS_DELIVERED,
+            TripStep::Open | TripStep::Arrive | TripStep::PickUp | TripStep::Widen => return,
+        };
+        let figures = self.booking(cities, time, booking);
+        bump(figures, metric, 1);
+        // From booking to the first acceptance, for bookings wanted now.
+        let first_accept = booking.trip.released_by.is_empty() && booking.scheduled_at.is_none();
+        if changed.step == TripStep::Accept && first_accept {
+            delay(figures, TIME_TO_ACCEPT, millis(booking.created_at, time));
         }
     }
 }

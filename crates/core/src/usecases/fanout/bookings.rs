@@ -9,7 +9,7 @@ use crate::model::booking::Booking;
 use crate::model::ids::{EventId, UserId};
 use crate::model::trip::{TripStatus, TripStep};
 use crate::ports::{EventBus, OfferSubject};
-use crate::usecases::fanout::matching::{Reach, Search, find_candidates};
+use crate::usecases::fanout::matching::{Candidate, Reach, Search, find_candidates};
 use crate::usecases::trips::{Step, StepError};
 use chrono::Utc;
 
@@ -95,23 +95,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         };
         let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
         self.store.put_offers(subject, &recipients, Utc::now()).await?;
-        let notifications: Vec<EventRecord> = candidates
-            .iter()
-            .map(|c| {
-                let vehicle = booking.vehicle_type.as_str();
-                let notice = Notice {
-                    kind: "booking.offered",
-                    title: "New booking near you",
-                    body: format!("A {vehicle} truck is needed {:.1} km from you", c.distance_m / 1000.0),
-                    data: vec![
-                        ("bookingId", booking.booking_id.to_string()),
-                        ("vehicleType", vehicle.to_owned()),
-                        ("distanceM", format!("{:.0}", c.distance_m)),
-                    ],
-                };
-                offer_record(cause, &c.transporter_id, c.transporter_id.as_str(), notice)
-            })
-            .collect();
+        let notifications: Vec<EventRecord> = candidates.iter().map(|c| offer_notice(cause, booking, c)).collect();
         let pushes = notifications.len();
         let offered = BookingOffered {
             booking_id: booking.booking_id,
@@ -164,4 +148,20 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         self.store.withdraw_offers(subject, &others).await?;
         Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })
     }
+}
+
+/// The push offering `booking` to one candidate, with how far the pickup is from them.
+fn offer_notice(cause: EventId, booking: &Booking, candidate: &Candidate) -> EventRecord {
+    let vehicle = booking.vehicle_type.as_str();
+    let notice = Notice {
+        kind: "booking.offered",
+        title: "New booking near you",
+        body: format!("A {vehicle} truck is needed {:.1} km from you", candidate.distance_m / 1000.0),
+        data: vec![
+            ("bookingId", booking.booking_id.to_string()),
+            ("vehicleType", vehicle.to_owned()),
+            ("distanceM", format!("{:.0}", candidate.distance_m)),
+        ],
+    };
+    offer_record(cause, &candidate.transporter_id, candidate.transporter_id.as_str(), notice)
 }
