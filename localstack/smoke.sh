@@ -95,6 +95,12 @@ echo "smoke: 2 passed, 0 failed (curl booking $booking_id: event in Kafka; one p
 
 # Hostile input: schemathesis generates valid and invalid requests for every operation of the
 # contract against the same running api (fixed seed, bounded count; see localstack/schemathesis.sh).
+# It checks the api's answers only, so the consumers stop first: otherwise order-fanout matches each
+# of its thousands of generated bookings and orders against every truck the earlier tests left, on
+# the one serialised DynamoDB emulator the api waits on too (a CI run saw fan-out invocations time
+# out at 60 s and schemathesis miss its 480 s while the emulator served ~200 requests a second).
+stop_bg smoke-bridge
+stop_bg smoke-relay
 CUSTOMER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "st-customer-$RANDOM$RANDOM" --role customer) \
 TRANSPORTER_TOKEN=$("$CARGO_TARGET_DIR/debug/weelo-local" token --sub "st-transporter-$RANDOM$RANDOM" --role transporter) \
   "$ROOT/localstack/schemathesis.sh" "$BASE_URL"
