@@ -129,7 +129,11 @@ def test_every_table_key_gsi_and_ttl_is_mapped():
     table = resource("aws_dynamodb_table", "this")
     assert table["for_each"] == "${local.table_defs}"
     assert table["name"] == "${local.name_prefix}${each.key}"
-    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    # On-demand, but provisioned (with auto scaling) for the steady tables of the standard profile.
+    steady = "contains(keys(local.steady_tables), each.key)"
+    assert table["billing_mode"] == f'${{{steady} ? "PROVISIONED" : "PAY_PER_REQUEST"}}'
+    assert table["read_capacity"] == f"${{{steady} ? var.steady_table_capacity.min_read : null}}"
+    assert table["write_capacity"] == f"${{{steady} ? var.steady_table_capacity.min_write : null}}"
     assert table["hash_key"] == "${each.value.hashKey.name}"
     assert table["range_key"] == "${try(each.value.rangeKey.name, null)}"
     assert table["deletion_protection_enabled"] == "${var.table_deletion_protection}"
@@ -180,9 +184,52 @@ def test_table_definitions_are_deployable():
             )
         for key in keys:
             assert key["type"] in {"S", "N", "B"}, (t["name"], key)
-        assert set(t) <= {"$comment", "name", "env", "hashKey", "rangeKey", "ttlAttribute", "globalSecondaryIndexes"}, (
+        assert set(t) <= {"$comment", "name", "env", "hashKey", "rangeKey", "ttlAttribute", "globalSecondaryIndexes", "steadyLoad"}, (
             f"{t['name']}: a field Terraform does not map"
         )
+        # steadyLoad (read as try(t.steadyLoad, false)): a boolean, and only on a table without
+        # indexes, whose capacity auto scaling does not cover (the precondition in dynamodb.tf).
+        if "steadyLoad" in t:
+            assert isinstance(t["steadyLoad"], bool), f"{t['name']}: steadyLoad must be true or false"
+            assert not (t["steadyLoad"] and t["globalSecondaryIndexes"]), f"{t['name']}: a steadyLoad table cannot have an index"
+
+
+def test_steady_tables_are_provisioned_scaled_and_alarmed_from_one_local():
+    """Billing mode, capacity, scalable targets, policies and throttle alarms name the same tables."""
+    assert squash(local("steady_tables")) == squash(
+        "${{for name, t in local.table_defs : name => t if !local.small && try(t.steadyLoad, false)}}"
+    )
+    assert squash(local("steady_capacity")) == squash(
+        '${{for pair in setproduct(keys(local.steady_tables), keys(local.steady_capacity_kinds)) :'
+        ' "${pair[0]}/${pair[1]}" => merge(local.steady_capacity_kinds[pair[1]], {table = pair[0], kind = pair[1]})}}'
+    )
+    table = resource("aws_dynamodb_table", "this")
+    assert "local.steady_tables" in table["billing_mode"]
+    lifecycle = one(table["lifecycle"])
+    # Auto scaling owns the capacity once the table exists: no apply may reset it.
+    assert lifecycle["ignore_changes"] == ["read_capacity", "write_capacity"]
+    precondition = one(lifecycle["precondition"])
+    assert "each.value.steadyLoad" in precondition["condition"] and "each.value.globalSecondaryIndexes" in precondition["condition"]
+    kinds = local("steady_capacity_kinds")
+    assert set(kinds) == {"read", "write"}
+    for kind, unit in (("read", "Read"), ("write", "Write")):
+        assert kinds[kind]["dimension"] == f"dynamodb:table:{unit}CapacityUnits"
+        assert kinds[kind]["metric"] == f"DynamoDB{unit}CapacityUtilization"
+        assert kinds[kind]["throttle_metric"] == f"{unit}ThrottleEvents"
+        assert kinds[kind]["min"] == f"${{var.steady_table_capacity.min_{kind}}}"
+        assert kinds[kind]["max"] == f"${{var.steady_table_capacity.max_{kind}}}"
+    target = resource("aws_appautoscaling_target", "steady_table")
+    policy = resource("aws_appautoscaling_policy", "steady_table")
+    alarm = resource("aws_cloudwatch_metric_alarm", "table_throttles")
+    for res in (target, policy, alarm):
+        assert res["for_each"] == "${local.steady_capacity}"
+    assert target["resource_id"] == "table/${aws_dynamodb_table.this[each.value.table].name}"
+    assert "role_arn" not in target, "DynamoDB targets use Application Auto Scaling's service-linked role"
+    assert policy["policy_type"] == "TargetTrackingScaling"
+    tracking = one(policy["target_tracking_scaling_policy_configuration"])
+    assert tracking["target_value"] == "${var.steady_table_capacity.target_utilization_percent}"
+    assert alarm["dimensions"] == {"TableName": "${aws_dynamodb_table.this[each.value.table].name}"}
+    assert alarm["alarm_actions"] == "${local.alarm_actions}"
 
 
 def test_iam_names_only_existing_tables_and_indexes():
@@ -309,7 +356,7 @@ MAPPING_FIELDS = {
         {
             "minimum_pollers": "${local.small ? 1 : each.value.provisionedPollers.min}",
             "maximum_pollers": "${local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max}",
-            "poller_group_name": "${local.poller_groups[each.value.function]}",
+            "poller_group_name": "${local.poller_groups[each.key]}",
         },
     ),
 }
@@ -347,6 +394,10 @@ def test_every_mapping_setting_reaches_terraform():
     assert resource("aws_sqs_queue", "dlq")["name"] == "${local.name_prefix}${each.key}"
     assert resource("aws_s3_bucket", "failures")["for_each"] == "${local.failure_buckets}"
     assert resource("aws_s3_bucket", "failures")["bucket"] == "${local.name_prefix}${each.key}"
+    # pollerGroup names the mapping's poller group in the standard profile (profile.tf).
+    assert squash(local("poller_groups")) == squash(
+        '${{for key, m in local.mappings : key => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${m.pollerGroup}"}}'
+    )
 
 
 def test_consumer_groups_are_named_as_the_local_bridge_names_them():
@@ -356,7 +407,8 @@ def test_consumer_groups_are_named_as_the_local_bridge_names_them():
 
 
 def test_mapping_values_are_ones_aws_accepts():
-    known = set(MAPPING_FIELDS)
+    # pollerGroup reaches Terraform through local.poller_groups (checked above).
+    known = set(MAPPING_FIELDS) | {"pollerGroup"}
     # Optional, read through try(m.onFailureKind, "sqs") (esm.tf) and by crates/definitions.
     optional = {"onFailureKind"}
     kinds: dict[str, str] = {}
@@ -375,6 +427,8 @@ def test_mapping_values_are_ones_aws_accepts():
         assert 1 <= m["provisionedPollers"]["min"] <= 200, where
         assert m["provisionedPollers"]["min"] <= m["provisionedPollers"]["max"] <= 2000, where
         assert isinstance(m["bisectBatchOnFunctionError"], bool), where
+        # A poller group name: letters, digits, hyphens and underscores, after "weelo-<environment>-".
+        assert re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,40}", m["pollerGroup"]), where
 
 
 # --- environment ---------------------------------------------------------------------------------

@@ -1,8 +1,9 @@
 # Alarms, all to one SNS topic: consumers falling behind (OffsetLag), poison records
 # (dead-letter queue depth, batches sent to an S3 on-failure destination), each mapping stopped,
 # failing or losing records, function errors and throttles, API 5xx and p99 latency, the
-# live-tracking WebSocket API's execution and integration errors, and the functions' own metrics
-# (failed records, failed Kafka publishes, FCM push failure rate). Every function, consumer and
+# live-tracking WebSocket API's execution and integration errors, throttled reads and writes of the
+# provisioned tables, and the functions' own metrics (failed records, failed Kafka publishes, FCM
+# push failure rate). Every function, consumer and
 # mapping gets its alarms from `functions` and event-source-mappings.json (for_each), so
 # live-socket and live-tracking need nothing of their own here.
 
@@ -328,6 +329,33 @@ resource "aws_cloudwatch_metric_alarm" "live_integration_errors" {
   datapoints_to_alarm = 3
   threshold           = 10
   comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# --- DynamoDB: the provisioned tables (dynamodb.tf, autoscaling.tf) --------------------------------
+# An on-demand table throttles only past its table or account limits; a provisioned one throttles
+# whenever its load outruns the provisioned capacity: a burst faster than target tracking reacts,
+# or a load at steady_table_capacity's maximum. The SDK retries a throttled request and a consumer
+# redelivers a failed batch, so one throttled window is no page; throttling in each of 3
+# consecutive 5-minute windows (Sum of ReadThrottleEvents or WriteThrottleEvents > 0, dimension
+# TableName: the table's own requests, not its indexes') means the capacity cannot keep up.
+# One alarm per steady table and capacity (local.steady_capacity); none in the small profile.
+resource "aws_cloudwatch_metric_alarm" "table_throttles" {
+  for_each = local.steady_capacity
+
+  alarm_name          = "${local.name_prefix}${each.value.table}-${each.value.kind}-throttles"
+  alarm_description   = "DynamoDB throttled ${each.value.kind}s of ${each.value.table} (provisioned, auto-scaled) in each of 3 consecutive 5-minute windows: compare its consumed and provisioned ${each.value.kind} capacity, and raise steady_table_capacity's max_${each.value.kind} if it is at the ceiling."
+  namespace           = "AWS/DynamoDB"
+  metric_name         = each.value.throttle_metric
+  dimensions          = { TableName = aws_dynamodb_table.this[each.value.table].name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

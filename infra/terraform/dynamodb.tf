@@ -1,11 +1,27 @@
 # DynamoDB tables, generated from infra/definitions/tables.json: the same file the local
 # provisioner (weelo-local provision) reads, so local and AWS tables cannot drift apart.
+#
+# Every table is on-demand (PAY_PER_REQUEST) except, in the standard profile, the tables marked
+# "steadyLoad" (local.steady_tables: positions, geo-cells, location-history, written at the GPS
+# stream's steady rate): those have provisioned capacity that Application Auto Scaling moves by
+# target tracking (autoscaling.tf, var.steady_table_capacity), which for a load that does not jump
+# costs about 2.4 times less than on-demand (docs/deploy.md, section 11). The small profile keeps
+# every table on-demand: it aims at the lowest idle floor, and provisioned minimums are billed
+# every hour, idle or not.
+
+locals {
+  # The one list of provisioned tables: billing mode and capacity below, the scalable targets and
+  # policies (autoscaling.tf) and the throttle alarms (alarms.tf) all iterate it. Empty in small.
+  steady_tables = { for name, t in local.table_defs : name => t if !local.small && try(t.steadyLoad, false) }
+}
 
 resource "aws_dynamodb_table" "this" {
   for_each = local.table_defs
 
   name                        = "${local.name_prefix}${each.key}"
-  billing_mode                = "PAY_PER_REQUEST"
+  billing_mode                = contains(keys(local.steady_tables), each.key) ? "PROVISIONED" : "PAY_PER_REQUEST"
+  read_capacity               = contains(keys(local.steady_tables), each.key) ? var.steady_table_capacity.min_read : null
+  write_capacity              = contains(keys(local.steady_tables), each.key) ? var.steady_table_capacity.min_write : null
   hash_key                    = each.value.hashKey.name
   range_key                   = try(each.value.rangeKey.name, null)
   deletion_protection_enabled = var.table_deletion_protection
@@ -66,6 +82,33 @@ resource "aws_dynamodb_table" "this" {
   server_side_encryption {
     enabled     = true
     kms_key_arn = aws_kms_key.main.arn
+  }
+
+  lifecycle {
+    # Once a provisioned table exists its capacity is Application Auto Scaling's (autoscaling.tf):
+    # an apply must never set it back to the minimums. The capacities set above matter only when a
+    # table is created. An existing on-demand table that becomes provisioned (small switched to
+    # standard, or a table newly marked steadyLoad) gets no capacity from the plan, since the
+    # change is ignored: the AWS provider then starts it at 1 read and 1 write unit
+    # (hashicorp/terraform-provider-aws#22630, "special case for changing billing mode with
+    # autoscaling") and registering the scalable targets raises it to the minimums
+    # (RegisterScalableTarget brings the current capacity into [min, max]). An on-demand table has
+    # no capacity, so nothing is ignored there. DynamoDB limits how often a table can switch back:
+    # from provisioned to on-demand at most four times in a rolling 24 hours (on-demand to
+    # provisioned at any time), so do not flip deployment_profile back and forth.
+    ignore_changes = [read_capacity, write_capacity]
+
+    # Auto scaling covers the table's own capacity only. An index of a provisioned table has a
+    # capacity of its own (global_secondary_index read_capacity/write_capacity), which
+    # ignore_changes cannot single out inside the set of indexes: scaling it would mean ignoring
+    # every index change tables.json makes. So a steady table with an index is refused, in both
+    # profiles, rather than deployed with an index that throttles at a fixed capacity; giving it
+    # scalable targets of its own (dynamodb:index:*, table/<name>/index/<index>) is the change that
+    # lifts this.
+    precondition {
+      condition     = !(try(each.value.steadyLoad, false) && length(each.value.globalSecondaryIndexes) > 0)
+      error_message = "Table ${each.key} has \"steadyLoad\" and a global secondary index: auto scaling (autoscaling.tf) covers tables, not indexes. Remove one of them from tables.json, or give the index scalable targets first."
+    }
   }
 }
 

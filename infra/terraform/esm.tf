@@ -55,7 +55,7 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   # Poller groups (profile.tf): the mappings of a group share Event Poller Units (EPUs, a default
   # of 10 pollers each) instead of being billed one EPU each at least. Standard: one group per
-  # consumer function, each mapping with its definition's pollers. Small: every mapping in one
+  # path (pollerGroup: booking, gps, records), each mapping with its definition's pollers. Small: every mapping in one
   # group, with one poller at least and small_max_pollers at most (never above its definition's
   # maximum). Joining a group or moving to another is an update, not a replacement: AWS lets
   # UpdateEventSourceMapping change PollerGroupName
@@ -65,7 +65,7 @@ resource "aws_lambda_event_source_mapping" "this" {
   provisioned_poller_config {
     minimum_pollers   = local.small ? 1 : each.value.provisionedPollers.min
     maximum_pollers   = local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max
-    poller_group_name = local.poller_groups[each.value.function]
+    poller_group_name = local.poller_groups[each.key]
   }
 
   destination_config {

@@ -7,11 +7,12 @@
 #   the bootstrap brokers, the IAM cluster/topic/group ARNs, the topic bootstrap, the mappings.
 # - Event pollers: both profiles put the mappings in poller groups
 #   (provisioned_poller_config.poller_group_name), where they share Event Poller Units (EPUs, 10
-#   pollers each by default) instead of taking one EPU each. Standard: one group per consumer
-#   function, each mapping with the pollers event-source-mappings.json gives it, so a function's
-#   mappings share EPUs (16 mappings, 6 functions: 6 EPUs while idle instead of 16) and different
-#   consumers never share EPU capacity: a busy topic can crowd only the other mappings of its own
-#   function. Small: every mapping in one group, with min 1 and at most small_max_pollers per
+#   pollers each by default) instead of taking one EPU each. Standard: one group per path, the
+#   mapping's pollerGroup in event-source-mappings.json (booking: order-fanout and fcm-consumer;
+#   gps: location-consumer and live-tracking; records: audit-consumer and analytics), each mapping
+#   with the pollers that file gives it: 16 mappings, 3 EPUs while idle instead of 16 ungrouped
+#   (6 with a group per function). Mappings that get busy together share EPUs, so a surge on one
+#   path can crowd only its own path's mappings, never a booking's way to the phones. Small: every mapping in one group, with min 1 and at most small_max_pollers per
 #   mapping. Provisioned mode itself is kept: the retries, bisection and partial batch responses
 #   (ReportBatchItemFailures) that every consumer relies on exist for Kafka mappings in provisioned
 #   mode only (Lambda guide, "Configuring error handling controls for Kafka event sources"), and the
@@ -21,6 +22,11 @@
 #   otherwise, network.tf), but in small with one network interface, in the first subnet, instead
 #   of one per zone.
 # - Logs: 7 days instead of 30 unless log_retention_days says otherwise.
+# - DynamoDB: standard gives the tables written at the GPS stream's steady rate ("steadyLoad" in
+#   tables.json: positions, geo-cells, location-history; local.steady_tables, dynamodb.tf)
+#   provisioned capacity with auto scaling (autoscaling.tf, steady_table_capacity) and alarms on
+#   their throttling (alarms.tf); small keeps every table on-demand, with no scaling or throttle
+#   alarm. Every other table is on-demand in both.
 #
 # Not changed, on purpose: the application log level. The functions' metrics are EMF lines without
 # a "level" field, which Lambda's log-level filtering files as INFO, so WARN would drop every metric
@@ -45,14 +51,18 @@ locals {
 
   log_retention_days = coalesce(var.log_retention_days, local.profile.log_retention_days)
 
-  # Each consumer function's poller group (esm.tf): small, one group for every mapping; standard,
-  # one per function. A group is scoped to the event source's VPC, and each stack has its own VPC;
-  # the name says which stack, and in standard which consumer, the pollers serve. AWS allows up to
-  # 100 mappings per group and 2000 maximum pollers over a group's mappings
+  # Each mapping's poller group (esm.tf): small, one group for every mapping; standard, the group
+  # its definition names (pollerGroup in event-source-mappings.json): booking (order-fanout and
+  # fcm-consumer, a booking's way to the phones), gps (location-consumer and live-tracking, both on
+  # the GPS stream), records (audit-consumer and analytics, which nobody waits for). Mappings that
+  # get busy together share EPUs; a surge on one path cannot take another's. A group is scoped to
+  # the event source's VPC, and each stack has its own VPC; the name says which stack, and in
+  # standard which path, the pollers serve. AWS allows up to 100 mappings per group and 2000
+  # maximum pollers over a group's mappings
   # (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html): today small's
-  # group has 16 mappings and at most 32 pollers, each of standard's at most 4 mappings and 16.
+  # group has 16 mappings and at most 32 pollers, standard's at most 7 mappings and 56.
   poller_groups = {
-    for f in distinct([for m in local.mappings : m.function]) :
-    f => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${f}"
+    for key, m in local.mappings :
+    key => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${m.pollerGroup}"
   }
 }

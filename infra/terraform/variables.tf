@@ -72,7 +72,7 @@ variable "kafka_publish_timeout_ms" {
 # --- Deployment profile (profile.tf) ----------------------------------------------------------
 
 variable "deployment_profile" {
-  description = "\"standard\": MSK Serverless, each consumer function's mappings in a poller group of their own, interface endpoints in every zone, 30-day logs. \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  description = "\"standard\": MSK Serverless, each consumer function's mappings in a poller group of their own, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
   type        = string
   default     = "standard"
 
@@ -134,6 +134,29 @@ variable "small_max_pollers" {
   validation {
     condition     = var.small_max_pollers >= 1 && var.small_max_pollers <= 200 && floor(var.small_max_pollers) == var.small_max_pollers
     error_message = "small_max_pollers must be a whole number, 1-200."
+  }
+}
+
+variable "steady_table_capacity" {
+  description = "Standard profile only (the small profile keeps every table on-demand): the provisioned capacity of the tables written at the GPS stream's steady rate (\"steadyLoad\" in tables.json: positions, geo-cells, location-history; dynamodb.tf). Application Auto Scaling (autoscaling.tf) keeps each table's consumed read and write capacity near target_utilization_percent of its provisioned capacity, between min_read and max_read read units and between min_write and max_write write units; a new table starts at the minimums, which are billed every hour even when idle. Why provisioned capacity costs less than on-demand for this load: docs/deploy.md, section 11."
+  type = object({
+    min_read                   = optional(number, 5)
+    max_read                   = optional(number, 4000)
+    min_write                  = optional(number, 5)
+    max_write                  = optional(number, 40000)
+    target_utilization_percent = optional(number, 70)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = (
+      var.steady_table_capacity.min_read >= 1 && var.steady_table_capacity.max_read >= var.steady_table_capacity.min_read
+      && var.steady_table_capacity.min_write >= 1 && var.steady_table_capacity.max_write >= var.steady_table_capacity.min_write
+      && alltrue([for v in [var.steady_table_capacity.min_read, var.steady_table_capacity.max_read, var.steady_table_capacity.min_write, var.steady_table_capacity.max_write] : floor(v) == v])
+      && var.steady_table_capacity.target_utilization_percent >= 20 && var.steady_table_capacity.target_utilization_percent <= 90
+    )
+    error_message = "steady_table_capacity: min_read and min_write must be at least 1, max_read and max_write at least their minimum (all whole capacity units), and target_utilization_percent 20-90."
   }
 }
 

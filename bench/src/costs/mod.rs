@@ -45,7 +45,15 @@ pub fn generate(root: &Path) -> anyhow::Result<(String, String)> {
     let definitions = root.join("infra/definitions");
     let topics = weelo_definitions::load_topics(&definitions)?;
     let mappings = weelo_definitions::load_mappings(&definitions)?;
-    let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &topics, mappings: &mappings };
+    let tables = weelo_definitions::load_tables(&definitions)?;
+    let inputs = Inputs {
+        model: &model,
+        counted: &counted,
+        prices: &prices,
+        topics: &topics,
+        mappings: &mappings,
+        tables: &tables,
+    };
     let mut priced = Vec::new();
     for scale in &model.scales {
         priced.push((scale, inputs.rows(scale)?, inputs.rows(&scale.idle())?));
@@ -77,10 +85,29 @@ pub fn write(root: &Path) -> anyhow::Result<String> {
 
 /// Choices priced against the seed's scale: the same load with one thing changed.
 fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, Scale)> {
-    let mut one_group = model.clone();
-    let grouped = one_group.profiles.get(&seed.profile).cloned().map(|p| Profile { poller_groups: "one".into(), ..p });
-    one_group.profiles.extend(grouped.map(|p| ("one poller group".to_owned(), p)));
+    let changed = |name: &str, change: fn(Profile) -> Profile| {
+        let mut changed = model.clone();
+        let profile = changed.profiles.get(&seed.profile).cloned().map(change);
+        changed.profiles.extend(profile.map(|p| (name.to_owned(), p)));
+        (changed, Scale { profile: name.to_owned(), ..seed.clone() })
+    };
+    let (one_group, one_group_scale) = changed("one poller group", |p| Profile { poller_groups: "one".into(), ..p });
+    let (on_demand, on_demand_scale) = changed("on-demand", |p| Profile { steady_tables: "on-demand".into(), ..p });
+    let (per_function, per_function_scale) =
+        changed("a group per function", |p| Profile { poller_groups: "function".into(), ..p });
     vec![
+        (
+            "a poller group per consuming function instead of one per path (booking, GPS, records): no two \
+             consumers share pollers, even on the same path",
+            per_function,
+            per_function_scale,
+        ),
+        (
+            "the GPS tables on-demand, as the small profile, instead of provisioned with auto scaling \
+             (on-demand absorbs any burst at once; provisioned capacity can throttle a sudden one)",
+            on_demand,
+            on_demand_scale,
+        ),
         (
             "GPS requests to a Lambda function URL instead of the HTTP API (not built: the api verifies every \
              token itself, but a function URL has no API Gateway throttling, access logs or custom domain)",
@@ -91,7 +118,7 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
             "every mapping in one poller group, as the small profile (consumers then share pollers: a busy \
              topic can slow another consumer's)",
             one_group,
-            Scale { profile: "one poller group".into(), ..seed.clone() },
+            one_group_scale,
         ),
         (
             "Cognito Essentials instead of Lite (`cognito_user_pool_tier`; needed for access-token \
@@ -233,9 +260,13 @@ yet; their pollers, Kafka reads and alarms are in.\n\
 - Lambda's own log lines (START, END, REPORT) per invocation, and logs beyond one EMF line an invocation.\n\
 - Durations are measured in process against emulators: an upper bound for DynamoDB and SNS calls, without \
 Lambda's own overhead (cold starts: `docs/BENCHMARKS.md` §7).\n\
-- API Gateway's cheaper tier above 300 M requests, Lambda's and DynamoDB's free tiers, data transfer, and the \
-archive's storage after the first month (it grows every month, kept 7 years).\n\
-- DynamoDB storage of the tables other than the GPS history (small next to it).\n";
+- Lambda's and DynamoDB's free tiers, data transfer, and the archive's storage after the first month (it grows \
+every month, kept 7 years).\n\
+- DynamoDB storage of the tables other than the GPS history (small next to it).\n\
+- Where the GPS tables are provisioned (standard profile), the capacity is priced for a load as flat as the \
+scale's; auto scaling follows a daily curve within minutes, and a burst beyond what a table has saved up is \
+throttled and retried. A booking's reads of the geo cells (matching) stay priced on-demand, in the booking \
+reads: an overestimate.\n";
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ use super::counted::{Counted, Served};
 use crate::prices::Prices;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use weelo_definitions::{Mapping, TopicDefinition};
+use weelo_definitions::{Mapping, TableDefinition, TopicDefinition};
 
 /// `infra/cost-model.json`: what cannot be counted locally.
 #[derive(Debug, Clone, Deserialize)]
@@ -37,6 +37,9 @@ pub struct CostModel {
     pub free_monthly_active_users: f64,
     /// The deadline sweeper runs every minute and sweeps for this long.
     pub sweeper_seconds_per_minute: f64,
+    /// The auto scaling of the tables with a steady load where a profile provisions them
+    /// (Terraform's `steady_table_capacity` defaults).
+    pub steady_capacity: SteadyCapacity,
     pub profiles: BTreeMap<String, Profile>,
     pub scales: Vec<Scale>,
 }
@@ -49,10 +52,24 @@ pub struct Profile {
     pub kafka: String,
     pub brokers: f64,
     pub broker_volume_gb: f64,
-    /// `function` (a poller group per consuming function) or `one` (every mapping in one group).
+    /// `class` (each mapping in the group `event-source-mappings.json` gives it), `function` (a
+    /// group per consuming function) or `one` (every mapping in one group).
     pub poller_groups: String,
     /// Availability zones each interface endpoint has a network interface in.
     pub endpoint_zones: f64,
+    /// `provisioned` (auto scaled capacity) or `on-demand`: how the tables with `steadyLoad` in
+    /// `tables.json` (the GPS writes' tables) are billed.
+    pub steady_tables: String,
+}
+
+/// Target tracking of a provisioned table: capacity follows the load at this utilisation, never
+/// below each table's minimum.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SteadyCapacity {
+    pub target_utilization: f64,
+    pub min_read: f64,
+    pub min_write: f64,
 }
 
 /// A load to price.
@@ -99,6 +116,7 @@ pub struct Inputs<'a> {
     pub prices: &'a Prices,
     pub topics: &'a [TopicDefinition],
     pub mappings: &'a [Mapping],
+    pub tables: &'a [TableDefinition],
 }
 
 /// The load of one month.
@@ -141,6 +159,7 @@ impl Inputs<'_> {
             self.model.profiles.get(&scale.profile).ok_or_else(|| anyhow::anyhow!("no profile {:?}", scale.profile))?;
         let load = self.load(scale);
         let mut rows = self.kafka(profile, &load)?;
+        rows.extend(self.gps_tables(profile, &load)?);
         rows.extend(self.dynamodb(&load)?);
         rows.extend(self.lambda(scale, profile, &load)?);
         rows.extend(self.edges(scale, profile, &load)?);
@@ -247,8 +266,16 @@ mod tests {
         let definitions = root.join("infra/definitions");
         let topics = weelo_definitions::load_topics(&definitions).unwrap();
         let mappings = weelo_definitions::load_mappings(&definitions).unwrap();
+        let tables = weelo_definitions::load_tables(&definitions).unwrap();
         let counted = counted();
-        let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &topics, mappings: &mappings };
+        let inputs = Inputs {
+            model: &model,
+            counted: &counted,
+            prices: &prices,
+            topics: &topics,
+            mappings: &mappings,
+            tables: &tables,
+        };
         inputs.rows(scale).unwrap()
     }
 
@@ -281,9 +308,26 @@ mod tests {
         assert!((ratio("data in") - 10.0).abs() < 1e-9);
         assert_eq!(usd(&large, "MSK Serverless cluster"), usd(&small, "MSK Serverless cluster"));
         assert_eq!(usd(&large, "event pollers"), usd(&small, "event pollers"));
-        // AND 1,000 drivers' points at 0.5 write units each are priced at the file's price
+        // AND on-demand (the small profile), 1,000 drivers' points at 0.5 write units each are
+        // priced at the file's price per unit
+        let on_demand = priced(&Scale { profile: "small".into(), ..scale(1000.0, 0.0) });
         let points = 1000.0 / 5.0 * 30.0 * 86_400.0;
-        assert!((usd(&small, "GPS writes") - points * 0.5 / 1e6 * 0.625).abs() < 1e-6);
+        assert!((usd(&on_demand, "GPS writes") - points * 0.5 / 1e6 * 0.625).abs() < 1e-6);
+    }
+
+    #[test]
+    fn provisioned_gps_tables_cost_the_capacity_that_keeps_the_counted_rate_at_the_target_utilisation() {
+        // GIVEN 1,000 drivers (200 points a second at 0.5 write and 0.1 read units each) on the
+        // standard profile, whose tables with a steady load are provisioned at 70 %
+        let rows = priced(&scale(1000.0, 0.0));
+        // THEN the writes cost 100 / 0.7 write units for the month, the reads 20 / 0.7 read units
+        let hours = 730.0;
+        assert!((usd(&rows, "GPS writes") - 100.0 / 0.7 * hours * 0.00065).abs() < 1e-6);
+        assert!((usd(&rows, "GPS reads") - 20.0 / 0.7 * hours * 0.00013).abs() < 1e-6);
+        // AND idle, each of the three steady tables keeps its minimum of 5 units
+        let idle = priced(&scale(0.0, 0.0));
+        assert!((usd(&idle, "GPS writes") - 3.0 * 5.0 * hours * 0.00065).abs() < 1e-9);
+        assert!((usd(&idle, "GPS reads") - 3.0 * 5.0 * hours * 0.00013).abs() < 1e-9);
     }
 
     #[test]
@@ -306,7 +350,8 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(root.join("infra/cost-model.json")).unwrap()).unwrap();
         let prices = Prices::load(&root).unwrap();
         let counted = counted();
-        let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &[], mappings: &[] };
+        let inputs =
+            Inputs { model: &model, counted: &counted, prices: &prices, topics: &[], mappings: &[], tables: &[] };
         assert!(inputs.rows(&other).is_err());
     }
 }

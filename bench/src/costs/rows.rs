@@ -61,8 +61,59 @@ impl Inputs<'_> {
         ])
     }
 
+    /// The GPS writes and reads: on-demand units, or the capacity that auto scaling keeps at the
+    /// target utilisation over the counted rate (never below each steady table's minimum).
+    pub(super) fn gps_tables(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
+        let gps = &self.counted.gps.consumer;
+        let (writes, reads) = (load.points * gps.write_units, load.points * gps.read_units);
+        let (write_item, read_item) =
+            ("GPS writes (history, latest position, geo index)", "GPS reads (stored positions)");
+        if profile.steady_tables != "provisioned" {
+            return Ok(vec![
+                row(
+                    "DynamoDB",
+                    write_item,
+                    format!("{:.2} write units a point (counted) × {:.2} B points", gps.write_units, load.points / 1e9),
+                    writes / 1e6 * self.usd("dynamodbWriteRequestUnitsPerMillion")?,
+                ),
+                row(
+                    "DynamoDB",
+                    read_item,
+                    format!("{:.3} read units a point (counted)", gps.read_units),
+                    reads / 1e6 * self.usd("dynamodbReadRequestUnitsPerMillion")?,
+                ),
+            ]);
+        }
+        let capacity = &self.model.steady_capacity;
+        let tables = self.tables.iter().filter(|t| t.steady_load).count() as f64;
+        let hours = self.model.hours_per_month;
+        let units =
+            |per_month: f64, min: f64| (per_month / load.seconds / capacity.target_utilization).max(min * tables);
+        let (wcu, rcu) = (units(writes, capacity.min_write), units(reads, capacity.min_read));
+        let quantity = |units: f64, counted: f64, kind: &str| {
+            format!(
+                "{counted:.3} {kind} units a point (counted): {units:.0} provisioned at {:.0} % × {hours} h",
+                capacity.target_utilization * 100.0
+            )
+        };
+        Ok(vec![
+            row(
+                "DynamoDB",
+                write_item,
+                quantity(wcu, gps.write_units, "write"),
+                wcu * hours * self.usd("dynamodbWriteCapacityUnitHour")?,
+            ),
+            row(
+                "DynamoDB",
+                read_item,
+                quantity(rcu, gps.read_units, "read"),
+                rcu * hours * self.usd("dynamodbReadCapacityUnitHour")?,
+            ),
+        ])
+    }
+
     pub(super) fn dynamodb(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let (gps, booking) = (&self.counted.gps.consumer, &self.counted.booking);
+        let booking = &self.counted.booking;
         let (wru, rru) =
             (self.usd("dynamodbWriteRequestUnitsPerMillion")?, self.usd("dynamodbReadRequestUnitsPerMillion")?);
         let booking_wu = booking.create.write_units + booking.fanout.write_units * load.fanout_share;
@@ -73,18 +124,6 @@ impl Inputs<'_> {
             load.points / self.model.days_per_month * self.model.history_days * self.model.history_bytes_per_point
                 / 1e9;
         Ok(vec![
-            row(
-                "DynamoDB",
-                "GPS writes (history, latest position, geo index)",
-                format!("{:.2} write units a point (counted) × {:.2} B points", gps.write_units, load.points / 1e9),
-                load.points * gps.write_units / 1e6 * wru,
-            ),
-            row(
-                "DynamoDB",
-                "GPS reads (stored positions)",
-                format!("{:.3} read units a point (counted)", gps.read_units),
-                load.points * gps.read_units / 1e6 * rru,
-            ),
             row(
                 "DynamoDB",
                 "booking writes (booking, outbox, offers, push log)",
@@ -197,7 +236,11 @@ impl Inputs<'_> {
     fn poller_groups(&self, profile: &Profile) -> BTreeMap<String, f64> {
         let mut groups = BTreeMap::new();
         for mapping in self.mappings {
-            let group = if profile.poller_groups == "one" { "all".to_owned() } else { mapping.function.clone() };
+            let group = match profile.poller_groups.as_str() {
+                "one" => "all".to_owned(),
+                "function" => mapping.function.clone(),
+                _ => mapping.poller_group.clone(),
+            };
             *groups.entry(group).or_default() += 1.0;
         }
         groups
@@ -224,9 +267,9 @@ impl Inputs<'_> {
             ),
             row(
                 "API Gateway",
-                "HTTP API requests",
+                "HTTP API requests (above 300 M a month at the lower price)",
                 format!("{:.0} M", load.gateway_requests / 1e6),
-                load.gateway_requests / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?,
+                self.gateway_requests_usd(load.gateway_requests)?,
             ),
             row(
                 "Cognito",
@@ -256,6 +299,14 @@ impl Inputs<'_> {
             ),
             row("KMS", "the stack's key", "1 key".to_owned(), self.usd("kmsKeyMonth")?),
         ])
+    }
+
+    /// HTTP API requests: the first 300 million of a month at the first tier's price, the rest at
+    /// the second's.
+    fn gateway_requests_usd(&self, requests: f64) -> anyhow::Result<f64> {
+        const FIRST_TIER: f64 = 300e6;
+        let first = requests.min(FIRST_TIER) / 1e6 * self.usd("apiGatewayHttpRequestsPerMillion")?;
+        Ok(first + (requests - FIRST_TIER).max(0.0) / 1e6 * self.usd("apiGatewayHttpRequestsPerMillionAbove300M")?)
     }
 
     pub(super) fn archive(&self, load: &Load) -> anyhow::Result<Vec<Row>> {

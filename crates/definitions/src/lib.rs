@@ -55,6 +55,9 @@ pub struct Mapping {
     /// Local only: appended to the consumer group (see `weelo-local bridge --group-suffix`).
     #[serde(skip)]
     pub group_suffix: String,
+    /// The poller group of Terraform's standard profile (`booking`, `gps`, `records`): mappings
+    /// that get busy together share Event Poller Units. Locally there are no pollers.
+    pub poller_group: String,
 }
 
 /// The kind of a mapping's on-failure destination.
@@ -118,6 +121,10 @@ pub struct TableDefinition {
     pub range_key: Option<KeyAttribute>,
     pub ttl_attribute: Option<String>,
     pub global_secondary_indexes: Vec<IndexDefinition>,
+    /// Written at the GPS stream's steady rate: provisioned capacity with auto scaling in
+    /// Terraform's standard profile (locally, capacity means nothing).
+    #[serde(default)]
+    pub steady_load: bool,
 }
 
 #[derive(Deserialize)]
@@ -260,7 +267,7 @@ mod tests {
             format!(
                 r#"{{"function": "f", "topic": "t", "batchSize": 1, "maximumBatchingWindowSeconds": 1,
                    "startingPosition": "LATEST", "maximumRetryAttempts": 1, "bisectBatchOnFunctionError": true,
-                   "onFailure": "f-dlq"{kind}}}"#
+                   "onFailure": "f-dlq", "pollerGroup": "g"{kind}}}"#
             )
         };
         // WHEN they are read

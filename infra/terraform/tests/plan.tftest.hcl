@@ -113,14 +113,27 @@ run "every_mapping_is_planned_as_its_definition_says" {
     error_message = "a mapping's provisioned pollers differ from event-source-mappings.json"
   }
 
-  # Standard profile (profile.tf): one poller group per consumer function, so a function's mappings
-  # share Event Poller Units and no two consumers share a group.
+  # Standard profile (profile.tf): one poller group per path (pollerGroup), so the mappings that get
+  # busy together share Event Poller Units: a booking's way to the phones, the GPS stream, and the
+  # records nobody waits for; no consumer is in two groups.
   assert {
     condition = alltrue([
       for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.function}"
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}"
     ])
-    error_message = "in the standard profile every mapping must be in its function's poller group weelo-prod-<function>"
+    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>"
+  }
+
+  assert {
+    condition = jsonencode({
+      for g in distinct([for m in aws_lambda_event_source_mapping.this : m.provisioned_poller_config[0].poller_group_name]) :
+      g => sort(distinct([for k, m in aws_lambda_event_source_mapping.this : split("/", k)[0] if m.provisioned_poller_config[0].poller_group_name == g]))
+      }) == jsonencode({
+      "weelo-prod-booking" = ["fcm-consumer", "order-fanout"]
+      "weelo-prod-gps"     = ["live-tracking", "location-consumer"]
+      "weelo-prod-records" = ["analytics", "audit-consumer"]
+    })
+    error_message = "the standard profile's poller groups must be booking (order-fanout, fcm-consumer), gps (location-consumer, live-tracking) and records (audit-consumer, analytics)"
   }
 
   # The consumer group is named as `weelo-local bridge` names it: offsets and IAM group ARNs mean the
@@ -179,11 +192,27 @@ run "every_table_is_planned_as_its_definition_says" {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
       aws_dynamodb_table.this[t.name].name == "weelo-prod-${t.name}" &&
-      aws_dynamodb_table.this[t.name].billing_mode == "PAY_PER_REQUEST" &&
+      aws_dynamodb_table.this[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST") &&
       aws_dynamodb_table.this[t.name].hash_key == t.hashKey.name &&
       aws_dynamodb_table.this[t.name].range_key == try(t.rangeKey.name, null)
     ])
-    error_message = "a table's name, billing mode or key schema differs from tables.json"
+    error_message = "a table's name, billing mode (standard profile: PROVISIONED with steadyLoad, else PAY_PER_REQUEST) or key schema differs from tables.json"
+  }
+
+  # The standard profile provisions exactly the steadyLoad tables (dynamodb.tf), starting at the
+  # auto-scaling minimums; there are some, so the assertion above is not vacuous.
+  assert {
+    condition = toset([
+      for name, t in aws_dynamodb_table.this : name if t.billing_mode == "PROVISIONED"
+      ]) == toset([
+      for t in jsondecode(file("../definitions/tables.json")).tables : t.name if try(t.steadyLoad, false)
+      ]) && length([for t in jsondecode(file("../definitions/tables.json")).tables : t if try(t.steadyLoad, false)]) > 0 && alltrue([
+      for t in jsondecode(file("../definitions/tables.json")).tables :
+      aws_dynamodb_table.this[t.name].read_capacity == var.steady_table_capacity.min_read &&
+      aws_dynamodb_table.this[t.name].write_capacity == var.steady_table_capacity.min_write
+      if try(t.steadyLoad, false)
+    ])
+    error_message = "the provisioned tables must be exactly the steadyLoad ones, at steady_table_capacity's minimums: ${jsonencode({ for name, t in aws_dynamodb_table.this : name => [t.billing_mode, t.read_capacity, t.write_capacity] })}"
   }
 
   # Every key attribute of a table and its indexes is declared once, with the definitions' type.
@@ -229,6 +258,101 @@ run "every_table_is_planned_as_its_definition_says" {
     ])
     error_message = "a table's TTL differs from tables.json, or it lacks point-in-time recovery or encryption"
   }
+}
+
+# --- Provisioned tables: auto scaling and throttle alarms (autoscaling.tf, alarms.tf) ------------
+
+# Standard profile: for each steadyLoad table of tables.json, a read and a write scalable target
+# with steady_table_capacity's bounds, a target-tracking policy on DynamoDB's predefined
+# utilization metric, and a throttle alarm; nothing for any other table.
+run "the_steady_tables_scale_by_target_tracking_and_alarm_on_throttling" {
+  command = plan
+
+  assert {
+    condition = toset(keys(aws_appautoscaling_target.steady_table)) == toset(flatten([
+      for t in jsondecode(file("../definitions/tables.json")).tables : ["${t.name}/read", "${t.name}/write"] if try(t.steadyLoad, false)
+      ])) && toset(keys(aws_appautoscaling_policy.steady_table)) == toset(keys(aws_appautoscaling_target.steady_table)) && (
+      toset(keys(aws_cloudwatch_metric_alarm.table_throttles)) == toset(keys(aws_appautoscaling_target.steady_table))
+    ) && length(aws_appautoscaling_target.steady_table) > 0
+    error_message = "every steadyLoad table, and only those, must have a read and a write scalable target, policy and throttle alarm: ${jsonencode(sort(keys(aws_appautoscaling_target.steady_table)))}"
+  }
+
+  assert {
+    condition = alltrue([
+      for key, target in aws_appautoscaling_target.steady_table :
+      target.service_namespace == "dynamodb" &&
+      target.resource_id == "table/weelo-prod-${split("/", key)[0]}" &&
+      target.scalable_dimension == (endswith(key, "/read") ? "dynamodb:table:ReadCapacityUnits" : "dynamodb:table:WriteCapacityUnits") &&
+      target.min_capacity == (endswith(key, "/read") ? var.steady_table_capacity.min_read : var.steady_table_capacity.min_write) &&
+      target.max_capacity == (endswith(key, "/read") ? var.steady_table_capacity.max_read : var.steady_table_capacity.max_write)
+    ]) && var.steady_table_capacity == { min_read = 5, max_read = 4000, min_write = 5, max_write = 40000, target_utilization_percent = 70 }
+    error_message = "a steady table's scalable target has the wrong table, dimension or bounds (defaults: read 5-4000, write 5-40000): ${jsonencode({ for k, t in aws_appautoscaling_target.steady_table : k => [t.resource_id, t.scalable_dimension, t.min_capacity, t.max_capacity] })}"
+  }
+
+  assert {
+    condition = alltrue([
+      for key, policy in aws_appautoscaling_policy.steady_table :
+      policy.policy_type == "TargetTrackingScaling" &&
+      policy.service_namespace == "dynamodb" &&
+      policy.resource_id == aws_appautoscaling_target.steady_table[key].resource_id &&
+      policy.scalable_dimension == aws_appautoscaling_target.steady_table[key].scalable_dimension &&
+      policy.target_tracking_scaling_policy_configuration[0].target_value == var.steady_table_capacity.target_utilization_percent &&
+      policy.target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == (
+        endswith(key, "/read") ? "DynamoDBReadCapacityUtilization" : "DynamoDBWriteCapacityUtilization"
+      )
+    ])
+    error_message = "a steady table's scaling policy must track DynamoDB{Read,Write}CapacityUtilization at target_utilization_percent (70) on its own target"
+  }
+
+  assert {
+    condition = alltrue([
+      for key, alarm in aws_cloudwatch_metric_alarm.table_throttles :
+      alarm.namespace == "AWS/DynamoDB" &&
+      alarm.metric_name == (endswith(key, "/read") ? "ReadThrottleEvents" : "WriteThrottleEvents") &&
+      alarm.dimensions == tomap({ TableName = "weelo-prod-${split("/", key)[0]}" }) &&
+      alarm.alarm_name == "weelo-prod-${replace(key, "/", "-")}-throttles" &&
+      alarm.statistic == "Sum" && alarm.period == 300 && alarm.evaluation_periods == 3 && alarm.datapoints_to_alarm == 3 &&
+      alarm.threshold == 0 && alarm.comparison_operator == "GreaterThanThreshold" && alarm.treat_missing_data == "notBreaching"
+    ])
+    error_message = "a steady table's throttle alarm must be the Sum of its Read/WriteThrottleEvents > 0 in 3 of 3 five-minute windows"
+  }
+}
+
+run "steady_table_capacity_sets_the_bounds_and_the_target" {
+  command = plan
+
+  variables {
+    steady_table_capacity = { min_read = 10, max_write = 1000, target_utilization_percent = 50 }
+  }
+
+  # The fields not given keep their defaults.
+  assert {
+    condition = alltrue([
+      for key, target in aws_appautoscaling_target.steady_table :
+      [target.min_capacity, target.max_capacity] == (endswith(key, "/read") ? [10, 4000] : [5, 1000]) &&
+      aws_appautoscaling_policy.steady_table[key].target_tracking_scaling_policy_configuration[0].target_value == 50
+    ]) && length(aws_appautoscaling_target.steady_table) > 0
+    error_message = "steady_table_capacity must set the targets' bounds and the policies' target value, the fields left out keeping their defaults"
+  }
+
+  assert {
+    condition = alltrue([
+      for t in jsondecode(file("../definitions/tables.json")).tables :
+      aws_dynamodb_table.this[t.name].read_capacity == 10 && aws_dynamodb_table.this[t.name].write_capacity == 5
+      if try(t.steadyLoad, false)
+    ])
+    error_message = "a steady table must be created at steady_table_capacity's minimums"
+  }
+}
+
+run "a_steady_table_capacity_out_of_range_is_refused" {
+  command = plan
+
+  variables {
+    steady_table_capacity = { min_write = 50, max_write = 40, target_utilization_percent = 95 }
+  }
+
+  expect_failures = [var.steady_table_capacity]
 }
 
 # --- HTTP API routes = docs/openapi.yaml -----------------------------------------------------------

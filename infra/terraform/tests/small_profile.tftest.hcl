@@ -293,6 +293,32 @@ run "the_small_profile_keeps_every_endpoint_on_one_interface_and_logs_seven_days
   }
 }
 
+# No provisioned table in the small profile: steadyLoad is a standard-profile choice (dynamodb.tf),
+# so every table is on-demand, with no scalable target, scaling policy or throttle alarm, whatever
+# steady_table_capacity says.
+run "the_small_profile_keeps_every_table_on_demand_without_auto_scaling" {
+  command = plan
+
+  variables {
+    steady_table_capacity = { min_read = 10, min_write = 10 }
+  }
+
+  assert {
+    condition = toset(keys(aws_dynamodb_table.this)) == toset([
+      for t in jsondecode(file("../definitions/tables.json")).tables : t.name
+    ]) && alltrue([for t in aws_dynamodb_table.this : t.billing_mode == "PAY_PER_REQUEST"])
+    error_message = "every table must be PAY_PER_REQUEST in the small profile: ${jsonencode({ for name, t in aws_dynamodb_table.this : name => t.billing_mode })}"
+  }
+
+  assert {
+    condition = (
+      length(aws_appautoscaling_target.steady_table) == 0 && length(aws_appautoscaling_policy.steady_table) == 0 &&
+      length(aws_cloudwatch_metric_alarm.table_throttles) == 0 && length(local.steady_tables) == 0
+    )
+    error_message = "the small profile must have no DynamoDB scalable target, scaling policy or throttle alarm"
+  }
+}
+
 run "log_retention_days_still_wins_over_the_profile" {
   command = plan
 
@@ -352,13 +378,13 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
     error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster"
   }
 
-  # Not the small profile's single group: each mapping in its own function's group.
+  # Not the small profile's single group: each mapping in its path's group.
   assert {
     condition = alltrue([
       for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.function}"
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}"
     ])
-    error_message = "in the standard profile every mapping must be in its function's poller group weelo-prod-<function>"
+    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>"
   }
 
   assert {
@@ -367,6 +393,16 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
       alltrue([for g in aws_cloudwatch_log_group.function : g.retention_in_days == 30])
     )
     error_message = "the standard profile must keep an endpoint interface in every subnet and 30-day logs"
+  }
+
+  # Unlike small: the steadyLoad tables provisioned, each with its read and write scaling
+  # (tests/plan.tftest.hcl checks them in detail).
+  assert {
+    condition = alltrue([
+      for t in jsondecode(file("../definitions/tables.json")).tables :
+      aws_dynamodb_table.this[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST")
+    ]) && length(aws_appautoscaling_target.steady_table) == 2 * length([for t in jsondecode(file("../definitions/tables.json")).tables : t if try(t.steadyLoad, false)])
+    error_message = "the standard profile must provision the steadyLoad tables, with a read and a write scalable target each, and keep the others on-demand"
   }
 
   assert {

@@ -178,7 +178,7 @@ mod tests {
         serde_json::from_value(json!({
             "function": "audit-consumer", "topic": "order.events", "batchSize": 10, "maximumBatchingWindowSeconds": 1,
             "startingPosition": "LATEST", "maximumRetryAttempts": 10, "bisectBatchOnFunctionError": true,
-            "onFailure": "audit-consumer-failures", "onFailureKind": "s3"
+            "onFailure": "audit-consumer-failures", "onFailureKind": "s3", "pollerGroup": "records"
         }))
         .unwrap()
     }

@@ -105,6 +105,7 @@ async fn setup(values: &[&str]) -> Setup {
         on_failure: queue,
         on_failure_kind: OnFailureKind::Sqs,
         group_suffix: String::new(),
+        poller_group: "records".into(),
     };
     Setup { kafka, mapping, dead_letters, queue_url }
 }
