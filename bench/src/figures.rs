@@ -94,16 +94,16 @@ pub async fn fanout_over<B: EventBus>(bus: B, max_recipients: Option<usize>) -> 
     if let Some(max) = max_recipients {
         settings.fanout.policy.max_candidates = max;
     }
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    Ok(Fanout::new(DynamoStore::from_config(&aws, settings.tables), bus, settings.fanout))
+    let (_, store) = settings.store.connect().await;
+    Ok(Fanout::new(store, bus, settings.fanout))
 }
 
 /// The fcm-consumer's push use case, with `delay` before each push.
 pub async fn push_service(delay: Duration) -> anyhow::Result<Push<DynamoStore, DelayedSender<SnsPushSender>>> {
     let settings = weelo_fcm_consumer::Settings::from_env()?;
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
+    let (aws, store) = settings.store.connect().await;
     let sender = DelayedSender { inner: SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), delay };
-    Ok(Push::new(DynamoStore::from_config(&aws, settings.tables), sender, settings.claim_lease))
+    Ok(Push::new(store, sender, settings.claim_lease))
 }
 
 /// Figure 2: the synchronous baseline. One booking = create it, match, offer, and push to every

@@ -142,6 +142,28 @@ impl DynamoStore {
     }
 }
 
+/// What every function that works on the tables reads first: the SDK's timeouts
+/// (`SDK_ATTEMPT_TIMEOUT_MS`, `SDK_OPERATION_TIMEOUT_MS`) and the tables' names (`TABLE_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreSettings {
+    pub sdk: weelo_aws::Timeouts,
+    pub tables: Tables,
+}
+
+impl StoreSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self { sdk: weelo_aws::Timeouts::from_env()?, tables: Tables::from_env()? })
+    }
+
+    /// The AWS configuration (for the function's other clients) and a store on the tables, built
+    /// once at a cold start.
+    pub async fn connect(&self) -> (aws_config::SdkConfig, DynamoStore) {
+        let aws = weelo_aws::sdk_config(self.sdk).await;
+        let store = DynamoStore::from_config(&aws, self.tables.clone());
+        (aws, store)
+    }
+}
+
 /// What index `index` of table `table` holds of an item, per `infra/definitions/tables.json`: its
 /// projected attributes and the table's and the index's keys. For the tests that keep each index
 /// projecting what its reader reads.

@@ -11,18 +11,17 @@ pub use emf::{EmfSink, stdout};
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::Timeouts;
 use weelo_core::contract::events::DomainEvent;
 use weelo_core::usecases::analytics::cities::Cities;
 use weelo_core::usecases::analytics::{Analytics as Counting, AnalyticsSettings, PartitionRecords};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// `ANALYTICS_CITIES` (`Name:lat,lng,radiusKm;…`, at most 10; unset: every pickup is `other`)
     /// and `ANALYTICS_SCOPE` (the marks' name, default `analytics`).
     pub analytics: AnalyticsSettings,
@@ -39,8 +38,7 @@ impl Settings {
         anyhow::ensure!(!scope.is_empty() && !scope.contains('#'), "environment variable ANALYTICS_SCOPE: no '#'");
         let namespace = std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "Weelo".to_owned());
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             analytics: AnalyticsSettings { cities, scope },
             namespace: format!("{namespace}/Analytics"),
         })
@@ -51,8 +49,7 @@ pub type Analytics = Counting<DynamoStore, EmfSink>;
 
 /// The use case with clients built from `settings`, writing its metric documents to `out`.
 pub async fn connect(settings: &Settings, out: emf::Output) -> anyhow::Result<Analytics> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     let sink = EmfSink::new(settings.namespace.clone(), out);
     Ok(Counting::new(store, sink, settings.analytics.clone()))
 }

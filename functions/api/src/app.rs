@@ -27,8 +27,7 @@ pub struct App {
 impl App {
     /// Builds every client from `settings`.
     pub async fn connect(settings: &Settings) -> anyhow::Result<Self> {
-        let aws = weelo_aws::sdk_config(settings.sdk).await;
-        let store = DynamoStore::from_config(&aws, settings.tables.clone());
+        let (aws, store) = settings.store.connect().await;
         let bus = KafkaEventBus::connect(&settings.kafka).await?;
         let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
         let verifier = TokenVerifier::load(&settings.jwt).await?;

@@ -2,18 +2,16 @@
 //! variable named in the error (see the README's configuration table).
 
 use weelo_auth::VerifierConfig;
-use weelo_aws::{Timeouts, parsed_or};
+use weelo_aws::parsed_or;
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::model::trip::OfferTimes;
-use weelo_dynamo::Tables;
+use weelo_dynamo::StoreSettings;
 use weelo_kafka::KafkaConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// `SDK_ATTEMPT_TIMEOUT_MS`, `SDK_OPERATION_TIMEOUT_MS`.
-    pub sdk: Timeouts,
-    /// `TABLE_*`.
-    pub tables: Tables,
+    /// `SDK_ATTEMPT_TIMEOUT_MS`, `SDK_OPERATION_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// `KAFKA_*`.
     pub kafka: KafkaConfig,
     /// `SNS_PLATFORM_APPLICATION_ARN`: the FCM platform application phones are registered with.
@@ -37,8 +35,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
             platform_application_arn: weelo_aws::required("SNS_PLATFORM_APPLICATION_ARN")?,
             jwt: VerifierConfig::from_env()?,

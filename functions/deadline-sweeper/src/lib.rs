@@ -7,10 +7,10 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use std::time::Duration;
-use weelo_aws::{Timeouts, parsed_or};
+use weelo_aws::parsed_or;
 use weelo_core::model::trip::OfferTimes;
 use weelo_core::usecases::deadlines::{Deadlines, SweepReport};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_kafka::{KafkaConfig, KafkaEventBus};
 
 /// Due bookings read per page.
@@ -19,9 +19,8 @@ const PAGE_SIZE: usize = 100;
 /// The sweeper's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    /// `TABLE_*` (bookings, the transporters it frees, the outbox).
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*` (bookings, the transporters it frees, the outbox).
+    pub store: StoreSettings,
     /// `KAFKA_*`.
     pub kafka: KafkaConfig,
     /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`.
@@ -36,8 +35,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
             times: OfferTimes::from_secs(
                 parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
@@ -58,8 +56,7 @@ pub struct Sweeper {
 
 /// The sweeper with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Sweeper> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     let bus = KafkaEventBus::connect(&settings.kafka).await?;
     let deadlines = Deadlines::new(store, bus, settings.times, PAGE_SIZE);
     Ok(Sweeper { deadlines, every: settings.every.max(Duration::from_secs(1)), sweep_for: settings.sweep_for })

@@ -5,18 +5,17 @@
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::Timeouts;
 use weelo_core::ports::{DeviceStore, PushLog, PushSender};
 use weelo_core::usecases::push::{CLAIM_LEASE, DeliveryError, Push};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_msk::{BatchResponse, for_each_record};
 use weelo_sns::SnsPushSender;
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// How long a push claimed by another delivery is waited on before it is taken over (not from
     /// the environment: it follows from the SDK timeouts; see `weelo_core::usecases::push`).
     pub claim_lease: chrono::Duration,
@@ -24,7 +23,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self { sdk: Timeouts::from_env()?, tables: Tables::from_env()?, claim_lease: CLAIM_LEASE })
+        Ok(Self { store: StoreSettings::from_env()?, claim_lease: CLAIM_LEASE })
     }
 }
 
@@ -32,8 +31,7 @@ pub type FcmConsumer = Push<DynamoStore, SnsPushSender>;
 
 /// The push use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<FcmConsumer> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (aws, store) = settings.store.connect().await;
     Ok(Push::new(store, SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), settings.claim_lease))
 }
 

@@ -12,12 +12,11 @@ use events::{AuthorizerRequest, RouteRequest};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{Value, json};
 use weelo_auth::{TokenVerifier, VerifierConfig};
-use weelo_aws::Timeouts;
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::live::is_share_token;
 use weelo_core::model::live::{ConnectionId, Watcher};
 use weelo_core::usecases::live::LiveSocket;
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 
 /// The subprotocol a browser offers with its token, and which `$connect` selects.
 pub const SUBPROTOCOL: &str = "weelo.live.v1";
@@ -25,8 +24,8 @@ pub const SUBPROTOCOL: &str = "weelo.live.v1";
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// `JWT_*`: the HTTP API's token settings.
     pub jwt: VerifierConfig,
     /// `CURSOR_KEY`: share tokens are sealed with it (under their own scope).
@@ -36,8 +35,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             jwt: VerifierConfig::from_env()?,
             cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
                 .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
@@ -52,8 +50,7 @@ pub struct LiveSocketFunction {
 
 /// The use cases with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LiveSocketFunction> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     let verifier = TokenVerifier::load(&settings.jwt).await?;
     Ok(LiveSocketFunction { socket: LiveSocket::new(store, settings.cursor_key.clone()), verifier })
 }

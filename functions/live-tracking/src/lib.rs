@@ -9,19 +9,18 @@
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::Timeouts;
 use weelo_connections::ApiGatewayPoster;
 use weelo_core::contract::events::{DomainEvent, LocationUpdated};
 use weelo_core::model::trip::TripRef;
 use weelo_core::usecases::live::{BroadcastReport, LiveBroadcast};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// `LIVE_CONNECTIONS_URL`: the WebSocket API stage's `@connections` endpoint
     /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
     pub connections_url: String,
@@ -29,11 +28,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
-            connections_url: weelo_aws::required("LIVE_CONNECTIONS_URL")?,
-        })
+        Ok(Self { store: StoreSettings::from_env()?, connections_url: weelo_aws::required("LIVE_CONNECTIONS_URL")? })
     }
 }
 
@@ -41,8 +36,7 @@ pub type LiveTracking = LiveBroadcast<DynamoStore, ApiGatewayPoster>;
 
 /// The use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LiveTracking> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (aws, store) = settings.store.connect().await;
     Ok(LiveBroadcast::new(store, ApiGatewayPoster::from_config(&aws, &settings.connections_url)))
 }
 

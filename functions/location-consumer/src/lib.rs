@@ -9,19 +9,19 @@
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::{Timeouts, parsed_or};
+use weelo_aws::parsed_or;
 use weelo_core::contract::events::LocationUpdated;
 use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::ids::EventId;
 use weelo_core::usecases::locations::LocationProcessing;
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     /// `GEO_H3_RESOLUTION` (7; must equal order-fanout's).
     pub grid: GeoGrid,
     /// `GEO_INDEX_REFRESH_SECS` (60): how often a transporter who stays in one cell has their
@@ -37,8 +37,7 @@ impl Settings {
             "environment variable GEO_INDEX_REFRESH_SECS must be 0 to 300 (matching ignores entries older than its cut-off)"
         );
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
             index_refresh: chrono::Duration::seconds(refresh_secs),
         })
@@ -49,8 +48,7 @@ pub type LocationConsumer = LocationProcessing<DynamoStore>;
 
 /// The use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LocationConsumer> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     Ok(LocationProcessing::new(store, settings.grid, settings.index_refresh))
 }
 

@@ -4,20 +4,20 @@
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::{Timeouts, parsed_or};
+use weelo_aws::parsed_or;
 use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::trip::OfferTimes;
 use weelo_core::usecases::fanout::matching::MatchPolicy;
 use weelo_core::usecases::fanout::{Fanout, FanoutError, FanoutSettings};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_kafka::{KafkaConfig, KafkaEventBus};
 use weelo_msk::{BatchResponse, for_each_record};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
+    pub store: StoreSettings,
     pub kafka: KafkaConfig,
     /// `MATCH_MAX_CANDIDATES` (1000), `MATCH_MAX_RINGS` (10), `MATCH_WIDER_RINGS` (5),
     /// `MATCH_MAX_POSITION_AGE_SECS` (900), `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION`
@@ -34,8 +34,7 @@ impl Settings {
             max_position_age: chrono::Duration::seconds(parsed_or("MATCH_MAX_POSITION_AGE_SECS", 900)?),
         };
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
             fanout: FanoutSettings {
                 grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
@@ -54,8 +53,7 @@ pub type OrderFanout = Fanout<DynamoStore, KafkaEventBus>;
 
 /// The fan-out with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<OrderFanout> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     let bus = KafkaEventBus::connect(&settings.kafka).await?;
     Ok(Fanout::new(store, bus, settings.fanout.clone()))
 }

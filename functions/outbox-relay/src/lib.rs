@@ -4,9 +4,8 @@
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_aws::Timeouts;
 use weelo_core::usecases::outbox_relay::{OutboxRelay, RelayReport};
-use weelo_dynamo::{DynamoStore, Tables};
+use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_kafka::{KafkaConfig, KafkaEventBus};
 
 /// Outbox events read per page.
@@ -15,9 +14,8 @@ const PAGE_SIZE: usize = 100;
 /// The relay's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    /// `TABLE_*` (the relay reads the outbox).
-    pub tables: Tables,
+    /// `SDK_*_TIMEOUT_MS`, `TABLE_*` (the relay reads the outbox).
+    pub store: StoreSettings,
     /// `KAFKA_*`.
     pub kafka: KafkaConfig,
     /// `OUTBOX_RELAY_GRACE_SECS` (default 10): events younger than this are left to the api,
@@ -28,8 +26,7 @@ pub struct Settings {
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            sdk: Timeouts::from_env()?,
-            tables: Tables::from_env()?,
+            store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
             grace: chrono::Duration::seconds(weelo_aws::parsed_or("OUTBOX_RELAY_GRACE_SECS", 10)?),
         })
@@ -40,8 +37,7 @@ pub type Relay = OutboxRelay<DynamoStore, KafkaEventBus>;
 
 /// The relay with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<Relay> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let store = DynamoStore::from_config(&aws, settings.tables.clone());
+    let (_, store) = settings.store.connect().await;
     let bus = KafkaEventBus::connect(&settings.kafka).await?;
     Ok(OutboxRelay::new(store, bus, settings.grace, PAGE_SIZE))
 }
