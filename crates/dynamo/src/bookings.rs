@@ -11,11 +11,12 @@ use crate::{DUE_SHARDS, DynamoStore};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 use weelo_core::contract::events::EventRecord;
 use weelo_core::model::booking::{Booking, BookingStatus, BookingSummary};
-use weelo_core::model::ids::{BookingId, UserId};
+use weelo_core::model::ids::BookingId;
 use weelo_core::ports::{
-    Assignment, BookingStore, CreateError, IdempotencyRecord, Page, PagePosition, StoreError, TransitionError,
+    Assignment, BookingStore, Change, CreateError, IdempotencyRecord, ListPage, Page, StoreError, TransitionError,
 };
 
 #[async_trait]
@@ -35,32 +36,21 @@ impl BookingStore for DynamoStore {
         Ok(item.map(|i| i.booking))
     }
 
-    async fn transition_booking(
-        &self,
-        booking: &Booking,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
-    ) -> Result<(), TransitionError> {
+    async fn transition_booking(&self, change: Change<'_, Booking>) -> Result<(), TransitionError> {
         self.transition(Transition {
             table: &self.tables.bookings,
-            item: to_item(&BookingItem::new(booking))?,
+            item: to_item(&BookingItem::new(change.to))?,
             key_attribute: "bookingId",
-            expected,
-            events,
-            assignment: self.assignment_write(assignment)?,
+            expected: change.expected,
+            events: change.events,
+            assignment: self.assignment_write(change.assignment)?,
             check: None,
         })
         .await
     }
 
-    async fn customer_bookings(
-        &self,
-        customer: &UserId,
-        statuses: &[BookingStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<BookingSummary>, StoreError> {
+    async fn customer_bookings(&self, list: ListPage<'_, BookingStatus>) -> Result<Page<BookingSummary>, StoreError> {
+        let ListPage { customer, statuses, limit, after } = list;
         let (items, next) = self
             .page(KeyPage {
                 table: &self.tables.bookings,
@@ -79,24 +69,30 @@ impl BookingStore for DynamoStore {
     }
 
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
-        let mut due: Vec<Booking> = Vec::new();
-        for item in self.due_items(&self.tables.bookings, now, limit).await? {
-            due.push(from_item::<BookingItem>(item)?.booking);
-        }
-        due.sort_by_key(|b| b.trip.due_at);
-        due.truncate(limit);
-        Ok(due)
+        let due = self.due(&self.tables.bookings, now, limit, |item: &BookingItem| item.booking.trip.due_at).await?;
+        Ok(due.into_iter().map(|item| item.booking).collect())
     }
 }
 
 impl DynamoStore {
-    /// Up to `limit` items of each shard of `table`'s `deadlines` index due at `now`.
-    pub(crate) async fn due_items(
+    /// The `limit` most overdue of the items in `table`'s `deadlines` index due at `now`, by
+    /// `due_at` (up to `limit` read from each shard).
+    pub(crate) async fn due<T: DeserializeOwned, K: Ord>(
         &self,
         table: &str,
         now: DateTime<Utc>,
         limit: usize,
-    ) -> Result<Vec<Item>, StoreError> {
+        due_at: impl Fn(&T) -> K,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut due =
+            self.due_items(table, now, limit).await?.into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;
+        due.sort_by_key(due_at);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    /// Up to `limit` items of each shard of `table`'s `deadlines` index due at `now`.
+    async fn due_items(&self, table: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<Item>, StoreError> {
         let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
         let shards = (0..DUE_SHARDS).map(|shard| async move {
             self.client

@@ -29,13 +29,7 @@ impl DeviceStore for DynamoStore {
     }
 
     async fn list_devices(&self, owner: &UserId) -> Result<Vec<Device>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.devices)
-            .key_condition_expression("userId = :owner")
-            .expression_attribute_values(":owner", AttributeValue::S(owner.to_string()))
-            .consistent_read(true);
+        let query = self.query_on(&self.tables.devices, None, "userId", owner.to_string()).consistent_read(true);
         query_all(query).await?.into_iter().map(from_item).collect()
     }
 

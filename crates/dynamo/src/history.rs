@@ -8,12 +8,11 @@ use crate::items::*;
 use crate::pages::KeyPage;
 use crate::requests::*;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use weelo_core::contract::events::LocationUpdated;
 use weelo_core::model::history::{self, TrackPage};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
-use weelo_core::ports::{LocationHistoryStore, Page, PagePosition, StoreError};
+use weelo_core::ports::{LocationHistoryStore, Page, PagePosition, StoreError, TrackRange};
 
 /// Segments read per query while a track's page is gathered.
 const SEGMENTS_PER_READ: usize = 50;
@@ -35,14 +34,8 @@ impl LocationHistoryStore for DynamoStore {
         self.batch_put(&self.tables.location_history, items).await
     }
 
-    async fn track(
-        &self,
-        transporter: &UserId,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<LocationPoint>, StoreError> {
+    async fn track(&self, transporter: &UserId, range: TrackRange<'_>) -> Result<Page<LocationPoint>, StoreError> {
+        let TrackRange { from, until, limit, after } = range;
         let mut page = TrackPage::new(from, until, limit, after);
         let range = ("pointKey", history::first_key(from, after), history::last_key(until));
         let mut position: Option<PagePosition> = None;

@@ -141,11 +141,7 @@ impl LiveStore for DynamoStore {
 
     async fn forget_connection(&self, connection: &ConnectionId) -> Result<(), StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.tables.live_connections)
-            .key_condition_expression("connectionId = :c")
-            .expression_attribute_values(":c", AttributeValue::S(connection.as_str().to_owned()))
+            .query_on(&self.tables.live_connections, None, "connectionId", connection.as_str().to_owned())
             .projection_expression("connectionId, sk")
             .consistent_read(true);
         let deletes = query_all(query)
@@ -160,13 +156,7 @@ impl LiveStore for DynamoStore {
     }
 
     async fn watchers_of_trip(&self, trip: &TripRef) -> Result<Vec<ConnectionId>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.live_connections)
-            .index_name(BY_TRIP)
-            .key_condition_expression("trip = :t")
-            .expression_attribute_values(":t", AttributeValue::S(trip.to_string()));
+        let query = self.query_on(&self.tables.live_connections, Some(BY_TRIP), "trip", trip.to_string());
         let items = query_all(query).await?;
         items
             .iter()
@@ -178,13 +168,12 @@ impl LiveStore for DynamoStore {
     }
 
     async fn watchers_of_transporter(&self, transporter: &UserId) -> Result<Vec<Watch>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.live_connections)
-            .index_name(BY_TRANSPORTER)
-            .key_condition_expression("transporterId = :t")
-            .expression_attribute_values(":t", AttributeValue::S(transporter.as_str().to_owned()));
+        let query = self.query_on(
+            &self.tables.live_connections,
+            Some(BY_TRANSPORTER),
+            "transporterId",
+            transporter.as_str().to_owned(),
+        );
         let items = query_all(query).await?;
         items
             .iter()

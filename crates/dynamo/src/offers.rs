@@ -45,11 +45,7 @@ impl OfferStore for DynamoStore {
 
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
         let query = self
-            .client
-            .query()
-            .table_name(&self.tables.offers)
-            .key_condition_expression("subject = :subject")
-            .expression_attribute_values(":subject", AttributeValue::S(offer_subject_key(subject)))
+            .query_on(&self.tables.offers, None, "subject", offer_subject_key(subject))
             .filter_expression("attribute_not_exists(withdrawn)")
             .projection_expression("transporterId");
         let items = query_all(query).await?;
@@ -68,12 +64,7 @@ impl OfferStore for DynamoStore {
         limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
         let output = self
-            .client
-            .query()
-            .table_name(&self.tables.offers)
-            .index_name("live-by-transporter")
-            .key_condition_expression("openFor = :transporter")
-            .expression_attribute_values(":transporter", AttributeValue::S(transporter.to_string()))
+            .query_on(&self.tables.offers, Some("live-by-transporter"), "openFor", transporter.to_string())
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()

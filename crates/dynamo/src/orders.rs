@@ -11,11 +11,11 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use weelo_core::contract::events::EventRecord;
-use weelo_core::model::ids::{OrderId, UserId};
+use weelo_core::model::ids::OrderId;
 use weelo_core::model::order::{Order, OrderStatus, OrderSummary, OrderView, TruckRequest};
 use weelo_core::model::trip::TripStatus;
 use weelo_core::ports::{
-    Assignment, CreateError, IdempotencyRecord, OrderStore, Page, PagePosition, StoreError, TransitionError,
+    Change, CreateError, IdempotencyRecord, ListPage, OrderStore, Page, StoreError, TransitionError,
 };
 
 #[async_trait]
@@ -31,13 +31,7 @@ impl OrderStore for DynamoStore {
     }
 
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.tables.orders)
-            .key_condition_expression("orderId = :id")
-            .expression_attribute_values(":id", AttributeValue::S(order_key(id)))
-            .consistent_read(true);
+        let query = self.query_on(&self.tables.orders, None, "orderId", order_key(id)).consistent_read(true);
         let mut order = None;
         let mut truck_requests = Vec::new();
         for item in query_all(query).await? {
@@ -103,12 +97,10 @@ impl OrderStore for DynamoStore {
 
     async fn transition_truck_request(
         &self,
-        request: &TruckRequest,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
+        change: Change<'_, TruckRequest>,
         order_open: bool,
     ) -> Result<(), TransitionError> {
+        let request = change.to;
         let check = if order_open {
             let check = ConditionCheck::builder()
                 .table_name(&self.tables.orders)
@@ -126,31 +118,21 @@ impl OrderStore for DynamoStore {
             table: &self.tables.orders,
             item: to_item(&TruckRequestItem::new(request))?,
             key_attribute: "orderId",
-            expected,
-            events,
-            assignment: self.assignment_write(assignment)?,
+            expected: change.expected,
+            events: change.events,
+            assignment: self.assignment_write(change.assignment)?,
             check,
         })
         .await
     }
 
     async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError> {
-        let mut due: Vec<TruckRequest> = Vec::new();
-        for item in self.due_items(&self.tables.orders, now, limit).await? {
-            due.push(from_item::<TruckRequestItem>(item)?.request);
-        }
-        due.sort_by_key(|r| r.trip.due_at);
-        due.truncate(limit);
-        Ok(due)
+        let due = self.due(&self.tables.orders, now, limit, |item: &TruckRequestItem| item.request.trip.due_at).await?;
+        Ok(due.into_iter().map(|item| item.request).collect())
     }
 
-    async fn customer_orders(
-        &self,
-        customer: &UserId,
-        statuses: &[OrderStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<OrderSummary>, StoreError> {
+    async fn customer_orders(&self, list: ListPage<'_, OrderStatus>) -> Result<Page<OrderSummary>, StoreError> {
+        let ListPage { customer, statuses, limit, after } = list;
         let mut position = after.cloned();
         let mut listed = Vec::new();
         // As a bookings page with a status filter: a bounded number of reads, then a short page.

@@ -47,6 +47,24 @@ pub(crate) async fn query_all(query: QueryFluentBuilder) -> Result<Vec<Item>, St
 }
 
 impl DynamoStore {
+    /// A query for the items of `table` (or of its index `index`) whose partition key `attribute`
+    /// is the string `value`; the caller adds what else it needs.
+    pub(crate) fn query_on(
+        &self,
+        table: &str,
+        index: Option<&str>,
+        attribute: &str,
+        value: String,
+    ) -> QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(table)
+            .set_index_name(index.map(str::to_owned))
+            .key_condition_expression("#key = :key")
+            .expression_attribute_names("#key", attribute)
+            .expression_attribute_values(":key", AttributeValue::S(value))
+    }
+
     pub(crate) fn outbox_puts(
         &self,
         events: &[EventRecord],

@@ -127,12 +127,7 @@ fn stored_position(item: Item) -> Result<StoredPosition, StoreError> {
 impl GeoIndexStore for DynamoStore {
     async fn transporters_in_cells(&self, cells: &[String]) -> Result<Vec<CellEntry>, StoreError> {
         let per_cell = concurrently(cells.iter().cloned(), |cell: String| async move {
-            let query = self
-                .client
-                .query()
-                .table_name(&self.tables.geo_cells)
-                .key_condition_expression("cell = :cell")
-                .expression_attribute_values(":cell", AttributeValue::S(cell));
+            let query = self.query_on(&self.tables.geo_cells, None, "cell", cell);
             let mut entries = Vec::new();
             for item in query_all(query).await? {
                 let item: CellItem = from_item(item)?;

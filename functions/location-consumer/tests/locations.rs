@@ -6,7 +6,7 @@ use weelo_core::contract::events::{DomainEvent, EventRecord, LocationUpdated, Lo
 use weelo_core::model::geo::{GeoGrid, GeoPoint};
 use weelo_core::model::ids::{EventId, UserId};
 use weelo_core::model::location::LocationPoint;
-use weelo_core::ports::{GeoIndexStore, LocationHistoryStore, TransporterStore};
+use weelo_core::ports::{GeoIndexStore, LocationHistoryStore, TrackRange, TransporterStore};
 use weelo_testkit::{consumed, msk_event, msk_event_of, unique};
 
 fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRecord {
@@ -28,7 +28,8 @@ fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRe
 /// How many of `transporter`'s points a track of the last day reads.
 async fn history_points(consumer: &weelo_location_consumer::LocationConsumer, transporter: &UserId) -> usize {
     let now = Utc::now();
-    let day = consumer.store().track(transporter, now - Duration::days(1), now, 10_000, None).await.unwrap();
+    let day = TrackRange { from: now - Duration::days(1), until: now, limit: 10_000, after: None };
+    let day = consumer.store().track(transporter, day).await.unwrap();
     day.items.len()
 }
 

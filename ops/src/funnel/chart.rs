@@ -2,6 +2,8 @@
 //! acceptance as a histogram (30-second bins).
 
 use super::{Funnel, Line};
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordu64, RangedCoordusize};
 use plotters::prelude::*;
 use std::path::Path;
 use weelo_core::usecases::analytics::metrics::*;
@@ -39,34 +41,63 @@ pub fn draw(funnel: &Funnel, title: &str, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The x axis of a bar chart (a segment per bar) over counts.
+type BarChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<SegmentedCoord<RangedCoordusize>, RangedCoordu64>>;
+
+/// How a bar chart looks: its caption, what its x axis says, its bars' colour and the gap
+/// between them.
+struct Bars<'l> {
+    caption: String,
+    x_desc: &'l str,
+    colour: RGBColor,
+    gap: u32,
+}
+
+/// `counts` as bars on `area`, bar `i` labelled `label(i)`, up to `top`.
+fn bars<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    look: Bars<'_>,
+    counts: &[u64],
+    top: u64,
+    label: &dyn Fn(usize) -> String,
+) -> anyhow::Result<BarChart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(look.caption, ("sans-serif", 18))
+        .margin(16)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d((0..counts.len().max(1) - 1).into_segmented(), 0..top)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_desc(look.x_desc)
+        .x_label_formatter(&|value| match value {
+            SegmentValue::CenterOf(i) => label(*i),
+            _ => String::new(),
+        })
+        .label_style(("sans-serif", 14))
+        .draw()?;
+    chart.draw_series(
+        Histogram::vertical(&chart)
+            .style(look.colour.filled())
+            .margin(look.gap)
+            .data(counts.iter().enumerate().map(|(i, n)| (i, *n))),
+    )?;
+    Ok(chart)
+}
+
 fn stages<DB: DrawingBackend>(area: &DrawingArea<DB, plotters::coord::Shift>, total: &Line) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
 {
     let counts: Vec<u64> = STAGES.iter().map(|(_, metric)| total.count(metric)).collect();
     let top = counts.iter().copied().max().unwrap_or(0).max(1) * 11 / 10 + 1;
-    let mut chart = ChartBuilder::on(area)
-        .caption("Bookings by stage", ("sans-serif", 18))
-        .margin(16)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d((0..STAGES.len() - 1).into_segmented(), 0..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_label_formatter(&|value| match value {
-            SegmentValue::CenterOf(i) => STAGES.get(*i).map_or(String::new(), |(name, _)| (*name).to_owned()),
-            _ => String::new(),
-        })
-        .label_style(("sans-serif", 14))
-        .draw()?;
-    let colour = RGBColor(31, 119, 180);
-    chart.draw_series(
-        Histogram::vertical(&chart)
-            .style(colour.filled())
-            .margin(12)
-            .data(counts.iter().enumerate().map(|(i, n)| (i, *n))),
-    )?;
+    let look = Bars { caption: "Bookings by stage".into(), x_desc: "", colour: RGBColor(31, 119, 180), gap: 12 };
+    let label = |i: usize| STAGES.get(i).map_or(String::new(), |(name, _)| (*name).to_owned());
+    let mut chart = bars(area, look, &counts, top, &label)?;
     chart.draw_series(counts.iter().enumerate().map(|(i, n)| {
         // Above its bar: a label is drawn downwards from its anchor.
         let above = *n + top / 20 + 1;
@@ -80,7 +111,7 @@ where
     DB::ErrorType: 'static,
 {
     let bins = samples_ms.iter().map(|ms| (ms / 1000.0 / BIN_SECS) as usize).max().unwrap_or(0) + 1;
-    let mut counts = vec![0u32; bins];
+    let mut counts = vec![0u64; bins];
     for ms in samples_ms {
         counts[(ms / 1000.0 / BIN_SECS) as usize] += 1;
     }
@@ -91,28 +122,7 @@ where
         super::quantile(samples_ms, 0.9) / 1000.0,
         samples_ms.len()
     );
-    let mut chart = ChartBuilder::on(area)
-        .caption(caption, ("sans-serif", 18))
-        .margin(16)
-        .x_label_area_size(36)
-        .y_label_area_size(40)
-        .build_cartesian_2d((0..bins - 1).into_segmented(), 0..top)?;
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_desc("seconds from booking to acceptance")
-        .x_label_formatter(&|value| match value {
-            SegmentValue::CenterOf(i) => format!("{:.0}", *i as f64 * BIN_SECS),
-            _ => String::new(),
-        })
-        .label_style(("sans-serif", 13))
-        .draw()?;
-    let colour = RGBColor(44, 160, 44);
-    chart.draw_series(
-        Histogram::vertical(&chart)
-            .style(colour.filled())
-            .margin(2)
-            .data(counts.iter().enumerate().map(|(i, n)| (i, *n))),
-    )?;
+    let look = Bars { caption, x_desc: "seconds from booking to acceptance", colour: RGBColor(44, 160, 44), gap: 2 };
+    bars(area, look, &counts, top, &|i| format!("{:.0}", i as f64 * BIN_SECS))?;
     Ok(())
 }

@@ -331,29 +331,14 @@ impl DomainEvent {
             Some(Data::String(text)) => serde_json::from_str(text).map_err(|_| DecodeError::MissingData)?,
             _ => return Err(DecodeError::MissingData),
         };
-        fn parse<T: serde::de::DeserializeOwned>(ty: &str, data: serde_json::Value) -> Result<T, DecodeError> {
-            serde_json::from_value(data).map_err(|e| DecodeError::BadData { ty: ty.to_owned(), reason: e.to_string() })
-        }
         let domain = match ty.as_str() {
             "com.weelo.booking.created.v1" => DomainEvent::BookingCreated(parse(&ty, data)?),
-            step_type if TripStep::ALL.iter().any(|step| BookingChanged::event_type(*step) == step_type) => {
-                let changed: BookingChanged = parse(&ty, data)?;
-                if BookingChanged::event_type(changed.step) != ty {
-                    let reason = format!("its step is {:?}", changed.step);
-                    return Err(DecodeError::BadData { ty, reason });
-                }
-                DomainEvent::BookingChanged(changed)
-            }
+            step_type if is_step::<BookingChanged>(step_type) => DomainEvent::BookingChanged(parse_step(&ty, data)?),
             "com.weelo.booking.offered.v1" => DomainEvent::BookingOffered(parse(&ty, data)?),
             "com.weelo.order.created.v1" => DomainEvent::OrderCreated(parse(&ty, data)?),
             "com.weelo.order.cancelled.v1" => DomainEvent::OrderCancelled(parse(&ty, data)?),
-            step_type if TripStep::ALL.iter().any(|step| TruckRequestChanged::event_type(*step) == step_type) => {
-                let changed: TruckRequestChanged = parse(&ty, data)?;
-                if TruckRequestChanged::event_type(changed.step) != ty {
-                    let reason = format!("its step is {:?}", changed.step);
-                    return Err(DecodeError::BadData { ty, reason });
-                }
-                DomainEvent::TruckRequestChanged(changed)
+            step_type if is_step::<TruckRequestChanged>(step_type) => {
+                DomainEvent::TruckRequestChanged(parse_step(&ty, data)?)
             }
             "com.weelo.location.updated.v1" => DomainEvent::LocationUpdated(parse(&ty, data)?),
             "com.weelo.location.reported.v1" => DomainEvent::LocationsReported(parse(&ty, data)?),
@@ -362,6 +347,49 @@ impl DomainEvent {
         };
         Ok(TimedEvent { id, time, event: domain })
     }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(ty: &str, data: serde_json::Value) -> Result<T, DecodeError> {
+    serde_json::from_value(data).map_err(|e| DecodeError::BadData { ty: ty.to_owned(), reason: e.to_string() })
+}
+
+/// The change events of a trip, one CloudEvents `type` per step.
+trait StepChange: serde::de::DeserializeOwned {
+    fn type_of(step: TripStep) -> &'static str;
+    fn step(&self) -> TripStep;
+}
+
+impl StepChange for BookingChanged {
+    fn type_of(step: TripStep) -> &'static str {
+        Self::event_type(step)
+    }
+    fn step(&self) -> TripStep {
+        self.step
+    }
+}
+
+impl StepChange for TruckRequestChanged {
+    fn type_of(step: TripStep) -> &'static str {
+        Self::event_type(step)
+    }
+    fn step(&self) -> TripStep {
+        self.step
+    }
+}
+
+/// Whether `ty` is the type of one of `T`'s steps.
+fn is_step<T: StepChange>(ty: &str) -> bool {
+    TripStep::ALL.iter().any(|step| T::type_of(*step) == ty)
+}
+
+/// `data` as a `T` whose step is the one its type `ty` names.
+fn parse_step<T: StepChange>(ty: &str, data: serde_json::Value) -> Result<T, DecodeError> {
+    let changed: T = parse(ty, data)?;
+    if T::type_of(changed.step()) != ty {
+        let reason = format!("its step is {:?}", changed.step());
+        return Err(DecodeError::BadData { ty: ty.to_owned(), reason });
+    }
+    Ok(changed)
 }
 
 #[cfg(test)]

@@ -13,26 +13,12 @@ pub trait BookingStore: Send + Sync {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError>;
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
-    /// Stores `booking` (already moved to its new state) if the stored one is still at revision
-    /// `expected`, together with `events` and `assignment`, in one transaction.
-    async fn transition_booking(
-        &self,
-        booking: &Booking,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
-    ) -> Result<(), TransitionError>;
+    /// Stores the booking `change` moves to (see [`Change`]).
+    async fn transition_booking(&self, change: Change<'_, Booking>) -> Result<(), TransitionError>;
     /// Up to `limit` bookings whose `dueAt` is at or before `now`, most overdue first.
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError>;
-    /// Up to `limit` of `customer`'s bookings in one of `statuses` (any when empty), newest
-    /// first, starting after `after`: a query on an index, never a scan.
-    async fn customer_bookings(
-        &self,
-        customer: &UserId,
-        statuses: &[BookingStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<BookingSummary>, StoreError>;
+    /// A page of the customer's bookings (see [`ListPage`]): a query on an index, never a scan.
+    async fn customer_bookings(&self, list: ListPage<'_, BookingStatus>) -> Result<Page<BookingSummary>, StoreError>;
 }
 
 #[async_trait]
@@ -56,29 +42,19 @@ pub trait OrderStore: Send + Sync {
     /// Marks the order cancelled, with `events`, if it is still `processing` or `open` as stored
     /// ([`TransitionError::Conflict`] if not).
     async fn cancel_order(&self, id: OrderId, events: &[EventRecord]) -> Result<(), TransitionError>;
-    /// Stores `request` (already moved to its new state) if the stored one is still at revision
-    /// `expected`, together with `events` and `assignment`, in one transaction; with `order_open`,
-    /// only while its order is not cancelled (else [`TransitionError::Conflict`]).
+    /// Stores the truck request `change` moves to (see [`Change`]); with `order_open`, only while
+    /// its order is not cancelled (else [`TransitionError::Conflict`]).
     async fn transition_truck_request(
         &self,
-        request: &TruckRequest,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
+        change: Change<'_, TruckRequest>,
         order_open: bool,
     ) -> Result<(), TransitionError>;
     /// Up to `limit` truck requests whose `dueAt` is at or before `now`, most overdue first.
     async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError>;
-    /// Up to `limit` of `customer`'s orders whose status (as derived from their trucks) is one of
-    /// `statuses` (any when empty), newest first, starting after `after`: a query on an index,
-    /// never a scan. A page may hold fewer than `limit` and still have a next one.
-    async fn customer_orders(
-        &self,
-        customer: &UserId,
-        statuses: &[OrderStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<OrderSummary>, StoreError>;
+    /// A page of the customer's orders (see [`ListPage`]), by their status as derived from their
+    /// trucks: a query on an index, never a scan. A page may hold fewer than `limit` and still
+    /// have a next one.
+    async fn customer_orders(&self, list: ListPage<'_, OrderStatus>) -> Result<Page<OrderSummary>, StoreError>;
 }
 
 /// Where an offer stands. A withdrawn offer is kept: its transporter still sees the booking (as

@@ -106,6 +106,26 @@ pub enum Assignment {
     End { transporter: UserId, trip: TripRef },
 }
 
+/// A booking or truck request moved to its new state (`to`), stored only if the stored one is
+/// still at revision `expected`, together with `events` and `assignment`, in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a, T> {
+    pub to: &'a T,
+    pub expected: u32,
+    pub events: &'a [EventRecord],
+    pub assignment: &'a Assignment,
+}
+
+/// Which page of a customer's list to read: up to `limit` of `customer`'s items in one of
+/// `statuses` (any when empty), newest first, starting after `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct ListPage<'a, S> {
+    pub customer: &'a UserId,
+    pub statuses: &'a [S],
+    pub limit: usize,
+    pub after: Option<&'a PagePosition>,
+}
+
 /// Where a page of a list ended, in the store's own terms (for DynamoDB, the index key of the
 /// last item): opaque to everyone else, and handed to clients only sealed (`contract::cursor`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! and the GPS history.
 
 use super::*;
+use crate::model::location::LocationPoint;
 
 #[async_trait]
 pub trait TransporterStore: Send + Sync {
@@ -71,15 +72,17 @@ pub trait LocationHistoryStore: Send + Sync {
         &self,
         points: &[(EventId, crate::contract::events::LocationUpdated)],
     ) -> Result<(), StoreError>;
-    /// Up to `limit` of `transporter`'s points recorded from `from` to `until` (both inclusive),
-    /// oldest first, one a millisecond, starting after `after`: queries on the history's key
-    /// (`model::history::TrackPage`), never a scan.
-    async fn track(
-        &self,
-        transporter: &UserId,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<crate::model::location::LocationPoint>, StoreError>;
+    /// The points of `transporter`'s that `range` asks for, oldest first, one a millisecond:
+    /// queries on the history's key (`model::history::TrackPage`), never a scan.
+    async fn track(&self, transporter: &UserId, range: TrackRange<'_>) -> Result<Page<LocationPoint>, StoreError>;
+}
+
+/// Which points of a track to read: up to `limit` recorded from `from` to `until` (both
+/// inclusive), starting after `after`.
+#[derive(Debug, Clone, Copy)]
+pub struct TrackRange<'a> {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub limit: usize,
+    pub after: Option<&'a PagePosition>,
 }

@@ -175,22 +175,16 @@ impl BookingStore for MemoryStore {
         Ok(self.lock().bookings.get(&id).cloned())
     }
 
-    async fn transition_booking(
-        &self,
-        booking: &Booking,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
-    ) -> Result<(), TransitionError> {
-        let mut tables = self.lock();
+    async fn transition_booking(&self, change: Change<'_, Booking>) -> Result<(), TransitionError> {
+        let (booking, mut tables) = (change.to, self.lock());
         match tables.bookings.get(&booking.booking_id) {
             None => return Err(TransitionError::NotFound),
-            Some(stored) if stored.trip.revision != expected => return Err(TransitionError::Conflict),
+            Some(stored) if stored.trip.revision != change.expected => return Err(TransitionError::Conflict),
             Some(_) => {}
         }
-        Self::assign(&mut tables, assignment)?;
+        Self::assign(&mut tables, change.assignment)?;
         tables.bookings.insert(booking.booking_id, booking.clone());
-        Self::write_outbox(&mut tables, events);
+        Self::write_outbox(&mut tables, change.events);
         Ok(())
     }
 
@@ -204,13 +198,8 @@ impl BookingStore for MemoryStore {
     }
 
     /// Newest first by id (ids are time-ordered), as the adapter's index; the position is the id.
-    async fn customer_bookings(
-        &self,
-        customer: &UserId,
-        statuses: &[BookingStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<BookingSummary>, StoreError> {
+    async fn customer_bookings(&self, list: ListPage<'_, BookingStatus>) -> Result<Page<BookingSummary>, StoreError> {
+        let ListPage { customer, statuses, limit, after } = list;
         let (tables, limit) = (self.lock(), limit.max(1));
         let mut mine: Vec<&Booking> = tables
             .bookings
@@ -290,26 +279,23 @@ impl OrderStore for MemoryStore {
 
     async fn transition_truck_request(
         &self,
-        request: &TruckRequest,
-        expected: u32,
-        events: &[EventRecord],
-        assignment: &Assignment,
+        change: Change<'_, TruckRequest>,
         order_open: bool,
     ) -> Result<(), TransitionError> {
-        let mut tables = self.lock();
+        let (request, mut tables) = (change.to, self.lock());
         let key = (request.order_id, request.truck_request_id.to_string());
         match tables.truck_requests.get(&key) {
             None => return Err(TransitionError::NotFound),
-            Some(stored) if stored.trip.revision != expected => return Err(TransitionError::Conflict),
+            Some(stored) if stored.trip.revision != change.expected => return Err(TransitionError::Conflict),
             Some(_) => {}
         }
         let cancelled = tables.orders.get(&request.order_id).is_none_or(|o| o.status == OrderStatus::Cancelled);
         if order_open && cancelled {
             return Err(TransitionError::Conflict);
         }
-        Self::assign(&mut tables, assignment)?;
+        Self::assign(&mut tables, change.assignment)?;
         tables.truck_requests.insert(key, request.clone());
-        Self::write_outbox(&mut tables, events);
+        Self::write_outbox(&mut tables, change.events);
         Ok(())
     }
 
@@ -324,11 +310,9 @@ impl OrderStore for MemoryStore {
 
     async fn customer_orders(
         &self,
-        customer: &UserId,
-        statuses: &[OrderStatus],
-        limit: usize,
-        after: Option<&PagePosition>,
+        list: ListPage<'_, OrderStatus>,
     ) -> Result<Page<crate::model::order::OrderSummary>, StoreError> {
+        let ListPage { customer, statuses, limit, after } = list;
         Ok(super::lists::customer_orders(&self.lock(), customer, statuses, limit, after))
     }
 }

@@ -8,7 +8,6 @@ use crate::model::location::{LocationPoint, Position};
 use crate::model::transporter::TransporterProfile;
 use crate::ports::*;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 
 #[async_trait]
 impl TransporterStore for MemoryStore {
@@ -92,14 +91,8 @@ impl LocationHistoryStore for MemoryStore {
         Ok(())
     }
 
-    async fn track(
-        &self,
-        transporter: &UserId,
-        from: DateTime<Utc>,
-        until: DateTime<Utc>,
-        limit: usize,
-        after: Option<&PagePosition>,
-    ) -> Result<Page<LocationPoint>, StoreError> {
+    async fn track(&self, transporter: &UserId, range: TrackRange<'_>) -> Result<Page<LocationPoint>, StoreError> {
+        let TrackRange { from, until, limit, after } = range;
         let tables = self.lock();
         let mut page = history::TrackPage::new(from, until, limit, after);
         if let Some(segments) = tables.history.get(transporter) {

@@ -9,7 +9,7 @@ use crate::model::booking::Booking;
 use crate::model::ids::{EventId, UserId};
 use crate::model::order::TruckRequest;
 use crate::model::trip::{OfferTimes, Trip, TripRef, TripStatus, TripStep};
-use crate::ports::{Assignment, BookingStore, EventBus, OrderStore, Outbox, StoreError, TransitionError};
+use crate::ports::{Assignment, BookingStore, Change, EventBus, OrderStore, Outbox, StoreError, TransitionError};
 use crate::usecases::outbox_relay::publish_committed;
 use chrono::Utc;
 
@@ -103,7 +103,8 @@ impl Step<'_> {
             booking: after.clone(),
         });
         let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
-        store.transition_booking(&after, booking.trip.revision, &events, &assignment).await?;
+        let change = Change { to: &after, expected: booking.trip.revision, events: &events, assignment: &assignment };
+        store.transition_booking(change).await?;
         publish_committed(store, bus, &events).await;
         Ok(after)
     }
@@ -131,7 +132,8 @@ impl Step<'_> {
             request: after.clone(),
         });
         let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
-        store.transition_truck_request(&after, request.trip.revision, &events, &assignment, order_open).await?;
+        let change = Change { to: &after, expected: request.trip.revision, events: &events, assignment: &assignment };
+        store.transition_truck_request(change, order_open).await?;
         publish_committed(store, bus, &events).await;
         Ok(after)
     }

@@ -109,7 +109,9 @@ async fn the_inbox_holds_only_what_can_still_be_accepted_newest_or_nearest_first
         store.get_booking(weelo_core::model::ids::BookingId::parse(&taken_id).unwrap()).await.unwrap().unwrap();
     let revision = taken.trip.revision;
     taken.trip.take(TripStep::Accept, Some(&user("ravi")), minutes(7), &OfferTimes::default()).unwrap();
-    store.transition_booking(&taken, revision, &[], &weelo_core::ports::Assignment::Keep).await.unwrap();
+    let keep = weelo_core::ports::Assignment::Keep;
+    let change = weelo_core::ports::Change { to: &taken, expected: revision, events: &[], assignment: &keep };
+    store.transition_booking(change).await.unwrap();
     offered_booking(&store, 300.0, &["ravi"], minutes(8)).await;
 
     // WHEN Kiran reads the inbox newest first and nearest first, one offer a page and all at once

@@ -173,7 +173,8 @@ async fn a_cursor_is_refused_for_another_window_another_reader_or_after_the_trip
     booking.trip.take(TripStep::Release, None, Utc::now(), &times).unwrap();
     booking.trip.take(TripStep::Accept, Some(&user("ravi")), Utc::now(), &times).unwrap();
     let keep = weelo_core::ports::Assignment::Keep;
-    store.transition_booking(&booking, revision, &[], &keep).await.unwrap();
+    let change = weelo_core::ports::Change { to: &booking, expected: revision, events: &[], assignment: &keep };
+    store.transition_booking(change).await.unwrap();
     let changed_hands = lists.booking_track(&asha, &id, with("")).await;
     assert!(matches!(changed_hands, Err(ServiceError::Validation(_))), "{changed_hands:?}");
     // AND reading again from the start works: the new holder's track (none yet)

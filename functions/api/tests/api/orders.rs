@@ -6,7 +6,7 @@ use chrono::Utc;
 use serde_json::json;
 use weelo_core::model::ids::{OrderId, TruckRequestId};
 use weelo_core::model::trip::{OfferTimes, TripStep};
-use weelo_core::ports::{Assignment, OfferStore, OfferSubject, OrderStore};
+use weelo_core::ports::{Assignment, Change, OfferStore, OfferSubject, OrderStore};
 
 #[tokio::test]
 async fn a_customer_orders_several_trucks_and_order_created_is_published() {
@@ -135,7 +135,8 @@ async fn the_owner_reads_an_order_and_an_offered_transporter_sees_only_the_lines
     store.put_offers(OfferSubject::OrderLine(order_id, 0), &[rival.user_id()], Utc::now()).await.unwrap();
     let mut won = stored_requests.into_iter().find(|r| r.line == 0).unwrap();
     won.trip.take(TripStep::Accept, Some(&winner.user_id()), Utc::now(), &OfferTimes::default()).unwrap();
-    store.transition_truck_request(&won, 0, &[], &Assignment::Keep, true).await.unwrap();
+    let change = Change { to: &won, expected: 0, events: &[], assignment: &Assignment::Keep };
+    store.transition_truck_request(change, true).await.unwrap();
     let seen_by_rival = app.call("GET", &path, Some(&rival), None).await;
 
     // THEN the rival sees the truck taken but not by whom, and the winner still sees their truck

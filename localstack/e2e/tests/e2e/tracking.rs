@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use weelo_core::model::ids::UserId;
-use weelo_core::ports::TransporterStore;
+use weelo_core::ports::{TrackRange, TransporterStore};
 use weelo_e2e::*;
 use weelo_testkit::{local_stack, unique};
 
@@ -22,7 +22,8 @@ async fn history_count(store: &weelo_dynamo::DynamoStore, transporter: &str) -> 
     use weelo_core::ports::LocationHistoryStore;
     let now = chrono::Utc::now();
     let transporter = UserId::parse(transporter).unwrap();
-    let day = store.track(&transporter, now - chrono::Duration::days(1), now, 1000, None).await.unwrap();
+    let day = TrackRange { from: now - chrono::Duration::days(1), until: now, limit: 1000, after: None };
+    let day = store.track(&transporter, day).await.unwrap();
     i32::try_from(day.items.len()).unwrap()
 }
 

@@ -115,9 +115,10 @@ async fn send_points(api: &ApiClient, driver: &User, at: (f64, f64), n: usize) -
 
 /// How many of `driver`'s points the history holds (read as a track of the last day).
 async fn history_len(driver: &User) -> usize {
-    use weelo_core::ports::LocationHistoryStore;
+    use weelo_core::ports::{LocationHistoryStore, TrackRange};
     let now = chrono::Utc::now();
-    let day = store().await.track(&driver.user_id(), now - chrono::Duration::days(1), now, 1000, None).await;
+    let day = TrackRange { from: now - chrono::Duration::days(1), until: now, limit: 1000, after: None };
+    let day = store().await.track(&driver.user_id(), day).await;
     day.map_or(0, |page| page.items.len())
 }
 

@@ -8,10 +8,12 @@ use crate::contract::requests::ListQuery;
 use crate::error::ServiceError;
 use crate::model::booking::{BookingStatus, BookingSummary};
 use crate::model::caller::{Customer, Transporter};
+use crate::model::ids::UserId;
 use crate::model::order::{OrderStatus, OrderSummary};
 use crate::model::trip::{TripStatus, TripSummary};
-use crate::ports::{BookingStore, OrderStore, Page, PagePosition, TripStore};
+use crate::ports::{BookingStore, ListPage, OrderStore, Page, PagePosition, StoreError, TripStore};
 use serde::Serialize;
+use std::fmt::Display;
 
 /// One page of a list as the api answers it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,6 +49,23 @@ impl<S> Lists<S> {
     }
 }
 
+impl<S> Lists<S> {
+    /// A page of `list` for `owner` under `query`'s filter: the cursor opened, `read` given the
+    /// position the page starts after, and the page's end sealed for the same owner, list and filter.
+    async fn page<St: Copy + Ord + Display, T>(
+        &self,
+        owner: &UserId,
+        list: &str,
+        query: &ListQuery<St>,
+        read: impl AsyncFnOnce(Option<&PagePosition>) -> Result<Page<T>, StoreError>,
+    ) -> Result<Listing<T>, ServiceError> {
+        let scope = format!("{owner}\nGET {list}\n{}", query.scope());
+        let after = self.opened(&scope, query.cursor.as_deref())?;
+        let page = read(after.as_ref()).await?;
+        Ok(self.listing(&scope, page))
+    }
+}
+
 impl<S: BookingStore> Lists<S> {
     /// `GET /v1/bookings`: the customer's own bookings, newest first.
     pub async fn bookings(
@@ -54,11 +73,12 @@ impl<S: BookingStore> Lists<S> {
         customer: &Customer,
         query: ListQuery<BookingStatus>,
     ) -> Result<Listing<BookingSummary>, ServiceError> {
-        let scope = format!("{}\nGET /v1/bookings\n{}", customer.id(), query.scope());
-        let after = self.opened(&scope, query.cursor.as_deref())?;
-        let statuses: Vec<BookingStatus> = query.statuses.into_iter().collect();
-        let page = self.store.customer_bookings(customer.id(), &statuses, query.limit.get(), after.as_ref()).await?;
-        Ok(self.listing(&scope, page))
+        let statuses: Vec<BookingStatus> = query.statuses.iter().copied().collect();
+        let limit = query.limit.get();
+        self.page(customer.id(), "/v1/bookings", &query, async |after| {
+            self.store.customer_bookings(ListPage { customer: customer.id(), statuses: &statuses, limit, after }).await
+        })
+        .await
     }
 }
 
@@ -69,11 +89,12 @@ impl<S: OrderStore> Lists<S> {
         customer: &Customer,
         query: ListQuery<OrderStatus>,
     ) -> Result<Listing<OrderSummary>, ServiceError> {
-        let scope = format!("{}\nGET /v1/orders\n{}", customer.id(), query.scope());
-        let after = self.opened(&scope, query.cursor.as_deref())?;
-        let statuses: Vec<OrderStatus> = query.statuses.into_iter().collect();
-        let page = self.store.customer_orders(customer.id(), &statuses, query.limit.get(), after.as_ref()).await?;
-        Ok(self.listing(&scope, page))
+        let statuses: Vec<OrderStatus> = query.statuses.iter().copied().collect();
+        let limit = query.limit.get();
+        self.page(customer.id(), "/v1/orders", &query, async |after| {
+            self.store.customer_orders(ListPage { customer: customer.id(), statuses: &statuses, limit, after }).await
+        })
+        .await
     }
 }
 
@@ -85,9 +106,10 @@ impl<S: TripStore> Lists<S> {
         transporter: &Transporter,
         query: ListQuery<TripStatus>,
     ) -> Result<Listing<TripSummary>, ServiceError> {
-        let scope = format!("{}\nGET /v1/trips\n{}", transporter.id(), query.scope());
-        let after = self.opened(&scope, query.cursor.as_deref())?;
-        let page = self.store.transporter_trips(transporter.id(), query.limit.get(), after.as_ref()).await?;
-        Ok(self.listing(&scope, page))
+        let limit = query.limit.get();
+        self.page(transporter.id(), "/v1/trips", &query, async |after| {
+            self.store.transporter_trips(transporter.id(), limit, after).await
+        })
+        .await
     }
 }

@@ -12,7 +12,7 @@ use crate::model::caller::{Caller, Role};
 use crate::model::ids::{BookingId, OrderId, TruckRequestId, UserId};
 use crate::model::location::{HISTORY_RETENTION_DAYS, LocationPoint};
 use crate::model::trip::Trip;
-use crate::ports::{BookingStore, LocationHistoryStore, OrderStore};
+use crate::ports::{BookingStore, LocationHistoryStore, OrderStore, TrackRange};
 use chrono::{Duration, Utc};
 
 impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
@@ -78,7 +78,8 @@ impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
         if from > until {
             return Ok(empty);
         }
-        let page = self.store().track(&window.transporter, from, until, query.limit.get(), after.as_ref()).await?;
+        let range = TrackRange { from, until, limit: query.limit.get(), after: after.as_ref() };
+        let page = self.store().track(&window.transporter, range).await?;
         Ok(self.listing(&scope, page))
     }
 }
