@@ -6,15 +6,19 @@ of `lambda_env`, plus every TABLE_* when `uses_tables`), and that the names cann
 profile: each function's environment is an object literal, merged with the tables' names only by
 `uses_tables`. It also checks the wiring a plan cannot show (subnet ids are unknown until apply):
 the interface endpoints take the profile's number of subnets, and the small cluster the first two.
+Last, that the cost model `make bench` prices (infra/cost-model.json) is Terraform's defaults.
 
 Run by localstack/infra-check.sh with the other drift tests: `python -m pytest infra/checks`.
 """
 
 from __future__ import annotations
 
+import json
+import re
+
 import hcl2
 
-from test_drift import TF, local, resource, squash, unquote
+from test_drift import ROOT, TF, local, resource, squash, terraform, unquote
 
 PROFILE_TEST = TF / "tests" / "small_profile.tftest.hcl"
 
@@ -60,3 +64,28 @@ def test_profile_wiring_a_plan_cannot_show():
     assert local("msk_broker_count") == 2
     # Every mapping polls whichever cluster exists.
     assert resource("aws_lambda_event_source_mapping", "this")["event_source_arn"] == "${local.msk ? local.kafka_cluster_arn : null}"
+
+
+def test_the_cost_model_prices_terraforms_defaults():
+    """bench's generated cost table (infra/cost-model.json) prices what Terraform deploys by default."""
+    model = json.loads((ROOT / "infra" / "cost-model.json").read_text())
+    variables = terraform()["variable"]
+    capacity_type = variables["steady_table_capacity"]["type"]
+    defaults = {
+        name: float(value)
+        for name, value in re.findall(r"(\w+)\s*=\s*optional\(number,\s*([0-9.]+)\)", capacity_type)
+    }
+    steady = model["steadyCapacity"]
+    assert steady["minRead"] == defaults["min_read"]
+    assert steady["minWrite"] == defaults["min_write"]
+    assert steady["targetUtilization"] * 100 == defaults["target_utilization_percent"]
+    small = model["profiles"]["small"]
+    assert small["brokers"] == local("msk_broker_count")
+    assert small["brokerVolumeGb"] == variables["msk_broker_volume_gb"]["default"]
+    assert small["endpointZones"] == local("profiles")["small"]["endpoint_subnets"]
+    # The standard profile's endpoints are in every zone: az_count's default.
+    assert model["profiles"]["standard"]["endpointZones"] == variables["az_count"]["default"]
+    # The tables with a steady load are provisioned in standard and on-demand in small.
+    assert model["profiles"]["standard"]["steadyTables"] == "provisioned"
+    assert small["steadyTables"] == "on-demand"
+    assert "!local.small" in local("steady_tables")
