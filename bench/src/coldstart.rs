@@ -67,11 +67,7 @@ fn run_function(binary: &Path, name: &str, events: &[String]) -> anyhow::Result<
 }
 
 fn serve_invocations(
-    server: &Server,
-    child: &std::process::Child,
-    name: &str,
-    events: &[String],
-    spawned: Instant,
+    server: &Server, child: &std::process::Child, name: &str, events: &[String], spawned: Instant,
 ) -> anyhow::Result<(Duration, Vec<Duration>, u64)> {
     let mut cold_start = Duration::ZERO;
     let mut invocations = Vec::new();

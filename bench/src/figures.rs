@@ -32,11 +32,7 @@ const NOTIFICATION_PARTITIONS: usize = 12;
 /// Figure 1: `POST /v1/bookings` through the api handler, in-process, one after another, each
 /// with its own `Idempotency-Key` as the customer app sends them (the path a real booking takes).
 pub async fn booking_latency(
-    api: &ApiClient,
-    customer: &User,
-    centre: (f64, f64),
-    n: usize,
-    progress: &ProgressBar,
+    api: &ApiClient, customer: &User, centre: (f64, f64), n: usize, progress: &ProgressBar,
 ) -> Latencies {
     // The first requests open connections to every partition leader; they are not the steady state.
     const WARM_UP: usize = 20;
@@ -109,10 +105,8 @@ pub async fn push_service(delay: Duration) -> anyhow::Result<Push<DynamoStore, D
 /// Figure 2: the synchronous baseline. One booking = create it, match, offer, and push to every
 /// phone, all before the answer.
 pub async fn synchronous_booking(
-    api: &ApiClient,
-    fanout: &Fanout<DynamoStore, InlinePushBus<DynamoStore, DelayedSender<SnsPushSender>>>,
-    customer: &User,
-    centre: (f64, f64),
+    api: &ApiClient, fanout: &Fanout<DynamoStore, InlinePushBus<DynamoStore, DelayedSender<SnsPushSender>>>,
+    customer: &User, centre: (f64, f64),
 ) -> anyhow::Result<(Duration, usize)> {
     let started = Instant::now();
     let Answer { status, body: answer, .. } =
@@ -167,11 +161,7 @@ pub fn msk_event_over_partitions(records: &[EventRecord], partitions: usize) -> 
 /// Figure 4: `booking.created` → order-fanout (match, offers, 1000 notifications on Kafka) →
 /// fcm-consumer (1000 pushes through SNS), each stage timed; the Kafka hop between them is not.
 pub async fn booking_fanout(
-    api: &ApiClient,
-    customer: &User,
-    centre: (f64, f64),
-    push_delay: Duration,
-    max_recipients: usize,
+    api: &ApiClient, customer: &User, centre: (f64, f64), push_delay: Duration, max_recipients: usize,
 ) -> anyhow::Result<FanoutFigure> {
     // What the booking, its fan-out and its pushes cost the emulators, without the benchmark's
     // own read of the booking.
@@ -220,9 +210,7 @@ pub struct FanoutFigure {
 /// returns the time, what order-fanout reported doing, and what the order's creation and its
 /// fan-out made the emulators do (not the benchmark's own read of the order).
 pub async fn order_fanout(
-    api: &ApiClient,
-    customer: &User,
-    centre: (f64, f64),
+    api: &ApiClient, customer: &User, centre: (f64, f64),
 ) -> anyhow::Result<(Duration, weelo_core::usecases::fanout::FanoutReport, Tally)> {
     let body = json!({
         "pickup": {"lat": centre.0, "lng": centre.1}, "drop": {"lat": centre.0 + 0.3, "lng": centre.1},
@@ -249,10 +237,7 @@ pub async fn order_fanout(
 /// Figure 3a: GPS points through the api's ingest path into Kafka, `per_request` points per
 /// request, `concurrency` requests at a time; returns points per second.
 pub async fn location_ingest(
-    api: &ApiClient,
-    per_request: usize,
-    requests: usize,
-    concurrency: usize,
+    api: &ApiClient, per_request: usize, requests: usize, concurrency: usize,
 ) -> anyhow::Result<f64> {
     let drivers: Vec<User> = (0..concurrency).map(|_| User::transporter()).collect();
     let now = chrono::Utc::now();
@@ -370,9 +355,7 @@ pub async fn booking_created(api: &ApiClient, customer: &User, centre: (f64, f64
 /// the location-consumer's use case; returns the time, the points and what the emulators served
 /// (history, latest positions, geo index).
 pub async fn location_minute(
-    trucks: usize,
-    points_per_request: usize,
-    index_refresh: chrono::Duration,
+    trucks: usize, points_per_request: usize, index_refresh: chrono::Duration,
 ) -> anyhow::Result<(Duration, usize, Tally)> {
     anyhow::ensure!(
         12 % points_per_request == 0,

@@ -116,10 +116,7 @@ async fn accepted_booking(api: &Api, s: &LiveSettings, at: (f64, f64)) -> anyhow
 }
 
 async fn point(
-    api: &Api,
-    s: &LiveSettings,
-    (lat, lng): (f64, f64),
-    at: chrono::DateTime<chrono::Utc>,
+    api: &Api, s: &LiveSettings, (lat, lng): (f64, f64), at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     let body = json!({"lat": lat, "lng": lng, "recordedAt": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
     let (status, _) = api.call(reqwest::Method::POST, "/v1/tracking/location", &s.transporter_token, Some(body)).await;
@@ -145,10 +142,7 @@ async fn subscribe(s: &LiveSettings, booking: &str) -> anyhow::Result<Socket> {
 /// Posts `points` and times each one until the client holds it or a newer one: what a watcher
 /// sees of a point, since a batch is coalesced to its newest point per truck.
 async fn point_to_client(
-    api: &Api,
-    s: &LiveSettings,
-    booking: &str,
-    at: (f64, f64),
+    api: &Api, s: &LiveSettings, booking: &str, at: (f64, f64),
 ) -> anyhow::Result<(usize, Latencies)> {
     let mut socket = subscribe(s, booking).await?;
     let pending: Arc<Mutex<BTreeMap<i64, Instant>>> = Arc::default();

@@ -53,11 +53,7 @@ fn read_tokens(path: &PathBuf) -> anyhow::Result<Vec<String>> {
 }
 
 async fn send(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: serde_json::Value,
+    client: &reqwest::Client, method: reqwest::Method, url: String, token: &str, body: serde_json::Value,
 ) -> (u16, Duration) {
     let started = Instant::now();
     let status = match client.request(method, url).bearer_auth(token).json(&body).send().await {

@@ -155,10 +155,7 @@ type Fanouts = (Vec<(Duration, FanoutFigure)>, Vec<(Duration, Latencies, usize)>
 /// Figures 4 and 2: the asynchronous fan-out, and the synchronous baseline, with and without the
 /// push delay.
 async fn measure_fanouts(
-    settings: &Settings,
-    api: &ApiClient,
-    customer: &User,
-    city: (f64, f64),
+    settings: &Settings, api: &ApiClient, customer: &User, city: (f64, f64),
 ) -> anyhow::Result<Fanouts> {
     let delay = Duration::from_millis(settings.push_delay_ms);
     let mut fanouts = Vec::new();
@@ -190,10 +187,7 @@ async fn measure_fanouts(
 /// Figure 6: how the work grows with the load: fan-out at 1/8, 1/4, 1/2 and all of the
 /// recipients, ingest at 1, 2, 4 and 8 concurrent 100-point requests.
 async fn measure_scaling(
-    settings: &Settings,
-    api: &ApiClient,
-    customer: &User,
-    city: (f64, f64),
+    settings: &Settings, api: &ApiClient, customer: &User, city: (f64, f64),
 ) -> anyhow::Result<(Vec<FanoutFigure>, Vec<(usize, f64)>)> {
     let mut fanout_curve = Vec::new();
     for share in [8, 4, 2, 1] {
@@ -466,12 +460,8 @@ fn write_costs(out: &mut String) -> anyhow::Result<()> {
 /// What the cost table multiplies, from this run's figures: the booking of figure 4 (no push
 /// delay), figure 3d in the scale's shape, and an ingest run of such requests counted on Kafka.
 async fn count_operations(
-    settings: &Settings,
-    api: &ApiClient,
-    bookings: &Latencies,
-    fanouts: &[(Duration, FanoutFigure)],
-    trip: &TripFigure,
-    minutes: &[(i64, usize, Duration, usize, Tally)],
+    settings: &Settings, api: &ApiClient, bookings: &Latencies, fanouts: &[(Duration, FanoutFigure)],
+    trip: &TripFigure, minutes: &[(i64, usize, Duration, usize, Tally)],
 ) -> anyhow::Result<Counted> {
     let per_request = settings.points_per_request;
     let (_, fanout) = fanouts.first().ok_or_else(|| anyhow::anyhow!("no fan-out figure"))?;
@@ -540,10 +530,7 @@ fn machine() -> String {
 /// Each function's release binary, next to this one, started against a local Runtime API: a
 /// trivial first invocation (cold start), then its load.
 async fn process_figures(
-    api: &ApiClient,
-    customer: &User,
-    city: (f64, f64),
-    transporters: &[User],
+    api: &ApiClient, customer: &User, city: (f64, f64), transporters: &[User],
 ) -> anyhow::Result<Vec<(&'static str, String, ProcessFigure)>> {
     let binaries = std::env::current_exe()?.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
     let empty_batch = serde_json::json!({"eventSource": "aws:kafka", "records": {}}).to_string();

@@ -28,10 +28,7 @@ pub struct TripFigure {
 /// Books at `centre` for a customer with a phone, offers it to up to `recipients` of
 /// `transporters` (not counted), then counts the trip as the module says.
 pub async fn trip_steps(
-    api: &ApiClient,
-    centre: (f64, f64),
-    transporters: &[User],
-    recipients: usize,
+    api: &ApiClient, centre: (f64, f64), transporters: &[User], recipients: usize,
 ) -> anyhow::Result<TripFigure> {
     let customer = User::with_phone(api, "customer").await;
     let answer = api.call("POST", "/v1/bookings", Some(&customer), Some(booking_at(centre))).await;

@@ -21,11 +21,7 @@ pub use weelo_testkit::private_city;
 
 /// `n` available tipper transporters with one phone each, within about 3 km of `centre`.
 pub async fn seed_transporters(
-    api: &ApiClient,
-    locations: &LocationConsumer,
-    centre: (f64, f64),
-    n: usize,
-    progress: &ProgressBar,
+    api: &ApiClient, locations: &LocationConsumer, centre: (f64, f64), n: usize, progress: &ProgressBar,
 ) -> anyhow::Result<Vec<User>> {
     let people: Vec<User> = (0..n).map(|_| User::transporter()).collect();
     let profile = json!({"vehicleTypes": ["tipper"], "available": true});

@@ -156,10 +156,7 @@ async fn run_lag(definitions: &std::path::Path, group_suffix: &str, partitions: 
 }
 
 async fn run_replay(
-    topic: &str,
-    from: DateTime<Utc>,
-    to: Option<DateTime<Utc>>,
-    target: replay::Target,
+    topic: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>, target: replay::Target,
 ) -> anyhow::Result<()> {
     let report = replay::replay(&KafkaConfig::from_env()?, topic, from, to, target).await?;
     println!("replayed {} records in {} invocations", report.records, report.invocations);

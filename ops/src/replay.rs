@@ -47,10 +47,7 @@ fn consumer(config: &KafkaConfig) -> anyhow::Result<BaseConsumer<KafkaContext>> 
 
 /// The offsets of `topic` whose records were written in `from..to`.
 pub fn find_range(
-    config: &KafkaConfig,
-    topic: &str,
-    from: DateTime<Utc>,
-    to: Option<DateTime<Utc>>,
+    config: &KafkaConfig, topic: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>,
 ) -> anyhow::Result<Vec<PartitionRange>> {
     let consumer = consumer(config)?;
     let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
@@ -81,10 +78,7 @@ pub fn find_range(
 
 /// Reads one partition's range, calling `on_chunk` with up to `chunk` records at a time.
 pub fn read_range(
-    config: &KafkaConfig,
-    topic: &str,
-    range: PartitionRange,
-    chunk: usize,
+    config: &KafkaConfig, topic: &str, range: PartitionRange, chunk: usize,
     mut on_chunk: impl FnMut(Vec<OwnedMessage>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     if range.is_empty() {
@@ -141,11 +135,7 @@ pub struct ReplayReport {
 
 /// Replays `topic`'s records of `from..to` to `target`.
 pub async fn replay(
-    config: &KafkaConfig,
-    topic: &str,
-    from: DateTime<Utc>,
-    to: Option<DateTime<Utc>>,
-    target: Target,
+    config: &KafkaConfig, topic: &str, from: DateTime<Utc>, to: Option<DateTime<Utc>>, target: Target,
 ) -> anyhow::Result<ReplayReport> {
     let ranges = {
         let (config, topic) = (config.clone(), topic.to_owned());
@@ -199,9 +189,7 @@ pub async fn replay(
 
 /// Publishes `chunk` to `destination` as it was: same key, value and headers.
 async fn republish(
-    producer: &FutureProducer<KafkaContext>,
-    destination: &str,
-    chunk: &[OwnedMessage],
+    producer: &FutureProducer<KafkaContext>, destination: &str, chunk: &[OwnedMessage],
 ) -> anyhow::Result<()> {
     let sends = chunk.iter().map(|message| {
         let mut record = FutureRecord::<[u8], [u8]>::to(destination);
@@ -225,11 +213,7 @@ async fn republish(
 /// Delivers one chunk of one partition like a mapping would: a reported failure is retried from
 /// that record (three attempts in all); what still fails is reported, never skipped silently.
 async fn deliver(
-    invoker: &Invoker,
-    function: &str,
-    arn: &str,
-    mut records: Vec<OwnedMessage>,
-    report: &mut ReplayReport,
+    invoker: &Invoker, function: &str, arn: &str, mut records: Vec<OwnedMessage>, report: &mut ReplayReport,
 ) {
     const ATTEMPTS: usize = 3;
     for attempt in 1..=ATTEMPTS {

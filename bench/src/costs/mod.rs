@@ -167,11 +167,7 @@ fn load_text(scale: &Scale) -> String {
 type Choice = (&'static str, f64, f64);
 
 fn render(
-    counted: &Counted,
-    prices: &Prices,
-    priced: &[(&Scale, Vec<Row>, Vec<Row>)],
-    seed: (f64, f64),
-    choices: &[Choice],
+    counted: &Counted, prices: &Prices, priced: &[(&Scale, Vec<Row>, Vec<Row>)], seed: (f64, f64), choices: &[Choice],
 ) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(out, "# What it costs per month (generated)\n")?;

@@ -128,11 +128,7 @@ impl AuditArchive {
     /// Reads every object of those days, 16 at a time: fine for an investigation; Athena over the
     /// same JSON Lines is the tool for bulk questions.
     pub async fn search(
-        &self,
-        needle: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        skip: &[&str],
+        &self, needle: &str, from: NaiveDate, to: NaiveDate, skip: &[&str],
     ) -> Result<Vec<ArchivedRecord>, ArchiveError> {
         use futures::{StreamExt, TryStreamExt};
         let keys = self.keys_between(from, to, skip).await?;
@@ -166,11 +162,7 @@ impl AuditArchive {
     /// and offset), in no particular order; `on_object` is called with the number of objects
     /// first and then once per object read (for a progress bar).
     pub async fn records_of(
-        &self,
-        topic: &str,
-        from: NaiveDate,
-        to: NaiveDate,
-        on_object: impl Fn(Option<u64>),
+        &self, topic: &str, from: NaiveDate, to: NaiveDate, on_object: impl Fn(Option<u64>),
     ) -> Result<Vec<ArchivedRecord>, ArchiveError> {
         use futures::StreamExt;
         let others = self.topics().await?;
@@ -212,10 +204,7 @@ impl AuditArchive {
 
     /// The keys of every object archived on the days `from..=to`, all topics but those in `skip`.
     pub async fn keys_between(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-        skip: &[&str],
+        &self, from: NaiveDate, to: NaiveDate, skip: &[&str],
     ) -> Result<Vec<String>, ArchiveError> {
         let mut topics = self.topics().await?;
         topics.retain(|topic| !skip.contains(&topic.as_str()));

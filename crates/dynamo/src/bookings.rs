@@ -12,23 +12,17 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use weelo_core::contract::events::EventRecord;
 use weelo_core::model::booking::{Booking, BookingStatus, BookingSummary};
 use weelo_core::model::ids::BookingId;
 use weelo_core::ports::{
-    Assignment, BookingStore, Change, CreateError, IdempotencyRecord, ListPage, Page, StoreError, TransitionError,
+    Assignment, BookingStore, Change, CreateError, Creation, ListPage, Page, StoreError, TransitionError,
 };
 
 #[async_trait]
 impl BookingStore for DynamoStore {
-    async fn create_booking(
-        &self,
-        booking: &Booking,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError> {
-        let item = to_item(&BookingItem::new(booking))?;
-        self.create(&self.tables.bookings, "bookingId", item, events, idempotency).await
+    async fn create_booking(&self, creation: Creation<'_, Booking>) -> Result<(), CreateError> {
+        let item = to_item(&BookingItem::new(creation.new))?;
+        self.create(&self.tables.bookings, "bookingId", item, creation.events, creation.idempotency).await
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
@@ -53,15 +47,8 @@ impl BookingStore for DynamoStore {
         let ListPage { customer, statuses, limit, after } = list;
         let (items, next) = self
             .page(KeyPage {
-                table: &self.tables.bookings,
-                index: Some("by-customer"),
-                hash: ("customerId", customer.to_string()),
-                range: None,
-                newest_first: true,
-                key_attributes: &["customerId", "bookingId"],
                 statuses: statuses.iter().map(ToString::to_string).collect(),
-                limit,
-                after,
+                ..KeyPage::by_customer(&self.tables.bookings, customer, &["customerId", "bookingId"], limit, after)
             })
             .await?;
         let items = items.into_iter().map(from_item).collect::<Result<_, _>>()?;
@@ -78,11 +65,7 @@ impl DynamoStore {
     /// The `limit` most overdue of the items in `table`'s `deadlines` index due at `now`, by
     /// `due_at` (up to `limit` read from each shard).
     pub(crate) async fn due<T: DeserializeOwned, K: Ord>(
-        &self,
-        table: &str,
-        now: DateTime<Utc>,
-        limit: usize,
-        due_at: impl Fn(&T) -> K,
+        &self, table: &str, now: DateTime<Utc>, limit: usize, due_at: impl Fn(&T) -> K,
     ) -> Result<Vec<T>, StoreError> {
         let mut due =
             self.due_items(table, now, limit).await?.into_iter().map(from_item).collect::<Result<Vec<T>, _>>()?;

@@ -36,13 +36,7 @@ impl DeviceStore for DynamoStore {
     async fn delete_device(&self, owner: &UserId, id: DeviceId) -> Result<(), StoreError> {
         let mut device_key = key("userId", owner.to_string());
         device_key.insert("deviceId".into(), AttributeValue::S(id.to_string()));
-        self.client
-            .delete_item()
-            .table_name(&self.tables.devices)
-            .set_key(Some(device_key))
-            .send()
-            .await
-            .map_err(classify)?;
+        self.delete_at(&self.tables.devices, device_key).send().await.map_err(classify)?;
         Ok(())
     }
 }

@@ -10,9 +10,7 @@ use weelo_core::ports::{IdempotencyRecord, IdempotencyStore, StoreError};
 #[async_trait]
 impl IdempotencyStore for DynamoStore {
     async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-        valid_at: DateTime<Utc>,
+        &self, scoped_key: &str, valid_at: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let item: Option<IdempotencyItem> =
             self.get(&self.tables.idempotency, key("scopedKey", scoped_key.to_owned())).await?;

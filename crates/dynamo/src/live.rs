@@ -61,7 +61,7 @@ fn connection_key(connection: &ConnectionId, sk: String) -> Item {
 /// An update of `connection`'s watch of `trip`.
 fn watch_update(store: &DynamoStore, connection: &ConnectionId, trip: &TripRef) -> UpdateItemFluentBuilder {
     let key = connection_key(connection, watch_sk(trip));
-    store.client.update_item().table_name(&store.tables.live_connections).set_key(Some(key))
+    store.update_at(&store.tables.live_connections, key)
 }
 
 /// `update` with `set` (`SET …` or empty) and the watch's truck: set to `transporter`, or removed
@@ -120,10 +120,7 @@ impl LiveStore for DynamoStore {
     }
 
     async fn watch(
-        &self,
-        connection: &LiveConnection,
-        trip: &TripRef,
-        transporter: Option<&UserId>,
+        &self, connection: &LiveConnection, trip: &TripRef, transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
         let update = watch_update(self, &connection.id, trip)
             .expression_attribute_values(":trip", AttributeValue::S(trip.to_string()))
@@ -135,7 +132,7 @@ impl LiveStore for DynamoStore {
     async fn unwatch(&self, connection: &ConnectionId, trip: &TripRef) -> Result<(), StoreError> {
         let key = connection_key(connection, watch_sk(trip));
         let table = &self.tables.live_connections;
-        self.client.delete_item().table_name(table).set_key(Some(key)).send().await.map_err(classify)?;
+        self.delete_at(table, key).send().await.map_err(classify)?;
         Ok(())
     }
 
@@ -190,10 +187,7 @@ impl LiveStore for DynamoStore {
     }
 
     async fn assign_watch(
-        &self,
-        connection: &ConnectionId,
-        trip: &TripRef,
-        transporter: Option<&UserId>,
+        &self, connection: &ConnectionId, trip: &TripRef, transporter: Option<&UserId>,
     ) -> Result<(), StoreError> {
         let update = watch_update(self, connection, trip).condition_expression("attribute_exists(connectionId)");
         conditional(with_truck(update, "", transporter).send().await).map(|_| ())
@@ -246,7 +240,7 @@ impl ShareStore for DynamoStore {
     async fn delete_share(&self, id: &ShareId) -> Result<(), StoreError> {
         let table = &self.tables.shares;
         let key = key("shareId", id.to_string());
-        self.client.delete_item().table_name(table).set_key(Some(key)).send().await.map_err(classify)?;
+        self.delete_at(table, key).send().await.map_err(classify)?;
         Ok(())
     }
 }

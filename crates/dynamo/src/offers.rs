@@ -34,10 +34,7 @@ impl OfferStore for DynamoStore {
     }
 
     async fn put_offers(
-        &self,
-        subject: OfferSubject,
-        transporters: &[UserId],
-        at: DateTime<Utc>,
+        &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         // Rewriting an identical offer is harmless, so batches beat conditional puts here.
         self.write_offers(subject, transporters, at, false).await
@@ -59,9 +56,7 @@ impl OfferStore for DynamoStore {
     }
 
     async fn live_offers(
-        &self,
-        transporter: &UserId,
-        limit: usize,
+        &self, transporter: &UserId, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
         let output = self
             .query_on(&self.tables.offers, Some("live-by-transporter"), "openFor", transporter.to_string())
@@ -81,11 +76,7 @@ impl OfferStore for DynamoStore {
 
 impl DynamoStore {
     async fn write_offers(
-        &self,
-        subject: OfferSubject,
-        transporters: &[UserId],
-        at: DateTime<Utc>,
-        withdrawn: bool,
+        &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>, withdrawn: bool,
     ) -> Result<(), StoreError> {
         let subject = offer_subject_key(subject);
         let items = transporters

@@ -14,20 +14,13 @@ use weelo_core::contract::events::EventRecord;
 use weelo_core::model::ids::OrderId;
 use weelo_core::model::order::{Order, OrderStatus, OrderSummary, OrderView, TruckRequest};
 use weelo_core::model::trip::TripStatus;
-use weelo_core::ports::{
-    Change, CreateError, IdempotencyRecord, ListPage, OrderStore, Page, StoreError, TransitionError,
-};
+use weelo_core::ports::{Change, CreateError, Creation, ListPage, OrderStore, Page, StoreError, TransitionError};
 
 #[async_trait]
 impl OrderStore for DynamoStore {
-    async fn create_order(
-        &self,
-        order: &Order,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError> {
-        let item = to_item(&OrderItem { item_id: ORDER_ITEM_ID.to_owned(), order: order.clone() })?;
-        self.create(&self.tables.orders, "orderId", item, events, idempotency).await
+    async fn create_order(&self, creation: Creation<'_, Order>) -> Result<(), CreateError> {
+        let item = to_item(&OrderItem { item_id: ORDER_ITEM_ID.to_owned(), order: creation.new.clone() })?;
+        self.create(&self.tables.orders, "orderId", item, creation.events, creation.idempotency).await
     }
 
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
@@ -47,16 +40,10 @@ impl OrderStore for DynamoStore {
     }
 
     async fn set_order_status(
-        &self,
-        id: OrderId,
-        expected: OrderStatus,
-        status: OrderStatus,
+        &self, id: OrderId, expected: OrderStatus, status: OrderStatus,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.orders)
-            .set_key(Some(self.order_item_key(id)))
+            .update_at(&self.tables.orders, self.order_item_key(id))
             .update_expression("SET #status = :status")
             .condition_expression("#status = :expected")
             .expression_attribute_names("#status", "status")
@@ -96,9 +83,7 @@ impl OrderStore for DynamoStore {
     }
 
     async fn transition_truck_request(
-        &self,
-        change: Change<'_, TruckRequest>,
-        order_open: bool,
+        &self, change: Change<'_, TruckRequest>, order_open: bool,
     ) -> Result<(), TransitionError> {
         let request = change.to;
         let check = if order_open {
@@ -138,17 +123,13 @@ impl OrderStore for DynamoStore {
         // As a bookings page with a status filter: a bounded number of reads, then a short page.
         for _ in 0..READS_PER_PAGE {
             let (roots, next) = self
-                .page(KeyPage {
-                    table: &self.tables.orders,
-                    index: Some("by-customer"),
-                    hash: ("customerId", customer.to_string()),
-                    range: None,
-                    newest_first: true,
-                    key_attributes: &["orderId", "itemId", "customerId"],
-                    statuses: Vec::new(),
-                    limit: limit - listed.len(),
-                    after: position.as_ref(),
-                })
+                .page(KeyPage::by_customer(
+                    &self.tables.orders,
+                    customer,
+                    &["orderId", "itemId", "customerId"],
+                    limit - listed.len(),
+                    position.as_ref(),
+                ))
                 .await?;
             if let Some(last) = roots.last() {
                 position = Some(pages::position(last, &["orderId", "itemId", "customerId"])?);

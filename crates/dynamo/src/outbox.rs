@@ -19,10 +19,7 @@ impl Outbox for DynamoStore {
             let now = now.clone();
             async move {
                 let result = self
-                    .client
-                    .update_item()
-                    .table_name(&self.tables.outbox)
-                    .set_key(Some(key("eventId", id.to_string())))
+                    .update_at(&self.tables.outbox, key("eventId", id.to_string()))
                     .update_expression("REMOVE pendingShard SET sentAt = :now")
                     .condition_expression("attribute_exists(eventId)")
                     .expression_attribute_values(":now", AttributeValue::S(now))

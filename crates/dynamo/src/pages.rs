@@ -8,6 +8,7 @@ use crate::DynamoStore;
 use crate::requests::{Item, classify, internal};
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Map, Value};
+use weelo_core::model::ids::UserId;
 use weelo_core::ports::{PagePosition, StoreError};
 
 /// Queries one page may make: a status filter that matches little cannot make one request read a
@@ -29,6 +30,26 @@ pub(crate) struct KeyPage<'a> {
     pub statuses: Vec<String>,
     pub limit: usize,
     pub after: Option<&'a PagePosition>,
+}
+
+impl<'a> KeyPage<'a> {
+    /// A page of `customer`'s items in `table`'s `by-customer` index, newest first, unfiltered.
+    pub fn by_customer(
+        table: &'a str, customer: &UserId, key_attributes: &'a [&'a str], limit: usize, after: Option<&'a PagePosition>,
+    ) -> Self {
+        let hash = ("customerId", customer.to_string());
+        Self {
+            table,
+            index: Some("by-customer"),
+            hash,
+            range: None,
+            newest_first: true,
+            key_attributes,
+            statuses: Vec::new(),
+            limit,
+            after,
+        }
+    }
 }
 
 impl DynamoStore {

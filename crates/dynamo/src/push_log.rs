@@ -19,10 +19,7 @@ impl DynamoStore {
     /// have been written: without the claim's own id in the condition, that retry would find the
     /// key taken (by itself) and the push would never be sent.
     pub async fn claim_push_as(
-        &self,
-        push_key: &str,
-        claim_id: &str,
-        take_over_before: DateTime<Utc>,
+        &self, push_key: &str, claim_id: &str, take_over_before: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let now = Utc::now();
         let item = PushLogItem {
@@ -52,10 +49,7 @@ impl DynamoStore {
     /// Marks the claim of `push_key` sent, if `claim_id` still holds it.
     pub async fn confirm_push_as(&self, push_key: &str, claim_id: &str) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.tables.push_log)
-            .set_key(Some(key("pushKey", push_key.to_owned())))
+            .update_at(&self.tables.push_log, key("pushKey", push_key.to_owned()))
             .update_expression("SET #state = :sent")
             .condition_expression("claimId = :claim")
             .expression_attribute_names("#state", "state")
@@ -69,10 +63,7 @@ impl DynamoStore {
     /// Deletes the claim of `push_key` if `claim_id` holds it.
     async fn forget_claim(&self, push_key: &str, claim_id: &str) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .delete_item()
-            .table_name(&self.tables.push_log)
-            .set_key(Some(key("pushKey", push_key.to_owned())))
+            .delete_at(&self.tables.push_log, key("pushKey", push_key.to_owned()))
             .condition_expression("claimId = :claim")
             .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
             .send()

@@ -7,8 +7,10 @@
 use crate::items::{IdempotencyItem, OutboxItem};
 use crate::{DynamoStore, IDEMPOTENCY_TTL_SECS};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::builders::DeleteItemFluentBuilder;
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest};
 use chrono::Utc;
 use futures::{StreamExt, TryStreamExt, stream};
@@ -27,8 +29,7 @@ pub(crate) const REQUEST_CONCURRENCY: usize = 16;
 
 /// Runs `request` on each item, at most [`REQUEST_CONCURRENCY`] at once; the first error fails the call.
 pub(crate) async fn concurrently<T, R, Fut>(
-    items: impl IntoIterator<Item = T>,
-    request: impl Fn(T) -> Fut,
+    items: impl IntoIterator<Item = T>, request: impl Fn(T) -> Fut,
 ) -> Result<Vec<R>, StoreError>
 where
     Fut: Future<Output = Result<R, StoreError>>,
@@ -50,11 +51,7 @@ impl DynamoStore {
     /// A query for the items of `table` (or of its index `index`) whose partition key `attribute`
     /// is the string `value`; the caller adds what else it needs.
     pub(crate) fn query_on(
-        &self,
-        table: &str,
-        index: Option<&str>,
-        attribute: &str,
-        value: String,
+        &self, table: &str, index: Option<&str>, attribute: &str, value: String,
     ) -> QueryFluentBuilder {
         self.client
             .query()
@@ -65,10 +62,18 @@ impl DynamoStore {
             .expression_attribute_values(":key", AttributeValue::S(value))
     }
 
+    /// An update of the item at `key` in `table`; the caller adds the expressions.
+    pub(crate) fn update_at(&self, table: &str, key: Item) -> UpdateItemFluentBuilder {
+        self.client.update_item().table_name(table).set_key(Some(key))
+    }
+
+    /// A delete of the item at `key` in `table`; the caller adds any condition.
+    pub(crate) fn delete_at(&self, table: &str, key: Item) -> DeleteItemFluentBuilder {
+        self.client.delete_item().table_name(table).set_key(Some(key))
+    }
+
     pub(crate) fn outbox_puts(
-        &self,
-        events: &[EventRecord],
-        now_ms: i64,
+        &self, events: &[EventRecord], now_ms: i64,
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         events
             .iter()
@@ -106,11 +111,7 @@ impl DynamoStore {
 
     /// Creates an aggregate item with its events and idempotency record, all or nothing.
     pub(crate) async fn create(
-        &self,
-        table: &str,
-        key_attribute: &str,
-        item: Item,
-        events: &[EventRecord],
+        &self, table: &str, key_attribute: &str, item: Item, events: &[EventRecord],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<(), CreateError> {
         let now_ms = Utc::now().timestamp_millis();
@@ -199,10 +200,7 @@ impl DynamoStore {
     /// One `BatchGetItem` of at most 100 `keys` of `table` (only the `projection`'s attributes,
     /// when given), retrying the keys DynamoDB leaves unprocessed. Items come in any order.
     pub(crate) async fn batch_get(
-        &self,
-        table: &str,
-        keys: Vec<Item>,
-        projection: Option<&[&str]>,
+        &self, table: &str, keys: Vec<Item>, projection: Option<&[&str]>,
     ) -> Result<Vec<Item>, StoreError> {
         let mut request = KeysAndAttributes::builder().set_keys(Some(keys));
         if let Some(attributes) = projection {
@@ -268,10 +266,7 @@ impl DynamoStore {
 
     /// Puts items that must not replace existing ones; an existing item counts as success.
     pub(crate) async fn put_all_if_absent(
-        &self,
-        table: &str,
-        key_attribute: &str,
-        items: Vec<Item>,
+        &self, table: &str, key_attribute: &str, items: Vec<Item>,
     ) -> Result<(), StoreError> {
         concurrently(items, |item| async move {
             let result = self

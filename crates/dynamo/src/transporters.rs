@@ -37,10 +37,7 @@ impl TransporterStore for DynamoStore {
             item.remove(name).ok_or_else(|| StoreError::new(false, anyhow::anyhow!("profile without {name}")))
         };
         let output = self
-            .client
-            .update_item()
-            .table_name(&self.tables.transporters)
-            .set_key(Some(key("transporterId", profile.transporter_id.to_string())))
+            .update_at(&self.tables.transporters, key("transporterId", profile.transporter_id.to_string()))
             .update_expression("SET vehicleTypes = :vehicleTypes, available = :available, updatedAt = :updatedAt")
             .expression_attribute_values(":vehicleTypes", value("vehicleTypes")?)
             .expression_attribute_values(":available", value("available")?)

@@ -42,10 +42,7 @@ struct TripsPosition {
 #[async_trait]
 impl TripStore for DynamoStore {
     async fn transporter_trips(
-        &self,
-        transporter: &UserId,
-        limit: usize,
-        after: Option<&PagePosition>,
+        &self, transporter: &UserId, limit: usize, after: Option<&PagePosition>,
     ) -> Result<Page<TripSummary>, StoreError> {
         let at: TripsPosition = match after {
             Some(p) => serde_json::from_str(p.as_str()).map_err(internal)?,
@@ -88,12 +85,7 @@ impl TripStore for DynamoStore {
 impl DynamoStore {
     /// Up to `limit` items of `table`'s index for `transporter` after `at`, and whether it holds more.
     async fn trips_of(
-        &self,
-        table: &str,
-        keys: &[&str],
-        at: &Cursor,
-        transporter: &UserId,
-        limit: usize,
+        &self, table: &str, keys: &[&str], at: &Cursor, transporter: &UserId, limit: usize,
     ) -> Result<(Vec<Item>, bool), StoreError> {
         let after = match at {
             Cursor::Done => return Ok((Vec::new(), false)),
@@ -151,10 +143,7 @@ impl DynamoStore {
 /// Where an index's part stands after a page: `Done` once every item it holds was listed, after
 /// the last one listed, or where it was when none of it was.
 fn moved(
-    was: Cursor,
-    last: Option<PagePosition>,
-    unlisted: &mut Peekable<std::vec::IntoIter<Item>>,
-    more: bool,
+    was: Cursor, last: Option<PagePosition>, unlisted: &mut Peekable<std::vec::IntoIter<Item>>, more: bool,
 ) -> Cursor {
     match last {
         _ if !more && unlisted.peek().is_none() => Cursor::Done,

@@ -38,9 +38,7 @@ pub struct TopicChanges {
 /// again only once the records written before the change are consumed; that is the price of
 /// more consumer parallelism, chosen by whoever edits the definition.
 pub async fn ensure_topics(
-    config: &KafkaConfig,
-    topics: &[TopicDefinition],
-    replication: i32,
+    config: &KafkaConfig, topics: &[TopicDefinition], replication: i32,
 ) -> anyhow::Result<TopicChanges> {
     let context = KafkaContext::for_config(config).await;
     let authentication = context.authentication_failures();
@@ -51,9 +49,7 @@ pub async fn ensure_topics(
 /// [`ensure_topics`] once the client is made. A refusal keeps its [`KafkaError`] in the chain of
 /// causes, so [`AccessDenied::classify`] can tell an access refused from any other failure.
 async fn apply(
-    admin: &Arc<AdminClient<KafkaContext>>,
-    topics: &[TopicDefinition],
-    replication: i32,
+    admin: &Arc<AdminClient<KafkaContext>>, topics: &[TopicDefinition], replication: i32,
 ) -> anyhow::Result<TopicChanges> {
     let existing = partition_counts(admin).await.context("listing the cluster's topics")?;
     let shrinking: Vec<String> = topics
@@ -97,9 +93,7 @@ async fn partition_counts(admin: &Arc<AdminClient<KafkaContext>>) -> anyhow::Res
 }
 
 async fn create(
-    admin: &AdminClient<KafkaContext>,
-    topics: &[&TopicDefinition],
-    replication: i32,
+    admin: &AdminClient<KafkaContext>, topics: &[&TopicDefinition], replication: i32,
 ) -> anyhow::Result<Vec<String>> {
     if topics.is_empty() {
         // librdkafka refuses a request for no topics.
@@ -126,9 +120,7 @@ async fn create(
 }
 
 async fn add_partitions(
-    admin: &AdminClient<KafkaContext>,
-    topics: &[&TopicDefinition],
-    existing: &BTreeMap<String, i32>,
+    admin: &AdminClient<KafkaContext>, topics: &[&TopicDefinition], existing: &BTreeMap<String, i32>,
 ) -> anyhow::Result<Vec<String>> {
     let growing: Vec<(&TopicDefinition, i32)> =
         topics.iter().filter_map(|t| Some((*t, existing[&t.name])).filter(|(t, has)| t.partitions > *has)).collect();
@@ -149,8 +141,7 @@ async fn add_partitions(
 }
 
 async fn set_retention(
-    admin: &Arc<AdminClient<KafkaContext>>,
-    topics: &[&TopicDefinition],
+    admin: &Arc<AdminClient<KafkaContext>>, topics: &[&TopicDefinition],
 ) -> anyhow::Result<Vec<String>> {
     if topics.is_empty() {
         return Ok(Vec::new());

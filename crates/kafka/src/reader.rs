@@ -16,10 +16,7 @@ use weelo_msk::ConsumedRecord;
 /// read began has been read (so "nothing matched" can mean it). Blocking: call it from
 /// `spawn_blocking` in async code.
 pub fn read_records(
-    config: &KafkaConfig,
-    topic: &str,
-    since: DateTime<Utc>,
-    max_wait: Duration,
+    config: &KafkaConfig, topic: &str, since: DateTime<Utc>, max_wait: Duration,
     mut stop: impl FnMut(&[ConsumedRecord], bool) -> bool,
 ) -> anyhow::Result<Vec<ConsumedRecord>> {
     let consumer: BaseConsumer<KafkaContext> = config

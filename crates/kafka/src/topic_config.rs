@@ -22,10 +22,7 @@ use std::time::Duration;
 /// Sets each `(key, value)` on `topic`, leaving its other configuration as it is, and waits for
 /// the controller's answer (at most `timeout`).
 pub(crate) async fn set_topic_configs(
-    admin: &Arc<AdminClient<KafkaContext>>,
-    topic: &str,
-    entries: &[(&str, &str)],
-    timeout: Duration,
+    admin: &Arc<AdminClient<KafkaContext>>, topic: &str, entries: &[(&str, &str)], timeout: Duration,
 ) -> anyhow::Result<()> {
     let topic = CString::new(topic).context("a topic name with a NUL byte")?;
     let entries = entries
@@ -39,10 +36,7 @@ pub(crate) async fn set_topic_configs(
 }
 
 fn alter_blocking(
-    admin: &AdminClient<KafkaContext>,
-    topic: &CStr,
-    entries: &[(CString, CString)],
-    timeout: Duration,
+    admin: &AdminClient<KafkaContext>, topic: &CStr, entries: &[(CString, CString)], timeout: Duration,
 ) -> anyhow::Result<()> {
     let client = admin.inner().native_ptr();
     let timeout_ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
@@ -65,8 +59,7 @@ fn alter_blocking(
 /// # Safety
 /// Only as [`alter_blocking`] calls it: `topic` and `entries` are borrowed for the whole call.
 unsafe fn topic_settings(
-    topic: &CStr,
-    entries: &[(CString, CString)],
+    topic: &CStr, entries: &[(CString, CString)],
 ) -> anyhow::Result<Owned<rd::rd_kafka_ConfigResource_t>> {
     unsafe {
         let resource = Owned::new(
@@ -95,8 +88,7 @@ unsafe fn topic_settings(
 /// # Safety
 /// `client` is the live client of an `AdminClient` borrowed for the whole call.
 unsafe fn request_options(
-    client: *mut rd::rd_kafka_t,
-    timeout_ms: i32,
+    client: *mut rd::rd_kafka_t, timeout_ms: i32,
 ) -> anyhow::Result<Owned<rd::rd_kafka_AdminOptions_t>> {
     unsafe {
         let options = Owned::new(

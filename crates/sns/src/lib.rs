@@ -31,10 +31,7 @@ impl SnsPushRegistry {
 #[async_trait]
 impl PushRegistry for SnsPushRegistry {
     async fn register_endpoint(
-        &self,
-        _platform: Platform,
-        token: &str,
-        _owner: &UserId,
+        &self, _platform: Platform, token: &str, _owner: &UserId,
     ) -> Result<String, PushRegistrationError> {
         // No CustomUserData on purpose: CreatePlatformEndpoint is idempotent only for identical
         // attributes, and a phone that changes hands keeps its token.

@@ -106,12 +106,7 @@ impl ApiClient {
 
     /// [`ApiClient::call`] with more headers (such as `Idempotency-Key`).
     pub async fn call_with(
-        &self,
-        method: &str,
-        path: &str,
-        user: Option<&User>,
-        body: Option<Value>,
-        extra: &[(&str, &str)],
+        &self, method: &str, path: &str, user: Option<&User>, body: Option<Value>, extra: &[(&str, &str)],
     ) -> Answer {
         let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
         if let Some(user) = user {

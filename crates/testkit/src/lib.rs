@@ -90,10 +90,7 @@ pub fn consumed(topic: &str, partition: i32, offset: i64, key: &[u8], value: &[u
 /// them are read and so is everything the topic held when the read began, then 2 s more, so a
 /// duplicate arriving right behind them is seen too (with `expected` 0: nothing matched).
 pub async fn records_matching(
-    topic: &str,
-    since: DateTime<Utc>,
-    expected: usize,
-    predicate: impl Fn(&ConsumedRecord) -> bool + Send + 'static,
+    topic: &str, since: DateTime<Utc>, expected: usize, predicate: impl Fn(&ConsumedRecord) -> bool + Send + 'static,
 ) -> Vec<ConsumedRecord> {
     let config = weelo_kafka::KafkaConfig::from_env().expect("Kafka configuration");
     let topic = topic.to_owned();
@@ -122,11 +119,7 @@ pub async fn records_with_key(topic: &str, key: &str, since: DateTime<Utc>, expe
 /// Records on `topic` since `since` whose key is `key` and whose CloudEvents type is `ty` (as
 /// `com.weelo.booking.accepted.v1`; see [`records_matching`]).
 pub async fn records_of_type(
-    topic: &str,
-    key: &str,
-    ty: &str,
-    since: DateTime<Utc>,
-    expected: usize,
+    topic: &str, key: &str, ty: &str, since: DateTime<Utc>, expected: usize,
 ) -> Vec<ConsumedRecord> {
     let (key, ty) = (key.to_owned(), ty.to_owned());
     records_matching(topic, since, expected, move |r| {

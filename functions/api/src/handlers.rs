@@ -15,7 +15,7 @@ use weelo_core::contract::requests::{
 use weelo_core::model::caller::Caller;
 use weelo_core::model::order::OrderStatus;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
-use weelo_core::usecases::api::{Bookings, Created, Devices, Lists, Orders, Profiles, Shares, TrackingIngest};
+use weelo_core::usecases::api::{Bookings, Create, Created, Devices, Lists, Orders, Profiles, Shares, TrackingIngest};
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
@@ -33,11 +33,7 @@ pub(crate) struct UseCases {
 
 impl UseCases {
     pub(crate) fn new(
-        store: &DynamoStore,
-        bus: &KafkaEventBus,
-        push: SnsPushRegistry,
-        times: OfferTimes,
-        cursor_key: CursorKey,
+        store: &DynamoStore, bus: &KafkaEventBus, push: SnsPushRegistry, times: OfferTimes, cursor_key: CursorKey,
         shares: (String, chrono::Duration),
     ) -> Self {
         Self {
@@ -63,10 +59,7 @@ pub(crate) struct Input<'a> {
 /// Runs `route` for `caller` with this input: the route table. Routes needing more than the
 /// use case's call get a method of [`Call`], grouped by what they act on.
 pub(crate) async fn handle(
-    app: &UseCases,
-    route: Route<'_>,
-    caller: &Caller,
-    input: Input<'_>,
+    app: &UseCases, route: Route<'_>, caller: &Caller, input: Input<'_>,
 ) -> Result<Response<Body>, ServiceError> {
     let call = Call { app, caller, input };
     Ok(match route {
@@ -165,7 +158,7 @@ impl Call<'_> {
         let customer = self.caller.customer()?;
         let booking = decode::<CreateBookingRequest>(self.input.body)?.validate(Utc::now())?;
         let key = self.idempotency_key()?;
-        Ok(created_or_ok(self.app.bookings.create(&customer, booking, key.as_ref()).await?, 201, 201))
+        Ok(created_or_ok(self.app.bookings.create(Create::new(&customer, booking, key.as_ref())).await?, 201, 201))
     }
 
     async fn list_bookings(&self) -> Answer {
@@ -183,7 +176,7 @@ impl Call<'_> {
         let customer = self.caller.customer()?;
         let order = decode::<CreateOrderRequest>(self.input.body)?.validate()?;
         let key = self.idempotency_key()?;
-        Ok(created_or_ok(self.app.orders.create(&customer, order, key.as_ref()).await?, 201, 201))
+        Ok(created_or_ok(self.app.orders.create(Create::new(&customer, order, key.as_ref())).await?, 201, 201))
     }
 
     async fn list_orders(&self) -> Answer {

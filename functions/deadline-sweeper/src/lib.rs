@@ -65,8 +65,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Sweeper> {
 /// Sweeps until `sweep_for` has passed (at least once). A store failure fails the invocation;
 /// every deadline it left is still due and the next sweep fires it.
 pub async fn handle(
-    sweeper: &Sweeper,
-    _event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+    sweeper: &Sweeper, _event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<SweepReport, Error> {
     let started = tokio::time::Instant::now();
     let mut total = SweepReport::default();

@@ -75,9 +75,7 @@ pub enum TopicsError {
 /// Runs `attempt` until it succeeds, fails with anything but [`AccessDenied`], or is refused
 /// access once more when the next wait would end past the policy's budget.
 pub async fn retry_access_denied<T, F, Fut, C>(
-    policy: &RetryPolicy,
-    clock: &C,
-    mut attempt: F,
+    policy: &RetryPolicy, clock: &C, mut attempt: F,
 ) -> Result<T, TopicsError>
 where
     F: FnMut() -> Fut,

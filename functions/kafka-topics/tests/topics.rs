@@ -17,9 +17,7 @@ fn request(names: &[String]) -> LambdaEvent<weelo_kafka_topics::TopicsRequest> {
 }
 
 fn request_with(
-    names: &[String],
-    partitions: i32,
-    retention_ms: i64,
+    names: &[String], partitions: i32, retention_ms: i64,
 ) -> LambdaEvent<weelo_kafka_topics::TopicsRequest> {
     let topics: Vec<_> =
         names.iter().map(|n| json!({"name": n, "partitions": partitions, "retentionMs": retention_ms})).collect();

@@ -12,7 +12,7 @@ use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::transporter::TransporterProfile;
 use weelo_core::model::trip::{OfferTimes, Trip, TripStep};
 use weelo_core::model::vehicle::VehicleType;
-use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, TransporterStore};
+use weelo_core::ports::{BookingStore, Creation, OfferStore, OfferSubject, OrderStore, TransporterStore};
 use weelo_core::usecases::locations::LocationProcessing;
 use weelo_order_fanout::OrderFanout;
 use weelo_testkit::{cloud_event, msk_event, private_city, records_matching, unique};
@@ -110,7 +110,7 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
     }
     let since = Utc::now();
     let booking = booking(centre, VehicleType::Tipper);
-    fanout.store().create_booking(&booking, &[], None).await.unwrap();
+    fanout.store().create_booking(Creation::alone(&booking)).await.unwrap();
     let created = DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
     // WHEN booking.created is handled, and then delivered a second time
@@ -155,7 +155,7 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
         seed(&fanout, group).await;
     }
     let order = order_at(centre, &[(VehicleType::Tipper, 3), (VehicleType::Open, 1), (VehicleType::Tipper, 2)]);
-    fanout.store().create_order(&order, &[], None).await.unwrap();
+    fanout.store().create_order(Creation::alone(&order)).await.unwrap();
     let since = Utc::now();
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
@@ -225,7 +225,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     );
     // The order is stored by the api before its event is published.
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
-    fanout.store().create_order(&order, &[], None).await.unwrap();
+    fanout.store().create_order(Creation::alone(&order)).await.unwrap();
 
     // WHEN order.created is handled twice
     handle(&fanout, std::slice::from_ref(&record)).await;

@@ -45,8 +45,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Relay> {
 /// One pass over the outbox. A store failure fails the invocation (the schedule runs it again); a
 /// broker failure is reported in the result and retried on the next run.
 pub async fn handle(
-    relay: &Relay,
-    _event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
+    relay: &Relay, _event: LambdaEvent<EventBridgeEvent<serde_json::Value>>,
 ) -> Result<RelayReport, Error> {
     let report = relay.run_once().await?;
     if report.published > 0 || report.failed > 0 {

@@ -182,11 +182,7 @@ async fn run_tail(topic: String, minutes: i64, wait: u64) -> anyhow::Result<()> 
 }
 
 async fn run_functions(
-    port: u16,
-    definitions: PathBuf,
-    bin_dir: PathBuf,
-    env_file: PathBuf,
-    concurrency: usize,
+    port: u16, definitions: PathBuf, bin_dir: PathBuf, env_file: PathBuf, concurrency: usize,
     timeouts: Vec<(String, Duration)>,
 ) -> anyhow::Result<()> {
     let configs = runner::configs_from_definitions(&definitions, &bin_dir, concurrency, &timeouts)?;
@@ -211,11 +207,7 @@ async fn run_functions(
 }
 
 async fn run_bridge(
-    definitions: PathBuf,
-    invoke_url: String,
-    queue_prefix: String,
-    from_latest: bool,
-    from_now: bool,
+    definitions: PathBuf, invoke_url: String, queue_prefix: String, from_latest: bool, from_now: bool,
     group_suffix: String,
 ) -> anyhow::Result<()> {
     let kafka = KafkaConfig::from_env()?;
@@ -243,10 +235,7 @@ async fn run_bridge(
 }
 
 async fn run_status(
-    functions_url: String,
-    definitions: PathBuf,
-    bridge_pid: Option<PathBuf>,
-    every: u64,
+    functions_url: String, definitions: PathBuf, bridge_pid: Option<PathBuf>, every: u64,
 ) -> anyhow::Result<()> {
     let address = |name: &str| {
         let value = std::env::var(name).unwrap_or_default();

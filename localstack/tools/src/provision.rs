@@ -13,9 +13,7 @@ use weelo_definitions::{KeyAttribute, OnFailureKind, TableDefinition, load_table
 use weelo_kafka::KafkaConfig;
 
 pub async fn tables(
-    client: &aws_sdk_dynamodb::Client,
-    definitions: &Path,
-    prefix: &str,
+    client: &aws_sdk_dynamodb::Client, definitions: &Path, prefix: &str,
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut env = Vec::new();
     for table in load_tables(definitions)? {
@@ -77,9 +75,7 @@ async fn create_table(client: &aws_sdk_dynamodb::Client, table: &TableDefinition
 
 /// The key schema of a table or index, noting each key attribute's type in `attributes`.
 fn key_schema(
-    hash: &KeyAttribute,
-    range: Option<&KeyAttribute>,
-    attributes: &mut BTreeMap<String, String>,
+    hash: &KeyAttribute, range: Option<&KeyAttribute>, attributes: &mut BTreeMap<String, String>,
 ) -> anyhow::Result<Vec<KeySchemaElement>> {
     let mut schema = Vec::new();
     for (attribute, key_type) in std::iter::once((hash, KeyType::Hash)).chain(range.map(|r| (r, KeyType::Range))) {
@@ -90,9 +86,7 @@ fn key_schema(
 }
 
 pub async fn topics(
-    kafka: &KafkaConfig,
-    definitions: &Path,
-    replication: i32,
+    kafka: &KafkaConfig, definitions: &Path, replication: i32,
 ) -> anyhow::Result<weelo_kafka::TopicChanges> {
     weelo_kafka::ensure_topics(kafka, &load_topics(definitions)?, replication).await
 }
@@ -100,11 +94,7 @@ pub async fn topics(
 /// The mappings' on-failure destinations (`<prefix><onFailure>`), as Terraform creates them in AWS:
 /// an SQS queue for each of kind `sqs`, an S3 bucket for each of kind `s3`.
 pub async fn on_failure_destinations(
-    sqs: &aws_sdk_sqs::Client,
-    s3: &aws_sdk_s3::Client,
-    definitions: &Path,
-    prefix: &str,
-    region: &str,
+    sqs: &aws_sdk_sqs::Client, s3: &aws_sdk_s3::Client, definitions: &Path, prefix: &str, region: &str,
 ) -> anyhow::Result<()> {
     let mappings = weelo_definitions::load_mappings(definitions)?;
     let destinations: std::collections::BTreeSet<(&str, OnFailureKind)> =
@@ -136,9 +126,7 @@ pub async fn bucket(client: &aws_sdk_s3::Client, name: &str, region: &str) -> an
 
 /// The FCM platform application. Locally the credential is a placeholder: moto does not call FCM.
 pub async fn platform_application(
-    client: &aws_sdk_sns::Client,
-    name: &str,
-    credential: &str,
+    client: &aws_sdk_sns::Client, name: &str, credential: &str,
 ) -> anyhow::Result<String> {
     let output = client
         .create_platform_application()

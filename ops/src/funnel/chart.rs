@@ -55,10 +55,7 @@ struct Bars<'l> {
 
 /// `counts` as bars on `area`, bar `i` labelled `label(i)`, up to `top`.
 fn bars<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, plotters::coord::Shift>,
-    look: Bars<'_>,
-    counts: &[u64],
-    top: u64,
+    area: &'a DrawingArea<DB, plotters::coord::Shift>, look: Bars<'_>, counts: &[u64], top: u64,
     label: &dyn Fn(usize) -> String,
 ) -> anyhow::Result<BarChart<'a, DB>>
 where

@@ -96,32 +96,43 @@ impl EventId {
     }
 }
 
-/// A user (customer or transporter): the `sub` claim of a verified token.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(String);
+/// A printable id kept as it came: 1 to `MAX_LEN` (128) ASCII letters and digits and the
+/// punctuation given, and nothing else, so that it cannot break out of a composite key.
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident, punctuation: $punctuation:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
 
-impl UserId {
-    pub const MAX_LEN: usize = 128;
+        impl $name {
+            pub const MAX_LEN: usize = 128;
 
-    /// Accepts what identity providers put in `sub` (Cognito: a UUID) and nothing that could break
-    /// out of a composite key: 1–128 characters of `[A-Za-z0-9._:@-]`.
-    pub fn parse(text: &str) -> Result<Self, MalformedId> {
-        let valid = !text.is_empty()
-            && text.len() <= Self::MAX_LEN
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@-".contains(&b));
-        if valid { Ok(Self(text.to_owned())) } else { Err(MalformedId) }
-    }
+            pub fn parse(text: &str) -> Result<Self, $crate::model::ids::MalformedId> {
+                let valid = !text.is_empty()
+                    && text.len() <= Self::MAX_LEN
+                    && text.bytes().all(|b| b.is_ascii_alphanumeric() || $punctuation.contains(&b));
+                if valid { Ok(Self(text.to_owned())) } else { Err($crate::model::ids::MalformedId) }
+            }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
 }
+pub(crate) use text_id;
 
-impl fmt::Display for UserId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+text_id! {
+    /// A user (customer or transporter): the `sub` claim of a verified token. Accepts what
+    /// identity providers put in `sub` (Cognito: a UUID): `[A-Za-z0-9._:@-]`.
+    UserId, punctuation: b"._:@-"
 }
 
 #[cfg(test)]

@@ -3,42 +3,20 @@
 
 use crate::model::caller::Caller;
 use crate::model::geo::Place;
-use crate::model::ids::{BookingId, MalformedId, ShareId, UserId};
+use crate::model::ids::{BookingId, ShareId, UserId, text_id};
 use crate::model::location::LocationPoint;
 use crate::model::trip::{TripRef, TripStatus};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use std::fmt;
+use serde::Serialize;
 
 /// How long a connection's records are kept at most: API Gateway closes a WebSocket after two
 /// hours, and a lost `$disconnect` leaves records the table's TTL then removes.
 pub const CONNECTION_LIFETIME_SECS: i64 = 2 * 60 * 60;
 
-/// An API Gateway connection id (`requestContext.connectionId`), as it came: an opaque printable
-/// string (API Gateway's are base64, e.g. `L0SM9cOFvHcCIhw=`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct ConnectionId(String);
-
-impl ConnectionId {
-    pub const MAX_LEN: usize = 128;
-
-    pub fn parse(text: &str) -> Result<Self, MalformedId> {
-        let valid = !text.is_empty()
-            && text.len() <= Self::MAX_LEN
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=_-.".contains(&b));
-        if valid { Ok(Self(text.to_owned())) } else { Err(MalformedId) }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ConnectionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+text_id! {
+    /// An API Gateway connection id (`requestContext.connectionId`), as it came: an opaque
+    /// printable string (API Gateway's are base64, e.g. `L0SM9cOFvHcCIhw=`).
+    ConnectionId, punctuation: b"+/=_-."
 }
 
 /// Who is behind a connection, as the authorizer established it at `$connect`.

@@ -165,13 +165,13 @@ impl Order {
 #[serde(rename_all = "camelCase")]
 pub struct OrderSummary {
     pub order_id: OrderId,
+    pub created_at: DateTime<Utc>,
     /// As [`OrderView::assemble`] derives it from the trucks.
     pub status: OrderStatus,
     pub pickup: Place,
     pub drop: Place,
     pub trucks: Vec<TruckLine>,
     pub trucks_requested: u32,
-    pub created_at: DateTime<Utc>,
 }
 
 impl OrderSummary {

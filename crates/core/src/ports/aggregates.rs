@@ -5,13 +5,8 @@ use super::*;
 
 #[async_trait]
 pub trait BookingStore: Send + Sync {
-    /// Writes a new booking, its events and (if given) the idempotency record in one transaction.
-    async fn create_booking(
-        &self,
-        booking: &Booking,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError>;
+    /// Writes a new booking, its events and (if given) the idempotency record (see [`Creation`]).
+    async fn create_booking(&self, creation: Creation<'_, Booking>) -> Result<(), CreateError>;
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError>;
     /// Stores the booking `change` moves to (see [`Change`]).
     async fn transition_booking(&self, change: Change<'_, Booking>) -> Result<(), TransitionError>;
@@ -23,21 +18,14 @@ pub trait BookingStore: Send + Sync {
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
-    async fn create_order(
-        &self,
-        order: &Order,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError>;
+    /// Writes a new order, its events and (if given) the idempotency record (see [`Creation`]).
+    async fn create_order(&self, creation: Creation<'_, Order>) -> Result<(), CreateError>;
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError>;
     /// Writes truck requests that do not exist yet; existing ones are left as they are.
     async fn put_truck_requests(&self, requests: &[TruckRequest]) -> Result<(), StoreError>;
     /// Sets the order's status if it still is `expected`; `false` if it was not.
     async fn set_order_status(
-        &self,
-        id: OrderId,
-        expected: OrderStatus,
-        status: OrderStatus,
+        &self, id: OrderId, expected: OrderStatus, status: OrderStatus,
     ) -> Result<bool, StoreError>;
     /// Marks the order cancelled, with `events`, if it is still `processing` or `open` as stored
     /// ([`TransitionError::Conflict`] if not).
@@ -45,9 +33,7 @@ pub trait OrderStore: Send + Sync {
     /// Stores the truck request `change` moves to (see [`Change`]); with `order_open`, only while
     /// its order is not cancelled (else [`TransitionError::Conflict`]).
     async fn transition_truck_request(
-        &self,
-        change: Change<'_, TruckRequest>,
-        order_open: bool,
+        &self, change: Change<'_, TruckRequest>, order_open: bool,
     ) -> Result<(), TransitionError>;
     /// Up to `limit` truck requests whose `dueAt` is at or before `now`, most overdue first.
     async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError>;
@@ -71,10 +57,7 @@ pub trait OfferStore: Send + Sync {
     async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError>;
     /// Records offers, live (idempotent; a withdrawn offer is live again).
     async fn put_offers(
-        &self,
-        subject: OfferSubject,
-        transporters: &[UserId],
-        at: DateTime<Utc>,
+        &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
     /// Every transporter `subject` is offered to and whose offer still stands.
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError>;
@@ -83,9 +66,7 @@ pub trait OfferStore: Send + Sync {
     /// What is offered to `transporter` and not taken back, with when it was offered: at most
     /// `limit`, newest first. A query on an index, never a scan.
     async fn live_offers(
-        &self,
-        transporter: &UserId,
-        limit: usize,
+        &self, transporter: &UserId, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError>;
 }
 
@@ -93,9 +74,7 @@ pub trait OfferStore: Send + Sync {
 pub trait IdempotencyStore: Send + Sync {
     /// The record under `scoped_key` if it was still valid (not expired) at `valid_at`.
     async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-        valid_at: DateTime<Utc>,
+        &self, scoped_key: &str, valid_at: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError>;
 }
 
@@ -107,10 +86,7 @@ pub trait TripStore: Send + Sync {
     /// queries on indexes, never a scan. A transporter holds one trip at a time and accepts
     /// another only once it ended, so the trip they hold comes first.
     async fn transporter_trips(
-        &self,
-        transporter: &UserId,
-        limit: usize,
-        after: Option<&PagePosition>,
+        &self, transporter: &UserId, limit: usize, after: Option<&PagePosition>,
     ) -> Result<Page<TripSummary>, StoreError>;
 }
 

@@ -14,10 +14,7 @@ pub trait LiveStore: Send + Sync {
     /// Written before the trip is read for the snapshot, so an acceptance in between is seen by
     /// one side or the other (see `usecases::live`).
     async fn watch(
-        &self,
-        connection: &LiveConnection,
-        trip: &TripRef,
-        transporter: Option<&UserId>,
+        &self, connection: &LiveConnection, trip: &TripRef, transporter: Option<&UserId>,
     ) -> Result<(), StoreError>;
     async fn unwatch(&self, connection: &ConnectionId, trip: &TripRef) -> Result<(), StoreError>;
     /// Forgets the connection and everything it watches (`$disconnect`, or a post answered 410).
@@ -29,10 +26,7 @@ pub trait LiveStore: Send + Sync {
     /// Moves `connection`'s watch of `trip` to `transporter`'s points (none: to nobody's). A
     /// watch that is gone meanwhile stays gone.
     async fn assign_watch(
-        &self,
-        connection: &ConnectionId,
-        trip: &TripRef,
-        transporter: Option<&UserId>,
+        &self, connection: &ConnectionId, trip: &TripRef, transporter: Option<&UserId>,
     ) -> Result<(), StoreError>;
     /// Records that the watch was sent the point recorded at `recorded_ms`, unless it was sent a
     /// newer one; a watch that is gone meanwhile stays gone.

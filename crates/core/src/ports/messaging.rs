@@ -64,10 +64,7 @@ pub enum PushError {
 #[async_trait]
 pub trait PushSender: Send + Sync {
     async fn send(
-        &self,
-        endpoint: &str,
-        id: EventId,
-        notification: &crate::contract::events::FcmNotification,
+        &self, endpoint: &str, id: EventId, notification: &crate::contract::events::FcmNotification,
     ) -> Result<(), PushError>;
 }
 
@@ -85,10 +82,7 @@ pub enum PushRegistrationError {
 pub trait PushRegistry: Send + Sync {
     /// Creates (or finds, for a token already known) the endpoint for `token`; returns its address.
     async fn register_endpoint(
-        &self,
-        platform: Platform,
-        token: &str,
-        owner: &UserId,
+        &self, platform: Platform, token: &str, owner: &UserId,
     ) -> Result<String, PushRegistrationError>;
     /// Deletes the endpoint at `endpoint_arn` (a logout); an endpoint already gone is no error.
     async fn delete_endpoint(&self, endpoint_arn: &str) -> Result<(), PushRegistrationError>;

@@ -106,6 +106,22 @@ pub enum Assignment {
     End { transporter: UserId, trip: TripRef },
 }
 
+/// A new booking or order (`new`) with its `events` and, when the request carried a key, its
+/// `idempotency` record: written in one transaction, or not at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Creation<'a, T> {
+    pub new: &'a T,
+    pub events: &'a [EventRecord],
+    pub idempotency: Option<&'a IdempotencyRecord>,
+}
+
+impl<'a, T> Creation<'a, T> {
+    /// `new` alone: no events, no idempotency record (how tests seed a store).
+    pub fn alone(new: &'a T) -> Self {
+        Self { new, events: &[], idempotency: None }
+    }
+}
+
 /// A booking or truck request moved to its new state (`to`), stored only if the stored one is
 /// still at revision `expected`, together with `events` and `assignment`, in one transaction.
 #[derive(Debug, Clone, Copy)]

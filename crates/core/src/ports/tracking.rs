@@ -69,8 +69,7 @@ pub trait LocationHistoryStore: Send + Sync {
     /// One item per segment of `points` (`model::history::segments`). Idempotent: the same points
     /// appended again are read once.
     async fn append_points(
-        &self,
-        points: &[(EventId, crate::contract::events::LocationUpdated)],
+        &self, points: &[(EventId, crate::contract::events::LocationUpdated)],
     ) -> Result<(), StoreError>;
     /// The points of `transporter`'s that `range` asks for, oldest first, one a millisecond:
     /// queries on the history's key (`model::history::TrackPage`), never a scan.

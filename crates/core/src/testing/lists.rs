@@ -11,10 +11,7 @@ use async_trait::async_trait;
 #[async_trait]
 impl TripStore for MemoryStore {
     async fn transporter_trips(
-        &self,
-        transporter: &UserId,
-        limit: usize,
-        after: Option<&PagePosition>,
+        &self, transporter: &UserId, limit: usize, after: Option<&PagePosition>,
     ) -> Result<Page<TripSummary>, StoreError> {
         let tables = self.lock();
         let bookings = tables
@@ -50,11 +47,7 @@ fn position(trip: &TripSummary) -> String {
 /// `customer`'s orders newest first (order ids are time-ordered), their status derived from their
 /// trucks, after `after` (an order id), as `OrderStore::customer_orders` reads them.
 pub(super) fn customer_orders(
-    tables: &Tables,
-    customer: &UserId,
-    statuses: &[OrderStatus],
-    limit: usize,
-    after: Option<&PagePosition>,
+    tables: &Tables, customer: &UserId, statuses: &[OrderStatus], limit: usize, after: Option<&PagePosition>,
 ) -> Page<OrderSummary> {
     let mut orders: Vec<OrderSummary> = tables
         .orders

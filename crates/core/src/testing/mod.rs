@@ -114,10 +114,7 @@ pub struct FakeRegistry;
 #[async_trait]
 impl PushRegistry for FakeRegistry {
     async fn register_endpoint(
-        &self,
-        _platform: Platform,
-        token: &str,
-        _owner: &UserId,
+        &self, _platform: Platform, token: &str, _owner: &UserId,
     ) -> Result<String, PushRegistrationError> {
         if token.starts_with("bad") {
             return Err(PushRegistrationError::InvalidToken("refused (test)".into()));

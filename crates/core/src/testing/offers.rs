@@ -18,10 +18,7 @@ impl OfferStore for MemoryStore {
     }
 
     async fn put_offers(
-        &self,
-        subject: OfferSubject,
-        transporters: &[UserId],
-        at: DateTime<Utc>,
+        &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut tables = self.lock();
         let offered = tables.offers.entry(subject).or_default();
@@ -49,9 +46,7 @@ impl OfferStore for MemoryStore {
     }
 
     async fn live_offers(
-        &self,
-        transporter: &UserId,
-        limit: usize,
+        &self, transporter: &UserId, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
         let tables = self.lock();
         let mut live: Vec<(OfferSubject, DateTime<Utc>)> = tables
@@ -71,9 +66,7 @@ impl OfferStore for MemoryStore {
 #[async_trait]
 impl IdempotencyStore for MemoryStore {
     async fn get_idempotency(
-        &self,
-        scoped_key: &str,
-        valid_at: DateTime<Utc>,
+        &self, scoped_key: &str, valid_at: DateTime<Utc>,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
         let tables = self.lock();
         let record = tables.idempotency.get(scoped_key);

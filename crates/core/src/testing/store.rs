@@ -13,6 +13,7 @@ use crate::model::location::Position;
 use crate::model::order::{Order, OrderStatus, OrderView, TruckRequest};
 use crate::model::transporter::TransporterProfile;
 use crate::ports::*;
+use crate::usecases::trips::Tripped;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -143,6 +144,21 @@ impl MemoryStore {
         }
     }
 
+    /// What every `create_*` does: refuse a key still held, then insert the entity, the key and
+    /// the events together.
+    fn create<T, R>(
+        &self, creation: Creation<'_, T>, insert: impl FnOnce(&mut Tables, &T) -> R,
+    ) -> Result<(), CreateError> {
+        let mut tables = self.lock();
+        Self::take_key(&tables, creation.idempotency)?;
+        insert(&mut tables, creation.new);
+        if let Some(record) = creation.idempotency {
+            tables.idempotency.insert(record.scoped_key.clone(), record.clone());
+        }
+        Self::write_outbox(&mut tables, creation.events);
+        Ok(())
+    }
+
     fn take_key(tables: &Tables, record: Option<&IdempotencyRecord>) -> Result<(), CreateError> {
         match record.and_then(|r| tables.idempotency.get(&r.scoped_key).map(|held| (r, held))) {
             Some((new, held)) if held.created_at + chrono::Duration::hours(IDEMPOTENCY_HOURS) > new.created_at => {
@@ -153,22 +169,18 @@ impl MemoryStore {
     }
 }
 
+/// Up to `limit` of `items` due at or before `now`, most overdue first (as the adapter's index).
+fn due<'a, T: Tripped + 'a>(items: impl Iterator<Item = &'a T>, now: DateTime<Utc>, limit: usize) -> Vec<T> {
+    let mut due: Vec<T> = items.filter(|i| i.trip().due_at.is_some_and(|at| at <= now)).cloned().collect();
+    due.sort_by_key(|i| i.trip().due_at);
+    due.truncate(limit);
+    due
+}
+
 #[async_trait]
 impl BookingStore for MemoryStore {
-    async fn create_booking(
-        &self,
-        booking: &Booking,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError> {
-        let mut tables = self.lock();
-        Self::take_key(&tables, idempotency)?;
-        tables.bookings.insert(booking.booking_id, booking.clone());
-        if let Some(record) = idempotency {
-            tables.idempotency.insert(record.scoped_key.clone(), record.clone());
-        }
-        Self::write_outbox(&mut tables, events);
-        Ok(())
+    async fn create_booking(&self, creation: Creation<'_, Booking>) -> Result<(), CreateError> {
+        self.create(creation, |tables, booking| tables.bookings.insert(booking.booking_id, booking.clone()))
     }
 
     async fn get_booking(&self, id: BookingId) -> Result<Option<Booking>, StoreError> {
@@ -189,12 +201,7 @@ impl BookingStore for MemoryStore {
     }
 
     async fn due_bookings(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Booking>, StoreError> {
-        let tables = self.lock();
-        let mut due: Vec<Booking> =
-            tables.bookings.values().filter(|b| b.trip.due_at.is_some_and(|at| at <= now)).cloned().collect();
-        due.sort_by_key(|b| b.trip.due_at);
-        due.truncate(limit);
-        Ok(due)
+        Ok(due(self.lock().bookings.values(), now, limit))
     }
 
     /// Newest first by id (ids are time-ordered), as the adapter's index; the position is the id.
@@ -215,20 +222,8 @@ impl BookingStore for MemoryStore {
 
 #[async_trait]
 impl OrderStore for MemoryStore {
-    async fn create_order(
-        &self,
-        order: &Order,
-        events: &[EventRecord],
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<(), CreateError> {
-        let mut tables = self.lock();
-        Self::take_key(&tables, idempotency)?;
-        tables.orders.insert(order.order_id, order.clone());
-        if let Some(record) = idempotency {
-            tables.idempotency.insert(record.scoped_key.clone(), record.clone());
-        }
-        Self::write_outbox(&mut tables, events);
-        Ok(())
+    async fn create_order(&self, creation: Creation<'_, Order>) -> Result<(), CreateError> {
+        self.create(creation, |tables, order| tables.orders.insert(order.order_id, order.clone()))
     }
 
     async fn get_order(&self, id: OrderId) -> Result<Option<OrderView>, StoreError> {
@@ -249,10 +244,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn set_order_status(
-        &self,
-        id: OrderId,
-        expected: OrderStatus,
-        status: OrderStatus,
+        &self, id: OrderId, expected: OrderStatus, status: OrderStatus,
     ) -> Result<bool, StoreError> {
         let mut tables = self.lock();
         match tables.orders.get_mut(&id) {
@@ -278,9 +270,7 @@ impl OrderStore for MemoryStore {
     }
 
     async fn transition_truck_request(
-        &self,
-        change: Change<'_, TruckRequest>,
-        order_open: bool,
+        &self, change: Change<'_, TruckRequest>, order_open: bool,
     ) -> Result<(), TransitionError> {
         let (request, mut tables) = (change.to, self.lock());
         let key = (request.order_id, request.truck_request_id.to_string());
@@ -300,17 +290,11 @@ impl OrderStore for MemoryStore {
     }
 
     async fn due_truck_requests(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<TruckRequest>, StoreError> {
-        let tables = self.lock();
-        let mut due: Vec<TruckRequest> =
-            tables.truck_requests.values().filter(|r| r.trip.due_at.is_some_and(|at| at <= now)).cloned().collect();
-        due.sort_by_key(|r| r.trip.due_at);
-        due.truncate(limit);
-        Ok(due)
+        Ok(due(self.lock().truck_requests.values(), now, limit))
     }
 
     async fn customer_orders(
-        &self,
-        list: ListPage<'_, OrderStatus>,
+        &self, list: ListPage<'_, OrderStatus>,
     ) -> Result<Page<crate::model::order::OrderSummary>, StoreError> {
         let ListPage { customer, statuses, limit, after } = list;
         Ok(super::lists::customer_orders(&self.lock(), customer, statuses, limit, after))

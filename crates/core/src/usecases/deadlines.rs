@@ -28,7 +28,7 @@ async fn fold(mut total: SweepReport, one: SweepReport) -> SweepReport {
 pub const DEADLINE_EVENT_SOURCE: &str = "/weelo/deadline-sweeper";
 
 /// What one sweep did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, derive_more::AddAssign)]
 #[serde(rename_all = "camelCase")]
 pub struct SweepReport {
     /// Scheduled bookings offered now.
@@ -68,16 +68,6 @@ impl SweepReport {
     fn failure(id: &str, error: &StoreError) -> SweepReport {
         tracing::warn!(trip = id, %error, "deadline left for the next sweep");
         SweepReport { failed: 1, ..SweepReport::default() }
-    }
-}
-
-impl std::ops::AddAssign for SweepReport {
-    fn add_assign(&mut self, other: Self) {
-        self.opened += other.opened;
-        self.widened += other.widened;
-        self.expired += other.expired;
-        self.skipped += other.skipped;
-        self.failed += other.failed;
     }
 }
 

@@ -39,10 +39,7 @@ pub struct LocationBatchReport {
 /// minute instead of twelve). A move to another cell is always written; a zero `refresh` writes
 /// every point.
 pub fn index_needs_write(
-    indexed_cell: Option<&str>,
-    indexed_at: Option<DateTime<Utc>>,
-    cell: &str,
-    recorded_at: DateTime<Utc>,
+    indexed_cell: Option<&str>, indexed_at: Option<DateTime<Utc>>, cell: &str, recorded_at: DateTime<Utc>,
     refresh: Duration,
 ) -> bool {
     let window = refresh.num_milliseconds();

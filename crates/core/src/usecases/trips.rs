@@ -46,29 +46,26 @@ pub(crate) trait Tripped: Clone {
     fn trip_ref(&self) -> TripRef;
 }
 
-impl Tripped for Booking {
-    fn trip(&self) -> &Trip {
-        &self.trip
-    }
-    fn trip_mut(&mut self) -> &mut Trip {
-        &mut self.trip
-    }
-    fn trip_ref(&self) -> TripRef {
-        TripRef::Booking(self.booking_id)
-    }
+/// Both keep their trip in a `trip` field; they differ in how the trip is named.
+macro_rules! tripped {
+    ($holder:ty, |$it:ident| $trip_ref:expr) => {
+        impl Tripped for $holder {
+            fn trip(&self) -> &Trip {
+                &self.trip
+            }
+            fn trip_mut(&mut self) -> &mut Trip {
+                &mut self.trip
+            }
+            fn trip_ref(&self) -> TripRef {
+                let $it = self;
+                $trip_ref
+            }
+        }
+    };
 }
 
-impl Tripped for TruckRequest {
-    fn trip(&self) -> &Trip {
-        &self.trip
-    }
-    fn trip_mut(&mut self) -> &mut Trip {
-        &mut self.trip
-    }
-    fn trip_ref(&self) -> TripRef {
-        TripRef::TruckRequest(self.order_id, self.truck_request_id)
-    }
-}
+tripped!(Booking, |booking| TripRef::Booking(booking.booking_id));
+tripped!(TruckRequest, |truck| TripRef::TruckRequest(truck.order_id, truck.truck_request_id));
 
 /// One step taken on one trip, by whoever drives it.
 pub(crate) struct Step<'a> {
@@ -112,12 +109,7 @@ impl Step<'_> {
     /// Takes the step on a truck request of `customer`'s order, as it was read; with
     /// `order_open`, only while the order is not cancelled.
     pub(crate) async fn take_truck_request<S, B>(
-        &self,
-        store: &S,
-        bus: &B,
-        request: &TruckRequest,
-        customer: &UserId,
-        order_open: bool,
+        &self, store: &S, bus: &B, request: &TruckRequest, customer: &UserId, order_open: bool,
     ) -> Result<TruckRequest, StepError>
     where
         S: OrderStore + Outbox,

@@ -160,10 +160,7 @@ impl weelo_core::ports::ProgressStore for LoseOnce {
     }
 
     async fn advance_count(
-        &self,
-        stream: &str,
-        seen: Option<i64>,
-        to: i64,
+        &self, stream: &str, seen: Option<i64>, to: i64,
     ) -> Result<bool, weelo_core::ports::StoreError> {
         self.0.set(stream, to);
         self.0.advance_count(stream, seen, to).await

@@ -10,6 +10,7 @@ use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{IdempotencyRecord, OfferStore, OfferSubject};
 use weelo_core::testing::{MemoryStore, RecordingBus};
 use weelo_core::usecases::api::Bookings;
+use weelo_core::usecases::api::Create;
 use weelo_core::usecases::outbox_relay::OutboxRelay;
 
 fn bookings() -> (Bookings<MemoryStore, RecordingBus>, MemoryStore, RecordingBus) {
@@ -22,10 +23,10 @@ async fn the_same_idempotency_key_and_request_replays_the_first_answer_and_write
     // GIVEN a booking made with an Idempotency-Key
     let (bookings, store, bus) = bookings();
     let asha = customer("asha");
-    let first = bookings.create(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1"))).await.unwrap();
+    let first = bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1")))).await.unwrap();
 
     // WHEN the same request comes again with the same key
-    let again = bookings.create(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1"))).await.unwrap();
+    let again = bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1")))).await.unwrap();
 
     // THEN the first answer is replayed, and one booking and one event exist
     assert!(!first.replayed && again.replayed);
@@ -38,9 +39,9 @@ async fn the_same_idempotency_key_and_request_replays_the_first_answer_and_write
 async fn the_same_key_with_another_request_is_a_conflict_and_writes_nothing() {
     let (bookings, store, _) = bookings();
     let asha = customer("asha");
-    bookings.create(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1"))).await.unwrap();
+    bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1")))).await.unwrap();
 
-    let other = bookings.create(&asha, new_booking(VehicleType::Open), Some(&key("k-1"))).await;
+    let other = bookings.create(Create::new(&asha, new_booking(VehicleType::Open), Some(&key("k-1")))).await;
 
     assert!(matches!(other, Err(ServiceError::Conflict { code: "idempotency_key_reused", .. })), "{other:?}");
     assert_eq!(store.outbox().len(), 1);
@@ -51,7 +52,7 @@ async fn a_key_is_private_to_its_user_and_forgotten_after_a_day() {
     // GIVEN a key Asha used 25 hours ago
     let (bookings, store, _) = bookings();
     let asha = customer("asha");
-    let first = bookings.create(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1"))).await.unwrap();
+    let first = bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), Some(&key("k-1")))).await.unwrap();
     store.put_idempotency(IdempotencyRecord {
         scoped_key: "asha#create-booking#k-old".into(),
         request_hash: "whatever".into(),
@@ -60,8 +61,11 @@ async fn a_key_is_private_to_its_user_and_forgotten_after_a_day() {
     });
 
     // WHEN Asha uses it again, and Ravi uses Asha's fresh key
-    let old = bookings.create(&asha, new_booking(VehicleType::Tipper), Some(&key("k-old"))).await.unwrap();
-    let ravis = bookings.create(&customer("ravi"), new_booking(VehicleType::Tipper), Some(&key("k-1"))).await.unwrap();
+    let old = bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), Some(&key("k-old")))).await.unwrap();
+    let ravis = bookings
+        .create(Create::new(&customer("ravi"), new_booking(VehicleType::Tipper), Some(&key("k-1"))))
+        .await
+        .unwrap();
 
     // THEN both make new bookings
     assert!(!old.replayed && !ravis.replayed);
@@ -75,7 +79,8 @@ async fn a_booking_is_visible_to_its_owner_and_offered_transporters_and_only_the
     // GIVEN Asha's booking offered to two transporters, one of whom accepted it
     let (bookings, store, _) = bookings();
     on_the_road(&store, &["kiran", "meera"]).await;
-    let booking = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
+    let booking =
+        bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await.unwrap().value;
     let id = booking.booking_id.to_string();
     let offered = [user("kiran"), user("meera")];
     store.put_offers(OfferSubject::Booking(booking.booking_id), &offered, Utc::now()).await.unwrap();
@@ -101,7 +106,8 @@ async fn a_booking_is_visible_to_its_owner_and_offered_transporters_and_only_the
 async fn a_second_accept_is_refused_with_the_current_status_and_publishes_nothing() {
     let (bookings, store, bus) = bookings();
     on_the_road(&store, &["kiran", "meera"]).await;
-    let booking = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
+    let booking =
+        bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await.unwrap().value;
     let offered = [user("kiran"), user("meera")];
     store.put_offers(OfferSubject::Booking(booking.booking_id), &offered, Utc::now()).await.unwrap();
     let id = booking.booking_id.to_string();
@@ -126,7 +132,7 @@ async fn a_booking_made_while_the_broker_is_down_is_answered_and_published_later
     bus.fail(true);
 
     // WHEN a customer books
-    let created = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await;
+    let created = bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await;
 
     // THEN the booking is made and its event waits in the outbox
     assert!(created.is_ok());

@@ -9,6 +9,7 @@ use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject};
 use weelo_core::testing::{MemoryStore, RecordingBus};
 use weelo_core::usecases::api::Bookings;
+use weelo_core::usecases::api::Create;
 use weelo_core::usecases::deadlines::Deadlines;
 
 fn times() -> OfferTimes {
@@ -26,7 +27,12 @@ fn setup() -> (Bookings<MemoryStore, RecordingBus>, Deadlines<MemoryStore, Recor
 async fn an_unaccepted_booking_is_widened_after_one_window_and_expires_after_the_next() {
     // GIVEN a booking nobody accepts
     let (bookings, deadlines, store, bus) = setup();
-    let id = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value.booking_id;
+    let id = bookings
+        .create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None))
+        .await
+        .unwrap()
+        .value
+        .booking_id;
     let created = Utc::now();
 
     // WHEN the sweeper runs before the window ends, after it, and after the next
@@ -57,7 +63,7 @@ async fn a_deadline_fired_twice_or_late_moves_the_booking_once() {
     // GIVEN five bookings whose windows all passed while the sweeper was down (pages of two)
     let (bookings, deadlines, store, bus) = setup();
     for _ in 0..5 {
-        bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap();
+        bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await.unwrap();
     }
     let late = Utc::now() + Duration::minutes(3);
 
@@ -76,7 +82,12 @@ async fn a_deadline_fired_twice_or_late_moves_the_booking_once() {
 async fn a_deadline_overtaken_by_an_accept_does_nothing() {
     let (bookings, deadlines, store, bus) = setup();
     on_the_road(&store, &["kiran"]).await;
-    let id = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value.booking_id;
+    let id = bookings
+        .create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None))
+        .await
+        .unwrap()
+        .value
+        .booking_id;
     store.put_offers(OfferSubject::Booking(id), &[user("kiran")], Utc::now()).await.unwrap();
     bookings.accept(&transporter("kiran"), &id.to_string()).await.unwrap();
 
@@ -95,8 +106,8 @@ async fn a_scheduled_booking_waits_until_its_lead_time_and_can_be_cancelled_befo
     let mut request = new_booking(VehicleType::Tipper);
     request.scheduled_at = Some(at);
     let asha = customer("asha");
-    let kept = bookings.create(&asha, request.clone(), None).await.unwrap().value;
-    let dropped = bookings.create(&asha, request, None).await.unwrap().value;
+    let kept = bookings.create(Create::new(&asha, request.clone(), None)).await.unwrap().value;
+    let dropped = bookings.create(Create::new(&asha, request, None)).await.unwrap().value;
     assert_eq!(kept.status, TripStatus::Scheduled);
 
     // WHEN one is cancelled, and the sweeper runs before and after 30 minutes before the time

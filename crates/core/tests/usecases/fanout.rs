@@ -12,6 +12,7 @@ use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::transporter::TransporterProfile;
 use weelo_core::model::trip::{OfferTimes, Trip};
 use weelo_core::model::vehicle::VehicleType;
+use weelo_core::ports::Creation;
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, TransporterStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
 use weelo_core::usecases::fanout::matching::MatchPolicy;
@@ -19,10 +20,7 @@ use weelo_core::usecases::fanout::{Fanout, FanoutSettings};
 use weelo_core::usecases::locations::LocationProcessing;
 
 fn fanout(
-    store: &MemoryStore,
-    bus: &RecordingBus,
-    max_candidates: usize,
-    per_truck: usize,
+    store: &MemoryStore, bus: &RecordingBus, max_candidates: usize, per_truck: usize,
 ) -> Fanout<MemoryStore, RecordingBus> {
     let policy = MatchPolicy { max_candidates, ..MatchPolicy::default() };
     let times = OfferTimes::default();
@@ -56,7 +54,7 @@ async fn booking_created(store: &MemoryStore, vehicle: VehicleType) -> (EventId,
         created_at: Utc::now(),
         trip: Trip::new(Utc::now(), None, &OfferTimes::default()),
     };
-    store.create_booking(&booking, &[], None).await.unwrap();
+    store.create_booking(Creation::alone(&booking)).await.unwrap();
     (EventId::generate(), DomainEvent::BookingCreated(booking))
 }
 

@@ -12,6 +12,7 @@ use weelo_core::model::offer::OpenOffer;
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::trip::{OfferTimes, TripStep};
 use weelo_core::model::vehicle::VehicleType;
+use weelo_core::ports::Creation;
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, TransporterStore};
 use weelo_core::testing::MemoryStore;
 use weelo_core::usecases::api::Lists;
@@ -38,7 +39,7 @@ async fn kiran_at_the_pickup(store: &MemoryStore) {
 async fn offered_booking(store: &MemoryStore, metres: f64, to: &[&str], at: DateTime<Utc>) -> String {
     let mut booking = booking_of("asha");
     booking.pickup = place(north_of_pickup(metres));
-    store.create_booking(&booking, &[], None).await.unwrap();
+    store.create_booking(Creation::alone(&booking)).await.unwrap();
     let to: Vec<_> = to.iter().map(|t| user(t)).collect();
     store.put_offers(OfferSubject::Booking(booking.booking_id), &to, at).await.unwrap();
     booking.booking_id.to_string()
@@ -56,7 +57,7 @@ async fn offered_line(store: &MemoryStore, metres: f64, at: DateTime<Utc>) -> Or
         trucks_requested: 3,
         created_at: at,
     };
-    store.create_order(&order, &[], None).await.unwrap();
+    store.create_order(Creation::alone(&order)).await.unwrap();
     let mut trucks = order.truck_requests(at, &OfferTimes::default());
     // One of the three is taken already: two still search.
     trucks[0].trip.take(TripStep::Accept, Some(&user("ravi")), at, &OfferTimes::default()).unwrap();

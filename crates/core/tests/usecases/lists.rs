@@ -10,6 +10,7 @@ use weelo_core::model::caller::Customer;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::testing::{MemoryStore, RecordingBus};
+use weelo_core::usecases::api::Create;
 use weelo_core::usecases::api::{Bookings, Listing, Lists};
 
 fn lists() -> (Lists<MemoryStore>, Bookings<MemoryStore, RecordingBus>) {
@@ -36,9 +37,11 @@ async fn pages_follow_one_another_newest_first_until_the_last_says_so() {
     let asha = customer("asha");
     let mut made = Vec::new();
     for _ in 0..5 {
-        made.push(bookings.create(&asha, new_booking(VehicleType::Tipper), None).await.unwrap().value.booking_id);
+        made.push(
+            bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), None)).await.unwrap().value.booking_id,
+        );
     }
-    bookings.create(&customer("ravi"), new_booking(VehicleType::Tipper), None).await.unwrap();
+    bookings.create(Create::new(&customer("ravi"), new_booking(VehicleType::Tipper), None)).await.unwrap();
 
     // WHEN she reads them two at a time
     let first = list(&lists, &asha, "limit=2").await.unwrap();
@@ -58,7 +61,7 @@ async fn a_cursor_answers_only_the_customer_and_the_filter_it_was_given_for() {
     let (lists, bookings) = lists();
     let asha = customer("asha");
     for _ in 0..3 {
-        bookings.create(&asha, new_booking(VehicleType::Tipper), None).await.unwrap();
+        bookings.create(Create::new(&asha, new_booking(VehicleType::Tipper), None)).await.unwrap();
     }
     let first = list(&lists, &asha, "status=searching&limit=1").await.unwrap();
     let cursor = first.next_cursor.expect("a next page");
@@ -87,18 +90,14 @@ mod orders {
     use weelo_core::model::order::{Order, OrderStatus, TruckLine};
     use weelo_core::model::trip::{OfferTimes, TripStep};
     use weelo_core::model::vehicle::VehicleType;
-    use weelo_core::ports::OrderStore;
+    use weelo_core::ports::{Creation, OrderStore};
     use weelo_core::testing::MemoryStore;
     use weelo_core::usecases::api::Lists;
 
     /// An order of `customer`'s for two tippers, created `minutes_ago`, stored `status`, whose
     /// trucks `accepted` of the two were accepted (none expanded when `None`).
     async fn order(
-        store: &MemoryStore,
-        customer: &str,
-        minutes_ago: i64,
-        status: OrderStatus,
-        accepted: Option<usize>,
+        store: &MemoryStore, customer: &str, minutes_ago: i64, status: OrderStatus, accepted: Option<usize>,
     ) -> OrderId {
         let at = Utc::now() - Duration::minutes(minutes_ago);
         let order = Order {
@@ -111,7 +110,7 @@ mod orders {
             trucks_requested: 2,
             created_at: at,
         };
-        store.create_order(&order, &[], None).await.unwrap();
+        store.create_order(Creation::alone(&order)).await.unwrap();
         if let Some(accepted) = accepted {
             let mut trucks = order.truck_requests(at, &OfferTimes::default());
             for (n, truck) in trucks.iter_mut().take(accepted).enumerate() {

@@ -10,6 +10,7 @@ use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
+use weelo_core::usecases::api::Create;
 use weelo_core::usecases::api::Orders;
 
 /// An order for 2 tippers (line 0) and 1 container (line 1), expanded into its truck requests as
@@ -20,7 +21,7 @@ async fn tipper_and_container_order(orders: &Orders<MemoryStore, RecordingBus>, 
         TruckLine { vehicle_type: VehicleType::Container, quantity: 1 },
     ];
     let request = NewOrder { pickup: place(PICKUP), drop: place((18.52, 73.85)), trucks };
-    let receipt = orders.create(&customer("asha"), request, None).await.unwrap().value;
+    let receipt = orders.create(Create::new(&customer("asha"), request, None)).await.unwrap().value;
     let order = store.get_order(receipt.order_id).await.unwrap().unwrap().order;
     store.put_truck_requests(&order.truck_requests(order.created_at, &OfferTimes::default())).await.unwrap();
     receipt.order_id.to_string()

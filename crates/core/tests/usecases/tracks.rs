@@ -10,6 +10,7 @@ use weelo_core::contract::requests::TrackQuery;
 use weelo_core::model::booking::Booking;
 use weelo_core::model::caller::{Caller, Role};
 use weelo_core::model::trip::{OfferTimes, TripStep};
+use weelo_core::ports::Creation;
 use weelo_core::ports::{BookingStore, LocationHistoryStore};
 use weelo_core::testing::MemoryStore;
 use weelo_core::usecases::api::Lists;
@@ -30,7 +31,7 @@ async fn driven_booking(store: &MemoryStore, accepted: DateTime<Utc>, minutes: O
             booking.trip.take(step, None, end, &times).unwrap();
         }
     }
-    store.create_booking(&booking, &[], None).await.unwrap();
+    store.create_booking(Creation::alone(&booking)).await.unwrap();
     booking
 }
 
@@ -43,11 +44,7 @@ async fn drive(store: &MemoryStore, who: &str, start: DateTime<Utc>, minutes: &[
 
 /// Every page of the track as `who`, `limit` points at a time: the minutes after `start` of each point.
 async fn read_all(
-    lists: &Lists<MemoryStore>,
-    who: &Caller,
-    booking: &Booking,
-    query: &str,
-    start: DateTime<Utc>,
+    lists: &Lists<MemoryStore>, who: &Caller, booking: &Booking, query: &str, start: DateTime<Utc>,
 ) -> Result<Vec<i64>, ServiceError> {
     let (mut minutes, mut cursor) = (Vec::new(), None::<String>);
     loop {
@@ -133,7 +130,7 @@ async fn only_the_owner_and_the_holder_may_read_a_track_and_a_trip_nobody_holds_
     let booking = driven_booking(&store, start, None).await;
     drive(&store, "kiran", start, &[1, 2]).await;
     let searching = booking_of("asha");
-    store.create_booking(&searching, &[], None).await.unwrap();
+    store.create_booking(Creation::alone(&searching)).await.unwrap();
     let lists = lists(&store);
 
     // WHEN others ask for it THEN it does not exist for them

@@ -10,6 +10,7 @@ use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
 use weelo_core::usecases::api::Bookings;
+use weelo_core::usecases::api::Create;
 
 type TestBookings = Bookings<MemoryStore, RecordingBus>;
 
@@ -18,7 +19,8 @@ async fn offered_booking(drivers: &[&str]) -> (TestBookings, MemoryStore, Record
     let (store, bus) = (MemoryStore::new(), RecordingBus::default());
     let bookings = Bookings::new(store.clone(), bus.clone(), OfferTimes::default());
     on_the_road(&store, drivers).await;
-    let booking = bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
+    let booking =
+        bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await.unwrap().value;
     let offered: Vec<_> = drivers.iter().map(|d| user(d)).collect();
     store.put_offers(OfferSubject::Booking(booking.booking_id), &offered, Utc::now()).await.unwrap();
     (bookings, store, bus, booking.booking_id.to_string())
@@ -108,7 +110,8 @@ async fn a_release_before_pickup_reopens_the_search_without_the_releaser_and_aft
 async fn a_transporter_on_a_trip_cannot_accept_another_until_it_is_over() {
     // GIVEN Kiran is offered two bookings and accepted the first
     let (bookings, store, _, first) = offered_booking(&["kiran"]).await;
-    let second = bookings.create(&customer("ravi"), new_booking(VehicleType::Tipper), None).await.unwrap().value;
+    let second =
+        bookings.create(Create::new(&customer("ravi"), new_booking(VehicleType::Tipper), None)).await.unwrap().value;
     store.put_offers(OfferSubject::Booking(second.booking_id), &[user("kiran")], Utc::now()).await.unwrap();
     let second = second.booking_id.to_string();
     let kiran = transporter("kiran");

@@ -10,6 +10,7 @@ use weelo_core::model::ids::OrderId;
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::trip::{OfferTimes, Trip, TripStatus, TripStep};
 use weelo_core::model::vehicle::VehicleType;
+use weelo_core::ports::Creation;
 use weelo_core::ports::{BookingStore, OrderStore};
 use weelo_core::testing::MemoryStore;
 use weelo_core::usecases::api::Lists;
@@ -33,7 +34,7 @@ fn driven(mut trip: Trip, driver: &str, at: DateTime<Utc>, steps: &[TripStep]) -
 async fn booking(store: &MemoryStore, driver: &str, at: DateTime<Utc>, steps: &[TripStep]) -> String {
     let mut booking = booking_of("asha");
     booking.trip = driven(booking.trip, driver, at, steps);
-    store.create_booking(&booking, &[], None).await.unwrap();
+    store.create_booking(Creation::alone(&booking)).await.unwrap();
     booking.booking_id.to_string()
 }
 
@@ -49,7 +50,7 @@ async fn order_truck(store: &MemoryStore, driver: &str, at: DateTime<Utc>, steps
         trucks_requested: 1,
         created_at: at,
     };
-    store.create_order(&order, &[], None).await.unwrap();
+    store.create_order(Creation::alone(&order)).await.unwrap();
     let mut truck = order.truck_requests(at, &OfferTimes::default()).remove(0);
     truck.trip = driven(truck.trip, driver, at, steps);
     store.put_truck_requests(&[truck.clone()]).await.unwrap();

@@ -15,6 +15,7 @@ use weelo_core::model::order::TruckLine;
 use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::testing::{MemoryStore, RecordingBus};
+use weelo_core::usecases::api::Create;
 use weelo_core::usecases::api::{Bookings, Orders};
 use weelo_core::usecases::deadlines::Deadlines;
 use weelo_core::usecases::fanout::matching::MatchPolicy;
@@ -67,7 +68,8 @@ impl World {
 
     /// Creates Asha's booking and delivers its `created` event.
     pub async fn book(&self) -> BookingId {
-        let id = self.bookings.create(&customer("asha"), new_booking(VehicleType::Tipper), None).await.unwrap();
+        let id =
+            self.bookings.create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None)).await.unwrap();
         self.deliver("com.weelo.booking.created.v1").await;
         id.value.booking_id
     }
@@ -76,7 +78,7 @@ impl World {
     pub async fn order(&self, tippers: u32) -> OrderId {
         let trucks = vec![TruckLine { vehicle_type: VehicleType::Tipper, quantity: tippers }];
         let request = NewOrder { pickup: place(PICKUP), drop: place((18.52, 73.85)), trucks };
-        let id = self.orders.create(&customer("asha"), request, None).await.unwrap().value.order_id;
+        let id = self.orders.create(Create::new(&customer("asha"), request, None)).await.unwrap().value.order_id;
         self.deliver("com.weelo.order.created.v1").await;
         id
     }

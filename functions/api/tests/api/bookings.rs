@@ -7,8 +7,8 @@ use serde_json::json;
 use weelo_core::model::ids::BookingId;
 use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::ports::{
-    BookingStore, CellEntry, GeoIndexStore, IdempotencyRecord, IndexMove, IndexNote, OfferStore, OfferSubject,
-    TransporterStore,
+    BookingStore, CellEntry, Creation, GeoIndexStore, IdempotencyRecord, IndexMove, IndexNote, OfferStore,
+    OfferSubject, TransporterStore,
 };
 
 async fn create_booking(app: &ApiClient, customer: &User) -> BookingId {
@@ -188,7 +188,7 @@ async fn an_idempotency_key_used_more_than_a_day_ago_makes_a_new_booking() {
             .to_string(),
         created_at: used_at,
     };
-    store.create_booking(&yesterday_s, &[], Some(&expired)).await.unwrap();
+    store.create_booking(Creation { new: &yesterday_s, events: &[], idempotency: Some(&expired) }).await.unwrap();
     let headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
         ("authorization".to_owned(), format!("Bearer {}", customer.token)),

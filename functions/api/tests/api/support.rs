@@ -43,10 +43,7 @@ pub fn order_body() -> Value {
 /// An order of `owner`'s (`body`) expanded into its truck requests and marked open, as
 /// order-fanout does, with its first line offered to `driver`.
 pub async fn order_offered_to(
-    app: &ApiClient,
-    owner: &User,
-    body: Value,
-    driver: &User,
+    app: &ApiClient, owner: &User, body: Value, driver: &User,
 ) -> weelo_core::model::ids::OrderId {
     use weelo_core::model::order::OrderStatus;
     use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};

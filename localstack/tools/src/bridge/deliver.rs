@@ -17,10 +17,7 @@ pub struct BatchOutcome {
 
 /// Delivers one partition's records until each is processed or sent to the on-failure destination.
 pub async fn deliver<I: Invoke>(
-    mapping: &Mapping,
-    invoker: &I,
-    dead_letters: &DeadLetters,
-    records: Vec<OwnedMessage>,
+    mapping: &Mapping, invoker: &I, dead_letters: &DeadLetters, records: Vec<OwnedMessage>,
 ) -> anyhow::Result<BatchOutcome> {
     let mut outcome = BatchOutcome::default();
     let mut queue: Vec<Vec<OwnedMessage>> = vec![records];
@@ -72,9 +69,7 @@ pub(super) fn backoff(attempt: u32) -> Duration {
 
 /// One invocation: `Ok(None)` all done, `Ok(Some(offset))` failed from that offset on.
 async fn invoke_once<I: Invoke>(
-    mapping: &Mapping,
-    invoker: &I,
-    batch: &[OwnedMessage],
+    mapping: &Mapping, invoker: &I, batch: &[OwnedMessage],
 ) -> Result<Option<i64>, InvokeError> {
     let payload = serde_json::to_vec(&msk_event(mapping, batch)).expect("an MSK event serialises");
     let timeout = Duration::from_secs(mapping.function_timeout_seconds);

@@ -47,11 +47,7 @@ impl DeadLetters {
     }
 
     async fn to_queue(
-        &self,
-        queue: &str,
-        mapping: &Mapping,
-        records: &[OwnedMessage],
-        error: &str,
+        &self, queue: &str, mapping: &Mapping, records: &[OwnedMessage], error: &str,
     ) -> anyhow::Result<()> {
         let url = self.sqs.get_queue_url().queue_name(queue).send().await?.queue_url.unwrap_or_default();
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -122,11 +118,7 @@ pub fn object_key(mapping: &Mapping, partition: &str, at: DateTime<Utc>, random:
 /// guide's example values, `KafkaBatchInfo` with first and last offset and timestamp per
 /// `<topic>-<partition>`) and `payload`, the whole invocation event as an escaped JSON string.
 pub fn invocation_record(
-    mapping: &Mapping,
-    event: &KafkaEvent,
-    records: &[ConsumedRecord],
-    failed_at: DateTime<Utc>,
-    request_id: uuid::Uuid,
+    mapping: &Mapping, event: &KafkaEvent, records: &[ConsumedRecord], failed_at: DateTime<Utc>, request_id: uuid::Uuid,
 ) -> Value {
     let payload = serde_json::to_string(event).expect("an MSK event serialises");
     let time =

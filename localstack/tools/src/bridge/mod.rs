@@ -38,9 +38,7 @@ pub enum InvokeError {
 /// Calls a function with a payload; the HTTP implementation talks to the local Lambda service.
 pub trait Invoke: Send + Sync {
     fn invoke(
-        &self,
-        function: &str,
-        payload: Vec<u8>,
+        &self, function: &str, payload: Vec<u8>,
     ) -> impl std::future::Future<Output = Result<Vec<u8>, InvokeError>> + Send;
 }
 
@@ -105,10 +103,7 @@ pub async fn connect(kafka: &KafkaConfig, mapping: &Mapping, start: Start) -> an
 
 /// Runs one mapping on its consumer until `stop` resolves.
 pub async fn run_mapping<I: Invoke>(
-    MappingConsumer(consumer): MappingConsumer,
-    mapping: &Mapping,
-    invoker: &I,
-    dead_letters: &DeadLetters,
+    MappingConsumer(consumer): MappingConsumer, mapping: &Mapping, invoker: &I, dead_letters: &DeadLetters,
     stop: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::pin!(stop);
@@ -142,8 +137,7 @@ pub async fn run_mapping<I: Invoke>(
 /// A batch: up to `batchSize` records per partition, gathered for at most the batching window;
 /// `None` once `stop` resolved.
 async fn collect_batch(
-    consumer: &StreamConsumer<KafkaContext>,
-    mapping: &Mapping,
+    consumer: &StreamConsumer<KafkaContext>, mapping: &Mapping,
     stop: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> Option<BTreeMap<i32, Vec<OwnedMessage>>> {
     let window = Duration::from_secs(mapping.maximum_batching_window_seconds.max(1));
@@ -170,9 +164,7 @@ async fn collect_batch(
 /// group rejoin, which happens while polling, so after a few tries it goes back to polling rather
 /// than wait here for the broker.
 async fn commit_with_retries(
-    consumer: &Arc<StreamConsumer<KafkaContext>>,
-    mapping: &Mapping,
-    commit: &TopicPartitionList,
+    consumer: &Arc<StreamConsumer<KafkaContext>>, mapping: &Mapping, commit: &TopicPartitionList,
     stop: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
 ) -> bool {
     for attempt in 1..=5 {
@@ -193,8 +185,7 @@ async fn commit_with_retries(
 /// Commits `offsets` on the blocking pool: rdkafka's synchronous commit waits for the broker (for
 /// seconds while it restarts), which must not stall the runtime the functions and tests share.
 async fn commit_offsets(
-    consumer: &Arc<StreamConsumer<KafkaContext>>,
-    offsets: &TopicPartitionList,
+    consumer: &Arc<StreamConsumer<KafkaContext>>, offsets: &TopicPartitionList,
 ) -> anyhow::Result<()> {
     let (consumer, offsets) = (consumer.clone(), offsets.clone());
     tokio::task::spawn_blocking(move || consumer.commit(&offsets, CommitMode::Sync)).await??;

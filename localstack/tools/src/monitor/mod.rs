@@ -131,9 +131,7 @@ fn process_alive(pid_file: &std::path::Path) -> bool {
 
 /// Each mapping's lag, and how long its offsets have stood still while it had one.
 async fn mapping_states(
-    readers: &[Option<LagReader>],
-    mappings: &[Mapping],
-    progress: &mut [Option<Progress>],
+    readers: &[Option<LagReader>], mappings: &[Mapping], progress: &mut [Option<Progress>],
 ) -> Option<Vec<MappingState>> {
     let mut states = Vec::new();
     for ((reader, mapping), seen) in readers.iter().zip(mappings).zip(progress.iter_mut()) {

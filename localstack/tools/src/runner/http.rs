@@ -57,11 +57,7 @@ async fn invoke(State(service): Shared, Path(name): Path<String>, headers: Heade
 }
 
 async fn function_url(
-    State(service): Shared,
-    Path(params): Path<Vec<(String, String)>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    State(service): Shared, Path(params): Path<Vec<(String, String)>>, method: Method, uri: Uri, headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let name = params.iter().find(|(key, _)| key == "name").map(|(_, v)| v.clone()).unwrap_or_default();
@@ -104,17 +100,13 @@ async fn next(State(service): Shared, Path((name, instance)): Path<(String, Inst
 }
 
 async fn respond(
-    State(service): Shared,
-    Path((name, instance, request)): Path<(String, InstanceId, String)>,
-    body: Bytes,
+    State(service): Shared, Path((name, instance, request)): Path<(String, InstanceId, String)>, body: Bytes,
 ) -> Response {
     finish(&service, &name, instance, &request, Outcome::Response(body))
 }
 
 async fn report_error(
-    State(service): Shared,
-    Path((name, instance, request)): Path<(String, InstanceId, String)>,
-    body: Bytes,
+    State(service): Shared, Path((name, instance, request)): Path<(String, InstanceId, String)>, body: Bytes,
 ) -> Response {
     let error_type = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
@@ -134,9 +126,7 @@ fn finish(service: &Service, name: &str, instance: InstanceId, request: &str, ou
 }
 
 async fn init_error(
-    State(service): Shared,
-    Path((name, instance)): Path<(String, InstanceId)>,
-    body: Bytes,
+    State(service): Shared, Path((name, instance)): Path<(String, InstanceId)>, body: Bytes,
 ) -> Response {
     if let Some(function) = service.functions.get(&name) {
         function.init_failed(instance, &body);

@@ -94,10 +94,7 @@ impl Service {
 /// The functions of `definitions/functions.json`, each run from `<bin_dir>/<name>`, with the
 /// timeouts in `overrides` (`name → timeout`) instead of the defined ones where given.
 pub fn configs_from_definitions(
-    definitions: &Path,
-    bin_dir: &Path,
-    concurrency: usize,
-    overrides: &[(String, Duration)],
+    definitions: &Path, bin_dir: &Path, concurrency: usize, overrides: &[(String, Duration)],
 ) -> anyhow::Result<Vec<FunctionConfig>> {
     let defined = load_functions(definitions)?;
     for (name, _) in overrides {

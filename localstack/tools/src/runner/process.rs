@@ -26,10 +26,7 @@ impl fmt::Display for Exited {
 /// Starts process `instance` of `function`; `on_exit` is called once when it has exited, on its
 /// own or because `kill` fired. Returns its pid.
 pub fn start(
-    function: &FunctionConfig,
-    instance: u32,
-    host: &Arc<Host>,
-    kill: oneshot::Receiver<()>,
+    function: &FunctionConfig, instance: u32, host: &Arc<Host>, kill: oneshot::Receiver<()>,
     on_exit: impl FnOnce(Exited) + Send + 'static,
 ) -> std::io::Result<u32> {
     let mut command = Command::new(&function.binary);

@@ -54,10 +54,7 @@ pub fn routes() -> Router<Arc<Service>> {
 }
 
 async fn handshake(
-    State(service): Shared,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    State(service): Shared, RawQuery(query): RawQuery, headers: HeaderMap, upgrade: WebSocketUpgrade,
 ) -> Response {
     let Some(function) = service.function(FUNCTION).cloned() else {
         return (StatusCode::NOT_FOUND, "no live-socket function").into_response();

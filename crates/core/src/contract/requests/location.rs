@@ -73,10 +73,7 @@ fn decode_location_inputs(body: &[u8]) -> Result<(Vec<LocationPointInput>, bool)
 
 impl LocationPointInput {
     fn validate(
-        self,
-        now: DateTime<Utc>,
-        field: &dyn Fn(&str) -> String,
-        problems: &mut ValidationError,
+        self, now: DateTime<Utc>, field: &dyn Fn(&str) -> String, problems: &mut ValidationError,
     ) -> LocationPoint {
         let point = GeoPoint::parse(self.lat, self.lng).unwrap_or_else(|errors| {
             for (name, problem) in errors {

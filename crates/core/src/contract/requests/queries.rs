@@ -199,10 +199,7 @@ impl TrackQuery {
 /// Takes a parameter that may be given once: the parsed value the first time (or the problem with
 /// it), "may be given once" after that. `slot` holds `Some(None)` once a refused value was seen.
 fn once<T>(
-    slot: &mut Option<Option<T>>,
-    name: &str,
-    parsed: Result<T, ValidationError>,
-    problems: &mut ValidationError,
+    slot: &mut Option<Option<T>>, name: &str, parsed: Result<T, ValidationError>, problems: &mut ValidationError,
 ) {
     if slot.is_some() {
         problems.push(name, "may be given once");

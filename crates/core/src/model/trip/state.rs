@@ -98,11 +98,7 @@ impl Trip {
     /// holds the trip, already known). On an illegal step nothing changes and the current status
     /// is the error.
     pub fn take(
-        &mut self,
-        step: TripStep,
-        transporter: Option<&UserId>,
-        at: DateTime<Utc>,
-        times: &OfferTimes,
+        &mut self, step: TripStep, transporter: Option<&UserId>, at: DateTime<Utc>, times: &OfferTimes,
     ) -> Result<(), TripStatus> {
         let to = step.apply(self.status).ok_or(self.status)?;
         match step {

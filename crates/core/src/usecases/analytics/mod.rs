@@ -110,10 +110,7 @@ impl<P: ProgressStore, S: FigureSink> Analytics<P, S> {
     /// split between two environments, a truck may count once in each (an upper bound, written down
     /// in docs/analytics.md).
     fn add_active_trucks(
-        &self,
-        stream: &str,
-        trucks: BTreeMap<DateTime<Utc>, BTreeSet<String>>,
-        figures: &mut [Figures],
+        &self, stream: &str, trucks: BTreeMap<DateTime<Utc>, BTreeSet<String>>, figures: &mut [Figures],
     ) {
         let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let minutes = seen.entry(stream.to_owned()).or_default();

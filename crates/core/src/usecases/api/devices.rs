@@ -80,9 +80,7 @@ impl<S: TransporterStore> Profiles<S> {
 
     /// `PUT /v1/transporters/me`.
     pub async fn put(
-        &self,
-        transporter: &Transporter,
-        update: ProfileUpdate,
+        &self, transporter: &Transporter, update: ProfileUpdate,
     ) -> Result<TransporterProfile, ServiceError> {
         let profile = TransporterProfile {
             transporter_id: transporter.id().clone(),

@@ -20,10 +20,7 @@ pub(super) struct IdempotencyClaim {
 
 impl IdempotencyClaim {
     pub(super) fn new(
-        user: &UserId,
-        operation: &str,
-        key: Option<&IdempotencyKey>,
-        request: &impl Serialize,
+        user: &UserId, operation: &str, key: Option<&IdempotencyKey>, request: &impl Serialize,
     ) -> Result<Option<Self>, ServiceError> {
         let Some(key) = key else { return Ok(None) };
         // The validated request, not the raw bytes: the same request with other whitespace is the same request.
@@ -58,8 +55,7 @@ impl IdempotencyClaim {
 /// was the same request, else 409. The write is tried first and the record read only when the key
 /// turns out taken, so a first request (nearly all of them) costs no read.
 pub(super) async fn replay_taken_key<T: DeserializeOwned>(
-    store: &impl IdempotencyStore,
-    record: Option<&IdempotencyRecord>,
+    store: &impl IdempotencyStore, record: Option<&IdempotencyRecord>,
 ) -> Result<Created<T>, ServiceError> {
     let record = record.ok_or_else(|| ServiceError::internal(anyhow::anyhow!("idempotency conflict without a key")))?;
     // Valid at this request's time, as the write's condition judged it: the two agree.

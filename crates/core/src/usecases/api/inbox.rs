@@ -24,9 +24,7 @@ const CARD_READS: usize = 16;
 impl<S: OfferStore + BookingStore + OrderStore + TransporterStore> Lists<S> {
     /// `GET /v1/offers`.
     pub async fn offers(
-        &self,
-        transporter: &Transporter,
-        query: OfferQuery,
+        &self, transporter: &Transporter, query: OfferQuery,
     ) -> Result<Listing<OpenOffer>, ServiceError> {
         let scope = format!("{}\nGET /v1/offers\n{}", transporter.id(), query.scope());
         let after = self.opened(&scope, query.cursor.as_deref())?.map(|p| SortKey::parse(&p)).transpose()?;
@@ -51,10 +49,7 @@ impl<S: OfferStore + BookingStore + OrderStore + TransporterStore> Lists<S> {
 
     /// The card of one live offer, if it can still be accepted.
     async fn card(
-        &self,
-        subject: OfferSubject,
-        offered_at: DateTime<Utc>,
-        from: Option<GeoPoint>,
+        &self, subject: OfferSubject, offered_at: DateTime<Utc>, from: Option<GeoPoint>,
     ) -> Result<Option<OpenOffer>, StoreError> {
         Ok(match subject {
             OfferSubject::Booking(id) => {

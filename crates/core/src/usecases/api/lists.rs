@@ -53,10 +53,7 @@ impl<S> Lists<S> {
     /// A page of `list` for `owner` under `query`'s filter: the cursor opened, `read` given the
     /// position the page starts after, and the page's end sealed for the same owner, list and filter.
     async fn page<St: Copy + Ord + Display, T>(
-        &self,
-        owner: &UserId,
-        list: &str,
-        query: &ListQuery<St>,
+        &self, owner: &UserId, list: &str, query: &ListQuery<St>,
         read: impl AsyncFnOnce(Option<&PagePosition>) -> Result<Page<T>, StoreError>,
     ) -> Result<Listing<T>, ServiceError> {
         let scope = format!("{owner}\nGET {list}\n{}", query.scope());
@@ -66,35 +63,35 @@ impl<S> Lists<S> {
     }
 }
 
-impl<S: BookingStore> Lists<S> {
-    /// `GET /v1/bookings`: the customer's own bookings, newest first.
-    pub async fn bookings(
-        &self,
-        customer: &Customer,
-        query: ListQuery<BookingStatus>,
-    ) -> Result<Listing<BookingSummary>, ServiceError> {
-        let statuses: Vec<BookingStatus> = query.statuses.iter().copied().collect();
+impl<S> Lists<S> {
+    /// A page of one of `customer`'s lists (`list` names it): `read` is the store's query for the
+    /// page `query` asks for.
+    async fn customer_page<St: Copy + Ord + Display, T>(
+        &self, customer: &Customer, list: &str, query: ListQuery<St>,
+        read: impl AsyncFnOnce(ListPage<'_, St>) -> Result<Page<T>, StoreError>,
+    ) -> Result<Listing<T>, ServiceError> {
+        let statuses: Vec<St> = query.statuses.iter().copied().collect();
         let limit = query.limit.get();
-        self.page(customer.id(), "/v1/bookings", &query, async |after| {
-            self.store.customer_bookings(ListPage { customer: customer.id(), statuses: &statuses, limit, after }).await
+        self.page(customer.id(), list, &query, async |after| {
+            read(ListPage { customer: customer.id(), statuses: &statuses, limit, after }).await
         })
         .await
     }
 }
 
-impl<S: OrderStore> Lists<S> {
+impl<S: BookingStore + OrderStore> Lists<S> {
+    /// `GET /v1/bookings`: the customer's own bookings, newest first.
+    pub async fn bookings(
+        &self, customer: &Customer, query: ListQuery<BookingStatus>,
+    ) -> Result<Listing<BookingSummary>, ServiceError> {
+        self.customer_page(customer, "/v1/bookings", query, async |page| self.store.customer_bookings(page).await).await
+    }
+
     /// `GET /v1/orders`: the customer's own orders, newest first.
     pub async fn orders(
-        &self,
-        customer: &Customer,
-        query: ListQuery<OrderStatus>,
+        &self, customer: &Customer, query: ListQuery<OrderStatus>,
     ) -> Result<Listing<OrderSummary>, ServiceError> {
-        let statuses: Vec<OrderStatus> = query.statuses.iter().copied().collect();
-        let limit = query.limit.get();
-        self.page(customer.id(), "/v1/orders", &query, async |after| {
-            self.store.customer_orders(ListPage { customer: customer.id(), statuses: &statuses, limit, after }).await
-        })
-        .await
+        self.customer_page(customer, "/v1/orders", query, async |page| self.store.customer_orders(page).await).await
     }
 }
 
@@ -102,9 +99,7 @@ impl<S: TripStore> Lists<S> {
     /// `GET /v1/trips`: the bookings and order trucks the transporter won (and did not release),
     /// the one they hold first, then the others, latest accepted first.
     pub async fn trips(
-        &self,
-        transporter: &Transporter,
-        query: ListQuery<TripStatus>,
+        &self, transporter: &Transporter, query: ListQuery<TripStatus>,
     ) -> Result<Listing<TripSummary>, ServiceError> {
         let limit = query.limit.get();
         self.page(transporter.id(), "/v1/trips", &query, async |after| {

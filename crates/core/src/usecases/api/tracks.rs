@@ -18,10 +18,7 @@ use chrono::{Duration, Utc};
 impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
     /// `GET /v1/bookings/{id}/track`.
     pub async fn booking_track(
-        &self,
-        caller: &Caller,
-        id: &str,
-        query: TrackQuery,
+        &self, caller: &Caller, id: &str, query: TrackQuery,
     ) -> Result<Listing<LocationPoint>, ServiceError> {
         let id = BookingId::parse(id).map_err(|_| not_found("booking"))?;
         let booking = self.store().get_booking(id).await?.ok_or(not_found("booking"))?;
@@ -33,11 +30,7 @@ impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
 
     /// `GET /v1/orders/{id}/truck-requests/{truckRequestId}/track`.
     pub async fn truck_track(
-        &self,
-        caller: &Caller,
-        order: &str,
-        truck_request: &str,
-        query: TrackQuery,
+        &self, caller: &Caller, order: &str, truck_request: &str, query: TrackQuery,
     ) -> Result<Listing<LocationPoint>, ServiceError> {
         let order = OrderId::parse(order).map_err(|_| not_found("order"))?;
         let request = TruckRequestId::parse(truck_request).map_err(|_| not_found("truck request"))?;
@@ -56,11 +49,7 @@ impl<S: BookingStore + OrderStore + LocationHistoryStore> Lists<S> {
     }
 
     async fn track(
-        &self,
-        caller: &Caller,
-        trip_ref: &str,
-        trip: &Trip,
-        query: TrackQuery,
+        &self, caller: &Caller, trip_ref: &str, trip: &Trip, query: TrackQuery,
     ) -> Result<Listing<LocationPoint>, ServiceError> {
         let now = Utc::now();
         let window = trip.track_window(now);

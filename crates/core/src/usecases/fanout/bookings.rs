@@ -15,9 +15,7 @@ use chrono::Utc;
 
 impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     pub(super) async fn on_booking_created(
-        &self,
-        cause: EventId,
-        booking: &Booking,
+        &self, cause: EventId, booking: &Booking,
     ) -> Result<FanoutReport, FanoutError> {
         match booking.trip.status {
             TripStatus::Searching => self.offer_booking(cause, booking, OfferRound::First).await,
@@ -27,9 +25,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     }
 
     pub(super) async fn on_booking_changed(
-        &self,
-        cause: EventId,
-        changed: &BookingChanged,
+        &self, cause: EventId, changed: &BookingChanged,
     ) -> Result<FanoutReport, FanoutError> {
         let booking = &changed.booking;
         let subject = OfferSubject::Booking(booking.booking_id);
@@ -68,10 +64,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     /// finds nobody the wider one starts at once; when that finds nobody and nobody holds an
     /// offer, the booking expires at once.
     async fn offer_booking(
-        &self,
-        cause: EventId,
-        booking: &Booking,
-        round: OfferRound,
+        &self, cause: EventId, booking: &Booking, round: OfferRound,
     ) -> Result<FanoutReport, FanoutError> {
         let reach = if round == OfferRound::Wider { Reach::Wider } else { Reach::First };
         let (grid, policy) = (&self.settings.grid, &self.settings.policy);
@@ -133,11 +126,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     /// then takes the offers back. Pushed first: a redelivery after a crash in between finds the
     /// same transporters and the same notification ids.
     async fn withdraw(
-        &self,
-        cause: EventId,
-        booking: &Booking,
-        reason: &str,
-        keep: Option<&UserId>,
+        &self, cause: EventId, booking: &Booking, reason: &str, keep: Option<&UserId>,
     ) -> Result<FanoutReport, FanoutError> {
         let subject = OfferSubject::Booking(booking.booking_id);
         let others: Vec<UserId> =

@@ -64,12 +64,7 @@ pub struct Candidate {
 
 /// Transporters for one vehicle type: a booking's match.
 pub async fn find_candidates<S>(
-    store: &S,
-    grid: &GeoGrid,
-    policy: &MatchPolicy,
-    search: Search<'_>,
-    vehicle: VehicleType,
-    limit: usize,
+    store: &S, grid: &GeoGrid, policy: &MatchPolicy, search: Search<'_>, vehicle: VehicleType, limit: usize,
 ) -> Result<Vec<Candidate>, StoreError>
 where
     S: GeoIndexStore + TransporterStore,
@@ -82,11 +77,7 @@ where
 /// each, in one walk of the geo index: each transporter found is read once, whichever of the types
 /// they serve, and the walk widens until every type has enough or the maximum radius is reached.
 pub async fn find_candidates_by_type<S>(
-    store: &S,
-    grid: &GeoGrid,
-    policy: &MatchPolicy,
-    search: Search<'_>,
-    wanted: &[(VehicleType, usize)],
+    store: &S, grid: &GeoGrid, policy: &MatchPolicy, search: Search<'_>, wanted: &[(VehicleType, usize)],
 ) -> Result<BTreeMap<VehicleType, Vec<Candidate>>, StoreError>
 where
     S: GeoIndexStore + TransporterStore,

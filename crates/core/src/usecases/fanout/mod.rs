@@ -31,7 +31,7 @@ pub enum FanoutError {
     Publish(#[from] PublishError),
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, derive_more::AddAssign)]
 #[serde(rename_all = "camelCase")]
 pub struct FanoutReport {
     pub offers: usize,
@@ -39,15 +39,6 @@ pub struct FanoutReport {
     pub notifications: usize,
     /// Offers taken back (the booking was accepted, cancelled, released or expired).
     pub withdrawn: usize,
-}
-
-impl FanoutReport {
-    pub fn add(&mut self, other: FanoutReport) {
-        self.offers += other.offers;
-        self.truck_requests += other.truck_requests;
-        self.notifications += other.notifications;
-        self.withdrawn += other.withdrawn;
-    }
 }
 
 /// How the fan-out matches: the grid of the geo index, the matching policy, the offer clock,

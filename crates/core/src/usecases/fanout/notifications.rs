@@ -38,11 +38,7 @@ pub(super) fn withdrawal_record(cause: EventId, recipient: &UserId, booking: Boo
 
 /// The data-only push telling `recipient`'s app to drop its offer of line `line` of `order`.
 pub(super) fn order_withdrawal_record(
-    cause: EventId,
-    recipient: &UserId,
-    order: OrderId,
-    line: u32,
-    reason: &str,
+    cause: EventId, recipient: &UserId, order: OrderId, line: u32, reason: &str,
 ) -> EventRecord {
     let notice = Notice {
         kind: "order.withdrawn",

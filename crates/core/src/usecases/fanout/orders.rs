@@ -49,9 +49,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     /// Cancels every truck of a cancelled order that is not picked up yet (each a step of its own,
     /// whose event tells its transporter), then takes back every line's offers.
     pub(super) async fn cancel_order(
-        &self,
-        cause: EventId,
-        cancelled: &OrderCancelled,
+        &self, cause: EventId, cancelled: &OrderCancelled,
     ) -> Result<FanoutReport, FanoutError> {
         let Some(view) = self.store.get_order(cancelled.order_id).await? else { return Ok(FanoutReport::default()) };
         let times = &self.settings.times;
@@ -65,15 +63,13 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         }
         let mut report = FanoutReport::default();
         for line in 0..view.order.trucks.len() as u32 {
-            report.add(self.withdraw_line(cause, &view, line, "cancelled").await?);
+            report += self.withdraw_line(cause, &view, line, "cancelled").await?;
         }
         Ok(report)
     }
 
     pub(super) async fn on_truck_changed(
-        &self,
-        cause: EventId,
-        changed: &TruckRequestChanged,
+        &self, cause: EventId, changed: &TruckRequestChanged,
     ) -> Result<FanoutReport, FanoutError> {
         let request = &changed.request;
         let Some(view) = self.store.get_order(request.order_id).await? else { return Ok(FanoutReport::default()) };
@@ -125,11 +121,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     /// Offers one line again, nearest first (`reach`), never to those who released one of its
     /// trucks. Wider offers are told once per line whichever of its trucks widened.
     async fn reoffer_line(
-        &self,
-        cause: EventId,
-        view: &OrderView,
-        line: u32,
-        reach: Reach,
+        &self, cause: EventId, view: &OrderView, line: u32, reach: Reach,
     ) -> Result<FanoutReport, FanoutError> {
         let Some(truck_line) = view.order.trucks.get(line as usize) else { return Ok(FanoutReport::default()) };
         let released: Vec<UserId> = view
@@ -155,11 +147,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
 
     /// Offers line `line` of `order` to `recipients` and returns their notifications.
     async fn offer_line(
-        &self,
-        cause: EventId,
-        order: &Order,
-        line: u32,
-        recipients: &[UserId],
+        &self, cause: EventId, order: &Order, line: u32, recipients: &[UserId],
     ) -> Result<Vec<EventRecord>, FanoutError> {
         let Some(truck_line) = order.trucks.get(line as usize) else { return Ok(Vec::new()) };
         self.store.put_offers(OfferSubject::OrderLine(order.order_id, line), recipients, Utc::now()).await?;
@@ -186,11 +174,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     /// Tells every transporter holding a live offer of the line, but those with a truck of it, to
     /// drop it (one data-only push each), then takes the offers back.
     async fn withdraw_line(
-        &self,
-        cause: EventId,
-        view: &OrderView,
-        line: u32,
-        reason: &str,
+        &self, cause: EventId, view: &OrderView, line: u32, reason: &str,
     ) -> Result<FanoutReport, FanoutError> {
         let order_id = view.order.order_id;
         let subject = OfferSubject::OrderLine(order_id, line);

@@ -22,7 +22,7 @@ pub const POST_CONCURRENCY: usize = 64;
 const THROTTLED_TRIES: u32 = 4;
 const THROTTLE_PAUSE: Duration = Duration::from_millis(50);
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, derive_more::AddAssign)]
 #[serde(rename_all = "camelCase")]
 pub struct BroadcastReport {
     pub points: usize,
@@ -37,19 +37,6 @@ pub struct BroadcastReport {
     pub throttled_retries: usize,
     /// Posts given up (throttled every time, or refused).
     pub dropped: usize,
-}
-
-impl std::ops::AddAssign for BroadcastReport {
-    fn add_assign(&mut self, other: Self) {
-        self.points += other.points;
-        self.watched_trucks += other.watched_trucks;
-        self.status_changes += other.status_changes;
-        self.posts += other.posts;
-        self.skipped_older += other.skipped_older;
-        self.gone += other.gone;
-        self.throttled_retries += other.throttled_retries;
-        self.dropped += other.dropped;
-    }
 }
 
 pub struct LiveBroadcast<S, P> {
@@ -115,10 +102,7 @@ impl<S: LiveStore, P: ConnectionPoster> LiveBroadcast<S, P> {
     /// A trip took `step` and is now `trip`: its watchers hear the status, and their watches follow
     /// the trip's truck (a new one on acceptance, none once released or over).
     pub async fn on_trip_step(
-        &self,
-        trip_ref: TripRef,
-        step: TripStep,
-        trip: &Trip,
+        &self, trip_ref: TripRef, step: TripStep, trip: &Trip,
     ) -> Result<BroadcastReport, StoreError> {
         let watchers = self.store.watchers_of_trip(&trip_ref).await?;
         let reassign = matches!(

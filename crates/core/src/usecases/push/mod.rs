@@ -79,9 +79,7 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
     }
 
     pub async fn deliver(
-        &self,
-        notification_id: EventId,
-        notification: &FcmNotification,
+        &self, notification_id: EventId, notification: &FcmNotification,
     ) -> Result<DeliveryReport, DeliveryError> {
         let devices = self.store.list_devices(&notification.recipient_id).await?;
         let outcomes: Vec<Result<Outcome, StoreError>> = stream::iter(devices)
@@ -105,10 +103,7 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
 
     /// One device: claim the push, send it, confirm it.
     async fn deliver_to(
-        &self,
-        notification_id: EventId,
-        notification: &FcmNotification,
-        device: Device,
+        &self, notification_id: EventId, notification: &FcmNotification, device: Device,
     ) -> Result<Outcome, StoreError> {
         let key = format!("{notification_id}#{}", device.device_id);
         let Some(claim) = self.claim(&key).await? else { return Ok(Outcome::Duplicate) };

@@ -4,49 +4,35 @@
 
 mod trip;
 
-use super::idempotency::IdempotencyClaim;
-use super::{API_EVENT_SOURCE, Created, create_and_publish, not_found};
+use super::{API_EVENT_SOURCE, Aggregate, Create, Created, create_and_publish, not_found};
 use crate::contract::events::DomainEvent;
-use crate::contract::requests::{IdempotencyKey, NewBooking};
+use crate::contract::requests::NewBooking;
 use crate::error::ServiceError;
 use crate::model::booking::{Booking, BookingReceipt, BookingStatus};
 use crate::model::caller::{Caller, Customer, Role};
 use crate::model::ids::{BookingId, UserId};
 use crate::model::location::Position;
-use crate::model::trip::{OfferTimes, Trip, TripStep};
-use crate::ports::{BookingStore, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransporterStore};
+use crate::model::trip::{Trip, TripStep};
+use crate::ports::{
+    BookingStore, Creation, EventBus, IdempotencyStore, OfferStore, OfferSubject, Outbox, TransporterStore,
+};
 use crate::usecases::api::refusals::{BOOKING, LOOKS};
 use crate::usecases::trips::{Step, StepError};
 use chrono::Utc;
 
+/// Marks [`Aggregate`] as the booking use cases.
+pub enum OfBookings {}
+
 /// The booking use cases over a store and an event bus.
-pub struct Bookings<S, B> {
-    store: S,
-    bus: B,
-    times: OfferTimes,
-}
+pub type Bookings<S, B> = Aggregate<OfBookings, S, B>;
 
-impl<S, B> Bookings<S, B>
-where
-    S: BookingStore + OfferStore + IdempotencyStore + TransporterStore + Outbox,
-    B: EventBus,
-{
-    pub fn new(store: S, bus: B, times: OfferTimes) -> Self {
-        Self { store, bus, times }
-    }
-
+impl<S: BookingStore + OfferStore + IdempotencyStore + TransporterStore + Outbox, B: EventBus> Bookings<S, B> {
     /// `POST /v1/bookings`: offered at once, or at `scheduledAt` minus the lead time.
-    pub async fn create(
-        &self,
-        customer: &Customer,
-        request: NewBooking,
-        key: Option<&IdempotencyKey>,
-    ) -> Result<Created<BookingReceipt>, ServiceError> {
-        let claim = IdempotencyClaim::new(customer.id(), "create-booking", key, &request)?;
-        let now = Utc::now();
+    pub async fn create(&self, create: Create<'_, NewBooking>) -> Result<Created<BookingReceipt>, ServiceError> {
+        let (claim, now, request) = (create.claim("create-booking")?, Utc::now(), create.command);
         let booking = Booking {
             booking_id: BookingId::generate(),
-            customer_id: customer.id().clone(),
+            customer_id: create.customer.id().clone(),
             pickup: request.pickup,
             drop: request.drop,
             vehicle_type: request.vehicle_type,
@@ -57,7 +43,7 @@ where
         let receipt = BookingReceipt { booking_id: booking.booking_id, status: booking.status(), created_at: now };
         let event = DomainEvent::BookingCreated(booking.clone());
         create_and_publish(&self.store, &self.bus, claim, receipt, event, now, async |events, record| {
-            self.store.create_booking(&booking, events, record).await
+            self.store.create_booking(Creation { new: &booking, events, idempotency: record }).await
         })
         .await
     }

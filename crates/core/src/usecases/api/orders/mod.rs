@@ -4,50 +4,34 @@
 
 mod trip;
 
-use super::idempotency::IdempotencyClaim;
-use super::{API_EVENT_SOURCE, Created, create_and_publish, not_found, publish_committed};
+use super::{API_EVENT_SOURCE, Aggregate, Create, Created, create_and_publish, not_found, publish_committed};
 use crate::contract::events::{DomainEvent, OrderCancelled};
-use crate::contract::requests::{IdempotencyKey, NewOrder};
+use crate::contract::requests::NewOrder;
 use crate::error::ServiceError;
 use crate::model::caller::{Caller, Customer, Role};
 use crate::model::ids::{EventId, OrderId, UserId};
 use crate::model::order::{Order, OrderReceipt, OrderStatus, OrderView, TruckRequestStatus};
-use crate::model::trip::OfferTimes;
 use crate::ports::{
-    EventBus, IdempotencyStore, OfferStore, OfferSubject, OrderStore, Outbox, TransitionError, TransporterStore,
+    Creation, EventBus, IdempotencyStore, OfferStore, OfferSubject, OrderStore, Outbox, TransitionError,
+    TransporterStore,
 };
 use crate::usecases::api::refusals::LOOKS;
 use chrono::Utc;
 
+/// Marks [`Aggregate`] as the order use cases.
+pub enum OfOrders {}
+
 /// The order use cases over a store and an event bus.
-pub struct Orders<S, B> {
-    store: S,
-    bus: B,
-    times: OfferTimes,
-}
+pub type Orders<S, B> = Aggregate<OfOrders, S, B>;
 
-impl<S, B> Orders<S, B>
-where
-    S: OrderStore + OfferStore + IdempotencyStore + TransporterStore + Outbox,
-    B: EventBus,
-{
-    pub fn new(store: S, bus: B, times: OfferTimes) -> Self {
-        Self { store, bus, times }
-    }
-
+impl<S: OrderStore + OfferStore + IdempotencyStore + TransporterStore + Outbox, B: EventBus> Orders<S, B> {
     /// `POST /v1/orders`.
-    pub async fn create(
-        &self,
-        customer: &Customer,
-        request: NewOrder,
-        key: Option<&IdempotencyKey>,
-    ) -> Result<Created<OrderReceipt>, ServiceError> {
-        let claim = IdempotencyClaim::new(customer.id(), "create-order", key, &request)?;
-        let now = Utc::now();
+    pub async fn create(&self, create: Create<'_, NewOrder>) -> Result<Created<OrderReceipt>, ServiceError> {
+        let (claim, now, request) = (create.claim("create-order")?, Utc::now(), create.command);
         let trucks_requested = request.trucks_requested();
         let order = Order {
             order_id: OrderId::generate(),
-            customer_id: customer.id().clone(),
+            customer_id: create.customer.id().clone(),
             status: OrderStatus::Processing,
             pickup: request.pickup,
             drop: request.drop,
@@ -58,7 +42,7 @@ where
         let receipt = OrderReceipt { order_id: order.order_id, status: order.status, trucks_requested };
         let event = DomainEvent::OrderCreated(order.clone());
         create_and_publish(&self.store, &self.bus, claim, receipt, event, now, async |events, record| {
-            self.store.create_order(&order, events, record).await
+            self.store.create_order(Creation { new: &order, events, idempotency: record }).await
         })
         .await
     }

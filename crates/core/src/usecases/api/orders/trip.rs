@@ -26,10 +26,7 @@ where
     /// another trip, whose offer was withdrawn, or who released this truck cannot accept it; nor
     /// can anyone once the order is cancelled.
     pub async fn accept_truck_request(
-        &self,
-        transporter: &Transporter,
-        order_id: &str,
-        truck_request_id: &str,
+        &self, transporter: &Transporter, order_id: &str, truck_request_id: &str,
     ) -> Result<TruckRequest, ServiceError> {
         let me = transporter.id();
         let (view, request) = self.truck(order_id, truck_request_id).await?;
@@ -71,11 +68,7 @@ where
     /// `POST /v1/orders/{id}/truck-requests/{trId}/{arrive|pickup|deliver|release}`: a step of the
     /// truck's trip by the transporter who holds it; 404 for anyone else.
     pub async fn advance_truck(
-        &self,
-        transporter: &Transporter,
-        order_id: &str,
-        truck_request_id: &str,
-        step: TripStep,
+        &self, transporter: &Transporter, order_id: &str, truck_request_id: &str, step: TripStep,
     ) -> Result<TruckRequest, ServiceError> {
         debug_assert!(TripStep::BY_HOLDER.contains(&step), "{step:?} is not the transporter's");
         let me = transporter.id();
