@@ -216,7 +216,7 @@ async fn fan_out(s: &LiveSettings, booking: &str, at: (f64, f64)) -> anyhow::Res
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     // The posts alone: the SDK client to the gateway, as many in flight as the consumer allows.
-    let watches = weelo_core::ports::LiveStore::watchers_of_transporter(consumer.store(), &truck).await?;
+    let watches = weelo_core::ports::LiveStore::watchers_of_transporter(&weelo_testkit::store().await, &truck).await?;
     let connections: Vec<ConnectionId> = watches.into_iter().map(|watch| watch.connection).collect();
     let aws = weelo_aws::sdk_config(settings.store.sdk).await;
     let poster = weelo_connections::ApiGatewayPoster::from_config(&aws, &s.connections_url);

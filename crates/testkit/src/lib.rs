@@ -5,7 +5,7 @@
 //!
 //! # Layout
 //! - [`api`]: the one client of the api (in-process or over HTTP) and the one user type.
-//! - here: the stack's environment, unique ids and places, dev tokens, MSK events, topic reads,
+//! - here: the stack's environment and its DynamoDB store, unique ids and places, dev tokens, MSK events, topic reads,
 //!   moto's record of pushes, breaking and mending the stack.
 
 pub mod api;
@@ -17,6 +17,13 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 use weelo_core::contract::events::EventRecord;
 use weelo_msk::ConsumedRecord;
+
+/// A store on the stack's tables, for a test to seed and inspect what a function reads and writes.
+/// A new one each call: an SDK client belongs to the runtime of the test that made it.
+pub async fn store() -> weelo_dynamo::DynamoStore {
+    init();
+    weelo_dynamo::StoreSettings::from_env().expect("the stack's table names").connect().await.1
+}
 
 /// Panics with instructions when the stack's environment is missing; turns on logs when
 /// `WEELO_TEST_LOG` is set (e.g. `debug`).

@@ -143,8 +143,13 @@ impl Call<'_> {
     async fn list_trips(&self) -> Answer {
         let transporter = self.caller.transporter()?;
         // No `status` parameter: a transporter's trips are few, and the one they hold is first.
-        let query = ListQuery::parse(self.input.query, &[])?;
+        let query = self.list_query(&[])?;
         Ok(respond::json(200, &self.app.lists.trips(&transporter, query).await?))
+    }
+
+    /// The query string as a list's page and filter (`status` one of `statuses`; none: no filter).
+    fn list_query<St: Copy + Ord + std::fmt::Display>(&self, statuses: &[St]) -> Result<ListQuery<St>, ServiceError> {
+        Ok(ListQuery::parse(self.input.query, statuses)?)
     }
 
     fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, ServiceError> {
@@ -162,9 +167,8 @@ impl Call<'_> {
     }
 
     async fn list_bookings(&self) -> Answer {
-        let customer = self.caller.customer()?;
-        let query = ListQuery::parse(self.input.query, &TripStatus::ALL)?;
-        Ok(respond::json(200, &self.app.lists.bookings(&customer, query).await?))
+        let query = self.list_query(&TripStatus::ALL)?;
+        Ok(respond::json(200, &self.app.lists.bookings(&self.caller.customer()?, query).await?))
     }
 
     async fn booking_track(&self, id: &str) -> Answer {
@@ -180,9 +184,8 @@ impl Call<'_> {
     }
 
     async fn list_orders(&self) -> Answer {
-        let customer = self.caller.customer()?;
-        let query = ListQuery::parse(self.input.query, &OrderStatus::ALL)?;
-        Ok(respond::json(200, &self.app.lists.orders(&customer, query).await?))
+        let query = self.list_query(&OrderStatus::ALL)?;
+        Ok(respond::json(200, &self.app.lists.orders(&self.caller.customer()?, query).await?))
     }
 
     async fn truck_track(&self, order: &str, truck_request: &str) -> Answer {

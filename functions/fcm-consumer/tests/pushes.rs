@@ -16,7 +16,7 @@ use weelo_fcm_consumer::FcmConsumer;
 use weelo_testkit::{msk_event, pushes_to_endpoint, unique};
 
 /// Registers a phone the way the api does: an SNS platform endpoint, then the device item.
-async fn phone(consumer: &FcmConsumer, owner: &UserId) -> Device {
+async fn phone(owner: &UserId) -> Device {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let registry = weelo_sns::SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).unwrap();
     let token = unique("fcm-token");
@@ -29,7 +29,7 @@ async fn phone(consumer: &FcmConsumer, owner: &UserId) -> Device {
         endpoint_arn,
         registered_at: Utc::now(),
     };
-    assert!(consumer.store().put_device_if_absent(&device).await.unwrap());
+    assert!(weelo_testkit::store().await.put_device_if_absent(&device).await.unwrap());
     device
 }
 
@@ -55,7 +55,7 @@ async fn every_device_gets_one_fcm_v1_push_even_when_the_notification_is_redeliv
     weelo_testkit::init();
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
-    let (first, second) = (phone(&consumer, &driver).await, phone(&consumer, &driver).await);
+    let (first, second) = (phone(&driver).await, phone(&driver).await);
     let record = notification(&driver);
 
     // WHEN the notification is delivered, and delivered again
@@ -80,7 +80,7 @@ async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() 
     weelo_testkit::init();
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
-    let (dead, alive) = (phone(&consumer, &driver).await, phone(&consumer, &driver).await);
+    let (dead, alive) = (phone(&driver).await, phone(&driver).await);
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     aws_sdk_sns::Client::new(&aws)
         .set_endpoint_attributes()
@@ -98,7 +98,7 @@ async fn a_disabled_endpoint_is_pruned_and_the_other_devices_still_get_theirs() 
     assert_eq!(pushes_to_endpoint(&alive.endpoint_arn).await.len(), 1);
     assert_eq!(pushes_to_endpoint(&dead.endpoint_arn).await.len(), 0);
     let remaining: Vec<DeviceId> =
-        consumer.store().list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
+        weelo_testkit::store().await.list_devices(&driver).await.unwrap().into_iter().map(|d| d.device_id).collect();
     assert_eq!(remaining, vec![alive.device_id]);
 }
 
@@ -108,9 +108,9 @@ async fn the_customer_is_told_who_accepted_and_a_withdrawal_is_a_silent_data_mes
     weelo_testkit::init();
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let customer = UserId::parse(&unique("customer")).unwrap();
-    let device = phone(&consumer, &customer).await;
+    let device = phone(&customer).await;
     let driver = UserId::parse(&unique("transporter")).unwrap();
-    let drivers_phone = phone(&consumer, &driver).await;
+    let drivers_phone = phone(&driver).await;
     let mut booking = Booking {
         booking_id: BookingId::generate(),
         customer_id: customer.clone(),
@@ -166,7 +166,7 @@ async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
     weelo_testkit::init();
     let consumer = weelo_fcm_consumer::from_env().await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
-    let device = phone(&consumer, &driver).await;
+    let device = phone(&driver).await;
     let good = notification(&driver);
     let event = weelo_testkit::msk_event_of(&[
         weelo_testkit::consumed("notification.fcm", 0, 10, good.key.as_bytes(), good.payload.as_bytes()),
@@ -185,16 +185,16 @@ async fn an_undecodable_record_is_reported_and_the_others_are_delivered() {
 async fn a_push_claim_written_again_by_its_claimant_still_holds_and_another_claimant_is_refused() {
     // GIVEN a push nobody has claimed
     weelo_testkit::init();
-    let consumer = weelo_fcm_consumer::from_env().await.unwrap();
+    let store = weelo_testkit::store().await;
     let push_key = unique("notification/device");
 
     // WHEN one claimant writes its claim twice (the SDK retrying a write whose answer was lost),
     // confirms its push, and then another claimant tries
     let lease = Utc::now() - chrono::Duration::seconds(20);
-    let first = consumer.store().claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
-    let again = consumer.store().claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
-    let confirmed = consumer.store().confirm_push_as(&push_key, "claimant-a").await.unwrap();
-    let other = consumer.store().claim_push_as(&push_key, "claimant-b", Utc::now()).await.unwrap();
+    let first = store.claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
+    let again = store.claim_push_as(&push_key, "claimant-a", lease).await.unwrap();
+    let confirmed = store.confirm_push_as(&push_key, "claimant-a").await.unwrap();
+    let other = store.claim_push_as(&push_key, "claimant-b", Utc::now()).await.unwrap();
 
     // THEN the claimant holds the claim both times (its push is sent), and the other is refused
     assert_eq!((first, again, confirmed, other), (true, true, true, false));
@@ -209,11 +209,13 @@ async fn a_push_claimed_by_a_delivery_that_died_before_confirming_it_is_pushed_b
     settings.claim_lease = chrono::Duration::seconds(1);
     let consumer = weelo_fcm_consumer::connect(&settings).await.unwrap();
     let driver = UserId::parse(&unique("transporter")).unwrap();
-    let device = phone(&consumer, &driver).await;
+    let device = phone(&driver).await;
     let record = notification(&driver);
     let (id, _) = DomainEvent::from_payload(record.payload.as_bytes()).unwrap();
     let push_key = format!("{id}#{}", device.device_id);
-    assert!(consumer.store().claim_push_as(&push_key, "a-delivery-that-crashed", Utc::now()).await.unwrap());
+    assert!(
+        weelo_testkit::store().await.claim_push_as(&push_key, "a-delivery-that-crashed", Utc::now()).await.unwrap()
+    );
 
     // WHEN the notification is delivered again, twice
     assert!(handle(&consumer, std::slice::from_ref(&record)).await.is_success());
@@ -229,5 +231,5 @@ async fn a_push_claimed_by_a_delivery_that_died_before_confirming_it_is_pushed_b
     assert_eq!(message["android"]["collapse_key"], id.to_string());
     assert_eq!(message["android"]["notification"]["tag"], id.to_string());
     assert_eq!(message["apns"]["headers"]["apns-collapse-id"], id.to_string());
-    assert!(!consumer.store().confirm_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
+    assert!(!weelo_testkit::store().await.confirm_push_as(&push_key, "a-delivery-that-crashed").await.unwrap());
 }

@@ -58,13 +58,14 @@ async fn consumer() -> (LiveTracking, Shared) {
 }
 
 /// A connection named `prefix-…` watching a booking whose truck is `truck`.
-async fn watching(consumer: &LiveTracking, prefix: &str, truck: &UserId) -> (ConnectionId, TripRef) {
+async fn watching(prefix: &str, truck: &UserId) -> (ConnectionId, TripRef) {
     let id = ConnectionId::parse(&unique(prefix)).unwrap();
     let watcher = Watcher::User(Caller { user_id: UserId::parse(&unique("customer")).unwrap(), role: Role::Customer });
     let connection = LiveConnection { id: id.clone(), watcher, expires_at: Utc::now() + Duration::hours(1) };
     let trip = TripRef::Booking(BookingId::generate());
-    consumer.store().put_connection(&connection).await.unwrap();
-    consumer.store().watch(&connection, &trip, Some(truck)).await.unwrap();
+    let store = weelo_testkit::store().await;
+    store.put_connection(&connection).await.unwrap();
+    store.watch(&connection, &trip, Some(truck)).await.unwrap();
     (id, trip)
 }
 
@@ -98,7 +99,7 @@ async fn each_trucks_newest_point_of_a_batch_is_posted_once_and_an_older_one_nev
     // GIVEN a connection watching a truck, and another truck nobody watches
     let (consumer, received) = consumer().await;
     let (truck, unwatched) = (UserId::parse(&unique("truck")).unwrap(), UserId::parse(&unique("truck")).unwrap());
-    let (id, _) = watching(&consumer, "phone", &truck).await;
+    let (id, _) = watching("phone", &truck).await;
     let t = |s: i64| DateTime::from_timestamp(1_900_000_000 + s, 0).unwrap();
 
     // WHEN a batch holds the truck's points out of order (and the other truck's), then a batch
@@ -118,9 +119,9 @@ async fn a_gone_connection_is_forgotten_and_a_throttled_one_retried_without_fail
     // GIVEN one truck watched by a client that left, a busy one and a plain one
     let (consumer, received) = consumer().await;
     let truck = UserId::parse(&unique("truck")).unwrap();
-    let (gone, _) = watching(&consumer, "gone", &truck).await;
-    let (busy, _) = watching(&consumer, "busy", &truck).await;
-    let (plain, _) = watching(&consumer, "phone", &truck).await;
+    let (gone, _) = watching("gone", &truck).await;
+    let (busy, _) = watching("busy", &truck).await;
+    let (plain, _) = watching("phone", &truck).await;
 
     // WHEN the truck sends a point
     let answer = deliver(&consumer, &[point(&truck, Utc::now())]).await;
@@ -131,8 +132,8 @@ async fn a_gone_connection_is_forgotten_and_a_throttled_one_retried_without_fail
     assert_eq!(times_posted_to(&received, &busy).len(), 1);
     assert_eq!(times_posted_to(&received, &plain).len(), 1);
     assert_eq!(received.lock().unwrap().throttled.get(busy.as_str()), Some(&2));
-    assert!(consumer.store().get_connection(&gone).await.unwrap().is_none());
-    let watchers = consumer.store().watchers_of_transporter(&truck).await.unwrap();
+    assert!(weelo_testkit::store().await.get_connection(&gone).await.unwrap().is_none());
+    let watchers = weelo_testkit::store().await.watchers_of_transporter(&truck).await.unwrap();
     assert!(watchers.iter().all(|w| w.connection != gone), "{watchers:?}");
     assert_eq!(watchers.len(), 2);
 }

@@ -26,10 +26,10 @@ fn update(transporter: &UserId, lat: f64, lng: f64, seconds_ago: i64) -> EventRe
 }
 
 /// How many of `transporter`'s points a track of the last day reads.
-async fn history_points(consumer: &weelo_location_consumer::LocationConsumer, transporter: &UserId) -> usize {
+async fn history_points(transporter: &UserId) -> usize {
     let now = Utc::now();
     let day = TrackRange { from: now - Duration::days(1), until: now, limit: 10_000, after: None };
-    let day = consumer.store().track(transporter, day).await.unwrap();
+    let day = weelo_testkit::store().await.track(transporter, day).await.unwrap();
     day.items.len()
 }
 
@@ -75,13 +75,13 @@ async fn ten_thousand_out_of_order_points_keep_the_newest_position_and_all_histo
 
     // THEN each latest position is the newest point, and the history holds all 20 points each
     for transporter in transporters.iter().step_by(25) {
-        let position = consumer.store().latest_position(transporter).await.unwrap().unwrap();
+        let position = weelo_testkit::store().await.latest_position(transporter).await.unwrap().unwrap();
         assert!((position.point.lat - 19.019).abs() < 1e-9, "{transporter}: {}", position.point.lat);
-        assert_eq!(history_points(&consumer, transporter).await, 20, "{transporter}");
+        assert_eq!(history_points(transporter).await, 20, "{transporter}");
     }
     let mut total = 0;
     for transporter in &transporters {
-        total += history_points(&consumer, transporter).await;
+        total += history_points(transporter).await;
     }
     assert_eq!(total, 10_000);
 
@@ -92,7 +92,7 @@ async fn ten_thousand_out_of_order_points_keep_the_newest_position_and_all_histo
             .await
             .unwrap();
     assert!(response.is_success());
-    assert_eq!(history_points(&consumer, &transporters[0]).await, 20);
+    assert_eq!(history_points(&transporters[0]).await, 20);
 }
 
 #[tokio::test]
@@ -113,16 +113,16 @@ async fn a_transporter_who_changes_cell_is_indexed_in_the_new_cell_only() {
 
     // THEN the index has them in Pune's cell and no longer in Andheri's
     let in_cell = |entries: Vec<weelo_core::ports::CellEntry>| entries.iter().any(|e| e.transporter_id == driver);
-    assert!(in_cell(consumer.store().transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
-    assert!(!in_cell(consumer.store().transporters_in_cells(&[grid.cell(andheri)]).await.unwrap()));
+    assert!(in_cell(weelo_testkit::store().await.transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
+    assert!(!in_cell(weelo_testkit::store().await.transporters_in_cells(&[grid.cell(andheri)]).await.unwrap()));
 
     // AND an older point arriving late moves nothing
     let late = [update(&driver, andheri.lat, andheri.lng, 30)];
     weelo_location_consumer::handle(&consumer, LambdaEvent::new(msk_event(&late, 5), Context::default()))
         .await
         .unwrap();
-    assert!(in_cell(consumer.store().transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
-    assert_eq!(consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat, pune.lat);
+    assert!(in_cell(weelo_testkit::store().await.transporters_in_cells(&[grid.cell(pune)]).await.unwrap()));
+    assert_eq!(weelo_testkit::store().await.latest_position(&driver).await.unwrap().unwrap().point.lat, pune.lat);
 }
 
 #[tokio::test]
@@ -145,7 +145,7 @@ async fn a_poison_record_fails_alone_and_the_points_before_it_are_kept() {
     assert_eq!(response.batch_item_failures[0].item_identifier.offset, 41);
     assert_eq!(response.batch_item_failures[0].item_identifier.partition, "location.updated-0");
     // the point before the poison is stored; the one after waits for the redelivery from offset 41
-    assert_eq!(consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat, 19.0);
+    assert_eq!(weelo_testkit::store().await.latest_position(&driver).await.unwrap().unwrap().point.lat, 19.0);
 }
 
 #[tokio::test]
@@ -178,7 +178,9 @@ async fn a_request_of_points_is_stored_point_by_point_and_its_redelivery_adds_no
 
     // THEN the history holds the six points once each, in one item (one segment a transporter
     // a batch), and the position is the request's newest
-    assert_eq!(history_points(&consumer, &driver).await, 6);
+    assert_eq!(history_points(&driver).await, 6);
     assert_eq!(history_items(&driver).await, 1);
-    assert!((consumer.store().latest_position(&driver).await.unwrap().unwrap().point.lat - 19.004).abs() < 1e-9);
+    assert!(
+        (weelo_testkit::store().await.latest_position(&driver).await.unwrap().unwrap().point.lat - 19.004).abs() < 1e-9
+    );
 }

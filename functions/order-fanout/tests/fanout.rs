@@ -35,7 +35,8 @@ fn order_at(centre: (f64, f64), lines: &[(VehicleType, u32)]) -> Order {
 type Seeded = (UserId, (f64, f64), VehicleType, bool);
 
 /// Puts transporters on the map through the location-consumer's own use case, with profiles.
-async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
+async fn seed(people: &[Seeded]) {
+    let store = weelo_testkit::store().await;
     for (id, _, vehicle, available) in people {
         let profile = TransporterProfile {
             transporter_id: id.clone(),
@@ -44,7 +45,7 @@ async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
             updated_at: Utc::now(),
             active_trip: None,
         };
-        fanout.store().put_profile(&profile).await.unwrap();
+        store.put_profile(&profile).await.unwrap();
     }
     let updates: Vec<(EventId, LocationUpdated)> = people
         .iter()
@@ -60,7 +61,8 @@ async fn seed(fanout: &OrderFanout, people: &[Seeded]) {
             (EventId::generate(), LocationUpdated { transporter_id: id.clone(), point })
         })
         .collect();
-    let locations = LocationProcessing::new(fanout.store().clone(), GeoGrid::default(), chrono::Duration::seconds(60));
+    let locations =
+        LocationProcessing::new(weelo_testkit::store().await, GeoGrid::default(), chrono::Duration::seconds(60));
     locations.on_batch(&updates).await.unwrap();
 }
 
@@ -106,11 +108,11 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
     let wrong_type = people(40, centre, 0.04, VehicleType::Container, true);
     let unavailable = people(40, centre, 0.04, VehicleType::Tipper, false);
     for group in [&matching, &far, &wrong_type, &unavailable] {
-        seed(&fanout, group).await;
+        seed(group).await;
     }
     let since = Utc::now();
     let booking = booking(centre, VehicleType::Tipper);
-    fanout.store().create_booking(Creation::alone(&booking)).await.unwrap();
+    weelo_testkit::store().await.create_booking(Creation::alone(&booking)).await.unwrap();
     let created = DomainEvent::BookingCreated(booking.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
     // WHEN booking.created is handled, and then delivered a second time
@@ -119,8 +121,13 @@ async fn a_booking_is_offered_to_near_available_transporters_of_its_type_only() 
 
     // THEN exactly the 80 matching transporters hold an offer
     let expected: BTreeSet<UserId> = matching.iter().map(|p| p.0.clone()).collect();
-    let offered: BTreeSet<UserId> =
-        fanout.store().offered_to(OfferSubject::Booking(booking.booking_id)).await.unwrap().into_iter().collect();
+    let offered: BTreeSet<UserId> = weelo_testkit::store()
+        .await
+        .offered_to(OfferSubject::Booking(booking.booking_id))
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(offered, expected);
 
     // AND one notification id per recipient was published (the redelivery reused the same ids)
@@ -152,10 +159,10 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     let next: Vec<Seeded> = [0.8, 0.9].map(driver).to_vec();
     let far: Vec<Seeded> = [6.0, 6.1, 6.2].map(driver).to_vec();
     for group in [&nearest, &next, &far] {
-        seed(&fanout, group).await;
+        seed(group).await;
     }
     let order = order_at(centre, &[(VehicleType::Tipper, 3), (VehicleType::Open, 1), (VehicleType::Tipper, 2)]);
-    fanout.store().create_order(Creation::alone(&order)).await.unwrap();
+    weelo_testkit::store().await.create_order(Creation::alone(&order)).await.unwrap();
     let since = Utc::now();
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
 
@@ -167,7 +174,13 @@ async fn each_order_line_goes_to_its_nearest_drivers_up_to_its_limit_with_one_pu
     // open line to nobody
     let ids = |people: &[Seeded]| -> BTreeSet<UserId> { people.iter().map(|p| p.0.clone()).collect() };
     let offered = async |line: u32| -> BTreeSet<UserId> {
-        fanout.store().offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap().into_iter().collect()
+        weelo_testkit::store()
+            .await
+            .offered_to(OfferSubject::OrderLine(order.order_id, line))
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
     };
     assert_eq!(offered(0).await, ids(&nearest));
     assert_eq!(offered(1).await, BTreeSet::new());
@@ -207,7 +220,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     let opens = people(30, centre, 0.03, VehicleType::Open, true);
     let both = people(5, centre, 0.03, VehicleType::Tipper, true);
     for group in [&tippers, &containers, &opens, &both] {
-        seed(&fanout, group).await;
+        seed(group).await;
     }
     for (id, ..) in &both {
         let profile = TransporterProfile {
@@ -217,7 +230,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
             updated_at: Utc::now(),
             active_trip: None,
         };
-        fanout.store().put_profile(&profile).await.unwrap();
+        weelo_testkit::store().await.put_profile(&profile).await.unwrap();
     }
     let order = order_at(
         centre,
@@ -225,7 +238,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
     );
     // The order is stored by the api before its event is published.
     let record = DomainEvent::OrderCreated(order.clone()).to_record(EventId::generate(), "/weelo/api", Utc::now());
-    fanout.store().create_order(Creation::alone(&order)).await.unwrap();
+    weelo_testkit::store().await.create_order(Creation::alone(&order)).await.unwrap();
 
     // WHEN order.created is handled twice
     handle(&fanout, std::slice::from_ref(&record)).await;
@@ -233,7 +246,7 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
 
     // THEN the order is open with exactly 50 truck requests: 10 + 5 tipper, 20 container, 15 open,
     // each on its line
-    let view = fanout.store().get_order(order.order_id).await.unwrap().unwrap();
+    let view = weelo_testkit::store().await.get_order(order.order_id).await.unwrap().unwrap();
     assert_eq!(view.order.status, OrderStatus::Open);
     assert_eq!(view.truck_requests.len(), 50);
     let count = |v: VehicleType| view.truck_requests.iter().filter(|r| r.vehicle_type == v).count();
@@ -254,7 +267,8 @@ async fn an_order_becomes_fifty_truck_requests_offered_by_type() {
         (2, ids(&[&opens])),
         (3, ids(&[&tippers, &both])),
     ] {
-        let mut offered = fanout.store().offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap();
+        let mut offered =
+            weelo_testkit::store().await.offered_to(OfferSubject::OrderLine(order.order_id, line)).await.unwrap();
         offered.sort();
         assert_eq!(offered, expected, "line {line}");
     }
@@ -268,7 +282,7 @@ async fn offered_transporters_are_told_to_drop_a_cancelled_booking_and_lose_its_
     let offered: Vec<UserId> = (0..5).map(|_| UserId::parse(&unique("transporter")).unwrap()).collect();
     let mut booking = booking(private_city(), VehicleType::Tipper);
     let subject = OfferSubject::Booking(booking.booking_id);
-    fanout.store().put_offers(subject, &offered, Utc::now()).await.unwrap();
+    weelo_testkit::store().await.put_offers(subject, &offered, Utc::now()).await.unwrap();
     let since = Utc::now();
 
     // WHEN its customer cancels it and the event reaches the fan-out
@@ -292,5 +306,5 @@ async fn offered_transporters_are_told_to_drop_a_cancelled_booking_and_lose_its_
         assert_eq!((data["kind"].as_str(), data["dataOnly"].as_bool()), (Some("booking.withdrawn"), Some(true)));
         assert_eq!(data["data"]["reason"], "cancelled");
     }
-    assert!(fanout.store().offered_to(subject).await.unwrap().is_empty());
+    assert!(weelo_testkit::store().await.offered_to(subject).await.unwrap().is_empty());
 }

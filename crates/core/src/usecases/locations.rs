@@ -64,11 +64,6 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
         Self { store, grid, index_refresh }
     }
 
-    /// The store it writes to (for tests that seed or inspect it).
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Processes a batch of points: every point into the history, the newest of each transporter
     /// as their position (if newer than the stored one), and into the geo index when needed.
     pub async fn on_batch(&self, updates: &[(EventId, LocationUpdated)]) -> Result<LocationBatchReport, StoreError> {

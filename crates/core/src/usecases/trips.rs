@@ -87,45 +87,46 @@ struct Planned<T> {
 
 impl Step<'_> {
     /// Takes the step on `booking` as it was read, and answers the booking after it.
-    pub(crate) async fn take_booking<S, B>(&self, store: &S, bus: &B, booking: &Booking) -> Result<Booking, StepError>
-    where
-        S: BookingStore + Outbox,
-        B: EventBus,
-    {
-        let Planned { after, assignment, concerned } = self.plan(booking)?;
-        let event = DomainEvent::BookingChanged(BookingChanged {
-            step: self.step,
-            previous_status: booking.trip.status,
-            transporter_id: concerned,
-            booking: after.clone(),
-        });
-        let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
-        let change = Change { to: &after, expected: booking.trip.revision, events: &events, assignment: &assignment };
-        store.transition_booking(change).await?;
-        publish_committed(store, bus, &events).await;
-        Ok(after)
+    pub(crate) async fn take_booking<S: BookingStore + Outbox, B: EventBus>(
+        &self, store: &S, bus: &B, booking: &Booking,
+    ) -> Result<Booking, StepError> {
+        let (step, previous_status) = (self.step, booking.trip.status);
+        let changed = |transporter_id, booking| {
+            DomainEvent::BookingChanged(BookingChanged { step, previous_status, transporter_id, booking })
+        };
+        self.take(store, bus, booking, changed, async |change| store.transition_booking(change).await).await
     }
 
     /// Takes the step on a truck request of `customer`'s order, as it was read; with
     /// `order_open`, only while the order is not cancelled.
-    pub(crate) async fn take_truck_request<S, B>(
+    pub(crate) async fn take_truck_request<S: OrderStore + Outbox, B: EventBus>(
         &self, store: &S, bus: &B, request: &TruckRequest, customer: &UserId, order_open: bool,
-    ) -> Result<TruckRequest, StepError>
-    where
-        S: OrderStore + Outbox,
-        B: EventBus,
-    {
-        let Planned { after, assignment, concerned } = self.plan(request)?;
-        let event = DomainEvent::TruckRequestChanged(TruckRequestChanged {
-            step: self.step,
-            previous_status: request.trip.status,
-            customer_id: customer.clone(),
-            transporter_id: concerned,
-            request: after.clone(),
-        });
-        let events = [event.to_record(EventId::generate(), self.source, Utc::now())];
-        let change = Change { to: &after, expected: request.trip.revision, events: &events, assignment: &assignment };
-        store.transition_truck_request(change, order_open).await?;
+    ) -> Result<TruckRequest, StepError> {
+        let (step, previous_status, customer_id) = (self.step, request.trip.status, customer.clone());
+        let changed = |transporter_id, request| {
+            DomainEvent::TruckRequestChanged(TruckRequestChanged {
+                step,
+                previous_status,
+                customer_id,
+                transporter_id,
+                request,
+            })
+        };
+        self.take(store, bus, request, changed, async |change| store.transition_truck_request(change, order_open).await)
+            .await
+    }
+
+    /// Takes the step on `before` as it was read: `changed` makes the step's event from the
+    /// transporter it concerns and the holder after it; `write` stores the change (only while
+    /// `before` is at the revision read); then the event is published.
+    async fn take<T: Tripped, S: Outbox, B: EventBus>(
+        &self, store: &S, bus: &B, before: &T, changed: impl FnOnce(Option<UserId>, T) -> DomainEvent,
+        write: impl AsyncFnOnce(Change<'_, T>) -> Result<(), TransitionError>,
+    ) -> Result<T, StepError> {
+        let Planned { after, assignment, concerned } = self.plan(before)?;
+        let events = [changed(concerned, after.clone()).to_record(EventId::generate(), self.source, Utc::now())];
+        write(Change { to: &after, expected: before.trip().revision, events: &events, assignment: &assignment })
+            .await?;
         publish_committed(store, bus, &events).await;
         Ok(after)
     }

@@ -69,11 +69,6 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         Self { store, bus, settings }
     }
 
-    /// The store it writes to (for tests that seed or inspect it).
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Handles one consumed event: a booking or an order created, moved on or cancelled.
     pub async fn on_event(&self, cause: EventId, event: &DomainEvent) -> Result<FanoutReport, FanoutError> {
         match event {

@@ -49,10 +49,6 @@ impl<S: LiveStore, P: ConnectionPoster> LiveBroadcast<S, P> {
         Self { store, poster }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// The newest point of each truck in `updates` to the connections watching it.
     pub async fn on_points(&self, updates: &[LocationUpdated]) -> Result<BroadcastReport, StoreError> {
         let mut newest: HashMap<&UserId, &LocationPoint> = HashMap::new();

@@ -46,10 +46,6 @@ impl<S: BookingStore + OrderStore + TransporterStore + LiveStore + ShareStore> L
         Self { store, key }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// The viewer a share token admits: sealed by our key, not expired, not revoked, and its
     /// trip not over.
     pub async fn admit_share(&self, token: &str, now: DateTime<Utc>) -> Result<Watcher, ShareRefusal> {

@@ -57,11 +57,6 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
         Self { store, sender, claim_lease }
     }
 
-    /// The store it reads devices from (for tests that seed or inspect it).
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
     /// Handles one consumed event: a notification, or a step of a trip the customer hears about.
     pub async fn on_event(&self, id: EventId, event: &DomainEvent) -> Result<DeliveryReport, DeliveryError> {
         match event {
