@@ -20,6 +20,10 @@ pub enum Route<'a> {
     DeleteDevice(&'a str),
     PutTransporterProfile,
     IngestLocation,
+    /// The transporter's live offers.
+    ListOffers,
+    /// The transporter's trips, the one they hold first.
+    ListTrips,
     CreateBooking,
     ListBookings,
     GetBooking(&'a str),
@@ -30,10 +34,6 @@ pub enum Route<'a> {
     BookingLocation(&'a str),
     /// The booking's trip as GPS points, a page at a time.
     BookingTrack(&'a str),
-    /// The transporter's trips, the one they hold first.
-    ListTrips,
-    /// The transporter's live offers.
-    ListOffers,
     CreateOrder,
     ListOrders,
     GetOrder(&'a str),

@@ -20,6 +20,16 @@ pub struct PushSpec {
 const STEP: &[&str] = &["bookingId", "status", "transporterId"];
 const TRUCK: &[&str] = &["orderId", "truckRequestId", "line", "status", "transporterId"];
 
+/// A push the customer sees on their phone.
+const fn to_customer(kind: &'static str, data: &'static [&'static str], then: &'static str) -> PushSpec {
+    PushSpec { kind, to: "the customer", data, shown: true, then }
+}
+
+/// The customer cancelled the trip the transporter (`to`) is on.
+const fn trip_cancelled(kind: &'static str, to: &'static str, data: &'static [&'static str]) -> PushSpec {
+    PushSpec { kind, to, data, shown: true, then: "ends the trip; they are offered work again" }
+}
+
 pub const PUSHES: [PushSpec; 18] = [
     PushSpec {
         kind: "booking.offered",
@@ -35,37 +45,13 @@ pub const PUSHES: [PushSpec; 18] = [
         shown: false,
         then: "drops the offer (`reason`: `accepted`, `cancelled`, `expired`)",
     },
-    PushSpec {
-        kind: "booking.cancelled",
-        to: "the transporter on the trip, when the customer cancels",
-        data: &["bookingId"],
-        shown: true,
-        then: "ends the trip; they are offered work again",
-    },
-    PushSpec {
-        kind: "booking.accepted",
-        to: "the customer",
-        data: STEP,
-        shown: true,
-        then: "`GET /bookings/{id}/location`",
-    },
-    PushSpec { kind: "booking.arrived", to: "the customer", data: STEP, shown: true, then: "meets the truck" },
-    PushSpec { kind: "booking.picked-up", to: "the customer", data: STEP, shown: true, then: "follows the truck" },
-    PushSpec { kind: "booking.delivered", to: "the customer", data: STEP, shown: true, then: "`GET /bookings/{id}`" },
-    PushSpec {
-        kind: "booking.released",
-        to: "the customer",
-        data: STEP,
-        shown: true,
-        then: "waits: it is offered again (`transporterId` is who released it)",
-    },
-    PushSpec {
-        kind: "booking.expired",
-        to: "the customer",
-        data: &["bookingId", "status"],
-        shown: true,
-        then: "books again (\"no truck found\")",
-    },
+    trip_cancelled("booking.cancelled", "the transporter on the trip, when the customer cancels", &["bookingId"]),
+    to_customer("booking.accepted", STEP, "`GET /bookings/{id}/location`"),
+    to_customer("booking.arrived", STEP, "meets the truck"),
+    to_customer("booking.picked-up", STEP, "follows the truck"),
+    to_customer("booking.delivered", STEP, "`GET /bookings/{id}`"),
+    to_customer("booking.released", STEP, "waits: it is offered again (`transporterId` is who released it)"),
+    to_customer("booking.expired", &["bookingId", "status"], "books again (\"no truck found\")"),
     PushSpec {
         kind: "order.offered",
         to: "each matched transporter, once per order line (again after a release; the next ring after the first window)",
@@ -80,30 +66,20 @@ pub const PUSHES: [PushSpec; 18] = [
         shown: false,
         then: "drops the line's offer (`reason`: `accepted`, `expired`, `cancelled`)",
     },
-    PushSpec {
-        kind: "order.truck-cancelled",
-        to: "the transporter on a truck's trip, when the customer cancels the order",
-        data: &["orderId", "truckRequestId"],
-        shown: true,
-        then: "ends the trip; they are offered work again",
-    },
-    PushSpec { kind: "order.truck-accepted", to: "the customer", data: TRUCK, shown: true, then: "`GET /orders/{id}`" },
-    PushSpec { kind: "order.truck-arrived", to: "the customer", data: TRUCK, shown: true, then: "meets the truck" },
-    PushSpec { kind: "order.truck-picked-up", to: "the customer", data: TRUCK, shown: true, then: "follows the truck" },
-    PushSpec {
-        kind: "order.truck-delivered",
-        to: "the customer",
-        data: TRUCK,
-        shown: true,
-        then: "`GET /orders/{id}`",
-    },
-    PushSpec {
-        kind: "order.truck-released",
-        to: "the customer",
-        data: TRUCK,
-        shown: true,
-        then: "waits: the truck is offered again (`transporterId` is who released it)",
-    },
+    trip_cancelled(
+        "order.truck-cancelled",
+        "the transporter on a truck's trip, when the customer cancels the order",
+        &["orderId", "truckRequestId"],
+    ),
+    to_customer("order.truck-accepted", TRUCK, "`GET /orders/{id}`"),
+    to_customer("order.truck-arrived", TRUCK, "meets the truck"),
+    to_customer("order.truck-picked-up", TRUCK, "follows the truck"),
+    to_customer("order.truck-delivered", TRUCK, "`GET /orders/{id}`"),
+    to_customer(
+        "order.truck-released",
+        TRUCK,
+        "waits: the truck is offered again (`transporterId` is who released it)",
+    ),
     PushSpec {
         kind: "order.line-expired",
         to: "the customer, once per line",

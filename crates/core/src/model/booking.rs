@@ -34,7 +34,6 @@ impl Booking {
     }
 }
 
-/// The answer to `POST /v1/bookings`; replayed as-is for a repeated idempotency key.
 /// What a booking's card in a list shows (`GET /v1/bookings`); the booking itself has the rest.
 #[serde_with::skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

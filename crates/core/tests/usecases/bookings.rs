@@ -9,8 +9,7 @@ use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{IdempotencyRecord, OfferStore, OfferSubject};
 use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Bookings;
-use weelo_core::usecases::api::Create;
+use weelo_core::usecases::api::{Bookings, Create};
 use weelo_core::usecases::outbox_relay::OutboxRelay;
 
 fn bookings() -> (Bookings<MemoryStore, RecordingBus>, MemoryStore, RecordingBus) {

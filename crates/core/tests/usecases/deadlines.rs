@@ -4,16 +4,26 @@
 
 use crate::support::*;
 use chrono::{Duration, Utc};
+use weelo_core::model::ids::BookingId;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{BookingStore, OfferStore, OfferSubject};
 use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Bookings;
-use weelo_core::usecases::api::Create;
+use weelo_core::usecases::api::{Bookings, Create};
 use weelo_core::usecases::deadlines::Deadlines;
 
 fn times() -> OfferTimes {
     OfferTimes { window: Duration::minutes(2), schedule_lead: Duration::minutes(30) }
+}
+
+/// Asha books a tipper now; the booking's id.
+async fn asha_books(bookings: &Bookings<MemoryStore, RecordingBus>) -> BookingId {
+    bookings
+        .create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None))
+        .await
+        .unwrap()
+        .value
+        .booking_id
 }
 
 fn setup() -> (Bookings<MemoryStore, RecordingBus>, Deadlines<MemoryStore, RecordingBus>, MemoryStore, RecordingBus) {
@@ -27,12 +37,7 @@ fn setup() -> (Bookings<MemoryStore, RecordingBus>, Deadlines<MemoryStore, Recor
 async fn an_unaccepted_booking_is_widened_after_one_window_and_expires_after_the_next() {
     // GIVEN a booking nobody accepts
     let (bookings, deadlines, store, bus) = setup();
-    let id = bookings
-        .create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None))
-        .await
-        .unwrap()
-        .value
-        .booking_id;
+    let id = asha_books(&bookings).await;
     let created = Utc::now();
 
     // WHEN the sweeper runs before the window ends, after it, and after the next
@@ -82,12 +87,7 @@ async fn a_deadline_fired_twice_or_late_moves_the_booking_once() {
 async fn a_deadline_overtaken_by_an_accept_does_nothing() {
     let (bookings, deadlines, store, bus) = setup();
     on_the_road(&store, &["kiran"]).await;
-    let id = bookings
-        .create(Create::new(&customer("asha"), new_booking(VehicleType::Tipper), None))
-        .await
-        .unwrap()
-        .value
-        .booking_id;
+    let id = asha_books(&bookings).await;
     store.put_offers(OfferSubject::Booking(id), &[user("kiran")], Utc::now()).await.unwrap();
     bookings.accept(&transporter("kiran"), &id.to_string()).await.unwrap();
 

@@ -10,8 +10,7 @@ use weelo_core::model::caller::Customer;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Create;
-use weelo_core::usecases::api::{Bookings, Listing, Lists};
+use weelo_core::usecases::api::{Bookings, Create, Listing, Lists};
 
 fn lists() -> (Lists<MemoryStore>, Bookings<MemoryStore, RecordingBus>) {
     let store = MemoryStore::new();

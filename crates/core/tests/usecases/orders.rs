@@ -10,8 +10,7 @@ use weelo_core::model::trip::OfferTimes;
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, OrderStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Create;
-use weelo_core::usecases::api::Orders;
+use weelo_core::usecases::api::{Create, Orders};
 
 /// An order for 2 tippers (line 0) and 1 container (line 1), expanded into its truck requests as
 /// order-fanout does.

@@ -9,8 +9,7 @@ use weelo_core::model::trip::{OfferTimes, TripRef, TripStatus, TripStep};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
 use weelo_core::testing::{MemoryStore, RecordingBus};
-use weelo_core::usecases::api::Bookings;
-use weelo_core::usecases::api::Create;
+use weelo_core::usecases::api::{Bookings, Create};
 
 type TestBookings = Bookings<MemoryStore, RecordingBus>;
 
