@@ -183,22 +183,6 @@ pub struct PushLogItem {
 pub const PUSH_PENDING: &str = "pending";
 pub const PUSH_SENT: &str = "sent";
 
-pub fn offer_subject_key(subject: OfferSubject) -> String {
-    match subject {
-        OfferSubject::Booking(id) => format!("booking#{id}"),
-        OfferSubject::OrderLine(order, line) => format!("order-line#{order}#{line}"),
-    }
-}
-
-/// The subject an [`offer_subject_key`] was made from.
-pub fn parse_offer_subject_key(key: &str) -> Option<OfferSubject> {
-    match key.split('#').collect::<Vec<_>>().as_slice() {
-        ["booking", id] => weelo_core::model::ids::BookingId::parse(id).ok().map(OfferSubject::Booking),
-        ["order-line", order, line] => Some(OfferSubject::OrderLine(OrderId::parse(order).ok()?, line.parse().ok()?)),
-        _ => None,
-    }
-}
-
 #[serde_with::skip_serializing_none]
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -215,6 +199,23 @@ pub struct OfferItem {
     /// `live-by-transporter` index (the inbox), and leaves it when withdrawn.
     pub open_for: Option<String>,
     pub offered_at_ms: Option<i64>,
+}
+
+/// An [`OfferItem`]'s `subject`.
+pub fn offer_subject_key(subject: OfferSubject) -> String {
+    match subject {
+        OfferSubject::Booking(id) => format!("booking#{id}"),
+        OfferSubject::OrderLine(order, line) => format!("order-line#{order}#{line}"),
+    }
+}
+
+/// The subject an [`offer_subject_key`] was made from.
+pub fn parse_offer_subject_key(key: &str) -> Option<OfferSubject> {
+    match key.split('#').collect::<Vec<_>>().as_slice() {
+        ["booking", id] => weelo_core::model::ids::BookingId::parse(id).ok().map(OfferSubject::Booking),
+        ["order-line", order, line] => Some(OfferSubject::OrderLine(OrderId::parse(order).ok()?, line.parse().ok()?)),
+        _ => None,
+    }
 }
 
 #[derive(Serialize, Deserialize)]

@@ -9,6 +9,14 @@ use std::time::SystemTime;
 /// How many recent outcomes each function remembers.
 const RECENT: usize = 10;
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Failure {
+    pub error_type: String,
+    /// Milliseconds since the epoch.
+    pub at_ms: u64,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
@@ -16,21 +24,14 @@ pub struct Stats {
     pub succeeded: u64,
     /// Every failed invocation: the function's errors, timeouts and exits.
     pub failed: u64,
+    /// The latest of them.
+    pub last_failure: Option<Failure>,
     pub timeouts: u64,
     /// Processes that exited on their own (a crash), not ended by the service.
     pub exits: u64,
     pub starts: u64,
     /// The last outcomes, oldest first: `true` for a success.
     pub recent: VecDeque<bool>,
-    pub last_failure: Option<Failure>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Failure {
-    pub error_type: String,
-    /// Milliseconds since the epoch.
-    pub at_ms: u64,
 }
 
 impl Stats {
