@@ -39,7 +39,7 @@ for i in $(seq 1 30); do "$CARGO_TARGET_DIR/release/weelo-local" token --sub "be
 for i in $(seq 1 20); do "$CARGO_TARGET_DIR/release/weelo-local" token --sub "bench-customer-$i" --role customer >>"$LOCAL/bench-customers.txt"; done
 say "over HTTP: 30 trucks (a point every 5 s) + 2 bookings/s for 30 s through weelo-local functions"
 "$CARGO_TARGET_DIR/release/weelo-bench" remote --api-url "$API_URL" --transporter-tokens "$LOCAL/bench-trucks.txt" \
-  --customer-tokens "$LOCAL/bench-customers.txt" --bookings-per-sec 2 --duration-secs 30 --append-to docs/BENCHMARKS.md
+  --customer-tokens "$LOCAL/bench-customers.txt" --bookings-per-sec 2 --duration-secs 30 --report docs/BENCHMARKS.md
 
 # Live tracking over the same functions, with a bridge to the consumers (docs/live-tracking.md): a
 # truck of its own each run, so an earlier run's trip does not keep it busy.
@@ -51,7 +51,7 @@ say "live tracking: 500 points to a subscribed client, then one invocation to 1,
   --connections-url "http://127.0.0.1:$PORT/websocket" --transporter-id "$live_truck" \
   --transporter-token "$("$CARGO_TARGET_DIR/release/weelo-local" token --sub "$live_truck" --role transporter)" \
   --customer-token "$("$CARGO_TARGET_DIR/release/weelo-local" token --sub "bench-live-customer-$live_truck" --role customer)" \
-  --append-to docs/BENCHMARKS.md
+  --report docs/BENCHMARKS.md
 stop_bg bench-bridge
 
 BENCH_VENV="$LOCAL/venv-bench"

@@ -14,21 +14,21 @@ enum Command {
     /// Run every figure against the local stack (environment from .local/stack.env) and write the report.
     Local(weelo_bench::report::Settings),
     /// Load a running API over HTTP (deployed, or local under `weelo-local functions`): trucks stream
-    /// GPS, customers book; prints live progress and a summary line (appended to --append-to if given).
+    /// GPS, customers book; prints live progress and a summary line (written into --report if given).
     Remote {
         #[command(flatten)]
         settings: weelo_bench::remote::RemoteSettings,
-        /// A markdown report to append the summary to.
+        /// A markdown report to write the summary into (replacing its earlier section, if any).
         #[arg(long)]
-        append_to: Option<std::path::PathBuf>,
+        report: Option<std::path::PathBuf>,
     },
     /// Live tracking over a running local stack with a bridge: point → client latency and one
-    /// invocation's fan-out (appended to --append-to if given).
+    /// invocation's fan-out (written into --report if given, replacing its earlier section).
     Live {
         #[command(flatten)]
         settings: weelo_bench::live::LiveSettings,
         #[arg(long)]
-        append_to: Option<std::path::PathBuf>,
+        report: Option<std::path::PathBuf>,
     },
     /// Generate the monthly cost table (docs/COSTS.md) and the README's seed total from the counts of
     /// the last `make bench` (docs/BENCHMARKS.json), infra/prices.json and infra/cost-model.json.
@@ -47,6 +47,7 @@ async fn main() -> anyhow::Result<()> {
             if !kept.is_empty() {
                 report.push_str(&format!("\n{kept}\n"));
             }
+            report.push_str(&weelo_bench::kept::carried_sections(&previous));
             std::fs::write(&settings.report, &report)?;
             println!("{report}");
             weelo_bench::costs::write(std::path::Path::new("."))?;
@@ -55,19 +56,17 @@ async fn main() -> anyhow::Result<()> {
         Command::Costs => {
             println!("{}", weelo_bench::costs::write(std::path::Path::new("."))?);
         }
-        Command::Remote { settings, append_to } => {
+        Command::Remote { settings, report } => {
             let summary = weelo_bench::remote::run(&settings).await?;
-            if let Some(path) = append_to {
-                use std::io::Write as _;
-                std::fs::OpenOptions::new().append(true).open(path)?.write_all(summary.as_bytes())?;
+            if let Some(path) = report {
+                put_section(&path, &summary)?;
             }
             println!("{summary}");
         }
-        Command::Live { settings, append_to } => {
+        Command::Live { settings, report } => {
             let section = weelo_bench::live::run(&settings).await?;
-            if let Some(path) = append_to {
-                use std::io::Write as _;
-                std::fs::OpenOptions::new().append(true).open(path)?.write_all(section.as_bytes())?;
+            if let Some(path) = report {
+                put_section(&path, &section)?;
             }
             println!("{section}");
         }
@@ -75,5 +74,13 @@ async fn main() -> anyhow::Result<()> {
             weelo_bench::profile::run(&settings).await?;
         }
     }
+    Ok(())
+}
+
+/// Writes `section` into the report at `path`: in place of the section with its heading (a copy
+/// `local` carried over, or an earlier run's), else at the end.
+fn put_section(path: &std::path::Path, section: &str) -> anyhow::Result<()> {
+    let report = std::fs::read_to_string(path)?;
+    std::fs::write(path, weelo_bench::kept::replace_section(&report, section))?;
     Ok(())
 }
