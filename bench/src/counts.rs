@@ -21,7 +21,7 @@ pub struct Emulators {
 
 /// Requests of one operation (`PutItem`, `Publish`, …) and what they bill.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Served {
+pub struct OperationCount {
     pub count: u64,
     pub write_units: f64,
     pub read_units: f64,
@@ -30,7 +30,7 @@ pub struct Served {
 /// Everything the emulators served between [`Emulators::start`] and [`Emulators::read`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Tally {
-    pub operations: BTreeMap<String, Served>,
+    pub operations: BTreeMap<String, OperationCount>,
     /// Bytes appended to each Kafka topic (records with their batch headers, as stored).
     pub kafka_bytes: BTreeMap<String, u64>,
 }
@@ -109,7 +109,7 @@ impl Tally {
         let operations = operations
             .iter()
             .map(|(operation, served)| {
-                let counted = Served {
+                let counted = OperationCount {
                     count: served["count"].as_u64().unwrap_or_default(),
                     write_units: number(served, "writeUnits"),
                     read_units: number(served, "readUnits"),
