@@ -39,7 +39,10 @@ impl Settings {
             kafka: KafkaConfig::from_env()?,
             platform_application_arn: weelo_aws::required("SNS_PLATFORM_APPLICATION_ARN")?,
             jwt: VerifierConfig::from_env()?,
-            times: OfferTimes::configured(parsed_or)?,
+            times: OfferTimes::from_secs(
+                parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
+                parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
+            ),
             cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
                 .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
             share_page_url: weelo_aws::required("SHARE_PAGE_URL")?,

@@ -26,16 +26,6 @@ impl OfferTimes {
     pub fn from_secs(window: i64, schedule_lead: i64) -> Self {
         Self { window: Duration::seconds(window), schedule_lead: Duration::seconds(schedule_lead) }
     }
-
-    /// The clock as configured: `read(name, default)` gives the seconds of `OFFER_WINDOW_SECS`
-    /// and `SCHEDULE_LEAD_SECS` (each function that offers or sweeps passes its environment
-    /// reader, so they all read the same variables with the same defaults).
-    pub fn configured<E>(read: impl Fn(&str, i64) -> Result<i64, E>) -> Result<Self, E> {
-        Ok(Self::from_secs(
-            read("OFFER_WINDOW_SECS", Self::WINDOW_SECS)?,
-            read("SCHEDULE_LEAD_SECS", Self::SCHEDULE_LEAD_SECS)?,
-        ))
-    }
 }
 
 impl Default for OfferTimes {
