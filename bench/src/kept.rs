@@ -47,7 +47,8 @@ pub fn replace_section(report: &str, section: &str) -> String {
     let section = section.trim_matches('\n');
     let heading = section.lines().next().unwrap_or_default();
     match section_bounds(report, heading) {
-        Some((start, end)) => format!("{}{section}\n{}", &report[..start], &report[end..]),
+        Some((start, end)) if end < report.len() => format!("{}{section}\n\n{}", &report[..start], &report[end..]),
+        Some((start, _)) => format!("{}{section}\n", &report[..start]),
         None => format!("{}\n\n{section}\n", report.trim_end()),
     }
 }
@@ -104,9 +105,10 @@ mod tests {
         // WHEN `remote` measures its section again
         let replaced = replace_section(&report, &format!("\n{REMOTE}\n\n| run | new |\n"));
 
-        // THEN its section is the new one, unmarked, once; the live section is still the carried one
+        // THEN its section is the new one, unmarked, once, a blank line before the next; the live
+        // section is still the carried one
         assert_eq!(replaced.matches(REMOTE).count(), 1);
-        assert!(replaced.contains(&format!("{REMOTE}\n\n| run | new |\n")), "{replaced}");
+        assert!(replaced.contains(&format!("{REMOTE}\n\n| run | new |\n\n{LIVE}")), "{replaced}");
         assert!(!replaced.contains("old run"), "{replaced}");
         assert!(replaced.contains(&format!("{LIVE}\n\n{CARRIED}\n\nold live")), "{replaced}");
     }
