@@ -7,6 +7,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, erro
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::env;
+use weelo_core::contract::cursor::{CursorKey, CursorKeyError};
 use weelo_core::model::caller::{Caller, Role};
 use weelo_core::model::ids::UserId;
 
@@ -25,6 +26,8 @@ pub struct VerifierConfig {
 pub enum SetupError {
     #[error("environment variable {0} is not set")]
     Missing(&'static str),
+    #[error("environment variable CURSOR_KEY {0}")]
+    CursorKey(CursorKeyError),
     #[error("cannot load the JWKS from {url}: {reason}")]
     Jwks { url: String, reason: String },
 }
@@ -39,6 +42,30 @@ impl VerifierConfig {
             role_claim: env::var("JWT_ROLE_CLAIM").unwrap_or_else(|_| "custom:role".to_owned()),
         })
     }
+}
+
+/// What an edge that callers reach directly (the HTTP api, the live-tracking socket) checks them
+/// with: the bearer-token settings, and the key that seals the tokens it hands out itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeSettings {
+    /// `JWT_*`.
+    pub jwt: VerifierConfig,
+    /// `CURSOR_KEY`: the secret list cursors and shared links' tokens are sealed with (base64, at
+    /// least 32 bytes; each kind of token under its own scope).
+    pub cursor_key: CursorKey,
+}
+
+impl EdgeSettings {
+    pub fn from_env() -> Result<Self, SetupError> {
+        Ok(Self { jwt: VerifierConfig::from_env()?, cursor_key: cursor_key(env::var("CURSOR_KEY").ok())? })
+    }
+}
+
+/// The `CURSOR_KEY` variable's value as a key; an error naming the variable when it is unset or
+/// not a key.
+fn cursor_key(value: Option<String>) -> Result<CursorKey, SetupError> {
+    let value = value.ok_or(SetupError::Missing("CURSOR_KEY"))?;
+    CursorKey::from_base64(&value).map_err(SetupError::CursorKey)
 }
 
 /// Why a token was refused. The api answers 401 for all of them and says only which kind.
@@ -146,3 +173,7 @@ pub fn mint(request: &MintRequest<'_>) -> Result<String, jsonwebtoken::errors::E
     header.kid = Some(request.key_id.to_owned());
     jsonwebtoken::encode(&header, &claims, &EncodingKey::from_rsa_pem(request.private_key_pem)?)
 }
+
+#[cfg(test)]
+#[path = "lib_tests.rs"]
+mod tests;

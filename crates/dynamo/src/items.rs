@@ -18,37 +18,45 @@ pub fn truck_request_item_id(id: TruckRequestId) -> String {
     format!("{TRUCK_REQUEST_PREFIX}{id}")
 }
 
-/// A booking; while it has a deadline, its place in the sparse `deadlines` index; while someone
-/// holds it (or held it to the end), its place in their `by-transporter` index.
-#[serde_with::skip_serializing_none]
+/// A booking, with its [`TripIndexes`].
 #[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
 pub struct BookingItem {
     #[serde(flatten)]
     pub booking: Booking,
-    pub due_shard: Option<String>,
-    pub due_at_ms: Option<i64>,
-    pub accepted_at_ms: Option<i64>,
+    #[serde(flatten)]
+    pub indexes: TripIndexes,
 }
 
 impl BookingItem {
     pub fn new(booking: &Booking) -> Self {
-        let (due_shard, due_at_ms) = due(booking.booking_id.as_uuid(), booking.trip.due_at);
-        Self { booking: booking.clone(), due_shard, due_at_ms, accepted_at_ms: accepted_at_ms(&booking.trip) }
+        Self { booking: booking.clone(), indexes: TripIndexes::of(booking.booking_id.as_uuid(), &booking.trip) }
     }
 }
 
-/// The `by-transporter` indexes' sort key: when the holder accepted (a number: RFC 3339 strings
-/// with varying fractional digits do not sort as text). None while nobody holds the trip, so a
-/// released trip leaves its releaser's list.
-fn accepted_at_ms(trip: &Trip) -> Option<i64> {
-    trip.accepted_by.as_ref().and(trip.accepted_at).map(|at| at.timestamp_millis())
+/// The index attributes of a trip's item (a booking, or a truck request of an order): while it
+/// has a deadline, its place in its table's sparse `deadlines` index; while someone holds it (or
+/// held it to the end), its place in their `by-transporter` index.
+#[serde_with::skip_serializing_none]
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TripIndexes {
+    pub due_shard: Option<String>,
+    pub due_at_ms: Option<i64>,
+    /// The `by-transporter` indexes' sort key: when the holder accepted (a number: RFC 3339
+    /// strings with varying fractional digits do not sort as text). None while nobody holds the
+    /// trip, so a released trip leaves its releaser's list.
+    pub accepted_at_ms: Option<i64>,
 }
 
-/// The `deadlines` index attributes of an item due at `due_at` (none when it has no deadline).
-fn due(id: &uuid::Uuid, due_at: Option<chrono::DateTime<chrono::Utc>>) -> (Option<String>, Option<i64>) {
-    let shard = due_at.map(|_| (id.as_u128() % crate::DUE_SHARDS).to_string());
-    (shard, due_at.map(|at| at.timestamp_millis()))
+impl TripIndexes {
+    /// The attributes of the trip `trip` of the item whose id is `id` (the id picks the shard).
+    fn of(id: &uuid::Uuid, trip: &Trip) -> Self {
+        Self {
+            due_shard: trip.due_at.map(|_| (id.as_u128() % crate::DUE_SHARDS).to_string()),
+            due_at_ms: trip.due_at.map(|at| at.timestamp_millis()),
+            accepted_at_ms: trip.accepted_by.as_ref().and(trip.accepted_at).map(|at| at.timestamp_millis()),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -59,29 +67,23 @@ pub struct OrderItem {
     pub order: Order,
 }
 
-#[serde_with::skip_serializing_none]
+/// A truck request of an order, with its [`TripIndexes`].
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TruckRequestItem {
     pub item_id: String,
     #[serde(flatten)]
     pub request: TruckRequest,
-    /// While it has a deadline, its place in the orders table's sparse `deadlines` index.
-    pub due_shard: Option<String>,
-    pub due_at_ms: Option<i64>,
-    /// While someone holds it (or held it to the end), its place in their `by-transporter` index.
-    pub accepted_at_ms: Option<i64>,
+    #[serde(flatten)]
+    pub indexes: TripIndexes,
 }
 
 impl TruckRequestItem {
     pub fn new(request: &TruckRequest) -> Self {
-        let (due_shard, due_at_ms) = due(request.truck_request_id.as_uuid(), request.trip.due_at);
         Self {
             item_id: truck_request_item_id(request.truck_request_id),
             request: request.clone(),
-            due_shard,
-            due_at_ms,
-            accepted_at_ms: accepted_at_ms(&request.trip),
+            indexes: TripIndexes::of(request.truck_request_id.as_uuid(), &request.trip),
         }
     }
 }

@@ -30,9 +30,9 @@ impl App {
         let (aws, store) = settings.store.connect().await;
         let bus = KafkaEventBus::connect(&settings.kafka).await?;
         let push = SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), settings.platform_application_arn.clone());
-        let verifier = TokenVerifier::load(&settings.jwt).await?;
+        let verifier = TokenVerifier::load(&settings.edge.jwt).await?;
         let shares = (settings.share_page_url.clone(), settings.share_lifetime);
-        let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.cursor_key.clone(), shares);
+        let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.edge.cursor_key.clone(), shares);
         let page = TrackPage::new(&settings.live_socket_url);
         Ok(Self { use_cases, store, bus, verifier, page })
     }

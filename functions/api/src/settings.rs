@@ -1,9 +1,8 @@
 //! The api's settings: read once from the environment at a cold start, each missing or invalid
 //! variable named in the error (see the README's configuration table).
 
-use weelo_auth::VerifierConfig;
+use weelo_auth::EdgeSettings;
 use weelo_aws::parsed_or;
-use weelo_core::contract::cursor::CursorKey;
 use weelo_core::model::trip::OfferTimes;
 use weelo_dynamo::StoreSettings;
 use weelo_kafka::KafkaConfig;
@@ -16,14 +15,12 @@ pub struct Settings {
     pub kafka: KafkaConfig,
     /// `SNS_PLATFORM_APPLICATION_ARN`: the FCM platform application phones are registered with.
     pub platform_application_arn: String,
-    /// `JWT_*`.
-    pub jwt: VerifierConfig,
+    /// `JWT_*`, `CURSOR_KEY`: how callers are checked, and the key list cursors and shared
+    /// links' tokens are sealed with.
+    pub edge: EdgeSettings,
     /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`: when a new or released booking's search ends
     /// and when a scheduled one is offered.
     pub times: OfferTimes,
-    /// `CURSOR_KEY`: the secret list cursors and shared links' tokens are sealed with (base64, at
-    /// least 32 bytes).
-    pub cursor_key: CursorKey,
     /// `SHARE_PAGE_URL`: the tracking page a shared link opens (this api's `GET /track`).
     pub share_page_url: String,
     /// `SHARE_LINK_HOURS` (12, at most 72): how long a shared link works if the trip goes on.
@@ -38,13 +35,11 @@ impl Settings {
             store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
             platform_application_arn: weelo_aws::required("SNS_PLATFORM_APPLICATION_ARN")?,
-            jwt: VerifierConfig::from_env()?,
+            edge: EdgeSettings::from_env()?,
             times: OfferTimes::from_secs(
                 parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
                 parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
             ),
-            cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
-                .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
             share_page_url: weelo_aws::required("SHARE_PAGE_URL")?,
             share_lifetime: share_lifetime(parsed_or("SHARE_LINK_HOURS", 12)?)?,
             live_socket_url: weelo_aws::required("LIVE_SOCKET_URL")?,

@@ -11,8 +11,7 @@ mod events;
 use events::{AuthorizerRequest, RouteRequest};
 use lambda_runtime::{Error, LambdaEvent};
 use serde_json::{Value, json};
-use weelo_auth::{TokenVerifier, VerifierConfig};
-use weelo_core::contract::cursor::CursorKey;
+use weelo_auth::{EdgeSettings, TokenVerifier};
 use weelo_core::contract::live::is_share_token;
 use weelo_core::model::live::{ConnectionId, Watcher};
 use weelo_core::usecases::live::LiveSocket;
@@ -26,20 +25,13 @@ pub const SUBPROTOCOL: &str = "weelo.live.v1";
 pub struct Settings {
     /// `SDK_*_TIMEOUT_MS`, `TABLE_*`.
     pub store: StoreSettings,
-    /// `JWT_*`: the HTTP API's token settings.
-    pub jwt: VerifierConfig,
-    /// `CURSOR_KEY`: share tokens are sealed with it (under their own scope).
-    pub cursor_key: CursorKey,
+    /// `JWT_*` (the HTTP API's token settings) and `CURSOR_KEY` (share tokens are sealed with it).
+    pub edge: EdgeSettings,
 }
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            store: StoreSettings::from_env()?,
-            jwt: VerifierConfig::from_env()?,
-            cursor_key: CursorKey::from_base64(&weelo_aws::required("CURSOR_KEY")?)
-                .map_err(|problem| anyhow::anyhow!("CURSOR_KEY {problem}"))?,
-        })
+        Ok(Self { store: StoreSettings::from_env()?, edge: EdgeSettings::from_env()? })
     }
 }
 
@@ -51,8 +43,8 @@ pub struct LiveSocketFunction {
 /// The use cases with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LiveSocketFunction> {
     let (_, store) = settings.store.connect().await;
-    let verifier = TokenVerifier::load(&settings.jwt).await?;
-    Ok(LiveSocketFunction { socket: LiveSocket::new(store, settings.cursor_key.clone()), verifier })
+    let verifier = TokenVerifier::load(&settings.edge.jwt).await?;
+    Ok(LiveSocketFunction { socket: LiveSocket::new(store, settings.edge.cursor_key.clone()), verifier })
 }
 
 /// One event: an authorizer request, or a route's.
