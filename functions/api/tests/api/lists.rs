@@ -173,6 +173,20 @@ async fn bad_list_parameters_answer_400_naming_each_and_a_transporter_may_not_li
 }
 
 #[tokio::test]
+async fn a_transporter_listing_bookings_or_orders_is_refused_before_the_query_is_read() {
+    // GIVEN a transporter, and queries a customer would get a 400 for
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    for path in ["/v1/bookings?limit=0", "/v1/bookings?status=lost", "/v1/orders?sort=new", "/v1/orders?limit=101"] {
+        // WHEN they ask for a customer's list with one
+        let answer = app.call("GET", path, Some(&driver), None).await;
+        // THEN 403, and nothing said about which parameters are valid
+        assert_eq!(answer.status, 403, "{path}: {}", answer.body);
+        assert!(answer.body["error"]["details"].is_null(), "{path}: {}", answer.body);
+    }
+}
+
+#[tokio::test]
 async fn a_customers_orders_list_newest_first_with_the_status_their_trucks_give_them() {
     // GIVEN a customer's orders: one open (two trucks searching), one fulfilled (its one truck
     // accepted), one cancelled, one not yet expanded (processing)
