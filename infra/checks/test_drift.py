@@ -455,13 +455,77 @@ def linked_crates(crate: Path) -> set[Path]:
     return seen
 
 
+# A library's read counts for a function only when the function's build calls the reader around it
+# (`Type::name(` for a method or associated function, `name(` for a free one): a reader in weelo-core,
+# which every function links, then binds only the functions that call it.
+FN_ITEM = re.compile(r"^(\s*)(?:pub(?:\([^)]*\))?\s+)?(?:const\s+)?(?:async\s+)?fn\s+(\w+)", re.M)
+IMPL_ITEM = re.compile(r"^impl\b(?:<[^>]*>)?\s+(?:[\w:<>, ]+\s+for\s+)?(\w+)", re.M)
+
+
+def reader_of(text: str, at: int) -> str:
+    """The reader a read at offset `at` stands in: `Type::name` for a method, `name` for a free fn."""
+    item = [m for m in FN_ITEM.finditer(text, 0, at)][-1]
+    if not item.group(1):
+        return item.group(2)
+    impl = [m for m in IMPL_ITEM.finditer(text, 0, item.start())][-1]
+    return f"{impl.group(1)}::{item.group(2)}"
+
+
+def call_sites(text: str, reader: str) -> list[int]:
+    """Where `text` calls `reader`: `Type::name(` (or `Self::name(`), or a free `name(` with or
+    without its path (never its own `fn name(`)."""
+    own_type, _, name = reader.rpartition("::")
+    if own_type:
+        pattern = rf"(?<![\w:])(?:{re.escape(own_type)}|Self)::{re.escape(name)}\("
+    else:
+        pattern = rf"(?<![\w.])(?<!fn ){re.escape(name)}\("
+    return [m.start() for m in re.finditer(pattern, text)]
+
+
+def calls(text: str, reader: str) -> bool:
+    return bool(call_sites(text, reader))
+
+
+def reads_in(text: str) -> list[tuple[str, str]]:
+    """(variable, reader) for every environment read in a source's `text`."""
+    return [(m.group(1), reader_of(text, m.start())) for m in ENV_READ.finditer(text)]
+
+
+def is_test_source(source: Path) -> bool:
+    return source.name in {"tests.rs", "testing.rs"} or source.stem.endswith("_tests") or "testing" in source.parts
+
+
+def is_called(reader: str, source: Path, sources: dict[Path, str], seen: frozenset = frozenset()) -> bool:
+    """Whether the build whose `sources` these are calls `reader` of `source`: from another file, or
+    from a reader of its own file that is itself called."""
+    if any(other != source and not is_test_source(other) and calls(text, reader) for other, text in sources.items()):
+        return True
+    text = sources[source]
+    outer = {reader_of(text, at) for at in call_sites(text, reader)} - seen - {reader}
+    return any(is_called(r, source, sources, seen | {reader}) for r in outer)
+
+
 def env_read_by(crate: Path) -> dict[str, Path]:
+    sources = {s: s.read_text() for linked in linked_crates(crate) for s in (linked / "src").rglob("*.rs")}
     found = {}
-    for linked in linked_crates(crate):
-        for source in (linked / "src").rglob("*.rs"):
-            for name in ENV_READ.findall(source.read_text()):
+    for source in sorted(sources):
+        own = source.is_relative_to(crate)
+        for name, reader in reads_in(sources[source]):
+            if own or is_called(reader, source, sources):
                 found.setdefault(name, source.relative_to(ROOT))
     return found
+
+
+def test_a_library_read_counts_only_for_the_functions_calling_its_reader():
+    # GIVEN a reader in a library and a function that calls another one of its readers
+    library = "impl Clock {\n    pub fn from_env() -> Self {\n        Self::of(parsed_or(\"CLOCK_SECS\", 1))\n    }\n}\n"
+    # WHEN the read is placed
+    [(name, reader)] = [(m.group(1), reader_of(library, m.start())) for m in ENV_READ.finditer(library)]
+    # THEN it belongs to Clock::from_env, which the caller that spells it calls and the other does not
+    assert (name, reader) == ("CLOCK_SECS", "Clock::from_env")
+    assert calls("let c = Clock::from_env()?;", reader)
+    assert not calls("let s = Settings::from_env()?;", reader)
+    assert calls("fn free() { helper(1) }", "helper") and not calls("fn free() { my_helper(1) }", "helper")
 
 
 def tables_env() -> set[str]:

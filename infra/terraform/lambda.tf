@@ -332,9 +332,6 @@ locals {
     }
     fcm-consumer = {
       METRICS_NAMESPACE = local.metrics_namespace
-      # Read by weelo-sns's SnsPushRegistry, linked but not called here; set so the crate is
-      # configured the same everywhere it is linked.
-      SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
     }
     location-consumer = {
       METRICS_NAMESPACE = local.metrics_namespace

@@ -20,12 +20,6 @@ impl SnsPushRegistry {
     pub fn new(client: Client, platform_application_arn: String) -> Self {
         Self { client, platform_application_arn }
     }
-
-    pub fn from_env(client: Client) -> Result<Self, &'static str> {
-        let arn = std::env::var("SNS_PLATFORM_APPLICATION_ARN")
-            .map_err(|_| "environment variable SNS_PLATFORM_APPLICATION_ARN is not set")?;
-        Ok(Self::new(client, arn))
-    }
 }
 
 #[async_trait]

@@ -36,10 +36,7 @@ impl Settings {
             kafka: KafkaConfig::from_env()?,
             platform_application_arn: weelo_aws::required("SNS_PLATFORM_APPLICATION_ARN")?,
             edge: EdgeSettings::from_env()?,
-            times: OfferTimes::from_secs(
-                parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
-                parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
-            ),
+            times: OfferTimes::configured(parsed_or)?,
             share_page_url: weelo_aws::required("SHARE_PAGE_URL")?,
             share_lifetime: share_lifetime(parsed_or("SHARE_LINK_HOURS", 12)?)?,
             live_socket_url: weelo_aws::required("LIVE_SOCKET_URL")?,

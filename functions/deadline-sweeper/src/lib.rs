@@ -37,10 +37,7 @@ impl Settings {
         Ok(Self {
             store: StoreSettings::from_env()?,
             kafka: KafkaConfig::from_env()?,
-            times: OfferTimes::from_secs(
-                parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
-                parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
-            ),
+            times: OfferTimes::configured(parsed_or)?,
             every: Duration::from_secs(parsed_or("DEADLINE_SWEEP_EVERY_SECS", 10)?),
             sweep_for: Duration::from_secs(parsed_or("DEADLINE_SWEEP_FOR_SECS", 50)?),
         })

@@ -18,7 +18,8 @@ use weelo_testkit::{msk_event, pushes_to_endpoint, unique};
 /// Registers a phone the way the api does: an SNS platform endpoint, then the device item.
 async fn phone(owner: &UserId) -> Device {
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let registry = weelo_sns::SnsPushRegistry::from_env(aws_sdk_sns::Client::new(&aws)).unwrap();
+    let arn = std::env::var("SNS_PLATFORM_APPLICATION_ARN").expect("the local stack's environment");
+    let registry = weelo_sns::SnsPushRegistry::new(aws_sdk_sns::Client::new(&aws), arn);
     let token = unique("fcm-token");
     let endpoint_arn = registry.register_endpoint(Platform::Android, &token, owner).await.unwrap();
     let device = Device {

@@ -39,10 +39,7 @@ impl Settings {
             fanout: FanoutSettings {
                 grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
                 policy,
-                times: OfferTimes::from_secs(
-                    parsed_or("OFFER_WINDOW_SECS", OfferTimes::WINDOW_SECS)?,
-                    parsed_or("SCHEDULE_LEAD_SECS", OfferTimes::SCHEDULE_LEAD_SECS)?,
-                ),
+                times: OfferTimes::configured(parsed_or)?,
                 candidates_per_truck: parsed_or("ORDER_CANDIDATES_PER_TRUCK", 20)?,
             },
         })

@@ -26,6 +26,16 @@ impl OfferTimes {
     pub fn from_secs(window: i64, schedule_lead: i64) -> Self {
         Self { window: Duration::seconds(window), schedule_lead: Duration::seconds(schedule_lead) }
     }
+
+    /// The clock as configured: `OFFER_WINDOW_SECS` and `SCHEDULE_LEAD_SECS`, each read with its
+    /// default by `parsed_or(name, default)`, the environment reader of the function that offers or
+    /// sweeps (core reads no environment itself). One place names them for every such function.
+    pub fn configured<E>(parsed_or: impl Fn(&str, i64) -> Result<i64, E>) -> Result<Self, E> {
+        Ok(Self::from_secs(
+            parsed_or("OFFER_WINDOW_SECS", Self::WINDOW_SECS)?,
+            parsed_or("SCHEDULE_LEAD_SECS", Self::SCHEDULE_LEAD_SECS)?,
+        ))
+    }
 }
 
 impl Default for OfferTimes {
