@@ -13,7 +13,7 @@ mod rows;
 
 use crate::prices::Prices;
 use counted::Counted;
-use model::{CostModel, Inputs, Profile, Row, Scale};
+use model::{Committed, CostModel, Inputs, Profile, Row, Scale};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -38,33 +38,20 @@ pub fn load_counted(root: &Path) -> anyhow::Result<Counted> {
 /// The table and the README as they should be, from the files under `root`.
 pub fn generate(root: &Path) -> anyhow::Result<(String, String)> {
     let counted = load_counted(root)?;
-    let prices = Prices::load(root)?;
-    let path = root.join("infra/cost-model.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let model: CostModel = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let definitions = root.join("infra/definitions");
-    let topics = weelo_definitions::load_topics(&definitions)?;
-    let mappings = weelo_definitions::load_mappings(&definitions)?;
-    let tables = weelo_definitions::load_tables(&definitions)?;
-    let inputs = Inputs {
-        model: &model,
-        counted: &counted,
-        prices: &prices,
-        topics: &topics,
-        mappings: &mappings,
-        tables: &tables,
-    };
+    let committed = Committed::load(root)?;
+    let (model, prices) = (&committed.model, &committed.prices);
+    let inputs = committed.inputs(&counted);
     let mut priced = Vec::new();
     for scale in &model.scales {
         priced.push((scale, inputs.rows(scale)?, inputs.rows(&scale.idle())?));
     }
     let (seed, rows, idle) = priced.first().ok_or_else(|| anyhow::anyhow!("cost-model.json has no scale"))?;
     let mut choices = Vec::new();
-    for (choice, model, scale) in choices_at(&model, seed) {
+    for (choice, model, scale) in choices_at(model, seed) {
         let inputs = Inputs { model: &model, ..inputs };
         choices.push((choice, total(&inputs.rows(&scale)?), total(&inputs.rows(&scale.idle())?)));
     }
-    let table = render(&counted, &prices, &priced, (total(rows), total(idle)), &choices)?;
+    let table = render(&counted, prices, &priced, (total(rows), total(idle)), &choices)?;
     let readme = std::fs::read_to_string(root.join(README))?;
     let line = format!(
         "{MARK_START}**${} a month** at the seed's scale ({}), **${} idle**{MARK_END}",
@@ -95,6 +82,16 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
     let (on_demand, on_demand_scale) = changed("on-demand", |p| Profile { steady_tables: "on-demand".into(), ..p });
     let (per_function, per_function_scale) =
         changed("a group per function", |p| Profile { poller_groups: "function".into(), ..p });
+    // Three brokers, one a zone, replication 3 and min in-sync 2 (no acknowledged record on one copy);
+    // 200 GB each holds the seed's 7 days of records (about 120 GB a broker, a copy of every
+    // partition) under the 85 % disk alarm.
+    let (brokers, brokers_scale) = changed("provisioned brokers", |p| Profile {
+        kafka: "provisioned".into(),
+        brokers: 3.0,
+        broker_type: "kafka.m7g.large".into(),
+        broker_volume_gb: 200.0,
+        ..p
+    });
     vec![
         (
             "a poller group per consuming function instead of one per path (booking, GPS, records): no two \
@@ -113,6 +110,13 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
              token itself, but a function URL has no API Gateway throttling, access logs or custom domain)",
             model.clone(),
             Scale { gps_through_function_url: true, ..seed.clone() },
+        ),
+        (
+            "Kafka on three MSK provisioned brokers (kafka.m7g.large, 200 GB each, replication 3) instead of \
+             MSK Serverless (not built: the small profile's brokers, sized up; you then size and watch the \
+             brokers' disks and partitions; cross-zone traffic to the consumers not priced)",
+            brokers,
+            brokers_scale,
         ),
         (
             "every mapping in one poller group, as the small profile (consumers then share pollers: a busy \

@@ -6,6 +6,7 @@ use super::counted::{Counted, Served};
 use crate::prices::Prices;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::Path;
 use weelo_definitions::{Mapping, TableDefinition, TopicDefinition};
 
 /// `infra/cost-model.json`: what cannot be counted locally.
@@ -51,6 +52,9 @@ pub struct Profile {
     /// `serverless` (MSK Serverless) or `provisioned` (kafka.t3.small brokers).
     pub kafka: String,
     pub brokers: f64,
+    /// The brokers' instance type where `kafka` is `provisioned` (its broker-hour is in `infra/prices.json`).
+    #[serde(default)]
+    pub broker_type: String,
     pub broker_volume_gb: f64,
     /// `class` (each mapping in the group `event-source-mappings.json` gives it), `function` (a
     /// group per consuming function) or `one` (every mapping in one group).
@@ -107,6 +111,45 @@ pub struct Row {
     /// The quantity billed and its price, as a reader checks it.
     pub quantity: String,
     pub usd: f64,
+}
+
+/// The committed inputs besides the counts: `infra/cost-model.json`, `infra/prices.json` and the
+/// definitions' topics, mappings and tables.
+pub struct Committed {
+    pub model: CostModel,
+    pub prices: Prices,
+    pub topics: Vec<TopicDefinition>,
+    pub mappings: Vec<Mapping>,
+    pub tables: Vec<TableDefinition>,
+}
+
+impl Committed {
+    /// Reads them from the repository at `root`.
+    pub fn load(root: &Path) -> anyhow::Result<Self> {
+        let path = root.join("infra/cost-model.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let model = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let definitions = root.join("infra/definitions");
+        Ok(Self {
+            model,
+            prices: Prices::load(root)?,
+            topics: weelo_definitions::load_topics(&definitions)?,
+            mappings: weelo_definitions::load_mappings(&definitions)?,
+            tables: weelo_definitions::load_tables(&definitions)?,
+        })
+    }
+
+    /// What the rows are computed from, with these counts.
+    pub fn inputs<'a>(&'a self, counted: &'a Counted) -> Inputs<'a> {
+        Inputs {
+            model: &self.model,
+            counted,
+            prices: &self.prices,
+            topics: &self.topics,
+            mappings: &self.mappings,
+            tables: &self.tables,
+        }
+    }
 }
 
 /// What the rows are computed from besides the scale.
@@ -230,7 +273,6 @@ impl Inputs<'_> {
 mod tests {
     use super::*;
     use crate::costs::counted::{BookingCounts, GpsCounts, TripCounts};
-    use std::path::Path;
 
     fn served(write_units: f64, read_units: f64, topic: &str, bytes: f64) -> Served {
         Served { write_units, read_units, publishes: 0.0, kafka_bytes: BTreeMap::from([(topic.to_owned(), bytes)]) }
@@ -260,23 +302,7 @@ mod tests {
 
     fn priced(scale: &Scale) -> Vec<Row> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let model: CostModel =
-            serde_json::from_str(&std::fs::read_to_string(root.join("infra/cost-model.json")).unwrap()).unwrap();
-        let prices = Prices::load(&root).unwrap();
-        let definitions = root.join("infra/definitions");
-        let topics = weelo_definitions::load_topics(&definitions).unwrap();
-        let mappings = weelo_definitions::load_mappings(&definitions).unwrap();
-        let tables = weelo_definitions::load_tables(&definitions).unwrap();
-        let counted = counted();
-        let inputs = Inputs {
-            model: &model,
-            counted: &counted,
-            prices: &prices,
-            topics: &topics,
-            mappings: &mappings,
-            tables: &tables,
-        };
-        inputs.rows(scale).unwrap()
+        Committed::load(&root).unwrap().inputs(&counted()).rows(scale).unwrap()
     }
 
     fn scale(drivers: f64, bookings_per_day: f64) -> Scale {

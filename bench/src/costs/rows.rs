@@ -8,12 +8,17 @@ impl Inputs<'_> {
         let hours = self.model.hours_per_month;
         if profile.kafka == "provisioned" {
             let gb = profile.brokers * profile.broker_volume_gb;
+            let broker_hour = match profile.broker_type.as_str() {
+                "kafka.t3.small" => "mskProvisionedKafkaT3SmallBrokerHour",
+                "kafka.m7g.large" => "mskProvisionedKafkaM7gLargeBrokerHour",
+                other => anyhow::bail!("infra/prices.json has no broker-hour for MSK broker type {other:?}"),
+            };
             return Ok(vec![
                 row(
                     "Kafka",
-                    "MSK provisioned brokers (kafka.t3.small)",
+                    &format!("MSK provisioned brokers ({})", profile.broker_type),
                     format!("{} × {hours} h", profile.brokers),
-                    profile.brokers * hours * self.usd("mskProvisionedKafkaT3SmallBrokerHour")?,
+                    profile.brokers * hours * self.usd(broker_hour)?,
                 ),
                 row("Kafka", "broker storage", format!("{gb} GB"), gb * self.usd("mskProvisionedStorageGbMonth")?),
             ]);
