@@ -456,29 +456,59 @@ def linked_crates(crate: Path) -> set[Path]:
 
 
 # A library's read counts for a function only when the function's build calls the reader around it
-# (`Type::name(` for a method or associated function, `name(` for a free one): a reader in weelo-core,
-# which every function links, then binds only the functions that call it.
-FN_ITEM = re.compile(r"^(\s*)(?:pub(?:\([^)]*\))?\s+)?(?:const\s+)?(?:async\s+)?fn\s+(\w+)", re.M)
-IMPL_ITEM = re.compile(r"^impl\b(?:<[^>]*>)?\s+(?:[\w:<>, ]+\s+for\s+)?(\w+)", re.M)
+# (`Type::name` for a method or associated function, `name` for a free one, with or without a path
+# or turbofish): a reader in weelo-core, which every function links, then binds only the functions
+# that call it. Calls through a method (`.name()`) or a trait are not followed: a read whose reader
+# cannot be told fails the check instead of being guessed.
+FN_ITEM = re.compile(
+    r'^([ \t]*)(?:pub(?:\([^)]*\))?\s+)?(?:const\s+)?(?:async\s+)?(?:unsafe\s+)?(?:extern\s+"[^"]*"\s+)?fn\s+(\w+)', re.M
+)
+TOP_ITEM = re.compile(r"^(?:pub(?:\([^)]*\))?\s+)?(?:unsafe\s+)?(impl|mod|trait|fn|macro_rules!|const|static)\b(.*)$", re.M)
 
 
-def reader_of(text: str, at: int) -> str:
+def impl_type(header: str) -> str | None:
+    """The type an `impl` header (what follows `impl`) is for: generics skipped, the last segment
+    of the path after `for` if it implements a trait."""
+    depth, plain = 0, []
+    for ch in header:
+        if ch == "<":
+            depth += 1
+        elif ch == ">" and depth:
+            depth -= 1
+        elif not depth:
+            plain.append(ch)
+    text = re.split(r"\{|\bwhere\b", "".join(plain))[0]
+    target = text.split(" for ", 1)[1] if " for " in text else text
+    names = re.findall(r"(?<!\$)\b[A-Za-z_]\w*", target)
+    return names[-1] if names else None
+
+
+def reader_of(text: str, at: int, where: str = "") -> str:
     """The reader a read at offset `at` stands in: `Type::name` for a method, `name` for a free fn."""
-    item = [m for m in FN_ITEM.finditer(text, 0, at)][-1]
+    items = [m for m in FN_ITEM.finditer(text, 0, at)]
+    if not items:
+        raise AssertionError(f"{where}: a read outside any fn at offset {at}")
+    item = items[-1]
     if not item.group(1):
         return item.group(2)
-    impl = [m for m in IMPL_ITEM.finditer(text, 0, item.start())][-1]
-    return f"{impl.group(1)}::{item.group(2)}"
+    outer = [m for m in TOP_ITEM.finditer(text, 0, item.start())]
+    kind, rest = (outer[-1].group(1), outer[-1].group(2)) if outer else (None, "")
+    if kind == "mod":
+        return item.group(2)
+    if kind == "impl" and (target := impl_type(rest)):
+        return f"{target}::{item.group(2)}"
+    raise AssertionError(f"{where}: cannot tell whose reader fn {item.group(2)} is (inside {kind or 'nothing'})")
 
 
 def call_sites(text: str, reader: str) -> list[int]:
-    """Where `text` calls `reader`: `Type::name(` (or `Self::name(`), or a free `name(` with or
-    without its path (never its own `fn name(`)."""
+    """Where `text` names `reader`: `Type::name` or `Self::name`, with or without a path, called or
+    passed; a free `name(` or a path ending in `::name` (never its own `fn name(`)."""
     own_type, _, name = reader.rpartition("::")
+    turbofish = r"(?:::<[^()]*?>)?"
     if own_type:
-        pattern = rf"(?<![\w:])(?:{re.escape(own_type)}|Self)::{re.escape(name)}\("
+        pattern = rf"(?<![\w.])(?:\w+::)*(?:{re.escape(own_type)}|Self){turbofish}::{re.escape(name)}\b(?!!)"
     else:
-        pattern = rf"(?<![\w.])(?<!fn ){re.escape(name)}\("
+        pattern = rf"(?<![\w.])(?:(?:\w+::)+{re.escape(name)}\b(?!!)|(?<!fn ){re.escape(name)}\s*{turbofish}\s*\()"
     return [m.start() for m in re.finditer(pattern, text)]
 
 
@@ -486,13 +516,14 @@ def calls(text: str, reader: str) -> bool:
     return bool(call_sites(text, reader))
 
 
-def reads_in(text: str) -> list[tuple[str, str]]:
+def reads_in(text: str, where: str = "") -> list[tuple[str, str]]:
     """(variable, reader) for every environment read in a source's `text`."""
-    return [(m.group(1), reader_of(text, m.start())) for m in ENV_READ.finditer(text)]
+    return [(m.group(1), reader_of(text, m.start(), where)) for m in ENV_READ.finditer(text)]
 
 
 def is_test_source(source: Path) -> bool:
-    return source.name in {"tests.rs", "testing.rs"} or source.stem.endswith("_tests") or "testing" in source.parts
+    parts = source.relative_to(ROOT).parts
+    return source.name in {"tests.rs", "testing.rs"} or source.stem.endswith("_tests") or "testing" in parts
 
 
 def is_called(reader: str, source: Path, sources: dict[Path, str], seen: frozenset = frozenset()) -> bool:
@@ -501,7 +532,7 @@ def is_called(reader: str, source: Path, sources: dict[Path, str], seen: frozens
     if any(other != source and not is_test_source(other) and calls(text, reader) for other, text in sources.items()):
         return True
     text = sources[source]
-    outer = {reader_of(text, at) for at in call_sites(text, reader)} - seen - {reader}
+    outer = {reader_of(text, at, str(source)) for at in call_sites(text, reader)} - seen - {reader}
     return any(is_called(r, source, sources, seen | {reader}) for r in outer)
 
 
@@ -510,7 +541,7 @@ def env_read_by(crate: Path) -> dict[str, Path]:
     found = {}
     for source in sorted(sources):
         own = source.is_relative_to(crate)
-        for name, reader in reads_in(sources[source]):
+        for name, reader in reads_in(sources[source], str(source.relative_to(ROOT))):
             if own or is_called(reader, source, sources):
                 found.setdefault(name, source.relative_to(ROOT))
     return found
@@ -526,6 +557,19 @@ def test_a_library_read_counts_only_for_the_functions_calling_its_reader():
     assert calls("let c = Clock::from_env()?;", reader)
     assert not calls("let s = Settings::from_env()?;", reader)
     assert calls("fn free() { helper(1) }", "helper") and not calls("fn free() { my_helper(1) }", "helper")
+    # AND a path, a turbofish or passing the reader still counts; its own definition does not
+    assert calls("weelo_core::Clock::from_env()", reader) and calls(".map(Clock::from_env)", reader)
+    assert calls("weelo_aws::helper::<i64>(1)", "helper") and not calls("pub fn helper(x: i64)", "helper")
+    # AND the type of a trait impl with references, lifetimes or nested generics is the one after `for`
+    assert impl_type(" From<&Booking> for BookingSummary {") == "BookingSummary"
+    assert impl_type("<'de> Deserialize<'de> for TripRef {") == "TripRef"
+    assert impl_type("<T: Into<Vec<u8>>> Wrapper<T> where T: Send {") == "Wrapper"
+    # AND a free fn after a blank line is no method of the impl above it
+    after_impl = "impl A {\n    fn a() {}\n}\n\nfn free() { var(\"FREE\") }\n"
+    assert [r for _, r in reads_in(after_impl)] == ["free"]
+    # AND a read whose reader cannot be told fails instead of being guessed
+    with pytest.raises(AssertionError):
+        reads_in("trait T {\n    fn d() { var(\"IN_TRAIT\") }\n}\n")
 
 
 def tables_env() -> set[str]:

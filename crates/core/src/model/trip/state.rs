@@ -30,6 +30,7 @@ impl OfferTimes {
     /// The clock as configured: `OFFER_WINDOW_SECS` and `SCHEDULE_LEAD_SECS`, each read with its
     /// default by `parsed_or(name, default)`, the environment reader of the function that offers or
     /// sweeps (core reads no environment itself). One place names them for every such function.
+    // The parameter's name is what infra/checks/test_drift.py sees as reading the two variables.
     pub fn configured<E>(parsed_or: impl Fn(&str, i64) -> Result<i64, E>) -> Result<Self, E> {
         Ok(Self::from_secs(
             parsed_or("OFFER_WINDOW_SECS", Self::WINDOW_SECS)?,
