@@ -576,6 +576,13 @@ def tables_env() -> set[str]:
     return {t["env"] for t in definitions("tables.json")["tables"]}
 
 
+def test_the_cost_model_prices_what_terraform_deploys_by_default():
+    model = json.loads((ROOT / "infra" / "cost-model.json").read_text())
+    variables = terraform()["variable"]
+    assert model["accessLogClass"] == variables["access_log_class"]["default"]
+    assert model["profiles"]["small"]["brokerType"] == variables["msk_broker_instance_type"]["default"]
+
+
 def test_lambda_environment_is_tables_plus_the_function_env():
     environment = one(resource("aws_lambda_function", "this")["environment"])
     assert squash(environment["variables"]) == squash(

@@ -228,6 +228,17 @@ variable "log_retention_days" {
   }
 }
 
+variable "access_log_class" {
+  description = "Log class of the HTTP and WebSocket APIs' access-log groups. INFREQUENT_ACCESS (default) ingests at half the Standard price and keeps KMS, retention and Logs Insights (all but pattern, diff, filterIndex, unmask); it has no metric or subscription filters, Live Tail or GetLogEvents, none of which this stack uses on them. CloudWatch cannot change a group's class: changing this replaces both groups and drops the access logs they hold."
+  type        = string
+  default     = "INFREQUENT_ACCESS"
+
+  validation {
+    condition     = contains(["STANDARD", "INFREQUENT_ACCESS"], var.access_log_class)
+    error_message = "access_log_class must be STANDARD or INFREQUENT_ACCESS."
+  }
+}
+
 variable "log_level" {
   description = "Application log level of the functions (Lambda sets AWS_LAMBDA_LOG_LEVEL from it). At most INFO: the functions' metrics are EMF log lines without a level, which Lambda files as INFO, so WARN or above would drop every metric and silence the alarms on them (alarms.tf)."
   type        = string

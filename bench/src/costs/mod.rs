@@ -82,14 +82,16 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
     let (on_demand, on_demand_scale) = changed("on-demand", |p| Profile { steady_tables: "on-demand".into(), ..p });
     let (per_function, per_function_scale) =
         changed("a group per function", |p| Profile { poller_groups: "function".into(), ..p });
-    // Three brokers, one a zone, replication 3 and min in-sync 2 (no acknowledged record on one copy);
-    // 200 GB each holds the seed's 7 days of records (about 120 GB a broker, a copy of every
-    // partition) under the 85 % disk alarm.
+    // Three brokers, one a zone (`az_count` = 3, so the interface endpoints span three zones too),
+    // replication 3 and min in-sync 2 (no acknowledged record on one copy); 200 GB each holds the
+    // seed's 7 days of records (about 120 GB a broker, a copy of every partition) under the 85 %
+    // disk alarm.
     let (brokers, brokers_scale) = changed("provisioned brokers", |p| Profile {
         kafka: "provisioned".into(),
         brokers: 3.0,
         broker_type: "kafka.m7g.large".into(),
         broker_volume_gb: 200.0,
+        endpoint_zones: 3.0,
         ..p
     });
     vec![
@@ -112,9 +114,9 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
             Scale { gps_through_function_url: true, ..seed.clone() },
         ),
         (
-            "Kafka on three MSK provisioned brokers (kafka.m7g.large, 200 GB each, replication 3) instead of \
-             MSK Serverless (not built: the small profile's brokers, sized up; you then size and watch the \
-             brokers' disks and partitions; cross-zone traffic to the consumers not priced)",
+            "Kafka on three MSK provisioned brokers (kafka.m7g.large, 200 GB each, replication 3, three zones) \
+             instead of MSK Serverless (not built: the small profile's brokers, sized up; you then size and \
+             watch the brokers' disks and partitions; producers' and consumers' traffic across zones not priced)",
             brokers,
             brokers_scale,
         ),
@@ -123,6 +125,12 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
              topic can slow another consumer's)",
             one_group,
             one_group_scale,
+        ),
+        (
+            "the access logs in the Standard log class instead of Infrequent Access (`access_log_class`; \
+             Standard adds Live Tail, metric and subscription filters, which the stack does not use on them)",
+            CostModel { access_log_class: "STANDARD".into(), ..model.clone() },
+            seed.clone(),
         ),
         (
             "Cognito Essentials instead of Lite (`cognito_user_pool_tier`; needed for access-token \
@@ -257,7 +265,8 @@ const NOT_COUNTED: &str = "## What the table leaves out\n\n\
 minutes and messages, live-tracking's invocations, `live-connections`), analytics' and the audit consumer's \
 invocations and `analytics-progress` writes, and the Lambda time of the trip steps: not counted per operation \
 yet; their pollers, Kafka reads and alarms are in.\n\
-- Lambda's own log lines (START, END, REPORT) per invocation, and logs beyond one EMF line an invocation.\n\
+- Logs beyond one EMF line an invocation: warnings and errors. Lambda's own START and REPORT lines are not \
+written at all (the functions' system log level is WARN, `logging_config` in `infra/terraform/lambda.tf`).\n\
 - Durations are measured in process against emulators: an upper bound for DynamoDB and SNS calls, without \
 Lambda's own overhead (cold starts: `docs/BENCHMARKS.md` §7).\n\
 - Lambda's and DynamoDB's free tiers, data transfer, and the archive's storage after the first month (it grows \

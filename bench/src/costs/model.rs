@@ -29,6 +29,9 @@ pub struct CostModel {
     /// One API Gateway access-log line, and one EMF metric document per invocation.
     pub access_log_bytes_per_request: f64,
     pub emf_bytes_per_invocation: f64,
+    /// The access-log groups' log class (`access_log_class` in `infra/terraform`, whose default
+    /// this must be: a drift test checks it): `INFREQUENT_ACCESS` or `STANDARD`.
+    pub access_log_class: String,
     /// What the audit archive adds to each record (its JSON Lines envelope).
     pub archive_bytes_per_record: f64,
     /// Alarm metrics (a metric-math alarm counts each) and custom metric series of the stack.
@@ -49,7 +52,7 @@ pub struct CostModel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
-    /// `serverless` (MSK Serverless) or `provisioned` (kafka.t3.small brokers).
+    /// `serverless` (MSK Serverless) or `provisioned` (MSK brokers of `broker_type`).
     pub kafka: String,
     pub brokers: f64,
     /// The brokers' instance type where `kafka` is `provisioned` (its broker-hour is in `infra/prices.json`).

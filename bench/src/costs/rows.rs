@@ -257,9 +257,13 @@ impl Inputs<'_> {
             * scale.recipients_per_booking
             + load.trips * self.counted.trip.served.publishes * load.trip_share;
         let endpoint_hours = model.interface_endpoints * profile.endpoint_zones * model.hours_per_month;
-        let log_gb = (load.gateway_requests * model.access_log_bytes_per_request
-            + load.invocations * model.emf_bytes_per_invocation)
-            / 1e9;
+        let access_gb = load.gateway_requests * model.access_log_bytes_per_request / 1e9;
+        let emf_gb = load.invocations * model.emf_bytes_per_invocation / 1e9;
+        let (access_class, access_price) = match model.access_log_class.as_str() {
+            "INFREQUENT_ACCESS" => ("Infrequent Access", "cloudwatchLogsIngestionGbInfrequentAccess"),
+            "STANDARD" => ("Standard", "cloudwatchLogsIngestionGb"),
+            other => anyhow::bail!("cost-model.json: unknown accessLogClass {other:?}"),
+        };
         let users = (scale.monthly_active_users - model.free_monthly_active_users).max(0.0);
         let tier = if scale.cognito_tier == "lite" { "cognitoMauLite" } else { "cognitoMauEssentials" };
         let metrics = if load.bookings > 0.0 { model.custom_metric_series } else { 0.0 };
@@ -290,9 +294,15 @@ impl Inputs<'_> {
             ),
             row(
                 "CloudWatch",
-                "logs: access logs and one EMF line an invocation",
-                format!("{log_gb:.0} GB"),
-                log_gb * self.usd("cloudwatchLogsIngestionGb")?,
+                &format!("logs: an access log line a request ({access_class} class)"),
+                format!("{access_gb:.0} GB"),
+                access_gb * self.usd(access_price)?,
+            ),
+            row(
+                "CloudWatch",
+                "logs: one EMF line an invocation (Standard class: metrics are extracted from it)",
+                format!("{emf_gb:.0} GB"),
+                emf_gb * self.usd("cloudwatchLogsIngestionGb")?,
             ),
             row(
                 "CloudWatch",

@@ -428,6 +428,29 @@ run "an_unknown_user_pool_tier_is_refused" {
   expect_failures = [var.cognito_user_pool_tier]
 }
 
+run "the_access_logs_can_be_kept_in_the_standard_class_and_nothing_else" {
+  command = plan
+
+  variables {
+    access_log_class = "STANDARD"
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.api_access.log_group_class == "STANDARD" && aws_cloudwatch_log_group.live_access.log_group_class == "STANDARD"
+    error_message = "access_log_class = STANDARD must put both access log groups in the Standard class"
+  }
+}
+
+run "an_unknown_access_log_class_is_refused" {
+  command = plan
+
+  variables {
+    access_log_class = "DELIVERY"
+  }
+
+  expect_failures = [var.access_log_class]
+}
+
 # --- Live tracking: the WebSocket API (websocket.tf, docs/live-tracking.md) ----------------------
 
 run "the_live_websocket_api_authorizes_at_connect_only_and_logs_no_token" {
@@ -531,6 +554,12 @@ run "the_live_websocket_api_authorizes_at_connect_only_and_logs_no_token" {
       aws_cloudwatch_log_group.live_access.retention_in_days == local.log_retention_days
     )
     error_message = "the live access log group must be encrypted with the stack key and keep log_retention_days"
+  }
+
+  # Both access logs are written only and read through Logs Insights: the cheaper log class.
+  assert {
+    condition     = aws_cloudwatch_log_group.live_access.log_group_class == "INFREQUENT_ACCESS" && aws_cloudwatch_log_group.api_access.log_group_class == "INFREQUENT_ACCESS"
+    error_message = "both access log groups must default to the INFREQUENT_ACCESS log class"
   }
 
   # A WebSocket stage's access log needs the region's API Gateway CloudWatch role.
