@@ -119,45 +119,50 @@ impl Inputs<'_> {
 
     pub(super) fn dynamodb(&self, load: &Load) -> anyhow::Result<Vec<Row>> {
         let booking = &self.counted.booking;
-        let (wru, rru) =
-            (self.usd("dynamodbWriteRequestUnitsPerMillion")?, self.usd("dynamodbReadRequestUnitsPerMillion")?);
         let booking_wu = booking.create.write_units + booking.fanout.write_units * load.fanout_share;
         let booking_ru = booking.create.read_units + booking.fanout.read_units * load.fanout_share;
         let trip = &self.counted.trip.served;
-        let (trip_wu, trip_ru) = (trip.write_units * load.trip_share, trip.read_units * load.trip_share);
         let history_gb =
             load.points / self.model.days_per_month * self.model.history_days * self.model.history_bytes_per_point
                 / 1e9;
-        Ok(vec![
+        let mut rows = Vec::new();
+        rows.extend(self.on_demand(
+            "booking",
+            ["booking writes (booking, outbox, offers, push log)", "booking reads (geo cells, profiles, devices)"],
+            (booking_wu, booking_ru),
+            load.bookings,
+        )?);
+        rows.extend(self.on_demand(
+            "trip",
+            ["trip writes (4 steps, offers taken back, push log)", "trip reads"],
+            (trip.write_units * load.trip_share, trip.read_units * load.trip_share),
+            load.trips,
+        )?);
+        rows.push(row(
+            "DynamoDB",
+            "storage and PITR: the GPS history",
+            format!("{history_gb:.0} GB ({} days)", self.model.history_days),
+            history_gb * (self.usd("dynamodbStorageGbMonth")? + self.usd("dynamodbPitrGbMonth")?),
+        ));
+        Ok(rows)
+    }
+
+    /// The on-demand write and read rows (`items`) of an operation (`what`) that takes `units`
+    /// (write, read) each time and happens `count` times a month.
+    fn on_demand(&self, what: &str, items: [&str; 2], units: (f64, f64), count: f64) -> anyhow::Result<[Row; 2]> {
+        let (write_units, read_units) = units;
+        Ok([
             row(
                 "DynamoDB",
-                "booking writes (booking, outbox, offers, push log)",
-                format!("{booking_wu:.0} write units a booking (counted) × {:.1} M bookings", load.bookings / 1e6),
-                load.bookings * booking_wu / 1e6 * wru,
+                items[0],
+                format!("{write_units:.0} write units a {what} (counted) × {:.1} M {what}s", count / 1e6),
+                count * write_units / 1e6 * self.usd("dynamodbWriteRequestUnitsPerMillion")?,
             ),
             row(
                 "DynamoDB",
-                "booking reads (geo cells, profiles, devices)",
-                format!("{booking_ru:.0} read units a booking (counted)"),
-                load.bookings * booking_ru / 1e6 * rru,
-            ),
-            row(
-                "DynamoDB",
-                "trip writes (4 steps, offers taken back, push log)",
-                format!("{trip_wu:.0} write units a trip (counted) × {:.1} M trips", load.trips / 1e6),
-                load.trips * trip_wu / 1e6 * wru,
-            ),
-            row(
-                "DynamoDB",
-                "trip reads",
-                format!("{trip_ru:.0} read units a trip (counted)"),
-                load.trips * trip_ru / 1e6 * rru,
-            ),
-            row(
-                "DynamoDB",
-                "storage and PITR: the GPS history",
-                format!("{history_gb:.0} GB ({} days)", self.model.history_days),
-                history_gb * (self.usd("dynamodbStorageGbMonth")? + self.usd("dynamodbPitrGbMonth")?),
+                items[1],
+                format!("{read_units:.0} read units a {what} (counted)"),
+                count * read_units / 1e6 * self.usd("dynamodbReadRequestUnitsPerMillion")?,
             ),
         ])
     }
