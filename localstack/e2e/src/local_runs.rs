@@ -71,7 +71,7 @@ impl MakeRun {
             let _ = child.wait();
         }
         let mut clean = ended;
-        for name in ["relay-schedule", "deadline-schedule", "bridge", "functions"] {
+        for name in ["demo-driver", "relay-schedule", "deadline-schedule", "bridge", "functions"] {
             let pid_file = format!("{ROOT}/.local/pids/{name}.pid");
             if let Ok(pid) = std::fs::read_to_string(&pid_file) {
                 clean = false;

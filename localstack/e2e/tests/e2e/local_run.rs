@@ -97,8 +97,12 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     assert!(total_lag(&kafka, RUN_LOCATION_GROUP, "location.updated") >= 100_000);
     assert!(total_lag(&kafka, RUN_FCM_GROUP, "notification.fcm") >= 5_000);
 
-    // WHEN make run starts, a transporter near a city sends a point and a customer books there
+    // WHEN make run starts
     let run = MakeRun::start(9040, "e2e-make-run.log").await;
+    // THEN it printed a sample tracking link, whose page the api serves and whose socket admits it
+    assert_sample_link_is_live(&run).await;
+
+    // WHEN a transporter near a city sends a point and a customer books there
     let api = ApiClient::over_http(&run.base_url);
     let centre = private_city();
     let driver = User::with_phone(&api, "transporter").await;
@@ -117,21 +121,6 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     let old_position = store().await.latest_position(&old_truck).await.expect("the positions table answers");
     assert_eq!(old_position, None, "the run worked through the backlog's GPS points");
     assert!(run.printed("not replayed"), "the banner does not say the run starts at the end of the topics");
-    // AND it printed a sample tracking link, whose page the api serves
-    let link = run.lines_with("/track#s1.").first().map(|l| l.trim().to_owned()).expect("a sample tracking link");
-    let page = reqwest::get(link.split_once('#').unwrap().0).await.expect("the page answers");
-    assert_eq!(page.status(), 200, "{link}");
-    assert!(page.text().await.unwrap().contains("ws://127.0.0.1:9040/websocket"), "the page names another socket");
-    // AND its link is live: the demo trip was accepted by the run's own driver, or is still being
-    // offered when the fan-out is busy with what earlier tests left due (never expired at once, as
-    // a booking with no truck near it would be)
-    let token = link.split_once('#').unwrap().1;
-    let url = "ws://127.0.0.1:9040/websocket";
-    let mut viewer = LiveClient::connect(url, token, Carry::Subprotocol).await.expect("the sample link connects");
-    viewer.send(serde_json::json!({"action": "subscribe"})).await;
-    let snapshot = viewer.next_of("subscribed", 30).await.expect("the sample link subscribes");
-    let status = snapshot["trips"][0]["status"].as_str().unwrap_or_default().to_owned();
-    assert!(["accepted", "searching"].contains(&status.as_str()), "{snapshot}");
     // AND the status lines say every part is up: at once, or once the run has done the work it
     // found waiting (deadlines earlier tests left due fire when its sweeper starts, and a batch
     // that takes longer than 30 s shows as NOT MOVING until it is done)
@@ -144,6 +133,24 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     let mut run = run;
     assert!(run.stop(), "make run left processes running after it was stopped");
     assert!(run.printed("stopping"), "make run did not say it was stopping");
+}
+
+/// `make run`'s sample tracking link: its page is served, and its token connects and shows the demo
+/// trip accepted by the run's own driver, or still being offered when the fan-out is busy with what
+/// earlier tests left due (never expired at once: the run books only once the driver's point is in
+/// the geo index).
+async fn assert_sample_link_is_live(run: &MakeRun) {
+    let link = run.lines_with("/track#s1.").first().map(|l| l.trim().to_owned()).expect("a sample tracking link");
+    let page = reqwest::get(link.split_once('#').unwrap().0).await.expect("the page answers");
+    assert_eq!(page.status(), 200, "{link}");
+    assert!(page.text().await.unwrap().contains("ws://127.0.0.1:9040/websocket"), "the page names another socket");
+    let token = link.split_once('#').unwrap().1;
+    let url = "ws://127.0.0.1:9040/websocket";
+    let mut viewer = LiveClient::connect(url, token, Carry::Subprotocol).await.expect("the sample link connects");
+    viewer.send(serde_json::json!({"action": "subscribe"})).await;
+    let snapshot = viewer.next_of("subscribed", 30).await.expect("the sample link subscribes");
+    let status = snapshot["trips"][0]["status"].as_str().unwrap_or_default().to_owned();
+    assert!(["accepted", "searching"].contains(&status.as_str()), "{snapshot}");
 }
 
 #[tokio::test]
