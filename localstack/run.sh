@@ -79,9 +79,11 @@ demo_book() { # posts the driver's point, waits until it is consumed, books near
     -d '{"pickup":{"lat":12.9716,"lng":77.5946},"drop":{"lat":13.1986,"lng":77.7066},"vehicleType":"tipper"}' |
     json_field bookingId || die "the api did not create the demo booking (see .local/logs/functions.log)"
 }
-demo_trip() { # prints the demo booking's id; returns 1 if it was not accepted within 30 s
-  local booking status tries=1 deadline=$((SECONDS + 30))
-  booking=$(demo_book)
+demo_trip() { # prints the demo booking's id; returns 1 if it was not accepted within 30 s of being
+  # made, 2 if it could not be made
+  local booking status tries=1 deadline
+  booking=$(demo_book) || return 2
+  deadline=$((SECONDS + 30))
   while ((SECONDS < deadline)); do
     if api "$demo_driver" -X POST "$BASE_URL/v1/bookings/$booking/accept" >/dev/null 2>&1; then
       echo "$booking"
@@ -90,7 +92,7 @@ demo_trip() { # prints the demo booking's id; returns 1 if it was not accepted w
     status=$(api "$CUSTOMER_TOKEN" "$BASE_URL/v1/bookings/$booking" | json_field status) || status=unknown
     # Expired although the point was consumed (a point that took longer than a minute): book again.
     if [ "$status" = expired ] && ((tries < 3)); then
-      booking=$(demo_book)
+      booking=$(demo_book) || return 2
       tries=$((tries + 1))
     fi
     sleep 1
@@ -98,14 +100,19 @@ demo_trip() { # prints the demo booking's id; returns 1 if it was not accepted w
   echo "$booking"
   return 1
 }
-if ! demo_booking=$(demo_trip); then
-  # Offered later (a busy fan-out): the driver accepts then, for as long as the booking searches.
-  start_bg demo-driver "$ROOT/localstack/demo-driver.sh" "$BASE_URL" "$demo_driver" "$demo_booking"
-  say "the fan-out is busy (work left due before this run); a demo driver accepts the demo booking once offered"
-fi
 # A demo that went wrong costs the link, not the run.
-TRACK_URL=$(api "$CUSTOMER_TOKEN" -X POST "$BASE_URL/v1/bookings/$demo_booking/share" | json_field url) ||
-  TRACK_URL="(none: the demo booking $demo_booking could not be shared; see .local/logs/functions.log)"
+demo_status=0
+demo_booking=$(demo_trip) || demo_status=$?
+TRACK_URL="(none: the demo booking could not be made; see .local/logs/functions.log)"
+if ((demo_status != 2)); then
+  if ((demo_status == 1)); then
+    # Offered later (a busy fan-out): the driver accepts then, for as long as the booking searches.
+    start_bg demo-driver "$ROOT/localstack/demo-driver.sh" "$BASE_URL" "$demo_driver" "$CUSTOMER_TOKEN" "$demo_booking"
+    say "the fan-out is busy (work left due before this run); a demo driver accepts the demo booking once offered"
+  fi
+  TRACK_URL=$(api "$CUSTOMER_TOKEN" -X POST "$BASE_URL/v1/bookings/$demo_booking/share" | json_field url) ||
+    TRACK_URL="(none: the demo booking $demo_booking could not be shared; see .local/logs/functions.log)"
+fi
 cat <<INFO
 
   Weelo is running locally: a demo of now. The consumers start at the end of every topic on every
@@ -122,7 +129,8 @@ cat <<INFO
       -H "Authorization: Bearer \$CUSTOMER_TOKEN" -H 'Content-Type: application/json' \\
       -d '{"pickup":{"lat":19.076,"lng":72.8777},"drop":{"lat":18.5204,"lng":73.8567},"vehicleType":"tipper"}'
   Pushes land in moto:  curl -s http://127.0.0.1:4566/moto-api/data.json   (sns → PlatformEndpoint → messages)
-  Logs: .local/logs/functions.log (every function), bridge.log, relay-schedule.log, deadline-schedule.log    Stop: Ctrl-C
+  Logs: .local/logs/functions.log (every function), bridge.log, relay-schedule.log, deadline-schedule.log,
+        demo-driver.log    Stop: Ctrl-C
 
 INFO
 "$BIN/weelo-local" status --functions-url "http://127.0.0.1:$PORT" --bridge-pid "$PIDS/bridge.pid"
