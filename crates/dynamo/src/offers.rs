@@ -40,14 +40,18 @@ impl OfferStore for DynamoStore {
         self.write_offers(subject, transporters, at, false).await
     }
 
-    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+    async fn open_offers(&self, subject: OfferSubject) -> Result<Vec<(UserId, DateTime<Utc>)>, StoreError> {
         let query = self
             .query_on(&self.tables.offers, None, "subject", offer_subject_key(subject))
             .filter_expression("attribute_not_exists(withdrawn)")
-            .projection_expression("transporterId");
+            .projection_expression("transporterId, offeredAtMs, #at")
+            .expression_attribute_names("#at", "at");
         let items = query_all(query).await?;
-        let ids = items.iter().filter_map(|item| item.get("transporterId")?.as_s().ok());
-        Ok(ids.filter_map(|id| UserId::parse(id).ok()).collect())
+        let open = items.iter().filter_map(|item| {
+            let transporter = UserId::parse(item.get("transporterId")?.as_s().ok()?).ok()?;
+            Some((transporter, offered_at(item)))
+        });
+        Ok(open.collect())
     }
 
     async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError> {
@@ -95,4 +99,13 @@ impl DynamoStore {
             .collect::<Result<Vec<_>, _>>()?;
         self.batch_put(&self.tables.offers, items).await
     }
+}
+
+/// When a live offer was made: `offeredAtMs`, or its `at` where an older item lacks that. An
+/// offer with neither counts as made now, so that a withdrawal of it still drops it.
+fn offered_at(item: &std::collections::HashMap<String, AttributeValue>) -> DateTime<Utc> {
+    let millis = item.get("offeredAtMs").and_then(|n| n.as_n().ok()?.parse().ok());
+    let from_millis = millis.and_then(DateTime::from_timestamp_millis);
+    let from_at = || DateTime::parse_from_rfc3339(item.get("at")?.as_s().ok()?).ok().map(|at| at.to_utc());
+    from_millis.or_else(from_at).unwrap_or_else(Utc::now)
 }

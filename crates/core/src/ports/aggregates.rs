@@ -59,8 +59,13 @@ pub trait OfferStore: Send + Sync {
     async fn put_offers(
         &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Every transporter `subject` is offered to and whose offer still stands, with when it was
+    /// offered to them (the time its offer push carries, to the millisecond).
+    async fn open_offers(&self, subject: OfferSubject) -> Result<Vec<(UserId, DateTime<Utc>)>, StoreError>;
     /// Every transporter `subject` is offered to and whose offer still stands.
-    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError>;
+    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+        Ok(self.open_offers(subject).await?.into_iter().map(|(transporter, _)| transporter).collect())
+    }
     /// Takes the offers back: those transporters can no longer accept `subject` (idempotent).
     async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError>;
     /// What is offered to `transporter` and not taken back, with when it was offered: at most

@@ -28,10 +28,10 @@ impl OfferStore for MemoryStore {
         Ok(())
     }
 
-    async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
+    async fn open_offers(&self, subject: OfferSubject) -> Result<Vec<(UserId, DateTime<Utc>)>, StoreError> {
         let tables = self.lock();
         let live = tables.offers.get(&subject).into_iter().flatten().filter(|(_, (_, withdrawn))| !withdrawn);
-        Ok(live.map(|(transporter, _)| transporter.clone()).collect())
+        Ok(live.map(|(transporter, (at, _))| (transporter.clone(), *at)).collect())
     }
 
     async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError> {

@@ -114,3 +114,33 @@ async fn a_transporter_on_a_trip_is_not_offered_a_second_booking_until_it_is_del
     let offer = world.store.offer_state(OfferSubject::Booking(third), &user("kiran")).await.unwrap();
     assert_eq!(offer, Some(OfferState::Live));
 }
+
+#[tokio::test]
+async fn a_withdrawal_names_the_offer_it_takes_back_so_a_late_copy_never_drops_a_later_offer() {
+    // GIVEN a booking offered to Kiran and Meera
+    let world = World::new();
+    world.driver("kiran", 100.0).await;
+    world.driver("meera", 200.0).await;
+    let booking = world.book().await;
+    let kiran = transporter("kiran");
+    let offered_at = |kind: &str| -> Vec<String> {
+        let to_meera = world.notifications(kind).into_iter().filter(|(_, n)| n.recipient_id == user("meera"));
+        to_meera.map(|(_, n)| n.data["offeredAt"].clone()).collect()
+    };
+    let first = offered_at("booking.offered");
+
+    // WHEN Kiran accepts it, then releases it (a moment later), and Meera is offered it again
+    world.bookings.accept(&kiran, &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.accepted.v1").await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    world.bookings.advance(&kiran, &booking.to_string(), TripStep::Release).await.unwrap();
+    world.deliver("com.weelo.booking.released.v1").await;
+
+    // THEN her withdrawal carries the time of the offer it took back, and her new offer a later one:
+    // a copy of the withdrawal arriving after the new offer is older than it, and the app keeps it
+    let offers = offered_at("booking.offered");
+    assert_eq!(offered_at("booking.withdrawn"), first);
+    assert_eq!((offers.len(), &offers[0]), (2, &first[0]));
+    let parse = |at: &str| chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 time");
+    assert!(parse(&offers[1]) > parse(&first[0]), "{offers:?}");
+}

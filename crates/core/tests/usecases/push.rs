@@ -63,6 +63,30 @@ async fn a_notification_delivered_three_times_reaches_each_phone_once() {
 }
 
 #[tokio::test]
+async fn a_data_only_push_skips_the_push_log_so_a_redelivery_reaches_the_app_again() {
+    // GIVEN Kiran's phone, and the data-only push taking an offer back
+    let (push, store, sender) = push();
+    phone(&store, "kiran", "phone-a").await;
+    let mut withdrawal = offer_for("kiran");
+    withdrawal.kind = "booking.withdrawn".into();
+    withdrawal.data_only = true;
+    let id = EventId::generate();
+
+    // WHEN it is delivered twice (a batch retried)
+    for _ in 0..2 {
+        push.deliver(id, &withdrawal).await.unwrap();
+    }
+
+    // THEN each delivery reached the app, under the same id, and nothing was written to the push log
+    let sent: Vec<EventId> = sender.sent().into_iter().map(|(_, id, _)| id).collect();
+    assert_eq!(sent, [id, id]);
+    assert_eq!(store.push_log_len(), 0);
+    // AND a visible push still goes through the log, once
+    push.deliver(EventId::generate(), &offer_for("kiran")).await.unwrap();
+    assert_eq!((store.push_log_len(), sender.sent().len()), (1, 3));
+}
+
+#[tokio::test]
 async fn a_push_claimed_by_a_delivery_that_crashed_is_sent_by_the_next_under_the_same_id() {
     // GIVEN a delivery that claimed the push to Kiran's phone 30 s ago and died before sending it
     let (push, store, sender) = push();

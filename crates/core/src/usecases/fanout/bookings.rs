@@ -2,7 +2,7 @@
 //! it, in the rings beyond when its first search found nobody in time; take the offers back when
 //! it is accepted, cancelled or expired.
 
-use super::notifications::{Notice, offer_record, withdrawal_record};
+use super::notifications::{Notice, offer_record, stamp, withdrawal_record};
 use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
 use crate::contract::events::{BookingChanged, BookingOffered, DomainEvent, EventRecord, OfferRound};
 use crate::model::booking::Booking;
@@ -11,7 +11,7 @@ use crate::model::trip::{TripStatus, TripStep};
 use crate::ports::{EventBus, OfferSubject};
 use crate::usecases::fanout::matching::{Candidate, Reach, Search, find_candidates};
 use crate::usecases::trips::{Step, StepError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     pub(super) async fn on_booking_created(
@@ -87,8 +87,10 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             OfferRound::Wider => self.store.offered_to(subject).await?.is_empty(),
         };
         let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
-        self.store.put_offers(subject, &recipients, Utc::now()).await?;
-        let notifications: Vec<EventRecord> = candidates.iter().map(|c| offer_notice(cause, booking, c)).collect();
+        let offered_at = Utc::now();
+        self.store.put_offers(subject, &recipients, offered_at).await?;
+        let notifications: Vec<EventRecord> =
+            candidates.iter().map(|c| offer_notice(cause, booking, c, offered_at)).collect();
         let pushes = notifications.len();
         let offered = BookingOffered {
             booking_id: booking.booking_id,
@@ -129,10 +131,11 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         &self, cause: EventId, booking: &Booking, reason: &str, keep: Option<&UserId>,
     ) -> Result<FanoutReport, FanoutError> {
         let subject = OfferSubject::Booking(booking.booking_id);
-        let others: Vec<UserId> =
-            self.store.offered_to(subject).await?.into_iter().filter(|t| Some(t) != keep).collect();
+        let open = self.store.open_offers(subject).await?;
+        let others: Vec<(UserId, DateTime<Utc>)> = open.into_iter().filter(|(t, _)| Some(t) != keep).collect();
         let notifications: Vec<EventRecord> =
-            others.iter().map(|t| withdrawal_record(cause, t, booking.booking_id, reason)).collect();
+            others.iter().map(|(t, at)| withdrawal_record(cause, t, booking.booking_id, reason, *at)).collect();
+        let others: Vec<UserId> = others.into_iter().map(|(t, _)| t).collect();
         self.bus.publish(&notifications).await?;
         self.store.withdraw_offers(subject, &others).await?;
         Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })
@@ -140,7 +143,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
 }
 
 /// The push offering `booking` to one candidate, with how far the pickup is from them.
-fn offer_notice(cause: EventId, booking: &Booking, candidate: &Candidate) -> EventRecord {
+fn offer_notice(cause: EventId, booking: &Booking, candidate: &Candidate, offered_at: DateTime<Utc>) -> EventRecord {
     let vehicle = booking.vehicle_type.as_str();
     let notice = Notice {
         kind: "booking.offered",
@@ -150,6 +153,7 @@ fn offer_notice(cause: EventId, booking: &Booking, candidate: &Candidate) -> Eve
             ("bookingId", booking.booking_id.to_string()),
             ("vehicleType", vehicle.to_owned()),
             ("distanceM", format!("{:.0}", candidate.distance_m)),
+            ("offeredAt", stamp(offered_at)),
         ],
     };
     offer_record(cause, &candidate.transporter_id, candidate.transporter_id.as_str(), notice)

@@ -3,7 +3,7 @@
 //! wider when its trucks' first window passed; take a line's offers back once nothing on it is
 //! searching; cancel a cancelled order's trucks and tell the transporters already on the way.
 
-use super::notifications::{Notice, offer_record, order_withdrawal_record};
+use super::notifications::{Notice, offer_record, order_withdrawal_record, stamp};
 use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
 use crate::contract::events::{EventRecord, OrderCancelled, TruckRequestChanged};
 use crate::model::ids::{EventId, UserId};
@@ -13,7 +13,7 @@ use crate::model::vehicle::VehicleType;
 use crate::ports::{EventBus, OfferSubject};
 use crate::usecases::fanout::matching::{Reach, Search, find_candidates, find_candidates_by_type};
 use crate::usecases::trips::{Step, StepError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
@@ -150,7 +150,8 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         &self, cause: EventId, order: &Order, line: u32, recipients: &[UserId],
     ) -> Result<Vec<EventRecord>, FanoutError> {
         let Some(truck_line) = order.trucks.get(line as usize) else { return Ok(Vec::new()) };
-        self.store.put_offers(OfferSubject::OrderLine(order.order_id, line), recipients, Utc::now()).await?;
+        let offered_at = Utc::now();
+        self.store.put_offers(OfferSubject::OrderLine(order.order_id, line), recipients, offered_at).await?;
         let vehicle = truck_line.vehicle_type.as_str();
         Ok(recipients
             .iter()
@@ -164,6 +165,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
                         ("line", line.to_string()),
                         ("vehicleType", vehicle.to_owned()),
                         ("trucks", truck_line.quantity.to_string()),
+                        ("offeredAt", stamp(offered_at)),
                     ],
                 };
                 offer_record(cause, transporter, &format!("{transporter}/line/{line}"), notice)
@@ -180,10 +182,11 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         let subject = OfferSubject::OrderLine(order_id, line);
         let holders: Vec<&UserId> =
             view.truck_requests.iter().filter(|r| r.line == line).filter_map(|r| r.trip.accepted_by.as_ref()).collect();
-        let others: Vec<UserId> =
-            self.store.offered_to(subject).await?.into_iter().filter(|t| !holders.contains(&t)).collect();
+        let open = self.store.open_offers(subject).await?;
+        let others: Vec<(UserId, DateTime<Utc>)> = open.into_iter().filter(|(t, _)| !holders.contains(&t)).collect();
         let notifications: Vec<EventRecord> =
-            others.iter().map(|t| order_withdrawal_record(cause, t, order_id, line, reason)).collect();
+            others.iter().map(|(t, at)| order_withdrawal_record(cause, t, order_id, line, reason, *at)).collect();
+        let others: Vec<UserId> = others.into_iter().map(|(t, _)| t).collect();
         self.bus.publish(&notifications).await?;
         self.store.withdraw_offers(subject, &others).await?;
         Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })

@@ -5,6 +5,11 @@
 //! crashed between claim and confirmation) is taken over once older than the lease and pushed
 //! again, under the same notification id, which the phone uses to show it once (FCM collapse key,
 //! APNs collapse id).
+//!
+//! Data-only pushes (an offer taken back) skip the push log: a second "drop the offer made at
+//! `offeredAt`" changes nothing on the phone, and the app ignores it for a later offer, so a
+//! redelivered or replayed one may reach the app again. That saves the log's two writes on the
+//! most frequent push of a trip (one to every transporter who did not win it).
 
 mod customer;
 
@@ -96,34 +101,42 @@ impl<S: DeviceStore + PushLog, P: PushSender> Push<S, P> {
         if transient > 0 { Err(DeliveryError::Transient { failed: transient }) } else { Ok(report) }
     }
 
-    /// One device: claim the push, send it, confirm it.
+    /// One device: claim the push, send it, confirm it; a data-only push is sent unclaimed.
     async fn deliver_to(
         &self, notification_id: EventId, notification: &FcmNotification, device: Device,
     ) -> Result<Outcome, StoreError> {
-        let key = format!("{notification_id}#{}", device.device_id);
-        let Some(claim) = self.claim(&key).await? else { return Ok(Outcome::Duplicate) };
-        match self.sender.send(&device.endpoint_arn, notification_id, notification).await {
-            Ok(()) => {
-                self.store.confirm_push(&claim).await?;
-                Ok(Outcome::Delivered)
-            }
+        let claim = if notification.data_only {
+            None
+        } else {
+            let key = format!("{notification_id}#{}", device.device_id);
+            let Some(claim) = self.claim(&key).await? else { return Ok(Outcome::Duplicate) };
+            Some(claim)
+        };
+        let sent = self.sender.send(&device.endpoint_arn, notification_id, notification).await;
+        let outcome = match sent {
+            Ok(()) => Outcome::Delivered,
             Err(PushError::EndpointGone(reason)) => {
                 tracing::info!(device = %device.device_id, %reason, "pruning a device whose endpoint is gone");
                 self.store.delete_device(&device.user_id, device.device_id).await?;
-                Ok(Outcome::Pruned)
+                return Ok(Outcome::Pruned);
             }
             Err(PushError::Transient(reason)) => {
                 tracing::warn!(device = %device.device_id, %reason, "push failed transiently; will retry");
-                self.store.release_push(&claim).await?;
-                Ok(Outcome::Transient)
+                if let Some(claim) = &claim {
+                    self.store.release_push(claim).await?;
+                }
+                return Ok(Outcome::Transient);
             }
+            // Confirmed all the same: the same push would be refused again.
             Err(PushError::Rejected(reason)) => {
-                // Confirmed all the same: the same push would be refused again.
                 tracing::error!(device = %device.device_id, %reason, "push rejected");
-                self.store.confirm_push(&claim).await?;
-                Ok(Outcome::Rejected)
+                Outcome::Rejected
             }
+        };
+        if let Some(claim) = &claim {
+            self.store.confirm_push(claim).await?;
         }
+        Ok(outcome)
     }
 
     /// The claim on push `key`, or `None` if it was sent before. A claim another delivery holds is
