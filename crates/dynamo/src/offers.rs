@@ -45,7 +45,10 @@ impl OfferStore for DynamoStore {
             .query_on(&self.tables.offers, None, "subject", offer_subject_key(subject))
             .filter_expression("attribute_not_exists(withdrawn)")
             .projection_expression("transporterId, offeredAtMs, #at")
-            .expression_attribute_names("#at", "at");
+            .expression_attribute_names("#at", "at")
+            // An offer just made again (a re-offer rewrites its time) must be read with that time,
+            // or its withdrawal would name the older one and leave the phone's offer standing.
+            .consistent_read(true);
         let items = query_all(query).await?;
         let open = items.iter().filter_map(|item| {
             let transporter = UserId::parse(item.get("transporterId")?.as_s().ok()?).ok()?;

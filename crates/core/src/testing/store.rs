@@ -108,12 +108,12 @@ impl MemoryStore {
         }
     }
 
-    /// An idempotency record as it would be found later (e.g. one written a day ago).
     /// How many pushes the push log holds, claimed or confirmed.
     pub fn push_log_len(&self) -> usize {
         self.lock().push_log.len()
     }
 
+    /// An idempotency record as it would be found later (e.g. one written a day ago).
     pub fn put_idempotency(&self, record: IdempotencyRecord) {
         self.lock().idempotency.insert(record.scoped_key.clone(), record);
     }

@@ -143,4 +143,11 @@ async fn a_withdrawal_names_the_offer_it_takes_back_so_a_late_copy_never_drops_a
     assert_eq!((offers.len(), &offers[0]), (2, &first[0]));
     let parse = |at: &str| chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 time");
     assert!(parse(&offers[1]) > parse(&first[0]), "{offers:?}");
+
+    // AND when the acceptance reaches the fan-out again (a retried batch), her new offer stands:
+    // no withdrawal names it, and the table still has it live
+    world.deliver("com.weelo.booking.accepted.v1").await;
+    assert!(offered_at("booking.withdrawn").iter().all(|at| parse(at) < parse(&offers[1])));
+    let meera = world.store.offer_state(OfferSubject::Booking(booking), &user("meera")).await.unwrap();
+    assert_eq!(meera, Some(OfferState::Live));
 }

@@ -162,7 +162,16 @@ async fn the_losers_of_an_accept_drop_the_offer_and_a_replay_shows_nobody_anythi
     let args = ["replay", "--topic", "booking.events", "--from", &from.to_rfc3339(), "--to", &to.to_rfc3339()];
     let (ok, out) = weelo_ops_via(&stack.functions.url, &[&args[..], &["--to-function", "order-fanout"]].concat());
     assert!(ok, "{out}");
-    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    // (the replay offers the booking to them again and takes it back again: a withdrawal comes again)
+    let withdrawn = async || {
+        let mut count = 0;
+        for driver in &people[1..] {
+            count += kinds(&driver.phone_token, &booking).await.get("booking.withdrawn").copied().unwrap_or(0);
+        }
+        count
+    };
+    assert!(eventually(60, async || withdrawn().await > 4).await, "the replay reached no phone");
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(kinds(&people[0].phone_token, &booking).await, BTreeMap::from([("booking.offered".into(), 1)]));
     for driver in &people[1..] {
         let pushed = pushes_about(&driver.phone_token, &booking).await;

@@ -130,6 +130,12 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
     async fn withdraw(
         &self, cause: EventId, booking: &Booking, reason: &str, keep: Option<&UserId>,
     ) -> Result<FanoutReport, FanoutError> {
+        // A step seen again (a retried batch, a replay) after the booking was released and offered
+        // anew: the offers open now belong to that new search, not to this step.
+        let stored = self.store.get_booking(booking.booking_id).await?;
+        if stored.is_some_and(|s| s.trip.revision > booking.trip.revision && s.status() == TripStatus::Searching) {
+            return Ok(FanoutReport::default());
+        }
         let subject = OfferSubject::Booking(booking.booking_id);
         let open = self.store.open_offers(subject).await?;
         let others: Vec<(UserId, DateTime<Utc>)> = open.into_iter().filter(|(t, _)| Some(t) != keep).collect();

@@ -5,7 +5,9 @@
 //! time. When it is accepted, cancelled or expires, every other offered transporter gets one
 //! data-only push telling their app to drop the offer. A cancelled order's trucks are cancelled
 //! here, one step each. Every write is idempotent and every notification has an id
-//! derived from its cause, so a redelivered event creates nothing new and pushes nothing twice.
+//! derived from its cause, so a redelivered event creates nothing new and shows no phone anything
+//! twice (a withdrawal, data-only, may come again: it names the offer it takes back, `offeredAt`,
+//! and never drops a later one).
 
 mod bookings;
 pub mod matching;

@@ -6,8 +6,8 @@
 //! again, under the same notification id, which the phone uses to show it once (FCM collapse key,
 //! APNs collapse id).
 //!
-//! Data-only pushes (an offer taken back) skip the push log: a second "drop the offer made at
-//! `offeredAt`" changes nothing on the phone, and the app ignores it for a later offer, so a
+//! Data-only pushes (an offer taken back) skip the push log: a second "drop the offer made at or
+//! before `offeredAt`" finds that offer dropped already and leaves any later one standing, so a
 //! redelivered or replayed one may reach the app again. That saves the log's two writes on the
 //! most frequent push of a trip (one to every transporter who did not win it).
 
