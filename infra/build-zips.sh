@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the eleven Lambda functions for arm64 (provided.al2023) into target/lambda/<function>/bootstrap.zip,
+# Builds the eleven Lambda binaries (gps-ingest runs the api's) for arm64 (provided.al2023) into target/lambda/<function>/bootstrap.zip,
 # where Terraform's artifacts_dir expects them, and prints each zip's size.
 #
 # cargo lambda cross-compiles the Rust code with Zig, but librdkafka (rdkafka-sys) is built by its

@@ -14,6 +14,8 @@ build_local
 start_bg e2e-functions "$BIN/weelo-local" functions --port $PORT --env-file "$ENV_FILE" --bin-dir "$BIN"
 wait_for_log_line e2e-functions "functions: ready" 60
 export E2E_API_URL="http://127.0.0.1:$PORT/lambda-url/api"
+# The gps-ingest function (functions.json): the api's code serving GPS points only.
+export E2E_GPS_URL="http://127.0.0.1:$PORT/lambda-url/gps-ingest"
 export E2E_INVOKE_URL="http://127.0.0.1:$PORT"
 export WEELO_LOCAL_BIN="$BIN/weelo-local"
 # As EventBridge does in AWS: an event whose publish timed out (a busy broker) is published by the

@@ -36,6 +36,8 @@ start_bg functions "$BIN/weelo-local" functions --port "$PORT" --env-file "$ENV_
 wait_for_log_line functions "functions: ready" 60
 BASE_URL="http://127.0.0.1:$PORT/lambda-url/api"
 curl -fs "$BASE_URL/v1/health" >/dev/null || die "the api did not answer on $BASE_URL (see .local/logs/functions.log)"
+# GPS points go to the gps-ingest function's URL, as the truck apps send them in AWS.
+GPS_URL="http://127.0.0.1:$PORT/lambda-url/gps-ingest"
 
 # EventBridge runs the relay every minute in AWS; locally every 5 s keeps the demo snappy. The
 # deadline sweeper (offer windows, scheduled bookings) runs every 2 s, one sweep per invocation.
@@ -51,8 +53,8 @@ wait_for_log_line bridge "bridge: ready" 120
 
 CUSTOMER_TOKEN=$("$BIN/weelo-local" token --sub demo-customer --role customer)
 TRANSPORTER_TOKEN=$("$BIN/weelo-local" token --sub demo-transporter --role transporter)
-printf 'CUSTOMER_TOKEN=%s\nTRANSPORTER_TOKEN=%s\nBASE_URL=%s\n' "$CUSTOMER_TOKEN" "$TRANSPORTER_TOKEN" "$BASE_URL" \
-  >"$LOCAL/tokens.env"
+printf 'CUSTOMER_TOKEN=%s\nTRANSPORTER_TOKEN=%s\nBASE_URL=%s\nGPS_URL=%s\n' "$CUSTOMER_TOKEN" "$TRANSPORTER_TOKEN" \
+  "$BASE_URL" "$GPS_URL" >"$LOCAL/tokens.env"
 # A sample shared tracking link (docs/live-tracking.md): a driver of this run's own (so the
 # README's demo-transporter stays free) sends a point in Bengaluru, demo-customer books there once
 # the point is in the geo index (without a truck nearby a booking expires at once, and so would the
@@ -70,9 +72,9 @@ location_lag() { # what location-consumer has yet to consume (its mapping's lag)
   "$BIN/weelo-ops" lag 2>/dev/null | awk '$1 == "location-consumer" { print $3; found = 1 } END { if (!found) print 1 }'
 }
 demo_book() { # posts the driver's point, waits until it is consumed, books near it; prints the booking's id
-  api "$demo_driver" -X POST "$BASE_URL/v1/tracking/location" \
+  api "$demo_driver" -X POST "$GPS_URL/v1/tracking/location" \
     -d "{\"lat\":12.9721,\"lng\":77.5933,\"recordedAt\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"}" >/dev/null ||
-    die "the api did not take the demo driver's point (see .local/logs/functions.log)"
+    die "gps-ingest did not take the demo driver's point (see .local/logs/functions.log)"
   local deadline=$((SECONDS + 60))
   until [ "$(location_lag)" = 0 ] || ((SECONDS >= deadline)); do sleep 1; done
   api "$CUSTOMER_TOKEN" -X POST "$BASE_URL/v1/bookings" \
@@ -119,7 +121,8 @@ cat <<INFO
   start; events from before it (tests, benchmarks, an earlier run) are not replayed.
 
   Base URL   $BASE_URL
-  Tokens     CUSTOMER_TOKEN and TRANSPORTER_TOKEN (12 h) in .local/tokens.env, with BASE_URL
+  GPS URL    $GPS_URL  (POST /v1/tracking/location only: the gps-ingest function)
+  Tokens     CUSTOMER_TOKEN and TRANSPORTER_TOKEN (12 h) in .local/tokens.env, with BASE_URL and GPS_URL
   Live       ws://127.0.0.1:$PORT/websocket  (token in ?token= or Sec-WebSocket-Protocol; docs/live-tracking.md)
   Tracking page of a demo trip (a shared link; the truck moves as its driver posts points):
     $TRACK_URL

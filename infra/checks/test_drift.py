@@ -112,6 +112,33 @@ def definitions(name: str) -> dict:
     return json.loads((DEFINITIONS / name).read_text())
 
 
+def function_definition(function: str) -> dict:
+    [found] = [f for f in definitions("functions.json")["functions"] if f["name"] == function]
+    return found
+
+
+def definition_env(function: str) -> dict:
+    """The variables functions.json sets `function` (merged into its environment by lambda.tf)."""
+    return function_definition(function).get("environment", {})
+
+
+def function_env(function: str) -> dict:
+    """`lambda_env[function]`: an object literal, or a local holding one (the api's, which
+    gps-ingest shares), so its names never depend on a value."""
+    env = local("lambda_env")[function]
+    if isinstance(env, str):
+        shared = re.fullmatch(r"\$\{local\.(\w+)\}", env)
+        assert shared, f"{function}: lambda_env must be an object literal or a local holding one, not {env!r}"
+        env = local(shared.group(1))
+    assert isinstance(env, dict), f"{function}: lambda_env must be an object literal, not {env!r}"
+    return env
+
+
+def binaries() -> dict[str, str]:
+    """Function name -> the binary it runs (functions.json's `binary`, or its own name)."""
+    return {f["name"]: f.get("binary", f["name"]) for f in definitions("functions.json")["functions"]}
+
+
 # --- tables --------------------------------------------------------------------------------------
 
 
@@ -288,7 +315,9 @@ def crates() -> dict[str, Path]:
 
 def test_every_function_is_deployed():
     deployed = set(local("functions"))
-    assert deployed == set(crates()) | EXPECTED_WITHOUT_CRATE
+    second_deployments = {name for name, binary in binaries().items() if binary != name}
+    assert deployed == set(crates()) | EXPECTED_WITHOUT_CRATE | second_deployments
+    assert {binaries()[name] for name in second_deployments} <= set(crates()), "a binary no crate builds"
     mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
     assert mapped <= deployed
     function = resource("aws_lambda_function", "this")
@@ -297,7 +326,13 @@ def test_every_function_is_deployed():
     assert function["runtime"] == "provided.al2023"
     assert function["handler"] == "bootstrap"
     assert function["architectures"] == ["arm64"]
-    assert function["filename"] == "${var.artifacts_dir}/${each.key}/bootstrap.zip"
+    assert function["filename"] == "${var.artifacts_dir}/${local.binary_of[each.key]}/bootstrap.zip"
+    assert squash(local("binary_of")) == squash(
+        '${{for name, f in local.function_definitions : name => lookup(f, "binary", name)}}'
+    )
+    assert squash(local("definition_env")) == squash(
+        '${{for name, f in local.function_definitions : name => lookup(f, "environment", {})}}'
+    )
     assert one(function["logging_config"])["log_format"] == "JSON"
     assert resource("aws_cloudwatch_log_group", "function")["retention_in_days"] == "${local.log_retention_days}"
     assert resource("aws_iam_role", "function")["for_each"] == "${local.functions}"
@@ -326,7 +361,10 @@ def test_function_values_are_ones_aws_accepts():
     mapped = {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
     for f in definitions("functions.json")["functions"]:
         name = f["name"]
-        assert set(f) == {"name", "memoryMb", "timeoutSeconds"}, f"{name}: fields Terraform does not map"
+        assert {"name", "memoryMb", "timeoutSeconds"} <= set(f) <= {"name", "memoryMb", "timeoutSeconds", "binary", "environment"}, (
+            f"{name}: fields Terraform does not map"
+        )
+        assert all(isinstance(v, str) for v in f.get("environment", {}).values()), f"{name}: environment values are strings"
         for field in ("memoryMb", "timeoutSeconds"):
             assert isinstance(f[field], int) and not isinstance(f[field], bool), (name, field)
         assert 128 <= f["memoryMb"] <= 10_240, f"{name}: Lambda memory is 128-10240 MB"
@@ -581,25 +619,32 @@ def test_the_cost_model_prices_what_terraform_deploys_by_default():
     variables = terraform()["variable"]
     assert model["accessLogClass"] == variables["access_log_class"]["default"]
     assert model["profiles"]["small"]["brokerType"] == variables["msk_broker_instance_type"]["default"]
+    # Both profiles deploy gps-ingest's public URL (gps_ingest.tf), so every scale prices GPS through it.
+    url = resource("aws_lambda_function_url", "gps_ingest")
+    assert url["function_name"] == '${aws_lambda_function.this["gps-ingest"].function_name}'
+    assert url["authorization_type"] == "NONE" and "count" not in url and "for_each" not in url
+    assert all(scale.get("gpsThroughFunctionUrl") is True for scale in model["scales"])
 
 
 def test_lambda_environment_is_tables_plus_the_function_env():
     environment = one(resource("aws_lambda_function", "this")["environment"])
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])}"
     )
     assert set(local("lambda_env")) == set(local("functions"))
 
 
-@pytest.mark.parametrize("function", sorted(set(crates()) | EXPECTED_WITHOUT_CRATE))
+@pytest.mark.parametrize("function", sorted(set(binaries()) | EXPECTED_WITHOUT_CRATE))
 def test_every_env_var_the_code_reads_is_set(function):
-    if function not in crates():
+    binary = binaries().get(function, function)
+    if binary not in crates():
         pytest.skip(f"{function}: its crate does not exist yet")
     spec = local("functions")[function]
-    links_dynamo = workspace_crates()["weelo-dynamo"] in linked_crates(crates()[function])
+    links_dynamo = workspace_crates()["weelo-dynamo"] in linked_crates(crates()[binary])
     assert spec["uses_tables"] is links_dynamo, f"{function}: uses_tables must say whether it links weelo-dynamo"
-    terraform_env = set(local("lambda_env")[function]) | (tables_env() if spec["uses_tables"] else set())
-    read = env_read_by(crates()[function])
+    terraform_env = set(function_env(function)) | set(definition_env(function))
+    terraform_env |= tables_env() if spec["uses_tables"] else set()
+    read = env_read_by(crates()[binary])
     needed = {name: where for name, where in read.items() if name not in LAMBDA_PROVIDED and name not in LOCAL_ONLY}
     missing = {name: str(where) for name, where in needed.items() if name not in terraform_env}
     assert not missing, f"{function} reads variables Terraform does not set: {missing}"

@@ -18,7 +18,7 @@ import re
 
 import hcl2
 
-from test_drift import ROOT, TF, local, resource, squash, terraform, unquote
+from test_drift import ROOT, TF, definition_env, function_env, local, resource, squash, terraform, unquote
 
 PROFILE_TEST = TF / "tests" / "small_profile.tftest.hcl"
 
@@ -31,10 +31,10 @@ def test_profile_test_expects_lambda_tf_environment_names():
         expected.update(block.get("expected_env_names", {}))
     functions = local("functions")
     written = {}
-    for name, env in local("lambda_env").items():
-        # An object literal: its names are fixed, whatever the profile (only values may differ).
-        assert isinstance(env, dict), f"{name}: lambda_env must be an object literal, not {env!r}"
-        names = set(env)
+    for name in local("lambda_env"):
+        # An object literal (function_env checks it): its names are fixed, whatever the profile
+        # (only values may differ), as are those functions.json sets.
+        names = set(function_env(name)) | set(definition_env(name))
         if functions[name]["uses_tables"]:
             names.add("TABLE_*")
         written[name] = names
@@ -44,10 +44,10 @@ def test_profile_test_expects_lambda_tf_environment_names():
 def test_the_environment_does_not_depend_on_the_profile():
     environment = resource("aws_lambda_function", "this")["environment"][0]
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])}"
     )
-    for name, env in local("lambda_env").items():
-        for key, value in env.items():
+    for name in local("lambda_env"):
+        for key, value in function_env(name).items():
             assert "deployment_profile" not in str(value) and "local.small" not in str(value), f"{name}.{key}"
 
 

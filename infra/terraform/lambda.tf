@@ -1,4 +1,4 @@
-# The eleven Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
+# The twelve Lambda functions (arm64, provided.al2023, zips from infra/build-zips.sh: `cargo lambda
 # build --release --arm64 --output-format zip` with librdkafka cross-compiled too), each with its own
 # role, log group and environment. Memory and timeout come from infra/definitions/functions.json,
 # the file the local function runner (weelo-local functions) reads too. Every function runs in the
@@ -20,6 +20,10 @@ locals {
 
   # Memory (MB) and timeout (s) per function, by name.
   function_definitions = { for f in jsondecode(file("${local.definitions}/functions.json")).functions : f.name => f }
+  # The zip each function runs (target/lambda/<binary>/bootstrap.zip), and the variables
+  # functions.json sets it (API_ROUTES: which routes the api's code serves there).
+  binary_of      = { for name, f in local.function_definitions : name => lookup(f, "binary", name) }
+  definition_env = { for name, f in local.function_definitions : name => lookup(f, "environment", {}) }
 
   functions = {
     api = {
@@ -60,6 +64,23 @@ locals {
       kafka_write         = concat(local.kafka_outbox_topics, ["location.updated"])
       kafka_admin         = false
       sns_create_endpoint = true
+      sns_publish         = false
+      audit_write         = false
+      vpc                 = true
+      manage_connections  = false
+    }
+    # The api's code serving only POST /v1/tracking/location (API_ROUTES, functions.json) behind
+    # its own function URL (gps_ingest.tf): a GPS point costs no API Gateway request, and a flood
+    # of points cannot take the api's concurrency. It may only publish points: no table, no SNS.
+    # uses_tables: the api's code links the DynamoDB adapter and reads its TABLE_* at a cold start.
+    gps-ingest = {
+      memory              = local.function_definitions["gps-ingest"].memoryMb
+      timeout             = local.function_definitions["gps-ingest"].timeoutSeconds
+      uses_tables         = true
+      dynamodb            = {}
+      kafka_write         = ["location.updated"]
+      kafka_admin         = false
+      sns_create_endpoint = false
       sns_publish         = false
       audit_write         = false
       vpc                 = true
@@ -274,27 +295,32 @@ locals {
   # the Rust sources by infra/checks/test_drift.py in both directions. METRICS_NAMESPACE is read by
   # weelo-telemetry, which every function links (kafka-topics through weelo-consumer): the
   # namespace its EMF metrics land in, the one the alarms watch (alarms.tf).
+  # The api's code reads these wherever it runs: the api, and gps-ingest (which uses only the
+  # Kafka, JWT and metrics ones, but reads every one at a cold start).
+  api_env = {
+    METRICS_NAMESPACE            = local.metrics_namespace
+    KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
+    KAFKA_AUTH                   = local.kafka_auth
+    KAFKA_PUBLISH_TIMEOUT_MS     = tostring(var.kafka_publish_timeout_ms)
+    SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
+    JWT_JWKS_URL                 = local.jwt_jwks_url
+    JWT_ISSUER                   = local.jwt_issuer
+    JWT_AUDIENCE                 = aws_cognito_user_pool_client.app.id
+    JWT_ROLE_CLAIM               = local.jwt_role_claim
+    OFFER_WINDOW_SECS            = tostring(var.offer_window_secs)
+    SCHEDULE_LEAD_SECS           = tostring(var.schedule_lead_secs)
+    CURSOR_KEY                   = var.cursor_key
+    # Shared tracking links (docs/live-tracking.md): the socket the page connects to, the page
+    # itself (GET /track on this HTTP API, whose $default stage has no path segment; a link is
+    # SHARE_PAGE_URL#<token>), and how long a link works while the trip goes on.
+    LIVE_SOCKET_URL  = aws_apigatewayv2_stage.live.invoke_url
+    SHARE_PAGE_URL   = "${aws_apigatewayv2_api.main.api_endpoint}/track"
+    SHARE_LINK_HOURS = tostring(var.share_link_hours)
+  }
+
   lambda_env = {
-    api = {
-      METRICS_NAMESPACE            = local.metrics_namespace
-      KAFKA_BOOTSTRAP_SERVERS      = local.kafka_bootstrap_servers
-      KAFKA_AUTH                   = local.kafka_auth
-      KAFKA_PUBLISH_TIMEOUT_MS     = tostring(var.kafka_publish_timeout_ms)
-      SNS_PLATFORM_APPLICATION_ARN = aws_sns_platform_application.fcm.arn
-      JWT_JWKS_URL                 = local.jwt_jwks_url
-      JWT_ISSUER                   = local.jwt_issuer
-      JWT_AUDIENCE                 = aws_cognito_user_pool_client.app.id
-      JWT_ROLE_CLAIM               = local.jwt_role_claim
-      OFFER_WINDOW_SECS            = tostring(var.offer_window_secs)
-      SCHEDULE_LEAD_SECS           = tostring(var.schedule_lead_secs)
-      CURSOR_KEY                   = var.cursor_key
-      # Shared tracking links (docs/live-tracking.md): the socket the page connects to, the page
-      # itself (GET /track on this HTTP API, whose $default stage has no path segment; a link is
-      # SHARE_PAGE_URL#<token>), and how long a link works while the trip goes on.
-      LIVE_SOCKET_URL  = aws_apigatewayv2_stage.live.invoke_url
-      SHARE_PAGE_URL   = "${aws_apigatewayv2_api.main.api_endpoint}/track"
-      SHARE_LINK_HOURS = tostring(var.share_link_hours)
-    }
+    api        = local.api_env
+    gps-ingest = local.api_env
     outbox-relay = {
       METRICS_NAMESPACE        = local.metrics_namespace
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
@@ -440,7 +466,7 @@ resource "aws_cloudwatch_log_group" "function" {
 # checkov's CKV_AWS_117 (a function outside a VPC) passes this resource because it does not
 # evaluate the dynamic vpc_config; live-tracking is outside on purpose (above).
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_115:No reserved concurrency: a new account's unreserved pool must stay >= 100, and the MSK pollers' maximum already bounds each consumer.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency only where var.function_reserved_concurrency sets it: a new account's unreserved pool must stay >= 100, and the MSK pollers' maximum already bounds each consumer.
   #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay and deadline-sweeper (EventBridge schedules), whose failed run is simply retried by the next schedule (undone work stays in the outbox or the deadlines index); the consumers' failures go to their mapping's SQS DLQ.
   #checkov:skip=CKV_AWS_272:Zips come from the project's own reproducible cargo lambda build; code signing would need a signing profile outside this stack.
   for_each = local.functions
@@ -452,15 +478,18 @@ resource "aws_lambda_function" "this" {
   handler       = "bootstrap"
   architectures = ["arm64"]
 
-  filename         = "${var.artifacts_dir}/${each.key}/bootstrap.zip"
-  source_code_hash = filebase64sha256("${var.artifacts_dir}/${each.key}/bootstrap.zip")
+  filename         = "${var.artifacts_dir}/${local.binary_of[each.key]}/bootstrap.zip"
+  source_code_hash = filebase64sha256("${var.artifacts_dir}/${local.binary_of[each.key]}/bootstrap.zip")
 
   memory_size = lookup(var.function_memory_mb, each.key, each.value.memory)
   timeout     = each.value.timeout
-  kms_key_arn = aws_kms_key.main.arn
+  # -1: unreserved. var.function_reserved_concurrency caps a function (gps-ingest, say: its URL
+  # has no API Gateway throttling in front).
+  reserved_concurrent_executions = lookup(var.function_reserved_concurrency, each.key, -1)
+  kms_key_arn                    = aws_kms_key.main.arn
 
   environment {
-    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key])
+    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])
   }
 
   dynamic "vpc_config" {

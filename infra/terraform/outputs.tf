@@ -7,6 +7,11 @@ output "api_url" {
   value       = aws_apigatewayv2_api.main.api_endpoint
 }
 
+output "gps_ingest_url" {
+  description = "Where the truck apps send GPS points: POST <url>v1/tracking/location with the same token and body as on api_url (gps_ingest.tf). The URL ends with a slash."
+  value       = aws_lambda_function_url.gps_ingest.function_url
+}
+
 output "live_url" {
   description = "WebSocket URL of live tracking (wss://.../live): what the apps and the tracking page connect to, with ?token=<JWT or share token> or the token in Sec-WebSocket-Protocol (docs/live-tracking.md)."
   value       = aws_apigatewayv2_stage.live.invoke_url

@@ -251,13 +251,24 @@ variable "log_level" {
 }
 
 variable "function_memory_mb" {
-  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, live-socket, live-tracking, audit-consumer, analytics, kafka-topics)."
+  description = "Memory per function, overriding the defaults of infra/definitions/functions.json (keys: api, gps-ingest, outbox-relay, deadline-sweeper, order-fanout, fcm-consumer, location-consumer, live-socket, live-tracking, audit-consumer, analytics, kafka-topics)."
   type        = map(number)
   default     = {}
 
   validation {
     condition     = alltrue([for m in values(var.function_memory_mb) : m >= 128 && m <= 10240])
     error_message = "function memory must be 128-10240 MB."
+  }
+}
+
+variable "function_reserved_concurrency" {
+  description = "Reserved concurrency per function (keys as function_memory_mb); unlisted functions share the account's unreserved pool. Set gps-ingest's in production (docs/deploy.md): its function URL has no API Gateway throttling, so this is what caps a flood of GPS requests and keeps it from taking the other functions' concurrency. Lambda keeps at least 100 of the account's limit unreserved."
+  type        = map(number)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for c in values(var.function_reserved_concurrency) : c >= 0 && floor(c) == c])
+    error_message = "reserved concurrency is a whole number, 0 (the function is never invoked) or more."
   }
 }
 

@@ -108,10 +108,11 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
             on_demand_scale,
         ),
         (
-            "GPS requests to a Lambda function URL instead of the HTTP API (not built: the api verifies every \
-             token itself, but a function URL has no API Gateway throttling, access logs or custom domain)",
+            "GPS requests through the HTTP API to the api instead of to gps-ingest's function URL (the \
+             gateway adds its JWT authorizer, stage throttling, access logs and a custom domain; gps-ingest \
+             verifies every token itself, its reserved concurrency caps a flood: infra/terraform/gps_ingest.tf)",
             model.clone(),
-            Scale { gps_through_function_url: true, ..seed.clone() },
+            Scale { gps_through_function_url: false, ..seed.clone() },
         ),
         (
             "Kafka on three MSK provisioned brokers (kafka.m7g.large, 200 GB each, replication 3, three zones) \

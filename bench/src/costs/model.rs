@@ -93,8 +93,8 @@ pub struct Scale {
     pub monthly_active_users: f64,
     /// `lite` or `essentials` (`cognito_user_pool_tier`).
     pub cognito_tier: String,
-    /// GPS requests reach the api through a Lambda function URL instead of the HTTP API (not
-    /// built; priced as a choice in docs/COSTS.md).
+    /// GPS requests go to the gps-ingest function's URL (infra/terraform/gps_ingest.tf) instead
+    /// of the HTTP API's route to the api: no API Gateway request or access-log line for them.
     #[serde(default)]
     pub gps_through_function_url: bool,
 }

@@ -170,8 +170,10 @@ impl Inputs<'_> {
     pub(super) fn lambda(&self, scale: &Scale, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
         let (booking, gps) = (&self.counted.booking, &self.counted.gps);
         let booking_requests = load.bookings * self.model.api_requests_per_booking;
-        let api = self.prices.lambda("api", gps.api_seconds_per_request, load.gps_requests)?
-            + self.prices.lambda("api", booking.api_seconds, booking_requests)?;
+        // The same code either way (gps-ingest runs the api's binary), priced at each function's memory.
+        let gps_function = if scale.gps_through_function_url { "gps-ingest" } else { "api" };
+        let gps_usd = self.prices.lambda(gps_function, gps.api_seconds_per_request, load.gps_requests)?;
+        let booking_usd = self.prices.lambda("api", booking.api_seconds, booking_requests)?;
         let (location_batches, push_batches) = (load.location_batches, load.push_batches);
         let location_seconds = load.points * gps.consumer_seconds_per_point;
         let push_seconds = load.bookings * booking.push_seconds * load.fanout_share;
@@ -179,48 +181,56 @@ impl Inputs<'_> {
         let groups = self.poller_groups(profile);
         let epus: f64 = groups.values().map(|pollers| (pollers / 10.0).ceil()).sum();
         let hours = self.model.hours_per_month;
-        Ok(vec![
-            row(
-                "Lambda",
-                "api",
-                format!(
-                    "{:.0} M requests ({} GPS points each, or a booking's)",
-                    load.api_requests / 1e6,
-                    scale.points_per_request
+        let points = scale.points_per_request;
+        let requests = if scale.gps_through_function_url {
+            vec![
+                row("Lambda", "api", format!("{:.1} M requests (a booking's)", booking_requests / 1e6), booking_usd),
+                row(
+                    "Lambda",
+                    "gps-ingest",
+                    format!("{:.0} M requests ({points} GPS points each, through its URL)", load.gps_requests / 1e6),
+                    gps_usd,
                 ),
-                api,
-            ),
-            row(
-                "Lambda",
-                "location-consumer",
-                format!("{:.1} M batches, {location_seconds:.0} s", location_batches / 1e6),
-                self.per_batch("location-consumer", location_seconds, location_batches)?,
-            ),
-            row(
-                "Lambda",
-                "order-fanout",
-                format!("{:.1} M bookings", load.bookings / 1e6),
-                self.prices.lambda("order-fanout", booking.fanout_seconds * load.fanout_share, load.bookings)?,
-            ),
-            row(
-                "Lambda",
-                "fcm-consumer",
-                format!("{:.1} M batches, {push_seconds:.0} s", push_batches / 1e6),
-                self.per_batch("fcm-consumer", push_seconds, push_batches)?,
-            ),
-            row(
-                "Lambda",
-                "deadline sweeper",
-                format!("{sweeps} runs × {} s", self.model.sweeper_seconds_per_minute),
-                self.prices.lambda("deadline-sweeper", self.model.sweeper_seconds_per_minute, sweeps)?,
-            ),
-            row(
-                "Lambda",
-                "event pollers (provisioned mode, one poller a mapping)",
-                format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
-                epus * hours * self.usd("lambdaEventPollerUnitHour")?,
-            ),
-        ])
+            ]
+        } else {
+            let what = format!("{:.0} M requests ({points} GPS points each, or a booking's)", load.api_requests / 1e6);
+            vec![row("Lambda", "api", what, gps_usd + booking_usd)]
+        };
+        Ok(requests
+            .into_iter()
+            .chain([
+                row(
+                    "Lambda",
+                    "location-consumer",
+                    format!("{:.1} M batches, {location_seconds:.0} s", location_batches / 1e6),
+                    self.per_batch("location-consumer", location_seconds, location_batches)?,
+                ),
+                row(
+                    "Lambda",
+                    "order-fanout",
+                    format!("{:.1} M bookings", load.bookings / 1e6),
+                    self.prices.lambda("order-fanout", booking.fanout_seconds * load.fanout_share, load.bookings)?,
+                ),
+                row(
+                    "Lambda",
+                    "fcm-consumer",
+                    format!("{:.1} M batches, {push_seconds:.0} s", push_batches / 1e6),
+                    self.per_batch("fcm-consumer", push_seconds, push_batches)?,
+                ),
+                row(
+                    "Lambda",
+                    "deadline sweeper",
+                    format!("{sweeps} runs × {} s", self.model.sweeper_seconds_per_minute),
+                    self.prices.lambda("deadline-sweeper", self.model.sweeper_seconds_per_minute, sweeps)?,
+                ),
+                row(
+                    "Lambda",
+                    "event pollers (provisioned mode, one poller a mapping)",
+                    format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
+                    epus * hours * self.usd("lambdaEventPollerUnitHour")?,
+                ),
+            ])
+            .collect())
     }
 
     /// Invocations of `function`'s mapping on `topic` for `records` a month: one per partition

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -23,11 +24,24 @@ pub struct FunctionDefinition {
     pub name: String,
     pub memory_mb: u32,
     pub timeout_seconds: u64,
+    /// The binary (the crate's `[[bin]]`, the zip in AWS) it runs when not its own name: the same
+    /// code deployed as a second function, told apart by `environment`.
+    #[serde(default)]
+    pub binary: Option<String>,
+    /// Variables this function is set besides those of its binary's code (Terraform merges them
+    /// into the function's environment; the local runner adds them to the env file's).
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
 }
 
 impl FunctionDefinition {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout_seconds)
+    }
+
+    /// The binary the function runs: `binary`, or its own name.
+    pub fn binary_name(&self) -> &str {
+        self.binary.as_deref().unwrap_or(&self.name)
     }
 }
 

@@ -83,6 +83,13 @@ impl ApiClient {
         Self { transport: Transport::InProcess(Arc::new(app)) }
     }
 
+    /// The api application built from `settings` in this process (another route set, say).
+    pub async fn in_process_with(settings: &weelo_api::Settings) -> Self {
+        crate::init();
+        let app = App::connect(settings).await.expect("the api starts against the local stack");
+        Self { transport: Transport::InProcess(Arc::new(app)) }
+    }
+
     /// The api served at `base` (e.g. `http://127.0.0.1:9020/lambda-url/api`).
     pub fn over_http(base: &str) -> Self {
         crate::init();

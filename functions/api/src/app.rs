@@ -4,7 +4,7 @@
 use crate::handlers::{self, UseCases};
 use crate::page::TrackPage;
 use crate::respond;
-use crate::router::{self, Route, RouteError};
+use crate::router::{self, Route, RouteError, Served};
 use crate::settings::Settings;
 use lambda_http::{Body, Request, RequestExt, Response};
 use std::convert::Infallible;
@@ -22,6 +22,7 @@ pub struct App {
     use_cases: UseCases,
     verifier: TokenVerifier,
     page: TrackPage,
+    routes: Served,
 }
 
 impl App {
@@ -34,7 +35,7 @@ impl App {
         let shares = (settings.share_page_url.clone(), settings.share_lifetime);
         let use_cases = UseCases::new(&store, &bus, push, settings.times, settings.edge.cursor_key.clone(), shares);
         let page = TrackPage::new(&settings.live_socket_url);
-        Ok(Self { use_cases, store, bus, verifier, page })
+        Ok(Self { use_cases, store, bus, verifier, page, routes: settings.routes })
     }
 
     /// [`App::connect`] with the settings of the environment.
@@ -53,6 +54,9 @@ pub async fn serve(app: &App, request: Request) -> Result<Response<Body>, Infall
 async fn answer(app: &App, request: &Request) -> Response<Body> {
     let path = request.raw_http_path();
     let route = match router::route(request.method(), path) {
+        Ok(route) if !app.routes.serves(&route) => {
+            return respond::error(404, "route_not_found", "this endpoint serves only POST /v1/tracking/location");
+        }
         Ok(route) => route,
         Err(RouteError::NotFound) => {
             return respond::error(404, "route_not_found", "no such route");

@@ -73,6 +73,47 @@ impl Route<'_> {
     }
 }
 
+/// Which routes a deployment of this code serves: `API_ROUTES` (infra/definitions/functions.json).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Served {
+    /// `all`: every route of the contract (the `api` function, behind API Gateway).
+    #[default]
+    All,
+    /// `gps-ingest`: `POST /v1/tracking/location` and the liveness check only (the `gps-ingest`
+    /// function, behind its Lambda function URL: a GPS point costs no API Gateway request).
+    GpsIngest,
+}
+
+impl Served {
+    /// The function this route set is deployed as (its metrics' `Function` dimension).
+    pub fn function(self) -> &'static str {
+        match self {
+            Served::All => "api",
+            Served::GpsIngest => "gps-ingest",
+        }
+    }
+
+    /// Whether a request for `route` is answered here; any other is answered 404.
+    pub fn serves(self, route: &Route) -> bool {
+        match self {
+            Served::All => true,
+            Served::GpsIngest => matches!(route, Route::IngestLocation | Route::Health),
+        }
+    }
+}
+
+impl std::str::FromStr for Served {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "all" => Ok(Served::All),
+            "gps-ingest" => Ok(Served::GpsIngest),
+            other => Err(format!("unknown route set {other:?}: all or gps-ingest")),
+        }
+    }
+}
+
 /// Every route served: `(method, OpenAPI path template)`.
 pub const ROUTES: [(&str, &str); 31] = [
     ("GET", "/v1/health"),
@@ -193,5 +234,41 @@ mod tests {
         assert_eq!(route(&Method::GET, "/v1/nothing"), Err(RouteError::NotFound));
         assert_eq!(route(&Method::DELETE, "/v1/bookings/x"), Err(RouteError::MethodNotAllowed("GET")));
         assert_eq!(route(&Method::GET, "/v1/bookings/abc/"), Ok(Route::GetBooking("abc")));
+    }
+
+    #[test]
+    fn the_gps_ingest_set_serves_only_points_and_the_liveness_check() {
+        let served: Vec<_> = ROUTES
+            .iter()
+            .filter(|(method, template)| {
+                let route = route(&Method::from_bytes(method.as_bytes()).unwrap(), template).unwrap();
+                Served::GpsIngest.serves(&route)
+            })
+            .collect();
+        assert_eq!(served, [&("GET", "/v1/health"), &("POST", "/v1/tracking/location")]);
+        assert!(
+            ROUTES
+                .iter()
+                .all(|(m, t)| Served::All.serves(&route(&Method::from_bytes(m.as_bytes()).unwrap(), t).unwrap()))
+        );
+        assert_eq!("gps-ingest".parse(), Ok(Served::GpsIngest));
+        assert_eq!("all".parse(), Ok(Served::All));
+        assert!("gps".parse::<Served>().is_err());
+    }
+
+    #[test]
+    fn every_function_running_this_code_names_its_route_set_and_reports_metrics_as_itself() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions/functions.json");
+        let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let functions = file["functions"].as_array().unwrap();
+        let running_api = functions.iter().filter(|f| f.get("binary").unwrap_or(&f["name"]) == "api");
+        let mut names = Vec::new();
+        for function in running_api {
+            let name = function["name"].as_str().unwrap();
+            let routes: Served = function["environment"]["API_ROUTES"].as_str().expect(name).parse().unwrap();
+            assert_eq!(routes.function(), name);
+            names.push(name);
+        }
+        assert_eq!(names, ["api", "gps-ingest"]);
     }
 }

@@ -1,6 +1,7 @@
 //! The api's settings: read once from the environment at a cold start, each missing or invalid
 //! variable named in the error (see the README's configuration table).
 
+use crate::router::Served;
 use weelo_auth::EdgeSettings;
 use weelo_aws::parsed_or;
 use weelo_core::model::trip::OfferTimes;
@@ -27,6 +28,8 @@ pub struct Settings {
     pub share_lifetime: chrono::Duration,
     /// `LIVE_SOCKET_URL`: the live-tracking WebSocket (`wss://…`), which the page connects to.
     pub live_socket_url: String,
+    /// `API_ROUTES` (`all`): which routes this function serves (`gps-ingest`: GPS points only).
+    pub routes: Served,
 }
 
 impl Settings {
@@ -40,6 +43,7 @@ impl Settings {
             share_page_url: weelo_aws::required("SHARE_PAGE_URL")?,
             share_lifetime: share_lifetime(parsed_or("SHARE_LINK_HOURS", 12)?)?,
             live_socket_url: weelo_aws::required("LIVE_SOCKET_URL")?,
+            routes: parsed_or("API_ROUTES", Served::All)?,
         })
     }
 }

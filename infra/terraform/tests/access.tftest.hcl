@@ -100,6 +100,7 @@ run "each_role_writes_only_its_own_tables" {
       audit-consumer    = []
       deadline-sweeper  = ["bookings", "orders", "outbox"]
       fcm-consumer      = ["devices", "push-log"]
+      gps-ingest        = []
       kafka-topics      = []
       live-socket       = ["live-connections"]
       live-tracking     = ["live-connections"]
@@ -253,6 +254,7 @@ run "each_role_reads_and_writes_only_its_own_topics_and_groups" {
       audit-consumer    = []
       deadline-sweeper  = ["booking.events", "order.events"]
       fcm-consumer      = []
+      gps-ingest        = ["location.updated"]
       kafka-topics      = []
       live-socket       = []
       live-tracking     = []
@@ -405,5 +407,51 @@ run "a_self_managed_kafka_needs_no_cluster_and_no_kafka_iam" {
       ]
     ]))
     error_message = "without MSK no role needs kafka or kafka-cluster actions"
+  }
+}
+
+# gps-ingest (gps_ingest.tf): the api's code behind a public function URL, so its role is what
+# bounds what a request there can do. It publishes GPS points and nothing else: no DynamoDB, SNS,
+# S3 or SQS action, no other topic; the URL's two public statements hold only through the URL;
+# and the operator's reserved concurrency caps it.
+run "gps_ingest_is_public_only_through_its_url_and_may_only_publish_points" {
+  command = plan
+
+  variables {
+    function_reserved_concurrency = { gps-ingest = 50 }
+  }
+
+  assert {
+    condition = length([
+      for s in jsondecode(aws_iam_role_policy.function["gps-ingest"].policy).Statement : s
+      if length([for a in flatten([s.Action]) : a if can(regex("^(dynamodb|sns|s3|sqs|execute-api):", a))]) > 0
+    ]) == 0
+    error_message = "gps-ingest may not touch a table, SNS, S3, SQS or the WebSocket API"
+  }
+
+  assert {
+    condition     = aws_lambda_function_url.gps_ingest.authorization_type == "NONE" && aws_lambda_function_url.gps_ingest.function_name == "weelo-prod-gps-ingest"
+    error_message = "gps-ingest's URL must be public (the function verifies the token itself)"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.gps_ingest_url.action == "lambda:InvokeFunctionUrl" &&
+      aws_lambda_permission.gps_ingest_url.function_url_auth_type == "NONE" &&
+      aws_lambda_permission.gps_ingest_invoke.action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.gps_ingest_invoke.invoked_via_function_url == true
+    )
+    error_message = "the public statements must hold only for calls through the URL"
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this["gps-ingest"].reserved_concurrent_executions == 50 &&
+      aws_lambda_function.this["api"].reserved_concurrent_executions == -1 &&
+      aws_lambda_function.this["gps-ingest"].filename == aws_lambda_function.this["api"].filename
+    )
+    # API_ROUTES' value is unknown in a plan (the environment holds values known after apply): the
+    # drift tests check it comes from functions.json, small_profile.tftest.hcl that it is set.
+    error_message = "gps-ingest must run the api's zip, capped at its reserved concurrency"
   }
 }

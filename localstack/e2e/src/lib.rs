@@ -26,6 +26,11 @@ pub fn e2e_api() -> ApiClient {
     ApiClient::over_http(&std::env::var("E2E_API_URL").expect("E2E_API_URL (set by localstack/e2e.sh)"))
 }
 
+/// The gps-ingest function over HTTP, as the truck apps send their points in AWS (its URL).
+pub fn e2e_gps() -> ApiClient {
+    ApiClient::over_http(&std::env::var("E2E_GPS_URL").expect("E2E_GPS_URL (set by localstack/e2e.sh)"))
+}
+
 /// Where bridge processes write their logs: `.local/logs/e2e-bridges.log`, appended to.
 fn bridge_log() -> Option<std::fs::File> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../.local/logs/e2e-bridges.log");

@@ -125,6 +125,37 @@ async fn gps_points_are_accepted_and_published_one_record_per_request_keyed_by_t
 }
 
 #[tokio::test]
+async fn the_gps_ingest_function_takes_points_and_answers_every_other_route_404() {
+    // GIVEN the api's code as the gps-ingest function runs it, and a transporter and a customer
+    let gps = spawn_gps_ingest().await;
+    let (driver, customer) = (User::transporter(), User::customer());
+    let since = Utc::now();
+    let point = json!({ "lat": 19.1, "lng": 72.9, "recordedAt": Utc::now().to_rfc3339() });
+
+    // WHEN the transporter sends a point, and the customer tries to book and to list bookings
+    let sent = gps.call("POST", "/v1/tracking/location", Some(&driver), Some(point)).await;
+    let booked = gps.call("POST", "/v1/bookings", Some(&customer), Some(booking_body())).await;
+    let listed = gps.call("GET", "/v1/bookings", Some(&customer), None).await;
+    let health = gps.call("GET", "/v1/health", None, None).await;
+
+    // THEN the point is accepted and published, as by the api
+    assert_eq!((sent.status, &sent.body), (202, &json!({ "accepted": 1 })));
+    assert_eq!(records_with_key("location.updated", &driver.id, since, 1).await.len(), 1);
+    // AND every other route is unknown there, before any token or body is looked at, so nothing
+    // is written: the customer has no booking
+    for refused in [&booked, &listed] {
+        assert_eq!((refused.status, refused.error_code()), (404, "route_not_found"), "{}", refused.body);
+    }
+    let mine = spawn_app().await.call("GET", "/v1/bookings", Some(&customer), None).await;
+    assert_eq!(mine.body["items"], json!([]), "{}", mine.body);
+    // AND the liveness check answers there too
+    assert_eq!(health.status, 200);
+    // AND a point without a token is refused as by the api
+    let anonymous = gps.call("POST", "/v1/tracking/location", None, Some(json!({}))).await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
 async fn gps_ingest_rejects_bad_points_and_other_roles() {
     let app = spawn_app().await;
     let driver = User::transporter();

@@ -21,6 +21,12 @@ pub async fn spawn_app() -> ApiClient {
     ApiClient::in_process().await
 }
 
+/// The same code as the `gps-ingest` function runs it: `API_ROUTES=gps-ingest`.
+pub async fn spawn_gps_ingest() -> ApiClient {
+    let settings = weelo_api::Settings::from_env().expect("the local stack's settings");
+    ApiClient::in_process_with(&weelo_api::Settings { routes: weelo_api::router::Served::GpsIngest, ..settings }).await
+}
+
 pub fn booking_body() -> Value {
     json!({
         "pickup": { "lat": 19.0760, "lng": 72.8777, "address": "Andheri East, Mumbai" },

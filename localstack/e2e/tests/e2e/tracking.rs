@@ -1,5 +1,5 @@
-//! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order, through Kafka
-//! and the bridge to the location-consumer; and the same path while DynamoDB throttles or stops
+//! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order to the
+//! gps-ingest function, through Kafka and the bridge to the location-consumer; and the same path while DynamoDB throttles or stops
 //! answering. Run by `localstack/e2e.sh`.
 
 use futures::{StreamExt, stream};
@@ -29,8 +29,9 @@ async fn history_count(store: &weelo_dynamo::DynamoStore, transporter: &str) -> 
 
 #[tokio::test]
 async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_and_all_history() {
-    // GIVEN 500 trucks, each with 20 points recorded a second apart, the newest at the highest latitude
-    let api = e2e_api();
+    // GIVEN 500 trucks, each with 20 points recorded a second apart, the newest at the highest
+    // latitude, sending them to the gps-ingest function's URL as the apps do
+    let api = e2e_gps();
     let _bridge = Bridge::start(&unique("-e2e")).await;
     let centre = private_city();
     let now = chrono::Utc::now();
@@ -94,6 +95,9 @@ async fn ten_thousand_points_sent_out_of_order_keep_each_trucks_newest_position_
         let position = store.latest_position(&UserId::parse(id).unwrap()).await.unwrap().unwrap();
         assert!((position.point.lat - newest_lat).abs() < 1e-9, "{id}: {}", position.point.lat);
     }
+    // AND the gps-ingest URL serves nothing else: a truck's accept is an unknown route there
+    let accept = api.call("POST", "/v1/bookings/b-1/accept", Some(&trucks[0]), None).await;
+    assert_eq!((accept.status, accept.error_code()), (404, "route_not_found"), "{}", accept.body);
 }
 
 /// Makes the DynamoDB emulator answer the next `count` calls of `operation` with a throttling

@@ -46,6 +46,8 @@ pub struct FunctionConfig {
     pub name: String,
     /// The function's executable (a `bootstrap` in AWS; the debug or release build here).
     pub binary: PathBuf,
+    /// Its own variables (`environment` in functions.json), over the env file's.
+    pub env: Vec<(String, String)>,
     pub timeout: Duration,
     pub memory_mb: u32,
     /// Processes (execution environments) at most at once.
@@ -91,7 +93,7 @@ impl Service {
     }
 }
 
-/// The functions of `definitions/functions.json`, each run from `<bin_dir>/<name>`, with the
+/// The functions of `definitions/functions.json`, each run from `<bin_dir>/<binary>`, with the
 /// timeouts in `overrides` (`name → timeout`) instead of the defined ones where given.
 pub fn configs_from_definitions(
     definitions: &Path, bin_dir: &Path, concurrency: usize, overrides: &[(String, Duration)],
@@ -103,7 +105,8 @@ pub fn configs_from_definitions(
     Ok(defined
         .into_iter()
         .map(|f| FunctionConfig {
-            binary: bin_dir.join(&f.name),
+            binary: bin_dir.join(f.binary_name()),
+            env: f.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             timeout: overrides.iter().find(|(name, _)| name == &f.name).map_or(f.timeout(), |(_, t)| *t),
             memory_mb: f.memory_mb,
             concurrency: concurrency.max(1),

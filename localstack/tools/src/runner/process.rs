@@ -38,6 +38,7 @@ pub fn start(
     }
     command
         .envs(host.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .envs(function.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("AWS_LAMBDA_FUNCTION_NAME", &function.name)
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", function.memory_mb.to_string())
