@@ -1,6 +1,7 @@
 # Alarms, all to one SNS topic: consumers falling behind (OffsetLag), poison records
 # (dead-letter queue depth, batches sent to an S3 on-failure destination), each mapping stopped,
-# failing or losing records, function errors and throttles, API 5xx and p99 latency, the
+# failing or losing records, function errors and throttles, API 5xx and p99 latency (and
+# gps-ingest's function URL's), the
 # live-tracking WebSocket API's execution and integration errors, throttled reads and writes of the
 # provisioned tables, and the functions' own metrics (failed records, failed Kafka publishes, FCM
 # push failure rate). Every function, consumer and
@@ -245,7 +246,7 @@ resource "aws_cloudwatch_metric_alarm" "function_throttles" {
   for_each = local.alarmed_functions
 
   alarm_name          = "${local.name_prefix}${each.key}-throttles"
-  alarm_description   = "${each.key} was throttled: the account's concurrency is exhausted."
+  alarm_description   = contains(keys(var.function_reserved_concurrency), each.key) ? "${each.key} was throttled: it reached its reserved concurrency (function_reserved_concurrency), so requests were refused with 429 and retried by the apps; raise it if the load is real." : "${each.key} was throttled: the account's concurrency is exhausted."
   namespace           = "AWS/Lambda"
   metric_name         = "Throttles"
   dimensions          = { FunctionName = aws_lambda_function.this[each.key].function_name }
@@ -270,6 +271,40 @@ resource "aws_cloudwatch_metric_alarm" "api_5xx" {
   evaluation_periods  = 1
   threshold           = 10
   comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+# gps-ingest's function URL (gps_ingest.tf) carries the GPS requests outside API Gateway, so the two
+# alarms above do not see them: Lambda's function URL metrics do (AWS/Lambda, FunctionName).
+resource "aws_cloudwatch_metric_alarm" "gps_ingest_5xx" {
+  alarm_name          = "${local.name_prefix}gps-ingest-5xx"
+  alarm_description   = "gps-ingest's URL answered 5xx (503 = Kafka did not acknowledge in time, the apps retry; others are bugs or throttling)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Url5xxCount"
+  dimensions          = { FunctionName = aws_lambda_function.this["gps-ingest"].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 10
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "gps_ingest_latency_p99" {
+  alarm_name          = "${local.name_prefix}gps-ingest-latency-p99"
+  alarm_description   = "gps-ingest's URL p99 latency above ${var.alarm_api_p99_latency_ms} ms for 15 minutes."
+  namespace           = "AWS/Lambda"
+  metric_name         = "UrlRequestLatency"
+  dimensions          = { FunctionName = aws_lambda_function.this["gps-ingest"].function_name }
+  extended_statistic  = "p99"
+  period              = 300
+  evaluation_periods  = 3
+  threshold           = var.alarm_api_p99_latency_ms
+  comparison_operator = "GreaterThanThreshold"
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.alarm_actions
   ok_actions          = local.alarm_actions

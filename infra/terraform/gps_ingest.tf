@@ -10,9 +10,12 @@
 # (lambda.tf): no table, no SNS. What the HTTP API adds and the URL does not, and what stands in:
 # - the JWT authorizer: the function's own verification above (the api does it too, behind the
 #   authorizer, so one code path is tested locally and runs in AWS);
-# - stage throttling: var.function_reserved_concurrency["gps-ingest"] caps its concurrency, so a
-#   flood is throttled (HTTP 429 from Lambda) without taking the other functions' concurrency;
-# - access logs: the function's EMF line per invocation (status, duration) and Lambda's metrics;
+# - stage throttling: var.function_reserved_concurrency["gps-ingest"] (default 100) caps its
+#   concurrency, so a flood is throttled (HTTP 429 from Lambda) without taking the other functions'
+#   concurrency; an anonymous request is still an invocation (refused 401 or 404 in ~1 ms);
+# - access logs and the API's 5xx and latency alarms: Lambda's function URL metrics
+#   (Url5xxCount, UrlRequestLatency: alarms.tf), its Errors and Throttles alarms, and the
+#   function's Published/PublishFailed metrics;
 # - a custom domain: none; the apps read the URL from the `gps_ingest_url` output. A CloudFront
 #   distribution in front would add one, at about API Gateway's price per request.
 # The HTTP API keeps POST /v1/tracking/location (served by the api), so an app that has not moved

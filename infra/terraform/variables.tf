@@ -262,9 +262,9 @@ variable "function_memory_mb" {
 }
 
 variable "function_reserved_concurrency" {
-  description = "Reserved concurrency per function (keys as function_memory_mb); unlisted functions share the account's unreserved pool. Set gps-ingest's in production (docs/deploy.md): its function URL has no API Gateway throttling, so this is what caps a flood of GPS requests and keeps it from taking the other functions' concurrency. Lambda keeps at least 100 of the account's limit unreserved."
+  description = "Reserved concurrency per function (keys as function_memory_mb); unlisted functions share the account's unreserved pool. gps-ingest's (default 100) is what caps a flood of GPS requests to its public function URL, which has no API Gateway throttling in front, and keeps it from taking the other functions' concurrency (docs/deploy.md, step 4). Lambda keeps at least 100 of the account's limit unreserved, so the default needs a limit of 200 or more: lower it, or ask for a higher limit, in an account with less."
   type        = map(number)
-  default     = {}
+  default     = { gps-ingest = 100 }
 
   validation {
     condition     = alltrue([for c in values(var.function_reserved_concurrency) : c >= 0 && floor(c) == c])

@@ -345,6 +345,31 @@ mod tests {
     }
 
     #[test]
+    fn gps_through_the_function_url_moves_its_lambda_time_to_gps_ingest_and_drops_its_gateway_requests() {
+        // GIVEN 1,000 drivers (8.64 M requests a month of 6 points) and 100,000 bookings a day, their
+        // GPS requests sent through the HTTP API and through gps-ingest's URL
+        let through_gateway = priced(&scale(1000.0, 100_000.0));
+        let through_url = priced(&Scale { gps_through_function_url: true, ..scale(1000.0, 100_000.0) });
+        let (gps_requests, booking_requests) = (1000.0 / 5.0 * 30.0 * 86_400.0 / 6.0, 100_000.0 * 30.0 * 10.0);
+        // THEN the Lambda time is the same, split between the api and gps-ingest (the same memory)
+        let served = |rows: &[Row]| -> (usize, f64) {
+            let lambda = rows.iter().filter(|r| r.part == "Lambda" && (r.item == "api" || r.item == "gps-ingest"));
+            lambda.fold((0, 0.0), |(count, usd), row| (count + 1, usd + row.usd))
+        };
+        let ((gateway_rows, gateway_usd), (url_rows, url_usd)) = (served(&through_gateway), served(&through_url));
+        assert_eq!((gateway_rows, url_rows), (1, 2));
+        assert!((url_usd - gateway_usd).abs() < 1e-9, "{url_usd} {gateway_usd}");
+        // AND only the bookings' requests reach API Gateway and write an access-log line
+        let gateway =
+            |rows: &[Row]| rows.iter().find(|r| r.item.starts_with("HTTP API requests")).unwrap().quantity.clone();
+        assert_eq!(gateway(&through_gateway), format!("{:.0} M", (gps_requests + booking_requests) / 1e6));
+        assert_eq!(gateway(&through_url), format!("{:.0} M", booking_requests / 1e6));
+        let access = |rows: &[Row]| usd(rows, "logs: an access log line");
+        let ratio = access(&through_url) / access(&through_gateway);
+        assert!((ratio - booking_requests / (gps_requests + booking_requests)).abs() < 1e-9, "{ratio}");
+    }
+
+    #[test]
     fn provisioned_gps_tables_cost_the_capacity_that_keeps_the_counted_rate_at_the_target_utilisation() {
         // GIVEN 1,000 drivers (200 points a second at 0.5 write and 0.1 read units each) on the
         // standard profile, whose tables with a steady load are provisioned at 70 %

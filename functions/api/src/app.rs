@@ -61,6 +61,9 @@ async fn answer(app: &App, request: &Request) -> Response<Body> {
         Err(RouteError::NotFound) => {
             return respond::error(404, "route_not_found", "no such route");
         }
+        Err(RouteError::MethodNotAllowed(_)) if !app.routes.serves_path(path) => {
+            return respond::error(404, "route_not_found", "this endpoint serves only POST /v1/tracking/location");
+        }
         Err(RouteError::MethodNotAllowed(allowed)) => {
             let mut response = respond::error(405, "method_not_allowed", &format!("this route accepts {allowed}"));
             response.headers_mut().insert("allow", http::HeaderValue::from_static(allowed));

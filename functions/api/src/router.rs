@@ -100,6 +100,14 @@ impl Served {
             Served::GpsIngest => matches!(route, Route::IngestLocation | Route::Health),
         }
     }
+
+    /// Whether some method of `path` is served here: a wrong method on such a path is answered
+    /// 405, on any other path 404 (so gps-ingest tells nothing of the api's other routes).
+    pub fn serves_path(self, path: &str) -> bool {
+        [Method::GET, Method::POST, Method::PUT, Method::DELETE]
+            .iter()
+            .any(|method| route(method, path).is_ok_and(|route| self.serves(&route)))
+    }
 }
 
 impl std::str::FromStr for Served {
@@ -251,6 +259,8 @@ mod tests {
                 .iter()
                 .all(|(m, t)| Served::All.serves(&route(&Method::from_bytes(m.as_bytes()).unwrap(), t).unwrap()))
         );
+        assert!(Served::GpsIngest.serves_path("/v1/tracking/location") && Served::GpsIngest.serves_path("/v1/health"));
+        assert!(!Served::GpsIngest.serves_path("/v1/bookings/b") && Served::All.serves_path("/v1/bookings/b"));
         assert_eq!("gps-ingest".parse(), Ok(Served::GpsIngest));
         assert_eq!("all".parse(), Ok(Served::All));
         assert!("gps".parse::<Served>().is_err());

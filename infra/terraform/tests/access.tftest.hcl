@@ -417,10 +417,6 @@ run "a_self_managed_kafka_needs_no_cluster_and_no_kafka_iam" {
 run "gps_ingest_is_public_only_through_its_url_and_may_only_publish_points" {
   command = plan
 
-  variables {
-    function_reserved_concurrency = { gps-ingest = 50 }
-  }
-
   assert {
     condition = length([
       for s in jsondecode(aws_iam_role_policy.function["gps-ingest"].policy).Statement : s
@@ -446,12 +442,40 @@ run "gps_ingest_is_public_only_through_its_url_and_may_only_publish_points" {
 
   assert {
     condition = (
-      aws_lambda_function.this["gps-ingest"].reserved_concurrent_executions == 50 &&
+      aws_lambda_function.this["gps-ingest"].reserved_concurrent_executions == 100 &&
       aws_lambda_function.this["api"].reserved_concurrent_executions == -1 &&
       aws_lambda_function.this["gps-ingest"].filename == aws_lambda_function.this["api"].filename
     )
     # API_ROUTES' value is unknown in a plan (the environment holds values known after apply): the
     # drift tests check it comes from functions.json, small_profile.tftest.hcl that it is set.
-    error_message = "gps-ingest must run the api's zip, capped at its reserved concurrency"
+    error_message = "gps-ingest must run the api's zip, capped by default at a reserved concurrency of 100"
   }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.gps_ingest_5xx.metric_name == "Url5xxCount" && aws_cloudwatch_metric_alarm.gps_ingest_5xx.dimensions.FunctionName == "weelo-prod-gps-ingest"
+    error_message = "gps-ingest's URL errors must be alarmed (API Gateway's 5xx alarm does not see them)"
+  }
+}
+
+run "another_cap_for_gps_ingest_is_taken" {
+  command = plan
+
+  variables {
+    function_reserved_concurrency = { gps-ingest = 20 }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["gps-ingest"].reserved_concurrent_executions == 20
+    error_message = "function_reserved_concurrency must set gps-ingest's cap"
+  }
+}
+
+run "a_reserved_concurrency_for_no_such_function_is_refused" {
+  command = plan
+
+  variables {
+    function_reserved_concurrency = { gps_ingest = 100 }
+  }
+
+  expect_failures = [aws_lambda_function.this]
 }

@@ -150,9 +150,16 @@ async fn the_gps_ingest_function_takes_points_and_answers_every_other_route_404(
     assert_eq!(mine.body["items"], json!([]), "{}", mine.body);
     // AND the liveness check answers there too
     assert_eq!(health.status, 200);
-    // AND a point without a token is refused as by the api
-    let anonymous = gps.call("POST", "/v1/tracking/location", None, Some(json!({}))).await;
-    assert_eq!(anonymous.status, 401);
+    // AND so are they without a token or with another method: nothing there but the point route
+    let anonymous = gps.call("POST", "/v1/bookings", None, Some(booking_body())).await;
+    let wrong_method = gps.call("DELETE", "/v1/bookings/b-1", Some(&customer), None).await;
+    for refused in [&anonymous, &wrong_method] {
+        assert_eq!((refused.status, refused.error_code()), (404, "route_not_found"), "{}", refused.body);
+    }
+    // AND a point without a token, or a GET of the point route, is answered as by the api
+    let no_token = gps.call("POST", "/v1/tracking/location", None, Some(json!({}))).await;
+    assert_eq!(no_token.status, 401);
+    assert_eq!(gps.call("GET", "/v1/tracking/location", Some(&driver), None).await.status, 405);
 }
 
 #[tokio::test]
