@@ -282,8 +282,16 @@ async fn offered_transporters_are_told_to_drop_a_cancelled_booking_and_lose_its_
     let offered: Vec<UserId> = (0..5).map(|_| UserId::parse(&unique("transporter")).unwrap()).collect();
     let mut booking = booking(private_city(), VehicleType::Tipper);
     let subject = OfferSubject::Booking(booking.booking_id);
-    weelo_testkit::store().await.put_offers(subject, &offered, Utc::now()).await.unwrap();
+    let offered_at = Utc::now();
+    weelo_testkit::store().await.put_offers(subject, &offered, offered_at).await.unwrap();
     let since = Utc::now();
+    // (each open offer reads back with the time it was written, to the millisecond)
+    let mut open = weelo_testkit::store().await.open_offers(subject).await.unwrap();
+    open.sort();
+    let millis = offered_at.timestamp_millis();
+    let mut expected: Vec<_> = offered.iter().map(|u| (u.clone(), millis)).collect();
+    expected.sort();
+    assert_eq!(open.into_iter().map(|(u, at)| (u, at.timestamp_millis())).collect::<Vec<_>>(), expected);
 
     // WHEN its customer cancels it and the event reaches the fan-out
     booking.trip.take(TripStep::Cancel, None, Utc::now(), &OfferTimes::default()).unwrap();
@@ -305,6 +313,9 @@ async fn offered_transporters_are_told_to_drop_a_cancelled_booking_and_lose_its_
         let data = &cloud_event(record)["data"];
         assert_eq!((data["kind"].as_str(), data["dataOnly"].as_bool()), (Some("booking.withdrawn"), Some(true)));
         assert_eq!(data["data"]["reason"], "cancelled");
+        // AND names the offer it drops by its time, so the app drops that offer and no newer one
+        let named = chrono::DateTime::parse_from_rfc3339(data["data"]["offeredAt"].as_str().unwrap()).unwrap();
+        assert_eq!(named.timestamp_millis(), millis, "{data}");
     }
     assert!(weelo_testkit::store().await.offered_to(subject).await.unwrap().is_empty());
 }

@@ -75,7 +75,12 @@ async fn a_twelve_truck_order_cancelled_with_five_assigned_cancels_the_rest_with
     for (i, driver) in people.iter().enumerate() {
         let pushed = kinds(&driver.phone_token, &order_id).await;
         let expected_last = if i < 5 { "order.truck-cancelled" } else { "order.withdrawn" };
-        assert_eq!(pushed, BTreeMap::from([("order.offered".into(), 1), (expected_last.into(), 1)]), "{}", driver.id);
+        assert_eq!(pushed.keys().collect::<Vec<_>>(), ["order.offered", expected_last], "{}: {pushed:?}", driver.id);
+        // Shown pushes come once; a data-only withdrawal skips the push log and may come again.
+        assert_eq!(pushed["order.offered"], 1, "{}: {pushed:?}", driver.id);
+        if i < 5 {
+            assert_eq!(pushed[expected_last], 1, "{}: {pushed:?}", driver.id);
+        }
     }
     // AND the five can take other work: one accepts a new booking there
     let booking = book(api, &customer, centre).await;

@@ -33,9 +33,12 @@ async fn a_booking_nobody_accepts_is_offered_wider_then_expires_and_the_customer
     assert!(!in_inbox(api, near, &booking).await && !in_inbox(api, far, &booking).await, "expired: out of the inboxes");
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     assert_eq!(kinds(&customer.phone_token, &booking).await, BTreeMap::from([("booking.expired".into(), 1)]));
+    // (a withdrawal is data-only and skips the push log: a retried batch may bring it twice, which
+    // the app ignores; the offer, which the phone shows, comes once)
     for driver in [near, far] {
         let pushed = kinds(&driver.phone_token, &booking).await;
-        assert_eq!(pushed, BTreeMap::from([("booking.offered".into(), 1), ("booking.withdrawn".into(), 1)]));
+        assert_eq!(pushed.keys().collect::<Vec<_>>(), ["booking.offered", "booking.withdrawn"], "{pushed:?}");
+        assert_eq!(pushed["booking.offered"], 1, "{pushed:?}");
     }
     // AND an accept after that is refused with the status
     let late = api.call("POST", &format!("/v1/bookings/{booking}/accept"), Some(near), None).await;
