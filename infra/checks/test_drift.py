@@ -134,6 +134,11 @@ def function_env(function: str) -> dict:
     return env
 
 
+def consumers() -> set[str]:
+    """The functions with an event-source mapping (lambda.tf gives them KAFKA_FAILURE_REPORTING)."""
+    return {m["function"] for m in definitions("event-source-mappings.json")["mappings"]}
+
+
 def binaries() -> dict[str, str]:
     """Function name -> the binary it runs (functions.json's `binary`, or its own name)."""
     return {f["name"]: f.get("binary", f["name"]) for f in definitions("functions.json")["functions"]}
@@ -384,19 +389,20 @@ MAPPING_FIELDS = {
     "startingPosition": (("starting_position",), "${each.value.startingPosition}"),
     "batchSize": (("batch_size",), "${each.value.batchSize}"),
     "maximumBatchingWindowSeconds": (("maximum_batching_window_in_seconds",), "${each.value.maximumBatchingWindowSeconds}"),
-    "maximumRetryAttempts": (("maximum_retry_attempts",), "${each.value.maximumRetryAttempts}"),
-    "bisectBatchOnFunctionError": (("bisect_batch_on_function_error",), "${each.value.bisectBatchOnFunctionError}"),
+    # Set in provisioned mode (standard) only; an on-demand mapping (small) has neither (esm.tf).
+    "maximumRetryAttempts": (("maximum_retry_attempts",), "${local.provisioned_mappings ? each.value.maximumRetryAttempts : null}"),
+    "bisectBatchOnFunctionError": (("bisect_batch_on_function_error",), "${local.provisioned_mappings ? each.value.bisectBatchOnFunctionError : null}"),
     "onFailure": (("destination_config", "on_failure", "destination_arn"), "${local.on_failure_arn[each.key]}"),
-    # The small deployment profile caps each mapping's pollers and groups them (profile.tf); the
-    # standard one takes the definition as it is.
-    "provisionedPollers": (
-        ("provisioned_poller_config",),
-        {
-            "minimum_pollers": "${local.small ? 1 : each.value.provisionedPollers.min}",
-            "maximum_pollers": "${local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max}",
-            "poller_group_name": "${local.poller_groups[each.key]}",
-        },
-    ),
+}
+# provisionedPollers: the pollers of a mapping in provisioned mode, in its path's poller group
+# (standard); the small profile's mappings are on demand, with no poller block (profile.tf).
+PROVISIONED_POLLERS = {
+    "for_each": "${local.provisioned_mappings ? [1] : []}",
+    "content": {
+        "minimum_pollers": "${each.value.provisionedPollers.min}",
+        "maximum_pollers": "${each.value.provisionedPollers.max}",
+        "poller_group_name": "${local.poller_groups[each.key]}",
+    },
 }
 
 
@@ -415,9 +421,16 @@ def test_every_mapping_setting_reaches_terraform():
     )
     esm = resource("aws_lambda_event_source_mapping", "this")
     assert esm["for_each"] == "${local.mappings}"
-    assert esm["function_response_types"] == ["ReportBatchItemFailures"]
+    assert squash(esm["function_response_types"]) == squash('${local.provisioned_mappings ? ["ReportBatchItemFailures"] : null}')
     for field, (path, expected) in MAPPING_FIELDS.items():
         assert argument(esm, path) == expected, field
+    pollers = dynamic(esm, "provisioned_poller_config")
+    assert {"for_each": pollers["for_each"], "content": one(pollers["content"])} == PROVISIONED_POLLERS
+    # Each profile's mapping mode, and what its consumers are told to match it (lambda.tf).
+    profiles = local("profiles")
+    assert (profiles["standard"]["mapping_mode"], profiles["small"]["mapping_mode"]) == ("provisioned", "on-demand")
+    assert squash(local("provisioned_mappings")) == squash('${local.profile.mapping_mode == "provisioned"}')
+    assert squash(local("failure_reporting")) == squash('${local.provisioned_mappings ? "partial-batch" : "function-error"}')
     for kind in ("amazon_managed_kafka_event_source_config", "self_managed_kafka_event_source_config"):
         assert one(dynamic(esm, kind)["content"])["consumer_group_id"] == "${local.consumer_groups[each.key]}"
     # onFailure names a queue, or with onFailureKind "s3" a bucket (esm.tf, failures.tf).
@@ -434,7 +447,7 @@ def test_every_mapping_setting_reaches_terraform():
     assert resource("aws_s3_bucket", "failures")["bucket"] == "${local.name_prefix}${each.key}"
     # pollerGroup names the mapping's poller group in the standard profile (profile.tf).
     assert squash(local("poller_groups")) == squash(
-        '${{for key, m in local.mappings : key => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${m.pollerGroup}"}}'
+        '${{for key, m in local.mappings : key => "weelo-${var.environment}-${m.pollerGroup}"}}'
     )
 
 
@@ -446,7 +459,7 @@ def test_consumer_groups_are_named_as_the_local_bridge_names_them():
 
 def test_mapping_values_are_ones_aws_accepts():
     # pollerGroup reaches Terraform through local.poller_groups (checked above).
-    known = set(MAPPING_FIELDS) | {"pollerGroup"}
+    known = set(MAPPING_FIELDS) | {"pollerGroup", "provisionedPollers"}
     # Optional, read through try(m.onFailureKind, "sqs") (esm.tf) and by crates/definitions.
     optional = {"onFailureKind"}
     kinds: dict[str, str] = {}
@@ -629,9 +642,13 @@ def test_the_cost_model_prices_what_terraform_deploys_by_default():
 def test_lambda_environment_is_tables_plus_the_function_env():
     environment = one(resource("aws_lambda_function", "this")["environment"])
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])}"
     )
     assert set(local("lambda_env")) == set(local("functions"))
+    # A function with a mapping is told how to report failed records (weelo_msk::FailureReporting).
+    assert squash(local("consumer_env")) == squash(
+        '${{for f in keys(local.functions) : f => length(local.consumer_topics[f]) > 0 ? {KAFKA_FAILURE_REPORTING = local.failure_reporting} : {}}}'
+    )
 
 
 @pytest.mark.parametrize("function", sorted(set(binaries()) | EXPECTED_WITHOUT_CRATE))
@@ -643,6 +660,7 @@ def test_every_env_var_the_code_reads_is_set(function):
     links_dynamo = workspace_crates()["weelo-dynamo"] in linked_crates(crates()[binary])
     assert spec["uses_tables"] is links_dynamo, f"{function}: uses_tables must say whether it links weelo-dynamo"
     terraform_env = set(function_env(function)) | set(definition_env(function))
+    terraform_env |= {"KAFKA_FAILURE_REPORTING"} if function in consumers() else set()
     terraform_env |= tables_env() if spec["uses_tables"] else set()
     read = env_read_by(crates()[binary])
     needed = {name: where for name, where in read.items() if name not in LAMBDA_PROVIDED and name not in LOCAL_ONLY}

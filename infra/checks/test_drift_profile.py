@@ -6,6 +6,7 @@ of `lambda_env`, plus every TABLE_* when `uses_tables`), and that the names cann
 profile: each function's environment is an object literal, merged with the tables' names only by
 `uses_tables`. It also checks the wiring a plan cannot show (subnet ids are unknown until apply):
 the interface endpoints take the profile's number of subnets, and the small cluster the first two.
+A consumer's KAFKA_FAILURE_REPORTING is there in both profiles; only its value differs.
 Last, that the cost model `make bench` prices (infra/cost-model.json) is Terraform's defaults.
 
 Run by localstack/infra-check.sh with the other drift tests: `python -m pytest infra/checks`.
@@ -18,7 +19,7 @@ import re
 
 import hcl2
 
-from test_drift import ROOT, TF, definition_env, function_env, local, resource, squash, terraform, unquote
+from test_drift import ROOT, TF, consumers, definition_env, function_env, local, resource, squash, terraform, unquote
 
 PROFILE_TEST = TF / "tests" / "small_profile.tftest.hcl"
 
@@ -37,6 +38,9 @@ def test_profile_test_expects_lambda_tf_environment_names():
         names = set(function_env(name)) | set(definition_env(name))
         if functions[name]["uses_tables"]:
             names.add("TABLE_*")
+        # local.consumer_env: the same name in both profiles, its value the profile's.
+        if name in consumers():
+            names.add("KAFKA_FAILURE_REPORTING")
         written[name] = names
     assert {f: set(names) for f, names in expected.items()} == written
 
@@ -44,7 +48,7 @@ def test_profile_test_expects_lambda_tf_environment_names():
 def test_the_environment_does_not_depend_on_the_profile():
     environment = resource("aws_lambda_function", "this")["environment"][0]
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])}"
     )
     for name in local("lambda_env"):
         for key, value in function_env(name).items():
@@ -89,3 +93,6 @@ def test_the_cost_model_prices_terraforms_defaults():
     assert model["profiles"]["standard"]["steadyTables"] == "provisioned"
     assert small["steadyTables"] == "on-demand"
     assert "!local.small" in local("steady_tables")
+    # The mappings are in provisioned mode in standard and on-demand in small (no pollers billed).
+    for name, profile in model["profiles"].items():
+        assert profile["mappings"] == local("profiles")[name]["mapping_mode"], name

@@ -7,9 +7,11 @@
 # sources only", but it does not restrict them by source type and passes them to
 # CreateEventSourceMapping, which accepts them for MSK and self-managed Kafka when the mapping is in
 # provisioned mode (AWS Lambda guide, "Configuring error handling controls for Kafka event
-# sources"). Every mapping here is in provisioned mode (provisioned_poller_config), in both
-# deployment profiles, so they apply. Not checked against a real account (no AWS access where this
-# was written).
+# sources"). The standard profile puts every mapping in provisioned mode (provisioned_poller_config)
+# and sets them; the small profile puts every mapping in on-demand mode and leaves them unset, and
+# its consumers answer a failed record with a function error instead (profile.tf,
+# KAFKA_FAILURE_REPORTING in lambda.tf). Not checked against a real account (no AWS access where
+# this was written).
 
 locals {
   # "sqs" when the mapping does not say; the mapping's precondition refuses any other kind.
@@ -42,9 +44,11 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   batch_size                         = each.value.batchSize
   maximum_batching_window_in_seconds = each.value.maximumBatchingWindowSeconds
-  maximum_retry_attempts             = each.value.maximumRetryAttempts
-  bisect_batch_on_function_error     = each.value.bisectBatchOnFunctionError
-  function_response_types            = ["ReportBatchItemFailures"]
+  # Provisioned mode only (standard); an on-demand mapping retries a failed batch until its records
+  # expire and reads no partial batch response.
+  maximum_retry_attempts         = local.provisioned_mappings ? each.value.maximumRetryAttempts : null
+  bisect_batch_on_function_error = local.provisioned_mappings ? each.value.bisectBatchOnFunctionError : null
+  function_response_types        = local.provisioned_mappings ? ["ReportBatchItemFailures"] : null
 
   # Per mapping (dimension EventSourceMappingUUID): EventCount (PolledEventCount, ...), ErrorCount
   # (polling, invoke, commit and on-failure delivery errors) and KafkaMetrics (MaxOffsetLag,
@@ -53,21 +57,25 @@ resource "aws_lambda_event_source_mapping" "this" {
     metrics = ["EventCount", "ErrorCount", "KafkaMetrics"]
   }
 
-  # Poller groups (profile.tf): the mappings of a group share Event Poller Units (EPUs, a default
-  # of 10 pollers each) instead of being billed one EPU each at least. Standard: one group per
-  # path (pollerGroup: booking, gps, records), each mapping with its definition's pollers. Small: every mapping in one
-  # group, with one poller at least and small_max_pollers at most (never above its definition's
-  # maximum). Joining a group or moving to another is an update, not a replacement: AWS lets
-  # UpdateEventSourceMapping change PollerGroupName
-  # (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html), and the provider does
-  # not force a new mapping for it (6.28+). Leaving every group takes PollerGroupName "", which the
-  # provider never sends (it keeps the last name when the argument is removed).
-  provisioned_poller_config {
-    minimum_pollers   = local.small ? 1 : each.value.provisionedPollers.min
-    maximum_pollers   = local.small ? min(each.value.provisionedPollers.max, var.small_max_pollers) : each.value.provisionedPollers.max
-    poller_group_name = local.poller_groups[each.key]
+  # Poller groups (profile.tf), standard only: the mappings of a group share Event Poller Units
+  # (EPUs, a default of 10 pollers each) instead of being billed one EPU each at least: one group per
+  # path (pollerGroup: booking, gps, records), each mapping with its definition's pollers. Joining a
+  # group or moving to another is an update, not a replacement: AWS lets UpdateEventSourceMapping
+  # change PollerGroupName (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html),
+  # and the provider does not force a new mapping for it (6.28+). Small has no block: on-demand
+  # mode, no pollers billed. A stack that changes profile changes its cluster, and so gets new
+  # mappings (event_source_arn forces a new one), each created in its profile's mode.
+  dynamic "provisioned_poller_config" {
+    for_each = local.provisioned_mappings ? [1] : []
+    content {
+      minimum_pollers   = each.value.provisionedPollers.min
+      maximum_pollers   = each.value.provisionedPollers.max
+      poller_group_name = local.poller_groups[each.key]
+    }
   }
 
+  # Both modes: in provisioned mode what still fails after the retries; in on-demand mode what
+  # Lambda gives up on (records too large to deliver, or expired from the topic).
   destination_config {
     on_failure {
       destination_arn = local.on_failure_arn[each.key]

@@ -411,6 +411,12 @@ locals {
     for f in keys(local.functions) :
     f => distinct([for m in values(local.mappings) : m.topic if m.function == f])
   }
+  # Every function with a mapping answers failed records as its mappings read them (profile.tf):
+  # a partial batch response (provisioned mode) or a function error (on-demand mode).
+  consumer_env = {
+    for f in keys(local.functions) :
+    f => length(local.consumer_topics[f]) > 0 ? { KAFKA_FAILURE_REPORTING = local.failure_reporting } : {}
+  }
   consumer_groups_of = {
     for f in keys(local.functions) :
     f => [for key, m in local.mappings : local.consumer_groups[key] if m.function == f]
@@ -489,7 +495,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = aws_kms_key.main.arn
 
   environment {
-    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.definition_env[each.key])
+    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])
   }
 
   dynamic "vpc_config" {

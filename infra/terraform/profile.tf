@@ -5,19 +5,27 @@
 # - Kafka: MSK Serverless (standard) or an MSK provisioned cluster of two small brokers (small,
 #   msk_provisioned.tf). Everything that names the cluster reads local.kafka_cluster_arn (msk.tf):
 #   the bootstrap brokers, the IAM cluster/topic/group ARNs, the topic bootstrap, the mappings.
-# - Event pollers: both profiles put the mappings in poller groups
+# - Event pollers: standard puts every mapping in provisioned mode, in poller groups
 #   (provisioned_poller_config.poller_group_name), where they share Event Poller Units (EPUs, 10
-#   pollers each by default) instead of taking one EPU each. Standard: one group per path, the
-#   mapping's pollerGroup in event-source-mappings.json (booking: order-fanout and fcm-consumer;
-#   gps: location-consumer and live-tracking; records: audit-consumer and analytics), each mapping
-#   with the pollers that file gives it: 16 mappings, 3 EPUs while idle instead of 16 ungrouped
-#   (6 with a group per function). Mappings that get busy together share EPUs, so a surge on one
-#   path can crowd only its own path's mappings, never a booking's way to the phones. Small: every mapping in one group, with min 1 and at most small_max_pollers per
-#   mapping. Provisioned mode itself is kept: the retries, bisection and partial batch responses
-#   (ReportBatchItemFailures) that every consumer relies on exist for Kafka mappings in provisioned
-#   mode only (Lambda guide, "Configuring error handling controls for Kafka event sources"), and the
-#   consumers answer a failed record with a partial batch response, which an on-demand mapping
-#   would read as success.
+#   pollers each by default) instead of taking one EPU each: one group per path, the mapping's
+#   pollerGroup in event-source-mappings.json (booking: order-fanout and fcm-consumer; gps:
+#   location-consumer and live-tracking; records: audit-consumer and analytics), each mapping with
+#   the pollers that file gives it: 16 mappings, 3 EPUs while idle instead of 16 ungrouped (6 with
+#   a group per function). Mappings that get busy together share EPUs, so a surge on one path can
+#   crowd only its own path's mappings, never a booking's way to the phones. Provisioned mode gives
+#   the retries, bisection and partial batch responses (ReportBatchItemFailures) of "Configuring
+#   error handling controls for Kafka event sources" (Lambda guide), which exist in that mode only.
+#   Small puts every mapping in on-demand mode, which bills no pollers (2 EPUs, $270 a month, were
+#   most of small's idle floor): Lambda scales the pollers itself, reads no partial batch
+#   response, and delivers a batch again, whole and without limit, while the function answers it
+#   with an error, until its records leave the topic (7 days). So the consumers are told
+#   (KAFKA_FAILURE_REPORTING = "function-error", lambda.tf) to answer a failed record with an
+#   error: an answer naming it would be read as success and the record lost. Redelivered records
+#   change nothing (every consumer is idempotent). What small gives up: a record that always fails
+#   is never set aside, it stops its partition (the function's Errors and OffsetLag alarms fire)
+#   until a fix is deployed or the record is skipped (docs/operations.md, "A partition that does
+#   not move"); a new mapping starts polling without the minimum of pollers; and a burst waits for
+#   Lambda's own scaling (a minute or more) instead of a floor of pollers.
 # - Interface endpoints: the same three (every one has a caller that cannot reach its service
 #   otherwise, network.tf), but in small with one network interface, in the first subnet, instead
 #   of one per zone.
@@ -38,31 +46,37 @@ locals {
 
   profiles = {
     standard = {
+      # Event-source mappings: provisioned (poller groups, partial batch responses) or on-demand.
+      mapping_mode       = "provisioned"
       log_retention_days = 30
       # One endpoint network interface in each private subnet.
       endpoint_subnets = var.az_count
     }
     small = {
+      mapping_mode       = "on-demand"
       log_retention_days = 7
       endpoint_subnets   = 1
     }
   }
   profile = local.profiles[var.deployment_profile]
 
+  provisioned_mappings = local.profile.mapping_mode == "provisioned"
+  # What every consumer is told (weelo_msk::FailureReporting): how its mappings read a failure.
+  failure_reporting = local.provisioned_mappings ? "partial-batch" : "function-error"
+
   log_retention_days = coalesce(var.log_retention_days, local.profile.log_retention_days)
 
-  # Each mapping's poller group (esm.tf): small, one group for every mapping; standard, the group
+  # Each mapping's poller group (esm.tf; standard only, small's mappings are on demand): the group
   # its definition names (pollerGroup in event-source-mappings.json): booking (order-fanout and
   # fcm-consumer, a booking's way to the phones), gps (location-consumer and live-tracking, both on
   # the GPS stream), records (audit-consumer and analytics, which nobody waits for). Mappings that
   # get busy together share EPUs; a surge on one path cannot take another's. A group is scoped to
-  # the event source's VPC, and each stack has its own VPC; the name says which stack, and in
-  # standard which path, the pollers serve. AWS allows up to 100 mappings per group and 2000
-  # maximum pollers over a group's mappings
-  # (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html): today small's
-  # group has 16 mappings and at most 32 pollers, standard's at most 7 mappings and 56.
+  # the event source's VPC, and each stack has its own VPC; the name says which stack and which
+  # path the pollers serve. AWS allows up to 100 mappings per group and 2000 maximum pollers over a
+  # group's mappings (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
+  # today's largest group has 7 mappings and at most 56 pollers.
   poller_groups = {
     for key, m in local.mappings :
-    key => local.small ? "weelo-${var.environment}" : "weelo-${var.environment}-${m.pollerGroup}"
+    key => "weelo-${var.environment}-${m.pollerGroup}"
   }
 }

@@ -72,7 +72,7 @@ variable "kafka_publish_timeout_ms" {
 # --- Deployment profile (profile.tf) ----------------------------------------------------------
 
 variable "deployment_profile" {
-  description = "\"standard\": MSK Serverless, each consumer function's mappings in a poller group of their own, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in one poller group with at most small_max_pollers each, one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  description = "\"standard\": MSK Serverless, the mappings in provisioned mode in a poller group per path, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in on-demand mode (no pollers billed; the consumers answer a failure with an error), one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
   type        = string
   default     = "standard"
 
@@ -123,17 +123,6 @@ variable "msk_broker_volume_max_gb" {
   validation {
     condition     = var.msk_broker_volume_max_gb >= var.msk_broker_volume_gb && var.msk_broker_volume_max_gb <= 16384 && floor(var.msk_broker_volume_max_gb) == var.msk_broker_volume_max_gb
     error_message = "msk_broker_volume_max_gb must be a whole number of GiB, at least msk_broker_volume_gb and at most 16384."
-  }
-}
-
-variable "small_max_pollers" {
-  description = "Small profile: each mapping's maximum event pollers (at most its definition's maximum, event-source-mappings.json). All mappings share one poller group; its minimum (one poller per mapping) is what is billed while idle."
-  type        = number
-  default     = 2
-
-  validation {
-    condition     = var.small_max_pollers >= 1 && var.small_max_pollers <= 200 && floor(var.small_max_pollers) == var.small_max_pollers
-    error_message = "small_max_pollers must be a whole number, 1-200."
   }
 }
 

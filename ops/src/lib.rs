@@ -10,6 +10,7 @@ pub mod lag;
 pub mod metrics;
 pub mod redrive;
 pub mod replay;
+pub mod skip;
 
 /// A progress bar on stderr that stays out of the way when stderr is not a terminal (CI, pipes).
 pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use weelo_kafka::KafkaConfig;
-use weelo_ops::{audit, funnel, lag, metrics, redrive, replay};
+use weelo_ops::{audit, funnel, lag, metrics, redrive, replay, skip};
 
 #[derive(Parser)]
 #[command(version, about = "Operate Weelo's event backbone: lag, replay, redrive, audit, metrics")]
@@ -64,6 +64,11 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max: usize,
     },
+    /// Move a stopped mapping's consumer group past the one record its partition is stopped on,
+    /// after writing that record to a dead-letter queue (for `redrive` once the function is
+    /// fixed). For on-demand mappings (the small profile), which never set a record aside. Refuses
+    /// while the group has members (disable the mapping first) or is not at that record.
+    Skip(SkipArgs),
     /// The audit archive in S3 (`AUDIT_BUCKET`).
     Audit {
         #[command(subcommand)]
@@ -101,6 +106,33 @@ enum AuditCommand {
     },
 }
 
+/// `weelo-ops skip`'s arguments.
+#[derive(clap::Args)]
+struct SkipArgs {
+    #[arg(long, default_value = "infra/definitions")]
+    definitions: PathBuf,
+    /// The mapping's function (the short name, as in event-source-mappings.json).
+    #[arg(long)]
+    function: String,
+    #[arg(long)]
+    topic: String,
+    #[arg(long)]
+    partition: i32,
+    /// The record's offset: the group's committed offset on that partition.
+    #[arg(long)]
+    offset: i64,
+    /// The dead-letter queue to write the record to (the mapping's on-failure queue, with the
+    /// stack's prefix: weelo-prod-fcm-consumer-dlq).
+    #[arg(long)]
+    dlq: String,
+    /// Why, kept in the dead letter.
+    #[arg(long, default_value = "stopped its partition")]
+    reason: String,
+    /// Appended to the group name (as given to `weelo-local bridge --group-suffix`).
+    #[arg(long, default_value = "")]
+    group_suffix: String,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     weelo_telemetry::cli_logs();
@@ -124,6 +156,7 @@ async fn main() -> anyhow::Result<()> {
             };
             run_redrive(&source, function.as_deref(), max).await
         }
+        Command::Skip(args) => run_skip(args).await,
         Command::Audit { command: AuditCommand::Query { booking, days, include_locations } } => {
             run_audit_query(&booking, days, include_locations).await
         }
@@ -188,6 +221,28 @@ async fn run_redrive(source: &redrive::Source, function: Option<&str>, max: usiz
     let items = source.items();
     println!("{} {items}: {} processed, {failed} left in {source}", outcomes.len(), outcomes.len() - failed);
     anyhow::ensure!(failed == 0, "{failed} {items} are still dead-lettered");
+    Ok(())
+}
+
+async fn run_skip(args: SkipArgs) -> anyhow::Result<()> {
+    let SkipArgs { definitions, function, topic, partition, offset, dlq, reason, group_suffix } = args;
+    let mut mapping = weelo_definitions::load_mappings(&definitions)?
+        .into_iter()
+        .find(|m| m.function == function && m.topic == topic)
+        .with_context(|| format!("no mapping of {function} on {topic} in {}", definitions.display()))?;
+    mapping.group_suffix = group_suffix;
+    let skip = skip::Skip { group: mapping.consumer_group(), function, topic, partition, offset, dlq, reason };
+    skip::skip(&KafkaConfig::from_env()?, &skip).await?;
+    println!(
+        "skipped {}-{partition}@{offset}: written to {}, group {} now at {}; enable the mapping again, and once {} \
+         can take it: weelo-ops redrive --dlq {}",
+        skip.topic,
+        skip.dlq,
+        skip.group,
+        offset + 1,
+        skip.function,
+        skip.dlq
+    );
     Ok(())
 }
 

@@ -79,6 +79,7 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
         (changed, Scale { profile: name.to_owned(), ..seed.clone() })
     };
     let (one_group, one_group_scale) = changed("one poller group", |p| Profile { poller_groups: "one".into(), ..p });
+    let (unpolled, unpolled_scale) = changed("on-demand mappings", |p| Profile { mappings: "on-demand".into(), ..p });
     let (on_demand, on_demand_scale) = changed("on-demand", |p| Profile { steady_tables: "on-demand".into(), ..p });
     let (per_function, per_function_scale) =
         changed("a group per function", |p| Profile { poller_groups: "function".into(), ..p });
@@ -122,10 +123,17 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
             brokers_scale,
         ),
         (
-            "every mapping in one poller group, as the small profile (consumers then share pollers: a busy \
-             topic can slow another consumer's)",
+            "every mapping in one poller group (consumers then share pollers: a busy topic can slow another \
+             consumer's)",
             one_group,
             one_group_scale,
+        ),
+        (
+            "every mapping in on-demand mode, as the small profile (no retry limit, bisection or partial batch \
+             response: a record that always fails stops its partition until fixed or skipped, where provisioned \
+             mode sets it aside after its retries; a burst waits for Lambda's own poller scaling)",
+            unpolled,
+            unpolled_scale,
         ),
         (
             "the access logs in the Standard log class instead of Infrequent Access (`access_log_class`; \

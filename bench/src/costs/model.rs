@@ -59,8 +59,12 @@ pub struct Profile {
     #[serde(default)]
     pub broker_type: String,
     pub broker_volume_gb: f64,
-    /// `class` (each mapping in the group `event-source-mappings.json` gives it), `function` (a
-    /// group per consuming function) or `one` (every mapping in one group).
+    /// `provisioned` (Event Poller Units billed by the hour, in poller groups) or `on-demand` (no
+    /// poller billed): the event-source mappings' mode (`infra/terraform/profile.tf`).
+    pub mappings: String,
+    /// In provisioned mode: `class` (each mapping in the group `event-source-mappings.json` gives
+    /// it), `function` (a group per consuming function) or `one` (every mapping in one group).
+    #[serde(default)]
     pub poller_groups: String,
     /// Availability zones each interface endpoint has a network interface in.
     pub endpoint_zones: f64,

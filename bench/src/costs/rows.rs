@@ -178,9 +178,6 @@ impl Inputs<'_> {
         let location_seconds = load.points * gps.consumer_seconds_per_point;
         let push_seconds = load.bookings * booking.push_seconds * load.fanout_share;
         let sweeps = self.model.hours_per_month * 60.0;
-        let groups = self.poller_groups(profile);
-        let epus: f64 = groups.values().map(|pollers| (pollers / 10.0).ceil()).sum();
-        let hours = self.model.hours_per_month;
         let points = scale.points_per_request;
         let requests = if scale.gps_through_function_url {
             vec![
@@ -223,12 +220,7 @@ impl Inputs<'_> {
                     format!("{sweeps} runs × {} s", self.model.sweeper_seconds_per_minute),
                     self.prices.lambda("deadline-sweeper", self.model.sweeper_seconds_per_minute, sweeps)?,
                 ),
-                row(
-                    "Lambda",
-                    "event pollers (provisioned mode, one poller a mapping)",
-                    format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
-                    epus * hours * self.usd("lambdaEventPollerUnitHour")?,
-                ),
+                self.pollers(profile)?,
             ])
             .collect())
     }
@@ -250,6 +242,23 @@ impl Inputs<'_> {
             return Ok(0.0);
         }
         self.prices.lambda(function, seconds / batches, batches)
+    }
+
+    /// The event pollers: the EPUs of the minimum pollers in provisioned mode, none in on-demand.
+    fn pollers(&self, profile: &Profile) -> anyhow::Result<Row> {
+        if profile.mappings == "on-demand" {
+            let what = format!("{} mappings, pollers scaled by Lambda, none billed", self.mappings.len());
+            return Ok(row("Lambda", "event pollers (on-demand mode)", what, 0.0));
+        }
+        let groups = self.poller_groups(profile);
+        let epus: f64 = groups.values().map(|pollers| (pollers / 10.0).ceil()).sum();
+        let hours = self.model.hours_per_month;
+        Ok(row(
+            "Lambda",
+            "event pollers (provisioned mode, one poller a mapping)",
+            format!("{} mappings in {} group(s) → {epus} EPU × {hours} h", self.mappings.len(), groups.len()),
+            epus * hours * self.usd("lambdaEventPollerUnitHour")?,
+        ))
     }
 
     /// Pollers in each poller group (one a mapping, the minimum).

@@ -69,6 +69,10 @@ pub struct Mapping {
     /// Local only: appended to the consumer group (see `weelo-local bridge --group-suffix`).
     #[serde(skip)]
     pub group_suffix: String,
+    /// Local only: the bridge acts as a mapping in on-demand mode, as Terraform's small profile
+    /// deploys them (`weelo-local bridge --on-demand`): no partial batch responses, no retry limit.
+    #[serde(skip)]
+    pub on_demand: bool,
     /// The poller group of Terraform's standard profile (`booking`, `gps`, `records`): mappings
     /// that get busy together share Event Poller Units. Locally there are no pollers.
     pub poller_group: String,

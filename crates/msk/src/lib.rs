@@ -6,13 +6,18 @@
 //! - [`BatchResponse`], [`for_each_record`], [`for_each_partition`]: partial batch responses, and
 //!   the processor that runs a consumer's function per record or per partition and collects the
 //!   failures.
+//! - [`FailureReporting`]: how those failures reach the mapping: a partial batch response
+//!   (provisioned mode) or a function error (on-demand mode), read once from
+//!   `KAFKA_FAILURE_REPORTING`.
 
 mod batch;
 mod event;
 mod record;
+mod reporting;
 
 pub use batch::{
     BatchItemFailure, BatchResponse, ItemIdentifier, PartitionFailure, for_each_partition, for_each_record,
 };
 pub use event::{decode, encode};
 pub use record::ConsumedRecord;
+pub use reporting::{BatchFailed, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};

@@ -6,5 +6,6 @@ use lambda_runtime::Error;
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("audit-consumer")?;
     let archive = weelo_audit_consumer::connect(&weelo_audit_consumer::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_audit_consumer::handle(&archive, event)).await
+    let reporting = weelo_msk::FailureReporting::from_env()?;
+    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_audit_consumer::handle(&archive, event))).await
 }

@@ -6,5 +6,6 @@ use lambda_runtime::Error;
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("fcm-consumer")?;
     let push = weelo_fcm_consumer::connect(&weelo_fcm_consumer::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_fcm_consumer::handle(&push, event)).await
+    let reporting = weelo_msk::FailureReporting::from_env()?;
+    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_fcm_consumer::handle(&push, event))).await
 }

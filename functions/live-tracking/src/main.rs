@@ -6,5 +6,6 @@ use lambda_runtime::Error;
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("live-tracking")?;
     let consumer = weelo_live_tracking::connect(&weelo_live_tracking::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_live_tracking::handle(&consumer, event)).await
+    let reporting = weelo_msk::FailureReporting::from_env()?;
+    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_live_tracking::handle(&consumer, event))).await
 }

@@ -6,5 +6,6 @@ use lambda_runtime::Error;
 async fn main() -> Result<(), Error> {
     let metrics = weelo_telemetry::init("order-fanout")?;
     let fanout = weelo_order_fanout::connect(&weelo_order_fanout::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_order_fanout::handle(&fanout, event)).await
+    let reporting = weelo_msk::FailureReporting::from_env()?;
+    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_order_fanout::handle(&fanout, event))).await
 }

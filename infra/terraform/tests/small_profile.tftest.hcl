@@ -25,17 +25,17 @@ variables {
   # "TABLE_*" stands for every TABLE_* of tables.json. infra/checks/test_drift.py checks that this
   # list is lambda.tf's (lambda_env, and uses_tables for the tables), so it cannot go stale.
   expected_env_names = {
-    analytics         = ["TABLE_*", "ANALYTICS_CITIES", "ANALYTICS_SCOPE", "METRICS_NAMESPACE"]
+    analytics         = ["TABLE_*", "ANALYTICS_CITIES", "ANALYTICS_SCOPE", "KAFKA_FAILURE_REPORTING", "METRICS_NAMESPACE"]
     api               = ["TABLE_*", "API_ROUTES", "CURSOR_KEY", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL", "JWT_ROLE_CLAIM", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "LIVE_SOCKET_URL", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "SCHEDULE_LEAD_SECS", "SHARE_LINK_HOURS", "SHARE_PAGE_URL", "SNS_PLATFORM_APPLICATION_ARN"]
     gps-ingest        = ["TABLE_*", "API_ROUTES", "CURSOR_KEY", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL", "JWT_ROLE_CLAIM", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "LIVE_SOCKET_URL", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "SCHEDULE_LEAD_SECS", "SHARE_LINK_HOURS", "SHARE_PAGE_URL", "SNS_PLATFORM_APPLICATION_ARN"]
-    audit-consumer    = ["AUDIT_BUCKET", "METRICS_NAMESPACE"]
+    audit-consumer    = ["AUDIT_BUCKET", "KAFKA_FAILURE_REPORTING", "METRICS_NAMESPACE"]
     deadline-sweeper  = ["TABLE_*", "DEADLINE_SWEEP_EVERY_SECS", "DEADLINE_SWEEP_FOR_SECS", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "SCHEDULE_LEAD_SECS"]
-    fcm-consumer      = ["TABLE_*", "METRICS_NAMESPACE"]
+    fcm-consumer      = ["TABLE_*", "KAFKA_FAILURE_REPORTING", "METRICS_NAMESPACE"]
     kafka-topics      = ["KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "KAFKA_TOPIC_REPLICATION", "METRICS_NAMESPACE"]
     live-socket       = ["TABLE_*", "CURSOR_KEY", "JWT_AUDIENCE", "JWT_ISSUER", "JWT_JWKS_URL", "JWT_ROLE_CLAIM", "METRICS_NAMESPACE"]
-    live-tracking     = ["TABLE_*", "LIVE_CONNECTIONS_URL", "METRICS_NAMESPACE"]
-    location-consumer = ["TABLE_*", "GEO_H3_RESOLUTION", "GEO_INDEX_REFRESH_SECS", "METRICS_NAMESPACE"]
-    order-fanout      = ["TABLE_*", "GEO_H3_RESOLUTION", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "MATCH_MAX_CANDIDATES", "MATCH_MAX_POSITION_AGE_SECS", "MATCH_MAX_RINGS", "MATCH_WIDER_RINGS", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "ORDER_CANDIDATES_PER_TRUCK", "SCHEDULE_LEAD_SECS"]
+    live-tracking     = ["TABLE_*", "KAFKA_FAILURE_REPORTING", "LIVE_CONNECTIONS_URL", "METRICS_NAMESPACE"]
+    location-consumer = ["TABLE_*", "GEO_H3_RESOLUTION", "GEO_INDEX_REFRESH_SECS", "KAFKA_FAILURE_REPORTING", "METRICS_NAMESPACE"]
+    order-fanout      = ["TABLE_*", "GEO_H3_RESOLUTION", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_FAILURE_REPORTING", "KAFKA_PUBLISH_TIMEOUT_MS", "MATCH_MAX_CANDIDATES", "MATCH_MAX_POSITION_AGE_SECS", "MATCH_MAX_RINGS", "MATCH_WIDER_RINGS", "METRICS_NAMESPACE", "OFFER_WINDOW_SECS", "ORDER_CANDIDATES_PER_TRUCK", "SCHEDULE_LEAD_SECS"]
     outbox-relay      = ["TABLE_*", "KAFKA_AUTH", "KAFKA_BOOTSTRAP_SERVERS", "KAFKA_PUBLISH_TIMEOUT_MS", "METRICS_NAMESPACE", "OUTBOX_RELAY_GRACE_SECS"]
   }
 }
@@ -231,7 +231,7 @@ run "the_small_profile_runs_two_small_msk_brokers_with_iam_and_no_serverless_clu
   }
 }
 
-run "every_mapping_polls_the_small_cluster_in_one_poller_group" {
+run "every_mapping_polls_the_small_cluster_on_demand_and_its_consumer_answers_failures_with_an_error" {
   command = plan
 
   assert {
@@ -242,28 +242,32 @@ run "every_mapping_polls_the_small_cluster_in_one_poller_group" {
     error_message = "every mapping must poll the small cluster"
   }
 
-  # One group, one poller each at least, at most min(definition, small_max_pollers = 2).
+  # On-demand mode: no poller block (no EPU billed), and none of provisioned mode's error handling
+  # (bisection, partial batch responses) asked for; the consumer group, the on-failure destination
+  # and the metrics stay.
   assert {
     condition = alltrue([
       for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod" &&
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].minimum_pollers == 1 &&
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].maximum_pollers == min(m.provisionedPollers.max, 2)
-    ])
-    error_message = "in the small profile every mapping must be in the poller group weelo-prod with 1 to min(its maximum, 2) pollers"
-  }
-
-  # Still provisioned mode, so the error handling the consumers rely on stays as defined.
-  assert {
-    condition = alltrue([
-      for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].maximum_retry_attempts == m.maximumRetryAttempts &&
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].bisect_batch_on_function_error == m.bisectBatchOnFunctionError &&
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].function_response_types == toset(["ReportBatchItemFailures"]) &&
+      length(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config) == 0 &&
+      !coalesce(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].bisect_batch_on_function_error, false) &&
+      try(length(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].function_response_types), 0) == 0 &&
       aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].amazon_managed_kafka_event_source_config[0].consumer_group_id == "weelo-${m.function}-${m.topic}" &&
+      length(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].destination_config[0].on_failure) == 1 &&
       toset(aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].metrics_config[0].metrics) == toset(["EventCount", "ErrorCount", "KafkaMetrics"])
     ])
-    error_message = "the small profile must keep every mapping's retries, bisection, partial batch responses, consumer group and metrics"
+    error_message = "in the small profile every mapping must be on demand (no pollers, bisection or partial batch responses) and keep its consumer group, destination and metrics"
+  }
+
+  # An on-demand mapping reads a partial batch response as success: every consumer must answer a
+  # failed record with a function error instead; the other functions are not told anything.
+  assert {
+    condition = alltrue([
+      for f, fn in aws_lambda_function.this :
+      lookup(nonsensitive(fn.environment[0].variables), "KAFKA_FAILURE_REPORTING", "none") == (
+        contains([for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings : m.function], f) ? "function-error" : "none"
+      )
+    ])
+    error_message = "in the small profile every consumer (and only a consumer) must get KAFKA_FAILURE_REPORTING=function-error"
   }
 }
 
@@ -333,7 +337,7 @@ run "log_retention_days_still_wins_over_the_profile" {
   }
 }
 
-run "a_small_profile_on_self_managed_kafka_groups_its_pollers_and_creates_no_cluster" {
+run "a_small_profile_on_self_managed_kafka_polls_on_demand_and_creates_no_cluster" {
   command = plan
 
   variables {
@@ -346,9 +350,9 @@ run "a_small_profile_on_self_managed_kafka_groups_its_pollers_and_creates_no_clu
       length(aws_msk_cluster.main) == 0 && length(aws_msk_serverless_cluster.main) == 0 &&
       length(aws_msk_configuration.main) == 0 && length(aws_appautoscaling_target.msk_storage) == 0 &&
       length(aws_cloudwatch_log_group.msk_brokers) == 0 &&
-      alltrue([for m in aws_lambda_event_source_mapping.this : m.provisioned_poller_config[0].poller_group_name == "weelo-prod"])
+      alltrue([for m in aws_lambda_event_source_mapping.this : length(m.provisioned_poller_config) == 0])
     )
-    error_message = "a self-managed Kafka needs no MSK resource; its mappings still share the poller group"
+    error_message = "a self-managed Kafka needs no MSK resource; its mappings are still on demand"
   }
 }
 
@@ -379,13 +383,15 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
     error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster"
   }
 
-  # Not the small profile's single group: each mapping in its path's group.
+  # Unlike small: provisioned mode, each mapping in its path's group, and every consumer answering
+  # failed records with a partial batch response.
   assert {
     condition = alltrue([
       for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
-      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}"
+      aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}" &&
+      nonsensitive(aws_lambda_function.this[m.function].environment[0].variables["KAFKA_FAILURE_REPORTING"]) == "partial-batch"
     ])
-    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>"
+    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>, its consumer answering with partial batch responses"
   }
 
   assert {

@@ -120,6 +120,12 @@ pub struct InProcessBridge {
 
 impl InProcessBridge {
     pub async fn start<I: Invoke + 'static>(function: &str, topic: &str, invoker: I) -> Self {
+        Self::start_in_mode(function, topic, invoker, false).await
+    }
+
+    /// [`InProcessBridge::start`] with the mapping in on-demand mode (Terraform's small profile)
+    /// when `on_demand`: the answer is not read, a function error redelivers the whole batch.
+    pub async fn start_in_mode<I: Invoke + 'static>(function: &str, topic: &str, invoker: I, on_demand: bool) -> Self {
         let definitions = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../infra/definitions"));
         let mut mapping = bridge::load_mappings(definitions)
             .expect("event-source-mappings.json")
@@ -128,6 +134,13 @@ impl InProcessBridge {
             .expect("a mapping for this function and topic");
         mapping.group_suffix = unique("-e2e");
         mapping.starting_position = "LATEST".into();
+        mapping.on_demand = on_demand;
+        Self::start_mapping(mapping, invoker).await
+    }
+
+    /// A bridge running `mapping` as it is (another bridge's [`InProcessBridge::mapping`] resumes
+    /// that bridge's consumer group where it committed), with a destination of its own.
+    pub async fn start_mapping<I: Invoke + 'static>(mapping: bridge::Mapping, invoker: I) -> Self {
         let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let prefix = unique("e2e-");
         let destinations = bridge::DeadLetters::new(&aws, prefix.clone());
@@ -191,6 +204,16 @@ impl InProcessBridge {
             found.push((key.to_owned(), serde_json::from_slice(&body).expect("a JSON object")));
         }
         found
+    }
+}
+
+impl InProcessBridge {
+    /// Stops it (batches in flight are abandoned uncommitted, and its consumer leaves the group);
+    /// its destination can still be read.
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
@@ -378,8 +401,24 @@ pub fn weelo_ops(args: &[&str]) -> (bool, String) {
     weelo_ops_via(&std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)"), args)
 }
 
+/// [`weelo_ops`], returning what it printed on stdout and then on stderr (where its refusals are).
+pub fn weelo_ops_all(args: &[&str]) -> (bool, String) {
+    let invoke = std::env::var("E2E_INVOKE_URL").expect("E2E_INVOKE_URL (set by localstack/e2e.sh)");
+    let (ok, stdout, stderr) = run_weelo_ops(&invoke, args);
+    (ok, format!("{stdout}{stderr}"))
+}
+
 /// [`weelo_ops`] with its Lambda client pointed at the local Lambda service at `invoke_url`.
 pub fn weelo_ops_via(invoke_url: &str, args: &[&str]) -> (bool, String) {
+    let (ok, stdout, stderr) = run_weelo_ops(invoke_url, args);
+    if !ok {
+        eprintln!("weelo-ops {args:?} failed: {stderr}");
+    }
+    (ok, stdout)
+}
+
+/// Whether it succeeded, its stdout and its stderr.
+fn run_weelo_ops(invoke_url: &str, args: &[&str]) -> (bool, String, String) {
     let binary = std::env::var("WEELO_OPS_BIN").expect("WEELO_OPS_BIN (set by localstack/e2e.sh)");
     let output = Command::new(binary)
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
@@ -388,8 +427,5 @@ pub fn weelo_ops_via(invoke_url: &str, args: &[&str]) -> (bool, String) {
         .output()
         .expect("running weelo-ops");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    if !output.status.success() {
-        eprintln!("weelo-ops {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    }
-    (output.status.success(), stdout)
+    (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
 }

@@ -88,6 +88,11 @@ enum Command {
         /// Appended to every consumer group name, to start a run with fresh groups.
         #[arg(long, default_value = "")]
         group_suffix: String,
+        /// Act as mappings in on-demand mode (Terraform's small profile): the function's answer is
+        /// not read, and a function error delivers the whole batch again, without limit. Run the
+        /// functions with KAFKA_FAILURE_REPORTING=function-error then, or failed records are lost.
+        #[arg(long)]
+        on_demand: bool,
     },
     /// Show one line per part of a local run (stack, functions, bridge mappings with their lag),
     /// red when something is wrong, and the warnings and errors the functions log.
@@ -127,8 +132,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Functions { port, definitions, bin_dir, env_file, concurrency, timeouts } => {
             run_functions(port, definitions, bin_dir, env_file, concurrency, timeouts).await
         }
-        Command::Bridge { definitions, invoke_url, queue_prefix, from_latest, from_now, group_suffix } => {
-            run_bridge(definitions, invoke_url, queue_prefix, from_latest, from_now, group_suffix).await
+        Command::Bridge { definitions, invoke_url, queue_prefix, from_latest, from_now, group_suffix, on_demand } => {
+            let options = BridgeOptions { from_latest, from_now, group_suffix, on_demand };
+            run_bridge(definitions, invoke_url, queue_prefix, options).await
         }
         Command::Status { functions_url, definitions, bridge_pid, every } => {
             run_status(functions_url, definitions, bridge_pid, every).await
@@ -206,10 +212,18 @@ async fn run_functions(
     runner::serve(service, listener).await
 }
 
-async fn run_bridge(
-    definitions: PathBuf, invoke_url: String, queue_prefix: String, from_latest: bool, from_now: bool,
+/// How `weelo-local bridge` runs the mappings (see its flags).
+struct BridgeOptions {
+    from_latest: bool,
+    from_now: bool,
     group_suffix: String,
+    on_demand: bool,
+}
+
+async fn run_bridge(
+    definitions: PathBuf, invoke_url: String, queue_prefix: String, options: BridgeOptions,
 ) -> anyhow::Result<()> {
+    let BridgeOptions { from_latest, from_now, group_suffix, on_demand } = options;
     let kafka = KafkaConfig::from_env()?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dead_letters = bridge::DeadLetters::new(&aws, queue_prefix);
@@ -217,6 +231,7 @@ async fn run_bridge(
     let mut mappings = bridge::load_mappings(&definitions)?;
     for mapping in &mut mappings {
         mapping.group_suffix = group_suffix.clone();
+        mapping.on_demand = on_demand;
         if from_latest {
             mapping.starting_position = "LATEST".into();
         }

@@ -1,7 +1,7 @@
 //! The operator's tool against the running system: the audit archive holds a booking's whole
 //! history, a replayed time range changes nothing, dead letters are redriven one by one (from a
-//! queue, and a failed audit batch from its S3 bucket), consumer lag is visible, and the functions'
-//! metrics add up. Run by `localstack/e2e.sh`, one test at a time.
+//! queue, and a failed audit batch from its S3 bucket), a record that stops an on-demand partition
+//! is skipped into a queue, consumer lag is visible, and the functions' metrics add up. Run by `localstack/e2e.sh`, one test at a time.
 
 use base64::Engine;
 use serde_json::json;
@@ -181,6 +181,60 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
     assert_eq!(pushes_by_phone(&format!("{run} named")).await.get(&user.phone_token), Some(&1));
     assert_eq!(pushes_by_phone(&format!("{run} aws")).await.get(&user.phone_token), Some(&1));
     sqs.delete_queue().queue_url(&url).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_record_that_stops_an_on_demand_partition_is_skipped_to_a_dead_letter_queue_and_redriven_once_fixed() {
+    // GIVEN the notification mapping on demand (the small profile), whose function crashes on every
+    // batch holding one notification (a bug), and a notification behind it in the same partition
+    let api = e2e_api();
+    let user = User::with_phone(&api, "customer").await;
+    let run = unique("stuck");
+    let invoker = FailingOn { inner: real_functions(), needle: format!("{run} stuck") };
+    let mut bridge = InProcessBridge::start_in_mode("fcm-consumer", "notification.fcm", invoker, true).await;
+    let stuck = notification_for(&user, format!("{run} stuck"));
+    let (partition, offset) = publish_raw("notification.fcm", &stuck.key, stuck.payload.as_bytes()).await;
+    publish(&[notification_for(&user, format!("{run} behind"))]).await;
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    assert!(pushes_by_phone(&run).await.is_empty(), "the partition moved past the failing record by itself");
+    let dlq = bridge.on_failure.rsplit('/').next().expect("a queue URL").to_owned();
+    let suffix = bridge.mapping.group_suffix.clone();
+    let skip = |at: i64| {
+        let (partition, at, suffix) = (partition.to_string(), at.to_string(), format!("--group-suffix={suffix}"));
+        let args = ["skip", "--function", "fcm-consumer", "--topic", "notification.fcm", "--partition", &partition];
+        let more = ["--offset", &at, "--dlq", &dlq, "--reason", "e2e", &suffix];
+        weelo_ops_all(&[&args[..], &more[..]].concat())
+    };
+
+    // WHEN an operator skips it while the mapping still runs, then stops the mapping and names the
+    // next offset instead, then the right one, and starts the mapping again
+    let (while_running_ok, while_running) = skip(offset);
+    bridge.stop();
+    let mut wrong = (true, String::new());
+    let left = eventually(60, async || {
+        wrong = skip(offset + 1);
+        !wrong.1.contains("member")
+    })
+    .await;
+    let (skipped_ok, skipped) = skip(offset);
+    let _resumed = InProcessBridge::start_mapping(bridge.mapping.clone(), real_functions()).await;
+
+    // THEN the first two changed nothing, and the skip let the notification behind it through, once
+    assert!(!while_running_ok && while_running.contains("member"), "{while_running}");
+    assert!(left, "the stopped bridge never left its group: {}", wrong.1);
+    assert!(!wrong.0 && wrong.1.contains("nothing skipped"), "{}", wrong.1);
+    assert!(skipped_ok, "{skipped}");
+    let behind = format!("{run} behind");
+    assert!(eventually(60, async || count_pushes(&user.phone_token, &behind).await >= 1).await, "still stopped");
+    // AND the skipped notification waits in the queue; once its function can take it, a redrive
+    // pushes it, once: nothing was lost
+    assert_eq!(bridge.dead_letters().await.len(), 1);
+    assert_eq!(count_pushes(&user.phone_token, &format!("{run} stuck")).await, 0);
+    let (redriven_ok, redriven) = weelo_ops(&["redrive", "--dlq", &dlq]);
+    assert!(redriven_ok && redriven.contains("1 processed, 0 left"), "{redriven}");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(pushes_by_phone(&format!("{run} stuck")).await.get(&user.phone_token), Some(&1));
+    assert_eq!(pushes_by_phone(&behind).await.get(&user.phone_token), Some(&1));
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order to the
 //! gps-ingest function, through Kafka and the bridge to the location-consumer; and the same path while DynamoDB throttles or stops
-//! answering. Run by `localstack/e2e.sh`.
+//! answering, behind a mapping in provisioned mode and in on-demand mode. Run by `localstack/e2e.sh`.
 
 use futures::{StreamExt, stream};
 use serde_json::json;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use weelo_core::model::ids::UserId;
 use weelo_core::ports::{TrackRange, TransporterStore};
 use weelo_e2e::*;
+use weelo_local::bridge::HttpInvoker;
 use weelo_testkit::{local_stack, unique};
 
 const TRUCKS: usize = 500;
@@ -184,12 +185,30 @@ impl Drop for DynamoDbPaused {
 
 #[tokio::test]
 async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_doubles_nothing() {
-    // GIVEN the location mapping running the real location-consumer, and the DynamoDB emulator
-    // frozen (it accepts connections and never answers: an outage, not a refusal)
+    // GIVEN the location mapping in provisioned mode running the real location-consumer, which
+    // answers a failed partition with a partial batch response
+    outage_is_redelivered_losing_and_doubling_nothing(real_functions(), false).await;
+}
+
+#[tokio::test]
+async fn behind_an_on_demand_mapping_an_outage_is_answered_with_an_error_and_nothing_is_lost_or_doubled() {
+    // GIVEN the location mapping in on-demand mode (the small profile), which reads no partial
+    // batch response, and the real location-consumer answering failures with a function error
+    let functions = PrivateFunctions::start(9046, &[("KAFKA_FAILURE_REPORTING", "function-error".into())], &[]).await;
+    let invoker = HttpInvoker { client: reqwest::Client::new(), base_url: functions.url.clone() };
+    outage_is_redelivered_losing_and_doubling_nothing(invoker, true).await;
+}
+
+/// GIVEN the location mapping (on demand or not) invoking the real location-consumer through
+/// `functions`, and the DynamoDB emulator frozen (it accepts connections and never answers: an
+/// outage, not a refusal); WHEN trucks send points; THEN a batch failed during the outage, and
+/// once DynamoDB is back every truck ends on its newest point with exactly its points in the
+/// history, and nothing went to the mapping's on-failure destination.
+async fn outage_is_redelivered_losing_and_doubling_nothing(functions: HttpInvoker, on_demand: bool) {
     let _api = e2e_api();
     let failures = Arc::new(AtomicUsize::new(0));
-    let invoker = FailureCountingInvoker { inner: real_functions(), failures: failures.clone() };
-    let _bridge = InProcessBridge::start("location-consumer", "location.updated", invoker).await;
+    let invoker = FailureCountingInvoker { inner: functions, failures: failures.clone() };
+    let bridge = InProcessBridge::start_in_mode("location-consumer", "location.updated", invoker, on_demand).await;
     let centre = private_city();
     let trucks: Vec<User> = (0..3).map(|_| User::new("transporter")).collect();
     let outage = DynamoDbPaused::now();
@@ -228,4 +247,6 @@ async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_
     })
     .await;
     assert!(settled, "positions or history never matched what was sent after the outage");
+    // AND nothing was given up on
+    assert!(bridge.dead_letters().await.is_empty(), "the outage's batch was dead-lettered");
 }

@@ -1,6 +1,8 @@
-//! Delivering one partition's batch as an MSK event-source mapping does: the invocation, the
-//! partial batch response honoured, retries with backoff, bisection of a batch that makes the
-//! function fail, and then the mapping's on-failure destination.
+//! Delivering one partition's batch as an MSK event-source mapping does. In provisioned mode (the
+//! default): the invocation, the partial batch response honoured, retries with backoff, bisection
+//! of a batch that makes the function fail, and then the mapping's on-failure destination. In
+//! on-demand mode ([`Mapping::on_demand`]): any answer is success, and a function error delivers
+//! the whole batch again, without limit (in AWS until the records expire).
 
 use super::{DeadLetters, Invoke, InvokeError, Mapping};
 use aws_lambda_events::kafka::KafkaEvent;
@@ -19,6 +21,9 @@ pub struct BatchOutcome {
 pub async fn deliver<I: Invoke>(
     mapping: &Mapping, invoker: &I, dead_letters: &DeadLetters, records: Vec<OwnedMessage>,
 ) -> anyhow::Result<BatchOutcome> {
+    if mapping.on_demand {
+        return Ok(deliver_on_demand(mapping, invoker, &records).await);
+    }
     let mut outcome = BatchOutcome::default();
     let mut queue: Vec<Vec<OwnedMessage>> = vec![records];
     while let Some(mut batch) = queue.pop() {
@@ -61,6 +66,29 @@ pub async fn deliver<I: Invoke>(
         }
     }
     Ok(outcome)
+}
+
+/// An on-demand mapping's delivery: again and again until the function answers without error;
+/// what it answers is not read (no partial batch responses in on-demand mode).
+async fn deliver_on_demand<I: Invoke>(mapping: &Mapping, invoker: &I, batch: &[OwnedMessage]) -> BatchOutcome {
+    let mut outcome = BatchOutcome::default();
+    let mut attempt = 0u32;
+    loop {
+        outcome.invocations += 1;
+        let payload = serde_json::to_vec(&msk_event(mapping, batch)).expect("an MSK event serialises");
+        let timeout = Duration::from_secs(mapping.function_timeout_seconds);
+        match tokio::time::timeout(timeout, invoker.invoke(&mapping.function, payload)).await {
+            Ok(Ok(_)) => return outcome,
+            Ok(Err(error)) => {
+                tracing::warn!(function = %mapping.function, attempt, %error, "invocation failed; delivering the batch again")
+            }
+            Err(_) => {
+                tracing::warn!(function = %mapping.function, attempt, "invocation timed out; delivering the batch again")
+            }
+        }
+        attempt += 1;
+        tokio::time::sleep(backoff(attempt)).await;
+    }
 }
 
 pub(super) fn backoff(attempt: u32) -> Duration {

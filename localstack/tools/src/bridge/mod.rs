@@ -113,12 +113,17 @@ pub async fn run_mapping<I: Invoke>(
             continue;
         }
         // One batch in flight per partition; partitions in parallel; commit each when it is done.
-        let results = futures::future::join_all(partitions.into_values().map(|records| async move {
+        // A stop while batches are in flight abandons them uncommitted, as a crash would: they come
+        // again (an on-demand mapping may otherwise deliver a failing batch for ever).
+        let deliveries = futures::future::join_all(partitions.into_values().map(|records| async move {
             let last = records.last().map(|r| (r.partition(), r.offset()));
             let outcome = deliver(mapping, invoker, dead_letters, records).await;
             (last, outcome)
-        }))
-        .await;
+        }));
+        let results = tokio::select! {
+            _ = stop.as_mut() => return Ok(()),
+            results = deliveries => results,
+        };
         let mut commit = TopicPartitionList::new();
         for (last, outcome) in results {
             let (Some((partition, offset)), Ok(outcome)) = (last, outcome) else {

@@ -106,6 +106,7 @@ async fn setup(values: &[&str]) -> Setup {
         on_failure_kind: OnFailureKind::Sqs,
         group_suffix: String::new(),
         poller_group: "records".into(),
+        on_demand: false,
     };
     Setup { kafka, mapping, dead_letters, queue_url }
 }
@@ -306,5 +307,31 @@ async fn a_batch_that_keeps_failing_is_written_to_an_s3_destination_whole_in_aws
     let event: KafkaEvent = serde_json::from_str(record["payload"].as_str().unwrap()).unwrap();
     let carried = weelo_msk::decode(&event).remove(&partition).unwrap();
     assert_eq!(carried.iter().map(|r| (r.offset, r.value_text())).collect::<Vec<_>>(), [(1, "bad".to_owned())]);
+    assert_eq!(committed(&setup).await, 3);
+}
+
+#[tokio::test]
+async fn an_on_demand_mapping_redelivers_a_failing_batch_past_any_limit_and_never_reads_the_answer() {
+    // GIVEN a mapping in on-demand mode, and a function that crashes more often than the
+    // provisioned retry limit (3) allows, then answers a partial batch response failing "b"
+    let mut setup = setup(&["a", "b", "c"]).await;
+    setup.mapping.on_demand = true;
+    let function = ScriptedFunction {
+        calls: AtomicUsize::new(0),
+        script: Box::new(|call, _| if call < 5 { Behaviour::Crash } else { Behaviour::FailAt(1) }),
+        processed: Mutex::new(Vec::new()),
+    };
+
+    // WHEN the bridge runs
+    run_until(&setup, &function, 3, || function.calls.load(Ordering::SeqCst) >= 6).await;
+
+    // THEN the crashes were delivered again, whole, and nothing was dead-lettered
+    assert_eq!(function.calls.load(Ordering::SeqCst), 6);
+    assert!(dead_lettered(&setup).await.is_empty());
+    // AND the partial batch response counted as success: "b" and "c" were committed unprocessed,
+    // which is why a consumer behind an on-demand mapping answers a failure with an error
+    // (KAFKA_FAILURE_REPORTING=function-error)
+    let processed: Vec<String> = function.processed.lock().unwrap().iter().map(|p| p.1.clone()).collect();
+    assert_eq!(processed, ["a"]);
     assert_eq!(committed(&setup).await, 3);
 }
