@@ -242,6 +242,31 @@ resource "aws_cloudwatch_metric_alarm" "function_errors" {
   ok_actions          = local.alarm_actions
 }
 
+# Failing for 15 minutes: a consumer with failed invocations in each of three 5-minute windows in a
+# row. In the small profile (on-demand mappings) this is how a record that always fails shows: it
+# holds back its partition, and the partitions delivered in the same batches, nothing sets it
+# aside, and a small city's lag may stay under alarm_offset_lag_records for days
+# (docs/operations.md, "A partition that does not move"). In the standard profile a failing record
+# goes to its dead-letter queue after its retries, so this means a dependency down for 15 minutes.
+resource "aws_cloudwatch_metric_alarm" "consumer_failing" {
+  for_each = local.consumers
+
+  alarm_name          = "${local.name_prefix}${each.key}-failing"
+  alarm_description   = "${each.key} failed invocations in each of 3 consecutive 5-minute windows: a dependency is down, or (small profile) a record that always fails holds back its partition: docs/operations.md, \"A partition that does not move\"."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = aws_lambda_function.this[each.key].function_name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 3
+  datapoints_to_alarm = 3
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+}
+
 resource "aws_cloudwatch_metric_alarm" "function_throttles" {
   for_each = local.alarmed_functions
 

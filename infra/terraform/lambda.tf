@@ -472,7 +472,7 @@ resource "aws_cloudwatch_log_group" "function" {
 # checkov's CKV_AWS_117 (a function outside a VPC) passes this resource because it does not
 # evaluate the dynamic vpc_config; live-tracking is outside on purpose (above).
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_115:Reserved concurrency where var.function_reserved_concurrency sets it (gps-ingest by default, behind its public URL): a new account's unreserved pool must stay >= 100, the MSK pollers' maximum already bounds each consumer, and API Gateway's throttling the api.
+  #checkov:skip=CKV_AWS_115:Reserved concurrency where var.function_reserved_concurrency sets it (gps-ingest by default, behind its public URL): a new account's unreserved pool must stay >= 100, the MSK pollers' maximum bounds each consumer in the standard profile (the small profile's on-demand pollers scale with the topics' partitions), and API Gateway's throttling the api.
   #checkov:skip=CKV_AWS_116:Not invoked asynchronously except outbox-relay and deadline-sweeper (EventBridge schedules), whose failed run is simply retried by the next schedule (undone work stays in the outbox or the deadlines index); the consumers' failures go to their mapping's SQS DLQ.
   #checkov:skip=CKV_AWS_272:Zips come from the project's own reproducible cargo lambda build; code signing would need a signing profile outside this stack.
   for_each = local.functions

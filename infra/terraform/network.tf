@@ -11,20 +11,20 @@
 #   enough), cognito-idp (the api loads the user pool's JWKS at cold start), and S3 (gateway
 #   endpoint, free: audit-consumer writes the audit archive, audit.tf, and S3 on-failure
 #   destinations receive failed batches, esm.tf);
-# - no STS or Lambda endpoint: only on-demand mappings invoke their function through this VPC;
-#   provisioned-mode mappings (all of them here) need no endpoint or NAT for that (Lambda guide,
-#   "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda"), and no function calls
-#   STS or Lambda;
+# - STS and Lambda endpoints only for on-demand mappings (the small profile): their pollers run in
+#   the cluster's subnets and reach Lambda and STS from there, through endpoints or a NAT, whereas
+#   provisioned-mode mappings (the standard profile) need neither (Lambda guide, "Configuring your
+#   Amazon MSK cluster and Amazon VPC network for Lambda"). No function calls STS or Lambda;
 # - no route to the internet means a compromised function cannot exfiltrate anywhere else;
 # - per month, 3 interface endpoints x 2 AZs cost less than 2 NAT gateways (one per AZ, for the
 #   same availability) before their per-GB processing charge, which endpoints avoid for DynamoDB.
 # None of the three can go in the small profile either: without SNS the api cannot register devices
 # and fcm-consumer cannot push; without SQS a failing mapping cannot write its dead-letter queue
 # (the records would then count as lost); without cognito-idp the api and live-socket cannot load
-# the JWKS and refuse every token (unless nat_gateway). The small profile keeps all three with one
-# network interface each, in the first subnet (local.profile.endpoint_subnets): half the hourly
-# charge at two zones; calls from the other zone cross zones, and if the first zone fails, so do
-# these three services for the whole VPC.
+# the JWKS and refuse every token (unless nat_gateway). The small profile adds Lambda and STS for its
+# on-demand mappings, and keeps all five with one network interface each, in the first subnet
+# (local.profile.endpoint_subnets): half the hourly charge at two zones; calls from the other zone
+# cross zones, and if the first zone fails, so do these services for the whole VPC.
 # Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
 # `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf). It also drops the
 # cognito-idp endpoint: with private DNS on, cognito-idp.<region>.amazonaws.com resolves to the
@@ -54,8 +54,13 @@ data "aws_availability_zones" "available" {
 }
 
 locals {
-  az_ids              = slice(sort(data.aws_availability_zones.available.zone_ids), 0, var.az_count)
-  interface_endpoints = toset(concat(["sns", "sqs"], var.nat_gateway ? [] : ["cognito-idp"]))
+  az_ids = slice(sort(data.aws_availability_zones.available.zone_ids), 0, var.az_count)
+  interface_endpoints = toset(concat(
+    ["sns", "sqs"],
+    var.nat_gateway ? [] : ["cognito-idp"],
+    # The on-demand mappings' pollers call Lambda (to invoke) and STS (to take the function's role).
+    local.provisioned_mappings ? [] : ["lambda", "sts"],
+  ))
 }
 
 resource "aws_vpc" "main" {

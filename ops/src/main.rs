@@ -9,7 +9,7 @@ use weelo_kafka::KafkaConfig;
 use weelo_ops::{audit, funnel, lag, metrics, redrive, replay, skip};
 
 #[derive(Parser)]
-#[command(version, about = "Operate Weelo's event backbone: lag, replay, redrive, audit, metrics")]
+#[command(version, about = "Operate Weelo's event backbone: lag, replay, redrive, skip, audit, metrics, funnel")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -64,10 +64,11 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max: usize,
     },
-    /// Move a stopped mapping's consumer group past the one record its partition is stopped on,
-    /// after writing that record to a dead-letter queue (for `redrive` once the function is
-    /// fixed). For on-demand mappings (the small profile), which never set a record aside. Refuses
-    /// while the group has members (disable the mapping first) or is not at that record.
+    /// Move a stopped mapping's consumer group past the record its partition is held back by, after
+    /// writing it (and any uncommitted records before it) to a dead-letter queue, for `redrive`
+    /// once the function is fixed. For on-demand mappings (the small profile), which never set a
+    /// record aside. Refuses while the group has members (disable the mapping first), or when the
+    /// group is past that record or far before it.
     Skip(SkipArgs),
     /// The audit archive in S3 (`AUDIT_BUCKET`).
     Audit {
@@ -118,7 +119,8 @@ struct SkipArgs {
     topic: String,
     #[arg(long)]
     partition: i32,
-    /// The record's offset: the group's committed offset on that partition.
+    /// The failing record's offset (from the function's error). The group may stand up to 1000
+    /// records before it: those are written to the queue too.
     #[arg(long)]
     offset: i64,
     /// The dead-letter queue to write the record to (the mapping's on-failure queue, with the
@@ -232,16 +234,18 @@ async fn run_skip(args: SkipArgs) -> anyhow::Result<()> {
         .with_context(|| format!("no mapping of {function} on {topic} in {}", definitions.display()))?;
     mapping.group_suffix = group_suffix;
     let skip = skip::Skip { group: mapping.consumer_group(), function, topic, partition, offset, dlq, reason };
-    skip::skip(&KafkaConfig::from_env()?, &skip).await?;
+    let written = skip::skip(&KafkaConfig::from_env()?, &skip).await?;
     println!(
-        "skipped {}-{partition}@{offset}: written to {}, group {} now at {}; enable the mapping again, and once {} \
-         can take it: weelo-ops redrive --dlq {}",
+        "skipped {}-{partition}@{offset}: {written} record(s) up to it written to {}, group {} now at {}; enable the \
+         mapping again, and once {} can take it: weelo-ops redrive --dlq {} (in AWS add --function with the \
+         deployed name, e.g. weelo-prod-{})",
         skip.topic,
         skip.dlq,
         skip.group,
         offset + 1,
         skip.function,
-        skip.dlq
+        skip.dlq,
+        skip.function
     );
     Ok(())
 }

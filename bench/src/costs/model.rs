@@ -37,7 +37,10 @@ pub struct CostModel {
     /// Alarm metrics (a metric-math alarm counts each) and custom metric series of the stack.
     pub alarm_metrics: f64,
     pub custom_metric_series: f64,
+    /// Interface endpoints in every profile (SNS, SQS, cognito-idp)...
     pub interface_endpoints: f64,
+    /// ...and those only a profile with on-demand mappings has (Lambda and STS, for the pollers).
+    pub on_demand_endpoints: f64,
     pub free_monthly_active_users: f64,
     /// The deadline sweeper runs every minute and sweeps for this long.
     pub sweeper_seconds_per_minute: f64,
@@ -71,6 +74,19 @@ pub struct Profile {
     /// `provisioned` (auto scaled capacity) or `on-demand`: how the tables with `steadyLoad` in
     /// `tables.json` (the GPS writes' tables) are billed.
     pub steady_tables: String,
+}
+
+impl Profile {
+    /// Whether the event-source mappings are on demand (`mappings`: `on-demand` or `provisioned`).
+    pub fn on_demand_mappings(&self) -> anyhow::Result<bool> {
+        match self.mappings.as_str() {
+            "on-demand" => Ok(true),
+            "provisioned" => Ok(false),
+            other => anyhow::bail!(
+                "cost-model.json: a profile's mappings are \"provisioned\" or \"on-demand\", not {other:?}"
+            ),
+        }
+    }
 }
 
 /// Target tracking of a provisioned table: capacity follows the load at this utilisation, never

@@ -246,7 +246,7 @@ impl Inputs<'_> {
 
     /// The event pollers: the EPUs of the minimum pollers in provisioned mode, none in on-demand.
     fn pollers(&self, profile: &Profile) -> anyhow::Result<Row> {
-        if profile.mappings == "on-demand" {
+        if profile.on_demand_mappings()? {
             let what = format!("{} mappings, pollers scaled by Lambda, none billed", self.mappings.len());
             return Ok(row("Lambda", "event pollers (on-demand mode)", what, 0.0));
         }
@@ -280,7 +280,9 @@ impl Inputs<'_> {
         let pushes = load.bookings * self.counted.booking.fanout.publishes / self.counted.booking.recipients.max(1.0)
             * scale.recipients_per_booking
             + load.trips * self.counted.trip.served.publishes * load.trip_share;
-        let endpoint_hours = model.interface_endpoints * profile.endpoint_zones * model.hours_per_month;
+        let on_demand = profile.on_demand_mappings()?;
+        let endpoints = model.interface_endpoints + if on_demand { model.on_demand_endpoints } else { 0.0 };
+        let endpoint_hours = endpoints * profile.endpoint_zones * model.hours_per_month;
         let access_gb = load.gateway_requests * model.access_log_bytes_per_request / 1e9;
         let emf_gb = load.invocations * model.emf_bytes_per_invocation / 1e9;
         let (access_class, access_price) = match model.access_log_class.as_str() {
@@ -312,7 +314,11 @@ impl Inputs<'_> {
             ),
             row(
                 "VPC",
-                "interface endpoints (SNS, SQS, cognito-idp)",
+                if on_demand {
+                    "interface endpoints (SNS, SQS, cognito-idp; Lambda, STS for the on-demand pollers)"
+                } else {
+                    "interface endpoints (SNS, SQS, cognito-idp)"
+                },
                 format!("{endpoint_hours} endpoint-zone hours"),
                 endpoint_hours * self.usd("vpcInterfaceEndpointHour")?,
             ),

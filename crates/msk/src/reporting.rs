@@ -8,8 +8,9 @@
 //!   any answer as success, and a function error as "deliver the whole batch again", until the
 //!   records expire from the topic. A consumer behind it must answer a failed record with an
 //!   error, or the record would count as consumed and be lost. Its redelivery brings back the
-//!   records before the failed one too; every consumer is idempotent, so they change nothing the
-//!   second time. A record that always fails stops its partition until it is fixed or skipped
+//!   records before the failed one, and those of the other partitions in the batch, too; every
+//!   consumer is idempotent, so they change nothing the second time. A record that always fails
+//!   holds back its partition (and those delivered with it) until it is fixed or skipped
 //!   (`docs/operations.md`, "A partition that does not move").
 
 use crate::batch::BatchResponse;
@@ -61,7 +62,11 @@ impl FailureReporting {
     pub fn from_env() -> Result<Self, InvalidReporting> {
         // Spelt out, not FAILURE_REPORTING_VAR: infra/checks/test_drift.py finds the variables a
         // function reads by their literal names.
-        std::env::var("KAFKA_FAILURE_REPORTING").map_or(Ok(Self::default()), |text| text.parse())
+        match std::env::var("KAFKA_FAILURE_REPORTING") {
+            Ok(text) => text.parse(),
+            Err(std::env::VarError::NotPresent) => Ok(Self::default()),
+            Err(std::env::VarError::NotUnicode(text)) => Err(InvalidReporting(text.to_string_lossy().into_owned())),
+        }
     }
 
     /// The answer for a handled batch: its partial batch response, or, reporting by function
@@ -126,8 +131,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_handler_error_stays_an_error_whatever_the_reporting() {
-        let handled = async { Err::<BatchResponse, Box<dyn std::error::Error + Send + Sync>>("store down".into()) };
-        let answer = FailureReporting::PartialBatch.answer(handled).await;
-        assert_eq!(answer.unwrap_err().to_string(), "store down");
+        for reporting in [FailureReporting::PartialBatch, FailureReporting::FunctionError] {
+            let handled = async { Err::<BatchResponse, Box<dyn std::error::Error + Send + Sync>>("store down".into()) };
+            let answer = reporting.answer(handled).await;
+            assert_eq!(answer.unwrap_err().to_string(), "store down", "{reporting:?}");
+        }
     }
 }

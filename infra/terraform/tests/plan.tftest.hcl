@@ -692,7 +692,7 @@ run "live_tracking_is_alarmed_like_every_consumer" {
     condition = alltrue([
       for f in ["live-socket", "live-tracking"] :
       contains(keys(aws_cloudwatch_metric_alarm.function_errors), f) && contains(keys(aws_cloudwatch_metric_alarm.function_throttles), f)
-    ]) && contains(keys(aws_cloudwatch_metric_alarm.offset_lag), "live-tracking") && contains(keys(aws_cloudwatch_metric_alarm.consumer_failed_records), "live-tracking")
+    ]) && contains(keys(aws_cloudwatch_metric_alarm.offset_lag), "live-tracking") && contains(keys(aws_cloudwatch_metric_alarm.consumer_failed_records), "live-tracking") && contains(keys(aws_cloudwatch_metric_alarm.consumer_failing), "live-tracking")
     error_message = "live-socket and live-tracking must have error and throttle alarms, live-tracking OffsetLag and failed-records alarms"
   }
 

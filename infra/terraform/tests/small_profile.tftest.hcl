@@ -269,6 +269,16 @@ run "every_mapping_polls_the_small_cluster_on_demand_and_its_consumer_answers_fa
     ])
     error_message = "in the small profile every consumer (and only a consumer) must get KAFKA_FAILURE_REPORTING=function-error"
   }
+
+  # Nothing sets a failing record aside on demand: every consumer pages when it has failed in three
+  # 5-minute windows in a row (a partition held back), whatever its lag.
+  assert {
+    condition = (
+      toset(keys(aws_cloudwatch_metric_alarm.consumer_failing)) == toset([for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings : m.function]) &&
+      alltrue([for a in aws_cloudwatch_metric_alarm.consumer_failing : a.metric_name == "Errors" && a.evaluation_periods == 3 && a.datapoints_to_alarm == 3 && a.threshold == 1])
+    )
+    error_message = "every consumer must have the alarm for failures in 3 consecutive windows"
+  }
 }
 
 run "the_small_profile_keeps_every_endpoint_on_one_interface_and_logs_seven_days" {
@@ -278,8 +288,8 @@ run "the_small_profile_keeps_every_endpoint_on_one_interface_and_logs_seven_days
   # endpoints' subnets are read through the profile; infra/checks/test_drift.py checks that the
   # endpoints take slice(subnets, 0, endpoint_subnets).
   assert {
-    condition     = keys(aws_vpc_endpoint.interface) == ["cognito-idp", "sns", "sqs"] && local.profile.endpoint_subnets == 1
-    error_message = "the small profile must keep the SNS, SQS and cognito-idp endpoints, each in the first subnet only"
+    condition     = keys(aws_vpc_endpoint.interface) == ["cognito-idp", "lambda", "sns", "sqs", "sts"] && local.profile.endpoint_subnets == 1
+    error_message = "the small profile must keep the SNS, SQS and cognito-idp endpoints and add Lambda and STS for its on-demand pollers, each in the first subnet only"
   }
 
   assert {

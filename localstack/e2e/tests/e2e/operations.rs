@@ -14,6 +14,14 @@ use weelo_testkit::unique;
 struct FailingOn {
     inner: HttpInvoker,
     needle: String,
+    /// How many batches it failed.
+    crashes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FailingOn {
+    fn new(inner: HttpInvoker, needle: String) -> Self {
+        Self { inner, needle, crashes: Default::default() }
+    }
 }
 
 impl Invoke for FailingOn {
@@ -26,6 +34,7 @@ impl Invoke for FailingOn {
             .filter_map(|record| b64.decode(record["value"].as_str()?).ok())
             .any(|value| String::from_utf8_lossy(&value).contains(&self.needle));
         if holds_needle {
+            self.crashes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             return Err(InvokeError::Function(format!("crashed on purpose on {}", self.needle)));
         }
         self.inner.invoke(function, payload).await
@@ -186,17 +195,23 @@ async fn redrive_sends_each_dead_letter_back_and_keeps_the_one_that_fails_again(
 #[tokio::test]
 async fn a_record_that_stops_an_on_demand_partition_is_skipped_to_a_dead_letter_queue_and_redriven_once_fixed() {
     // GIVEN the notification mapping on demand (the small profile), whose function crashes on every
-    // batch holding one notification (a bug), and a notification behind it in the same partition
+    // batch holding one notification (a bug), with a notification ahead of it and one behind it in
+    // the same partition
     let api = e2e_api();
     let user = User::with_phone(&api, "customer").await;
     let run = unique("stuck");
-    let invoker = FailingOn { inner: real_functions(), needle: format!("{run} stuck") };
+    let invoker = FailingOn::new(real_functions(), format!("{run} stuck"));
+    let crashes = invoker.crashes.clone();
     let mut bridge = InProcessBridge::start_in_mode("fcm-consumer", "notification.fcm", invoker, true).await;
-    let stuck = notification_for(&user, format!("{run} stuck"));
-    let (partition, offset) = publish_raw("notification.fcm", &stuck.key, stuck.payload.as_bytes()).await;
-    publish(&[notification_for(&user, format!("{run} behind"))]).await;
-    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-    assert!(pushes_by_phone(&run).await.is_empty(), "the partition moved past the failing record by itself");
+    let (ahead, stuck, behind) = (format!("{run} ahead"), format!("{run} stuck"), format!("{run} behind"));
+    let records: Vec<_> =
+        [&ahead, &stuck, &behind].iter().map(|body| notification_for(&user, body.to_string())).collect();
+    let (partition, first) = publish_raw("notification.fcm", &records[0].key, records[0].payload.as_bytes()).await;
+    let (_, offset) = publish_raw("notification.fcm", &records[1].key, records[1].payload.as_bytes()).await;
+    publish(&records[2..]).await;
+    let failed = eventually(60, async || crashes.load(std::sync::atomic::Ordering::SeqCst) >= 2).await;
+    assert!(failed, "the function never failed the batch");
+    assert_eq!(count_pushes(&user.phone_token, &behind).await, 0, "the partition moved past the failing record");
     let dlq = bridge.on_failure.rsplit('/').next().expect("a queue URL").to_owned();
     let suffix = bridge.mapping.group_suffix.clone();
     let skip = |at: i64| {
@@ -206,14 +221,14 @@ async fn a_record_that_stops_an_on_demand_partition_is_skipped_to_a_dead_letter_
         weelo_ops_all(&[&args[..], &more[..]].concat())
     };
 
-    // WHEN an operator skips it while the mapping still runs, then stops the mapping and names the
-    // next offset instead, then the right one, and starts the mapping again
+    // WHEN an operator skips it while the mapping still runs, then stops the mapping and names an
+    // offset the group is already past, then the failing one, and starts the mapping again
     let (while_running_ok, while_running) = skip(offset);
     bridge.stop();
-    let mut wrong = (true, String::new());
+    let mut past = (true, String::new());
     let left = eventually(60, async || {
-        wrong = skip(offset + 1);
-        !wrong.1.contains("member")
+        past = skip(first - 1);
+        !past.1.contains("member")
     })
     .await;
     let (skipped_ok, skipped) = skip(offset);
@@ -221,20 +236,23 @@ async fn a_record_that_stops_an_on_demand_partition_is_skipped_to_a_dead_letter_
 
     // THEN the first two changed nothing, and the skip let the notification behind it through, once
     assert!(!while_running_ok && while_running.contains("member"), "{while_running}");
-    assert!(left, "the stopped bridge never left its group: {}", wrong.1);
-    assert!(!wrong.0 && wrong.1.contains("nothing skipped"), "{}", wrong.1);
+    assert!(left, "the stopped bridge never left its group: {}", past.1);
+    assert!(!past.0 && past.1.contains("nothing skipped"), "{}", past.1);
     assert!(skipped_ok, "{skipped}");
-    let behind = format!("{run} behind");
     assert!(eventually(60, async || count_pushes(&user.phone_token, &behind).await >= 1).await, "still stopped");
-    // AND the skipped notification waits in the queue; once its function can take it, a redrive
-    // pushes it, once: nothing was lost
-    assert_eq!(bridge.dead_letters().await.len(), 1);
-    assert_eq!(count_pushes(&user.phone_token, &format!("{run} stuck")).await, 0);
+    // AND the failing notification waits in the queue (with the one ahead of it, if the group had
+    // not committed that one); once its function can take it, a redrive pushes it, once, and every
+    // notification reached the phone exactly once: nothing was lost
+    let letters = bridge.dead_letters().await;
+    let offsets: Vec<i64> = letters.iter().filter_map(|l| l["offset"].as_i64()).collect();
+    assert!(offsets.contains(&offset) && offsets.iter().all(|o| (first..=offset).contains(o)), "{letters:?}");
+    assert_eq!(count_pushes(&user.phone_token, &stuck).await, 0);
     let (redriven_ok, redriven) = weelo_ops(&["redrive", "--dlq", &dlq]);
-    assert!(redriven_ok && redriven.contains("1 processed, 0 left"), "{redriven}");
+    assert!(redriven_ok && redriven.contains(&format!("{} processed, 0 left", letters.len())), "{redriven}");
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    assert_eq!(pushes_by_phone(&format!("{run} stuck")).await.get(&user.phone_token), Some(&1));
-    assert_eq!(pushes_by_phone(&behind).await.get(&user.phone_token), Some(&1));
+    for body in [&ahead, &stuck, &behind] {
+        assert_eq!(pushes_by_phone(body).await.get(&user.phone_token), Some(&1), "{body}");
+    }
 }
 
 #[tokio::test]
@@ -242,7 +260,7 @@ async fn a_failed_audit_batch_is_kept_whole_in_s3_and_redriven_from_there_into_t
     // GIVEN audit-consumer's mapping on notification.fcm, whose function fails every batch holding
     // this test's record
     let run = unique("s3-failure");
-    let invoker = FailingOn { inner: real_functions(), needle: run.clone() };
+    let invoker = FailingOn::new(real_functions(), run.clone());
     let bridge = InProcessBridge::start("audit-consumer", "notification.fcm", invoker).await;
     assert_eq!(bridge.mapping.on_failure_kind, OnFailureKind::S3);
 

@@ -194,7 +194,7 @@ async fn a_dynamodb_outage_during_a_batch_fails_it_fast_and_the_retry_loses_and_
 async fn behind_an_on_demand_mapping_an_outage_is_answered_with_an_error_and_nothing_is_lost_or_doubled() {
     // GIVEN the location mapping in on-demand mode (the small profile), which reads no partial
     // batch response, and the real location-consumer answering failures with a function error
-    let functions = PrivateFunctions::start(9046, &[("KAFKA_FAILURE_REPORTING", "function-error".into())], &[]).await;
+    let functions = PrivateFunctions::start(9048, &[("KAFKA_FAILURE_REPORTING", "function-error".into())], &[]).await;
     let invoker = HttpInvoker { client: reqwest::Client::new(), base_url: functions.url.clone() };
     outage_is_redelivered_losing_and_doubling_nothing(invoker, true).await;
 }

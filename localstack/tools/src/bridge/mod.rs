@@ -113,16 +113,22 @@ pub async fn run_mapping<I: Invoke>(
             continue;
         }
         // One batch in flight per partition; partitions in parallel; commit each when it is done.
-        // A stop while batches are in flight abandons them uncommitted, as a crash would: they come
-        // again (an on-demand mapping may otherwise deliver a failing batch for ever).
+        // On demand, a stop while batches are in flight abandons them uncommitted, as a crash
+        // would (they come again), since a failing batch would otherwise be delivered for ever; in
+        // provisioned mode the batches end first (retries and dead letters have a limit), so no
+        // dead letter is written twice.
         let deliveries = futures::future::join_all(partitions.into_values().map(|records| async move {
             let last = records.last().map(|r| (r.partition(), r.offset()));
             let outcome = deliver(mapping, invoker, dead_letters, records).await;
             (last, outcome)
         }));
-        let results = tokio::select! {
-            _ = stop.as_mut() => return Ok(()),
-            results = deliveries => results,
+        let results = if mapping.on_demand {
+            tokio::select! {
+                _ = stop.as_mut() => return Ok(()),
+                results = deliveries => results,
+            }
+        } else {
+            deliveries.await
         };
         let mut commit = TopicPartitionList::new();
         for (last, outcome) in results {
