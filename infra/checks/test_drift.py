@@ -642,9 +642,11 @@ def test_the_cost_model_prices_what_terraform_deploys_by_default():
 def test_lambda_environment_is_tables_plus_the_function_env():
     environment = one(resource("aws_lambda_function", "this")["environment"])
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.telemetry_env, local.definition_env[each.key])}"
     )
     assert set(local("lambda_env")) == set(local("functions"))
+    # Every function is told when to write its metric lines; functions.json may override it.
+    assert local("telemetry_env") == {"METRICS_FLUSH_SECONDS": "0"}
     # A function with a mapping is told how to report failed records (weelo_msk::FailureReporting).
     assert squash(local("consumer_env")) == squash(
         '${{for f in keys(local.functions) : f => length(local.consumer_topics[f]) > 0 ? {KAFKA_FAILURE_REPORTING = local.failure_reporting} : {}}}'
@@ -661,6 +663,7 @@ def test_every_env_var_the_code_reads_is_set(function):
     assert spec["uses_tables"] is links_dynamo, f"{function}: uses_tables must say whether it links weelo-dynamo"
     terraform_env = set(function_env(function)) | set(definition_env(function))
     terraform_env |= {"KAFKA_FAILURE_REPORTING"} if function in consumers() else set()
+    terraform_env |= set(local("telemetry_env"))
     terraform_env |= tables_env() if spec["uses_tables"] else set()
     read = env_read_by(crates()[binary])
     needed = {name: where for name, where in read.items() if name not in LAMBDA_PROVIDED and name not in LOCAL_ONLY}

@@ -41,6 +41,8 @@ def test_profile_test_expects_lambda_tf_environment_names():
         # local.consumer_env: the same name in both profiles, its value the profile's.
         if name in consumers():
             names.add("KAFKA_FAILURE_REPORTING")
+        # local.telemetry_env: every function's, in both profiles.
+        names.add("METRICS_FLUSH_SECONDS")
         written[name] = names
     assert {f: set(names) for f, names in expected.items()} == written
 
@@ -48,7 +50,7 @@ def test_profile_test_expects_lambda_tf_environment_names():
 def test_the_environment_does_not_depend_on_the_profile():
     environment = resource("aws_lambda_function", "this")["environment"][0]
     assert squash(environment["variables"]) == squash(
-        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])}"
+        "${merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.telemetry_env, local.definition_env[each.key])}"
     )
     for name in local("lambda_env"):
         for key, value in function_env(name).items():

@@ -417,6 +417,9 @@ locals {
     for f in keys(local.functions) :
     f => length(local.consumer_topics[f]) > 0 ? { KAFKA_FAILURE_REPORTING = local.failure_reporting } : {}
   }
+  # Every function writes its EMF metric lines after each invocation (weelo_telemetry::Flush),
+  # unless functions.json holds them back: gps-ingest's one a request was most of the logs' bill.
+  telemetry_env = { METRICS_FLUSH_SECONDS = "0" }
   consumer_groups_of = {
     for f in keys(local.functions) :
     f => [for key, m in local.mappings : local.consumer_groups[key] if m.function == f]
@@ -495,7 +498,7 @@ resource "aws_lambda_function" "this" {
   kms_key_arn                    = aws_kms_key.main.arn
 
   environment {
-    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.definition_env[each.key])
+    variables = merge(each.value.uses_tables ? local.table_env : {}, local.lambda_env[each.key], local.consumer_env[each.key], local.telemetry_env, local.definition_env[each.key])
   }
 
   dynamic "vpc_config" {

@@ -274,7 +274,7 @@ const NOT_COUNTED: &str = "## What the table leaves out\n\n\
 minutes and messages, live-tracking's invocations, `live-connections`), analytics' and the audit consumer's \
 invocations and `analytics-progress` writes, and the Lambda time of the trip steps: not counted per operation \
 yet; their pollers, Kafka reads and alarms are in.\n\
-- Logs beyond one EMF line an invocation: warnings and errors. Lambda's own START and REPORT lines are not \
+- Logs beyond the EMF lines: warnings and errors, and the three lines a held-back function (gps-ingest) writes on SIGTERM at an environment's end. Lambda's own START and REPORT lines are not \
 written at all (the functions' system log level is WARN, `logging_config` in `infra/terraform/lambda.tf`).\n\
 - Durations are measured in process against emulators: an upper bound for DynamoDB and SNS calls, without \
 Lambda's own overhead (cold starts: `docs/BENCHMARKS.md` §7).\n\

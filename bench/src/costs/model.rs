@@ -29,6 +29,11 @@ pub struct CostModel {
     /// One API Gateway access-log line, and one EMF metric document per invocation.
     pub access_log_bytes_per_request: f64,
     pub emf_bytes_per_invocation: f64,
+    /// One EMF line of a function that holds its lines back (`METRICS_FLUSH_SECONDS`): written
+    /// when it holds `weelo_telemetry::EARLY_FLUSH_AT` (64) latency samples, one a gps-ingest
+    /// request. Measured on a local gps-ingest line: 261 bytes and 4.9 a sample, ≈ 575 for 64,
+    /// and CloudWatch bills 26 bytes more an event.
+    pub emf_bytes_per_held_line: f64,
     /// The access-log groups' log class (`access_log_class` in `infra/terraform`, whose default
     /// this must be: a drift test checks it): `INFREQUENT_ACCESS` or `STANDARD`.
     pub access_log_class: String,
@@ -207,8 +212,13 @@ pub(super) struct Load {
     /// Batches of the location-consumer and of the fcm-consumer.
     pub(super) location_batches: f64,
     pub(super) push_batches: f64,
-    /// Invocations of the api, order-fanout and those two consumers: one EMF line each.
+    /// Invocations of the api, order-fanout and those two consumers that write an EMF line each
+    /// (gps-ingest's too, unless it holds its lines back)...
     pub(super) invocations: f64,
+    /// ...and the lines gps-ingest writes when it does: one per 64 requests, and one per
+    /// interval while requests arrive, counted for one execution environment (each writes its
+    /// own; at the seed's load the 64-request lines are 50 times more).
+    pub(super) held_metric_lines: f64,
 }
 
 impl Inputs<'_> {
@@ -263,7 +273,14 @@ impl Inputs<'_> {
         let location_batches = self.batches("location-consumer", "location.updated", gps_requests, seconds);
         let pushes = bookings * scale.recipients_per_booking;
         let push_batches = self.batches("fcm-consumer", "notification.fcm", pushes, seconds);
-        let invocations = api_requests + bookings + location_batches + push_batches;
+        let ingest = if scale.gps_through_function_url { gps_requests } else { 0.0 };
+        let (held_invocations, held_metric_lines) = match self.prices.metric_interval("gps-ingest") {
+            Some(interval) if ingest > 0.0 => {
+                (ingest, ingest / weelo_telemetry::EARLY_FLUSH_AT as f64 + (seconds / interval).min(ingest))
+            }
+            _ => (0.0, 0.0),
+        };
+        let invocations = api_requests - held_invocations + bookings + location_batches + push_batches;
         Load {
             seconds,
             points,
@@ -279,6 +296,7 @@ impl Inputs<'_> {
             location_batches,
             push_batches,
             invocations,
+            held_metric_lines,
         }
     }
 

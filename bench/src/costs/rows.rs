@@ -284,7 +284,9 @@ impl Inputs<'_> {
         let endpoints = model.interface_endpoints + if on_demand { model.on_demand_endpoints } else { 0.0 };
         let endpoint_hours = endpoints * profile.endpoint_zones * model.hours_per_month;
         let access_gb = load.gateway_requests * model.access_log_bytes_per_request / 1e9;
-        let emf_gb = load.invocations * model.emf_bytes_per_invocation / 1e9;
+        let emf_gb = (load.invocations * model.emf_bytes_per_invocation
+            + load.held_metric_lines * model.emf_bytes_per_held_line)
+            / 1e9;
         let (access_class, access_price) = match model.access_log_class.as_str() {
             "INFREQUENT_ACCESS" => ("Infrequent Access", "cloudwatchLogsIngestionGbInfrequentAccess"),
             "STANDARD" => ("Standard", "cloudwatchLogsIngestionGb"),
@@ -330,7 +332,11 @@ impl Inputs<'_> {
             ),
             row(
                 "CloudWatch",
-                "logs: one EMF line an invocation (Standard class: metrics are extracted from it)",
+                if load.held_metric_lines > 0.0 {
+                    "logs: one EMF line an invocation, gps-ingest's one per 64 requests (Standard class: metrics are extracted from it)"
+                } else {
+                    "logs: one EMF line an invocation (Standard class: metrics are extracted from it)"
+                },
                 format!("{emf_gb:.0} GB"),
                 emf_gb * self.usd("cloudwatchLogsIngestionGb")?,
             ),

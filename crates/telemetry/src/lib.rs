@@ -21,11 +21,18 @@
 //! Dead-lettering is done by the event-source mapping, not by a function: its measure is AWS's own
 //! (a dead-letter queue's depth; for an S3 on-failure destination, the mapping's on-failure
 //! deliveries), alarmed in Terraform; `weelo-ops redrive` sends either back.
+//!
+//! The lines are written after every invocation, each with its `RequestId`, unless
+//! `METRICS_FLUSH_SECONDS` holds them back for that long ([`Flush`]: gps-ingest, whose line a
+//! request was most of the logs' bill), and a `ColdStart` count at an environment's first one.
 
+mod flush;
+
+use flush::{COLLECTOR, FLUSH, write_now};
+pub use flush::{FLUSH_VAR, Flush, InvalidFlush, MAX_FLUSH_SECONDS};
+use lambda_runtime::{LambdaEvent, service_fn};
 pub use metrics_cloudwatch_embedded::Collector;
-/// Run the Lambda runtime with the metrics flushed after each invocation (`run_http` for the api).
-pub use metrics_cloudwatch_embedded::lambda::handler::{run, run_http};
-use std::sync::OnceLock;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const PUBLISHED: &str = "Published";
@@ -43,9 +50,7 @@ pub const LIVE_POSTED: &str = "LivePosted";
 pub const LIVE_GONE: &str = "LiveGone";
 pub const LIVE_DROPPED: &str = "LiveDropped";
 
-/// The installed recorder, for the early flushes of [`record_latency`].
-static COLLECTOR: OnceLock<&'static Collector> = OnceLock::new();
-/// Latency samples recorded since the last early flush, per histogram.
+/// Latency samples recorded since the last line was written, per histogram.
 static PUBLISH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
 static PUSH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
 /// EMF carries at most 100 values of a metric per document, and the recorder drops any value past
@@ -53,43 +58,68 @@ static PUSH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
 /// the flush runs.
 pub const EARLY_FLUSH_AT: usize = 64;
 
-/// Starts tracing and installs the EMF recorder for `function`; call once, first thing in `main`.
+/// Starts tracing and installs the EMF recorder for `function`, written as [`FLUSH_VAR`] says;
+/// call once, first thing in `main`.
 pub fn init(function: &'static str) -> Result<&'static Collector, lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let namespace = std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "Weelo".to_owned());
+    let flush = Flush::from_env()?;
     let collector = metrics_cloudwatch_embedded::Builder::new()
         .cloudwatch_namespace(namespace)
         .with_dimension("Function", function)
-        .lambda_cold_start_metric("ColdStart")
-        .with_lambda_request_id("RequestId")
         .init()?;
     describe();
+    let _ = FLUSH.set(flush);
     let _ = COLLECTOR.set(collector);
     Ok(collector)
 }
 
-/// Records one sample (milliseconds) of [`PUBLISH_LATENCY`] or [`PUSH_LATENCY`]. The recorder is
-/// flushed after each invocation, but one invocation may publish or push far more than 100 times
-/// (the deadline sweeper, fcm-consumer on a large batch): every [`EARLY_FLUSH_AT`] samples of a
-/// histogram an EMF document is written early, so no sample is dropped. Counters are sent as
-/// deltas, so an early document never counts anything twice.
+/// Runs the Lambda runtime with `handler`, the metrics of [`init`]'s recorder written as its
+/// [`Flush`] says.
+pub async fn run<Request, Response, F>(
+    _metrics: &'static Collector, handler: impl FnMut(LambdaEvent<Request>) -> F,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: Future<Output = Result<Response, lambda_runtime::Error>>,
+    Request: for<'de> serde::Deserialize<'de>,
+    Response: serde::Serialize,
+{
+    flush::run(lambda_runtime::Runtime::new(service_fn(handler))).await
+}
+
+/// [`run`] for an HTTP handler (the api behind API Gateway or a function URL).
+pub async fn run_http<'a, Response, F>(
+    _metrics: &'static Collector, handler: impl FnMut(lambda_http::Request) -> F,
+) -> Result<(), lambda_runtime::Error>
+where
+    F: Future<Output = Result<Response, lambda_runtime::Error>> + Send + 'a,
+    Response: lambda_http::IntoResponse,
+{
+    flush::run(lambda_runtime::Runtime::new(lambda_http::Adapter::from(lambda_http::service_fn(handler)))).await
+}
+
+/// Records one sample (milliseconds, to a hundredth) of [`PUBLISH_LATENCY`] or [`PUSH_LATENCY`].
+/// One invocation may publish or push far more than 100 times (the deadline sweeper, fcm-consumer
+/// on a large batch), and a function whose lines are held back gathers samples over many
+/// invocations: every [`EARLY_FLUSH_AT`] samples of a histogram an EMF document is written early,
+/// so no sample is dropped. Counters are sent as deltas, so an early document never counts
+/// anything twice.
 pub fn record_latency(histogram: &'static str, milliseconds: f64) {
-    metrics::histogram!(histogram).record(milliseconds);
+    metrics::histogram!(histogram).record((milliseconds * 100.0).round() / 100.0);
     let samples = match histogram {
         PUBLISH_LATENCY => &PUBLISH_SAMPLES,
         PUSH_LATENCY => &PUSH_SAMPLES,
         _ => return,
     };
     if samples.fetch_add(1, Ordering::Relaxed) + 1 >= EARLY_FLUSH_AT {
-        samples.store(0, Ordering::Relaxed);
-        if let Some(collector) = COLLECTOR.get() {
-            let mut document = Vec::new();
-            if collector.flush(&mut document).is_ok() {
-                // Through print! (one locked write of whole lines), as the end-of-invocation flush.
-                print!("{}", String::from_utf8_lossy(&document));
-            }
-        }
+        write_now();
     }
+}
+
+/// Since any line was written: a new line holds every sample recorded since.
+fn samples_written() {
+    PUBLISH_SAMPLES.store(0, Ordering::Relaxed);
+    PUSH_SAMPLES.store(0, Ordering::Relaxed);
 }
 
 fn describe() {

@@ -1,6 +1,7 @@
 //! End to end for GPS: 10,000 points from 500 trucks, sent over HTTP out of order to the
 //! gps-ingest function, through Kafka and the bridge to the location-consumer; and the same path while DynamoDB throttles or stops
-//! answering, behind a mapping in provisioned mode and in on-demand mode. Run by `localstack/e2e.sh`.
+//! answering, behind a mapping in provisioned mode and in on-demand mode; and gps-ingest's metric
+//! lines, held back across requests and written at its end. Run by `localstack/e2e.sh`.
 
 use futures::{StreamExt, stream};
 use serde_json::json;
@@ -249,4 +250,37 @@ async fn outage_is_redelivered_losing_and_doubling_nothing(functions: HttpInvoke
     assert!(settled, "positions or history never matched what was sent after the outage");
     // AND nothing was given up on
     assert!(bridge.dead_letters().await.is_empty(), "the outage's batch was dead-lettered");
+}
+
+#[tokio::test]
+async fn gps_ingest_counts_every_request_in_few_metric_lines_and_writes_what_it_held_when_it_ends() {
+    // GIVEN a local Lambda service of this test's own, running gps-ingest as functions.json
+    // configures it (its metric lines held back up to 10 s, METRICS_FLUSH_SECONDS)
+    let service = PrivateFunctions::start(9049, &[], &[]).await;
+    let gps = ApiClient::over_http(&format!("{}/lambda-url/gps-ingest", service.url));
+    let truck = User::new("transporter");
+    let centre = private_city();
+    const REQUESTS: usize = 30;
+
+    // WHEN a truck sends 30 requests of one point each, one after the other
+    for n in 0..REQUESTS {
+        let point = json!({"lat": centre.0 + n as f64 / 10_000.0, "lng": centre.1,
+                           "recordedAt": chrono::Utc::now().to_rfc3339()});
+        assert_eq!(gps.call("POST", "/v1/tracking/location", Some(&truck), Some(point)).await.status, 202);
+    }
+    // AND then its environment ends, as Lambda ends an idle one (SIGTERM, then SIGKILL)
+    let log = service.log.clone();
+    drop(service);
+
+    // THEN its lines count every record it published, 30, in fewer lines than requests
+    let (ok, summary) = weelo_ops(&["metrics", &log]);
+    assert!(ok, "{summary}");
+    let published = summary
+        .lines()
+        .find(|l| l.starts_with("gps-ingest") && l.split_whitespace().nth(1) == Some("Published"))
+        .and_then(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok());
+    assert_eq!(published, Some(REQUESTS as f64), "{summary}");
+    let text = std::fs::read_to_string(&log).expect("the service's log");
+    let lines = text.lines().filter(|l| l.contains(r#""Function":"gps-ingest""#) && l.contains(r#""Published""#));
+    assert!(lines.count() < REQUESTS, "a metric line a request:\n{text}");
 }

@@ -20,6 +20,7 @@ type Shared = State<Arc<Service>>;
 
 pub fn router(service: Arc<Service>) -> Router {
     const RUNTIME: &str = "/rt/{name}/{instance}/2018-06-01/runtime";
+    const EXTENSION: &str = "/rt/{name}/{instance}/2020-01-01/extension";
     Router::new()
         .route("/2015-03-31/functions/{name}/invocations", post(invoke))
         .route("/lambda-url/{name}", any(function_url))
@@ -28,6 +29,8 @@ pub fn router(service: Arc<Service>) -> Router {
         .route(&format!("{RUNTIME}/invocation/{{request}}/response"), post(respond))
         .route(&format!("{RUNTIME}/invocation/{{request}}/error"), post(report_error))
         .route(&format!("{RUNTIME}/init/error"), post(init_error))
+        .route(&format!("{EXTENSION}/register"), post(register_extension))
+        .route(&format!("{EXTENSION}/event/next"), get(next_extension_event))
         .route("/_weelo/status", get(status))
         .merge(super::websocket::routes())
         .layer(DefaultBodyLimit::max(MAX_PAYLOAD_BYTES))
@@ -132,6 +135,23 @@ async fn init_error(
         function.init_failed(instance, &body);
     }
     StatusCode::ACCEPTED.into_response()
+}
+
+/// Extensions API: `POST …/extension/register`. The one extension Weelo's functions register is
+/// `lambda_runtime`'s no-op internal one, for the SIGTERM at the environment's end (which the
+/// service sends every process it ends), so registering is all there is to it.
+async fn register_extension(Path((name, instance)): Path<(String, InstanceId)>) -> Response {
+    let body = serde_json::json!({ "functionName": name, "functionVersion": "$LATEST", "handler": "bootstrap" });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    let id = HeaderValue::from_str(&format!("{name}-{instance}-extension")).expect("ASCII names");
+    response.headers_mut().insert("lambda-extension-identifier", id);
+    response
+}
+
+/// Extensions API: `GET …/extension/event/next`. An extension subscribed to no event waits here
+/// until its process ends.
+async fn next_extension_event() -> Response {
+    std::future::pending().await
 }
 
 #[derive(serde::Deserialize)]

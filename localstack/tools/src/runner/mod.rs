@@ -5,7 +5,9 @@
 //!   schedule` and `weelo-ops replay`/`redrive` (through `AWS_ENDPOINT_URL_LAMBDA`) call it.
 //! - **Function URLs**, `/lambda-url/{name}/{path}`: an HTTP request becomes the API Gateway HTTP
 //!   API event (payload 2.0) and the function's answer becomes the HTTP response ([`gateway`]).
-//! - **Runtime API**, `/rt/{name}/{instance}/2018-06-01/runtime/...`, polled by each process.
+//! - **Runtime API**, `/rt/{name}/{instance}/2018-06-01/runtime/...`, polled by each process, and
+//!   the **Extensions API**'s register and next-event calls (`.../2020-01-01/extension/...`), for
+//!   the internal extension that gets a process its SIGTERM.
 //! - **WebSocket API**, `/websocket` and its Management API `/websocket/@connections/{id}`: what
 //!   API Gateway does for the live-tracking socket ([`websocket`]).
 //! - **Status**, `GET /_weelo/status`: processes, outcomes and the warnings the functions logged,
@@ -16,6 +18,8 @@
 //! process that exits is replaced at the next invocation, and the invocation it was running fails
 //! (`Runtime.ExitError`). An invocation still running at the function's timeout
 //! (`infra/definitions/functions.json`) fails (`Sandbox.Timedout`) and its process is ended. A
+//! process is ended as Lambda ends an environment: SIGTERM, then SIGKILL if it is still there
+//! after a grace. A
 //! rebuilt binary (`cargo build`) replaces idle processes, so an edit needs no restart.
 //!
 //! Unlike `cargo lambda watch`, which this replaces: a crashed process there stayed dead and every
@@ -85,10 +89,15 @@ impl Service {
         self.functions.get(name)
     }
 
-    /// Ends every process (on shutdown).
-    pub fn end_all(&self) {
+    /// Ends every process (on shutdown), and waits until they have exited (each has
+    /// [`process::SHUTDOWN_GRACE`] after its SIGTERM) and their output is in the logs.
+    pub async fn end_all(&self) {
         for function in self.functions.values() {
             function.end_all();
+        }
+        let deadline = tokio::time::Instant::now() + process::SHUTDOWN_GRACE + Duration::from_secs(2);
+        while !self.functions.values().all(|f| f.ended()) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -128,7 +137,7 @@ pub async fn serve(service: Arc<Service>, listener: tokio::net::TcpListener) -> 
             _ = terminate.recv() => {}
             _ = interrupt.recv() => {}
         }
-        ending.end_all();
+        ending.end_all().await;
         let _ = stopping.send(());
     };
     let server = axum::serve(listener, http::router(service.clone())).with_graceful_shutdown(shutdown);
@@ -140,7 +149,7 @@ pub async fn serve(service: Arc<Service>, listener: tokio::net::TcpListener) -> 
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         } => {}
     }
-    service.end_all();
+    service.end_all().await;
     Ok(())
 }
 

@@ -94,6 +94,8 @@ struct State {
     in_flight: HashMap<String, InFlight>,
     last_instance: InstanceId,
     stats: Stats,
+    /// The service is stopping: no process is started any more.
+    stopping: bool,
 }
 
 pub struct Function {
@@ -166,13 +168,19 @@ impl Function {
         self.host.logs.event(&self.config.name, &format!("ERROR process #{instance} failed its init: {text}"));
     }
 
-    /// Ends every process of the function.
+    /// Ends every process of the function, and starts none after.
     pub fn end_all(&self) {
         let mut state = self.lock();
+        state.stopping = true;
         let ids: Vec<InstanceId> = state.instances.keys().copied().collect();
         for id in ids {
             self.end(&mut state, id, "the service is stopping");
         }
+    }
+
+    /// Whether none of its processes is left.
+    pub fn ended(&self) -> bool {
+        self.lock().instances.is_empty()
     }
 
     pub fn status(&self) -> FunctionStatus {
@@ -203,6 +211,9 @@ impl Function {
 
     /// Hands waiting invocations to waiting processes, then starts processes for what still waits.
     fn dispatch(self: &Arc<Self>, state: &mut State) {
+        if state.stopping {
+            return;
+        }
         while !state.queue.is_empty() {
             let Some((instance, handoff)) = state.waiting.pop() else { break };
             if state.instances.get(&instance).is_none_or(|i| self.is_stale(i)) {

@@ -52,16 +52,17 @@ pub fn start(
     let mut child = command.spawn()?;
     let pid = child.id().unwrap_or_default();
     let label = format!("{}#{instance}", function.name);
-    forward(child.stdout.take(), label.clone(), function.name.clone(), host.clone());
-    forward(child.stderr.take(), label, function.name.clone(), host.clone());
+    let output = [
+        forward(child.stdout.take(), label.clone(), function.name.clone(), host.clone()),
+        forward(child.stderr.take(), label, function.name.clone(), host.clone()),
+    ];
     tokio::spawn(async move {
         let status = tokio::select! {
             status = child.wait() => status,
-            _ = kill => {
-                let _ = child.start_kill();
-                child.wait().await
-            }
+            _ = kill => end(&mut child, pid).await,
         };
+        // Its last lines (what it wrote on SIGTERM) are in the logs before its exit is told.
+        let _ = tokio::time::timeout(OUTPUT_DRAIN, futures::future::join_all(output)).await;
         on_exit(Exited(match status {
             Ok(status) => status.to_string(),
             Err(error) => format!("could not be waited for: {error}"),
@@ -70,8 +71,33 @@ pub fn start(
     Ok(pid)
 }
 
-fn forward(stream: Option<impl AsyncRead + Unpin + Send + 'static>, label: String, function: String, host: Arc<Host>) {
-    let Some(stream) = stream else { return };
+/// How long a process has between SIGTERM and SIGKILL. Lambda gives a runtime with an internal
+/// extension 500 ms; a loaded machine here may take longer to schedule it.
+pub const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Ends `child` as Lambda ends an execution environment: SIGTERM (which a function that
+/// registered an extension handles, `weelo_telemetry::Flush`), then SIGKILL after the grace.
+async fn end(child: &mut tokio::process::Child, pid: u32) -> std::io::Result<std::process::ExitStatus> {
+    if let Ok(pid) = libc::pid_t::try_from(pid)
+        && pid > 0
+    {
+        // SAFETY: kill(2) with a pid this service spawned and has not reaped yet.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        if let Ok(status) = tokio::time::timeout(SHUTDOWN_GRACE, child.wait()).await {
+            return status;
+        }
+    }
+    let _ = child.start_kill();
+    child.wait().await
+}
+
+/// How long an exited process's output is read on: a child it left behind may hold the pipe.
+const OUTPUT_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn forward(
+    stream: Option<impl AsyncRead + Unpin + Send + 'static>, label: String, function: String, host: Arc<Host>,
+) -> tokio::task::JoinHandle<()> {
+    let Some(stream) = stream else { return tokio::spawn(async {}) };
     tokio::spawn(async move {
         let mut reader = BufReader::new(stream);
         let mut line = Vec::new();
@@ -79,5 +105,5 @@ fn forward(stream: Option<impl AsyncRead + Unpin + Send + 'static>, label: Strin
             host.logs.line(&label, &function, &line);
             line.clear();
         }
-    });
+    })
 }
