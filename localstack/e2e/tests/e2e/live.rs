@@ -112,6 +112,9 @@ async fn a_connection_gone_without_a_disconnect_is_forgotten_at_the_next_post() 
     let _bridge = Bridge::start(&unique("-live-gone")).await;
     let (customer, driver, booking, centre) = accepted_trip(&api).await;
     let store = store().await;
+    // (Counted before the ghost exists: the driver's point sent for matching may reach
+    // live-tracking only now, and be the post that finds it gone.)
+    let gone_before = live_tracking_metric("LiveGone");
     let ghost = ConnectionId::parse(&unique("ghost")).unwrap();
     let caller = Caller { user_id: customer.user_id(), role: Role::Customer };
     let expires_at = chrono::Utc::now() + chrono::Duration::hours(1);
@@ -120,7 +123,6 @@ async fn a_connection_gone_without_a_disconnect_is_forgotten_at_the_next_post() 
     let trip = TripRef::Booking(BookingId::parse(&booking).unwrap());
     store.watch(&connection, &trip, Some(&driver.user_id())).await.unwrap();
     assert!(store.watchers_of_trip(&trip).await.unwrap().contains(&ghost));
-    let gone_before = live_tracking_metric("LiveGone");
 
     // WHEN the driver sends a point
     post_points(&api, &driver, centre.1, &[(centre.0, chrono::Utc::now().timestamp_millis())]).await;
