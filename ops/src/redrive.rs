@@ -17,7 +17,8 @@
 mod bucket;
 mod letter;
 
-pub use letter::{AwsDestinationRecord, DeadLetter, Letter};
+pub use letter::{AwsDestinationRecord, Letter};
+pub use weelo_msk::DeadLetter;
 
 use crate::invoke::{Invoker, Outcome};
 

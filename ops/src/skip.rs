@@ -11,19 +11,14 @@
 //! the mapping first: its pollers are the members), when the group is already past the record or
 //! more than [`MAX_SKIPPED`] records before it, and when the group moved while it worked.
 
-use base64::Engine;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use serde_json::json;
 use std::time::{Duration, Instant};
 use weelo_kafka::{KafkaConfig, KafkaContext};
-use weelo_msk::ConsumedRecord;
+use weelo_msk::{ConsumedRecord, DeadLetter, RecordAt};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// An SQS message holds at most 256 KiB; a bigger record is named by its offset only, as the
-/// bridge does, and `redrive` reads it back from Kafka.
-const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// At most this many records are written to the queue in one skip (the group's position up to the
 /// named record).
 pub const MAX_SKIPPED: i64 = 1000;
@@ -61,28 +56,22 @@ pub async fn skip(config: &KafkaConfig, skip: &Skip) -> anyhow::Result<usize> {
     Ok(records.len())
 }
 
-/// The dead letter, in the local bridge's queue format (`redrive::DeadLetter`).
+/// The dead letter's message ([`DeadLetter`], which `redrive` reads; a record too big for a
+/// message is named by its offset only, and `redrive` reads it back from Kafka).
 pub fn dead_letter(skip: &Skip, record: &ConsumedRecord) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let mut body = json!({
-        "function": skip.function,
-        "topic": record.topic,
-        "partition": record.partition,
-        "offset": record.offset,
-        "key": record.key.as_deref().map(|k| b64.encode(k)),
-        "value": record.value.as_deref().map(|v| b64.encode(v)),
-        "error": if record.offset == skip.offset {
-            format!("skipped by weelo-ops: {}", skip.reason)
-        } else {
-            format!("skipped by weelo-ops before offset {} (maybe processed already): {}", skip.offset, skip.reason)
-        },
-        "failedAt": chrono::Utc::now().to_rfc3339(),
-    });
-    if body.to_string().len() > SQS_MAX_MESSAGE_BYTES {
-        body["value"] = serde_json::Value::Null;
-        body["valueBytes"] = record.value.as_ref().map_or(0, Vec::len).into();
-    }
-    body.to_string()
+    let error = if record.offset == skip.offset {
+        format!("skipped by weelo-ops: {}", skip.reason)
+    } else {
+        format!("skipped by weelo-ops before offset {} (maybe processed already): {}", skip.offset, skip.reason)
+    };
+    let at = RecordAt {
+        topic: &record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key.as_deref(),
+        value: record.value.as_deref(),
+    };
+    DeadLetter::new(&skip.function, at, error).to_message()
 }
 
 /// The group's position and the records from there up to the named one, once the group is checked

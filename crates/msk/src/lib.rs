@@ -9,8 +9,11 @@
 //! - [`FailureReporting`]: how those failures reach the mapping: a partial batch response
 //!   (provisioned mode) or a function error (on-demand mode), read once from
 //!   `KAFKA_FAILURE_REPORTING`.
+//! - [`DeadLetter`]: a record set aside into an SQS queue, as the local bridge and `weelo-ops skip`
+//!   write it and `weelo-ops redrive` reads it.
 
 mod batch;
+mod dead_letter;
 mod event;
 mod record;
 mod reporting;
@@ -18,6 +21,7 @@ mod reporting;
 pub use batch::{
     BatchItemFailure, BatchResponse, ItemIdentifier, PartitionFailure, for_each_partition, for_each_record,
 };
+pub use dead_letter::{DeadLetter, RecordAt, SQS_MAX_MESSAGE_BYTES};
 pub use event::{decode, encode};
 pub use record::ConsumedRecord;
 pub use reporting::{BatchFailed, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};

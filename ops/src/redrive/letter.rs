@@ -4,20 +4,7 @@ use crate::replay::PartitionRange;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use weelo_msk::ConsumedRecord;
-
-/// A dead letter as the local bridge writes it.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DeadLetter {
-    pub function: String,
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
-    pub key: Option<String>,
-    pub value: Option<String>,
-    pub error: String,
-}
+use weelo_msk::{ConsumedRecord, DeadLetter};
 
 /// What AWS Lambda sends to an MSK event-source mapping's on-failure destination: to an SQS queue or
 /// an SNS topic the metadata only, to an S3 bucket the metadata and the whole event (`payload`).

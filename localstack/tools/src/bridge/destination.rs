@@ -11,15 +11,12 @@
 use super::{Mapping, msk_event};
 use aws_lambda_events::kafka::KafkaEvent;
 use aws_sdk_s3::primitives::ByteStream;
-use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rdkafka::message::{Message, OwnedMessage};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use weelo_definitions::OnFailureKind;
-use weelo_msk::ConsumedRecord;
-
-const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+use weelo_msk::{ConsumedRecord, DeadLetter, RecordAt};
 
 /// The mappings' on-failure destinations: SQS queues and S3 buckets named `<prefix><onFailure>`.
 pub struct DeadLetters {
@@ -50,25 +47,18 @@ impl DeadLetters {
         &self, queue: &str, mapping: &Mapping, records: &[OwnedMessage], error: &str,
     ) -> anyhow::Result<()> {
         let url = self.sqs.get_queue_url().queue_name(queue).send().await?.queue_url.unwrap_or_default();
-        let b64 = base64::engine::general_purpose::STANDARD;
         for record in records {
-            let mut body = json!({
-                "function": mapping.function,
-                "topic": record.topic(),
-                "partition": record.partition(),
-                "offset": record.offset(),
-                "key": record.key().map(|k| b64.encode(k)),
-                "value": record.payload().map(|v| b64.encode(v)),
-                "error": error,
-                "failedAt": Utc::now().to_rfc3339(),
-            });
-            // An SQS message holds at most 256 KiB: a bigger record is named by its offsets only
-            // (as AWS's own destination records always are) and stays readable in Kafka.
-            if body.to_string().len() > SQS_MAX_MESSAGE_BYTES {
-                body["value"] = Value::Null;
-                body["valueBytes"] = record.payload().map_or(0, <[u8]>::len).into();
-            }
-            self.sqs.send_message().queue_url(&url).message_body(body.to_string()).send().await?;
+            let at = RecordAt {
+                topic: record.topic(),
+                partition: record.partition(),
+                offset: record.offset(),
+                key: record.key(),
+                value: record.payload(),
+            };
+            // A record too big for a message is named by its offset only (as AWS's own destination
+            // records always are) and stays readable in Kafka.
+            let body = DeadLetter::new(&mapping.function, at, error.to_owned()).to_message();
+            self.sqs.send_message().queue_url(&url).message_body(body).send().await?;
         }
         Ok(())
     }

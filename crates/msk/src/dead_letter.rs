@@ -1,0 +1,104 @@
+//! [`DeadLetter`]: one record set aside into an SQS queue, in the form the local bridge writes for a
+//! mapping's on-failure destination and `weelo-ops skip` writes for a record it skips, and that
+//! `weelo-ops redrive` reads back. (AWS's own destination records name offsets only; redrive reads
+//! those too, `ops/src/redrive/letter.rs`.)
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// The most an SQS message holds.
+pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+
+/// One record set aside, with the function it was for and why. Key and value are base64; a value
+/// too big for one message is left out ([`DeadLetter::to_message`]) and read back from Kafka by
+/// its offset, within the topic's retention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetter {
+    pub function: String,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<String>,
+    pub value: Option<String>,
+    /// The value's size when it was left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_bytes: Option<usize>,
+    pub error: String,
+    /// When it was set aside (RFC 3339).
+    #[serde(default)]
+    pub failed_at: String,
+}
+
+/// Where a record was, and what it held.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordAt<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+}
+
+impl DeadLetter {
+    /// `record`, set aside now from `function` because of `error`.
+    pub fn new(function: &str, record: RecordAt<'_>, error: String) -> Self {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        Self {
+            function: function.to_owned(),
+            topic: record.topic.to_owned(),
+            partition: record.partition,
+            offset: record.offset,
+            key: record.key.map(|k| b64.encode(k)),
+            value: record.value.map(|v| b64.encode(v)),
+            value_bytes: None,
+            error,
+            failed_at: chrono::Utc::now().to_rfc3339(),
+        }
+    }
+
+    /// The message body: the whole letter, or, when that would not fit in an SQS message, the
+    /// letter without its value (named by its offset, as AWS's own destination records are).
+    pub fn to_message(&self) -> String {
+        let whole = serde_json::to_string(self).expect("a dead letter serialises");
+        if whole.len() <= SQS_MAX_MESSAGE_BYTES {
+            return whole;
+        }
+        let decoded_len = |v: &String| v.len() / 4 * 3 - v.bytes().rev().take_while(|b| *b == b'=').count();
+        let named = Self { value: None, value_bytes: self.value.as_ref().map(decoded_len), ..self.clone() };
+        serde_json::to_string(&named).expect("a dead letter serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter(value: &[u8]) -> DeadLetter {
+        let at = RecordAt { topic: "t", partition: 3, offset: 41, key: Some(b"k"), value: Some(value) };
+        DeadLetter::new("fcm-consumer", at, "boom".to_owned())
+    }
+
+    #[test]
+    fn a_letter_that_fits_carries_its_record_and_reads_back_the_same() {
+        // GIVEN a record of a few bytes set aside
+        let letter = letter(b"hello");
+        // WHEN it becomes a message and is read back
+        let read: DeadLetter = serde_json::from_str(&letter.to_message()).unwrap();
+        // THEN it is the same letter, its value carried
+        assert_eq!(read, letter);
+        assert_eq!(read.value.as_deref(), Some("aGVsbG8="));
+    }
+
+    #[test]
+    fn a_record_too_big_for_a_message_is_named_by_its_offset_with_its_size() {
+        // GIVEN a record of 300 KB, more than an SQS message holds
+        let letter = letter(&vec![7u8; 300_000]);
+        // WHEN it becomes a message
+        let message = letter.to_message();
+        // THEN the message fits, names the record by partition and offset, and says how big it was
+        assert!(message.len() <= SQS_MAX_MESSAGE_BYTES);
+        let read: DeadLetter = serde_json::from_str(&message).unwrap();
+        assert_eq!((read.partition, read.offset, read.value, read.value_bytes), (3, 41, None, Some(300_000)));
+    }
+}
