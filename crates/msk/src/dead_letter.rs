@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 
 /// The most an SQS message holds.
 pub const SQS_MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// The most of an error a letter keeps (a function's error body has no limit of its own).
+pub const MAX_ERROR_BYTES: usize = 4 * 1024;
 
 /// One record set aside, with the function it was for and why. Key and value are base64; a value
-/// too big for one message is left out ([`DeadLetter::to_message`]) and read back from Kafka by
-/// its offset, within the topic's retention.
+/// (and then a key) too big for one message is left out ([`DeadLetter::to_message`]) and read
+/// back from Kafka by its offset, within the topic's retention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetter {
@@ -24,6 +26,9 @@ pub struct DeadLetter {
     /// The value's size when it was left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_bytes: Option<usize>,
+    /// The key's size when it was left out too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_bytes: Option<usize>,
     pub error: String,
     /// When it was set aside (RFC 3339).
     #[serde(default)]
@@ -41,8 +46,16 @@ pub struct RecordAt<'a> {
 }
 
 impl DeadLetter {
-    /// `record`, set aside now from `function` because of `error`.
-    pub fn new(function: &str, record: RecordAt<'_>, error: String) -> Self {
+    /// `record`, set aside now from `function` because of `error` (its first [`MAX_ERROR_BYTES`]).
+    pub fn new(function: &str, record: RecordAt<'_>, mut error: String) -> Self {
+        if error.len() > MAX_ERROR_BYTES {
+            let mut end = MAX_ERROR_BYTES;
+            while !error.is_char_boundary(end) {
+                end -= 1;
+            }
+            error.truncate(end);
+            error.push('…');
+        }
         let b64 = base64::engine::general_purpose::STANDARD;
         Self {
             function: function.to_owned(),
@@ -52,21 +65,29 @@ impl DeadLetter {
             key: record.key.map(|k| b64.encode(k)),
             value: record.value.map(|v| b64.encode(v)),
             value_bytes: None,
+            key_bytes: None,
             error,
             failed_at: chrono::Utc::now().to_rfc3339(),
         }
     }
 
-    /// The message body: the whole letter, or, when that would not fit in an SQS message, the
-    /// letter without its value (named by its offset, as AWS's own destination records are).
+    /// The message body: the whole letter; when that would not fit in an SQS message, the letter
+    /// without its value, and then without its key too (named by its offset, as AWS's own
+    /// destination records are). It always fits: what is left is bounded.
     pub fn to_message(&self) -> String {
-        let whole = serde_json::to_string(self).expect("a dead letter serialises");
+        let serialised = |letter: &Self| serde_json::to_string(letter).expect("a dead letter serialises");
+        let decoded_len = |v: &String| v.len() / 4 * 3 - v.bytes().rev().take_while(|b| *b == b'=').count();
+        let whole = serialised(self);
         if whole.len() <= SQS_MAX_MESSAGE_BYTES {
             return whole;
         }
-        let decoded_len = |v: &String| v.len() / 4 * 3 - v.bytes().rev().take_while(|b| *b == b'=').count();
-        let named = Self { value: None, value_bytes: self.value.as_ref().map(decoded_len), ..self.clone() };
-        serde_json::to_string(&named).expect("a dead letter serialises")
+        let mut named = Self { value: None, value_bytes: self.value.as_ref().map(decoded_len), ..self.clone() };
+        let without_value = serialised(&named);
+        if without_value.len() <= SQS_MAX_MESSAGE_BYTES {
+            return without_value;
+        }
+        named.key_bytes = named.key.take().as_ref().map(decoded_len);
+        serialised(&named)
     }
 }
 
@@ -91,14 +112,41 @@ mod tests {
     }
 
     #[test]
+    fn the_message_names_its_fields_as_redrive_and_the_bridge_always_did() {
+        // GIVEN a small record set aside
+        let message = letter(b"v").to_message();
+        // THEN its fields are the camelCase names the queue's readers know, and nothing was left out
+        let fields: serde_json::Value = serde_json::from_str(&message).unwrap();
+        let mut names: Vec<&str> = fields.as_object().unwrap().keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["error", "failedAt", "function", "key", "offset", "partition", "topic", "value"]);
+    }
+
+    #[test]
     fn a_record_too_big_for_a_message_is_named_by_its_offset_with_its_size() {
-        // GIVEN a record of 300 KB, more than an SQS message holds
-        let letter = letter(&vec![7u8; 300_000]);
+        // GIVEN a record of 300,001 bytes, more than an SQS message holds
+        let letter = letter(&vec![7u8; 300_001]);
         // WHEN it becomes a message
         let message = letter.to_message();
         // THEN the message fits, names the record by partition and offset, and says how big it was
         assert!(message.len() <= SQS_MAX_MESSAGE_BYTES);
+        assert!(message.contains(r#""valueBytes":300001"#), "{message}");
         let read: DeadLetter = serde_json::from_str(&message).unwrap();
-        assert_eq!((read.partition, read.offset, read.value, read.value_bytes), (3, 41, None, Some(300_000)));
+        assert_eq!((read.partition, read.offset, read.value, read.value_bytes), (3, 41, None, Some(300_001)));
+        assert_eq!(read.key.as_deref(), Some("aw=="));
+    }
+
+    #[test]
+    fn a_huge_key_and_error_still_make_a_message_that_fits() {
+        // GIVEN a record with a 300 KB key and value, failed with a 300 KB error
+        let at = RecordAt { topic: "t", partition: 0, offset: 7, key: Some(&[1u8; 300_002]), value: Some(b"v") };
+        let letter = DeadLetter::new("order-fanout", at, "é".repeat(150_000));
+        // WHEN it becomes a message
+        let message = letter.to_message();
+        // THEN it fits, the error cut to its first 4 KiB, key and value named by their sizes
+        assert!(message.len() <= SQS_MAX_MESSAGE_BYTES);
+        let read: DeadLetter = serde_json::from_str(&message).unwrap();
+        assert!(read.error.len() <= MAX_ERROR_BYTES + '…'.len_utf8() && read.error.ends_with('…'));
+        assert_eq!((read.key, read.key_bytes, read.value, read.value_bytes), (None, Some(300_002), None, Some(1)));
     }
 }

@@ -21,7 +21,7 @@ mod reporting;
 pub use batch::{
     BatchItemFailure, BatchResponse, ItemIdentifier, PartitionFailure, for_each_partition, for_each_record,
 };
-pub use dead_letter::{DeadLetter, RecordAt, SQS_MAX_MESSAGE_BYTES};
+pub use dead_letter::{DeadLetter, MAX_ERROR_BYTES, RecordAt, SQS_MAX_MESSAGE_BYTES};
 pub use event::{decode, encode};
 pub use record::ConsumedRecord;
 pub use reporting::{BatchFailed, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};
