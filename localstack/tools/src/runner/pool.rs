@@ -168,10 +168,11 @@ impl Function {
         self.host.logs.event(&self.config.name, &format!("ERROR process #{instance} failed its init: {text}"));
     }
 
-    /// Ends every process of the function, and starts none after.
+    /// Ends every process of the function, and starts none after: what waits, or comes, fails.
     pub fn end_all(&self) {
         let mut state = self.lock();
         state.stopping = true;
+        self.fail_queued(&mut state);
         let ids: Vec<InstanceId> = state.instances.keys().copied().collect();
         for id in ids {
             self.end(&mut state, id, "the service is stopping");
@@ -212,6 +213,7 @@ impl Function {
     /// Hands waiting invocations to waiting processes, then starts processes for what still waits.
     fn dispatch(self: &Arc<Self>, state: &mut State) {
         if state.stopping {
+            self.fail_queued(state);
             return;
         }
         while !state.queue.is_empty() {
@@ -283,7 +285,13 @@ impl Function {
         let mut state = self.lock();
         let Some(gone) = state.instances.remove(&instance) else { return };
         state.waiting.retain(|(id, _)| *id != instance);
-        if !gone.ending {
+        if gone.ending {
+            // Ended with an invocation running (the service is stopping): it is answered now.
+            // (A timed-out one was answered already.)
+            if let Some(request_id) = gone.busy {
+                self.fail_in_flight(&mut state, &request_id, "Runtime.ExitError", "the service is stopping");
+            }
+        } else {
             state.stats.exits += 1;
             let message = format!("Runtime exited with error: {exited}");
             self.host
@@ -326,6 +334,12 @@ impl Function {
             let outcome = Outcome::lambda_error(error_type, request_id, message);
             state.stats.record(outcome.failure());
             let _ = flight.reply.send(outcome);
+        }
+    }
+
+    fn fail_queued(&self, state: &mut State) {
+        while !state.queue.is_empty() {
+            self.fail_oldest(state, "Runtime.ExitError", "the service is stopping");
         }
     }
 
