@@ -9,7 +9,6 @@ mod inbox;
 mod lists;
 mod openapi;
 mod orders;
-mod outbox;
 mod support;
 mod tracks;
 mod trips_list;

@@ -67,8 +67,3 @@ pub async fn order_offered_to(
     assert!(store.set_order_status(order, OrderStatus::Processing, OrderStatus::Open).await.unwrap());
     order
 }
-
-/// The CloudEvents `id` of a record.
-pub fn event_id(record: &weelo_msk::ConsumedRecord) -> String {
-    cloud_event(record)["id"].as_str().expect("an id").to_owned()
-}
