@@ -59,7 +59,7 @@ static PUSH_SAMPLES: AtomicUsize = AtomicUsize::new(0);
 pub const EARLY_FLUSH_AT: usize = 64;
 
 /// Starts tracing and installs the EMF recorder for `function`, written as [`FLUSH_VAR`] says;
-/// call once, first thing in `main`.
+/// call once, first thing in `main`. The collector it returns is for tests that read the lines.
 pub fn init(function: &'static str) -> Result<&'static Collector, lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let namespace = std::env::var("METRICS_NAMESPACE").unwrap_or_else(|_| "Weelo".to_owned());
@@ -77,7 +77,7 @@ pub fn init(function: &'static str) -> Result<&'static Collector, lambda_runtime
 /// Runs the Lambda runtime with `handler`, the metrics of [`init`]'s recorder written as its
 /// [`Flush`] says.
 pub async fn run<Request, Response, F>(
-    _metrics: &'static Collector, handler: impl FnMut(LambdaEvent<Request>) -> F,
+    handler: impl FnMut(LambdaEvent<Request>) -> F,
 ) -> Result<(), lambda_runtime::Error>
 where
     F: Future<Output = Result<Response, lambda_runtime::Error>>,
@@ -89,7 +89,7 @@ where
 
 /// [`run`] for an HTTP handler (the api behind API Gateway or a function URL).
 pub async fn run_http<'a, Response, F>(
-    _metrics: &'static Collector, handler: impl FnMut(lambda_http::Request) -> F,
+    handler: impl FnMut(lambda_http::Request) -> F,
 ) -> Result<(), lambda_runtime::Error>
 where
     F: Future<Output = Result<Response, lambda_runtime::Error>> + Send + 'a,

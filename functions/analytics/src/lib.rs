@@ -27,6 +27,9 @@ pub struct Settings {
     pub analytics: AnalyticsSettings,
     /// `<METRICS_NAMESPACE>/Analytics` (`Weelo/Analytics` by default).
     pub namespace: String,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
@@ -41,6 +44,7 @@ impl Settings {
             store: StoreSettings::from_env()?,
             analytics: AnalyticsSettings { cities, scope },
             namespace: format!("{namespace}/Analytics"),
+            reporting: weelo_msk::FailureReporting::from_env()?,
         })
     }
 }

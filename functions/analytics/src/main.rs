@@ -4,8 +4,8 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("analytics")?;
-    let consumer = weelo_analytics::connect(&weelo_analytics::Settings::from_env()?, weelo_analytics::stdout()).await?;
-    let reporting = weelo_msk::FailureReporting::from_env()?;
-    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_analytics::handle(&consumer, event))).await
+    weelo_telemetry::init("analytics")?;
+    let settings = weelo_analytics::Settings::from_env()?;
+    let consumer = weelo_analytics::connect(&settings, weelo_analytics::stdout()).await?;
+    weelo_telemetry::run(|event| settings.reporting.answer(weelo_analytics::handle(&consumer, event))).await
 }

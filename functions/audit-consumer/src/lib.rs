@@ -16,11 +16,18 @@ pub struct Settings {
     pub sdk: Timeouts,
     /// `AUDIT_BUCKET`.
     pub bucket: String,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self { sdk: Timeouts::from_env()?, bucket: weelo_aws::required("AUDIT_BUCKET")? })
+        Ok(Self {
+            sdk: Timeouts::from_env()?,
+            bucket: weelo_aws::required("AUDIT_BUCKET")?,
+            reporting: weelo_msk::FailureReporting::from_env()?,
+        })
     }
 }
 

@@ -4,8 +4,8 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("audit-consumer")?;
-    let archive = weelo_audit_consumer::connect(&weelo_audit_consumer::Settings::from_env()?).await?;
-    let reporting = weelo_msk::FailureReporting::from_env()?;
-    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_audit_consumer::handle(&archive, event))).await
+    weelo_telemetry::init("audit-consumer")?;
+    let settings = weelo_audit_consumer::Settings::from_env()?;
+    let archive = weelo_audit_consumer::connect(&settings).await?;
+    weelo_telemetry::run(|event| settings.reporting.answer(weelo_audit_consumer::handle(&archive, event))).await
 }

@@ -4,7 +4,7 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("deadline-sweeper")?;
+    weelo_telemetry::init("deadline-sweeper")?;
     let sweeper = weelo_deadline_sweeper::connect(&weelo_deadline_sweeper::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_deadline_sweeper::handle(&sweeper, event)).await
+    weelo_telemetry::run(|event| weelo_deadline_sweeper::handle(&sweeper, event)).await
 }

@@ -19,11 +19,18 @@ pub struct Settings {
     /// How long a push claimed by another delivery is waited on before it is taken over (not from
     /// the environment: it follows from the SDK timeouts; see `weelo_core::usecases::push`).
     pub claim_lease: chrono::Duration,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self { store: StoreSettings::from_env()?, claim_lease: CLAIM_LEASE })
+        Ok(Self {
+            store: StoreSettings::from_env()?,
+            claim_lease: CLAIM_LEASE,
+            reporting: weelo_msk::FailureReporting::from_env()?,
+        })
     }
 }
 

@@ -4,8 +4,8 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("fcm-consumer")?;
-    let push = weelo_fcm_consumer::connect(&weelo_fcm_consumer::Settings::from_env()?).await?;
-    let reporting = weelo_msk::FailureReporting::from_env()?;
-    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_fcm_consumer::handle(&push, event))).await
+    weelo_telemetry::init("fcm-consumer")?;
+    let settings = weelo_fcm_consumer::Settings::from_env()?;
+    let push = weelo_fcm_consumer::connect(&settings).await?;
+    weelo_telemetry::run(|event| settings.reporting.answer(weelo_fcm_consumer::handle(&push, event))).await
 }

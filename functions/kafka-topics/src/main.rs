@@ -4,7 +4,7 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("kafka-topics")?;
+    weelo_telemetry::init("kafka-topics")?;
     let settings = weelo_kafka_topics::Settings::from_env()?;
-    weelo_telemetry::run(metrics, |event| weelo_kafka_topics::handle(&settings, event)).await
+    weelo_telemetry::run(|event| weelo_kafka_topics::handle(&settings, event)).await
 }

@@ -4,7 +4,7 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("live-socket")?;
+    weelo_telemetry::init("live-socket")?;
     let function = weelo_live_socket::connect(&weelo_live_socket::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_live_socket::handle(&function, event)).await
+    weelo_telemetry::run(|event| weelo_live_socket::handle(&function, event)).await
 }

@@ -24,11 +24,18 @@ pub struct Settings {
     /// `LIVE_CONNECTIONS_URL`: the WebSocket API stage's `@connections` endpoint
     /// (`https://{api-id}.execute-api.{region}.amazonaws.com/{stage}`).
     pub connections_url: String,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self { store: StoreSettings::from_env()?, connections_url: weelo_aws::required("LIVE_CONNECTIONS_URL")? })
+        Ok(Self {
+            store: StoreSettings::from_env()?,
+            connections_url: weelo_aws::required("LIVE_CONNECTIONS_URL")?,
+            reporting: weelo_msk::FailureReporting::from_env()?,
+        })
     }
 }
 

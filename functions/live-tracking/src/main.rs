@@ -4,8 +4,8 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("live-tracking")?;
-    let consumer = weelo_live_tracking::connect(&weelo_live_tracking::Settings::from_env()?).await?;
-    let reporting = weelo_msk::FailureReporting::from_env()?;
-    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_live_tracking::handle(&consumer, event))).await
+    weelo_telemetry::init("live-tracking")?;
+    let settings = weelo_live_tracking::Settings::from_env()?;
+    let consumer = weelo_live_tracking::connect(&settings).await?;
+    weelo_telemetry::run(|event| settings.reporting.answer(weelo_live_tracking::handle(&consumer, event))).await
 }

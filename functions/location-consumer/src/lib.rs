@@ -27,6 +27,9 @@ pub struct Settings {
     /// `GEO_INDEX_REFRESH_SECS` (60): how often a transporter who stays in one cell has their
     /// geo-index entry rewritten; 0 = every point (see `index_needs_write`).
     pub index_refresh: chrono::Duration,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
@@ -40,6 +43,7 @@ impl Settings {
             store: StoreSettings::from_env()?,
             grid: parsed_or("GEO_H3_RESOLUTION", GeoGrid::default())?,
             index_refresh: chrono::Duration::seconds(refresh_secs),
+            reporting: weelo_msk::FailureReporting::from_env()?,
         })
     }
 }

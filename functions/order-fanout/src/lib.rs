@@ -23,6 +23,9 @@ pub struct Settings {
     /// `MATCH_MAX_POSITION_AGE_SECS` (900), `ORDER_CANDIDATES_PER_TRUCK` (20), `GEO_H3_RESOLUTION`
     /// (7; must equal location-consumer's), and the offer clock (`OFFER_WINDOW_SECS` 120, `SCHEDULE_LEAD_SECS` 1800).
     pub fanout: FanoutSettings,
+    /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
+    /// how failed records are answered to the event-source mapping.
+    pub reporting: weelo_msk::FailureReporting,
 }
 
 impl Settings {
@@ -42,6 +45,7 @@ impl Settings {
                 times: OfferTimes::configured(parsed_or)?,
                 candidates_per_truck: parsed_or("ORDER_CANDIDATES_PER_TRUCK", 20)?,
             },
+            reporting: weelo_msk::FailureReporting::from_env()?,
         })
     }
 }

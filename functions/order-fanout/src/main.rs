@@ -4,8 +4,8 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("order-fanout")?;
-    let fanout = weelo_order_fanout::connect(&weelo_order_fanout::Settings::from_env()?).await?;
-    let reporting = weelo_msk::FailureReporting::from_env()?;
-    weelo_telemetry::run(metrics, |event| reporting.answer(weelo_order_fanout::handle(&fanout, event))).await
+    weelo_telemetry::init("order-fanout")?;
+    let settings = weelo_order_fanout::Settings::from_env()?;
+    let fanout = weelo_order_fanout::connect(&settings).await?;
+    weelo_telemetry::run(|event| settings.reporting.answer(weelo_order_fanout::handle(&fanout, event))).await
 }

@@ -4,7 +4,7 @@ use lambda_runtime::Error;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let metrics = weelo_telemetry::init("outbox-relay")?;
+    weelo_telemetry::init("outbox-relay")?;
     let relay = weelo_outbox_relay::connect(&weelo_outbox_relay::Settings::from_env()?).await?;
-    weelo_telemetry::run(metrics, |event| weelo_outbox_relay::handle(&relay, event)).await
+    weelo_telemetry::run(|event| weelo_outbox_relay::handle(&relay, event)).await
 }
