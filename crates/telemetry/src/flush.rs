@@ -111,6 +111,15 @@ fn since_last_line() -> Duration {
     Duration::from_millis(elapsed_ms().saturating_sub(LAST_LINE_MS.load(Ordering::Relaxed)))
 }
 
+/// Refuses to run a function whose `main` did not call [`crate::init`]: its metrics would all be
+/// dropped, silently.
+pub(crate) fn initialised() -> Result<(), lambda_runtime::Error> {
+    match COLLECTOR.get() {
+        Some(_) => Ok(()),
+        None => Err("weelo_telemetry::init was not called before run: no metric would be written".into()),
+    }
+}
+
 /// Runs `runtime` (a handler the Lambda runtime wraps) with its tracing, and the metrics written
 /// as [`Flush`] says; an interval also installs the SIGTERM handler that writes what is held at
 /// the end.
@@ -212,6 +221,17 @@ mod tests {
         assert!(!flush.due(Duration::from_millis(9_999)));
         assert!(flush.due(Duration::from_secs(10)));
         assert!(flush.due(Duration::from_secs(3_600)));
+    }
+
+    #[test]
+    fn running_a_handler_before_init_fails_at_once_saying_why() {
+        // GIVEN a process in which `init` was never called (no test of this binary calls it)
+        // WHEN a handler is run
+        let handler = |_: lambda_runtime::LambdaEvent<serde_json::Value>| async { Ok::<_, lambda_runtime::Error>(()) };
+        let ran = futures::executor::block_on(crate::run(handler));
+        // THEN it fails before the runtime starts, naming what is missing
+        let refused = ran.unwrap_err().to_string();
+        assert!(refused.contains("weelo_telemetry::init"), "{refused}");
     }
 
     #[test]

@@ -84,6 +84,7 @@ where
     Request: for<'de> serde::Deserialize<'de>,
     Response: serde::Serialize,
 {
+    flush::initialised()?;
     flush::run(lambda_runtime::Runtime::new(service_fn(handler))).await
 }
 
@@ -95,6 +96,7 @@ where
     F: Future<Output = Result<Response, lambda_runtime::Error>> + Send + 'a,
     Response: lambda_http::IntoResponse,
 {
+    flush::initialised()?;
     flush::run(lambda_runtime::Runtime::new(lambda_http::Adapter::from(lambda_http::service_fn(handler)))).await
 }
 
