@@ -9,9 +9,14 @@ transaction; a read costs one read unit per started 4 KB, half for an eventually
 summed over the items a query returns before rounding, per key for a batch get (a key with no
 item bills the minimum, as a GetItem of a missing item does). Item sizes are
 moto's own `size()`: the UTF-8 lengths of attribute names and values, numbers by their digits.
-What this leaves out, and so undercounts: a query's filtered-out items (billed, never returned),
-index writes (a global secondary index bills its own write units), and a transaction's condition
-checks are counted as two read units each."""
+A write also bills each global secondary index it changes
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html, "Provisioned throughput
+considerations"): one write unit per started KB of the index entry (its projected attributes and
+keys, plus the 100 bytes of overhead the page counts for an entry's storage: an upper bound) when
+an item enters or leaves the index or changes what it projects, two when it changes the index's
+key (the old entry deleted, the new one put), none when it touches nothing the index holds. What this leaves out, and so undercounts: a query's filtered-out items (billed, never
+returned), and a transaction's index writes are counted once, not twice; a transaction's
+condition checks are counted as two read units each."""
 
 import json
 import math
@@ -55,6 +60,66 @@ def stored_size(region, table, key):
     return item.size() if item else 0
 
 
+INDEX_ENTRY_OVERHEAD = 100
+
+
+def table_of(region, name):
+    """moto's table called `name` (None when there is none: moto refuses the request)."""
+    try:
+        return dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(name)
+    except Exception:
+        return None
+
+
+def stored_item(region, table, key):
+    """The item stored under `key` in `table`, in the wire form (None when there is none)."""
+    try:
+        item = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_item(table, key)
+    except Exception:
+        return None
+    return item.to_json()["Attributes"] if item else None
+
+
+def key_of(table, item):
+    """The table key of `item` (a PutItem's or a batch's put)."""
+    names = [n for n in (table.hash_key_attr, table.range_key_attr) if n]
+    return {n: item[n] for n in names if n in item}
+
+
+def index_entry(index, table, item):
+    """What `index` holds of `item`: None when the item lacks one of the index's keys (a sparse
+    index leaves it out), else its projected attributes and both tables' keys."""
+    keys = index.schema_key_attrs
+    if item is None or any(k not in item for k in keys):
+        return None
+    projection = index.projection or {}
+    kind = projection.get("ProjectionType", "ALL")
+    if kind == "ALL":
+        return dict(item)
+    names = set(keys) | {n for n in (table.hash_key_attr, table.range_key_attr) if n}
+    if kind == "INCLUDE":
+        names |= set(projection.get("NonKeyAttributes", []))
+    return {n: v for n, v in item.items() if n in names}
+
+
+def index_write_units(table, before, after):
+    """The write units a change of one item from `before` to `after` bills on `table`'s global
+    secondary indexes."""
+    units = 0
+    for index in table.global_indexes:
+        old, new = index_entry(index, table, before), index_entry(index, table, after)
+        size = lambda entry: write_units(item_size(entry) + INDEX_ENTRY_OVERHEAD)  # noqa: E731
+        if old is None and new is None:
+            continue
+        if old is None or new is None:
+            units += size(old if new is None else new)
+        elif any(before.get(k) != after.get(k) for k in index.schema_key_attrs):
+            units += size(old) + size(new)
+        elif old != new:
+            units += max(size(old), size(new))
+    return units
+
+
 class Units:
     """The write and read units of one request: `before(...)` ahead of moto, `after(...)` once
     it answered."""
@@ -64,13 +129,57 @@ class Units:
         self.request = json.loads(body or b"{}")
         self.region = region_of(environ)
         self.before_size = 0
+        # (table name, key, the item before) of every item the request writes.
+        self.touched = []
 
     def before(self):
         if self.operation in ("UpdateItem", "DeleteItem"):
-            self.before_size = stored_size(self.region, self.request["TableName"], self.request["Key"])
+            self.before_size = stored_size(self.region, self.request.get("TableName"), self.request.get("Key"))
+        self.touched = [(name, key, stored_item(self.region, name, key)) for name, key in self._written_keys()]
 
     def after(self, response_bytes):
-        """(write units, read units) of the request, given moto's answer."""
+        """(write units, read units) of the request, given moto's answer: its table's and its
+        indexes' writes."""
+        writes, reads = self._table_units(response_bytes)
+        return writes + self._index_writes(), reads
+
+    def _written_keys(self):
+        """(table name, key) of every item the request writes (none of a table that does not exist,
+        nor of a malformed request: moto refuses both)."""
+        request, op = self.request, self.operation
+        put = lambda name, item: (name, key_of(table_of(self.region, name), item))  # noqa: E731
+        if op == "PutItem" and table_of(self.region, request.get("TableName")):
+            return [put(request["TableName"], request.get("Item", {}))]
+        if op in ("UpdateItem", "DeleteItem") and request.get("TableName") and request.get("Key"):
+            return [(request["TableName"], request["Key"])]
+        keys = []
+        if op == "BatchWriteItem":
+            for name, writes in request.get("RequestItems", {}).items():
+                if table_of(self.region, name) is None:
+                    continue
+                for write in writes:
+                    if "PutRequest" in write:
+                        keys.append(put(name, write["PutRequest"]["Item"]))
+                    elif "DeleteRequest" in write:
+                        keys.append((name, write["DeleteRequest"]["Key"]))
+        if op == "TransactWriteItems":
+            for action in request.get("TransactItems", []):
+                if "Put" in action and table_of(self.region, action["Put"].get("TableName")):
+                    keys.append(put(action["Put"]["TableName"], action["Put"].get("Item", {})))
+                spec = action.get("Update") or action.get("Delete")
+                if spec and spec.get("TableName") and spec.get("Key"):
+                    keys.append((spec["TableName"], spec["Key"]))
+        return keys
+
+    def _index_writes(self):
+        units = 0
+        for name, key, before in self.touched:
+            table = table_of(self.region, name)
+            if table is not None and table.global_indexes:
+                units += index_write_units(table, before, stored_item(self.region, name, key))
+        return units
+
+    def _table_units(self, response_bytes):
         request, op = self.request, self.operation
         if op == "PutItem":
             return write_units(item_size(request.get("Item"))), 0

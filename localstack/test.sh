@@ -30,6 +30,8 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 validate(read_from_filename('docs/openapi.yaml')[0])
 print('docs/openapi.yaml: valid OpenAPI 3.1')"
+say "the benchmark's unit counting (localstack/tests: moto in-process)"
+"$VENV/bin/python" -m pytest -q -p no:cacheprovider localstack/tests
 "$ROOT/localstack/infra-check.sh"
 
 # Not `status | grep -q`: under pipefail, grep quitting early can fail the pipeline (SIGPIPE).
