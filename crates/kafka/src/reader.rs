@@ -27,27 +27,32 @@ pub fn read_records(
         .create_with_context(KafkaContext::default())?;
     let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(10))?;
     let partitions: Vec<i32> = metadata.topics().iter().flat_map(|t| t.partitions().iter().map(|p| p.id())).collect();
+    // Each partition's end before anything else: a record written from now on is at or after it.
+    let mut ends = HashMap::new();
+    for partition in &partitions {
+        ends.insert(*partition, consumer.fetch_watermarks(topic, *partition, Duration::from_secs(10))?.1);
+    }
     let mut wanted = TopicPartitionList::new();
     for partition in &partitions {
         wanted.add_partition_offset(topic, *partition, Offset::Offset(since.timestamp_millis()))?;
     }
     let positions = consumer.offsets_for_times(wanted, Duration::from_secs(10))?;
     let mut assignment = TopicPartitionList::new();
-    // Per partition: the next offset to read, and the end when the read began; a partition with
-    // no record at or after `since` starts at its end and is read up to it already.
+    // Per partition: the next offset to read, and the end when the read began. A partition with no
+    // record at or after `since` then (or only records written since its end was read) starts at
+    // that end: `Offset::End` would be resolved at the first fetch and skip what came in between.
     let mut unread: HashMap<i32, (i64, i64)> = HashMap::new();
     for element in positions.elements() {
+        element.error().map_err(|e| anyhow::anyhow!("{topic}/{}: no offset for {since}: {e}", element.partition()))?;
+        let end = ends.get(&element.partition()).copied().unwrap_or_default();
         let offset = match element.offset() {
-            Offset::Offset(o) => {
-                let (_, end) = consumer.fetch_watermarks(topic, element.partition(), Duration::from_secs(10))?;
-                if o < end {
-                    unread.insert(element.partition(), (o, end));
-                }
-                Offset::Offset(o)
+            Offset::Offset(o) if o < end => {
+                unread.insert(element.partition(), (o, end));
+                o
             }
-            _ => Offset::End,
+            _ => end,
         };
-        assignment.add_partition_offset(topic, element.partition(), offset)?;
+        assignment.add_partition_offset(topic, element.partition(), Offset::Offset(offset))?;
     }
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + max_wait;

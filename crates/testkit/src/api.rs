@@ -65,6 +65,17 @@ impl Answer {
     }
 }
 
+/// The local stack's api settings with a patient producer (30 s). `KAFKA_PUBLISH_TIMEOUT_MS` is
+/// how long a user waits before the api leaves the event to the outbox relay; tests that look for
+/// what the api published run no relay, and a test's api is a new producer, maybe on a busy
+/// machine. A test of the fallback itself keeps the stack's timeout ([`ApiClient::in_process`]).
+pub fn patient_settings() -> weelo_api::Settings {
+    crate::init();
+    let mut settings = weelo_api::Settings::from_env().expect("the local stack's settings");
+    settings.kafka.publish_timeout = Duration::from_secs(30);
+    settings
+}
+
 enum Transport {
     InProcess(Arc<App>),
     Http { client: reqwest::Client, base: String },
@@ -76,11 +87,17 @@ pub struct ApiClient {
 }
 
 impl ApiClient {
-    /// The real api application in this process, started against the local stack.
+    /// The real api application in this process, started against the local stack, as deployed:
+    /// its publish timeout is the stack's `KAFKA_PUBLISH_TIMEOUT_MS`.
     pub async fn in_process() -> Self {
         crate::init();
         let app = App::from_env().await.expect("the api starts against the local stack");
         Self { transport: Transport::InProcess(Arc::new(app)) }
+    }
+
+    /// [`ApiClient::in_process`] with [`patient_settings`], for tests that check what it published.
+    pub async fn in_process_publishing_patiently() -> Self {
+        Self::in_process_with(&patient_settings()).await
     }
 
     /// The api application built from `settings` in this process (another route set, say).

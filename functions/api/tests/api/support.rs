@@ -16,14 +16,15 @@ pub const CREATED: &str = "com.weelo.booking.created.v1";
 pub const ACCEPTED: &str = "com.weelo.booking.accepted.v1";
 pub const CANCELLED: &str = "com.weelo.booking.cancelled.v1";
 
-/// The api, in this process.
+/// The api, in this process, publishing patiently: tests look for what it published.
 pub async fn spawn_app() -> ApiClient {
-    ApiClient::in_process().await
+    ApiClient::in_process_publishing_patiently().await
 }
 
-/// The same code as the `gps-ingest` function runs it: `API_ROUTES=gps-ingest`.
+/// The same code as the `gps-ingest` function runs it (`API_ROUTES=gps-ingest`), publishing
+/// patiently as [`spawn_app`] does.
 pub async fn spawn_gps_ingest() -> ApiClient {
-    let settings = weelo_api::Settings::from_env().expect("the local stack's settings");
+    let settings = weelo_testkit::api::patient_settings();
     ApiClient::in_process_with(&weelo_api::Settings { routes: weelo_api::router::Served::GpsIngest, ..settings }).await
 }
 

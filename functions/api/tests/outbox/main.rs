@@ -31,8 +31,8 @@ impl Drop for BrokerStopped {
 
 #[tokio::test]
 async fn bookings_and_orders_made_while_kafka_is_down_are_published_exactly_once_after_it_returns() {
-    // GIVEN the api running and then the broker stopped
-    let app = spawn_app().await;
+    // GIVEN the api running as deployed (its publish timeout the stack's) and then the broker stopped
+    let app = ApiClient::in_process().await;
     let customer = User::customer();
     let driver = User::transporter();
     let since = Utc::now();
