@@ -1,5 +1,5 @@
 //! Every push the system sends to a phone: its `kind`, who gets it, the FCM `data` keys an app acts
-//! on, and whether the phone shows it. The README's push table is [`markdown_table`] (a test keeps
+//! on, and whether the phone shows it. The push table of `docs/pushes.md` is [`markdown_table`] (a test keeps
 //! them equal), and the use cases' tests check every push they see against [`conforms`].
 
 use crate::contract::events::FcmNotification;
@@ -113,7 +113,7 @@ pub fn conforms(notification: &FcmNotification) -> Result<(), String> {
     Ok(())
 }
 
-/// The README's table of pushes.
+/// The table of pushes in `docs/pushes.md`.
 pub fn markdown_table() -> String {
     let mut table =
         String::from("| `kind` | to | `data` besides `kind` | shown | the app then |\n|---|---|---|---|---|\n");
@@ -129,14 +129,14 @@ pub fn markdown_table() -> String {
 mod tests {
     use super::*;
 
-    fn readme() -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).expect("README.md")
+    fn pushes_doc() -> String {
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/pushes.md")).expect("docs/pushes.md")
     }
 
     #[test]
-    fn the_readme_lists_exactly_the_pushes_the_code_sends() {
+    fn the_push_docs_list_exactly_the_pushes_the_code_sends() {
         let table = markdown_table();
-        assert!(readme().contains(&table), "README.md's push table differs; it should read:\n{table}");
+        assert!(pushes_doc().contains(&table), "docs/pushes.md's push table differs; it should read:\n{table}");
     }
 
     #[test]
