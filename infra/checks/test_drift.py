@@ -631,7 +631,10 @@ def test_the_cost_model_prices_what_terraform_deploys_by_default():
     model = json.loads((ROOT / "infra" / "cost-model.json").read_text())
     variables = terraform()["variable"]
     assert model["accessLogClass"] == variables["access_log_class"]["default"]
-    assert model["profiles"]["small"]["brokerType"] == variables["msk_broker_instance_type"]["default"]
+    # The brokers' type is the profile's (msk_broker_instance_type defaults to null).
+    assert variables["msk_broker_instance_type"]["default"] is None
+    for name, profile in model["profiles"].items():
+        assert profile["brokerType"] == local("profiles")[name]["msk_broker_instance_type"], name
     # Both profiles deploy gps-ingest's public URL (gps_ingest.tf), so every scale prices GPS through it.
     url = resource("aws_lambda_function_url", "gps_ingest")
     assert url["function_name"] == '${aws_lambda_function.this["gps-ingest"].function_name}'

@@ -1,8 +1,8 @@
 # One customer-managed key for the stack's data at rest: DynamoDB tables, dead-letter queues, the
 # alarm topic, log groups, the functions' environment, the audit archive (audit.tf), the S3
-# on-failure destinations (failures.tf) and, in the small profile, the MSK brokers' volumes
-# (msk_provisioned.tf; MSK Serverless encrypts with a key of its own). One key policy then says who
-# can read any of it, and disabling the key locks it all.
+# on-failure destinations (failures.tf) and the MSK provisioned brokers' volumes
+# (msk_provisioned.tf; MSK Serverless, msk_cluster_type = "serverless", encrypts with a key of its
+# own). One key policy then says who can read any of it, and disabling the key locks it all.
 
 resource "aws_kms_key" "main" {
   description             = "weelo-${var.environment}: data at rest (DynamoDB, SQS, SNS alarms, logs, Lambda environment)"

@@ -400,9 +400,9 @@ locals {
       KAFKA_BOOTSTRAP_SERVERS  = local.kafka_bootstrap_servers
       KAFKA_AUTH               = local.kafka_auth
       KAFKA_PUBLISH_TIMEOUT_MS = tostring(var.kafka_publish_timeout_ms)
-      # The cluster's default: MSK Serverless always keeps three copies, the small profile's
-      # provisioned cluster two (default.replication.factor, msk_provisioned.tf), Redpanda its
-      # configured one.
+      # The cluster's default: the provisioned cluster's default.replication.factor, 3 with the
+      # standard profile's three brokers and 2 with the small one's two (msk_provisioned.tf); MSK
+      # Serverless always keeps three copies; Redpanda its configured one.
       KAFKA_TOPIC_REPLICATION = "-1"
     }
   }

@@ -1,7 +1,10 @@
-# Kafka: Amazon MSK with IAM client authentication, and its topics. The standard profile runs MSK
-# Serverless (here); the small one an MSK provisioned cluster of two brokers (msk_provisioned.tf).
-# Whichever exists, everything else reads the locals below: the bootstrap brokers, the cluster ARN
-# and the IAM topic and group ARNs built from it (the same shape for both kinds of cluster).
+# Kafka: Amazon MSK with IAM client authentication, and its topics. Both deployment profiles run an
+# MSK provisioned cluster sized by the profile (msk_provisioned.tf: three brokers in standard, two
+# in small); msk_cluster_type = "serverless" runs MSK Serverless (here) instead, which needs no
+# broker sizing but bills every cluster-hour, partition-hour and GB in and out (more than the
+# standard's three brokers at the seed's load: docs/COSTS.md, "Choices", prices it). Whichever exists,
+# everything else reads the locals below: the bootstrap brokers, the cluster ARN and the IAM topic
+# and group ARNs built from it (the same shape for both kinds of cluster).
 #
 # The AWS provider has no topic resource for MSK, so `apply` invokes the kafka-topics function
 # (Kafka admin API with IAM auth, from inside the VPC) with the topics of
@@ -13,7 +16,7 @@
 # mappings use var.self_managed_bootstrap_servers in plaintext.
 
 resource "aws_msk_serverless_cluster" "main" {
-  count = local.msk && !local.small ? 1 : 0
+  count = local.msk && var.msk_cluster_type == "serverless" ? 1 : 0
 
   cluster_name = "weelo-${var.environment}"
 

@@ -1,5 +1,6 @@
-# Network: one VPC, a private subnet per AZ for MSK (Serverless, or the small profile's two brokers
-# in the first two), the functions (all but live-tracking, see "Outside the VPC" in lambda.tf) and
+# Network: one VPC, a private subnet per AZ (local.az_count: three in the standard profile, two in
+# the small one) for MSK (the provisioned cluster's brokers, one per zone, or MSK Serverless), the
+# functions (all but live-tracking, see "Outside the VPC" in lambda.tf) and
 # the event-source pollers, and VPC endpoints for every AWS service they call. No execute-api
 # endpoint: with private DNS it would capture the public WebSocket and HTTP APIs' host names for the
 # whole VPC and answer 403.
@@ -16,14 +17,14 @@
 #   provisioned-mode mappings (the standard profile) need neither (Lambda guide, "Configuring your
 #   Amazon MSK cluster and Amazon VPC network for Lambda"). No function calls STS or Lambda;
 # - no route to the internet means a compromised function cannot exfiltrate anywhere else;
-# - per month, 3 interface endpoints x 2 AZs cost less than 2 NAT gateways (one per AZ, for the
+# - per month, 3 interface endpoints x 3 AZs cost less than 3 NAT gateways (one per AZ, for the
 #   same availability) before their per-GB processing charge, which endpoints avoid for DynamoDB.
 # None of the three can go in the small profile either: without SNS the api cannot register devices
 # and fcm-consumer cannot push; without SQS a failing mapping cannot write its dead-letter queue
 # (the records would then count as lost); without cognito-idp the api and live-socket cannot load
 # the JWKS and refuse every token (unless nat_gateway). The small profile adds Lambda and STS for its
 # on-demand mappings, and keeps all five with one network interface each, in the first subnet
-# (local.profile.endpoint_subnets): half the hourly charge at two zones; calls from the other zone
+# (local.endpoint_subnets): half the hourly charge at two zones; calls from the other zone
 # cross zones, and if the first zone fails, so do these services for the whole VPC.
 # Secrets Manager needs no endpoint: only Terraform reads the FCM secret, the functions never do.
 # `nat_gateway = true` adds a NAT as an escape hatch (see variables.tf). It also drops the
@@ -47,14 +48,14 @@ data "aws_availability_zones" "available" {
 
   lifecycle {
     postcondition {
-      condition     = length(self.zone_ids) >= var.az_count
-      error_message = "${var.region} has fewer than az_count = ${var.az_count} available zones among its zone IDs *-az1 to *-az3: lower az_count (at least 2) or extend the zone-id filter in network.tf."
+      condition     = length(self.zone_ids) >= local.az_count
+      error_message = "${var.region} has fewer than az_count = ${local.az_count} available zones among its zone IDs *-az1 to *-az3: lower az_count (at least 2; the standard profile's three MSK brokers then need msk_cluster_type = \"serverless\") or extend the zone-id filter in network.tf."
     }
   }
 }
 
 locals {
-  az_ids = slice(sort(data.aws_availability_zones.available.zone_ids), 0, var.az_count)
+  az_ids = slice(sort(data.aws_availability_zones.available.zone_ids), 0, local.az_count)
   interface_endpoints = toset(concat(
     ["sns", "sqs"],
     var.nat_gateway ? [] : ["cognito-idp"],
@@ -73,7 +74,7 @@ resource "aws_vpc" "main" {
 }
 
 resource "aws_subnet" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id               = aws_vpc.main.id
   availability_zone_id = local.az_ids[count.index]
@@ -88,7 +89,7 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = var.az_count
+  count = local.az_count
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
@@ -154,7 +155,7 @@ resource "aws_vpc_endpoint" "interface" {
   service_name        = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
-  subnet_ids          = slice(aws_subnet.private[*].id, 0, local.profile.endpoint_subnets)
+  subnet_ids          = slice(aws_subnet.private[*].id, 0, local.endpoint_subnets)
   security_group_ids  = [aws_security_group.endpoints.id]
 
   tags = { Name = "weelo-${var.environment}-${each.key}" }
@@ -170,8 +171,10 @@ resource "aws_security_group" "functions" {
 }
 
 resource "aws_security_group" "kafka" {
-  #checkov:skip=CKV2_AWS_5:Attached to the MSK Serverless cluster (msk.tf vpc_config) or the small profile's brokers (msk_provisioned.tf) and, with self_managed Kafka, to the mappings; checkov's graph does not follow those.
-  name        = "${local.name_prefix}kafka"
+  #checkov:skip=CKV2_AWS_5:Attached to the MSK provisioned brokers (msk_provisioned.tf) or the MSK Serverless cluster (msk.tf vpc_config) and, with self_managed Kafka, to the mappings; checkov's graph does not follow those.
+  name = "${local.name_prefix}kafka"
+  # Says Serverless, though the brokers are provisioned by default now: the description is
+  # immutable, and a new group would replace the cluster it is attached to (new, empty topics).
   description = "MSK Serverless and the event-source-mapping pollers that run in its subnets"
   vpc_id      = aws_vpc.main.id
 }

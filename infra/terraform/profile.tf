@@ -2,9 +2,17 @@
 # ("standard") and a small deployment whose idle floor is lower ("small"). What changes, and only
 # this (docs/COSTS.md, generated, prices both; docs/deploy.md, section 11, explains it):
 #
-# - Kafka: MSK Serverless (standard) or an MSK provisioned cluster of two small brokers (small,
-#   msk_provisioned.tf). Everything that names the cluster reads local.kafka_cluster_arn (msk.tf):
-#   the bootstrap brokers, the IAM cluster/topic/group ARNs, the topic bootstrap, the mappings.
+# - Kafka: an MSK provisioned cluster in both (msk_provisioned.tf), sized by the profile: standard
+#   three kafka.m7g.large brokers of 200 GiB (growing to 4000) in three zones, replication 3 and
+#   min in-sync 2; small two kafka.t3.small brokers of 20 GiB (growing to 100) in two zones,
+#   replication 2 and min in-sync 1. At the seed's load the three brokers cost less than MSK
+#   Serverless's cluster-hour, partition-hour and per-GB charges (docs/COSTS.md,
+#   generated); the price is that the operator sizes and watches the brokers' disks and
+#   partitions. msk_cluster_type = "serverless" runs MSK Serverless instead, in either profile
+#   (msk.tf). Everything that names the cluster reads local.kafka_cluster_arn (msk.tf): the
+#   bootstrap brokers, the IAM cluster/topic/group ARNs, the topic bootstrap, the mappings.
+# - Zones: three in standard (a broker in each), two in small. az_count, when set, overrides either;
+#   a provisioned cluster needs a zone per broker (a precondition in msk_provisioned.tf).
 # - Event pollers: standard puts every mapping in provisioned mode, in poller groups
 #   (provisioned_poller_config.poller_group_name), where they share Event Poller Units (EPUs, 10
 #   pollers each by default) instead of taking one EPU each: one group per path, the mapping's
@@ -28,7 +36,7 @@
 #   Lambda's own scaling (a minute or more) instead of a floor of pollers.
 # - Interface endpoints: the same three (every one has a caller that cannot reach its service
 #   otherwise, network.tf), but in small with one network interface, in the first subnet, instead
-#   of one per zone.
+#   of one per zone (local.endpoint_subnets).
 # - Logs: 7 days instead of 30 unless log_retention_days says otherwise.
 # - DynamoDB: standard gives the tables written at the GPS stream's steady rate ("steadyLoad" in
 #   tables.json: positions, geo-cells, location-history; local.steady_tables, dynamodb.tf)
@@ -49,16 +57,37 @@ locals {
       # Event-source mappings: provisioned (poller groups, partial batch responses) or on-demand.
       mapping_mode       = "provisioned"
       log_retention_days = 30
-      # One endpoint network interface in each private subnet.
-      endpoint_subnets = var.az_count
+      # Zones (a private subnet each) and the provisioned cluster: a broker per zone, its type,
+      # its volume (GiB) and the ceiling storage auto-scaling grows it to.
+      az_count                 = 3
+      msk_brokers              = 3
+      msk_broker_instance_type = "kafka.m7g.large"
+      msk_broker_volume_gb     = 200
+      msk_broker_volume_max_gb = 4000
+      # null: one endpoint network interface in each private subnet (local.az_count; it cannot be
+      # named here, local.az_count reads this map).
+      endpoint_subnets = null
     }
     small = {
-      mapping_mode       = "on-demand"
-      log_retention_days = 7
-      endpoint_subnets   = 1
+      mapping_mode             = "on-demand"
+      log_retention_days       = 7
+      az_count                 = 2
+      msk_brokers              = 2
+      msk_broker_instance_type = "kafka.t3.small"
+      msk_broker_volume_gb     = 20
+      msk_broker_volume_max_gb = 100
+      endpoint_subnets         = 1
     }
   }
   profile = local.profiles[var.deployment_profile]
+
+  # The profile's sizes, unless a variable of the same name (null by default) says otherwise. Every
+  # .tf file reads these locals, never the variables.
+  az_count                 = coalesce(var.az_count, local.profile.az_count)
+  msk_broker_instance_type = coalesce(var.msk_broker_instance_type, local.profile.msk_broker_instance_type)
+  msk_broker_volume_gb     = coalesce(var.msk_broker_volume_gb, local.profile.msk_broker_volume_gb)
+  msk_broker_volume_max_gb = coalesce(var.msk_broker_volume_max_gb, local.profile.msk_broker_volume_max_gb)
+  endpoint_subnets         = coalesce(local.profile.endpoint_subnets, local.az_count)
 
   provisioned_mappings = local.profile.mapping_mode == "provisioned"
   # What every consumer is told (weelo_msk::FailureReporting): how its mappings read a failure.

@@ -37,13 +37,24 @@ variable "artifacts_dir" {
 # --- Kafka -------------------------------------------------------------------------------------
 
 variable "kafka_mode" {
-  description = "\"msk\": Amazon MSK with IAM auth (AWS): Serverless, or provisioned in the small deployment_profile. \"self_managed\": no MSK; the mappings and functions use self_managed_bootstrap_servers in plaintext (LocalStack + Redpanda)."
+  description = "\"msk\": Amazon MSK with IAM auth (AWS): a provisioned cluster sized by the deployment_profile, or MSK Serverless (msk_cluster_type). \"self_managed\": no MSK; the mappings and functions use self_managed_bootstrap_servers in plaintext (LocalStack + Redpanda)."
   type        = string
   default     = "msk"
 
   validation {
     condition     = contains(["msk", "self_managed"], var.kafka_mode)
     error_message = "kafka_mode must be \"msk\" or \"self_managed\"."
+  }
+}
+
+variable "msk_cluster_type" {
+  description = "Only with kafka_mode = \"msk\". \"provisioned\" (default): an MSK provisioned cluster sized by the deployment_profile (standard: three kafka.m7g.large brokers of 200 GiB in three zones, replication 3, min in-sync 2; small: two kafka.t3.small brokers of 20 GiB, replication 2, min in-sync 1; msk_broker_* override the type and volumes, msk_provisioned.tf); the operator sizes and watches the brokers' disks and partitions. \"serverless\": MSK Serverless in every private subnet; no broker to size or patch, but it costs more: it bills every cluster-hour, partition-hour and GB in and out (docs/COSTS.md prices both). Switching an existing stack replaces the cluster (new, empty topics)."
+  type        = string
+  default     = "provisioned"
+
+  validation {
+    condition     = contains(["provisioned", "serverless"], var.msk_cluster_type)
+    error_message = "msk_cluster_type must be \"provisioned\" or \"serverless\"."
   }
 }
 
@@ -72,7 +83,7 @@ variable "kafka_publish_timeout_ms" {
 # --- Deployment profile (profile.tf) ----------------------------------------------------------
 
 variable "deployment_profile" {
-  description = "\"standard\": MSK Serverless, the mappings in provisioned mode in a poller group per path, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two small brokers (msk_broker_*), every mapping in on-demand mode (no pollers billed; the consumers answer a failure with an error), one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  description = "\"standard\": MSK provisioned with three kafka.m7g.large brokers in three zones (az_count 3; MSK Serverless with msk_cluster_type), the mappings in provisioned mode in a poller group per path, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two kafka.t3.small brokers in two zones (az_count 2), every mapping in on-demand mode (no pollers billed; the consumers answer a failure with an error), one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
   type        = string
   default     = "standard"
 
@@ -83,18 +94,18 @@ variable "deployment_profile" {
 }
 
 variable "msk_broker_instance_type" {
-  description = "Broker type of the small profile's MSK provisioned cluster (two brokers). kafka.t3.small is the smallest MSK offers and supports IAM client authentication, but accepts at most 4 new IAM connections per second per broker (MSK quota)."
+  description = "Broker type of the MSK provisioned cluster (msk_cluster_type = \"provisioned\"). null: the deployment profile's (standard kafka.m7g.large, three brokers; small kafka.t3.small, two brokers; profile.tf). kafka.t3.small is the smallest MSK offers and supports IAM client authentication, but accepts at most 4 new IAM connections per second per broker (MSK quota; 100 for M5/M7g)."
   type        = string
-  default     = "kafka.t3.small"
+  default     = null
 
   validation {
-    condition     = can(regex("^kafka\\.(t3|m5|m7g)\\.[0-9a-z]+$", var.msk_broker_instance_type))
+    condition     = var.msk_broker_instance_type == null ? true : can(regex("^kafka\\.(t3|m5|m7g)\\.[0-9a-z]+$", var.msk_broker_instance_type))
     error_message = "msk_broker_instance_type must be a Standard broker type (kafka.t3.small, kafka.m5.*, kafka.m7g.*)."
   }
 }
 
 variable "msk_kafka_version" {
-  description = "Apache Kafka version of the small profile's cluster (ZooKeeper mode; MSK's recommended version when this was written). IAM client authentication for non-Java clients (librdkafka here) needs 2.7.1 or later."
+  description = "Apache Kafka version of the MSK provisioned cluster, in both profiles (ZooKeeper mode; MSK's recommended version when this was written). IAM client authentication for non-Java clients (librdkafka here) needs 2.7.1 or later."
   type        = string
   default     = "3.8.x"
 
@@ -105,23 +116,25 @@ variable "msk_kafka_version" {
 }
 
 variable "msk_broker_volume_gb" {
-  description = "EBS storage per broker (GiB) the small profile's cluster starts with. Storage auto-scaling (msk_provisioned.tf) grows it up to msk_broker_volume_max_gb; MSK never shrinks it."
+  description = "EBS storage per broker (GiB) the MSK provisioned cluster starts with. null: the deployment profile's (standard 200, small 20; profile.tf). Storage auto-scaling (msk_provisioned.tf) grows it up to msk_broker_volume_max_gb; MSK never shrinks it."
   type        = number
-  default     = 20
+  default     = null
 
   validation {
-    condition     = var.msk_broker_volume_gb >= 1 && var.msk_broker_volume_gb <= 16384 && floor(var.msk_broker_volume_gb) == var.msk_broker_volume_gb
+    condition     = var.msk_broker_volume_gb == null ? true : var.msk_broker_volume_gb >= 1 && var.msk_broker_volume_gb <= 16384 && floor(var.msk_broker_volume_gb) == var.msk_broker_volume_gb
     error_message = "msk_broker_volume_gb must be a whole number of GiB, 1-16384."
   }
 }
 
 variable "msk_broker_volume_max_gb" {
-  description = "Ceiling (GiB per broker) of the small profile's storage auto-scaling. Every topic keeps 7 days and each broker holds a copy of every partition, so size it from the week's traffic (docs/deploy.md, section 11)."
+  description = "Ceiling (GiB per broker) of the MSK provisioned cluster's storage auto-scaling. null: the deployment profile's (standard 4000, small 100; profile.tf). Every topic keeps 7 days and each broker holds a copy of every partition (replication = brokers), so size it from the week's traffic (docs/deploy.md, section 11)."
   type        = number
-  default     = 100
+  default     = null
 
+  # At least msk_broker_volume_gb: checked here when both are set, against the profile's volume by
+  # a precondition on the storage scaling target (msk_provisioned.tf).
   validation {
-    condition     = var.msk_broker_volume_max_gb >= var.msk_broker_volume_gb && var.msk_broker_volume_max_gb <= 16384 && floor(var.msk_broker_volume_max_gb) == var.msk_broker_volume_max_gb
+    condition     = var.msk_broker_volume_max_gb == null ? true : var.msk_broker_volume_max_gb >= coalesce(var.msk_broker_volume_gb, 1) && var.msk_broker_volume_max_gb <= 16384 && floor(var.msk_broker_volume_max_gb) == var.msk_broker_volume_max_gb
     error_message = "msk_broker_volume_max_gb must be a whole number of GiB, at least msk_broker_volume_gb and at most 16384."
   }
 }
@@ -163,12 +176,12 @@ variable "vpc_cidr" {
 }
 
 variable "az_count" {
-  description = "Availability zones (one private subnet each). MSK needs at least 2; the small profile's two brokers use the first two."
+  description = "Availability zones (one private subnet each). null: the deployment profile's (standard 3, small 2; profile.tf). MSK needs at least 2; the provisioned cluster puts one broker in each of the first zones (standard: three brokers, so 3 zones; small: two), MSK Serverless uses every zone."
   type        = number
-  default     = 2
+  default     = null
 
   validation {
-    condition     = var.az_count >= 2 && var.az_count <= 3
+    condition     = var.az_count == null ? true : var.az_count >= 2 && var.az_count <= 3
     error_message = "az_count must be 2 or 3."
   }
 }
@@ -207,7 +220,7 @@ variable "fcm_service_account_json" {
 # --- Functions ---------------------------------------------------------------------------------
 
 variable "log_retention_days" {
-  description = "Retention of the functions', API access, VPC flow and (small profile) MSK broker log groups. null: the deployment profile's (standard 30 days, small 7 days; profile.tf)."
+  description = "Retention of the functions', API access, VPC flow and (MSK provisioned) broker log groups. null: the deployment profile's (standard 30 days, small 7 days; profile.tf)."
   type        = number
   default     = null
 

@@ -8,6 +8,7 @@
 //!   what the committed inputs give.
 
 pub mod counted;
+mod kafka;
 pub mod model;
 mod rows;
 
@@ -83,18 +84,7 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
     let (on_demand, on_demand_scale) = changed("on-demand", |p| Profile { steady_tables: "on-demand".into(), ..p });
     let (per_function, per_function_scale) =
         changed("a group per function", |p| Profile { poller_groups: "function".into(), ..p });
-    // Three brokers, one a zone (`az_count` = 3, so the interface endpoints span three zones too),
-    // replication 3 and min in-sync 2 (no acknowledged record on one copy); 200 GB each holds the
-    // seed's 7 days of records (about 120 GB a broker, a copy of every partition) under the 85 %
-    // disk alarm.
-    let (brokers, brokers_scale) = changed("provisioned brokers", |p| Profile {
-        kafka: "provisioned".into(),
-        brokers: 3.0,
-        broker_type: "kafka.m7g.large".into(),
-        broker_volume_gb: 200.0,
-        endpoint_zones: 3.0,
-        ..p
-    });
+    let (serverless, serverless_scale) = changed("MSK Serverless", |p| Profile { kafka: "serverless".into(), ..p });
     vec![
         (
             "a poller group per consuming function instead of one per path (booking, GPS, records): no two \
@@ -116,11 +106,11 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
             Scale { gps_through_function_url: false, ..seed.clone() },
         ),
         (
-            "Kafka on three MSK provisioned brokers (kafka.m7g.large, 200 GB each, replication 3, three zones) \
-             instead of MSK Serverless (not built: the small profile's brokers, sized up; you then size and \
-             watch the brokers' disks and partitions; producers' and consumers' traffic across zones not priced)",
-            brokers,
-            brokers_scale,
+            "Kafka on MSK Serverless instead of three provisioned brokers (`msk_cluster_type`; no brokers to \
+             size or patch, no disks or partitions per broker to watch; billed by the cluster-hour, the \
+             partition-hour and every GB in and out)",
+            serverless,
+            serverless_scale,
         ),
         (
             "every mapping in one poller group (consumers then share pollers: a busy topic can slow another \

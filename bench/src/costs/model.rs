@@ -49,6 +49,8 @@ pub struct CostModel {
     pub free_monthly_active_users: f64,
     /// The deadline sweeper runs every minute and sweeps for this long.
     pub sweeper_seconds_per_minute: f64,
+    /// How full MSK's storage auto-scaling keeps a broker's volume (its target, `msk_provisioned.tf`).
+    pub broker_storage_utilization: f64,
     /// The auto scaling of the tables with a steady load where a profile provisions them
     /// (Terraform's `steady_table_capacity` defaults).
     pub steady_capacity: SteadyCapacity,
@@ -60,13 +62,18 @@ pub struct CostModel {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
-    /// `serverless` (MSK Serverless) or `provisioned` (MSK brokers of `broker_type`).
+    /// `provisioned` (MSK brokers of `broker_type`, one a zone) or `serverless` (MSK Serverless):
+    /// Terraform's `msk_cluster_type`.
     pub kafka: String,
     pub brokers: f64,
     /// The brokers' instance type where `kafka` is `provisioned` (its broker-hour is in `infra/prices.json`).
     #[serde(default)]
     pub broker_type: String,
+    /// Each broker's volume (GiB) when the cluster is made, and the ceiling storage auto-scaling
+    /// grows it to (`msk_broker_volume_gb`, `msk_broker_volume_max_gb`: the profile's).
     pub broker_volume_gb: f64,
+    #[serde(default)]
+    pub broker_volume_max_gb: f64,
     /// `provisioned` (Event Poller Units billed by the hour, in poller groups) or `on-demand` (no
     /// poller billed): the event-source mappings' mode (`infra/terraform/profile.tf`).
     pub mappings: String,
@@ -369,11 +376,11 @@ mod tests {
     fn ten_times_the_drivers_cost_ten_times_the_gps_writes_and_the_same_fixed_items() {
         // GIVEN the same deployment with 1,000 and with 10,000 drivers
         let (small, large) = (priced(&scale(1000.0, 0.0)), priced(&scale(10_000.0, 0.0)));
-        // THEN GPS writes and Kafka data grow tenfold, the cluster and the pollers do not
+        // THEN GPS writes and Kafka data grow tenfold, the brokers and the pollers do not
         let ratio = |item| usd(&large, item) / usd(&small, item);
         assert!((ratio("GPS writes") - 10.0).abs() < 1e-9);
-        assert!((ratio("data in") - 10.0).abs() < 1e-9);
-        assert_eq!(usd(&large, "MSK Serverless cluster"), usd(&small, "MSK Serverless cluster"));
+        assert!((ratio("data between zones") - 10.0).abs() < 1e-9);
+        assert_eq!(usd(&large, "MSK provisioned brokers"), usd(&small, "MSK provisioned brokers"));
         assert_eq!(usd(&large, "event pollers"), usd(&small, "event pollers"));
         // AND on-demand (the small profile), 1,000 drivers' points at 0.5 write units each are
         // priced at the file's price per unit
@@ -431,6 +438,38 @@ mod tests {
         let bookings = 1000.0 * 30.0;
         assert!((usd(&rows, "booking writes") - bookings * 65.0 / 1e6 * 0.625).abs() < 1e-9);
         assert!((usd(&rows, "mobile push") - bookings * 20.0 / 1e6 * 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn brokers_bill_their_volumes_grown_with_the_retained_records_and_what_crosses_a_zone() {
+        // GIVEN the standard profile's three brokers of 200 GB, idle, and with 100,000 and
+        // 200,000 drivers, whose 7 days of records need more than 60 % of 200 GB
+        let (idle, busy, busier) =
+            (priced(&scale(0.0, 0.0)), priced(&scale(100_000.0, 0.0)), priced(&scale(200_000.0, 0.0)));
+        // THEN idle, the volumes are what they start with
+        assert!((usd(&idle, "broker storage") - 3.0 * 200.0 * 0.10).abs() < 1e-9);
+        assert_eq!(usd(&idle, "data between zones"), 0.0);
+        // AND busy, they grow with the records (each broker a copy of every partition)
+        let ratio = usd(&busier, "broker storage") / usd(&busy, "broker storage");
+        assert!((ratio - 2.0).abs() < 1e-3, "{ratio}");
+        // AND two thirds of the records in and of every consumer group's reads cross a zone, each
+        // crossing billed twice
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mappings = weelo_definitions::load_mappings(&root.join("infra/definitions")).unwrap();
+        let readers = mappings.iter().filter(|m| m.topic == "location.updated").count() as f64;
+        let bytes_in = 100_000.0 / 5.0 * 30.0 * 86_400.0 * 100.0;
+        let crossing = bytes_in * (1.0 + readers) / 1e9 * 2.0 / 3.0;
+        assert!((usd(&busy, "data between zones") - crossing * 2.0 * 0.01).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_scale_whose_records_outgrow_the_brokers_ceiling_is_refused() {
+        // GIVEN the small profile's brokers, whose volumes grow to 100 GiB at most, and 100,000 drivers
+        let too_many = Scale { profile: "small".into(), ..scale(100_000.0, 0.0) };
+        // WHEN it is priced THEN it is refused, naming the ceiling
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let error = Committed::load(&root).unwrap().inputs(&counted()).rows(&too_many).unwrap_err();
+        assert!(error.to_string().contains("msk_broker_volume_max_gb"), "{error}");
     }
 
     #[test]

@@ -4,68 +4,6 @@ use super::model::{Inputs, Load, Profile, Row, Scale};
 use std::collections::BTreeMap;
 
 impl Inputs<'_> {
-    pub(super) fn kafka(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
-        let hours = self.model.hours_per_month;
-        if profile.kafka == "provisioned" {
-            let gb = profile.brokers * profile.broker_volume_gb;
-            let broker_hour = match profile.broker_type.as_str() {
-                "kafka.t3.small" => "mskProvisionedKafkaT3SmallBrokerHour",
-                "kafka.m7g.large" => "mskProvisionedKafkaM7gLargeBrokerHour",
-                other => anyhow::bail!("infra/prices.json has no broker-hour for MSK broker type {other:?}"),
-            };
-            return Ok(vec![
-                row(
-                    "Kafka",
-                    &format!("MSK provisioned brokers ({})", profile.broker_type),
-                    format!("{} × {hours} h", profile.brokers),
-                    profile.brokers * hours * self.usd(broker_hour)?,
-                ),
-                row("Kafka", "broker storage", format!("{gb} GB"), gb * self.usd("mskProvisionedStorageGbMonth")?),
-            ]);
-        }
-        let partitions: f64 = self.topics.iter().map(|t| f64::from(t.partitions)).sum();
-        let bytes_in: f64 = load.kafka_bytes.values().sum();
-        let bytes_out: f64 = load.kafka_bytes.iter().map(|(topic, bytes)| bytes * self.readers(topic)).sum();
-        let stored: f64 = load
-            .kafka_bytes
-            .iter()
-            .map(|(topic, bytes)| {
-                let days =
-                    self.topics.iter().find(|t| &t.name == topic).map_or(0.0, |t| t.retention_ms as f64 / 86_400_000.0);
-                bytes * days / self.model.days_per_month
-            })
-            .sum();
-        let per_topic: Vec<String> =
-            load.kafka_bytes.iter().map(|(topic, bytes)| format!("{topic} {:.0} GB", bytes / 1e9)).collect();
-        Ok(vec![
-            row("Kafka", "MSK Serverless cluster", format!("{hours} h"), hours * self.usd("mskServerlessClusterHour")?),
-            row(
-                "Kafka",
-                "partitions (topics.json)",
-                format!("{partitions} × {hours} h"),
-                partitions * hours * self.usd("mskServerlessPartitionHour")?,
-            ),
-            row(
-                "Kafka",
-                "data in (counted bytes)",
-                per_topic.join(", "),
-                bytes_in / 1e9 * self.usd("mskServerlessDataInGb")?,
-            ),
-            row(
-                "Kafka",
-                "data out (each mapping's consumer group reads its topic)",
-                format!("{:.0} GB", bytes_out / 1e9),
-                bytes_out / 1e9 * self.usd("mskServerlessDataOutGb")?,
-            ),
-            row(
-                "Kafka",
-                "storage (topics' retention)",
-                format!("{:.0} GB-months", stored / 1e9),
-                stored / 1e9 * self.usd("mskServerlessStorageGbMonth")?,
-            ),
-        ])
-    }
-
     /// The GPS writes and reads: on-demand units, or the capacity that auto scaling keeps at the
     /// target utilisation over the counted rate (never below each steady table's minimum).
     pub(super) fn gps_tables(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
@@ -393,6 +331,6 @@ impl Inputs<'_> {
     }
 }
 
-fn row(part: &'static str, item: &str, quantity: String, usd: f64) -> Row {
+pub(super) fn row(part: &'static str, item: &str, quantity: String, usd: f64) -> Row {
     Row { part, item: item.to_owned(), quantity, usd }
 }

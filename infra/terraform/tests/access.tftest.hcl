@@ -45,9 +45,10 @@ override_data {
   values = { secret_string = "{\"type\":\"service_account\",\"project_id\":\"plan-test\"}" }
 }
 
+# The standard profile's provisioned cluster: three brokers, one per zone (SASL/IAM on 9098).
 override_data {
   target = data.aws_msk_bootstrap_brokers.main
-  values = { bootstrap_brokers_sasl_iam = "b-1.plan-test.kafka-serverless.ap-south-1.amazonaws.com:9098" }
+  values = { bootstrap_brokers_sasl_iam = "b-1.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-3.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098" }
 }
 
 override_resource {
@@ -56,8 +57,13 @@ override_resource {
 }
 
 override_resource {
-  target = aws_msk_serverless_cluster.main
-  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1" }
+  target = aws_msk_cluster.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3" }
+}
+
+override_resource {
+  target = aws_msk_configuration.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:configuration/weelo-prod-standard/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-3", latest_revision = 1 }
 }
 
 override_resource {
@@ -387,8 +393,8 @@ run "a_self_managed_kafka_needs_no_cluster_and_no_kafka_iam" {
   }
 
   assert {
-    condition     = length(aws_msk_serverless_cluster.main) == 0
-    error_message = "self_managed mode must not create an MSK cluster"
+    condition     = length(aws_msk_serverless_cluster.main) == 0 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0
+    error_message = "self_managed mode must not create an MSK cluster, provisioned or Serverless"
   }
 
   assert {

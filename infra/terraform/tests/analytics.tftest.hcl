@@ -48,9 +48,10 @@ override_data {
   values = { secret_string = "{\"type\":\"service_account\",\"project_id\":\"plan-test\"}" }
 }
 
+# The standard profile's provisioned cluster: three brokers, one per zone (SASL/IAM on 9098).
 override_data {
   target = data.aws_msk_bootstrap_brokers.main
-  values = { bootstrap_brokers_sasl_iam = "b-1.plan-test.kafka-serverless.ap-south-1.amazonaws.com:9098" }
+  values = { bootstrap_brokers_sasl_iam = "b-1.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-3.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098" }
 }
 
 override_resource {
@@ -59,8 +60,13 @@ override_resource {
 }
 
 override_resource {
-  target = aws_msk_serverless_cluster.main
-  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1" }
+  target = aws_msk_cluster.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3" }
+}
+
+override_resource {
+  target = aws_msk_configuration.main
+  values = { arn = "arn:aws:kafka:ap-south-1:123456789012:configuration/weelo-prod-standard/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-3", latest_revision = 1 }
 }
 
 override_resource {
@@ -140,12 +146,12 @@ run "analytics_consumes_its_three_topics_in_its_own_groups_inside_the_vpc" {
       "dynamodb:GetItem arn:aws:dynamodb:ap-south-1:123456789012:table/weelo-prod-analytics-progress",
       "dynamodb:PutItem arn:aws:dynamodb:ap-south-1:123456789012:table/weelo-prod-analytics-progress",
       "sqs:SendMessage arn:aws:sqs:ap-south-1:123456789012:weelo-prod-analytics-dlq",
-      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-s1/booking.events",
-      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-s1/order.events",
-      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-s1/location.updated",
-      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-s1/weelo-analytics-booking.events",
-      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-s1/weelo-analytics-order.events",
-      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-s1/weelo-analytics-location.updated",
+      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-3/booking.events",
+      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-3/order.events",
+      "kafka-cluster:ReadData arn:aws:kafka:ap-south-1:123456789012:topic/weelo-prod/11111111-2222-3333-4444-555555555555-3/location.updated",
+      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-3/weelo-analytics-booking.events",
+      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-3/weelo-analytics-order.events",
+      "kafka-cluster:AlterGroup arn:aws:kafka:ap-south-1:123456789012:group/weelo-prod/11111111-2222-3333-4444-555555555555-3/weelo-analytics-location.updated",
     ]))
     error_message = "analytics' grants differ: ${aws_iam_role_policy.function["analytics"].policy}"
   }

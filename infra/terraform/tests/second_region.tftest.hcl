@@ -47,9 +47,10 @@ override_data {
   values = { secret_string = "{\"type\":\"service_account\",\"project_id\":\"plan-test\"}" }
 }
 
+# The standard profile's provisioned cluster: three brokers, one per zone (SASL/IAM on 9098).
 override_data {
   target = data.aws_msk_bootstrap_brokers.main
-  values = { bootstrap_brokers_sasl_iam = "b-1.plan-test.kafka-serverless.eu-west-1.amazonaws.com:9098" }
+  values = { bootstrap_brokers_sasl_iam = "b-1.weelostaging.plantest.c3.kafka.eu-west-1.amazonaws.com:9098,b-2.weelostaging.plantest.c3.kafka.eu-west-1.amazonaws.com:9098,b-3.weelostaging.plantest.c3.kafka.eu-west-1.amazonaws.com:9098" }
 }
 
 override_resource {
@@ -58,8 +59,13 @@ override_resource {
 }
 
 override_resource {
-  target = aws_msk_serverless_cluster.main
-  values = { arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/weelo-staging/11111111-2222-3333-4444-555555555555-s1" }
+  target = aws_msk_cluster.main
+  values = { arn = "arn:aws:kafka:eu-west-1:123456789012:cluster/weelo-staging/11111111-2222-3333-4444-555555555555-3" }
+}
+
+override_resource {
+  target = aws_msk_configuration.main
+  values = { arn = "arn:aws:kafka:eu-west-1:123456789012:configuration/weelo-staging-standard/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-3", latest_revision = 1 }
 }
 
 override_resource {
@@ -107,6 +113,11 @@ run "a_second_region_and_environment_names_everything_after_them" {
   assert {
     condition     = alltrue([for s in aws_subnet.private : startswith(s.availability_zone_id, "euw1-")])
     error_message = "subnets must be placed in the second region's zones (by zone ID)"
+  }
+
+  assert {
+    condition     = aws_msk_cluster.main[0].cluster_name == "weelo-staging" && aws_msk_configuration.main[0].name == "weelo-staging-standard"
+    error_message = "the MSK cluster and its configuration must be named after the environment (and the configuration after the profile)"
   }
 
   assert {

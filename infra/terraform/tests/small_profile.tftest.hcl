@@ -1,8 +1,10 @@
 # Plan-level tests of the deployment profiles (profile.tf): deployment_profile = "small" planned
-# with the real AWS provider, offline, beside the standard profile that the other files test, and
-# the environment both give every function. The set-up is plan.tftest.hcl's (each test file
-# configures its own provider); the small cluster's ARN and brokers are given here, as AWS would
-# pick them. Nothing here changes what a user applies.
+# with the real AWS provider, offline, beside the standard profile that the other files test; the
+# MSK provisioned cluster each profile sizes (three brokers in standard, two in small),
+# msk_cluster_type = "serverless", and the environment both give every function. The set-up is
+# plan.tftest.hcl's (each test file configures its own provider); the clusters' ARNs and brokers are
+# given here, as AWS would pick them (the standard runs give their own). Nothing here changes what
+# a user applies.
 
 provider "aws" {
   region                      = "ap-south-1"
@@ -139,6 +141,19 @@ run "the_small_profile_runs_two_small_msk_brokers_with_iam_and_no_serverless_clu
   assert {
     condition     = length(aws_msk_serverless_cluster.main) == 0 && length(aws_msk_cluster.main) == 1
     error_message = "the small profile must have one MSK provisioned cluster and no Serverless cluster"
+  }
+
+  # Two zones, one broker each (subnet ids are unknown to a plan: infra/checks/test_drift_profile.py
+  # checks that the brokers take the first msk_broker_count subnets). The configuration keeps the
+  # name and description it had when small was the only profile with brokers (a new name would be a
+  # new configuration, a new description a new revision rolled out to the brokers).
+  assert {
+    condition = (
+      local.az_count == 2 && length(aws_subnet.private) == 2 && local.msk_broker_count == 2 &&
+      aws_msk_configuration.main[0].name == "weelo-prod-small" &&
+      aws_msk_configuration.main[0].description == "weelo prod: two brokers, replication 2, min in-sync 1 (msk_provisioned.tf)"
+    )
+    error_message = "the small profile must have two zones with a broker each, and its configuration keep the name weelo-prod-small and its description"
   }
 
   assert {
@@ -288,7 +303,7 @@ run "the_small_profile_keeps_every_endpoint_on_one_interface_and_logs_seven_days
   # endpoints' subnets are read through the profile; infra/checks/test_drift.py checks that the
   # endpoints take slice(subnets, 0, endpoint_subnets).
   assert {
-    condition     = keys(aws_vpc_endpoint.interface) == ["cognito-idp", "lambda", "sns", "sqs", "sts"] && local.profile.endpoint_subnets == 1
+    condition     = keys(aws_vpc_endpoint.interface) == ["cognito-idp", "lambda", "sns", "sqs", "sts"] && local.endpoint_subnets == 1
     error_message = "the small profile must keep the SNS, SQS and cognito-idp endpoints and add Lambda and STS for its on-demand pollers, each in the first subnet only"
   }
 
@@ -376,6 +391,205 @@ run "an_unknown_profile_is_refused" {
   expect_failures = [var.deployment_profile]
 }
 
+# The standard profile's Kafka: an MSK provisioned cluster too, sized up (profile.tf): three
+# kafka.m7g.large brokers, one per zone, replication 3 and min in-sync 2 (a write is acknowledged in
+# two zones at least, and one broker can restart for patching while writes go on), 200 GiB volumes
+# growing up to 1000, a disk alarm per broker, broker logs kept the standard 30 days.
+run "the_standard_profile_runs_three_m7g_large_brokers_in_three_zones_with_replication_three_and_min_in_sync_two" {
+  command = plan
+
+  variables {
+    deployment_profile = "standard"
+  }
+
+  override_resource {
+    target = aws_msk_cluster.main
+    values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3" }
+  }
+
+  override_resource {
+    target = aws_msk_configuration.main
+    values = { arn = "arn:aws:kafka:ap-south-1:123456789012:configuration/weelo-prod-standard/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-3", latest_revision = 1 }
+  }
+
+  override_data {
+    target = data.aws_msk_bootstrap_brokers.main
+    values = { bootstrap_brokers_sasl_iam = "b-1.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-3.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098" }
+  }
+
+  assert {
+    condition = (
+      length(aws_msk_serverless_cluster.main) == 0 && length(aws_msk_cluster.main) == 1 &&
+      aws_msk_cluster.main[0].number_of_broker_nodes == 3 &&
+      aws_msk_cluster.main[0].broker_node_group_info[0].instance_type == "kafka.m7g.large" &&
+      aws_msk_cluster.main[0].broker_node_group_info[0].storage_info[0].ebs_storage_info[0].volume_size == 200 &&
+      aws_msk_cluster.main[0].kafka_version == "3.8.x"
+    )
+    error_message = "the standard profile's cluster must be three kafka.m7g.large brokers of 200 GiB each on Kafka 3.8.x, with no Serverless cluster"
+  }
+
+  # One broker per zone: three zones by default (subnet ids are unknown to a plan;
+  # infra/checks/test_drift_profile.py checks that the brokers take the first msk_broker_count).
+  assert {
+    condition = (
+      local.az_count == 3 && local.msk_broker_count == 3 && length(aws_subnet.private) == 3 &&
+      toset([for s in aws_subnet.private : s.availability_zone_id]) == toset(["aps1-az1", "aps1-az2", "aps1-az3"])
+    )
+    error_message = "the standard profile must have three zones, one for each of its three brokers"
+  }
+
+  assert {
+    condition = (
+      aws_msk_cluster.main[0].client_authentication[0].sasl[0].iam == true &&
+      aws_msk_cluster.main[0].client_authentication[0].unauthenticated == false &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_in_transit[0].client_broker == "TLS" &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_in_transit[0].in_cluster == true &&
+      aws_msk_cluster.main[0].encryption_info[0].encryption_at_rest_kms_key_arn == "arn:aws:kms:ap-south-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    )
+    error_message = "the standard cluster must take IAM clients only, over TLS, with TLS between brokers and its volumes under the stack key"
+  }
+
+  # Three brokers: every partition on all three, a write acknowledged by two, no unclean leader.
+  assert {
+    condition = alltrue([
+      for line in [
+        "auto.create.topics.enable=false", "default.replication.factor=3", "min.insync.replicas=2",
+        "unclean.leader.election.enable=false", "offsets.topic.replication.factor=3",
+        "transaction.state.log.replication.factor=3", "transaction.state.log.min.isr=2",
+      ] : contains(split("\n", aws_msk_configuration.main[0].server_properties), line)
+    ]) && length(compact(split("\n", aws_msk_configuration.main[0].server_properties))) == 7
+    error_message = "the standard cluster's configuration must set replication 3, min in-sync 2, no unclean election, internal topics on 3 brokers with min in-sync 2 and no topic auto-creation, and nothing else"
+  }
+
+  assert {
+    condition = (
+      aws_msk_configuration.main[0].name == "weelo-prod-standard" &&
+      aws_msk_configuration.main[0].description == "weelo prod: three brokers, replication 3, min in-sync 2 (msk_provisioned.tf)" &&
+      aws_msk_cluster.main[0].configuration_info[0].arn == aws_msk_configuration.main[0].arn
+    )
+    error_message = "the standard cluster must use its own configuration, weelo-prod-standard"
+  }
+
+  assert {
+    condition = (
+      aws_appautoscaling_target.msk_storage[0].scalable_dimension == "kafka:broker-storage:VolumeSize" &&
+      aws_appautoscaling_target.msk_storage[0].resource_id == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3" &&
+      aws_appautoscaling_target.msk_storage[0].max_capacity == 4000 &&
+      aws_appautoscaling_policy.msk_storage[0].target_tracking_scaling_policy_configuration[0].disable_scale_in == true &&
+      keys(aws_cloudwatch_metric_alarm.msk_disk_used) == ["1", "2", "3"] &&
+      alltrue([for b, a in aws_cloudwatch_metric_alarm.msk_disk_used : a.dimensions["Broker ID"] == b && a.dimensions["Cluster Name"] == "weelo-prod" && a.threshold == 85])
+    )
+    error_message = "the standard cluster's storage must grow by itself up to 4000 GiB, never shrink, and each of its three brokers' disk be alarmed"
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.msk_brokers[0].retention_in_days == 30 &&
+      aws_msk_cluster.main[0].logging_info[0].broker_logs[0].cloudwatch_logs[0].enabled == true
+    )
+    error_message = "the standard cluster's brokers must log to their own log group, kept the profile's 30 days"
+  }
+
+  # The Kafka clients and the topic bootstrap reach the three brokers; the topics take the
+  # cluster's default replication (3, above).
+  assert {
+    condition = alltrue([
+      for f in ["api", "outbox-relay", "deadline-sweeper", "order-fanout", "kafka-topics"] :
+      nonsensitive(aws_lambda_function.this[f].environment[0].variables["KAFKA_BOOTSTRAP_SERVERS"]) == "b-1.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-3.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098"
+    ]) && nonsensitive(aws_lambda_function.this["kafka-topics"].environment[0].variables["KAFKA_TOPIC_REPLICATION"]) == "-1"
+    error_message = "the Kafka clients must use the standard cluster's three brokers, and kafka-topics the cluster's default replication"
+  }
+}
+
+# MSK Serverless stays one variable away, in either profile: no broker to size, so no provisioned
+# cluster, configuration, storage scaling, disk alarm or broker log group; the mappings poll it.
+run "msk_cluster_type_serverless_plans_msk_serverless_and_no_brokers_which_every_mapping_polls" {
+  command = plan
+
+  variables {
+    deployment_profile = "standard"
+    msk_cluster_type   = "serverless"
+  }
+
+  override_data {
+    target = data.aws_msk_bootstrap_brokers.main
+    values = { bootstrap_brokers_sasl_iam = "boot-plantest.c1.kafka-serverless.ap-south-1.amazonaws.com:9098" }
+  }
+
+  assert {
+    condition = (
+      length(aws_msk_serverless_cluster.main) == 1 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0 &&
+      length(aws_appautoscaling_target.msk_storage) == 0 && length(aws_appautoscaling_policy.msk_storage) == 0 &&
+      length(aws_cloudwatch_metric_alarm.msk_disk_used) == 0 && length(aws_cloudwatch_log_group.msk_brokers) == 0
+    )
+    error_message = "msk_cluster_type = \"serverless\" must plan MSK Serverless and no provisioned cluster, configuration, storage scaling, disk alarm or broker log group"
+  }
+
+  assert {
+    condition = (
+      aws_msk_serverless_cluster.main[0].cluster_name == "weelo-prod" &&
+      aws_msk_serverless_cluster.main[0].client_authentication[0].sasl[0].iam[0].enabled == true &&
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"]) &&
+      nonsensitive(aws_lambda_function.this["api"].environment[0].variables["KAFKA_BOOTSTRAP_SERVERS"]) == "boot-plantest.c1.kafka-serverless.ap-south-1.amazonaws.com:9098"
+    )
+    error_message = "MSK Serverless must take IAM clients, every mapping poll it and the Kafka clients use its brokers"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.function : [
+        for s in jsondecode(p.policy).Statement : [
+          for r in flatten([s.Resource]) : strcontains(r, "/weelo-prod/11111111-2222-3333-4444-555555555555-s1")
+          if startswith(r, "arn:aws:kafka:")
+        ]
+      ]
+    ]))
+    error_message = "every Kafka grant must name the Serverless cluster"
+  }
+}
+
+run "the_small_profile_can_run_msk_serverless_too" {
+  command = plan
+
+  variables {
+    msk_cluster_type = "serverless"
+  }
+
+  assert {
+    condition = (
+      length(aws_msk_serverless_cluster.main) == 1 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0 &&
+      length(aws_appautoscaling_target.msk_storage) == 0 && length(aws_cloudwatch_metric_alarm.msk_disk_used) == 0 &&
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"])
+    )
+    error_message = "with msk_cluster_type = \"serverless\" the small profile's mappings must poll MSK Serverless, with no brokers"
+  }
+}
+
+# Three brokers, one per zone: two zones cannot hold them (msk_provisioned.tf, the cluster's
+# precondition).
+run "the_standard_profile_with_two_zones_is_refused_for_its_three_brokers" {
+  command = plan
+
+  variables {
+    deployment_profile = "standard"
+    az_count           = 2
+  }
+
+  expect_failures = [aws_msk_cluster.main]
+}
+
+# A storage ceiling under the profile's starting volume (standard: 200 GiB) is refused.
+run "a_storage_ceiling_below_the_profiles_volume_is_refused" {
+  command = plan
+
+  variables {
+    deployment_profile       = "standard"
+    msk_broker_volume_max_gb = 100
+  }
+
+  expect_failures = [aws_appautoscaling_target.msk_storage]
+}
+
 # The standard profile, planned from this file too: its cluster and endpoints as the other files
 # test them, and the same environment names as the small profile's above.
 run "the_standard_profile_gives_every_function_the_same_environment_names" {
@@ -385,12 +599,28 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
     deployment_profile = "standard"
   }
 
+  override_resource {
+    target = aws_msk_cluster.main
+    values = { arn = "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3" }
+  }
+
+  override_resource {
+    target = aws_msk_configuration.main
+    values = { arn = "arn:aws:kafka:ap-south-1:123456789012:configuration/weelo-prod-standard/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee-3", latest_revision = 1 }
+  }
+
+  override_data {
+    target = data.aws_msk_bootstrap_brokers.main
+    values = { bootstrap_brokers_sasl_iam = "b-1.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-2.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098,b-3.weeloprod.plantest.c3.kafka.ap-south-1.amazonaws.com:9098" }
+  }
+
   assert {
     condition = (
-      length(aws_msk_serverless_cluster.main) == 1 && length(aws_msk_cluster.main) == 0 && length(aws_msk_configuration.main) == 0 &&
-      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-s1"])
+      length(aws_msk_serverless_cluster.main) == 0 && length(aws_msk_cluster.main) == 1 && length(aws_msk_configuration.main) == 1 &&
+      aws_msk_cluster.main[0].number_of_broker_nodes == 3 &&
+      alltrue([for m in aws_lambda_event_source_mapping.this : m.event_source_arn == "arn:aws:kafka:ap-south-1:123456789012:cluster/weelo-prod/11111111-2222-3333-4444-555555555555-3"])
     )
-    error_message = "the standard profile must poll MSK Serverless, with no provisioned cluster"
+    error_message = "the standard profile must run an MSK provisioned cluster of three brokers, which every mapping polls, and no Serverless cluster"
   }
 
   # Unlike small: provisioned mode, each mapping in its path's group, and every consumer answering
@@ -406,7 +636,7 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
 
   assert {
     condition = (
-      keys(aws_vpc_endpoint.interface) == ["cognito-idp", "sns", "sqs"] && local.profile.endpoint_subnets == var.az_count &&
+      keys(aws_vpc_endpoint.interface) == ["cognito-idp", "sns", "sqs"] && local.endpoint_subnets == local.az_count && local.az_count == 3 &&
       alltrue([for g in aws_cloudwatch_log_group.function : g.retention_in_days == 30])
     )
     error_message = "the standard profile must keep an endpoint interface in every subnet and 30-day logs"
