@@ -394,7 +394,7 @@ run "an_unknown_profile_is_refused" {
 # The standard profile's Kafka: an MSK provisioned cluster too, sized up (profile.tf): three
 # kafka.m7g.large brokers, one per zone, replication 3 and min in-sync 2 (a write is acknowledged in
 # two zones at least, and one broker can restart for patching while writes go on), 200 GiB volumes
-# growing up to 1000, a disk alarm per broker, broker logs kept the standard 30 days.
+# growing up to 4000, a disk alarm per broker, broker logs kept the standard 30 days.
 run "the_standard_profile_runs_three_m7g_large_brokers_in_three_zones_with_replication_three_and_min_in_sync_two" {
   command = plan
 
