@@ -33,8 +33,9 @@ Request counts, for the benchmark's per-operation figures: `GET /_weelo/requests
 since the server started (or the last `DELETE`): how many requests of each operation (the
 X-Amz-Target suffix; for the query-protocol services, SNS and SQS, their `Action`; else the HTTP
 method and the path's first segment), the time moto spent on them inside the lock, their request
-bodies' bytes, and the DynamoDB capacity units they would bill (moto_units.py; counted only after
-`POST /_weelo/requests {"units": true}`, as it reads every request and answer)."""
+bodies' bytes, and the DynamoDB capacity units they would bill, in all and per table (`tables`;
+moto_units.py; counted only after `POST /_weelo/requests {"units": true}`, as it reads every
+request and answer)."""
 
 import argparse
 import collections
@@ -151,6 +152,8 @@ class Serialized:
         self.write_seq = 0
         # operation -> [count, seconds, request bytes, write units, read units]
         self.requests = collections.defaultdict(lambda: [0, 0.0, 0, 0, 0.0])
+        # operation -> table -> [write units, read units]
+        self.tables = collections.defaultdict(dict)
         self.count_units = False
 
     def _faults_endpoint(self, environ, start_response):
@@ -189,11 +192,15 @@ class Serialized:
     def _requests_endpoint(self, environ, start_response):
         if environ["REQUEST_METHOD"] == "DELETE":
             self.requests.clear()
+            self.tables.clear()
         elif environ["REQUEST_METHOD"] == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             self.count_units = bool(json.loads(environ["wsgi.input"].read(length) or b"{}").get("units"))
         body = {
-            op: {"count": c, "seconds": round(t, 4), "bytes": b, "writeUnits": w, "readUnits": r}
+            op: {
+                "count": c, "seconds": round(t, 4), "bytes": b, "writeUnits": w, "readUnits": r,
+                "tables": {table: {"writeUnits": tw, "readUnits": tr} for table, (tw, tr) in self.tables[op].items()},
+            }
             for op, (c, t, b, w, r) in self.requests.items()
         }
         start_response("200 OK", [("Content-Type", "application/json")])
@@ -256,9 +263,12 @@ class Serialized:
             counted[1] += time.perf_counter() - started
             counted[2] += len(body)
             if units is not None:
-                write, read = units.after(response)
-                counted[3] += write
-                counted[4] += read
+                for table, (write, read) in units.after_by_table(response).items():
+                    counted[3] += write
+                    counted[4] += read
+                    table_counted = self.tables[operation].setdefault(str(table), [0, 0])
+                    table_counted[0] += write
+                    table_counted[1] += read
             return response
 
 

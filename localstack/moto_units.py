@@ -1,5 +1,5 @@
-"""The capacity units DynamoDB would bill for a request moto served: what the benchmark counts per
-operation (`GET /_weelo/requests` of moto_serialized.py, once `POST /_weelo/requests
+"""The capacity units DynamoDB would bill for a request moto served, per table: what the benchmark
+counts per operation and table (`GET /_weelo/requests` of moto_serialized.py, once `POST /_weelo/requests
 {"units": true}` turned it on).
 
 The rules are DynamoDB's on-demand ones (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html):
@@ -138,10 +138,18 @@ class Units:
         self.touched = [(name, key, stored_item(self.region, name, key)) for name, key in self._written_keys()]
 
     def after(self, response_bytes):
-        """(write units, read units) of the request, given moto's answer: its table's and its
+        """(write units, read units) of the request, given moto's answer: its tables' and their
         indexes' writes."""
-        writes, reads = self._table_units(response_bytes)
-        return writes + self._index_writes(), reads
+        by_table = self.after_by_table(response_bytes)
+        return sum(w for w, _ in by_table.values()), sum(r for _, r in by_table.values())
+
+    def after_by_table(self, response_bytes):
+        """{table name: [write units, read units]} of the request, given moto's answer: what each
+        table it touched bills, its indexes' writes included."""
+        units = self._table_units(response_bytes)
+        for name, writes in self._index_writes().items():
+            units.setdefault(name, [0, 0])[0] += writes
+        return units
 
     def _written_keys(self):
         """(table name, key) of every item the request writes (none of a table that does not exist,
@@ -172,61 +180,71 @@ class Units:
         return keys
 
     def _index_writes(self):
-        units = 0
+        """{table name: the write units of its indexes}."""
+        units = {}
         for name, key, before in self.touched:
             table = table_of(self.region, name)
             if table is not None and table.global_indexes:
-                units += index_write_units(table, before, stored_item(self.region, name, key))
+                after = stored_item(self.region, name, key)
+                units[name] = units.get(name, 0) + index_write_units(table, before, after)
         return units
 
     def _table_units(self, response_bytes):
+        """{table name: [write units, read units]} of the tables themselves."""
         request, op = self.request, self.operation
+        name = request.get("TableName")
         if op == "PutItem":
-            return write_units(item_size(request.get("Item"))), 0
+            return {name: [write_units(item_size(request.get("Item"))), 0]}
         if op == "UpdateItem":
-            after = stored_size(self.region, request["TableName"], request["Key"])
-            return write_units(max(self.before_size, after)), 0
+            after = stored_size(self.region, name, request["Key"])
+            return {name: [write_units(max(self.before_size, after)), 0]}
         if op == "DeleteItem":
-            return write_units(self.before_size), 0
+            return {name: [write_units(self.before_size), 0]}
         if op == "BatchWriteItem":
-            return self._batch_write(), 0
+            return self._batch_write()
         if op == "TransactWriteItems":
             return self._transaction()
         consistent = bool(request.get("ConsistentRead"))
         answer = json.loads(b"".join(response_bytes) or b"{}")
         if op == "GetItem":
-            return 0, read_units(item_size(answer.get("Item")), consistent)
+            return {name: [0, read_units(item_size(answer.get("Item")), consistent)]}
         if op in ("Query", "Scan"):
-            return 0, read_units(sum(item_size(i) for i in answer.get("Items", [])), consistent)
+            return {name: [0, read_units(sum(item_size(i) for i in answer.get("Items", [])), consistent)]}
         if op == "BatchGetItem":
             # Each key is read as a GetItem would be: a key with no item still bills the minimum.
-            items = [i for table in answer.get("Responses", {}).values() for i in table]
-            specs = request.get("RequestItems", {}).values()
-            consistent = any(spec.get("ConsistentRead") for spec in specs)
-            keys = sum(len(spec.get("Keys", [])) for spec in specs)
-            found = sum(read_units(item_size(i), consistent) for i in items)
-            return 0, found + max(0, keys - len(items)) * read_units(0, consistent)
-        return 0, 0
+            units = {}
+            for table, spec in request.get("RequestItems", {}).items():
+                items = answer.get("Responses", {}).get(table, [])
+                consistent = bool(spec.get("ConsistentRead"))
+                found = sum(read_units(item_size(i), consistent) for i in items)
+                missing = max(0, len(spec.get("Keys", [])) - len(items))
+                units[table] = [0, found + missing * read_units(0, consistent)]
+            return units
+        return {}
 
     def _batch_write(self):
-        units = 0
+        units = {}
         for table, writes in self.request.get("RequestItems", {}).items():
             for write in writes:
                 if "PutRequest" in write:
-                    units += write_units(item_size(write["PutRequest"]["Item"]))
+                    billed = write_units(item_size(write["PutRequest"]["Item"]))
                 elif "DeleteRequest" in write:
                     # Deleted by now: a delete bills at least one unit; a GPS index entry is < 1 KB.
-                    units += 1
+                    billed = 1
+                else:
+                    continue
+                units.setdefault(table, [0, 0])[0] += billed
         return units
 
     def _transaction(self):
-        writes, reads = 0, 0
+        units = {}
         for action in self.request.get("TransactItems", []):
+            spec = next(iter(action.values()), {})
+            table = units.setdefault(spec.get("TableName"), [0, 0])
             if "Put" in action:
-                writes += 2 * write_units(item_size(action["Put"]["Item"]))
+                table[0] += 2 * write_units(item_size(action["Put"]["Item"]))
             elif "Update" in action or "Delete" in action:
-                spec = action.get("Update") or action.get("Delete")
-                writes += 2 * write_units(stored_size(self.region, spec["TableName"], spec["Key"]))
+                table[0] += 2 * write_units(stored_size(self.region, spec["TableName"], spec["Key"]))
             elif "ConditionCheck" in action:
-                reads += 2
-        return writes, reads
+                table[1] += 2
+        return units

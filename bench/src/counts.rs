@@ -4,6 +4,7 @@
 //! `localstack/moto_units.py`), and the bytes each Kafka topic grew by (the sizes of the local
 //! broker's log segments, `KAFKA_LOG_DIR`).
 
+use crate::costs::counted::TableUnits;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ops::AddAssign;
@@ -17,6 +18,8 @@ pub struct Emulators {
     kafka_log: PathBuf,
     /// Each topic's bytes at [`Emulators::start`].
     kafka_at_start: Mutex<BTreeMap<String, u64>>,
+    /// `tables.json`'s name of each physical table (`<prefix><name>`, from its environment variable).
+    table_names: BTreeMap<String, String>,
 }
 
 /// Requests of one operation (`PutItem`, `Publish`, …) and what they bill.
@@ -33,17 +36,26 @@ pub struct Tally {
     pub operations: BTreeMap<String, OperationCount>,
     /// Bytes appended to each Kafka topic (records with their batch headers, as stored).
     pub kafka_bytes: BTreeMap<String, u64>,
+    /// The DynamoDB units billed on each table, by its name in `tables.json` once read by
+    /// [`Emulators::read`] (its physical name as the emulator answers).
+    pub tables: BTreeMap<String, TableUnits>,
 }
 
 impl Emulators {
     /// The emulators of the environment (`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL`).
     pub fn from_env() -> anyhow::Result<Self> {
         let url = |name: &str| std::env::var(name).map_err(|_| anyhow::anyhow!("{name} is not set"));
+        let definitions = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../infra/definitions");
+        let table_names = weelo_definitions::load_tables(&definitions)?
+            .into_iter()
+            .map(|table| Ok((url(&table.env)?, table.name)))
+            .collect::<anyhow::Result<_>>()?;
         Ok(Self {
             urls: [url("AWS_ENDPOINT_URL_DYNAMODB")?, url("AWS_ENDPOINT_URL")?],
             http: reqwest::Client::new(),
             kafka_log: url("KAFKA_LOG_DIR")?.into(),
             kafka_at_start: Mutex::default(),
+            table_names,
         })
     }
 
@@ -68,6 +80,10 @@ impl Emulators {
         }
         let at_start = self.kafka_at_start.lock().expect("not poisoned").clone();
         tally.kafka_bytes = grown(&at_start, &topic_bytes(&self.kafka_log)?);
+        tally.tables = std::mem::take(&mut tally.tables)
+            .into_iter()
+            .map(|(physical, units)| (self.table_names.get(&physical).cloned().unwrap_or(physical), units))
+            .collect();
         Ok(tally)
     }
 }
@@ -106,6 +122,13 @@ impl Tally {
     fn parse(counts: &Value) -> anyhow::Result<Self> {
         let operations = counts.as_object().ok_or_else(|| anyhow::anyhow!("request counts: not an object"))?;
         let number = |served: &Value, field: &str| served[field].as_f64().unwrap_or_default();
+        let mut tables: BTreeMap<String, TableUnits> = BTreeMap::new();
+        for served in operations.values() {
+            for (table, units) in served["tables"].as_object().into_iter().flatten() {
+                *tables.entry(table.clone()).or_default() +=
+                    TableUnits { write_units: number(units, "writeUnits"), read_units: number(units, "readUnits") };
+            }
+        }
         let operations = operations
             .iter()
             .map(|(operation, served)| {
@@ -117,7 +140,7 @@ impl Tally {
                 (operation.clone(), counted)
             })
             .collect();
-        Ok(Self { operations, kafka_bytes: BTreeMap::new() })
+        Ok(Self { operations, kafka_bytes: BTreeMap::new(), tables })
     }
 
     pub fn write_units(&self) -> f64 {
@@ -157,6 +180,9 @@ impl AddAssign for Tally {
         for (topic, bytes) in other.kafka_bytes {
             *self.kafka_bytes.entry(topic).or_default() += bytes;
         }
+        for (table, units) in other.tables {
+            *self.tables.entry(table).or_default() += units;
+        }
     }
 }
 
@@ -166,8 +192,10 @@ mod tests {
 
     #[test]
     fn counts_of_both_emulators_add_up_per_operation() {
-        let dynamodb = serde_json::json!({"PutItem": {"count": 3, "writeUnits": 4, "readUnits": 0},
-            "Query": {"count": 2, "writeUnits": 0, "readUnits": 1.5}});
+        let dynamodb = serde_json::json!({"PutItem": {"count": 3, "writeUnits": 4, "readUnits": 0,
+                "tables": {"offers": {"writeUnits": 3, "readUnits": 0}, "push-log": {"writeUnits": 1, "readUnits": 0}}},
+            "Query": {"count": 2, "writeUnits": 0, "readUnits": 1.5,
+                "tables": {"offers": {"writeUnits": 0, "readUnits": 1.5}}}});
         let others = serde_json::json!({"Publish": {"count": 5, "writeUnits": 0, "readUnits": 0},
             "PutItem": {"count": 1, "writeUnits": 1, "readUnits": 0}});
         let mut tally = Tally::parse(&dynamodb).unwrap();
@@ -176,6 +204,12 @@ mod tests {
         assert_eq!((tally.write_units(), tally.read_units()), (5.0, 1.5));
         assert_eq!(tally.dynamodb_calls(), 6);
         assert_eq!(tally.calls_per(1.0), "5.00 Publish, 4.00 PutItem, 2.00 Query");
+        // AND each table's units add up over the operations that touched it
+        let units = |write_units, read_units| TableUnits { write_units, read_units };
+        assert_eq!(
+            tally.tables,
+            BTreeMap::from([("offers".to_owned(), units(3.0, 1.5)), ("push-log".to_owned(), units(1.0, 0.0))])
+        );
     }
 
     #[test]

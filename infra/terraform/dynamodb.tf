@@ -3,7 +3,7 @@
 #
 # Every table is on-demand (PAY_PER_REQUEST) except, in the standard profile, the tables marked
 # "steadyLoad" (local.steady_tables: positions, geo-cells, location-history, written at the GPS
-# stream's steady rate): those have provisioned capacity that Application Auto Scaling moves by
+# stream's steady rate, and push-log, written for every visible push): those have provisioned capacity that Application Auto Scaling moves by
 # target tracking (autoscaling.tf, var.steady_table_capacity), which for a load that does not jump
 # costs about 2.4 times less than on-demand (docs/deploy.md, section 11). The small profile keeps
 # every table on-demand: it aims at the lowest idle floor, and provisioned minimums are billed

@@ -38,8 +38,8 @@
 #   otherwise, network.tf), but in small with one network interface, in the first subnet, instead
 #   of one per zone (local.endpoint_subnets).
 # - Logs: 7 days instead of 30 unless log_retention_days says otherwise.
-# - DynamoDB: standard gives the tables written at the GPS stream's steady rate ("steadyLoad" in
-#   tables.json: positions, geo-cells, location-history; local.steady_tables, dynamodb.tf)
+# - DynamoDB: standard gives the tables written all day at a slowly moving rate ("steadyLoad" in
+#   tables.json: positions, geo-cells, location-history, push-log; local.steady_tables, dynamodb.tf)
 #   provisioned capacity with auto scaling (autoscaling.tf, steady_table_capacity) and alarms on
 #   their throttling (alarms.tf); small keeps every table on-demand, with no scaling or throttle
 #   alarm. Every other table is on-demand in both.

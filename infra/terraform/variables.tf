@@ -140,7 +140,7 @@ variable "msk_broker_volume_max_gb" {
 }
 
 variable "steady_table_capacity" {
-  description = "Standard profile only (the small profile keeps every table on-demand): the provisioned capacity of the tables written at the GPS stream's steady rate (\"steadyLoad\" in tables.json: positions, geo-cells, location-history; dynamodb.tf). Application Auto Scaling (autoscaling.tf) keeps each table's consumed read and write capacity near target_utilization_percent of its provisioned capacity, between min_read and max_read read units and between min_write and max_write write units; a new table starts at the minimums, which are billed every hour even when idle. Why provisioned capacity costs less than on-demand for this load: docs/deploy.md, section 11."
+  description = "Standard profile only (the small profile keeps every table on-demand): the provisioned capacity of the tables written all day at a slowly moving rate (\"steadyLoad\" in tables.json: positions, geo-cells, location-history, push-log; dynamodb.tf), each on its own. Application Auto Scaling (autoscaling.tf) keeps each table's consumed read and write capacity near target_utilization_percent of its provisioned capacity, between min_read and max_read read units and between min_write and max_write write units; a new table starts at the minimums, which are billed every hour even when idle. Why provisioned capacity costs less than on-demand for this load: docs/deploy.md, section 11."
   type = object({
     min_read                   = optional(number, 5)
     max_read                   = optional(number, 4000)

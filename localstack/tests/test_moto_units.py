@@ -165,3 +165,30 @@ def test_an_include_index_bills_only_when_an_attribute_it_includes_changes(dynam
     # THEN changing `extra` bills the table only, changing `note` the index too
     assert update("extra") == (1, 0)
     assert update("note") == (2, 0)
+
+
+def test_each_table_of_a_batch_or_a_transaction_is_billed_on_its_own(dynamodb):
+    # GIVEN a second table with no index
+    dynamodb.create_table(
+        TableName="log", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+    )
+    log_item = {"id": {"S": "1"}, "body": {"S": "b" * 1500}}
+    # WHEN one batch writes an offer and a 1.5 KB log item, and one transaction does it again
+    batch = {"RequestItems": {TABLE: [{"PutRequest": {"Item": offer("t1")}}], "log": [{"PutRequest": {"Item": log_item}}]}}
+    units = moto_units.Units("BatchWriteItem", json.dumps(batch).encode(), {})
+    units.before()
+    dynamodb.batch_write_item(**batch)
+    by_batch = units.after_by_table([b"{}"])
+    transaction = {"TransactItems": [{"Put": {"TableName": "log", "Item": log_item}},
+                                     {"ConditionCheck": {"TableName": TABLE, "Key": KEY,
+                                                         "ConditionExpression": "attribute_exists(subject)"}}]}
+    units = moto_units.Units("TransactWriteItems", json.dumps(transaction).encode(), {})
+    units.before()
+    dynamodb.transact_write_items(**transaction)
+    by_transaction = units.after_by_table([b"{}"])
+    # THEN the offer bills its table and both indexes, the log item its two started KB, each apart;
+    # the transaction bills the log's put twice and the offer's condition check as reads
+    assert by_batch == {TABLE: [3, 0], "log": [2, 0]}
+    assert by_transaction == {"log": [4, 0], TABLE: [0, 2]}

@@ -4,6 +4,7 @@
 use crate::counts::Tally;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::ops::AddAssign;
 
 /// What the emulators served for one measured operation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -15,6 +16,29 @@ pub struct Served {
     pub publishes: f64,
     /// Bytes each Kafka topic grew by.
     pub kafka_bytes: BTreeMap<String, f64>,
+    /// `write_units` and `read_units` split by table (its name in `tables.json`).
+    pub tables: BTreeMap<String, TableUnits>,
+}
+
+/// The DynamoDB units one table billed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableUnits {
+    pub write_units: f64,
+    pub read_units: f64,
+}
+
+impl AddAssign for TableUnits {
+    fn add_assign(&mut self, other: TableUnits) {
+        self.write_units += other.write_units;
+        self.read_units += other.read_units;
+    }
+}
+
+impl TableUnits {
+    fn scaled(self, factor: f64) -> TableUnits {
+        TableUnits { write_units: self.write_units * factor, read_units: self.read_units * factor }
+    }
 }
 
 impl From<&Tally> for Served {
@@ -24,6 +48,7 @@ impl From<&Tally> for Served {
             read_units: tally.read_units(),
             publishes: tally.count("Publish") as f64,
             kafka_bytes: tally.kafka_bytes.iter().map(|(topic, bytes)| (topic.clone(), *bytes as f64)).collect(),
+            tables: tally.tables.clone(),
         }
     }
 }
@@ -36,11 +61,18 @@ impl Served {
             let left = kafka_bytes.entry(topic.clone()).or_default();
             *left = (*left - bytes).max(0.0);
         }
+        let mut tables = self.tables.clone();
+        for (table, units) in &part.tables {
+            let left = tables.entry(table.clone()).or_default();
+            left.write_units = (left.write_units - units.write_units).max(0.0);
+            left.read_units = (left.read_units - units.read_units).max(0.0);
+        }
         Served {
             write_units: (self.write_units - part.write_units).max(0.0),
             read_units: (self.read_units - part.read_units).max(0.0),
             publishes: (self.publishes - part.publishes).max(0.0),
             kafka_bytes,
+            tables,
         }
     }
 
@@ -52,6 +84,7 @@ impl Served {
             read_units: self.read_units / count,
             publishes: self.publishes / count,
             kafka_bytes: self.kafka_bytes.iter().map(|(topic, bytes)| (topic.clone(), bytes / count)).collect(),
+            tables: self.tables.iter().map(|(table, units)| (table.clone(), units.scaled(1.0 / count))).collect(),
         }
     }
 }

@@ -139,8 +139,8 @@ pub struct TableDefinition {
     pub range_key: Option<KeyAttribute>,
     pub ttl_attribute: Option<String>,
     pub global_secondary_indexes: Vec<IndexDefinition>,
-    /// Written at the GPS stream's steady rate: provisioned capacity with auto scaling in
-    /// Terraform's standard profile (locally, capacity means nothing).
+    /// Written all day at a rate that moves slowly (the GPS tables, the push log): provisioned
+    /// capacity with auto scaling in Terraform's standard profile (locally, capacity means nothing).
     #[serde(default)]
     pub steady_load: bool,
 }
