@@ -36,7 +36,8 @@ impl AddAssign for TableUnits {
 }
 
 impl TableUnits {
-    fn scaled(self, factor: f64) -> TableUnits {
+    /// Both units times `factor`.
+    pub fn scaled(self, factor: f64) -> TableUnits {
         TableUnits { write_units: self.write_units * factor, read_units: self.read_units * factor }
     }
 }

@@ -31,8 +31,7 @@ impl Operation {
 /// `a + b × factor`, table by table.
 fn add_scaled(a: &mut BTreeMap<String, TableUnits>, b: &BTreeMap<String, TableUnits>, factor: f64) {
     for (table, units) in b {
-        *a.entry(table.clone()).or_default() +=
-            TableUnits { write_units: units.write_units * factor, read_units: units.read_units * factor };
+        *a.entry(table.clone()).or_default() += units.scaled(factor);
     }
 }
 
