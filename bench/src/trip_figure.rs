@@ -1,6 +1,6 @@
 //! Figure 4c: what a booking's trip costs after its offers, counted: one transporter accepts,
 //! arrives, picks up and delivers through the api, and each step's event goes through
-//! order-fanout (which takes the offers back from everyone else and tells them) and the
+//! order-fanout (which tells everyone else to drop the offer, a push each and no write) and the
 //! fcm-consumer (the customer's pushes, and the others' "taken" pushes), as their mappings on
 //! `booking.events` and `notification.fcm` deliver them.
 
@@ -19,7 +19,7 @@ use weelo_testkit::api::{ApiClient, User};
 pub const STEPS: [&str; 4] = ["accept", "arrive", "pickup", "deliver"];
 
 pub struct TripFigure {
-    /// Transporters the booking was offered to (the accept takes it back from all but one).
+    /// Transporters the booking was offered to (all but one are told to drop it).
     pub recipients: usize,
     /// What the steps, their events' handling and the pushes made the emulators do.
     pub counted: Tally,

@@ -131,7 +131,7 @@ locals {
       memory      = local.function_definitions["order-fanout"].memoryMb
       timeout     = local.function_definitions["order-fanout"].timeoutSeconds
       uses_tables = true
-      # Offers are written and taken back (BatchWriteItem puts, withdrawn offers rewritten); a
+      # Offers are written, and a releaser's taken back (BatchWriteItem puts, rewritten withdrawn); a
       # search that finds nobody widens or expires its booking, and a cancelled order's trucks are
       # cancelled, with the same transaction as the api's trip steps (a truck on its trip frees its
       # transporter: UpdateItem on transporters). Orders are read whole (Query).

@@ -102,7 +102,8 @@ pub struct Counted {
 }
 
 /// A booking's trip after its offers (figure 4c): accept, arrive, pick up, deliver, with what
-/// their events make order-fanout and the fcm-consumer do (offers taken back, pushes).
+/// their events make order-fanout and the fcm-consumer do (pushes, the others' telling them to drop
+/// their offers).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TripCounts {

@@ -226,7 +226,7 @@ fn render(
     let trip = &counted.trip;
     writeln!(
         out,
-        "- a trip after its offers (accept, arrive, pick up, deliver; offers taken back, pushes): {:.0} write units, \
+        "- a trip after its offers (accept, arrive, pick up, deliver; the others told to drop their offers): {:.0} write units, \
          {:.0} read units, {:.0} SNS publishes (offered to {:.0});",
         trip.served.write_units, trip.served.read_units, trip.served.publishes, trip.recipients
     )?;

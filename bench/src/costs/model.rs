@@ -205,8 +205,8 @@ pub(super) struct Load {
     pub(super) bookings: f64,
     /// The counted fan-out scaled to the scale's recipients.
     pub(super) fanout_share: f64,
-    /// Trips a month, and the counted trip scaled to the scale's recipients (its offers taken
-    /// back and "taken" pushes grow with them).
+    /// Trips a month, and the counted trip scaled to the scale's recipients (its "taken" pushes
+    /// grow with them).
     pub(super) trips: f64,
     pub(super) trip_share: f64,
     /// Bytes into each topic.

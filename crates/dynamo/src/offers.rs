@@ -1,6 +1,8 @@
-//! [`OfferStore`]: one item per (booking or order line, transporter) offered; a withdrawn offer is
-//! kept, marked `withdrawn`, so its transporter still sees what became of it. A live offer is also
-//! in the sparse `live-by-transporter` index, which the inbox reads.
+//! [`OfferStore`]: one item per (booking or order line, transporter) offered, kept for
+//! [`OFFER_TTL_SECS`] so its transporter still sees what became of it. An offer not taken back
+//! (`withdrawn`) is also in the sparse `live-by-transporter` index, which the inbox reads for the
+//! last few minutes. Offers are taken back only from a releaser: the others stay as written once
+//! their subject stops searching, and its trip says they no longer stand.
 
 use crate::DynamoStore;
 use crate::OFFER_TTL_SECS;
@@ -22,14 +24,15 @@ impl OfferStore for DynamoStore {
             .get_item()
             .table_name(&self.tables.offers)
             .set_key(Some(key))
-            .projection_expression("subject, withdrawn")
+            .projection_expression("subject, withdrawn, offeredAtMs, #at")
+            .expression_attribute_names("#at", "at")
             .consistent_read(true)
             .send()
             .await
             .map_err(classify)?;
         Ok(output.item.map(|item| match item.get("withdrawn") {
             Some(AttributeValue::Bool(true)) => OfferState::Withdrawn,
-            _ => OfferState::Live,
+            _ => OfferState::Live(offered_at(&item)),
         }))
     }
 
@@ -63,10 +66,16 @@ impl OfferStore for DynamoStore {
     }
 
     async fn live_offers(
-        &self, transporter: &UserId, limit: usize,
+        &self, transporter: &UserId, since: DateTime<Utc>, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
         let output = self
-            .query_on(&self.tables.offers, Some("live-by-transporter"), "openFor", transporter.to_string())
+            .client
+            .query()
+            .table_name(&self.tables.offers)
+            .index_name("live-by-transporter")
+            .key_condition_expression("openFor = :transporter AND offeredAtMs >= :since")
+            .expression_attribute_values(":transporter", AttributeValue::S(transporter.to_string()))
+            .expression_attribute_values(":since", AttributeValue::N(since.timestamp_millis().to_string()))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .send()

@@ -43,7 +43,7 @@ impl UseCases {
             profiles: Profiles::new(store.clone()),
             tracking: TrackingIngest::new(bus.clone()),
             shares: Shares::new(store.clone(), cursor_key.clone(), shares.0, shares.1),
-            lists: Lists::new(store.clone(), cursor_key),
+            lists: Lists::new(store.clone(), cursor_key, times),
         }
     }
 }

@@ -6,7 +6,6 @@ use crate::model::booking::Booking;
 use crate::model::geo::{GeoPoint, Place};
 use crate::model::ids::{BookingId, OrderId};
 use crate::model::order::{OrderStatus, OrderView};
-use crate::model::trip::TripStatus;
 use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -24,7 +23,8 @@ pub struct OpenOffer {
     pub vehicle_type: VehicleType,
     pub pickup: Place,
     pub drop: Place,
-    /// For an order line: how many trucks it asks for, and how many of them still search.
+    /// For an order line: how many trucks it asks for, and for how many of them this offer stands
+    /// (they search, and were not released since it was made).
     pub trucks: Option<u32>,
     pub open_trucks: Option<u32>,
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -34,9 +34,10 @@ pub struct OpenOffer {
 }
 
 impl OpenOffer {
-    /// The card of `booking` offered at `offered_at`, if it can still be accepted (it searches).
+    /// The card of `booking` offered at `offered_at`, if that offer stands (it searches, and the
+    /// offer was made since it was last released).
     pub fn of_booking(booking: &Booking, offered_at: DateTime<Utc>, from: Option<GeoPoint>) -> Option<Self> {
-        (booking.status() == TripStatus::Searching).then(|| Self {
+        booking.trip.offer_stands(offered_at).then(|| Self {
             booking_id: Some(booking.booking_id),
             order_id: None,
             line: None,
@@ -51,10 +52,11 @@ impl OpenOffer {
         })
     }
 
-    /// The card of line `line` of an order, if one of its trucks still searches.
+    /// The card of line `line` of an order offered at `offered_at`, if the offer stands for one of
+    /// its trucks.
     pub fn of_line(view: &OrderView, line: u32, offered_at: DateTime<Utc>, from: Option<GeoPoint>) -> Option<Self> {
         let truck_line = view.order.trucks.get(line as usize)?;
-        let open = view.truck_requests.iter().filter(|r| r.line == line && r.status() == TripStatus::Searching).count();
+        let open = view.truck_requests.iter().filter(|r| r.line == line && r.trip.offer_stands(offered_at)).count();
         (open > 0 && view.order.status != OrderStatus::Cancelled).then(|| Self {
             booking_id: None,
             order_id: Some(view.order.order_id),

@@ -43,11 +43,14 @@ pub trait OrderStore: Send + Sync {
     async fn customer_orders(&self, list: ListPage<'_, OrderStatus>) -> Result<Page<OrderSummary>, StoreError>;
 }
 
-/// Where an offer stands. A withdrawn offer is kept: its transporter still sees the booking (as
-/// taken, cancelled or expired) but can no longer accept it.
+/// What became of an offer in the offers table. Either way its transporter still sees the booking
+/// or line. An offer not taken back is accepted only while it stands
+/// ([`Trip::offer_stands`](crate::model::trip::Trip::offer_stands)): its subject searches, and it
+/// was made since the last release. Only a releaser's offer is taken back in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OfferState {
-    Live,
+    /// Not taken back; made (last) at this time, the time its offer push carried.
+    Live(DateTime<Utc>),
     Withdrawn,
 }
 
@@ -59,19 +62,20 @@ pub trait OfferStore: Send + Sync {
     async fn put_offers(
         &self, subject: OfferSubject, transporters: &[UserId], at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
-    /// Every transporter `subject` is offered to and whose offer still stands, with when it was
-    /// offered to them (the time its offer push carries, to the millisecond).
+    /// Every transporter `subject` is offered to and whose offer was not taken back, with when it
+    /// was offered to them (the time its offer push carries, to the millisecond). Whether each
+    /// stands is the subject's trip's to say.
     async fn open_offers(&self, subject: OfferSubject) -> Result<Vec<(UserId, DateTime<Utc>)>, StoreError>;
-    /// Every transporter `subject` is offered to and whose offer still stands.
+    /// Every transporter `subject` is offered to and whose offer was not taken back.
     async fn offered_to(&self, subject: OfferSubject) -> Result<Vec<UserId>, StoreError> {
         Ok(self.open_offers(subject).await?.into_iter().map(|(transporter, _)| transporter).collect())
     }
     /// Takes the offers back: those transporters can no longer accept `subject` (idempotent).
     async fn withdraw_offers(&self, subject: OfferSubject, transporters: &[UserId]) -> Result<(), StoreError>;
-    /// What is offered to `transporter` and not taken back, with when it was offered: at most
-    /// `limit`, newest first. A query on an index, never a scan.
+    /// What is offered to `transporter` since `since` and not taken back, with when it was
+    /// offered: at most `limit`, newest first. A query on an index, never a scan.
     async fn live_offers(
-        &self, transporter: &UserId, limit: usize,
+        &self, transporter: &UserId, since: DateTime<Utc>, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError>;
 }
 

@@ -14,7 +14,7 @@ impl OfferStore for MemoryStore {
     async fn offer_state(&self, subject: OfferSubject, transporter: &UserId) -> Result<Option<OfferState>, StoreError> {
         let tables = self.lock();
         let offer = tables.offers.get(&subject).and_then(|offered| offered.get(transporter));
-        Ok(offer.map(|(_, withdrawn)| if *withdrawn { OfferState::Withdrawn } else { OfferState::Live }))
+        Ok(offer.map(|(at, withdrawn)| if *withdrawn { OfferState::Withdrawn } else { OfferState::Live(*at) }))
     }
 
     async fn put_offers(
@@ -46,14 +46,14 @@ impl OfferStore for MemoryStore {
     }
 
     async fn live_offers(
-        &self, transporter: &UserId, limit: usize,
+        &self, transporter: &UserId, since: DateTime<Utc>, limit: usize,
     ) -> Result<Vec<(OfferSubject, DateTime<Utc>)>, StoreError> {
         let tables = self.lock();
         let mut live: Vec<(OfferSubject, DateTime<Utc>)> = tables
             .offers
             .iter()
             .filter_map(|(subject, offered)| match offered.get(transporter) {
-                Some((at, false)) => Some((*subject, *at)),
+                Some((at, false)) if *at >= since => Some((*subject, *at)),
                 _ => None,
             })
             .collect();

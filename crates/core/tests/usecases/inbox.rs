@@ -19,7 +19,7 @@ use weelo_core::usecases::api::Lists;
 
 fn lists(store: &MemoryStore) -> Lists<MemoryStore> {
     let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([3u8; 32])).unwrap();
-    Lists::new(store.clone(), key)
+    Lists::new(store.clone(), key, OfferTimes::default())
 }
 
 /// Kiran's latest position: at the pickup.
@@ -91,13 +91,14 @@ fn subjects(offers: &[OpenOffer]) -> Vec<String> {
 #[tokio::test]
 async fn the_inbox_holds_only_what_can_still_be_accepted_newest_or_nearest_first() {
     // GIVEN Kiran at the pickup, offered three bookings and an order line at different distances
-    // and times; and offers that can no longer be accepted: one withdrawn, one whose booking
-    // another transporter took (its withdrawal not yet made), one of a cancelled booking; and one
-    // offered to Ravi only
+    // and times within the last few minutes; and offers that can no longer be accepted: one
+    // withdrawn, one whose booking another transporter took (the fan-out leaves that offer in the
+    // table), one of a cancelled booking; and one offered to Ravi only
     let store = MemoryStore::new();
     kiran_at_the_pickup(&store).await;
-    let start = Utc::now() - Duration::minutes(10);
-    let minutes = |n| start + Duration::minutes(n);
+    let start = Utc::now() - Duration::minutes(5);
+    // (half-minute steps, called minutes: every offer is within the inbox's reach)
+    let minutes = |n: i64| start + Duration::seconds(30 * n);
     let near = offered_booking(&store, 500.0, &["kiran"], minutes(1)).await;
     let far = offered_booking(&store, 3000.0, &["kiran"], minutes(2)).await;
     let line = offered_line(&store, 1500.0, minutes(3)).await;
@@ -159,4 +160,33 @@ async fn a_transporter_without_a_position_sees_their_offers_without_distances_an
     ));
     let by_ravi = OfferQuery::parse(&format!("sort=nearest&cursor={cursor}")).unwrap();
     assert!(matches!(lists.offers(&transporter("ravi"), by_ravi).await, Err(weelo_core::ServiceError::Validation(_))));
+}
+
+#[tokio::test]
+async fn the_inbox_looks_back_as_long_as_an_offer_can_stand_and_drops_one_made_before_a_release() {
+    // GIVEN Kiran offered three searching bookings: one just now, one as long ago as an offer can
+    // stand (a search's rounds and a window more), and one just before that
+    let store = MemoryStore::new();
+    let life = OfferTimes::default().offer_life();
+    let fresh = offered_booking(&store, 100.0, &["kiran"], Utc::now()).await;
+    let oldest = offered_booking(&store, 200.0, &["kiran"], Utc::now() - life + Duration::seconds(5)).await;
+    offered_booking(&store, 300.0, &["kiran"], Utc::now() - life - Duration::seconds(5)).await;
+    // AND a fourth offered to him, then accepted by Ravi and released: searching again
+    let released_id = offered_booking(&store, 400.0, &["kiran", "ravi"], Utc::now() - Duration::seconds(30)).await;
+    let id = weelo_core::model::ids::BookingId::parse(&released_id).unwrap();
+    let mut released = store.get_booking(id).await.unwrap().unwrap();
+    for (step, by) in [(TripStep::Accept, Some(user("ravi"))), (TripStep::Release, None)] {
+        let revision = released.trip.revision;
+        released.trip.take(step, by.as_ref(), Utc::now(), &OfferTimes::default()).unwrap();
+        let keep = weelo_core::ports::Assignment::Keep;
+        let change = weelo_core::ports::Change { to: &released, expected: revision, events: &[], assignment: &keep };
+        store.transition_booking(change).await.unwrap();
+    }
+
+    // WHEN he reads his inbox
+    let listed = inbox(&lists(&store), "sort=newest", 10).await;
+
+    // THEN it holds the two offers that can stand, not the older one, nor the one made before the
+    // release (that search ended when Ravi took it; it is offered anew only if Kiran is matched)
+    assert_eq!(subjects(&listed), [format!("booking/{fresh}"), format!("booking/{oldest}")]);
 }

@@ -15,7 +15,10 @@ use weelo_core::usecases::api::{Bookings, Create, Listing, Lists};
 fn lists() -> (Lists<MemoryStore>, Bookings<MemoryStore, RecordingBus>) {
     let store = MemoryStore::new();
     let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([9u8; 32])).unwrap();
-    (Lists::new(store.clone(), key), Bookings::new(store, RecordingBus::default(), OfferTimes::default()))
+    (
+        Lists::new(store.clone(), key, OfferTimes::default()),
+        Bookings::new(store, RecordingBus::default(), OfferTimes::default()),
+    )
 }
 
 async fn list(lists: &Lists<MemoryStore>, who: &Customer, query: &str) -> Result<Listing<String>, ServiceError> {
@@ -152,7 +155,7 @@ mod orders {
         let processing = order(&store, "asha", 10, OrderStatus::Processing, None).await;
         order(&store, "ravi", 5, OrderStatus::Open, Some(0)).await;
         let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([4u8; 32])).unwrap();
-        let lists = Lists::new(store, key);
+        let lists = Lists::new(store, key, OfferTimes::default());
 
         // WHEN she lists them one a page, and by status
         let all = ids(&lists, "asha", "limit=1").await;

@@ -1,5 +1,6 @@
-//! Offers after the fact: withdrawn once when a booking is accepted, offered again to the others
-//! when it is released, widened at once when nobody is near, never offered to a busy transporter.
+//! Offers after the fact: withdrawn once when a booking is accepted (a push, no write), offered
+//! again to the others when it is released (an offer made before then no longer stands), widened
+//! at once when nobody is near, never offered to a busy transporter.
 
 use crate::support::*;
 use crate::world::{World, recipients};
@@ -28,11 +29,13 @@ async fn an_accepted_booking_is_withdrawn_once_from_every_other_offered_transpor
     assert_eq!(recipients(&withdrawn), BTreeSet::from(["meera".to_owned(), "vijay".to_owned()]));
     assert_eq!(withdrawn.iter().map(|(id, _)| *id).collect::<BTreeSet<_>>().len(), 2, "one id per transporter");
     assert!(withdrawn.iter().all(|(_, n)| n.data_only && n.data["reason"] == "accepted"));
-    // AND their offers are withdrawn: they still see it taken, and an accept is refused with its status
-    let offered = world.store.offered_to(OfferSubject::Booking(booking)).await.unwrap();
-    assert_eq!(offered, [user("kiran")]);
+    // AND their offers are left in the table as they were (no write a withdrawn offer): the
+    // booking no longer searching is what refuses a late accept, with its status
+    let mut offered = world.store.offered_to(OfferSubject::Booking(booking)).await.unwrap();
+    offered.sort();
+    assert_eq!(offered, [user("kiran"), user("meera"), user("vijay")]);
     let meera = world.store.offer_state(OfferSubject::Booking(booking), &user("meera")).await.unwrap();
-    assert_eq!(meera, Some(OfferState::Withdrawn));
+    assert!(matches!(meera, Some(OfferState::Live(_))), "{meera:?}");
     let late = world.bookings.accept(&transporter("meera"), &booking.to_string()).await;
     assert!(matches!(late, Err(weelo_core::ServiceError::Conflict { current_status: Some("accepted"), .. })));
 }
@@ -59,6 +62,44 @@ async fn a_released_booking_is_offered_again_to_the_others_and_never_to_the_rele
     assert_eq!((to_meera, to_kiran), (2, 1));
     let offered = world.store.offered_to(OfferSubject::Booking(booking)).await.unwrap();
     assert_eq!(offered, [user("meera")]);
+}
+
+#[tokio::test]
+async fn an_offer_made_before_a_release_no_longer_stands_unless_the_new_search_makes_it_again() {
+    // GIVEN a booking offered to Kiran, Meera and Vijay, accepted by Kiran; then Vijay goes off duty
+    let world = World::new();
+    for (id, metres) in [("kiran", 100.0), ("meera", 200.0), ("vijay", 300.0)] {
+        world.driver(id, metres).await;
+    }
+    let booking = world.book().await;
+    let kiran = transporter("kiran");
+    world.bookings.accept(&kiran, &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.accepted.v1").await;
+    let mut vijay: TransporterProfile = world.store.get_profile(&user("vijay")).await.unwrap().unwrap();
+    vijay.available = false;
+    world.store.put_profile(&vijay).await.unwrap();
+
+    // WHEN Kiran releases it (a moment later: offers are timed to the millisecond) and the release
+    // reaches the fan-out
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    world.bookings.advance(&kiran, &booking.to_string(), TripStep::Release).await.unwrap();
+    world.deliver("com.weelo.booking.released.v1").await;
+
+    // THEN Vijay, not matched again, still holds his first offer in the table, but it no longer
+    // stands: his accept is refused as a withdrawn offer, while the booking searches
+    let subject = OfferSubject::Booking(booking);
+    let state = world.store.offer_state(subject, &user("vijay")).await.unwrap();
+    assert!(matches!(state, Some(OfferState::Live(_))), "{state:?}");
+    let refused = world.bookings.accept(&transporter("vijay"), &booking.to_string()).await;
+    assert!(
+        matches!(
+            &refused,
+            Err(weelo_core::ServiceError::Conflict { code: "offer_withdrawn", current_status: Some("searching"), .. })
+        ),
+        "{refused:?}"
+    );
+    // AND Meera, matched again, was offered it anew and wins it
+    world.bookings.accept(&transporter("meera"), &booking.to_string()).await.unwrap();
 }
 
 #[tokio::test]
@@ -112,7 +153,7 @@ async fn a_transporter_on_a_trip_is_not_offered_a_second_booking_until_it_is_del
     }
     let third = world.book().await;
     let offer = world.store.offer_state(OfferSubject::Booking(third), &user("kiran")).await.unwrap();
-    assert_eq!(offer, Some(OfferState::Live));
+    assert!(matches!(offer, Some(OfferState::Live(_))), "{offer:?}");
 }
 
 #[tokio::test]
@@ -149,5 +190,5 @@ async fn a_withdrawal_names_the_offer_it_takes_back_so_a_late_copy_never_drops_a
     world.deliver("com.weelo.booking.accepted.v1").await;
     assert!(offered_at("booking.withdrawn").iter().all(|at| parse(at) < parse(&offers[1])));
     let meera = world.store.offer_state(OfferSubject::Booking(booking), &user("meera")).await.unwrap();
-    assert_eq!(meera, Some(OfferState::Live));
+    assert!(matches!(meera, Some(OfferState::Live(_))), "{meera:?}");
 }

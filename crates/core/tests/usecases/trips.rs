@@ -85,7 +85,8 @@ async fn a_release_before_pickup_reopens_the_search_without_the_releaser_and_aft
     bookings.accept(&kiran, &id).await.unwrap();
     bookings.advance(&kiran, &id, TripStep::Arrive).await.unwrap();
 
-    // WHEN he releases it (twice: a retry)
+    // WHEN he releases it (twice: a retry), a moment later (offers are timed to the millisecond)
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let released = bookings.advance(&kiran, &id, TripStep::Release).await.unwrap();
     let retried = bookings.advance(&kiran, &id, TripStep::Release).await.unwrap();
 
@@ -97,8 +98,14 @@ async fn a_release_before_pickup_reopens_the_search_without_the_releaser_and_aft
     assert_eq!(store.get_profile(&user("kiran")).await.unwrap().unwrap().active_trip, None);
     assert!(matches!(bookings.accept(&kiran, &id).await, Err(ServiceError::NotFound { .. })));
 
-    // AND Meera takes it, picks it up, and can no longer release it
+    // AND Meera's offer, made for the search Kiran's acceptance ended, no longer stands; once the
+    // new search offers it to her again (the fan-out's part), she takes it, picks it up, and can
+    // no longer release it
     let meera = transporter("meera");
+    let stale = bookings.accept(&meera, &id).await;
+    assert!(matches!(stale, Err(ServiceError::Conflict { code: "offer_withdrawn", .. })), "{stale:?}");
+    let subject = OfferSubject::Booking(weelo_core::model::ids::BookingId::parse(&id).unwrap());
+    store.put_offers(subject, &[user("meera")], Utc::now() + chrono::Duration::milliseconds(1)).await.unwrap();
     bookings.accept(&meera, &id).await.unwrap();
     bookings.advance(&meera, &id, TripStep::Arrive).await.unwrap();
     bookings.advance(&meera, &id, TripStep::PickUp).await.unwrap();

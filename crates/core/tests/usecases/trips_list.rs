@@ -17,7 +17,7 @@ use weelo_core::usecases::api::Lists;
 
 fn lists(store: &MemoryStore) -> Lists<MemoryStore> {
     let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([5u8; 32])).unwrap();
-    Lists::new(store.clone(), key)
+    Lists::new(store.clone(), key, OfferTimes::default())
 }
 
 /// `trip` accepted by `driver` at `at`, then taken through `steps` a minute apart.

@@ -23,6 +23,14 @@ impl OfferTimes {
     pub const WINDOW_SECS: i64 = 120;
     pub const SCHEDULE_LEAD_SECS: i64 = 1800;
 
+    /// How long an offer can stand without being made again: one window per search round (the
+    /// first and each wider one), and a window more (a minute at least) for a deadline the
+    /// sweeper reaches late: 6 min by default. A search begun again (a release) makes its offers
+    /// anew, so the transporter's inbox looks no further back than this.
+    pub fn offer_life(&self) -> Duration {
+        self.window * (WIDER_SEARCHES as i32 + 1) + self.window.max(Duration::minutes(1))
+    }
+
     pub fn from_secs(window: i64, schedule_lead: i64) -> Self {
         Self { window: Duration::seconds(window), schedule_lead: Duration::seconds(schedule_lead) }
     }
@@ -71,6 +79,9 @@ pub struct Trip {
     /// Transporters who accepted and then released it: it is never offered to them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub released_by: Vec<UserId>,
+    /// When it was last released. The offers made before then stand no more: they were made for
+    /// the search its acceptance ended ([`Trip::offer_stands`]).
+    pub released_at: Option<DateTime<Utc>>,
     /// Counts the changes since creation. A change is written only if the stored revision is
     /// still the one it was made from, so of two racing changes exactly one wins.
     #[serde(default)]
@@ -95,6 +106,7 @@ impl Trip {
             cancelled_at: None,
             expired_at: None,
             released_by: Vec::new(),
+            released_at: None,
             revision: 0,
         };
         if offer_at.is_none() {
@@ -127,6 +139,7 @@ impl Trip {
             TripStep::Deliver => self.delivered_at = Some(at),
             TripStep::Release => {
                 self.released_by.extend(self.accepted_by.take());
+                self.released_at = Some(at);
                 self.accepted_at = None;
                 self.arrived_at = None;
                 self.search_round = 0;
@@ -160,6 +173,22 @@ impl Trip {
         }
     }
 
+    /// Whether an offer made at `offered_at` can be accepted now: the trip searches, and the
+    /// offer was made for this search, not for one an acceptance ended before a release. The
+    /// fan-out does not take offers back when a trip stops searching (that would cost two writes
+    /// an offer, on every trip); this is what makes them stand no more.
+    pub fn offer_stands(&self, offered_at: DateTime<Utc>) -> bool {
+        self.status == TripStatus::Searching && self.offer_is_current(offered_at)
+    }
+
+    /// Whether an offer made at `offered_at` was made since the trip was last released (or it
+    /// never was), whatever the trip's status now. To the millisecond, as offers are stored: the
+    /// release is stamped by the api and the new offers by the fan-out after it, a Kafka hop later,
+    /// on clocks kept in step far more closely than that.
+    pub fn offer_is_current(&self, offered_at: DateTime<Utc>) -> bool {
+        self.released_at.is_none_or(|released| offered_at.timestamp_millis() >= released.timestamp_millis())
+    }
+
     /// Who drove the trip and when: from the acceptance by its holder until it was delivered or
     /// cancelled, or until `now` while it runs. `None` while nobody holds it (scheduled, searching
     /// or released, expired): there is no truck to follow.
@@ -175,6 +204,7 @@ impl Trip {
         self.accepted_by = None;
         self.accepted_at = None;
         self.released_by.clear();
+        self.released_at = None;
     }
 }
 
@@ -274,6 +304,29 @@ mod tests {
         assert_eq!(trip.released_by, vec![user("ravi")]);
         assert_eq!(trip.arrived_at, None);
         assert_eq!(trip.due_at, Some(now + times.window));
+    }
+
+    #[test]
+    fn an_offer_stands_while_the_trip_searches_and_only_if_made_since_its_last_release() {
+        let (start, times) = (Utc::now(), OfferTimes::default());
+        let minutes = |n| start + Duration::minutes(n);
+        let mut trip = Trip::new(start, None, &times);
+        assert!(trip.offer_stands(minutes(0)), "searching: the first offers stand");
+        trip.take(TripStep::Accept, Some(&user("ravi")), minutes(1), &times).unwrap();
+        assert!(!trip.offer_stands(minutes(0)), "taken: no offer stands");
+        assert!(trip.offer_is_current(minutes(0)), "but it was made for this search");
+        trip.take(TripStep::Release, None, minutes(2), &times).unwrap();
+        assert_eq!(trip.released_at, Some(minutes(2)));
+        assert!(!trip.offer_stands(minutes(0)), "made for the search the acceptance ended");
+        assert!(trip.offer_stands(minutes(2)) && trip.offer_stands(minutes(3)), "made anew since the release");
+        trip.hide_assignee();
+        assert_eq!(trip.released_at, None, "hidden from other transporters with who released it");
+    }
+
+    #[test]
+    fn an_offer_lives_a_window_a_round_and_a_window_more_at_least_a_minute() {
+        assert_eq!(OfferTimes::default().offer_life(), Duration::minutes(6));
+        assert_eq!(OfferTimes::from_secs(4, 1800).offer_life(), Duration::seconds(68));
     }
 
     #[test]

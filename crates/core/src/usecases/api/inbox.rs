@@ -1,9 +1,13 @@
-//! The transporter's inbox, `GET /v1/offers`: the offers they can still accept (a booking that
-//! still searches, an order line with a truck that still searches, and the offer not taken back),
-//! newest or nearest first, each with everything its push carried. Offers live for a search window
-//! or two, so a transporter holds few at a time: the inbox reads their live offers (at most
-//! [`MAX_OPEN_OFFERS`], newest first) and each one's booking or order, and sorts and pages them
-//! here. A cursor is the sort key of the last offer shown, sealed for the caller and the sort.
+//! The transporter's inbox, `GET /v1/offers`: the offers they can still accept (each stands: its
+//! booking, or a truck of its order line, still searches, and was not released since the offer was
+//! made), newest or nearest first, each with everything its push carried. An offer stands for a
+//! search's rounds at most ([`OfferTimes::offer_life`]), so a transporter holds few at a time: the
+//! inbox reads their offers of that long (at most [`MAX_OPEN_OFFERS`], newest first, including
+//! those whose subject stopped searching: the fan-out leaves them in the table) and each one's
+//! booking or order, and sorts and pages the ones that stand here. A cursor is the sort key of the
+//! last offer shown, sealed for the caller and the sort.
+//!
+//! [`OfferTimes::offer_life`]: crate::model::trip::OfferTimes::offer_life
 
 use super::lists::{Listing, Lists};
 use crate::contract::requests::{OfferQuery, OfferSort};
@@ -15,7 +19,7 @@ use crate::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, PagePosit
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 
-/// The most live offers one inbox read considers, newest first.
+/// The most offers one inbox read considers, newest first.
 pub const MAX_OPEN_OFFERS: usize = 100;
 
 /// Reads of bookings and orders in flight for one inbox page.
@@ -28,7 +32,8 @@ impl<S: OfferStore + BookingStore + OrderStore + TransporterStore> Lists<S> {
     ) -> Result<Listing<OpenOffer>, ServiceError> {
         let scope = format!("{}\nGET /v1/offers\n{}", transporter.id(), query.scope());
         let after = self.opened(&scope, query.cursor.as_deref())?.map(|p| SortKey::parse(&p)).transpose()?;
-        let live = self.store().live_offers(transporter.id(), MAX_OPEN_OFFERS).await?;
+        let since = Utc::now() - self.times().offer_life();
+        let live = self.store().live_offers(transporter.id(), since, MAX_OPEN_OFFERS).await?;
         let here = self.store().latest_position(transporter.id()).await?;
         let from = here.map(|p| GeoPoint { lat: p.point.lat, lng: p.point.lng });
         let cards: Vec<Option<OpenOffer>> = futures::stream::iter(live)

@@ -10,7 +10,7 @@ use crate::model::booking::{BookingStatus, BookingSummary};
 use crate::model::caller::{Customer, Transporter};
 use crate::model::ids::UserId;
 use crate::model::order::{OrderStatus, OrderSummary};
-use crate::model::trip::{TripStatus, TripSummary};
+use crate::model::trip::{OfferTimes, TripStatus, TripSummary};
 use crate::ports::{BookingStore, ListPage, OrderStore, Page, PagePosition, StoreError, TripStore};
 use serde::Serialize;
 use std::fmt::Display;
@@ -24,15 +24,21 @@ pub struct Listing<T> {
     pub next_cursor: Option<String>,
 }
 
-/// The list use cases over a store, with the key cursors are sealed with.
+/// The list use cases over a store, with the key cursors are sealed with and the offer clock (how
+/// far back the inbox looks).
 pub struct Lists<S> {
     store: S,
     key: CursorKey,
+    times: OfferTimes,
 }
 
 impl<S> Lists<S> {
-    pub fn new(store: S, key: CursorKey) -> Self {
-        Self { store, key }
+    pub fn new(store: S, key: CursorKey, times: OfferTimes) -> Self {
+        Self { store, key, times }
+    }
+
+    pub(super) fn times(&self) -> &OfferTimes {
+        &self.times
     }
 
     pub(super) fn store(&self) -> &S {

@@ -1,6 +1,10 @@
 //! Bookings: offer a booking when it is open, again to the others when its transporter releases
-//! it, in the rings beyond when its first search found nobody in time; take the offers back when
-//! it is accepted, cancelled or expired.
+//! it, in the rings beyond when its first search found nobody in time; tell the offered
+//! transporters to drop it when it is accepted, cancelled or expired. Their offers are left in the
+//! table as they were (two writes an offer saved on every trip): the booking's trip says they no
+//! longer stand ([`Trip::offer_stands`]), and a release makes offers anew.
+//!
+//! [`Trip::offer_stands`]: crate::model::trip::Trip::offer_stands
 
 use super::notifications::{Notice, offer_record, stamp, withdrawal_record};
 use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
@@ -75,7 +79,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         if candidates.is_empty() {
             let next = match reach {
                 Reach::First => TripStep::Widen,
-                Reach::Wider if self.store.offered_to(subject).await?.is_empty() => TripStep::Expire,
+                Reach::Wider if self.current_offers(booking).await?.is_empty() => TripStep::Expire,
                 Reach::Wider => return Ok(FanoutReport::default()),
             };
             self.step_if_unchanged(booking, next).await?;
@@ -84,7 +88,7 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         let first_offer = match round {
             OfferRound::First => true,
             OfferRound::Again => false,
-            OfferRound::Wider => self.store.offered_to(subject).await?.is_empty(),
+            OfferRound::Wider => self.current_offers(booking).await?.is_empty(),
         };
         let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
         let offered_at = Utc::now();
@@ -124,9 +128,17 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         }
     }
 
-    /// Tells every offered transporter but `keep` to drop the offer (one data-only push each),
-    /// then takes the offers back. Pushed first: a redelivery after a crash in between finds the
-    /// same transporters and the same notification ids.
+    /// The offers of `booking` made for its current search (since its last release, if any) and
+    /// not taken back, with when each was made.
+    async fn current_offers(&self, booking: &Booking) -> Result<Vec<(UserId, DateTime<Utc>)>, FanoutError> {
+        let open = self.store.open_offers(OfferSubject::Booking(booking.booking_id)).await?;
+        Ok(open.into_iter().filter(|(_, at)| booking.trip.offer_is_current(*at)).collect())
+    }
+
+    /// Tells every transporter offered `booking` in its last search but `keep` to drop the offer
+    /// (one data-only push each, naming it by its time). Nothing is written: the booking no longer
+    /// searches, so those offers stand no more. A redelivery finds the same transporters and sends
+    /// the same notification ids.
     async fn withdraw(
         &self, cause: EventId, booking: &Booking, reason: &str, keep: Option<&UserId>,
     ) -> Result<FanoutReport, FanoutError> {
@@ -136,14 +148,11 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         if stored.is_some_and(|s| s.trip.revision > booking.trip.revision && s.status() == TripStatus::Searching) {
             return Ok(FanoutReport::default());
         }
-        let subject = OfferSubject::Booking(booking.booking_id);
-        let open = self.store.open_offers(subject).await?;
+        let open = self.current_offers(booking).await?;
         let others: Vec<(UserId, DateTime<Utc>)> = open.into_iter().filter(|(t, _)| Some(t) != keep).collect();
         let notifications: Vec<EventRecord> =
             others.iter().map(|(t, at)| withdrawal_record(cause, t, booking.booking_id, reason, *at)).collect();
-        let others: Vec<UserId> = others.into_iter().map(|(t, _)| t).collect();
         self.bus.publish(&notifications).await?;
-        self.store.withdraw_offers(subject, &others).await?;
         Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })
     }
 }

@@ -40,8 +40,9 @@ where
         if booking.trip.status != TripStatus::Searching {
             return Err(BOOKING.unavailable(booking.trip.status));
         }
-        if offer == OfferState::Withdrawn {
-            // Taken back when someone else accepted; offered again only if matched again.
+        if !matches!(offer, OfferState::Live(at) if booking.trip.offer_stands(at)) {
+            // Made for a search an acceptance ended, before a release; offered again only if
+            // matched again.
             return Err(BOOKING.offer_withdrawn(booking.trip.status));
         }
         match self.step(TripStep::Accept, Some(me)).take_booking(&self.store, &self.bus, &booking).await {

@@ -45,7 +45,8 @@ where
         if request.status() != TruckRequestStatus::Searching {
             return Err(TRUCK.unavailable(request.status()));
         }
-        if offer == OfferState::Withdrawn {
+        if !matches!(offer, OfferState::Live(at) if request.trip.offer_stands(at)) {
+            // Taken back from them, or made before this truck was released.
             return Err(TRUCK.offer_withdrawn(request.status()));
         }
         let step = self.step(TripStep::Accept, Some(me));
