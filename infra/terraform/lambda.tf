@@ -49,8 +49,9 @@ locals {
         # GetItem: why an accept was refused (no profile, another trip). UpdateItem: PUT
         # /v1/transporters/me (ALL_NEW), and activeTrip set or removed in a trip step's transaction.
         transporters = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-        positions    = ["dynamodb:GetItem"]
-        # A trip's track: a range of the truck's points, a page at a time.
+        # A trip's track: a range of the truck's points, a page at a time; and a transporter's
+        # latest position (GET /v1/bookings/{id}/location, the inbox's distances): the newest
+        # point of their newest segments. The positions table is location-consumer's alone.
         location-history = ["dynamodb:Query"]
         # DeleteItem: DELETE /v1/devices/{deviceId} (logout).
         devices     = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
@@ -192,7 +193,8 @@ locals {
     # and deletes them (BatchWriteItem). A message reads the connection (GetItem); subscribe reads
     # the booking (GetItem) or the order with its trucks (Query) to check the caller may watch
     # it, writes the watch (UpdateItem: watch, assign_watch, mark_sent) and reads the truck's
-    # newest position for the snapshot; unsubscribe deletes the watch (DeleteItem). No index, no
+    # newest position for the snapshot (Query on its GPS history's newest segments); unsubscribe
+    # deletes the watch (DeleteItem). No index, no
     # Kafka, no execute-api: what a route returns reaches the client as the route response.
     live-socket = {
       memory      = local.function_definitions["live-socket"].memoryMb
@@ -202,7 +204,7 @@ locals {
         shares           = ["dynamodb:GetItem"]
         bookings         = ["dynamodb:GetItem"]
         orders           = ["dynamodb:Query"]
-        positions        = ["dynamodb:GetItem"]
+        location-history = ["dynamodb:Query"]
         live-connections = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:BatchWriteItem"]
       }
       kafka_write         = []

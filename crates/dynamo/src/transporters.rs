@@ -1,6 +1,7 @@
-//! [`TransporterStore`] and [`GeoIndexStore`]: profiles, latest positions, and the H3 geo index
-//! matching reads (a transporter per cell item; the position notes where the index files them, written
-//! with the position after the index write).
+//! [`TransporterStore`] and [`GeoIndexStore`]: profiles, positions, and the H3 geo index matching
+//! reads (a transporter per cell item). A position item notes where the index files the transporter
+//! and as of which point, written after each index write; the latest position is read from the
+//! GPS history (`history.rs`), which holds every point.
 
 use crate::DynamoStore;
 use crate::GEO_ENTRY_TTL_SECS;
@@ -54,9 +55,8 @@ impl TransporterStore for DynamoStore {
     }
 
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
-        let item: Option<PositionItem> =
-            self.get(&self.tables.positions, key("transporterId", transporter.to_string())).await?;
-        Ok(item.map(|i| i.position))
+        let newest = self.newest_point(transporter).await?;
+        Ok(newest.map(|point| Position { transporter_id: transporter.clone(), point }))
     }
 
     async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError> {

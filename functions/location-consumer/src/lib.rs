@@ -1,7 +1,7 @@
-//! The `location-consumer` function: consumes `location.updated` in batches; per transporter only
-//! the newest point is written as the latest position (never over a newer one), the geo index is
-//! moved when the cell changes, and every point goes to the 7-day history
-//! (`weelo_core::usecases::locations`). Each partition is processed on its own (a transporter's
+//! The `location-consumer` function: consumes `location.updated` in batches; every point goes to the
+//! 7-day history (where the latest position is read), and per transporter the newest point goes
+//! into the geo index on a cell change or once a refresh window, noted on their position item
+//! (never over a newer one; `weelo_core::usecases::locations`). Each partition is processed on its own (a transporter's
 //! points are all on one partition): a record that is not a location update is reported as failed
 //! (and so dead-lettered by the mapping after its retries) while the points before it are
 //! processed; a store failure fails the partition from its first record, and the retry is harmless

@@ -119,8 +119,9 @@ run "each_role_writes_only_its_own_tables" {
 
   # Live tracking (issue 17): every DynamoDB action of the two new functions, on which table or
   # index, as their code calls them (lambda.tf). live-socket reads only what it checks an admission
-  # or a subscription against (share, booking, order) and the snapshot's position, and queries no
-  # index; live-tracking touches nothing but live-connections (the events carry the trip).
+  # or a subscription against (share, booking, order) and the snapshot's position (the newest GPS
+  # history segments), and queries no index; live-tracking touches nothing but live-connections
+  # (the events carry the trip).
   assert {
     condition = jsonencode({
       for f in ["live-socket", "live-tracking"] : f => sort(flatten([
@@ -134,7 +135,7 @@ run "each_role_writes_only_its_own_tables" {
         "dynamodb:GetItem shares",
         "dynamodb:GetItem bookings",
         "dynamodb:Query orders",
-        "dynamodb:GetItem positions",
+        "dynamodb:Query location-history",
         "dynamodb:PutItem live-connections",
         "dynamodb:GetItem live-connections",
         "dynamodb:UpdateItem live-connections",

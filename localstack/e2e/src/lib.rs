@@ -378,18 +378,21 @@ pub async fn store() -> weelo_dynamo::DynamoStore {
     weelo_dynamo::DynamoStore::from_env(&aws).expect("TABLE_* settings")
 }
 
-/// Waits until the location-consumer has stored a position for every one of `people`.
+/// Waits until the location-consumer has filed every one of `people` in the geo index: their
+/// position item, the index's note, is written after the index write, so matching finds them.
 pub async fn wait_until_located(people: &[User]) {
     use weelo_core::ports::TransporterStore;
     let store = store().await;
     let ids: Vec<weelo_core::model::ids::UserId> =
         people.iter().map(|p| weelo_core::model::ids::UserId::parse(&p.id).unwrap()).collect();
     let located = eventually(180, async || {
-        let lookups = ids.iter().map(|id| store.latest_position(id));
-        futures::future::join_all(lookups).await.iter().all(|r| matches!(r, Ok(Some(_))))
+        store
+            .stored_positions(&ids)
+            .await
+            .is_ok_and(|stored| stored.iter().filter(|s| s.filed.is_some()).count() == ids.len())
     })
     .await;
-    assert!(located, "not every GPS point reached the positions table");
+    assert!(located, "not every transporter reached the geo index");
 }
 
 /// A booking request from `at` to a place about 30 km north.

@@ -11,12 +11,15 @@ pub trait TransporterStore: Send + Sync {
     async fn get_profile(&self, transporter: &UserId) -> Result<Option<TransporterProfile>, StoreError>;
     /// Profiles of the given transporters that exist (in any order).
     async fn get_profiles(&self, transporters: &[UserId]) -> Result<Vec<TransporterProfile>, StoreError>;
+    /// Where the transporter was last seen: the newest point of their GPS history (which holds
+    /// every point, so this is never older than the position item); `None` when it holds none.
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError>;
     /// What is stored of each of `transporters`' positions (one read per 100; those with no
     /// position are absent).
     async fn stored_positions(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError>;
-    /// Writes `position` with the index note `filed` (where the geo index files the transporter,
-    /// as of which point), unless a point as new or newer is stored; whether it was written.
+    /// Writes the position item: `position` with the index note `filed` (where the geo index files
+    /// the transporter, as of which point), unless a point as new or newer is stored; whether it
+    /// was written. Location processing writes it only with an index write.
     async fn write_position(&self, position: &Position, filed: Option<&IndexNote>) -> Result<bool, StoreError>;
 }
 

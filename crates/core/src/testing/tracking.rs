@@ -29,7 +29,10 @@ impl TransporterStore for MemoryStore {
     }
 
     async fn latest_position(&self, transporter: &UserId) -> Result<Option<Position>, StoreError> {
-        Ok(self.lock().positions.get(transporter).map(|(p, _)| p.clone()))
+        let tables = self.lock();
+        let points = tables.history.get(transporter).into_iter().flat_map(|segments| segments.values().flatten());
+        let newest = points.max_by_key(|p| p.recorded_at).cloned();
+        Ok(newest.map(|point| Position { transporter_id: transporter.clone(), point }))
     }
 
     async fn stored_positions(&self, transporters: &[UserId]) -> Result<Vec<StoredPosition>, StoreError> {

@@ -1,10 +1,11 @@
-//! [`LocationProcessing`] (the location-consumer function): a batch of GPS points becomes, per
-//! transporter, one latest-position write (only if newer than what is stored) and a geo-index
-//! write when the cell changed or the entry's refresh window passed; and every point goes into the
-//! 7-day history. The batch's stored positions are read together (one read per 100 transporters),
-//! its index writes go out together (25 a request), and each position is written last, with the
-//! note of where the index files the transporter: a failure before it leaves the position as it
-//! was, so the retry redoes the whole move.
+//! [`LocationProcessing`] (the location-consumer function): every point of a batch goes into the
+//! 7-day history, which is also where a transporter's latest position is read from; and each
+//! transporter's newest point goes into the geo index when the cell changed or the entry's refresh
+//! window passed. Only then is their position item written, as the index's note of where it files
+//! them and as of which point: a request whose point needs no index write writes nothing else. The
+//! batch's notes are read together (one read per 100 transporters), its index writes go out
+//! together (25 a request), and each note is written last: a failure before it leaves the note as
+//! it was, so the retry redoes the whole move.
 
 use crate::contract::events::LocationUpdated;
 use crate::model::geo::{GeoGrid, GeoPoint};
@@ -25,7 +26,8 @@ const POSITION_CONCURRENCY: usize = 16;
 pub struct LocationBatchReport {
     pub points: usize,
     pub transporters: usize,
-    /// Latest positions written (the rest were older than what was stored).
+    /// Position items written: one with each index write, as its note (a transporter whose newest
+    /// point needs no index write, or is older than the stored one, gets none).
     pub positions_written: usize,
     pub cell_moves: usize,
     /// Transporters whose geo-index entry was written: each a put, a delete of the old cell's entry
@@ -64,8 +66,8 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
         Self { store, grid, index_refresh }
     }
 
-    /// Processes a batch of points: every point into the history, the newest of each transporter
-    /// as their position (if newer than the stored one), and into the geo index when needed.
+    /// Processes a batch of points: every point into the history, and the newest of each
+    /// transporter into the geo index when needed, with their position item as its note.
     pub async fn on_batch(&self, updates: &[(EventId, LocationUpdated)]) -> Result<LocationBatchReport, StoreError> {
         let mut newest: HashMap<&UserId, &LocationUpdated> = HashMap::new();
         for (_, update) in updates {
@@ -85,10 +87,10 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
             .collect();
         let plans: Vec<Plan> =
             newest.values().filter_map(|update| self.plan(update, stored.get(&update.transporter_id))).collect();
-        let moves: Vec<IndexMove> = plans.iter().filter_map(|plan| plan.index.clone()).collect();
+        let moves: Vec<IndexMove> = plans.iter().map(|plan| plan.index.clone()).collect();
         self.store.file_in_index(&moves).await?;
         let written: Vec<bool> = stream::iter(&plans)
-            .map(|plan| self.store.write_position(&plan.position, plan.filed.as_ref()))
+            .map(|plan| self.store.write_position(&plan.position, Some(&plan.note)))
             .buffer_unordered(POSITION_CONCURRENCY)
             .try_collect()
             .await?;
@@ -102,19 +104,20 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
     }
 
     /// What to write for one transporter's newest point, given what is stored: nothing when a point
-    /// as new is stored; else the position with its index note, and the index write if it needs one.
+    /// as new is stored or the index needs no write; else the index write and the position item
+    /// that notes it.
     fn plan(&self, update: &LocationUpdated, stored: Option<&StoredPosition>) -> Option<Plan> {
         let at = update.point.recorded_at;
         if stored.is_some_and(|s| s.recorded_at >= at) {
             return None;
         }
-        let position = Position { transporter_id: update.transporter_id.clone(), point: update.point.clone() };
         let cell = self.grid.cell(GeoPoint { lat: update.point.lat, lng: update.point.lng });
         let filed = stored.and_then(|s| s.filed.clone());
         let (indexed_cell, indexed_at) = (filed.as_ref().map(|f| f.cell.as_str()), filed.as_ref().map(|f| f.at));
         if !index_needs_write(indexed_cell, indexed_at, &cell, at, self.index_refresh) {
-            return Some(Plan { position, filed, index: None });
+            return None;
         }
+        let position = Position { transporter_id: update.transporter_id.clone(), point: update.point.clone() };
         let entry = CellEntry {
             transporter_id: update.transporter_id.clone(),
             lat: update.point.lat,
@@ -122,16 +125,16 @@ impl<S: TransporterStore + GeoIndexStore + LocationHistoryStore> LocationProcess
             recorded_at: at,
         };
         let index = IndexMove { entry, from: filed.map(|f| f.cell), to: cell.clone() };
-        Some(Plan { position, filed: Some(IndexNote { cell, at }), index: Some(index) })
+        Some(Plan { position, note: IndexNote { cell, at }, index })
     }
 }
 
-/// What [`LocationProcessing::plan`] decided for one transporter.
+/// What [`LocationProcessing::plan`] decided for one transporter: an index write, and the position
+/// item written after it with its note.
 struct Plan {
     position: Position,
-    /// The index note written with the position.
-    filed: Option<IndexNote>,
-    index: Option<IndexMove>,
+    note: IndexNote,
+    index: IndexMove,
 }
 
 #[cfg(test)]

@@ -7,13 +7,12 @@ use chrono::{DateTime, Duration, Utc};
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::OfferQuery;
 use weelo_core::model::ids::OrderId;
-use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::model::offer::OpenOffer;
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::trip::{OfferTimes, TripStep};
 use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::Creation;
-use weelo_core::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, TransporterStore};
+use weelo_core::ports::{BookingStore, LocationHistoryStore, OfferStore, OfferSubject, OrderStore};
 use weelo_core::testing::MemoryStore;
 use weelo_core::usecases::api::Lists;
 
@@ -22,17 +21,9 @@ fn lists(store: &MemoryStore) -> Lists<MemoryStore> {
     Lists::new(store.clone(), key, OfferTimes::default())
 }
 
-/// Kiran's latest position: at the pickup.
+/// Kiran's latest position (the newest point of the GPS history): at the pickup.
 async fn kiran_at_the_pickup(store: &MemoryStore) {
-    let point = LocationPoint {
-        lat: PICKUP.0,
-        lng: PICKUP.1,
-        recorded_at: Utc::now(),
-        speed_kmh: None,
-        heading_deg: None,
-        accuracy_m: None,
-    };
-    store.write_position(&Position { transporter_id: user("kiran"), point }, None).await.unwrap();
+    store.append_points(&[point("kiran", PICKUP, Utc::now())]).await.unwrap();
 }
 
 /// A booking of Asha's picked up `metres` north of the pickup, offered to `to` at `at`; its id.

@@ -1,6 +1,6 @@
-//! Location processing: a batch coalesces to one position per transporter, never older than the
-//! one stored; every point goes to the history; the geo index is written on a move or once per
-//! refresh window.
+//! Location processing: every point goes to the history, where the latest position is read; the
+//! geo index is written on a move or once per refresh window, each time with the position item
+//! that notes it, never older than the one stored.
 
 use crate::support::*;
 use chrono::{DateTime, Duration, Utc};
@@ -82,7 +82,7 @@ async fn the_geo_index_is_written_on_a_move_and_once_a_minute_within_a_cell() {
 }
 
 #[tokio::test]
-async fn a_failed_index_write_leaves_the_position_as_it_was_and_the_redelivery_does_the_whole_move() {
+async fn a_failed_index_write_leaves_the_note_as_it_was_and_the_redelivery_does_the_whole_move() {
     // GIVEN a truck filed at the pickup, then a batch that moves it 20 km while the index is down
     let store = MemoryStore::new();
     let grid = GeoGrid::default();
@@ -90,17 +90,39 @@ async fn a_failed_index_write_leaves_the_position_as_it_was_and_the_redelivery_d
     let far = north_of_pickup(20_000.0);
     let batch = [point("t1", far, at(30))];
     store.fail_index_writes(true);
+    let note = || {
+        let store = store.clone();
+        async move { store.stored_positions(&[user("t1")]).await.unwrap()[0].clone() }
+    };
 
     // WHEN the batch fails, and is delivered again once the index is back
     assert!(processing(&store).on_batch(&batch).await.unwrap_err().retryable);
-    let before = store.latest_position(&user("t1")).await.unwrap().unwrap().point.recorded_at;
+    let before = note().await;
     store.fail_index_writes(false);
     let again = processing(&store).on_batch(&batch).await.unwrap();
 
-    // THEN the failed try changed no position, and the retry moved the truck: position and index
-    assert_eq!(before, at(0));
+    // THEN the failed try left the note at the pickup, and the retry moved the truck: index and
+    // note; the latest position is the new point
+    assert_eq!((before.recorded_at, before.filed.map(|f| f.at)), (at(0), Some(at(0))));
     assert_eq!((again.positions_written, again.cell_moves), (1, 1));
+    assert_eq!(note().await.filed.map(|f| f.cell), Some(grid.cell(GeoPoint { lat: far.0, lng: far.1 })));
     assert_eq!(store.latest_position(&user("t1")).await.unwrap().unwrap().point.recorded_at, at(30));
     assert!(store.cell(&grid.cell(GeoPoint { lat: PICKUP.0, lng: PICKUP.1 })).is_empty());
     assert_eq!(store.cell(&grid.cell(GeoPoint { lat: far.0, lng: far.1 })).len(), 1);
+}
+
+#[tokio::test]
+async fn a_point_that_needs_no_index_write_writes_no_position_item_yet_is_the_latest_position() {
+    // GIVEN a truck filed at the pickup at second 0
+    let store = MemoryStore::new();
+    processing(&store).on_batch(&[point("t1", PICKUP, at(0))]).await.unwrap();
+
+    // WHEN it sends another point from the same cell within the refresh window
+    let report = processing(&store).on_batch(&[point("t1", PICKUP, at(30))]).await.unwrap();
+
+    // THEN neither the index nor the position item is written, the note still says second 0, and
+    // the latest position is the new point, from the history
+    assert_eq!((report.index_writes, report.positions_written), (0, 0));
+    assert_eq!(store.stored_positions(&[user("t1")]).await.unwrap()[0].recorded_at, at(0));
+    assert_eq!(store.latest_position(&user("t1")).await.unwrap().unwrap().point.recorded_at, at(30));
 }

@@ -4,11 +4,12 @@
 use crate::support::*;
 use chrono::Utc;
 use serde_json::json;
-use weelo_core::model::ids::BookingId;
+use weelo_core::contract::events::LocationUpdated;
+use weelo_core::model::ids::{BookingId, EventId};
 use weelo_core::model::location::{LocationPoint, Position};
 use weelo_core::ports::{
-    BookingStore, CellEntry, Creation, GeoIndexStore, IdempotencyRecord, IndexMove, IndexNote, OfferStore,
-    OfferSubject, TransporterStore,
+    BookingStore, CellEntry, Creation, GeoIndexStore, IdempotencyRecord, IndexMove, IndexNote, LocationHistoryStore,
+    OfferStore, OfferSubject, TransporterStore,
 };
 
 async fn create_booking(app: &ApiClient, customer: &User) -> BookingId {
@@ -341,7 +342,7 @@ async fn the_owner_sees_the_assigned_transporters_latest_position() {
     assert_eq!(app.call("POST", &format!("/v1/bookings/{booking}/accept"), Some(&driver), None).await.status, 200);
     assert_eq!(app.call("GET", &path, Some(&owner), None).await.status, 404);
 
-    // WHEN a position is stored THEN the owner gets it; others get 404 or 403
+    // WHEN a point of the driver's is in the GPS history THEN the owner gets it; others get 404 or 403
     let point = LocationPoint {
         lat: 19.1,
         lng: 72.9,
@@ -350,8 +351,8 @@ async fn the_owner_sees_the_assigned_transporters_latest_position() {
         heading_deg: Some(90.0),
         accuracy_m: None,
     };
-    let position = Position { transporter_id: driver.user_id(), point };
-    assert!(app.app().store.write_position(&position, None).await.unwrap());
+    let reported = LocationUpdated { transporter_id: driver.user_id(), point };
+    app.app().store.append_points(&[(EventId::generate(), reported)]).await.unwrap();
     let seen = app.call("GET", &path, Some(&owner), None).await;
     assert_eq!(seen.status, 200, "{}", seen.body);
     assert_eq!(seen.body["transporterId"], driver.id.as_str());
@@ -363,15 +364,17 @@ async fn the_owner_sees_the_assigned_transporters_latest_position() {
 
 #[tokio::test]
 async fn an_older_position_never_overwrites_a_newer_one() {
-    // GIVEN a stored position
+    // GIVEN a stored position item (the geo index's note of a point)
     let app = spawn_app().await;
     let driver = User::transporter().user_id();
+    // In whole milliseconds, as positions store their times.
+    let now = chrono::DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
     let at = |seconds_ago: i64| Position {
         transporter_id: driver.clone(),
         point: LocationPoint {
             lat: 10.0 + seconds_ago as f64,
             lng: 70.0,
-            recorded_at: Utc::now() - chrono::Duration::seconds(seconds_ago),
+            recorded_at: now - chrono::Duration::seconds(seconds_ago),
             speed_kmh: None,
             heading_deg: None,
             accuracy_m: None,
@@ -381,10 +384,11 @@ async fn an_older_position_never_overwrites_a_newer_one() {
     assert!(store.write_position(&at(10), None).await.unwrap());
 
     // WHEN an older point arrives THEN it is ignored; a newer one replaces it
+    let stored_at = async || store.stored_positions(std::slice::from_ref(&driver)).await.unwrap()[0].recorded_at;
     assert!(!store.write_position(&at(20), None).await.unwrap());
-    assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 20.0);
+    assert_eq!(stored_at().await, at(10).point.recorded_at);
     assert!(store.write_position(&at(1), None).await.unwrap());
-    assert_eq!(store.latest_position(&driver).await.unwrap().unwrap().point.lat, 11.0);
+    assert_eq!(stored_at().await, at(1).point.recorded_at);
 }
 
 #[tokio::test]

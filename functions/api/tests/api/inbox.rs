@@ -5,9 +5,10 @@
 use crate::support::*;
 use chrono::Utc;
 use serde_json::{Value, json};
-use weelo_core::model::ids::BookingId;
-use weelo_core::model::location::{LocationPoint, Position};
-use weelo_core::ports::{OfferStore, OfferSubject, TransporterStore};
+use weelo_core::contract::events::LocationUpdated;
+use weelo_core::model::ids::{BookingId, EventId};
+use weelo_core::model::location::LocationPoint;
+use weelo_core::ports::{LocationHistoryStore, OfferStore, OfferSubject};
 
 /// A booking picked up at `at`, offered to `to`; its id.
 async fn offered_booking(app: &ApiClient, owner: &User, at: (f64, f64), to: &[&User]) -> BookingId {
@@ -50,7 +51,8 @@ async fn a_transporters_inbox_lists_their_live_offers_and_drops_one_taken_cancel
         heading_deg: None,
         accuracy_m: None,
     };
-    app.app().store.write_position(&Position { transporter_id: driver.user_id(), point }, None).await.unwrap();
+    let reported = LocationUpdated { transporter_id: driver.user_id(), point };
+    app.app().store.append_points(&[(EventId::generate(), reported)]).await.unwrap();
     let north = |km: f64| (here.0 + km / 111.0, here.1);
     let one = offered_booking(&app, &owner, north(1.0), &[&driver, &rival]).await;
     let five = offered_booking(&app, &owner, north(5.0), &[&driver]).await;

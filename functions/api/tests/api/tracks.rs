@@ -9,7 +9,7 @@ use serde_json::json;
 use weelo_core::contract::events::LocationUpdated;
 use weelo_core::model::ids::{BookingId, EventId, TruckRequestId};
 use weelo_core::model::location::LocationPoint;
-use weelo_core::ports::{LocationHistoryStore, OfferStore, OfferSubject};
+use weelo_core::ports::{LocationHistoryStore, OfferStore, OfferSubject, TransporterStore};
 
 /// Stores `driver`'s points recorded at `at`, as location-consumer does.
 async fn history(app: &ApiClient, driver: &User, at: &[DateTime<Utc>]) {
@@ -151,4 +151,24 @@ async fn an_order_trucks_track_follows_that_truck_and_a_cursor_is_bound_to_its_r
     let missing =
         app.call("GET", &format!("/v1/orders/{order}/truck-requests/{unknown}/track"), Some(&owner), None).await;
     assert_eq!(missing.status, 404, "{}", missing.body);
+}
+
+#[tokio::test]
+async fn the_latest_position_is_the_newest_point_even_in_a_segment_forty_segments_back() {
+    // GIVEN a driver's late batch (one segment, keyed by its first point) holding the newest point,
+    // 395 s after its first, and forty later-keyed segments of one point each, 10 s apart
+    let app = spawn_app().await;
+    let driver = User::transporter();
+    let start = DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap() - Duration::hours(1);
+    history(&app, &driver, &[start + Duration::seconds(1), start + Duration::seconds(395)]).await;
+    for i in 1..=40 {
+        history(&app, &driver, &[start + Duration::seconds(1 + 9 * i)]).await;
+    }
+
+    // WHEN the driver's latest position is read (more segments than one query reads)
+    let latest = app.app().store.latest_position(&driver.user_id()).await.unwrap().unwrap();
+
+    // THEN it is the newest point, not the newest segment's
+    assert_eq!(latest.point.recorded_at, start + Duration::seconds(395));
+    assert_eq!(latest.transporter_id, driver.user_id());
 }

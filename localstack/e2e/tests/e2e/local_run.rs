@@ -121,7 +121,7 @@ async fn make_run_after_a_large_backlog_pushes_the_next_booking_at_once() {
     assert!(pushed, "no push for the booking within 4 minutes");
     assert!(total_lag(&kafka, RUN_LOCATION_GROUP, "location.updated") < 1_000);
     assert!(total_lag(&kafka, RUN_FCM_GROUP, "notification.fcm") < 1_000);
-    let old_position = store().await.latest_position(&old_truck).await.expect("the positions table answers");
+    let old_position = store().await.latest_position(&old_truck).await.expect("the GPS history answers");
     assert_eq!(old_position, None, "the run worked through the backlog's GPS points");
     assert!(run.printed("not replayed"), "the banner does not say the run starts at the end of the topics");
     // AND the status lines say every part is up: at once, or once the run has done the work it
