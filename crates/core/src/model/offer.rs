@@ -6,6 +6,7 @@ use crate::model::booking::Booking;
 use crate::model::geo::{GeoPoint, Place};
 use crate::model::ids::{BookingId, OrderId};
 use crate::model::order::{OrderStatus, OrderView};
+use crate::model::trip::TripStatus;
 use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -23,8 +24,7 @@ pub struct OpenOffer {
     pub vehicle_type: VehicleType,
     pub pickup: Place,
     pub drop: Place,
-    /// For an order line: how many trucks it asks for, and for how many of them this offer stands
-    /// (they search, and were not released since it was made).
+    /// For an order line: how many trucks it asks for, and how many of them still search.
     pub trucks: Option<u32>,
     pub open_trucks: Option<u32>,
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -52,11 +52,11 @@ impl OpenOffer {
         })
     }
 
-    /// The card of line `line` of an order offered at `offered_at`, if the offer stands for one of
-    /// its trucks.
+    /// The card of line `line` of an order offered at `offered_at`, if one of its trucks still
+    /// searches (a line's offer not taken back stands for each of them).
     pub fn of_line(view: &OrderView, line: u32, offered_at: DateTime<Utc>, from: Option<GeoPoint>) -> Option<Self> {
         let truck_line = view.order.trucks.get(line as usize)?;
-        let open = view.truck_requests.iter().filter(|r| r.line == line && r.trip.offer_stands(offered_at)).count();
+        let open = view.truck_requests.iter().filter(|r| r.line == line && r.status() == TripStatus::Searching).count();
         (open > 0 && view.order.status != OrderStatus::Cancelled).then(|| Self {
             booking_id: None,
             order_id: Some(view.order.order_id),

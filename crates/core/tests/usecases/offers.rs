@@ -103,6 +103,47 @@ async fn an_offer_made_before_a_release_no_longer_stands_unless_the_new_search_m
 }
 
 #[tokio::test]
+async fn a_booking_cancelled_after_its_accept_tells_its_transporter_and_nobody_else_again() {
+    // GIVEN a booking offered to three drivers, accepted by Kiran: Meera and Vijay told once
+    let world = World::new();
+    for (id, metres) in [("kiran", 100.0), ("meera", 200.0), ("vijay", 300.0)] {
+        world.driver(id, metres).await;
+    }
+    let booking = world.book().await;
+    world.bookings.accept(&transporter("kiran"), &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.accepted.v1").await;
+    assert_eq!(world.notifications("booking.withdrawn").len(), 2);
+
+    // WHEN Asha cancels it, and the cancel reaches the fan-out
+    world.bookings.cancel(&customer("asha"), &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.cancelled.v1").await;
+
+    // THEN Kiran is told it is cancelled, and nobody gets a second withdrawal
+    assert_eq!(recipients(&world.notifications("booking.cancelled")), BTreeSet::from(["kiran".to_owned()]));
+    assert_eq!(world.notifications("booking.withdrawn").len(), 2);
+}
+
+#[tokio::test]
+async fn a_booking_cancelled_while_it_searches_is_withdrawn_from_everyone_offered() {
+    // GIVEN a booking offered to two drivers
+    let world = World::new();
+    for (id, metres) in [("kiran", 100.0), ("meera", 200.0)] {
+        world.driver(id, metres).await;
+    }
+    let booking = world.book().await;
+
+    // WHEN Asha cancels it before anyone accepts
+    world.bookings.cancel(&customer("asha"), &booking.to_string()).await.unwrap();
+    world.deliver("com.weelo.booking.cancelled.v1").await;
+
+    // THEN both are told to drop it, and nobody is told of a cancelled trip
+    let withdrawn = world.notifications("booking.withdrawn");
+    assert_eq!(recipients(&withdrawn), BTreeSet::from(["kiran".to_owned(), "meera".to_owned()]));
+    assert!(withdrawn.iter().all(|(_, n)| n.data["reason"] == "cancelled"));
+    assert!(world.notifications("booking.cancelled").is_empty());
+}
+
+#[tokio::test]
 async fn nobody_near_widens_the_search_at_once_and_nobody_there_either_expires_it_at_once() {
     // GIVEN one driver beyond the first search's rings but within the wider search's
     let world = World::new();

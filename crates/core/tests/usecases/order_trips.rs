@@ -175,6 +175,36 @@ async fn a_released_truck_is_offered_again_on_its_line_but_not_to_whoever_releas
 }
 
 #[tokio::test]
+async fn a_line_offer_made_before_one_of_its_trucks_was_released_still_stands_for_that_truck() {
+    // GIVEN a two-tipper order offered to Kiran, Meera and Vijay; Kiran took one truck, so the
+    // line still searches and nobody was told to drop it; Vijay then went off duty
+    let world = World::new();
+    for (id, metres) in [("kiran", 100.0), ("meera", 200.0), ("vijay", 300.0)] {
+        world.driver(id, metres).await;
+    }
+    let order = world.order(2).await;
+    let ids = trucks(&world, order).await;
+    world.orders.accept_truck_request(&transporter("kiran"), &order.to_string(), &ids[0]).await.unwrap();
+    world.deliver("com.weelo.order.truck-request-accepted.v1").await;
+    let mut vijay: weelo_core::model::transporter::TransporterProfile =
+        world.store.get_profile(&user("vijay")).await.unwrap().unwrap();
+    vijay.available = false;
+    world.store.put_profile(&vijay).await.unwrap();
+
+    // WHEN Kiran releases his truck (a moment later: offers are timed to the millisecond), the
+    // line is offered again, but not to Vijay
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    world.orders.advance_truck(&transporter("kiran"), &order.to_string(), &ids[0], TripStep::Release).await.unwrap();
+    world.deliver("com.weelo.order.truck-request-released.v1").await;
+    let to_vijay = world.notifications("order.offered").iter().filter(|(_, n)| n.recipient_id == user("vijay")).count();
+    assert_eq!(to_vijay, 1, "Vijay was offered the line once, before the release");
+    assert!(world.notifications("order.withdrawn").is_empty());
+
+    // THEN Vijay's first offer, never taken back, stands for the released truck as for the other
+    world.orders.accept_truck_request(&transporter("vijay"), &order.to_string(), &ids[0]).await.unwrap();
+}
+
+#[tokio::test]
 async fn a_transporter_on_a_booking_cannot_take_a_truck_of_an_order() {
     let world = World::new();
     world.driver("kiran", 100.0).await;

@@ -24,11 +24,12 @@ impl OfferTimes {
     pub const SCHEDULE_LEAD_SECS: i64 = 1800;
 
     /// How long an offer can stand without being made again: one window per search round (the
-    /// first and each wider one), and a window more (a minute at least) for a deadline the
-    /// sweeper reaches late: 6 min by default. A search begun again (a release) makes its offers
-    /// anew, so the transporter's inbox looks no further back than this.
+    /// first and each wider one), and a window and two minutes more, for the deadlines (a widen,
+    /// then the expiry) the sweeper, run every minute, reaches late: 8 min by default. A search
+    /// begun again (a release) makes its offers anew, so the transporter's inbox looks no further
+    /// back than this.
     pub fn offer_life(&self) -> Duration {
-        self.window * (WIDER_SEARCHES as i32 + 1) + self.window.max(Duration::minutes(1))
+        self.window * (WIDER_SEARCHES as i32 + 2) + Duration::minutes(2)
     }
 
     pub fn from_secs(window: i64, schedule_lead: i64) -> Self {
@@ -324,9 +325,9 @@ mod tests {
     }
 
     #[test]
-    fn an_offer_lives_a_window_a_round_and_a_window_more_at_least_a_minute() {
-        assert_eq!(OfferTimes::default().offer_life(), Duration::minutes(6));
-        assert_eq!(OfferTimes::from_secs(4, 1800).offer_life(), Duration::seconds(68));
+    fn an_offer_lives_a_window_a_round_a_window_more_and_two_sweeper_minutes() {
+        assert_eq!(OfferTimes::default().offer_life(), Duration::minutes(8));
+        assert_eq!(OfferTimes::from_secs(4, 1800).offer_life(), Duration::seconds(132));
     }
 
     #[test]

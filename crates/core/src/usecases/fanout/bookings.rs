@@ -45,7 +45,13 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             TripStep::Expire => self.withdraw(cause, booking, "expired", None).await,
             TripStep::Cancel => {
                 let assignee = changed.transporter_id.as_ref().filter(|_| changed.previous_status.is_assigned());
-                let mut report = self.withdraw(cause, booking, "cancelled", assignee).await?;
+                // Only a search cancelled leaves offers standing: after an accept the others were
+                // told when it was accepted (and their offers are left as written).
+                let mut report = if changed.previous_status == TripStatus::Searching {
+                    self.withdraw(cause, booking, "cancelled", None).await?
+                } else {
+                    FanoutReport::default()
+                };
                 if let Some(assignee) = assignee {
                     let notice = Notice {
                         kind: "booking.cancelled",
@@ -91,7 +97,9 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             OfferRound::Wider => self.current_offers(booking).await?.is_empty(),
         };
         let recipients: Vec<UserId> = candidates.iter().map(|c| c.transporter_id.clone()).collect();
-        let offered_at = Utc::now();
+        // Never before the release the api stamped on its own clock: an offer of this search must
+        // stand, however far behind that clock this one runs.
+        let offered_at = booking.trip.released_at.map_or(Utc::now(), |released| Utc::now().max(released));
         self.store.put_offers(subject, &recipients, offered_at).await?;
         let notifications: Vec<EventRecord> =
             candidates.iter().map(|c| offer_notice(cause, booking, c, offered_at)).collect();

@@ -1,8 +1,9 @@
 //! Orders: expand an order into its truck requests and offer each line to the transporters matched
 //! for its vehicle type, nearest first; offer a line again when one of its trucks is released, and
-//! wider when its trucks' first window passed; tell a line's offered transporters to drop it once
-//! nothing on it is searching (their offers are left as they were: the line's trucks say they no
-//! longer stand); cancel a cancelled order's trucks and tell the transporters already on the way.
+//! wider when its trucks' first window passed; take a line's offers back once nothing on it is
+//! searching (in the table, unlike a booking's: a line's offer stands for any of its trucks that
+//! searches, which no one truck's release time can say); cancel a cancelled order's trucks and
+//! tell the transporters already on the way.
 
 use super::notifications::{Notice, offer_record, order_withdrawal_record, stamp};
 use super::{FANOUT_EVENT_SOURCE, Fanout, FanoutError, FanoutReport, FanoutStore};
@@ -174,9 +175,9 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
             .collect())
     }
 
-    /// Tells every transporter holding an offer of the line, but those with a truck of it, to drop
-    /// it (one data-only push each, naming it by its time). Nothing is written: none of its trucks
-    /// searches, so those offers stand no more.
+    /// Tells every transporter holding a live offer of the line, but those with a truck of it, to
+    /// drop it (one data-only push each, naming it by its time), then takes the offers back: a
+    /// later step of the line (a cancel, a refilled truck's expiry) finds only offers made since.
     async fn withdraw_line(
         &self, cause: EventId, view: &OrderView, line: u32, reason: &str,
     ) -> Result<FanoutReport, FanoutError> {
@@ -185,14 +186,12 @@ impl<S: FanoutStore, B: EventBus> Fanout<S, B> {
         let holders: Vec<&UserId> =
             view.truck_requests.iter().filter(|r| r.line == line).filter_map(|r| r.trip.accepted_by.as_ref()).collect();
         let open = self.store.open_offers(subject).await?;
-        // Offers made before a truck of the line was released were dropped when it was taken.
-        let current =
-            |at: &DateTime<Utc>| view.truck_requests.iter().any(|r| r.line == line && r.trip.offer_is_current(*at));
-        let others: Vec<(UserId, DateTime<Utc>)> =
-            open.into_iter().filter(|(t, at)| !holders.contains(&t) && current(at)).collect();
+        let others: Vec<(UserId, DateTime<Utc>)> = open.into_iter().filter(|(t, _)| !holders.contains(&t)).collect();
         let notifications: Vec<EventRecord> =
             others.iter().map(|(t, at)| order_withdrawal_record(cause, t, order_id, line, reason, *at)).collect();
+        let others: Vec<UserId> = others.into_iter().map(|(t, _)| t).collect();
         self.bus.publish(&notifications).await?;
+        self.store.withdraw_offers(subject, &others).await?;
         Ok(FanoutReport { withdrawn: others.len(), notifications: notifications.len(), ..FanoutReport::default() })
     }
 

@@ -45,8 +45,9 @@ where
         if request.status() != TruckRequestStatus::Searching {
             return Err(TRUCK.unavailable(request.status()));
         }
-        if !matches!(offer, OfferState::Live(at) if request.trip.offer_stands(at)) {
-            // Taken back from them, or made before this truck was released.
+        // A line's offers are taken back in the table when none of its trucks searches any more:
+        // one that stands, stands for every truck of the line that searches.
+        if offer == OfferState::Withdrawn {
             return Err(TRUCK.offer_withdrawn(request.status()));
         }
         let step = self.step(TripStep::Accept, Some(me));
