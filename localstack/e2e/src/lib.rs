@@ -385,11 +385,9 @@ pub async fn wait_until_located(people: &[User]) {
     let store = store().await;
     let ids: Vec<weelo_core::model::ids::UserId> =
         people.iter().map(|p| weelo_core::model::ids::UserId::parse(&p.id).unwrap()).collect();
+    let filed = |stored: Vec<weelo_core::ports::StoredPosition>| stored.iter().all(|s| s.filed.is_some());
     let located = eventually(180, async || {
-        store
-            .stored_positions(&ids)
-            .await
-            .is_ok_and(|stored| stored.iter().filter(|s| s.filed.is_some()).count() == ids.len())
+        store.stored_positions(&ids).await.is_ok_and(|stored| stored.len() == ids.len() && filed(stored))
     })
     .await;
     assert!(located, "not every transporter reached the geo index");
