@@ -183,7 +183,7 @@ pub async fn booking_fanout(
     let report = fanout.on_event(EventId::generate(), &DomainEvent::BookingCreated(booking)).await?;
     let matched = started.elapsed();
     let notifications = std::mem::take(&mut *bus.published.lock().expect("not poisoned"));
-    let consumer = push_service(push_delay).await?;
+    let consumer = weelo_msk::Consumer::new(push_service(push_delay).await?, weelo_msk::FailureReporting::default());
     let started = Instant::now();
     let response =
         weelo_fcm_consumer::handle(&consumer, msk_event_over_partitions(&notifications, NOTIFICATION_PARTITIONS))

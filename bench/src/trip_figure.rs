@@ -46,7 +46,7 @@ pub async fn trip_steps(
         .find(|t| offered.contains(&t.user_id()))
         .ok_or_else(|| anyhow::anyhow!("the booking was offered to none of the seeded transporters"))?;
     bus.published.lock().expect("not poisoned").clear();
-    let push = push_service(Duration::ZERO).await?;
+    let push = weelo_msk::Consumer::new(push_service(Duration::ZERO).await?, weelo_msk::FailureReporting::default());
 
     let emulators = Emulators::from_env()?;
     let since = chrono::Utc::now();

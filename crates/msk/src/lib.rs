@@ -8,7 +8,8 @@
 //!   failures.
 //! - [`FailureReporting`]: how those failures reach the mapping: a partial batch response
 //!   (provisioned mode) or a function error (on-demand mode), read once from
-//!   `KAFKA_FAILURE_REPORTING`.
+//!   `KAFKA_FAILURE_REPORTING`; [`Consumer`]: a consumer's use case with its reporting, as its
+//!   Lambda runs it.
 //! - [`DeadLetter`]: a record set aside into an SQS queue, as the local bridge and `weelo-ops skip`
 //!   write it and `weelo-ops redrive` reads it.
 
@@ -24,4 +25,4 @@ pub use batch::{
 pub use dead_letter::{DeadLetter, MAX_ERROR_BYTES, RecordAt, SQS_MAX_MESSAGE_BYTES};
 pub use event::{decode, encode};
 pub use record::ConsumedRecord;
-pub use reporting::{BatchFailed, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};
+pub use reporting::{BatchFailed, Consumer, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};

@@ -15,6 +15,7 @@
 
 use crate::batch::BatchResponse;
 use std::future::Future;
+use std::ops::Deref;
 use std::str::FromStr;
 
 /// The variable that chooses the [`FailureReporting`].
@@ -62,11 +63,8 @@ impl FailureReporting {
     pub fn from_env() -> Result<Self, InvalidReporting> {
         // Spelt out, not FAILURE_REPORTING_VAR: infra/checks/test_drift.py finds the variables a
         // function reads by their literal names.
-        match std::env::var("KAFKA_FAILURE_REPORTING") {
-            Ok(text) => text.parse(),
-            Err(std::env::VarError::NotPresent) => Ok(Self::default()),
-            Err(std::env::VarError::NotUnicode(text)) => Err(InvalidReporting(text.to_string_lossy().into_owned())),
-        }
+        // A value that is not Unicode does not parse either: it is refused with its lossy text.
+        std::env::var_os("KAFKA_FAILURE_REPORTING").map_or(Ok(Self::default()), |text| text.to_string_lossy().parse())
     }
 
     /// The answer for a handled batch: its partial batch response, or, reporting by function
@@ -81,12 +79,33 @@ impl FailureReporting {
             _ => Ok(response),
         }
     }
+}
 
-    /// [`FailureReporting::settle`] over a consumer's handler: what the Lambda runtime is given.
-    pub async fn answer<E: From<BatchFailed>>(
-        self, handled: impl Future<Output = Result<BatchResponse, E>>,
-    ) -> Result<BatchResponse, E> {
-        Ok(self.settle(handled.await?)?)
+/// A consumer as its Lambda runs it: its use case, and how the use case's failed records are
+/// reported to the mapping. It derefs to the use case, so the function's handler (and a test)
+/// calls the use case's methods on it directly.
+#[derive(Debug, Clone)]
+pub struct Consumer<T> {
+    use_case: T,
+    reporting: FailureReporting,
+}
+
+impl<T> Consumer<T> {
+    pub fn new(use_case: T, reporting: FailureReporting) -> Self {
+        Self { use_case, reporting }
+    }
+
+    /// The answer to the Lambda runtime for a batch handled by `handled`: [`FailureReporting::settle`].
+    pub async fn answer(&self, handled: impl Future<Output = BatchResponse>) -> Result<BatchResponse, BatchFailed> {
+        self.reporting.settle(handled.await)
+    }
+}
+
+impl<T> Deref for Consumer<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.use_case
     }
 }
 
@@ -130,11 +149,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_handler_error_stays_an_error_whatever_the_reporting() {
-        for reporting in [FailureReporting::PartialBatch, FailureReporting::FunctionError] {
-            let handled = async { Err::<BatchResponse, Box<dyn std::error::Error + Send + Sync>>("store down".into()) };
-            let answer = reporting.answer(handled).await;
-            assert_eq!(answer.unwrap_err().to_string(), "store down", "{reporting:?}");
-        }
+    async fn a_consumer_answers_its_batches_as_its_reporting_says_and_reaches_its_use_case() {
+        // GIVEN the same use case behind a provisioned and an on-demand mapping
+        let provisioned = Consumer::new("fan-out", FailureReporting::PartialBatch);
+        let on_demand = Consumer::new("fan-out", FailureReporting::FunctionError);
+        // WHEN each answers a batch whose partition t-0 failed at offset 7
+        let partial = provisioned.answer(async { failed_at("t-0", 7) }).await;
+        let error = on_demand.answer(async { failed_at("t-0", 7) }).await;
+        // THEN the first passes the failure on, the second makes it a function error
+        assert_eq!(partial, Ok(failed_at("t-0", 7)));
+        assert_eq!(error, Err(BatchFailed { failed: 1, partition: "t-0".into(), offset: 7 }));
+        // AND both reach their use case
+        assert_eq!((*provisioned, *on_demand), ("fan-out", "fan-out"));
     }
 }

@@ -66,11 +66,8 @@ impl FromStr for Flush {
 impl Flush {
     /// The flush of the environment: [`FLUSH_VAR`], or every invocation when it is not set.
     pub fn from_env() -> Result<Self, InvalidFlush> {
-        match std::env::var("METRICS_FLUSH_SECONDS") {
-            Ok(text) => text.parse(),
-            Err(std::env::VarError::NotPresent) => Ok(Self::default()),
-            Err(std::env::VarError::NotUnicode(text)) => Err(InvalidFlush(text.to_string_lossy().into_owned())),
-        }
+        // A value that is not Unicode does not parse either: it is refused with its lossy text.
+        std::env::var_os("METRICS_FLUSH_SECONDS").map_or(Ok(Self::default()), |text| text.to_string_lossy().parse())
     }
 
     /// Whether an invocation that ends `since_last_line` after the last line was written writes

@@ -15,7 +15,7 @@ use weelo_core::contract::events::DomainEvent;
 use weelo_core::usecases::analytics::cities::Cities;
 use weelo_core::usecases::analytics::{Analytics as Counting, AnalyticsSettings, PartitionRecords};
 use weelo_dynamo::{DynamoStore, StoreSettings};
-use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
+use weelo_msk::{BatchResponse, ConsumedRecord, Consumer, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,17 +49,17 @@ impl Settings {
     }
 }
 
-pub type Analytics = Counting<DynamoStore, EmfSink>;
+pub type Analytics = Consumer<Counting<DynamoStore, EmfSink>>;
 
 /// The use case with clients built from `settings`, writing its metric documents to `out`.
 pub async fn connect(settings: &Settings, out: emf::Output) -> anyhow::Result<Analytics> {
     let (_, store) = settings.store.connect().await;
     let sink = EmfSink::new(settings.namespace.clone(), out);
-    Ok(Counting::new(store, sink, settings.analytics.clone()))
+    Ok(Consumer::new(Counting::new(store, sink, settings.analytics.clone()), settings.reporting))
 }
 
 pub async fn handle(consumer: &Analytics, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(for_each_partition(&event.payload, |records| count_partition(consumer, records)).await)
+    Ok(consumer.answer(for_each_partition(&event.payload, |records| count_partition(consumer, records))).await?)
 }
 
 async fn count_partition(consumer: &Analytics, records: Vec<ConsumedRecord>) -> Result<(), PartitionFailure> {

@@ -7,5 +7,5 @@ async fn main() -> Result<(), Error> {
     weelo_telemetry::init("analytics")?;
     let settings = weelo_analytics::Settings::from_env()?;
     let consumer = weelo_analytics::connect(&settings, weelo_analytics::stdout()).await?;
-    weelo_telemetry::run(|event| settings.reporting.answer(weelo_analytics::handle(&consumer, event))).await
+    weelo_telemetry::run(|event| weelo_analytics::handle(&consumer, event)).await
 }

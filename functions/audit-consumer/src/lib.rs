@@ -8,7 +8,7 @@ use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
 use weelo_audit::{ArchivedRecord, AuditArchive};
 use weelo_aws::Timeouts;
-use weelo_msk::{BatchResponse, PartitionFailure, for_each_partition};
+use weelo_msk::{BatchResponse, Consumer, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,19 +31,22 @@ impl Settings {
     }
 }
 
+pub type AuditConsumer = Consumer<AuditArchive>;
+
 /// The archive with a client built from `settings`.
-pub async fn connect(settings: &Settings) -> anyhow::Result<AuditArchive> {
+pub async fn connect(settings: &Settings) -> anyhow::Result<AuditConsumer> {
     let aws = weelo_aws::sdk_config(settings.sdk).await;
-    Ok(AuditArchive::new(weelo_audit::s3_client(&aws), settings.bucket.clone()))
+    let archive = AuditArchive::new(weelo_audit::s3_client(&aws), settings.bucket.clone());
+    Ok(Consumer::new(archive, settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
-pub async fn from_env() -> anyhow::Result<AuditArchive> {
+pub async fn from_env() -> anyhow::Result<AuditConsumer> {
     connect(&Settings::from_env()?).await
 }
 
-pub async fn handle(archive: &AuditArchive, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(for_each_partition(&event.payload, |records| async move {
+pub async fn handle(archive: &AuditConsumer, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
+    let handled = for_each_partition(&event.payload, |records| async move {
         let archived: Vec<ArchivedRecord> = records.iter().map(ArchivedRecord::from_consumed).collect();
         let first = records.first().map_or(0, |r| r.offset);
         let key = archive.write(&archived).await.map_err(|error| PartitionFailure {
@@ -52,6 +55,6 @@ pub async fn handle(archive: &AuditArchive, event: LambdaEvent<KafkaEvent>) -> R
         })?;
         tracing::debug!(%key, count = archived.len(), "archived");
         Ok(())
-    })
-    .await)
+    });
+    Ok(archive.answer(handled).await?)
 }

@@ -5,7 +5,6 @@ use lambda_runtime::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     weelo_telemetry::init("audit-consumer")?;
-    let settings = weelo_audit_consumer::Settings::from_env()?;
-    let archive = weelo_audit_consumer::connect(&settings).await?;
-    weelo_telemetry::run(|event| settings.reporting.answer(weelo_audit_consumer::handle(&archive, event))).await
+    let archive = weelo_audit_consumer::connect(&weelo_audit_consumer::Settings::from_env()?).await?;
+    weelo_telemetry::run(|event| weelo_audit_consumer::handle(&archive, event)).await
 }

@@ -8,7 +8,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use weelo_core::ports::{DeviceStore, PushLog, PushSender};
 use weelo_core::usecases::push::{CLAIM_LEASE, DeliveryError, Push};
 use weelo_dynamo::{DynamoStore, StoreSettings};
-use weelo_msk::{BatchResponse, for_each_record};
+use weelo_msk::{BatchResponse, Consumer, for_each_record};
 use weelo_sns::SnsPushSender;
 
 /// The function's settings, read once from the environment.
@@ -34,12 +34,13 @@ impl Settings {
     }
 }
 
-pub type FcmConsumer = Push<DynamoStore, SnsPushSender>;
+pub type FcmConsumer = Consumer<Push<DynamoStore, SnsPushSender>>;
 
 /// The push use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<FcmConsumer> {
     let (aws, store) = settings.store.connect().await;
-    Ok(Push::new(store, SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), settings.claim_lease))
+    let push = Push::new(store, SnsPushSender::new(aws_sdk_sns::Client::new(&aws)), settings.claim_lease);
+    Ok(Consumer::new(push, settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
@@ -48,15 +49,15 @@ pub async fn from_env() -> anyhow::Result<FcmConsumer> {
 }
 
 /// Generic over the store and the sender so the benchmark can put a per-push delay in front of SNS.
-pub async fn handle<S, P>(push: &Push<S, P>, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error>
+pub async fn handle<S, P>(push: &Consumer<Push<S, P>>, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error>
 where
     S: DeviceStore + PushLog,
     P: PushSender,
 {
-    Ok(for_each_record(&event.payload, |id, domain_event| async move {
+    let handled = for_each_record(&event.payload, |id, domain_event| async move {
         let report = push.on_event(id, &domain_event).await?;
         tracing::debug!(%id, ?report, "delivered");
         Ok::<(), DeliveryError>(())
-    })
-    .await)
+    });
+    Ok(push.answer(handled).await?)
 }

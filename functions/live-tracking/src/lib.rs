@@ -14,7 +14,7 @@ use weelo_core::contract::events::{DomainEvent, LocationUpdated};
 use weelo_core::model::trip::TripRef;
 use weelo_core::usecases::live::{BroadcastReport, LiveBroadcast};
 use weelo_dynamo::{DynamoStore, StoreSettings};
-use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
+use weelo_msk::{BatchResponse, ConsumedRecord, Consumer, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,12 +39,13 @@ impl Settings {
     }
 }
 
-pub type LiveTracking = LiveBroadcast<DynamoStore, ApiGatewayPoster>;
+pub type LiveTracking = Consumer<LiveBroadcast<DynamoStore, ApiGatewayPoster>>;
 
 /// The use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LiveTracking> {
     let (aws, store) = settings.store.connect().await;
-    Ok(LiveBroadcast::new(store, ApiGatewayPoster::from_config(&aws, &settings.connections_url)))
+    let broadcast = LiveBroadcast::new(store, ApiGatewayPoster::from_config(&aws, &settings.connections_url));
+    Ok(Consumer::new(broadcast, settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
@@ -53,7 +54,7 @@ pub async fn from_env() -> anyhow::Result<LiveTracking> {
 }
 
 pub async fn handle(consumer: &LiveTracking, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(for_each_partition(&event.payload, |records| process_partition(consumer, records)).await)
+    Ok(consumer.answer(for_each_partition(&event.payload, |records| process_partition(consumer, records))).await?)
 }
 
 async fn process_partition(consumer: &LiveTracking, records: Vec<ConsumedRecord>) -> Result<(), PartitionFailure> {

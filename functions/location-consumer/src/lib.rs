@@ -15,7 +15,7 @@ use weelo_core::model::geo::GeoGrid;
 use weelo_core::model::ids::EventId;
 use weelo_core::usecases::locations::LocationProcessing;
 use weelo_dynamo::{DynamoStore, StoreSettings};
-use weelo_msk::{BatchResponse, ConsumedRecord, PartitionFailure, for_each_partition};
+use weelo_msk::{BatchResponse, ConsumedRecord, Consumer, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,12 +48,12 @@ impl Settings {
     }
 }
 
-pub type LocationConsumer = LocationProcessing<DynamoStore>;
+pub type LocationConsumer = Consumer<LocationProcessing<DynamoStore>>;
 
 /// The use case with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<LocationConsumer> {
     let (_, store) = settings.store.connect().await;
-    Ok(LocationProcessing::new(store, settings.grid, settings.index_refresh))
+    Ok(Consumer::new(LocationProcessing::new(store, settings.grid, settings.index_refresh), settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
@@ -62,7 +62,7 @@ pub async fn from_env() -> anyhow::Result<LocationConsumer> {
 }
 
 pub async fn handle(consumer: &LocationConsumer, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(for_each_partition(&event.payload, |records| process_partition(consumer, records)).await)
+    Ok(consumer.answer(for_each_partition(&event.payload, |records| process_partition(consumer, records))).await?)
 }
 
 /// The location updates of one partition up to its first record that is not one, processed

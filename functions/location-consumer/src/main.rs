@@ -5,7 +5,6 @@ use lambda_runtime::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     weelo_telemetry::init("location-consumer")?;
-    let settings = weelo_location_consumer::Settings::from_env()?;
-    let consumer = weelo_location_consumer::connect(&settings).await?;
-    weelo_telemetry::run(|event| settings.reporting.answer(weelo_location_consumer::handle(&consumer, event))).await
+    let consumer = weelo_location_consumer::connect(&weelo_location_consumer::Settings::from_env()?).await?;
+    weelo_telemetry::run(|event| weelo_location_consumer::handle(&consumer, event)).await
 }

@@ -11,7 +11,7 @@ use weelo_core::usecases::fanout::matching::MatchPolicy;
 use weelo_core::usecases::fanout::{Fanout, FanoutError, FanoutSettings};
 use weelo_dynamo::{DynamoStore, StoreSettings};
 use weelo_kafka::{KafkaConfig, KafkaEventBus};
-use weelo_msk::{BatchResponse, for_each_record};
+use weelo_msk::{BatchResponse, Consumer, for_each_record};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,13 +50,13 @@ impl Settings {
     }
 }
 
-pub type OrderFanout = Fanout<DynamoStore, KafkaEventBus>;
+pub type OrderFanout = Consumer<Fanout<DynamoStore, KafkaEventBus>>;
 
 /// The fan-out with clients built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<OrderFanout> {
     let (_, store) = settings.store.connect().await;
     let bus = KafkaEventBus::connect(&settings.kafka).await?;
-    Ok(Fanout::new(store, bus, settings.fanout.clone()))
+    Ok(Consumer::new(Fanout::new(store, bus, settings.fanout.clone()), settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
@@ -65,10 +65,10 @@ pub async fn from_env() -> anyhow::Result<OrderFanout> {
 }
 
 pub async fn handle(fanout: &OrderFanout, event: LambdaEvent<KafkaEvent>) -> Result<BatchResponse, Error> {
-    Ok(for_each_record(&event.payload, |id, domain_event| async move {
+    let handled = for_each_record(&event.payload, |id, domain_event| async move {
         let report = fanout.on_event(id, &domain_event).await?;
         tracing::debug!(%id, ?report, "fanned out");
         Ok::<(), FanoutError>(())
-    })
-    .await)
+    });
+    Ok(fanout.answer(handled).await?)
 }

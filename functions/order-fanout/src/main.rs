@@ -5,7 +5,6 @@ use lambda_runtime::Error;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     weelo_telemetry::init("order-fanout")?;
-    let settings = weelo_order_fanout::Settings::from_env()?;
-    let fanout = weelo_order_fanout::connect(&settings).await?;
-    weelo_telemetry::run(|event| settings.reporting.answer(weelo_order_fanout::handle(&fanout, event))).await
+    let fanout = weelo_order_fanout::connect(&weelo_order_fanout::Settings::from_env()?).await?;
+    weelo_telemetry::run(|event| weelo_order_fanout::handle(&fanout, event)).await
 }
