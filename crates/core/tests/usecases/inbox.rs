@@ -14,7 +14,7 @@ use weelo_core::model::vehicle::VehicleType;
 use weelo_core::ports::Creation;
 use weelo_core::ports::{BookingStore, LocationHistoryStore, OfferStore, OfferSubject, OrderStore};
 use weelo_core::testing::MemoryStore;
-use weelo_core::usecases::api::Lists;
+use weelo_core::usecases::api::{Lists, MAX_OPEN_OFFERS};
 
 fn lists(store: &MemoryStore) -> Lists<MemoryStore> {
     let key = CursorKey::from_base64(&base64::engine::general_purpose::STANDARD.encode([3u8; 32])).unwrap();
@@ -180,4 +180,51 @@ async fn the_inbox_looks_back_as_long_as_an_offer_can_stand_and_drops_one_made_b
     // THEN it holds the two offers that can stand, not the older one, nor the one made before the
     // release (that search ended when Ravi took it; it is offered anew only if Kiran is matched)
     assert_eq!(subjects(&listed), [format!("booking/{fresh}"), format!("booking/{oldest}")]);
+}
+
+/// Ravi accepts booking `id`: its offers to the others no longer stand (they stay in the table).
+async fn taken_by_ravi(store: &MemoryStore, id: &str) {
+    let id = weelo_core::model::ids::BookingId::parse(id).unwrap();
+    let mut booking = store.get_booking(id).await.unwrap().unwrap();
+    let revision = booking.trip.revision;
+    booking.trip.take(TripStep::Accept, Some(&user("ravi")), Utc::now(), &OfferTimes::default()).unwrap();
+    let keep = weelo_core::ports::Assignment::Keep;
+    let change = weelo_core::ports::Change { to: &booking, expected: revision, events: &[], assignment: &keep };
+    store.transition_booking(change).await.unwrap();
+}
+
+#[tokio::test]
+async fn offers_that_no_longer_stand_never_hide_an_older_one_that_does() {
+    // GIVEN Kiran offered a booking that still searches, then 150 newer ones that Ravi took
+    let store = MemoryStore::new();
+    let start = Utc::now() - Duration::minutes(3);
+    let searching = offered_booking(&store, 100.0, &["kiran", "ravi"], start).await;
+    for n in 1..=150 {
+        let id = offered_booking(&store, 200.0, &["kiran", "ravi"], start + Duration::milliseconds(n * 100)).await;
+        taken_by_ravi(&store, &id).await;
+    }
+
+    // WHEN he reads his inbox
+    let listed = inbox(&lists(&store), "sort=newest", 10).await;
+
+    // THEN it holds the one that searches, behind the 150 that do not
+    assert_eq!(subjects(&listed), [format!("booking/{searching}")]);
+}
+
+#[tokio::test]
+async fn the_inbox_shows_at_most_its_newest_hundred_standing_offers() {
+    // GIVEN Kiran offered 120 bookings that all still search, a tenth of a second apart
+    let store = MemoryStore::new();
+    let start = Utc::now() - Duration::minutes(3);
+    let mut ids = Vec::new();
+    for n in 0..120 {
+        ids.push(offered_booking(&store, 100.0, &["kiran"], start + Duration::milliseconds(n * 100)).await);
+    }
+
+    // WHEN he reads every page of his inbox
+    let listed = inbox(&lists(&store), "sort=newest", 50).await;
+
+    // THEN it holds the newest hundred, newest first
+    let newest: Vec<String> = ids.iter().rev().take(MAX_OPEN_OFFERS).map(|id| format!("booking/{id}")).collect();
+    assert_eq!(subjects(&listed), newest);
 }

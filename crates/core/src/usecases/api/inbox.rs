@@ -2,9 +2,11 @@
 //! booking, or a truck of its order line, still searches, and was not released since the offer was
 //! made), newest or nearest first, each with everything its push carried. An offer stands for a
 //! search's rounds at most ([`OfferTimes::offer_life`]), so a transporter holds few at a time: the
-//! inbox reads their offers of that long (at most [`MAX_OPEN_OFFERS`], newest first, including
-//! those whose subject stopped searching: the fan-out leaves them in the table) and each one's
-//! booking or order, and sorts and pages the ones that stand here. A cursor is the sort key of the
+//! inbox reads their offers of that long, newest first (at most [`MAX_EXAMINED_OFFERS`], including
+//! those whose subject stopped searching: the fan-out leaves them in the table), and each one's
+//! booking or order until [`MAX_OPEN_OFFERS`] stand, and sorts and pages those here. So offers
+//! that no longer stand never hide an older one that does, until a transporter had more than
+//! [`MAX_EXAMINED_OFFERS`] offers within one offer's life. A cursor is the sort key of the
 //! last offer shown, sealed for the caller and the sort.
 //!
 //! [`OfferTimes::offer_life`]: crate::model::trip::OfferTimes::offer_life
@@ -19,8 +21,12 @@ use crate::ports::{BookingStore, OfferStore, OfferSubject, OrderStore, PagePosit
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
 
-/// The most offers one inbox read considers, newest first.
+/// The most standing offers one inbox read shows, across its pages: the newest that stand.
 pub const MAX_OPEN_OFFERS: usize = 100;
+
+/// The most offers one inbox read examines, newest first, to find those that stand: the bound on
+/// its reads (one index query, then a booking or order read an offer, until enough stand).
+pub const MAX_EXAMINED_OFFERS: usize = 500;
 
 /// Reads of bookings and orders in flight for one inbox page.
 const CARD_READS: usize = 16;
@@ -33,16 +39,19 @@ impl<S: OfferStore + BookingStore + OrderStore + TransporterStore> Lists<S> {
         let scope = format!("{}\nGET /v1/offers\n{}", transporter.id(), query.scope());
         let after = self.opened(&scope, query.cursor.as_deref())?.map(|p| SortKey::parse(&p)).transpose()?;
         let since = Utc::now() - self.times().offer_life();
-        let live = self.store().live_offers(transporter.id(), since, MAX_OPEN_OFFERS).await?;
+        let live = self.store().live_offers(transporter.id(), since, MAX_EXAMINED_OFFERS).await?;
         let here = self.store().latest_position(transporter.id()).await?;
         let from = here.map(|p| GeoPoint { lat: p.point.lat, lng: p.point.lng });
-        let cards: Vec<Option<OpenOffer>> = futures::stream::iter(live)
+        // Newest first, read a few at a time, until enough stand: no more reads than that needs.
+        let cards: Vec<OpenOffer> = futures::stream::iter(live)
             .map(|(subject, at)| self.card(subject, at, from))
             .buffered(CARD_READS)
+            .try_filter_map(|card| async move { Ok(card) })
+            .take(MAX_OPEN_OFFERS)
             .try_collect()
             .await?;
         let mut cards: Vec<(SortKey, OpenOffer)> =
-            cards.into_iter().flatten().map(|card| (SortKey::of(query.sort, &card), card)).collect();
+            cards.into_iter().map(|card| (SortKey::of(query.sort, &card), card)).collect();
         cards.retain(|(key, _)| after.as_ref().is_none_or(|after| key > after));
         cards.sort_by(|a, b| a.0.cmp(&b.0));
         let limit = query.limit.get();

@@ -17,7 +17,7 @@ pub(crate) mod tracks;
 
 pub use bookings::{Bookings, OfBookings};
 pub use devices::{Devices, Profiles};
-pub use inbox::MAX_OPEN_OFFERS;
+pub use inbox::{MAX_EXAMINED_OFFERS, MAX_OPEN_OFFERS};
 pub use lists::{Listing, Lists};
 pub use orders::{OfOrders, Orders};
 pub use shares::{ShareCreated, Shares};
