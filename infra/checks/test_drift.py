@@ -154,12 +154,56 @@ def test_tables_are_read_from_the_definitions_file():
         '${{for t in jsondecode(file("${local.definitions}/tables.json")).tables : t.name => t}}'
     )
     table_env = squash(local("table_env"))
-    assert table_env == squash("${{for name, t in local.table_defs : t.env => aws_dynamodb_table.this[name].name}}")
+    assert table_env == squash("${{for name, t in local.table_defs : t.env => local.tables[name].name}}")
+
+
+def test_every_table_is_in_one_of_the_two_table_resources():
+    """`indexed` holds the steadyLoad tables with indexes (its lifecycle leaves their indexes to
+    auto scaling), `this` every other; the rest of the configuration reads both as local.tables."""
+    assert squash(local("indexed_tables")) == squash(
+        "${{for name, t in local.table_defs : name => t"
+        " if try(t.steadyLoad, false) && length(t.globalSecondaryIndexes) > 0}}"
+    )
+    assert squash(local("plain_tables")) == squash(
+        "${{for name, t in local.table_defs : name => t if !contains(keys(local.indexed_tables), name)}}"
+    )
+    assert local("tables") == "${merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)}"
+    assert resource("aws_dynamodb_table", "this")["for_each"] == "${local.plain_tables}"
+    assert resource("aws_dynamodb_table", "indexed")["for_each"] == "${local.indexed_tables}"
+    # Nothing else names either resource: every reader goes through local.tables (dynamodb.tf
+    # names each twice: in local.tables and in the moved block of offers).
+    for path in TF.glob("*.tf"):
+        text = path.read_text()
+        for name in ("this", "indexed"):
+            named = len(re.findall(rf"aws_dynamodb_table\.{name}\b", text))
+            assert named == (2 if path.name == "dynamodb.tf" else 0), f"{path.name} names aws_dynamodb_table.{name}"
+
+
+def test_the_two_table_resources_differ_only_in_the_indexes_capacity_and_lifecycle():
+    this, indexed = resource("aws_dynamodb_table", "this"), resource("aws_dynamodb_table", "indexed")
+    capacity = {
+        "read_capacity": "${contains(keys(local.steady_tables), each.key) ? var.steady_table_capacity.min_read : null}",
+        "write_capacity": "${contains(keys(local.steady_tables), each.key) ? var.steady_table_capacity.min_write : null}",
+    }
+    content = one(dynamic(indexed, "global_secondary_index")["content"])
+    assert {k: content[k] for k in capacity} == capacity
+
+    def without_differences(table: dict) -> dict:
+        table = json.loads(json.dumps(table))
+        for key in ("for_each", "lifecycle"):
+            table.pop(key, None)
+        gsi = one(dynamic(table, "global_secondary_index")["content"])
+        for key in capacity:
+            gsi.pop(key, None)
+        return table
+
+    assert without_differences(this) == without_differences(indexed)
+    assert one(this["lifecycle"])["ignore_changes"] == ["read_capacity", "write_capacity"]
+    assert one(indexed["lifecycle"])["ignore_changes"] == ["read_capacity", "write_capacity", "global_secondary_index"]
 
 
 def test_every_table_key_gsi_and_ttl_is_mapped():
     table = resource("aws_dynamodb_table", "this")
-    assert table["for_each"] == "${local.table_defs}"
     assert table["name"] == "${local.name_prefix}${each.key}"
     # On-demand, but provisioned (with auto scaling) for the steady tables of the standard profile.
     steady = "contains(keys(local.steady_tables), each.key)"
@@ -173,8 +217,11 @@ def test_every_table_key_gsi_and_ttl_is_mapped():
     assert one(table["server_side_encryption"])["enabled"] is True
 
     attributes = dynamic(table, "attribute")
-    for field in ("each.value.hashKey", "each.value.rangeKey", "each.value.globalSecondaryIndexes", "i.hashKey", "i.rangeKey"):
-        assert field in attributes["for_each"], field
+    assert attributes["for_each"] == "${local.table_attributes[each.key]}"
+    table_attributes = squash(local("table_attributes"))
+    assert table_attributes.startswith(squash("${{for name, t in local.table_defs : name => {"))
+    for field in ("t.hashKey", "t.rangeKey", "t.globalSecondaryIndexes", "i.hashKey", "i.rangeKey"):
+        assert field in table_attributes, field
 
     gsi = dynamic(table, "global_secondary_index")
     assert gsi["for_each"] == "${each.value.globalSecondaryIndexes}"
@@ -219,11 +266,9 @@ def test_table_definitions_are_deployable():
         assert set(t) <= {"$comment", "name", "env", "hashKey", "rangeKey", "ttlAttribute", "globalSecondaryIndexes", "steadyLoad"}, (
             f"{t['name']}: a field Terraform does not map"
         )
-        # steadyLoad (read as try(t.steadyLoad, false)): a boolean, and only on a table without
-        # indexes, whose capacity auto scaling does not cover (the precondition in dynamodb.tf).
+        # steadyLoad (read as try(t.steadyLoad, false)): a boolean.
         if "steadyLoad" in t:
             assert isinstance(t["steadyLoad"], bool), f"{t['name']}: steadyLoad must be true or false"
-            assert not (t["steadyLoad"] and t["globalSecondaryIndexes"]), f"{t['name']}: a steadyLoad table cannot have an index"
 
 
 def test_steady_tables_are_provisioned_scaled_and_alarmed_from_one_local():
@@ -231,21 +276,24 @@ def test_steady_tables_are_provisioned_scaled_and_alarmed_from_one_local():
     assert squash(local("steady_tables")) == squash(
         "${{for name, t in local.table_defs : name => t if !local.small && try(t.steadyLoad, false)}}"
     )
-    assert squash(local("steady_capacity")) == squash(
-        '${{for pair in setproduct(keys(local.steady_tables), keys(local.steady_capacity_kinds)) :'
-        ' "${pair[0]}/${pair[1]}" => merge(local.steady_capacity_kinds[pair[1]], {table = pair[0], kind = pair[1]})}}'
+    # Every steady table, and each of its indexes (index null for the table itself).
+    assert squash(local("steady_scaled")) == squash(
+        "${concat([for name, t in local.steady_tables : {table = name, index = null}],"
+        " flatten([for name, t in local.steady_tables : [for i in t.globalSecondaryIndexes : {table = name, index = i.name}]]))}"
     )
-    table = resource("aws_dynamodb_table", "this")
-    assert "local.steady_tables" in table["billing_mode"]
-    lifecycle = one(table["lifecycle"])
-    # Auto scaling owns the capacity once the table exists: no apply may reset it.
-    assert lifecycle["ignore_changes"] == ["read_capacity", "write_capacity"]
-    precondition = one(lifecycle["precondition"])
-    assert "each.value.steadyLoad" in precondition["condition"] and "each.value.globalSecondaryIndexes" in precondition["condition"]
+    steady_capacity = squash(local("steady_capacity"))
+    assert steady_capacity.startswith(
+        squash("${{for pair in setproduct(local.steady_scaled, keys(local.steady_capacity_kinds)) :")
+    ), steady_capacity
+    for table in (resource("aws_dynamodb_table", "this"), resource("aws_dynamodb_table", "indexed")):
+        assert "local.steady_tables" in table["billing_mode"]
+        # Auto scaling owns the capacity once the table exists: no apply may reset it.
+        assert one(table["lifecycle"])["ignore_changes"][:2] == ["read_capacity", "write_capacity"]
+        assert "precondition" not in one(table["lifecycle"])
     kinds = local("steady_capacity_kinds")
     assert set(kinds) == {"read", "write"}
     for kind, unit in (("read", "Read"), ("write", "Write")):
-        assert kinds[kind]["dimension"] == f"dynamodb:table:{unit}CapacityUnits"
+        assert kinds[kind]["dimension"] == f"{unit}CapacityUnits"
         assert kinds[kind]["metric"] == f"DynamoDB{unit}CapacityUtilization"
         assert kinds[kind]["throttle_metric"] == f"{unit}ThrottleEvents"
         assert kinds[kind]["min"] == f"${{var.steady_table_capacity.min_{kind}}}"
@@ -255,12 +303,18 @@ def test_steady_tables_are_provisioned_scaled_and_alarmed_from_one_local():
     alarm = resource("aws_cloudwatch_metric_alarm", "table_throttles")
     for res in (target, policy, alarm):
         assert res["for_each"] == "${local.steady_capacity}"
-    assert target["resource_id"] == "table/${aws_dynamodb_table.this[each.value.table].name}"
+    assert target["scalable_dimension"] == "dynamodb:${each.value.scope}:${each.value.dimension}"
+    assert target["resource_id"] == (
+        '${join("/index/", compact(["table/${local.tables[each.value.table].name}", each.value.index]))}'
+    )
     assert "role_arn" not in target, "DynamoDB targets use Application Auto Scaling's service-linked role"
     assert policy["policy_type"] == "TargetTrackingScaling"
     tracking = one(policy["target_tracking_scaling_policy_configuration"])
     assert tracking["target_value"] == "${var.steady_table_capacity.target_utilization_percent}"
-    assert alarm["dimensions"] == {"TableName": "${aws_dynamodb_table.this[each.value.table].name}"}
+    assert squash(alarm["dimensions"]) == squash(
+        "${merge({TableName = local.tables[each.value.table].name},"
+        " each.value.index == null ? {} : {GlobalSecondaryIndexName = each.value.index})}"
+    )
     assert alarm["alarm_actions"] == "${local.alarm_actions}"
 
 

@@ -400,16 +400,21 @@ resource "aws_cloudwatch_metric_alarm" "live_integration_errors" {
 # or a load at steady_table_capacity's maximum. The SDK retries a throttled request and a consumer
 # redelivers a failed batch, so one throttled window is no page; throttling in each of 3
 # consecutive 5-minute windows (Sum of ReadThrottleEvents or WriteThrottleEvents > 0, dimension
-# TableName: the table's own requests, not its indexes') means the capacity cannot keep up.
-# One alarm per steady table and capacity (local.steady_capacity); none in the small profile.
+# TableName for the table's own requests, TableName and GlobalSecondaryIndexName for an index's)
+# means the capacity cannot keep up. A write its index cannot take is throttled on the table too,
+# so an index's alarm says which capacity to look at.
+# One alarm per steady table or index and capacity (local.steady_capacity); none in the small profile.
 resource "aws_cloudwatch_metric_alarm" "table_throttles" {
   for_each = local.steady_capacity
 
-  alarm_name          = "${local.name_prefix}${each.value.table}-${each.value.kind}-throttles"
-  alarm_description   = "DynamoDB throttled ${each.value.kind}s of ${each.value.table} (provisioned, auto-scaled) in each of 3 consecutive 5-minute windows: compare its consumed and provisioned ${each.value.kind} capacity, and raise steady_table_capacity's max_${each.value.kind} if it is at the ceiling."
-  namespace           = "AWS/DynamoDB"
-  metric_name         = each.value.throttle_metric
-  dimensions          = { TableName = aws_dynamodb_table.this[each.value.table].name }
+  alarm_name        = "${local.name_prefix}${replace(each.value.path, "/", "-")}-${each.value.kind}-throttles"
+  alarm_description = "DynamoDB throttled ${each.value.kind}s of ${each.value.path} (provisioned, auto-scaled) in each of 3 consecutive 5-minute windows: compare its consumed and provisioned ${each.value.kind} capacity, and raise steady_table_capacity's max_${each.value.kind} if it is at the ceiling."
+  namespace         = "AWS/DynamoDB"
+  metric_name       = each.value.throttle_metric
+  dimensions = merge(
+    { TableName = local.tables[each.value.table].name },
+    each.value.index == null ? {} : { GlobalSecondaryIndexName = each.value.index },
+  )
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 3

@@ -58,8 +58,8 @@ resource "aws_lambda_event_source_mapping" "this" {
   }
 
   # Poller groups (profile.tf), standard only: the mappings of a group share Event Poller Units
-  # (EPUs, a default of 10 pollers each) instead of being billed one EPU each at least: one group per
-  # path (pollerGroup: booking, gps, records), each mapping with its definition's pollers. Joining a
+  # (EPUs, a default of 10 pollers each) instead of being billed one EPU each at least: two groups
+  # (pollerGroup: live, records), each mapping with its definition's pollers. Joining a
   # group or moving to another is an update, not a replacement: AWS lets UpdateEventSourceMapping
   # change PollerGroupName (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html),
   # and the provider does not force a new mapping for it (6.28+). Small has no block: on-demand

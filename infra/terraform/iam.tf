@@ -80,7 +80,7 @@ locals {
       [for entry, actions in fn.dynamodb : {
         Sid      = "Dynamo${replace(title(replace(entry, "/[-/]/", " ")), " ", "")}"
         Action   = actions
-        Resource = ["${local.arn_prefix.dynamodb}${aws_dynamodb_table.this[split("/", entry)[0]].name}${trimprefix(entry, split("/", entry)[0])}"]
+        Resource = ["${local.arn_prefix.dynamodb}${local.tables[split("/", entry)[0]].name}${trimprefix(entry, split("/", entry)[0])}"]
       }],
       # Only functions that touch Kafka connect to it: producers, the topic bootstrap, and the
       # consumers, whose mappings connect with their role (live-socket has none of the three).

@@ -15,12 +15,13 @@
 #   a provisioned cluster needs a zone per broker (a precondition in msk_provisioned.tf).
 # - Event pollers: standard puts every mapping in provisioned mode, in poller groups
 #   (provisioned_poller_config.poller_group_name), where they share Event Poller Units (EPUs, 10
-#   pollers each by default) instead of taking one EPU each: one group per path, the mapping's
-#   pollerGroup in event-source-mappings.json (booking: order-fanout and fcm-consumer; gps:
-#   location-consumer and live-tracking; records: audit-consumer and analytics), each mapping with
-#   the pollers that file gives it: 16 mappings, 3 EPUs while idle instead of 16 ungrouped (6 with
-#   a group per function). Mappings that get busy together share EPUs, so a surge on one path can
-#   crowd only its own path's mappings, never a booking's way to the phones. Provisioned mode gives
+#   pollers each by default) instead of taking one EPU each: two groups, the mapping's pollerGroup
+#   in event-source-mappings.json (live: order-fanout, fcm-consumer, location-consumer and
+#   live-tracking, the paths someone waits on; records: audit-consumer and analytics, which nobody
+#   waits for), each mapping with the pollers that file gives it: 16 mappings, 2 EPUs while idle
+#   instead of 16 ungrouped (3 with a group per path, 6 with a group per function). A replay or a
+#   backlog of the records reads at full speed and can crowd only the records' group, never a
+#   booking's way to the phones or the GPS stream. Provisioned mode gives
 #   the retries, bisection and partial batch responses (ReportBatchItemFailures) of "Configuring
 #   error handling controls for Kafka event sources" (Lambda guide), which exist in that mode only.
 #   Small puts every mapping in on-demand mode, which bills no pollers (2 EPUs, $270 a month, were
@@ -96,14 +97,17 @@ locals {
   log_retention_days = coalesce(var.log_retention_days, local.profile.log_retention_days)
 
   # Each mapping's poller group (esm.tf; standard only, small's mappings are on demand): the group
-  # its definition names (pollerGroup in event-source-mappings.json): booking (order-fanout and
-  # fcm-consumer, a booking's way to the phones), gps (location-consumer and live-tracking, both on
-  # the GPS stream), records (audit-consumer and analytics, which nobody waits for). Mappings that
-  # get busy together share EPUs; a surge on one path cannot take another's. A group is scoped to
-  # the event source's VPC, and each stack has its own VPC; the name says which stack and which
-  # path the pollers serve. AWS allows up to 100 mappings per group and 2000 maximum pollers over a
-  # group's mappings (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html):
-  # today's largest group has 7 mappings and at most 56 pollers.
+  # its definition names (pollerGroup in event-source-mappings.json): live (order-fanout and
+  # fcm-consumer, a booking's way to the phones; location-consumer and live-tracking, the GPS
+  # stream) and records (audit-consumer and analytics, which nobody waits for). The records'
+  # replays and catch-ups cannot take the live paths' EPUs. The live paths share theirs: one EPU
+  # carries 20 MB/s, and the seed's GPS stream is about 0.15 MB/s a consumer (10× the seed, 1.5),
+  # so a GPS surge adds pollers, and past 10 pollers an EPU, long before it could crowd a booking's
+  # mappings (docs/deploy.md, section 11). A group is scoped to the event source's VPC, and each
+  # stack has its own VPC; the name says which stack and which group the pollers serve. AWS allows
+  # up to 100 mappings per group and 2000 maximum pollers over a group's mappings
+  # (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html): today's
+  # largest group has 9 mappings and at most 56 pollers.
   poller_groups = {
     for key, m in local.mappings :
     key => "weelo-${var.environment}-${m.pollerGroup}"

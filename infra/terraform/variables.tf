@@ -83,7 +83,7 @@ variable "kafka_publish_timeout_ms" {
 # --- Deployment profile (profile.tf) ----------------------------------------------------------
 
 variable "deployment_profile" {
-  description = "\"standard\": MSK provisioned with three kafka.m7g.large brokers in three zones (az_count 3; MSK Serverless with msk_cluster_type), the mappings in provisioned mode in a poller group per path, interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two kafka.t3.small brokers in two zones (az_count 2), every mapping in on-demand mode (no pollers billed; the consumers answer a failure with an error), one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
+  description = "\"standard\": MSK provisioned with three kafka.m7g.large brokers in three zones (az_count 3; MSK Serverless with msk_cluster_type), the mappings in provisioned mode in two poller groups (live paths, records), interface endpoints in every zone, 30-day logs, the tables with \"steadyLoad\" provisioned with auto scaling (steady_table_capacity). \"small\": MSK provisioned with two kafka.t3.small brokers in two zones (az_count 2), every mapping in on-demand mode (no pollers billed; the consumers answer a failure with an error), one endpoint network interface per service, 7-day logs, every table on-demand; the idle floor and what it gives up are in docs/deploy.md, section 11."
   type        = string
   default     = "standard"
 

@@ -1,6 +1,7 @@
 //! DynamoDB's rows: each counted operation's units on its on-demand tables, and the capacity of
 //! the tables with a steady load where the profile provisions them (`steadyLoad` in
-//! `tables.json`: the GPS tables and the push log, auto scaled in Terraform's standard profile).
+//! `tables.json`: the GPS tables, the push log and offers, auto scaled in Terraform's standard
+//! profile, each index with its own capacity).
 
 use super::counted::TableUnits;
 use super::model::{Inputs, Load, Profile, Row};
@@ -109,8 +110,9 @@ impl Inputs<'_> {
     }
 
     /// The provisioned tables' write and read capacity: per table, what auto scaling keeps at the
-    /// target utilisation over the month's counted rate, never below the table's minimum (none
-    /// where the profile provisions no table).
+    /// target utilisation over the month's counted rate (its indexes' units included), never below
+    /// the minimum of the table and of each of its indexes, which scale apart (none where the
+    /// profile provisions no table).
     fn provisioned_rows(&self, profile: &Profile, load: &Load, operations: &[Operation]) -> anyhow::Result<Vec<Row>> {
         let tables: Vec<&str> =
             self.tables.iter().map(|t| t.name.as_str()).filter(|t| self.provisioned(profile, t)).collect();
@@ -124,7 +126,11 @@ impl Inputs<'_> {
                 operations.iter().map(|op| op.count * op.tables.get(table).map_or(0.0, units_of)).sum::<f64>()
                     / load.seconds
             };
-            tables.iter().map(|table| (per_second(table) / capacity.target_utilization).max(min)).sum()
+            let scaled = |table: &str| -> f64 {
+                let indexes = self.tables.iter().find(|t| t.name == table).map_or(0, |t| t.global_secondary_indexes.len());
+                (1 + indexes) as f64
+            };
+            tables.iter().map(|table| (per_second(table) / capacity.target_utilization).max(min * scaled(table))).sum()
         };
         let wcu = provisioned(|u| u.write_units, capacity.min_write);
         let rcu = provisioned(|u| u.read_units, capacity.min_read);

@@ -88,13 +88,13 @@ fn choices_at(model: &CostModel, seed: &Scale) -> Vec<(&'static str, CostModel, 
     let (serverless, serverless_scale) = changed("MSK Serverless", |p| Profile { kafka: "serverless".into(), ..p });
     vec![
         (
-            "a poller group per consuming function instead of one per path (booking, GPS, records): no two \
+            "a poller group per consuming function instead of two (the live paths, the records): no two \
              consumers share pollers, even on the same path",
             per_function,
             per_function_scale,
         ),
         (
-            "the tables with a steady load (the GPS tables, the push log) on-demand, as the small profile, \
+            "the tables with a steady load (the GPS tables, the push log, offers) on-demand, as the small profile, \
              instead of provisioned with auto scaling (on-demand absorbs any burst at once; provisioned \
              capacity can throttle a sudden one)",
             on_demand,

@@ -129,22 +129,22 @@ fn gps_through_the_function_url_moves_its_lambda_time_to_gps_ingest_and_drops_it
 #[test]
 fn provisioned_tables_cost_the_capacity_that_keeps_each_ones_counted_rate_at_the_target_utilisation() {
     // GIVEN 1,000 drivers (200 points a second at 0.5 write and 0.1 read units each) on the
-    // standard profile, whose tables with a steady load (the GPS tables and the push log) are
-    // provisioned at 70 %, and no booking
+    // standard profile, whose tables with a steady load (the GPS tables, the push log, offers
+    // and its one index) are provisioned at 70 %, and no booking
     let rows = priced(&scale(1000.0, 0.0));
-    // THEN the GPS tables' writes cost 100 / 0.7 write units for the month, and the push log,
-    // which nothing writes, its minimum of 5; their reads 20 / 0.7 read units for the positions'
-    // and each other table's minimum
+    // THEN the GPS tables' writes cost 100 / 0.7 write units for the month, the push log, which
+    // nothing writes, its minimum of 5, and offers 5 for the table and 5 for its index; their
+    // reads 20 / 0.7 read units for the positions' and each other table's and index's minimum
     let hours = 730.0;
     let (writes, reads) = ("writes of the provisioned tables", "reads of the provisioned tables");
-    assert!((usd(&rows, writes) - (100.0 / 0.7 + 5.0) * hours * 0.00065).abs() < 1e-6);
-    assert!((usd(&rows, reads) - (20.0 / 0.7 + 3.0 * 5.0) * hours * 0.00013).abs() < 1e-6);
+    assert!((usd(&rows, writes) - (100.0 / 0.7 + 5.0 + 2.0 * 5.0) * hours * 0.00065).abs() < 1e-6);
+    assert!((usd(&rows, reads) - (20.0 / 0.7 + 3.0 * 5.0 + 2.0 * 5.0) * hours * 0.00013).abs() < 1e-6);
     // AND no point is priced on-demand
     assert!(!rows.iter().any(|r| r.item.starts_with("point")), "{rows:?}");
-    // AND idle, each of the four steady tables keeps its minimum of 5 units
+    // AND idle, each of the five steady tables and the one index keeps its minimum of 5 units
     let idle = priced(&scale(0.0, 0.0));
-    assert!((usd(&idle, writes) - 4.0 * 5.0 * hours * 0.00065).abs() < 1e-9);
-    assert!((usd(&idle, reads) - 4.0 * 5.0 * hours * 0.00013).abs() < 1e-9);
+    assert!((usd(&idle, writes) - 6.0 * 5.0 * hours * 0.00065).abs() < 1e-9);
+    assert!((usd(&idle, reads) - 6.0 * 5.0 * hours * 0.00013).abs() < 1e-9);
 }
 
 #[test]
@@ -157,11 +157,14 @@ fn a_booking_reaching_twice_the_counted_transporters_costs_twice_its_fanout_and_
     let bookings = 1000.0 * 30.0;
     assert!((usd(&rows, "booking writes") - bookings * 65.0 / 1e6 * 0.625).abs() < 1e-9);
     assert!((usd(&rows, "mobile push") - bookings * 20.0 / 1e6 * 0.5).abs() < 1e-9);
-    // AND on the standard profile the push log's 40 a booking move to its provisioned capacity
+    // AND on the standard profile the push log's 40 a booking and the offers' 20 (and the trips'
+    // 40, 0.8 trips a booking) move to their provisioned capacity, the offers' under its minimum
+    // of 5 for the table and 5 for its index
     let standard = priced(&scale(0.0, 1000.0));
     let push_log = bookings * 40.0 / (30.0 * 86_400.0) / 0.7;
-    assert!((usd(&standard, "booking writes") - bookings * 25.0 / 1e6 * 0.625).abs() < 1e-9);
-    let provisioned = (3.0 * 5.0 + push_log.max(5.0)) * 730.0 * 0.00065;
+    let offers = (bookings * 20.0 + 0.8 * bookings * 40.0) / (30.0 * 86_400.0) / 0.7;
+    assert!((usd(&standard, "booking writes") - bookings * 5.0 / 1e6 * 0.625).abs() < 1e-9);
+    let provisioned = (3.0 * 5.0 + push_log.max(5.0) + offers.max(10.0)) * 730.0 * 0.00065;
     assert!((usd(&standard, "writes of the provisioned tables") - provisioned).abs() < 1e-9);
 }
 

@@ -73,8 +73,8 @@ pub struct Mapping {
     /// deploys them (`weelo-local bridge --on-demand`): no partial batch responses, no retry limit.
     #[serde(skip)]
     pub on_demand: bool,
-    /// The poller group of Terraform's standard profile (`booking`, `gps`, `records`): mappings
-    /// that get busy together share Event Poller Units. Locally there are no pollers.
+    /// The poller group of Terraform's standard profile (`live`, `records`): its mappings share
+    /// Event Poller Units, and a group never takes another's. Locally there are no pollers.
     pub poller_group: String,
 }
 
@@ -139,8 +139,9 @@ pub struct TableDefinition {
     pub range_key: Option<KeyAttribute>,
     pub ttl_attribute: Option<String>,
     pub global_secondary_indexes: Vec<IndexDefinition>,
-    /// Written all day at a rate that moves slowly (the GPS tables, the push log): provisioned
-    /// capacity with auto scaling in Terraform's standard profile (locally, capacity means nothing).
+    /// Written all day at a rate that moves slowly (the GPS tables, the push log, offers):
+    /// provisioned capacity with auto scaling in Terraform's standard profile, its indexes' too
+    /// (locally, capacity means nothing).
     #[serde(default)]
     pub steady_load: bool,
 }

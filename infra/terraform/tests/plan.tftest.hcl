@@ -119,15 +119,15 @@ run "every_mapping_is_planned_as_its_definition_says" {
     error_message = "a mapping's provisioned pollers differ from event-source-mappings.json"
   }
 
-  # Standard profile (profile.tf): one poller group per path (pollerGroup), so the mappings that get
-  # busy together share Event Poller Units: a booking's way to the phones, the GPS stream, and the
-  # records nobody waits for; no consumer is in two groups.
+  # Standard profile (profile.tf): two poller groups (pollerGroup), the paths someone waits on (a
+  # booking's way to the phones, the GPS stream) and the records nobody waits for; no consumer is
+  # in two groups.
   assert {
     condition = alltrue([
       for m in jsondecode(file("../definitions/event-source-mappings.json")).mappings :
       aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}"
     ])
-    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>"
+    error_message = "in the standard profile every mapping must be in its poller group weelo-prod-<pollerGroup>"
   }
 
   assert {
@@ -135,11 +135,10 @@ run "every_mapping_is_planned_as_its_definition_says" {
       for g in distinct([for m in aws_lambda_event_source_mapping.this : m.provisioned_poller_config[0].poller_group_name]) :
       g => sort(distinct([for k, m in aws_lambda_event_source_mapping.this : split("/", k)[0] if m.provisioned_poller_config[0].poller_group_name == g]))
       }) == jsonencode({
-      "weelo-prod-booking" = ["fcm-consumer", "order-fanout"]
-      "weelo-prod-gps"     = ["live-tracking", "location-consumer"]
+      "weelo-prod-live"    = ["fcm-consumer", "live-tracking", "location-consumer", "order-fanout"]
       "weelo-prod-records" = ["analytics", "audit-consumer"]
     })
-    error_message = "the standard profile's poller groups must be booking (order-fanout, fcm-consumer), gps (location-consumer, live-tracking) and records (audit-consumer, analytics)"
+    error_message = "the standard profile's poller groups must be live (order-fanout, fcm-consumer, location-consumer, live-tracking) and records (audit-consumer, analytics)"
   }
 
   # The consumer group is named as `weelo-local bridge` names it: offsets and IAM group ARNs mean the
@@ -186,21 +185,24 @@ run "every_table_is_planned_as_its_definition_says" {
   override_resource {
     target = aws_dynamodb_table.this
   }
+  override_resource {
+    target = aws_dynamodb_table.indexed
+  }
 
   assert {
-    condition = toset(keys(aws_dynamodb_table.this)) == toset([
+    condition = toset(keys(merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed))) == toset([
       for t in jsondecode(file("../definitions/tables.json")).tables : t.name
     ])
-    error_message = "the planned tables are not the definitions' ones: ${jsonencode(sort(keys(aws_dynamodb_table.this)))}"
+    error_message = "the planned tables are not the definitions' ones: ${jsonencode(sort(keys(merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed))))}"
   }
 
   assert {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      aws_dynamodb_table.this[t.name].name == "weelo-prod-${t.name}" &&
-      aws_dynamodb_table.this[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST") &&
-      aws_dynamodb_table.this[t.name].hash_key == t.hashKey.name &&
-      aws_dynamodb_table.this[t.name].range_key == try(t.rangeKey.name, null)
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].name == "weelo-prod-${t.name}" &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST") &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].hash_key == t.hashKey.name &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].range_key == try(t.rangeKey.name, null)
     ])
     error_message = "a table's name, billing mode (standard profile: PROVISIONED with steadyLoad, else PAY_PER_REQUEST) or key schema differs from tables.json"
   }
@@ -209,23 +211,37 @@ run "every_table_is_planned_as_its_definition_says" {
   # auto-scaling minimums; there are some, so the assertion above is not vacuous.
   assert {
     condition = toset([
-      for name, t in aws_dynamodb_table.this : name if t.billing_mode == "PROVISIONED"
+      for name, t in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed) : name if t.billing_mode == "PROVISIONED"
       ]) == toset([
       for t in jsondecode(file("../definitions/tables.json")).tables : t.name if try(t.steadyLoad, false)
       ]) && length([for t in jsondecode(file("../definitions/tables.json")).tables : t if try(t.steadyLoad, false)]) > 0 && alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      aws_dynamodb_table.this[t.name].read_capacity == var.steady_table_capacity.min_read &&
-      aws_dynamodb_table.this[t.name].write_capacity == var.steady_table_capacity.min_write
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].read_capacity == var.steady_table_capacity.min_read &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].write_capacity == var.steady_table_capacity.min_write
       if try(t.steadyLoad, false)
     ])
-    error_message = "the provisioned tables must be exactly the steadyLoad ones, at steady_table_capacity's minimums: ${jsonencode({ for name, t in aws_dynamodb_table.this : name => [t.billing_mode, t.read_capacity, t.write_capacity] })}"
+    error_message = "the provisioned tables must be exactly the steadyLoad ones, at steady_table_capacity's minimums: ${jsonencode({ for name, t in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed) : name => [t.billing_mode, t.read_capacity, t.write_capacity] })}"
+  }
+
+  # The steadyLoad tables with indexes are the `indexed` resource (dynamodb.tf: it leaves their
+  # indexes to auto scaling), there is one (offers), and each index starts at the minimums too.
+  assert {
+    condition = toset(keys(aws_dynamodb_table.indexed)) == toset([
+      for t in jsondecode(file("../definitions/tables.json")).tables : t.name if try(t.steadyLoad, false) && length(t.globalSecondaryIndexes) > 0
+      ]) && length(aws_dynamodb_table.indexed) > 0 && alltrue(flatten([
+        for name, t in aws_dynamodb_table.indexed : [
+          for i in t.global_secondary_index :
+          i.read_capacity == var.steady_table_capacity.min_read && i.write_capacity == var.steady_table_capacity.min_write
+        ]
+    ]))
+    error_message = "the indexed steady tables, and only those, must be the `indexed` resource, their indexes at steady_table_capacity's minimums: ${jsonencode({ for name, t in aws_dynamodb_table.indexed : name => [for i in t.global_secondary_index : [i.name, i.read_capacity, i.write_capacity]] })}"
   }
 
   # Every key attribute of a table and its indexes is declared once, with the definitions' type.
   assert {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      jsonencode({ for a in aws_dynamodb_table.this[t.name].attribute : a.name => a.type }) == jsonencode({
+      jsonencode({ for a in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].attribute : a.name => a.type }) == jsonencode({
         for name, types in {
           for a in concat(
             [t.hashKey], try([t.rangeKey], []),
@@ -241,7 +257,7 @@ run "every_table_is_planned_as_its_definition_says" {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
       jsonencode(sort([
-        for i in aws_dynamodb_table.this[t.name].global_secondary_index : jsonencode([
+        for i in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].global_secondary_index : jsonencode([
           i.name, [for k in i.key_schema : [k.attribute_name, k.key_type]], i.projection_type, sort(tolist(coalesce(i.non_key_attributes, toset([])))),
         ])
         ])) == jsonencode(sort([
@@ -257,10 +273,10 @@ run "every_table_is_planned_as_its_definition_says" {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
       (try(t.ttlAttribute, null) == null
-        ? length(aws_dynamodb_table.this[t.name].ttl) == 0 || !aws_dynamodb_table.this[t.name].ttl[0].enabled
-      : aws_dynamodb_table.this[t.name].ttl[0].enabled && aws_dynamodb_table.this[t.name].ttl[0].attribute_name == t.ttlAttribute) &&
-      aws_dynamodb_table.this[t.name].point_in_time_recovery[0].enabled &&
-      aws_dynamodb_table.this[t.name].server_side_encryption[0].enabled
+        ? length(merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].ttl) == 0 || !merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].ttl[0].enabled
+      : merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].ttl[0].enabled && merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].ttl[0].attribute_name == t.ttlAttribute) &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].point_in_time_recovery[0].enabled &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].server_side_encryption[0].enabled
     ])
     error_message = "a table's TTL differs from tables.json, or it lacks point-in-time recovery or encryption"
   }
@@ -268,7 +284,7 @@ run "every_table_is_planned_as_its_definition_says" {
 
 # --- Provisioned tables: auto scaling and throttle alarms (autoscaling.tf, alarms.tf) ------------
 
-# Standard profile: for each steadyLoad table of tables.json, a read and a write scalable target
+# Standard profile: for each steadyLoad table of tables.json and each of its indexes, a read and a write scalable target
 # with steady_table_capacity's bounds, a target-tracking policy on DynamoDB's predefined
 # utilization metric, and a throttle alarm; nothing for any other table.
 run "the_steady_tables_scale_by_target_tracking_and_alarm_on_throttling" {
@@ -276,23 +292,28 @@ run "the_steady_tables_scale_by_target_tracking_and_alarm_on_throttling" {
 
   assert {
     condition = toset(keys(aws_appautoscaling_target.steady_table)) == toset(flatten([
-      for t in jsondecode(file("../definitions/tables.json")).tables : ["${t.name}/read", "${t.name}/write"] if try(t.steadyLoad, false)
-      ])) && toset(keys(aws_appautoscaling_policy.steady_table)) == toset(keys(aws_appautoscaling_target.steady_table)) && (
+      for t in jsondecode(file("../definitions/tables.json")).tables : [
+        for path in concat([t.name], [for i in t.globalSecondaryIndexes : "${t.name}/${i.name}"]) : ["${path}/read", "${path}/write"]
+      ] if try(t.steadyLoad, false)
+      ])) && anytrue([for key in keys(aws_appautoscaling_target.steady_table) : length(split("/", key)) == 3]) && toset(keys(aws_appautoscaling_policy.steady_table)) == toset(keys(aws_appautoscaling_target.steady_table)) && (
       toset(keys(aws_cloudwatch_metric_alarm.table_throttles)) == toset(keys(aws_appautoscaling_target.steady_table))
     ) && length(aws_appautoscaling_target.steady_table) > 0
-    error_message = "every steadyLoad table, and only those, must have a read and a write scalable target, policy and throttle alarm: ${jsonencode(sort(keys(aws_appautoscaling_target.steady_table)))}"
+    error_message = "every steadyLoad table and each of its indexes, and only those, must have a read and a write scalable target, policy and throttle alarm: ${jsonencode(sort(keys(aws_appautoscaling_target.steady_table)))}"
   }
 
   assert {
     condition = alltrue([
       for key, target in aws_appautoscaling_target.steady_table :
       target.service_namespace == "dynamodb" &&
-      target.resource_id == "table/weelo-prod-${split("/", key)[0]}" &&
-      target.scalable_dimension == (endswith(key, "/read") ? "dynamodb:table:ReadCapacityUnits" : "dynamodb:table:WriteCapacityUnits") &&
+      target.resource_id == (length(split("/", key)) == 3
+        ? "table/weelo-prod-${split("/", key)[0]}/index/${split("/", key)[1]}"
+      : "table/weelo-prod-${split("/", key)[0]}") &&
+      target.scalable_dimension == format("dynamodb:%s:%s", length(split("/", key)) == 3 ? "index" : "table",
+      endswith(key, "/read") ? "ReadCapacityUnits" : "WriteCapacityUnits") &&
       target.min_capacity == (endswith(key, "/read") ? var.steady_table_capacity.min_read : var.steady_table_capacity.min_write) &&
       target.max_capacity == (endswith(key, "/read") ? var.steady_table_capacity.max_read : var.steady_table_capacity.max_write)
     ]) && var.steady_table_capacity == { min_read = 5, max_read = 4000, min_write = 5, max_write = 40000, target_utilization_percent = 70 }
-    error_message = "a steady table's scalable target has the wrong table, dimension or bounds (defaults: read 5-4000, write 5-40000): ${jsonencode({ for k, t in aws_appautoscaling_target.steady_table : k => [t.resource_id, t.scalable_dimension, t.min_capacity, t.max_capacity] })}"
+    error_message = "a steady table's or index's scalable target has the wrong table, index, dimension or bounds (defaults: read 5-4000, write 5-40000): ${jsonencode({ for k, t in aws_appautoscaling_target.steady_table : k => [t.resource_id, t.scalable_dimension, t.min_capacity, t.max_capacity] })}"
   }
 
   assert {
@@ -315,12 +336,14 @@ run "the_steady_tables_scale_by_target_tracking_and_alarm_on_throttling" {
       for key, alarm in aws_cloudwatch_metric_alarm.table_throttles :
       alarm.namespace == "AWS/DynamoDB" &&
       alarm.metric_name == (endswith(key, "/read") ? "ReadThrottleEvents" : "WriteThrottleEvents") &&
-      alarm.dimensions == tomap({ TableName = "weelo-prod-${split("/", key)[0]}" }) &&
+      alarm.dimensions == (length(split("/", key)) == 3
+        ? tomap({ TableName = "weelo-prod-${split("/", key)[0]}", GlobalSecondaryIndexName = split("/", key)[1] })
+      : tomap({ TableName = "weelo-prod-${split("/", key)[0]}" })) &&
       alarm.alarm_name == "weelo-prod-${replace(key, "/", "-")}-throttles" &&
       alarm.statistic == "Sum" && alarm.period == 300 && alarm.evaluation_periods == 3 && alarm.datapoints_to_alarm == 3 &&
       alarm.threshold == 0 && alarm.comparison_operator == "GreaterThanThreshold" && alarm.treat_missing_data == "notBreaching"
     ])
-    error_message = "a steady table's throttle alarm must be the Sum of its Read/WriteThrottleEvents > 0 in 3 of 3 five-minute windows"
+    error_message = "a steady table's or index's throttle alarm must be the Sum of its Read/WriteThrottleEvents > 0 in 3 of 3 five-minute windows"
   }
 }
 
@@ -344,10 +367,13 @@ run "steady_table_capacity_sets_the_bounds_and_the_target" {
   assert {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      aws_dynamodb_table.this[t.name].read_capacity == 10 && aws_dynamodb_table.this[t.name].write_capacity == 5
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].read_capacity == 10 &&
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].write_capacity == 5
       if try(t.steadyLoad, false)
-    ])
-    error_message = "a steady table must be created at steady_table_capacity's minimums"
+      ]) && alltrue(flatten([
+        for t in aws_dynamodb_table.indexed : [for i in t.global_secondary_index : i.read_capacity == 10 && i.write_capacity == 5]
+    ]))
+    error_message = "a steady table and its indexes must be created at steady_table_capacity's minimums"
   }
 }
 

@@ -89,7 +89,7 @@ run "a_second_region_and_environment_names_everything_after_them" {
   command = plan
 
   assert {
-    condition     = alltrue([for t in aws_dynamodb_table.this : startswith(t.name, "weelo-staging-")])
+    condition     = alltrue([for t in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed) : startswith(t.name, "weelo-staging-")])
     error_message = "tables must be named after the environment"
   }
 

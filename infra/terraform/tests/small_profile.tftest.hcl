@@ -334,10 +334,10 @@ run "the_small_profile_keeps_every_table_on_demand_without_auto_scaling" {
   }
 
   assert {
-    condition = toset(keys(aws_dynamodb_table.this)) == toset([
+    condition = toset(keys(merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed))) == toset([
       for t in jsondecode(file("../definitions/tables.json")).tables : t.name
-    ]) && alltrue([for t in aws_dynamodb_table.this : t.billing_mode == "PAY_PER_REQUEST"])
-    error_message = "every table must be PAY_PER_REQUEST in the small profile: ${jsonencode({ for name, t in aws_dynamodb_table.this : name => t.billing_mode })}"
+    ]) && alltrue([for t in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed) : t.billing_mode == "PAY_PER_REQUEST"])
+    error_message = "every table must be PAY_PER_REQUEST in the small profile: ${jsonencode({ for name, t in merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed) : name => t.billing_mode })}"
   }
 
   assert {
@@ -623,7 +623,7 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
     error_message = "the standard profile must run an MSK provisioned cluster of three brokers, which every mapping polls, and no Serverless cluster"
   }
 
-  # Unlike small: provisioned mode, each mapping in its path's group, and every consumer answering
+  # Unlike small: provisioned mode, each mapping in its poller group, and every consumer answering
   # failed records with a partial batch response.
   assert {
     condition = alltrue([
@@ -631,7 +631,7 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
       aws_lambda_event_source_mapping.this["${m.function}/${m.topic}"].provisioned_poller_config[0].poller_group_name == "weelo-prod-${m.pollerGroup}" &&
       nonsensitive(aws_lambda_function.this[m.function].environment[0].variables["KAFKA_FAILURE_REPORTING"]) == "partial-batch"
     ])
-    error_message = "in the standard profile every mapping must be in its path's poller group weelo-prod-<pollerGroup>, its consumer answering with partial batch responses"
+    error_message = "in the standard profile every mapping must be in its poller group weelo-prod-<pollerGroup>, its consumer answering with partial batch responses"
   }
 
   assert {
@@ -642,14 +642,16 @@ run "the_standard_profile_gives_every_function_the_same_environment_names" {
     error_message = "the standard profile must keep an endpoint interface in every subnet and 30-day logs"
   }
 
-  # Unlike small: the steadyLoad tables provisioned, each with its read and write scaling
+  # Unlike small: the steadyLoad tables provisioned, each (and each of its indexes) with its read and write scaling
   # (tests/plan.tftest.hcl checks them in detail).
   assert {
     condition = alltrue([
       for t in jsondecode(file("../definitions/tables.json")).tables :
-      aws_dynamodb_table.this[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST")
-    ]) && length(aws_appautoscaling_target.steady_table) == 2 * length([for t in jsondecode(file("../definitions/tables.json")).tables : t if try(t.steadyLoad, false)])
-    error_message = "the standard profile must provision the steadyLoad tables, with a read and a write scalable target each, and keep the others on-demand"
+      merge(aws_dynamodb_table.this, aws_dynamodb_table.indexed)[t.name].billing_mode == (try(t.steadyLoad, false) ? "PROVISIONED" : "PAY_PER_REQUEST")
+      ]) && length(aws_appautoscaling_target.steady_table) == 2 * length(flatten([
+        for t in jsondecode(file("../definitions/tables.json")).tables : concat([t.name], [for i in t.globalSecondaryIndexes : i.name]) if try(t.steadyLoad, false)
+    ]))
+    error_message = "the standard profile must provision the steadyLoad tables, with a read and a write scalable target each and for each of their indexes, and keep the others on-demand"
   }
 
   assert {
