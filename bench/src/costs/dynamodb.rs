@@ -64,6 +64,14 @@ impl Inputs<'_> {
         profile.steady_tables == "provisioned" && self.tables.iter().any(|t| t.name == table && t.steady_load)
     }
 
+    /// The throttle alarms of the provisioned capacity: one a table and one an index of it, for
+    /// reads and for writes (`alarms.tf`, `steady_capacity`); none where the profile provisions
+    /// no table.
+    pub(super) fn throttle_alarm_metrics(&self, profile: &Profile) -> usize {
+        let provisioned = self.tables.iter().filter(|t| self.provisioned(profile, &t.name));
+        provisioned.map(|t| 2 * (1 + t.global_secondary_indexes.len())).sum()
+    }
+
     pub(super) fn dynamodb(&self, profile: &Profile, load: &Load) -> anyhow::Result<Vec<Row>> {
         let operations = self.operations(load);
         let mut rows = self.provisioned_rows(profile, load, &operations)?;
@@ -127,7 +135,8 @@ impl Inputs<'_> {
                     / load.seconds
             };
             let scaled = |table: &str| -> f64 {
-                let indexes = self.tables.iter().find(|t| t.name == table).map_or(0, |t| t.global_secondary_indexes.len());
+                let indexes =
+                    self.tables.iter().find(|t| t.name == table).map_or(0, |t| t.global_secondary_indexes.len());
                 (1 + indexes) as f64
             };
             tables.iter().map(|table| (per_second(table) / capacity.target_utilization).max(min * scaled(table))).sum()

@@ -277,7 +277,7 @@ Lambda's own overhead (cold starts: `docs/BENCHMARKS.md` §7).\n\
 - Lambda's and DynamoDB's free tiers, data transfer, and the archive's storage after the first month (it grows \
 every month, kept 7 years).\n\
 - DynamoDB storage of the tables other than the GPS history (small next to it).\n\
-- Where tables are provisioned (the standard profile's GPS tables and push log), the capacity is priced for a \
+- Where tables are provisioned (the standard profile's GPS tables, push log and offers), the capacity is priced for a \
 load as flat as the scale's; auto scaling follows a daily curve within minutes, and a burst beyond what a table \
 has saved up is throttled and retried.\n";
 

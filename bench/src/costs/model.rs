@@ -39,7 +39,9 @@ pub struct CostModel {
     pub access_log_class: String,
     /// What the audit archive adds to each record (its JSON Lines envelope).
     pub archive_bytes_per_record: f64,
-    /// Alarm metrics (a metric-math alarm counts each) and custom metric series of the stack.
+    /// Alarm metrics (a metric-math alarm counts each) in every profile, and custom metric series
+    /// of the stack; the throttle alarms of provisioned tables come on top where a profile has
+    /// them, counted from `tables.json`.
     pub alarm_metrics: f64,
     pub custom_metric_series: f64,
     /// Interface endpoints in every profile (SNS, SQS, cognito-idp)...

@@ -212,3 +212,18 @@ fn a_scale_sending_another_request_shape_than_was_counted_is_refused() {
     let inputs = Inputs { model: &model, counted: &counted, prices: &prices, topics: &[], mappings: &[], tables: &[] };
     assert!(inputs.rows(&other).is_err());
 }
+
+#[test]
+fn only_a_profile_that_provisions_the_steady_tables_pays_for_their_throttle_alarms() {
+    // GIVEN the same idle month on the standard profile, which provisions the five steady tables
+    // and offers' one index, and on the small one, which keeps every table on-demand
+    let standard = priced(&scale(0.0, 0.0));
+    let small = priced(&Scale { profile: "small".into(), ..scale(0.0, 0.0) });
+    // THEN the standard profile's alarms cost two alarm metrics more a table and an index
+    // (reads and writes): 12 at $0.10 a month
+    let alarms = "alarms, custom metrics, dashboard";
+    assert!((usd(&standard, alarms) - usd(&small, alarms) - 12.0 * 0.10).abs() < 1e-9);
+    // AND the small profile prices only the alarms every profile has, and the dashboard
+    let committed = Committed::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..")).unwrap();
+    assert!((usd(&small, alarms) - (committed.model.alarm_metrics * 0.10 + 3.0)).abs() < 1e-9);
+}

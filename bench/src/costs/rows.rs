@@ -132,6 +132,8 @@ impl Inputs<'_> {
         let users = (scale.monthly_active_users - model.free_monthly_active_users).max(0.0);
         let tier = if scale.cognito_tier == "lite" { "cognitoMauLite" } else { "cognitoMauEssentials" };
         let metrics = if load.bookings > 0.0 { model.custom_metric_series } else { 0.0 };
+        let throttle = self.throttle_alarm_metrics(profile);
+        let alarms = model.alarm_metrics + throttle as f64;
         Ok(vec![
             row(
                 "SNS",
@@ -180,8 +182,8 @@ impl Inputs<'_> {
             row(
                 "CloudWatch",
                 "alarms, custom metrics, dashboard",
-                format!("{} alarm metrics, {metrics} series", model.alarm_metrics),
-                model.alarm_metrics * self.usd("cloudwatchAlarmMonth")?
+                format!("{alarms} alarm metrics ({throttle} on provisioned capacity), {metrics} series"),
+                alarms * self.usd("cloudwatchAlarmMonth")?
                     + metrics * self.usd("cloudwatchCustomMetricMonth")?
                     + self.usd("cloudwatchDashboardMonth")?,
             ),
