@@ -45,7 +45,7 @@ LOCAL_ONLY = {
 # written separately as package weelo-kafka-topics, binary kafka-topics.
 EXPECTED_WITHOUT_CRATE = {"kafka-topics"}
 
-ENV_READ = re.compile(r'\b(?:env::var_os|env::var|var|required|parsed_or)\(\s*"([A-Z][A-Z0-9_]*)"')
+ENV_READ = re.compile(r'\b(?:env::var_os|env::var|var|var_or_default|required|parsed_or)\(\s*"([A-Z][A-Z0-9_]*)"')
 
 
 # --- loading -------------------------------------------------------------------------------------

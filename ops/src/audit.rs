@@ -2,15 +2,13 @@
 //! archive, oldest first: what the customer asked, who was offered it, who was pushed, who won.
 
 use chrono::{Duration, NaiveDate, Utc};
-use weelo_audit::{ArchivedRecord, AuditArchive};
+use weelo_audit::{ArchiveSettings, ArchivedRecord};
 
 /// The archived records mentioning `id` over the last `days` days (today included).
 /// `location.updated` is skipped unless asked for: it is most of the archive's bytes and names
 /// transporters, not bookings.
 pub async fn query(id: &str, days: i64, include_locations: bool) -> anyhow::Result<Vec<ArchivedRecord>> {
-    let bucket = std::env::var("AUDIT_BUCKET").map_err(|_| anyhow::anyhow!("AUDIT_BUCKET is not set"))?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let archive = AuditArchive::new(weelo_audit::s3_client(&aws), bucket);
+    let archive = ArchiveSettings::from_env()?.connect().await;
     let today: NaiveDate = Utc::now().date_naive();
     let skip: &[&str] = if include_locations { &[] } else { &["location.updated"] };
     Ok(archive.search(id, today - Duration::days(days.max(1) - 1), today, skip).await?)

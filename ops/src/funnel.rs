@@ -13,7 +13,7 @@ pub use table::render as table;
 
 use chrono::{NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
-use weelo_audit::{ArchivedRecord, AuditArchive};
+use weelo_audit::{ArchiveSettings, ArchivedRecord};
 use weelo_core::contract::events::DomainEvent;
 use weelo_core::usecases::analytics::Tally;
 use weelo_core::usecases::analytics::cities::Cities;
@@ -68,9 +68,7 @@ pub fn count(records: &[ArchivedRecord], cities: &Cities) -> Funnel {
 
 /// Reads the archived `booking.events` of the last `days` days (today included) and counts them.
 pub async fn read(days: i64, cities: &Cities) -> anyhow::Result<Funnel> {
-    let bucket = std::env::var("AUDIT_BUCKET").map_err(|_| anyhow::anyhow!("AUDIT_BUCKET is not set"))?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let archive = AuditArchive::new(weelo_audit::s3_client(&aws), bucket);
+    let archive = ArchiveSettings::from_env()?.connect().await;
     let today = Utc::now().date_naive();
     let bar = crate::progress(0, "reading the archive");
     let on_object = |total: Option<u64>| match total {

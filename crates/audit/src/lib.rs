@@ -87,6 +87,28 @@ pub fn s3_client(aws: &aws_types::SdkConfig) -> Client {
     Client::from_conf(aws_sdk_s3::config::Builder::from(aws).force_path_style(true).build())
 }
 
+/// Where the archive is: what its writer (audit-consumer) and its readers (`weelo-ops audit`,
+/// `weelo-ops funnel`) read first, once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveSettings {
+    /// `SDK_ATTEMPT_TIMEOUT_MS`, `SDK_OPERATION_TIMEOUT_MS`.
+    pub sdk: weelo_aws::Timeouts,
+    /// `AUDIT_BUCKET`.
+    pub bucket: String,
+}
+
+impl ArchiveSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self { sdk: weelo_aws::Timeouts::from_env()?, bucket: weelo_aws::required("AUDIT_BUCKET")? })
+    }
+
+    /// The archive, with a client built once.
+    pub async fn connect(&self) -> AuditArchive {
+        let aws = weelo_aws::sdk_config(self.sdk).await;
+        AuditArchive::new(s3_client(&aws), self.bucket.clone())
+    }
+}
+
 /// The archive in one S3 bucket.
 #[derive(Clone, Debug)]
 pub struct AuditArchive {

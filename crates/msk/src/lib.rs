@@ -25,4 +25,4 @@ pub use batch::{
 pub use dead_letter::{DeadLetter, MAX_ERROR_BYTES, RecordAt, SQS_MAX_MESSAGE_BYTES};
 pub use event::{decode, encode};
 pub use record::ConsumedRecord;
-pub use reporting::{BatchFailed, Consumer, FAILURE_REPORTING_VAR, FailureReporting, InvalidReporting};
+pub use reporting::{BatchFailed, Consumer, FAILURE_REPORTING_VAR, FailureReporting};

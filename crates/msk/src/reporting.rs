@@ -17,6 +17,7 @@ use crate::batch::BatchResponse;
 use std::future::Future;
 use std::ops::Deref;
 use std::str::FromStr;
+use weelo_telemetry::env::{InvalidVar, var_or_default};
 
 /// The variable that chooses the [`FailureReporting`].
 pub const FAILURE_REPORTING_VAR: &str = "KAFKA_FAILURE_REPORTING";
@@ -39,32 +40,28 @@ pub struct BatchFailed {
     pub offset: i64,
 }
 
-/// A [`FAILURE_REPORTING_VAR`] that names no way of reporting.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "environment variable {FAILURE_REPORTING_VAR} is invalid: {0:?} is neither \"partial-batch\" nor \"function-error\""
-)]
-pub struct InvalidReporting(String);
-
 impl FromStr for FailureReporting {
-    type Err = InvalidReporting;
+    type Err = InvalidVar;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.trim() {
             "partial-batch" => Ok(Self::PartialBatch),
             "function-error" => Ok(Self::FunctionError),
-            other => Err(InvalidReporting(other.to_owned())),
+            other => Err(InvalidVar {
+                var: FAILURE_REPORTING_VAR,
+                value: other.to_owned(),
+                expected: r#"is neither "partial-batch" nor "function-error""#,
+            }),
         }
     }
 }
 
 impl FailureReporting {
     /// Read once from [`FAILURE_REPORTING_VAR`]; unset means [`FailureReporting::PartialBatch`].
-    pub fn from_env() -> Result<Self, InvalidReporting> {
+    pub fn from_env() -> Result<Self, InvalidVar> {
         // Spelt out, not FAILURE_REPORTING_VAR: infra/checks/test_drift.py finds the variables a
         // function reads by their literal names.
-        // A value that is not Unicode does not parse either: it is refused with its lossy text.
-        std::env::var_os("KAFKA_FAILURE_REPORTING").map_or(Ok(Self::default()), |text| text.to_string_lossy().parse())
+        var_or_default("KAFKA_FAILURE_REPORTING")
     }
 
     /// The answer for a handled batch: its partial batch response, or, reporting by function
@@ -123,7 +120,8 @@ mod tests {
     fn reporting_is_read_from_its_two_names_and_refuses_any_other() {
         assert_eq!("partial-batch".parse(), Ok(FailureReporting::PartialBatch));
         assert_eq!(" function-error ".parse(), Ok(FailureReporting::FunctionError));
-        assert_eq!("whole".parse::<FailureReporting>(), Err(InvalidReporting("whole".into())));
+        let refused = "whole".parse::<FailureReporting>().unwrap_err();
+        assert_eq!((refused.var, refused.value.as_str()), (FAILURE_REPORTING_VAR, "whole"));
     }
 
     #[test]

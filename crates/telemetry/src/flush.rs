@@ -13,6 +13,7 @@
 //! timeout's reset): at most 10 s or 63 requests of counts, where one line a request lost only
 //! the failed invocation's.
 
+use crate::env::{InvalidVar, var_or_default};
 use lambda_runtime::{LambdaInvocation, tower};
 use metrics_cloudwatch_embedded::Collector;
 use std::future::Future;
@@ -27,6 +28,9 @@ pub const FLUSH_VAR: &str = "METRICS_FLUSH_SECONDS";
 /// The longest interval: CloudWatch's standard metrics are per minute, and the alarms read
 /// periods of one minute and more.
 pub const MAX_FLUSH_SECONDS: u64 = 60;
+
+/// What a [`FLUSH_VAR`] must be (60 is [`MAX_FLUSH_SECONDS`]).
+const EXPECTED_FLUSH: &str = "is not a whole number of seconds from 0 to 60";
 
 /// The property naming the invocation a per-invocation line belongs to.
 const REQUEST_ID: &str = "RequestId";
@@ -44,30 +48,22 @@ pub enum Flush {
     AtMostEvery(Duration),
 }
 
-/// A [`FLUSH_VAR`] that is not a number of seconds from 0 to [`MAX_FLUSH_SECONDS`].
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error(
-    "environment variable {FLUSH_VAR} is invalid: {0:?} is not a whole number of seconds from 0 to {MAX_FLUSH_SECONDS}"
-)]
-pub struct InvalidFlush(String);
-
 impl FromStr for Flush {
-    type Err = InvalidFlush;
+    type Err = InvalidVar;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.trim().parse::<u64>() {
             Ok(0) => Ok(Self::EachInvocation),
             Ok(seconds) if seconds <= MAX_FLUSH_SECONDS => Ok(Self::AtMostEvery(Duration::from_secs(seconds))),
-            _ => Err(InvalidFlush(text.to_owned())),
+            _ => Err(InvalidVar { var: FLUSH_VAR, value: text.to_owned(), expected: EXPECTED_FLUSH }),
         }
     }
 }
 
 impl Flush {
     /// The flush of the environment: [`FLUSH_VAR`], or every invocation when it is not set.
-    pub fn from_env() -> Result<Self, InvalidFlush> {
-        // A value that is not Unicode does not parse either: it is refused with its lossy text.
-        std::env::var_os("METRICS_FLUSH_SECONDS").map_or(Ok(Self::default()), |text| text.to_string_lossy().parse())
+    pub fn from_env() -> Result<Self, InvalidVar> {
+        var_or_default("METRICS_FLUSH_SECONDS")
     }
 
     /// Whether an invocation that ends `since_last_line` after the last line was written writes
@@ -238,6 +234,8 @@ mod tests {
             // THEN each is refused, naming the variable
             let refused = text.parse::<Flush>().unwrap_err();
             assert!(refused.to_string().contains(FLUSH_VAR), "{refused}");
+            // AND what a value must be, up to the longest interval
+            assert!(refused.to_string().ends_with(&format!("0 to {MAX_FLUSH_SECONDS}")), "{refused}");
         }
     }
 }

@@ -26,10 +26,12 @@
 //! `METRICS_FLUSH_SECONDS` holds them back for that long ([`Flush`]: gps-ingest, whose line a
 //! request was most of the logs' bill), and a `ColdStart` count at an environment's first one.
 
+/// Choices the environment makes for the runtime: [`env::var_or_default`], [`env::InvalidVar`].
+pub mod env;
 mod flush;
 
 use flush::{COLLECTOR, FLUSH, write_now};
-pub use flush::{FLUSH_VAR, Flush, InvalidFlush, MAX_FLUSH_SECONDS};
+pub use flush::{FLUSH_VAR, Flush, MAX_FLUSH_SECONDS};
 use lambda_runtime::{LambdaEvent, service_fn};
 pub use metrics_cloudwatch_embedded::Collector;
 use std::future::Future;

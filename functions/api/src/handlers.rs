@@ -6,16 +6,17 @@ use crate::router::Route;
 use chrono::Utc;
 use lambda_http::{Body, Response};
 use serde::Serialize;
-use weelo_core::ServiceError;
+use serde::de::DeserializeOwned;
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::{
     CreateBookingRequest, CreateOrderRequest, IdempotencyKey, ListQuery, OfferQuery, RegisterDeviceRequest, TrackQuery,
     TransporterProfileRequest, decode, parse_location_body,
 };
-use weelo_core::model::caller::Caller;
+use weelo_core::model::caller::{Caller, Customer};
 use weelo_core::model::order::OrderStatus;
 use weelo_core::model::trip::{OfferTimes, TripStatus};
 use weelo_core::usecases::api::{Bookings, Create, Created, Devices, Lists, Orders, Profiles, Shares, TrackingIngest};
+use weelo_core::{ServiceError, ValidationError};
 use weelo_dynamo::DynamoStore;
 use weelo_kafka::KafkaEventBus;
 use weelo_sns::SnsPushRegistry;
@@ -152,24 +153,36 @@ impl Call<'_> {
         Ok(ListQuery::parse(self.input.query, statuses)?)
     }
 
-    fn idempotency_key(&self) -> Result<Option<IdempotencyKey>, ServiceError> {
-        Ok(self.input.idempotency_key.map(IdempotencyKey::parse).transpose()?)
+    /// A customer's new booking or order: the role, then the body decoded and validated into the
+    /// command, then the `Idempotency-Key` header.
+    fn customer_command<R: DeserializeOwned, C>(
+        &self, validate: impl FnOnce(R) -> Result<C, ValidationError>,
+    ) -> Result<(Customer, C, Option<IdempotencyKey>), ServiceError> {
+        let customer = self.caller.customer()?;
+        let command = validate(decode::<R>(self.input.body)?)?;
+        let key = self.input.idempotency_key.map(IdempotencyKey::parse).transpose()?;
+        Ok((customer, command, key))
+    }
+
+    /// A customer's list of their bookings or orders: the role first, so a caller who may not list
+    /// them learns nothing about the query; then the page and filter (`status` one of `statuses`).
+    fn customer_list<St: Copy + Ord + std::fmt::Display>(
+        &self, statuses: &[St],
+    ) -> Result<(Customer, ListQuery<St>), ServiceError> {
+        Ok((self.caller.customer()?, self.list_query(statuses)?))
     }
 }
 
 /// Bookings and orders: creating, listing and tracking them.
 impl Call<'_> {
     async fn create_booking(&self) -> Answer {
-        let customer = self.caller.customer()?;
-        let booking = decode::<CreateBookingRequest>(self.input.body)?.validate(Utc::now())?;
-        let key = self.idempotency_key()?;
+        let (customer, booking, key) =
+            self.customer_command(|request: CreateBookingRequest| request.validate(Utc::now()))?;
         Ok(created_or_ok(self.app.bookings.create(Create::new(&customer, booking, key.as_ref())).await?, 201, 201))
     }
 
     async fn list_bookings(&self) -> Answer {
-        // The role first: a caller who may not list these learns nothing about the query.
-        let customer = self.caller.customer()?;
-        let query = self.list_query(&TripStatus::ALL)?;
+        let (customer, query) = self.customer_list(&TripStatus::ALL)?;
         Ok(respond::json(200, &self.app.lists.bookings(&customer, query).await?))
     }
 
@@ -179,16 +192,12 @@ impl Call<'_> {
     }
 
     async fn create_order(&self) -> Answer {
-        let customer = self.caller.customer()?;
-        let order = decode::<CreateOrderRequest>(self.input.body)?.validate()?;
-        let key = self.idempotency_key()?;
+        let (customer, order, key) = self.customer_command(CreateOrderRequest::validate)?;
         Ok(created_or_ok(self.app.orders.create(Create::new(&customer, order, key.as_ref())).await?, 201, 201))
     }
 
     async fn list_orders(&self) -> Answer {
-        // The role first: a caller who may not list these learns nothing about the query.
-        let customer = self.caller.customer()?;
-        let query = self.list_query(&OrderStatus::ALL)?;
+        let (customer, query) = self.customer_list(&OrderStatus::ALL)?;
         Ok(respond::json(200, &self.app.lists.orders(&customer, query).await?))
     }
 

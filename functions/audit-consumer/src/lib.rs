@@ -6,16 +6,14 @@
 
 use aws_lambda_events::kafka::KafkaEvent;
 use lambda_runtime::{Error, LambdaEvent};
-use weelo_audit::{ArchivedRecord, AuditArchive};
-use weelo_aws::Timeouts;
+use weelo_audit::{ArchiveSettings, ArchivedRecord, AuditArchive};
 use weelo_msk::{BatchResponse, Consumer, PartitionFailure, for_each_partition};
 
 /// The function's settings, read once from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    pub sdk: Timeouts,
-    /// `AUDIT_BUCKET`.
-    pub bucket: String,
+    /// `SDK_*_TIMEOUT_MS`, `AUDIT_BUCKET`.
+    pub archive: ArchiveSettings,
     /// `KAFKA_FAILURE_REPORTING` (`partial-batch`, or `function-error` behind an on-demand mapping):
     /// how failed records are answered to the event-source mapping.
     pub reporting: weelo_msk::FailureReporting,
@@ -23,11 +21,7 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env() -> anyhow::Result<Self> {
-        Ok(Self {
-            sdk: Timeouts::from_env()?,
-            bucket: weelo_aws::required("AUDIT_BUCKET")?,
-            reporting: weelo_msk::FailureReporting::from_env()?,
-        })
+        Ok(Self { archive: ArchiveSettings::from_env()?, reporting: weelo_msk::FailureReporting::from_env()? })
     }
 }
 
@@ -35,9 +29,7 @@ pub type AuditConsumer = Consumer<AuditArchive>;
 
 /// The archive with a client built from `settings`.
 pub async fn connect(settings: &Settings) -> anyhow::Result<AuditConsumer> {
-    let aws = weelo_aws::sdk_config(settings.sdk).await;
-    let archive = AuditArchive::new(weelo_audit::s3_client(&aws), settings.bucket.clone());
-    Ok(Consumer::new(archive, settings.reporting))
+    Ok(Consumer::new(settings.archive.connect().await, settings.reporting))
 }
 
 /// [`connect`] with the settings of the environment.
