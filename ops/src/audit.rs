@@ -21,10 +21,10 @@ pub fn line(record: &ArchivedRecord) -> String {
     format!(
         "{}  {:<30} {}-{}@{:<6} {:<45} {}",
         record.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-        record.topic,
-        record.topic,
-        record.partition,
-        record.offset,
+        record.id.topic,
+        record.id.topic,
+        record.id.partition,
+        record.id.offset,
         record.event_type().unwrap_or(if record.value_base64.is_some() { "(not JSON)" } else { "-" }),
         field("subject"),
     )

@@ -99,12 +99,11 @@ mod tests {
     use weelo_core::model::trip::{OfferTimes, Trip, TripStep};
     use weelo_core::model::vehicle::VehicleType;
     use weelo_core::usecases::analytics::metrics::{BOOKINGS_ACCEPTED, BOOKINGS_CREATED};
+    use weelo_msk::RecordId;
 
     fn archived(record: &EventRecord, offset: i64) -> ArchivedRecord {
         ArchivedRecord {
-            topic: record.topic.clone(),
-            partition: 0,
-            offset,
+            id: RecordId { topic: record.topic.clone(), partition: 0, offset },
             timestamp: Utc::now(),
             key: Some(record.key.clone()),
             value: serde_json::from_str(&record.payload).ok(),

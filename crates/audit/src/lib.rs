@@ -15,15 +15,15 @@ use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use weelo_msk::ConsumedRecord;
+use weelo_msk::{ConsumedRecord, RecordId};
 
 /// One archived record: one line of an archive object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArchivedRecord {
-    pub topic: String,
-    pub partition: i64,
-    pub offset: i64,
+    /// As `topic`, `partition` and `offset`.
+    #[serde(flatten)]
+    pub id: RecordId,
     pub timestamp: DateTime<Utc>,
     pub key: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -39,9 +39,7 @@ impl ArchivedRecord {
         let b64 = base64::engine::general_purpose::STANDARD;
         let json = record.value.as_deref().and_then(|bytes| serde_json::from_slice::<serde_json::Value>(bytes).ok());
         Self {
-            topic: record.topic.clone(),
-            partition: i64::from(record.partition),
-            offset: record.offset,
+            id: record.id(),
             timestamp: DateTime::from_timestamp_millis(record.timestamp_ms).unwrap_or_default(),
             key: record.key_text(),
             value_base64: match (&json, &record.value) {
@@ -63,11 +61,11 @@ pub fn object_key(first: &ArchivedRecord) -> String {
     format!(
         "{}{}/{}/{}-{}-{:020}.jsonl",
         PREFIX,
-        first.topic,
+        first.id.topic,
         first.timestamp.format("%Y/%m/%d"),
-        first.topic,
-        first.partition,
-        first.offset
+        first.id.topic,
+        first.id.partition,
+        first.id.offset
     )
 }
 
@@ -163,7 +161,7 @@ impl AuditArchive {
             .buffer_unordered(16)
             .try_collect()
             .await?;
-        let mut found: BTreeMap<(String, i64, i64), ArchivedRecord> = BTreeMap::new();
+        let mut found: BTreeMap<RecordId, ArchivedRecord> = BTreeMap::new();
         for (key, bytes) in objects {
             for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
                 // A cheap substring test first: most lines of a day are about something else.
@@ -172,11 +170,11 @@ impl AuditArchive {
                 }
                 let record: ArchivedRecord =
                     serde_json::from_slice(line).map_err(|e| ArchiveError::Read(format!("{key}: {e}")))?;
-                found.insert((record.topic.clone(), record.partition, record.offset), record);
+                found.insert(record.id.clone(), record);
             }
         }
         let mut records: Vec<ArchivedRecord> = found.into_values().collect();
-        records.sort_by(|a, b| (a.timestamp, &a.topic, a.offset).cmp(&(b.timestamp, &b.topic, b.offset)));
+        records.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         Ok(records)
     }
 
@@ -198,13 +196,13 @@ impl AuditArchive {
                 Ok::<_, ArchiveError>((key, bytes.into_bytes()))
             })
             .buffer_unordered(16);
-        let mut found: BTreeMap<(String, i64, i64), ArchivedRecord> = BTreeMap::new();
+        let mut found: BTreeMap<RecordId, ArchivedRecord> = BTreeMap::new();
         while let Some(object) = objects.next().await {
             let (key, bytes) = object?;
             for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
                 let record: ArchivedRecord =
                     serde_json::from_slice(line).map_err(|e| ArchiveError::Read(format!("{key}: {e}")))?;
-                found.insert((record.topic.clone(), record.partition, record.offset), record);
+                found.insert(record.id.clone(), record);
             }
             on_object(None);
         }

@@ -3,6 +3,7 @@
 //! `weelo-ops redrive` reads back. (AWS's own destination records name offsets only; redrive reads
 //! those too, `ops/src/redrive/letter.rs`.)
 
+use crate::RecordId;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 
@@ -18,9 +19,9 @@ pub const MAX_ERROR_BYTES: usize = 4 * 1024;
 #[serde(rename_all = "camelCase")]
 pub struct DeadLetter {
     pub function: String,
-    pub topic: String,
-    pub partition: i32,
-    pub offset: i64,
+    /// As `topic`, `partition` and `offset`.
+    #[serde(flatten)]
+    pub record: RecordId,
     pub key: Option<String>,
     pub value: Option<String>,
     /// The value's size when it was left out.
@@ -59,9 +60,7 @@ impl DeadLetter {
         let b64 = base64::engine::general_purpose::STANDARD;
         Self {
             function: function.to_owned(),
-            topic: record.topic.to_owned(),
-            partition: record.partition,
-            offset: record.offset,
+            record: RecordId { topic: record.topic.to_owned(), partition: record.partition, offset: record.offset },
             key: record.key.map(|k| b64.encode(k)),
             value: record.value.map(|v| b64.encode(v)),
             value_bytes: None,
@@ -132,7 +131,10 @@ mod tests {
         assert!(message.len() <= SQS_MAX_MESSAGE_BYTES);
         assert!(message.contains(r#""valueBytes":300001"#), "{message}");
         let read: DeadLetter = serde_json::from_str(&message).unwrap();
-        assert_eq!((read.partition, read.offset, read.value, read.value_bytes), (3, 41, None, Some(300_001)));
+        assert_eq!(
+            (read.record.partition, read.record.offset, read.value, read.value_bytes),
+            (3, 41, None, Some(300_001))
+        );
         assert_eq!(read.key.as_deref(), Some("aw=="));
     }
 

@@ -24,5 +24,5 @@ pub use batch::{
 };
 pub use dead_letter::{DeadLetter, MAX_ERROR_BYTES, RecordAt, SQS_MAX_MESSAGE_BYTES};
 pub use event::{decode, encode};
-pub use record::ConsumedRecord;
+pub use record::{ConsumedRecord, RecordId};
 pub use reporting::{BatchFailed, Consumer, FAILURE_REPORTING_VAR, FailureReporting};

@@ -1,8 +1,18 @@
 //! [`ConsumedRecord`]: one Kafka record as a consumer sees it, however it arrived (an `aws:kafka`
 //! event, the broker itself, a dead-letter message).
 
+use serde::{Deserialize, Serialize};
 use weelo_core::contract::events::DomainEvent;
 use weelo_core::model::ids::EventId;
+
+/// What names a Kafka record: its topic, partition and offset. Archive readers keep one record
+/// per id; dead letters and the archive's lines carry it as three fields.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordId {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsumedRecord {
@@ -17,6 +27,10 @@ pub struct ConsumedRecord {
 }
 
 impl ConsumedRecord {
+    pub fn id(&self) -> RecordId {
+        RecordId { topic: self.topic.clone(), partition: self.partition, offset: self.offset }
+    }
+
     /// `<topic>-<partition>`: how a batch and a partial batch response name the partition.
     pub fn partition_id(&self) -> String {
         format!("{}-{}", self.topic, self.partition)

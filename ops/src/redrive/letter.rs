@@ -4,7 +4,7 @@ use crate::replay::PartitionRange;
 use base64::Engine;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use weelo_msk::{ConsumedRecord, DeadLetter};
+use weelo_msk::{ConsumedRecord, DeadLetter, RecordId};
 
 /// What AWS Lambda sends to an MSK event-source mapping's on-failure destination: to an SQS queue or
 /// an SNS topic the metadata only, to an S3 bucket the metadata and the whole event (`payload`).
@@ -108,13 +108,14 @@ impl From<DeadLetter> for Letter {
         let b64 = base64::engine::general_purpose::STANDARD;
         let decode = |text: &Option<String>| text.as_deref().and_then(|t| b64.decode(t).ok());
         let (ranges, carried) = if letter.value.is_none() {
-            let range = PartitionRange { partition: letter.partition, start: letter.offset, end: letter.offset + 1 };
-            (vec![(letter.topic, range)], vec![])
+            let RecordId { topic, partition, offset } = letter.record;
+            (vec![(topic, PartitionRange { partition, start: offset, end: offset + 1 })], vec![])
         } else {
+            let RecordId { topic, partition, offset } = letter.record;
             let record = ConsumedRecord {
-                topic: letter.topic,
-                partition: letter.partition,
-                offset: letter.offset,
+                topic,
+                partition,
+                offset,
                 timestamp_ms: 0,
                 key: decode(&letter.key),
                 value: decode(&letter.value),

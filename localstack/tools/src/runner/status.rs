@@ -20,16 +20,17 @@ pub struct Failure {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
+    /// Invocations, and how they ended.
     pub invocations: u64,
     pub succeeded: u64,
     /// Every failed invocation: the function's errors, timeouts and exits.
     pub failed: u64,
-    /// The latest of them.
-    pub last_failure: Option<Failure>,
     pub timeouts: u64,
-    /// Processes that exited on their own (a crash), not ended by the service.
-    pub exits: u64,
+    /// Processes started, and those that exited on their own (a crash), not ended by the service.
     pub starts: u64,
+    pub exits: u64,
+    /// The latest failure.
+    pub last_failure: Option<Failure>,
     /// The last outcomes, oldest first: `true` for a success.
     pub recent: VecDeque<bool>,
 }
