@@ -7,7 +7,7 @@ use crate::prices::Prices;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;
-use weelo_definitions::{Mapping, TableDefinition, TopicDefinition};
+use weelo_definitions::{Definitions, Mapping, TableDefinition, TopicDefinition};
 
 /// `infra/cost-model.json`: what cannot be counted locally.
 #[derive(Debug, Clone, Deserialize)]
@@ -155,9 +155,7 @@ pub struct Row {
 pub struct Committed {
     pub model: CostModel,
     pub prices: Prices,
-    pub topics: Vec<TopicDefinition>,
-    pub mappings: Vec<Mapping>,
-    pub tables: Vec<TableDefinition>,
+    pub definitions: Definitions,
 }
 
 impl Committed {
@@ -166,14 +164,8 @@ impl Committed {
         let path = root.join("infra/cost-model.json");
         let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let model = serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let definitions = root.join("infra/definitions");
-        Ok(Self {
-            model,
-            prices: Prices::load(root)?,
-            topics: weelo_definitions::load_topics(&definitions)?,
-            mappings: weelo_definitions::load_mappings(&definitions)?,
-            tables: weelo_definitions::load_tables(&definitions)?,
-        })
+        let definitions = Definitions::load(&root.join("infra/definitions"))?;
+        Ok(Self { model, prices: Prices::load(root)?, definitions })
     }
 
     /// What the rows are computed from, with these counts.
@@ -182,9 +174,9 @@ impl Committed {
             model: &self.model,
             counted,
             prices: &self.prices,
-            topics: &self.topics,
-            mappings: &self.mappings,
-            tables: &self.tables,
+            topics: &self.definitions.topics,
+            mappings: &self.definitions.mappings,
+            tables: &self.definitions.tables,
         }
     }
 }

@@ -196,6 +196,22 @@ pub fn load_tables(dir: &Path) -> Result<Vec<TableDefinition>, DefinitionsError>
     read::<TablesFile>(&dir.join("tables.json")).map(|f| f.tables)
 }
 
+/// Every definition of `<dir>`, for a reader that needs them all (the cost model).
+#[derive(Debug, Clone)]
+pub struct Definitions {
+    pub functions: Vec<FunctionDefinition>,
+    pub mappings: Vec<Mapping>,
+    pub topics: Vec<TopicDefinition>,
+    pub tables: Vec<TableDefinition>,
+}
+
+impl Definitions {
+    pub fn load(dir: &Path) -> Result<Self, DefinitionsError> {
+        let (functions, mappings) = (load_functions(dir)?, load_mappings(dir)?);
+        Ok(Self { functions, mappings, topics: load_topics(dir)?, tables: load_tables(dir)? })
+    }
+}
+
 fn read<T: DeserializeOwned>(path: &Path) -> Result<T, DefinitionsError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| DefinitionsError::Read { path: path.to_owned(), reason: e.to_string() })?;

@@ -25,20 +25,32 @@ pub struct Settings {
     pub kafka: KafkaConfig,
     /// `OFFER_WINDOW_SECS`, `SCHEDULE_LEAD_SECS`.
     pub times: OfferTimes,
-    /// `DEADLINE_SWEEP_EVERY_SECS` (default 10): the sweep interval within an invocation.
+    /// `DEADLINE_SWEEP_EVERY_SECS`, `DEADLINE_SWEEP_FOR_SECS`.
+    pub sweeping: Sweeping,
+}
+
+impl Settings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let times = OfferTimes::configured(parsed_or)?;
+        let sweeping = Sweeping::from_env()?;
+        Ok(Self { store: StoreSettings::from_env()?, kafka: KafkaConfig::from_env()?, times, sweeping })
+    }
+}
+
+/// How long one invocation sweeps, and how often.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sweeping {
+    /// `DEADLINE_SWEEP_EVERY_SECS` (default 10, at least 1): the sweep interval.
     pub every: Duration,
     /// `DEADLINE_SWEEP_FOR_SECS` (default 50, under the schedule's minute): how long an invocation
     /// keeps sweeping; 0 sweeps once.
     pub sweep_for: Duration,
 }
 
-impl Settings {
-    pub fn from_env() -> anyhow::Result<Self> {
+impl Sweeping {
+    fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            store: StoreSettings::from_env()?,
-            kafka: KafkaConfig::from_env()?,
-            times: OfferTimes::configured(parsed_or)?,
-            every: Duration::from_secs(parsed_or("DEADLINE_SWEEP_EVERY_SECS", 10)?),
+            every: Duration::from_secs(parsed_or("DEADLINE_SWEEP_EVERY_SECS", 10)?.max(1)),
             sweep_for: Duration::from_secs(parsed_or("DEADLINE_SWEEP_FOR_SECS", 50)?),
         })
     }
@@ -47,8 +59,7 @@ impl Settings {
 /// The sweeper and how long each invocation sweeps.
 pub struct Sweeper {
     pub deadlines: Deadlines<DynamoStore, KafkaEventBus>,
-    every: Duration,
-    sweep_for: Duration,
+    sweeping: Sweeping,
 }
 
 /// The sweeper with clients built from `settings`.
@@ -56,7 +67,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<Sweeper> {
     let (_, store) = settings.store.connect().await;
     let bus = KafkaEventBus::connect(&settings.kafka).await?;
     let deadlines = Deadlines::new(store, bus, settings.times, PAGE_SIZE);
-    Ok(Sweeper { deadlines, every: settings.every.max(Duration::from_secs(1)), sweep_for: settings.sweep_for })
+    Ok(Sweeper { deadlines, sweeping: settings.sweeping })
 }
 
 /// Sweeps until `sweep_for` has passed (at least once). A store failure fails the invocation;
@@ -72,8 +83,8 @@ pub async fn handle(
             tracing::info!(?report, "deadline sweep");
         }
         total += report;
-        let next = tokio::time::Instant::now() + sweeper.every;
-        if next.duration_since(started) > sweeper.sweep_for {
+        let next = tokio::time::Instant::now() + sweeper.sweeping.every;
+        if next.duration_since(started) > sweeper.sweeping.sweep_for {
             return Ok(total);
         }
         tokio::time::sleep_until(next).await;
