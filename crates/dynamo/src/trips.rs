@@ -175,4 +175,23 @@ mod tests {
         let trucks = TripSummary::TRUCK_FIELDS.into_iter().chain(TRUCK_KEYS).map(str::to_owned).collect();
         assert_eq!(crate::projected("orders", INDEX), trucks);
     }
+
+    #[test]
+    fn a_card_reads_back_from_an_item_with_whole_numbered_places_and_extra_keys() {
+        const ORDER: &str = "0190f1f4-0000-7000-8000-000000000001";
+        const TRUCK: &str = "0190f1f4-0000-7000-8000-000000000002";
+        // GIVEN a truck request's card stored as an item, a place on whole degrees (DynamoDB keeps
+        // numbers as text: "19") and the index's keys beside the card's fields
+        let item = serde_json::json!({
+            "orderId": ORDER, "truckRequestId": TRUCK, "status": "picked_up", "vehicleType": "mini",
+            "pickup": { "lat": 19, "lng": 72.8 }, "drop": { "lat": 18.5, "lng": 73.8, "address": "Pune" },
+            "acceptedAt": "2026-12-04T10:00:00Z", "acceptedAtMs": 1_796_378_400_000_i64, "itemId": "truck#1",
+        });
+        let item: Item = serde_dynamo::to_item(item).unwrap();
+        // WHEN it is read as a card
+        let card: TripSummary = from_item(item).unwrap();
+        // THEN the haul the card flattens is read whole, and nothing else is taken for it
+        assert_eq!((card.haul.pickup.lat, card.haul.drop.address.as_deref()), (19.0, Some("Pune")));
+        assert_eq!((card.haul.scheduled_at, card.truck_request_id.map(|t| t.to_string())), (None, Some(TRUCK.into())));
+    }
 }

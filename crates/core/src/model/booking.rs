@@ -2,6 +2,7 @@
 //! transporter who accepts, who then takes it through its trip (see [`crate::model::trip`]).
 
 use crate::model::geo::Place;
+use crate::model::haul::Haul;
 use crate::model::ids::{BookingId, UserId};
 use crate::model::trip::{Trip, TripStatus};
 use crate::model::vehicle::VehicleType;
@@ -41,10 +42,8 @@ impl Booking {
 pub struct BookingSummary {
     pub booking_id: BookingId,
     pub status: BookingStatus,
-    pub pickup: Place,
-    pub drop: Place,
-    pub vehicle_type: VehicleType,
-    pub scheduled_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub haul: Haul,
     pub created_at: DateTime<Utc>,
     /// The transporter who holds (or held) it.
     pub accepted_by: Option<UserId>,
@@ -61,10 +60,7 @@ impl From<&Booking> for BookingSummary {
         Self {
             booking_id: booking.booking_id,
             status: booking.status(),
-            pickup: booking.pickup.clone(),
-            drop: booking.drop.clone(),
-            vehicle_type: booking.vehicle_type,
-            scheduled_at: booking.scheduled_at,
+            haul: Haul::of_booking(booking),
             created_at: booking.created_at,
             accepted_by: booking.trip.accepted_by.clone(),
         }

@@ -6,6 +6,7 @@ pub mod booking;
 pub mod caller;
 pub mod device;
 pub mod geo;
+pub mod haul;
 pub mod history;
 pub mod ids;
 pub mod live;

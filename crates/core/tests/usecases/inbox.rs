@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use weelo_core::contract::cursor::CursorKey;
 use weelo_core::contract::requests::OfferQuery;
 use weelo_core::model::ids::OrderId;
-use weelo_core::model::offer::OpenOffer;
+use weelo_core::model::offer::{Offered, OpenOffer};
 use weelo_core::model::order::{Order, OrderStatus, TruckLine};
 use weelo_core::model::trip::{OfferTimes, TripStep};
 use weelo_core::model::vehicle::VehicleType;
@@ -120,11 +120,10 @@ async fn the_inbox_holds_only_what_can_still_be_accepted_newest_or_nearest_first
     // AND nearest first by the distance from where Kiran is
     assert_eq!(subjects(&nearest), [booking_key(&near), line_key, booking_key(&middle), booking_key(&far)]);
     // AND the cards carry what the pushes carried: the line's trucks, the distance, the vehicle
-    let card = nearest.iter().find(|o| o.order_id == Some(line)).unwrap();
-    assert_eq!(
-        (card.line, card.trucks, card.open_trucks, card.vehicle_type),
-        (Some(0), Some(3), Some(2), VehicleType::Tipper)
-    );
+    let card = nearest.iter().find(|o| matches!(o.offered, Offered::OrderLine { order_id, .. } if order_id == line));
+    let card = card.unwrap();
+    let Offered::OrderLine { line: index, trucks, open_trucks, .. } = card.offered else { unreachable!() };
+    assert_eq!((index, trucks, open_trucks, card.haul.vehicle_type), (0, 3, 2, VehicleType::Tipper));
     assert!((1450..=1550).contains(&card.distance_m.unwrap()), "{card:?}");
     assert_eq!(nearest[0].offered_at, minutes(1));
 }

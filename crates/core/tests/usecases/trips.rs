@@ -55,7 +55,7 @@ async fn the_transporter_takes_the_trip_step_by_step_and_each_step_out_of_order_
     // THEN it is delivered, one event per step, and Kiran is free again
     let delivered = bookings.get(&caller("asha", weelo_core::model::caller::Role::Customer), &id).await.unwrap();
     assert_eq!(delivered.trip.status, TripStatus::Delivered);
-    assert!(delivered.trip.arrived_at <= delivered.trip.picked_up_at);
+    assert!(delivered.trip.milestones.arrived_at <= delivered.trip.milestones.picked_up_at);
     for ty in ["arrived", "picked-up", "delivered"] {
         assert_eq!(bus.of_type(&format!("com.weelo.booking.{ty}.v1")).len(), 1, "{ty}");
     }

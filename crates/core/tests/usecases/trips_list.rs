@@ -116,7 +116,7 @@ async fn a_trucks_card_carries_its_orders_places_and_a_transporter_without_trips
     // THEN Kiran's card has the order's pickup and drop and the truck's status; Ravi has none
     let card = &kirans.items[0];
     assert_eq!(
-        (card.status, card.pickup.clone(), card.order_id.is_some()),
+        (card.status, card.haul.pickup.clone(), card.order_id.is_some()),
         (TripStatus::Accepted, place(north_of_pickup(500.0)), true)
     );
     assert!(ravis.items.is_empty() && ravis.next_cursor.is_none());

@@ -12,7 +12,7 @@
 mod state;
 mod summary;
 
-pub use state::{OfferTimes, TrackWindow, Trip, TripRef, WIDER_SEARCHES};
+pub use state::{Milestones, OfferTimes, TrackWindow, Trip, TripRef, WIDER_SEARCHES};
 pub use summary::TripSummary;
 
 use serde::{Deserialize, Serialize};

@@ -72,10 +72,8 @@ pub struct Trip {
     /// The transporter who holds it (from accepted on; kept once delivered).
     pub accepted_by: Option<UserId>,
     pub accepted_at: Option<DateTime<Utc>>,
-    pub arrived_at: Option<DateTime<Utc>>,
-    pub picked_up_at: Option<DateTime<Utc>>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub milestones: Milestones,
     pub expired_at: Option<DateTime<Utc>>,
     /// Transporters who accepted and then released it: it is never offered to them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -87,6 +85,18 @@ pub struct Trip {
     /// still the one it was made from, so of two racing changes exactly one wins.
     #[serde(default)]
     pub revision: u32,
+}
+
+/// When a trip arrived, was picked up, delivered or cancelled: what its cards show besides the
+/// acceptance. A release forgets the arrival.
+#[serde_with::skip_serializing_none]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Milestones {
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub picked_up_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl Trip {
@@ -101,10 +111,7 @@ impl Trip {
             search_round: 0,
             accepted_by: None,
             accepted_at: None,
-            arrived_at: None,
-            picked_up_at: None,
-            delivered_at: None,
-            cancelled_at: None,
+            milestones: Milestones::default(),
             expired_at: None,
             released_by: Vec::new(),
             released_at: None,
@@ -135,19 +142,19 @@ impl Trip {
                 self.accepted_at = Some(at);
                 self.due_at = None;
             }
-            TripStep::Arrive => self.arrived_at = Some(at),
-            TripStep::PickUp => self.picked_up_at = Some(at),
-            TripStep::Deliver => self.delivered_at = Some(at),
+            TripStep::Arrive => self.milestones.arrived_at = Some(at),
+            TripStep::PickUp => self.milestones.picked_up_at = Some(at),
+            TripStep::Deliver => self.milestones.delivered_at = Some(at),
             TripStep::Release => {
                 self.released_by.extend(self.accepted_by.take());
                 self.released_at = Some(at);
                 self.accepted_at = None;
-                self.arrived_at = None;
+                self.milestones.arrived_at = None;
                 self.search_round = 0;
                 self.due_at = Some(at + times.window);
             }
             TripStep::Cancel => {
-                self.cancelled_at = Some(at);
+                self.milestones.cancelled_at = Some(at);
                 self.due_at = None;
             }
             TripStep::Widen => {
@@ -195,7 +202,7 @@ impl Trip {
     /// or released, expired): there is no truck to follow.
     pub fn track_window(&self, now: DateTime<Utc>) -> Option<TrackWindow> {
         let (transporter, started) = (self.accepted_by.clone()?, self.accepted_at?);
-        let ended = self.delivered_at.or(self.cancelled_at).unwrap_or(now);
+        let ended = self.milestones.delivered_at.or(self.milestones.cancelled_at).unwrap_or(now);
         Some(TrackWindow { transporter, started, ended })
     }
 
@@ -303,7 +310,7 @@ mod tests {
         trip.take(TripStep::Release, None, now, &times).unwrap();
         assert_eq!((trip.status, trip.search_round, trip.accepted_by.clone()), (TripStatus::Searching, 0, None));
         assert_eq!(trip.released_by, vec![user("ravi")]);
-        assert_eq!(trip.arrived_at, None);
+        assert_eq!(trip.milestones.arrived_at, None);
         assert_eq!(trip.due_at, Some(now + times.window));
     }
 

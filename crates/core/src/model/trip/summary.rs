@@ -1,12 +1,11 @@
 //! [`TripSummary`]: a trip as a transporter's list of their trips shows it (`GET /v1/trips`): a
 //! booking or one truck of an order that they won and did not release.
 
-use super::TripStatus;
+use super::{Milestones, TripStatus};
 use crate::model::booking::Booking;
-use crate::model::geo::Place;
+use crate::model::haul::Haul;
 use crate::model::ids::{BookingId, OrderId, TruckRequestId};
 use crate::model::order::{Order, TruckRequest};
-use crate::model::vehicle::VehicleType;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -22,15 +21,11 @@ pub struct TripSummary {
     pub order_id: Option<OrderId>,
     pub truck_request_id: Option<TruckRequestId>,
     pub status: TripStatus,
-    pub vehicle_type: VehicleType,
-    pub pickup: Place,
-    pub drop: Place,
-    pub scheduled_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub haul: Haul,
     pub accepted_at: DateTime<Utc>,
-    pub arrived_at: Option<DateTime<Utc>>,
-    pub picked_up_at: Option<DateTime<Utc>>,
-    pub delivered_at: Option<DateTime<Utc>>,
-    pub cancelled_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub milestones: Milestones,
 }
 
 impl TripSummary {
@@ -71,15 +66,9 @@ impl TripSummary {
             order_id: None,
             truck_request_id: None,
             status: trip.status,
-            vehicle_type: booking.vehicle_type,
-            pickup: booking.pickup.clone(),
-            drop: booking.drop.clone(),
-            scheduled_at: booking.scheduled_at,
+            haul: Haul::of_booking(booking),
             accepted_at: trip.accepted_at?,
-            arrived_at: trip.arrived_at,
-            picked_up_at: trip.picked_up_at,
-            delivered_at: trip.delivered_at,
-            cancelled_at: trip.cancelled_at,
+            milestones: trip.milestones,
         })
     }
 
@@ -92,15 +81,9 @@ impl TripSummary {
             order_id: Some(request.order_id),
             truck_request_id: Some(request.truck_request_id),
             status: trip.status,
-            vehicle_type: request.vehicle_type,
-            pickup: order.pickup.clone(),
-            drop: order.drop.clone(),
-            scheduled_at: None,
+            haul: Haul::of_order(order, request.vehicle_type),
             accepted_at: trip.accepted_at?,
-            arrived_at: trip.arrived_at,
-            picked_up_at: trip.picked_up_at,
-            delivered_at: trip.delivered_at,
-            cancelled_at: trip.cancelled_at,
+            milestones: trip.milestones,
         })
     }
 }
