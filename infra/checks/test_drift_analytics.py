@@ -23,6 +23,7 @@ METRICS_RS = ROOT / "crates/core/src/usecases/analytics/metrics.rs"
 TELEMETRY_RS = ROOT / "crates/telemetry/src/lib.rs"
 ANALYTICS_FUNCTION_RS = ROOT / "functions/analytics/src/lib.rs"
 AUDIT_RS = ROOT / "crates/audit/src/lib.rs"
+RECORD_RS = ROOT / "crates/msk/src/record.rs"
 EVENTS_RS = ROOT / "crates/core/src/contract/events.rs"
 
 STR_CONST = re.compile(r'^pub const ([A-Z][A-Z0-9_]*): &str = "([A-Za-z0-9]+)";$', re.MULTILINE)
@@ -137,7 +138,16 @@ def test_every_archived_field_has_a_column():
     body = re.search(r"pub struct ArchivedRecord \{(.*?)\n\}", AUDIT_RS.read_text(), re.DOTALL)
     assert body, "ArchivedRecord not found in crates/audit"
     assert '#[serde(rename_all = "camelCase")]\npub struct ArchivedRecord' in AUDIT_RS.read_text()
-    fields = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f) for f in re.findall(r"pub (\w+):", body.group(1))}
+    # A flattened field (the record's id) stands for the fields of its type, in weelo_msk.
+    flattened = re.findall(r"#\[serde\(flatten\)\]\s*pub \w+: (\w+),", body.group(1))
+    own = re.sub(r"#\[serde\(flatten\)\]\s*pub \w+: \w+,", "", body.group(1))
+    names = re.findall(r"pub (\w+):", own)
+    for name in flattened:
+        inner = re.search(rf"pub struct {name} \{{(.*?)\n\}}", RECORD_RS.read_text(), re.DOTALL)
+        assert inner, f"{name} (flattened into ArchivedRecord) not found in crates/msk"
+        names += re.findall(r"pub (\w+):", inner.group(1))
+    assert {"topic", "partition", "offset", "timestamp"} <= set(names), names
+    fields = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f) for f in names}
     descriptor = one_descriptor(resource("aws_glue_catalog_table", "audit_events"))
     serde = descriptor["ser_de_info"][0]
     assert serde["serialization_library"] == "org.openx.data.jsonserde.JsonSerDe"
